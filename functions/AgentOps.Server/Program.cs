@@ -1,0 +1,64 @@
+using AgentOps;
+using AgentOps.Demo;
+using AgentOps.Platform;
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Telemetry;
+using Microsoft.Extensions.FileProviders;
+
+// The self-host: reads configuration, runs one-shot commands (migrate, seed-demo) or serves the application on
+// Kestrel. Everything it calls lives in the application; this file only wires it.
+var builder = WebApplication.CreateSlimBuilder(args);
+string? Setting(string key) => builder.Configuration[key];
+var options = AgentOpsOptions.FromConfiguration(Setting);
+
+AgentOpsTelemetry.ConfigureLogging(builder.Logging, Setting);
+
+builder.WebHost.UseUrls(options.ListenUrl);
+builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
+builder.Services.AddAgentOps(options);
+
+var app = builder.Build();
+var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Server");
+using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+if (options.MigrationsConnectionString is { } owner)
+    await Migrator.ApplyAsync(owner, log, startup.Token);
+if (args is ["migrate", ..])
+{
+    if (options.MigrationsConnectionString is null) throw new InvalidOperationException("migrate needs AGENTOPS_MIGRATIONS_DATABASE_URL (the schema owner).");
+    log.LogInformation("Database schema is at version {Version}", Migrator.LatestVersion);
+    return;
+}
+
+await AgentOpsApplication.AssertRoleRespectsRlsAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), startup.Token);
+
+if (args is ["seed-demo", ..])
+{
+    var demo = new DemoData.Credentials(Setting("AGENTOPS_DEMO_EMAIL")!, Setting("AGENTOPS_DEMO_PASSWORD")!, Setting("AGENTOPS_DEMO_API_KEY")!);
+    var created = await DemoData.EnsureAsync(app.Services.GetRequiredService<Db>(), demo, startup.Token);
+    log.LogInformation(created ? "Demo organization created" : "Demo organization already present");
+    return;
+}
+
+app.UseAgentOps();
+if (options.DashboardDirectory is { } dashboard && Directory.Exists(dashboard))
+{
+    var files = new PhysicalFileProvider(Path.GetFullPath(dashboard));
+    app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+    app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+}
+app.MapAgentOps();
+
+var telemetry = AgentOpsTelemetry.ExportEnabled(Setting) ? AgentOpsTelemetry.StartProviders(Setting("OTEL_SERVICE_NAME") ?? "agentops") : [];
+try
+{
+    await app.RunAsync();
+}
+finally
+{
+    foreach (var provider in telemetry) provider.Dispose();
+}
+
+/// <summary>Entry point type, visible to WebApplicationFactory in the integration tests.</summary>
+public partial class Program;

@@ -1,0 +1,70 @@
+using AgentOps.ApiKeys;
+using AgentOps.Auth;
+using AgentOps.Health;
+using AgentOps.Platform;
+using AgentOps.Platform.Auth;
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
+using AgentOps.Tenancy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+
+namespace AgentOps;
+
+/// <summary>The application as the hosts see it: its services, its middleware and its routes.</summary>
+public static class AgentOpsApplication
+{
+    public static IServiceCollection AddAgentOps(this IServiceCollection services, AgentOpsOptions options)
+    {
+        services.AddSingleton(options);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ =>
+        {
+            var builder = new NpgsqlDataSourceBuilder(options.DatabaseConnectionString);
+            builder.ConnectionStringBuilder.ApplicationName ??= "agentops";
+            return builder.Build();
+        });
+        services.AddSingleton<Db>();
+        services.AddSingleton<AccessTokens>();
+        services.AddSingleton<Authenticator>();
+        services.AddSingleton<RateLimits>();
+        services.AddSingleton<Access>();
+        services.AddSingleton<Sessions>();
+        services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
+        // Binding errors are thrown so the error middleware answers them as problems with a code.
+        services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        {
+            doc.Info.Title = "AgentOps API";
+            doc.Info.Description = "The control plane for AI agents. Errors are RFC 9457 problem details with a stable `code`.";
+            return Task.CompletedTask;
+        }));
+        return services;
+    }
+
+    public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app) =>
+        app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware);
+
+    public static IEndpointRouteBuilder MapAgentOps(this IEndpointRouteBuilder app)
+    {
+        app.MapOpenApi("/api/openapi.json").Anonymous();
+        app.MapHealthApi();
+        var v1 = app.MapGroup("/api/v1");
+        v1.MapAuthApi();
+        v1.MapOrgsApi();
+        v1.MapMembersApi();
+        v1.MapApiKeysApi();
+        return app;
+    }
+
+    /// <summary>Refuses to run as a role that would make row-level security moot.</summary>
+    public static async Task AssertRoleRespectsRlsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
+    {
+        await using var cmd = dataSource.CreateCommand("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user");
+        if (await cmd.ExecuteScalarAsync(ct) is true)
+            throw new InvalidOperationException("AGENTOPS_DATABASE_URL logs in as a superuser or a BYPASSRLS role; use the agentops_app role (see docs/configuration.md).");
+    }
+}

@@ -1,0 +1,128 @@
+using System.Globalization;
+using Npgsql;
+
+namespace AgentOps.Platform;
+
+/// <summary>
+/// Every setting AgentOps reads, with its default and limit. They come from environment variables (the names are
+/// the configuration keys; docs/configuration.md lists them). Validation fails start-up with a message that names
+/// the variable, never its value.
+/// </summary>
+public sealed record AgentOpsOptions
+{
+    /// <summary>The application's connection: a role without BYPASSRLS (agentops_app or a member of it).</summary>
+    public required string DatabaseConnectionString { get; init; }
+
+    /// <summary>The schema owner's connection, used only to apply migrations. Optional.</summary>
+    public string? MigrationsConnectionString { get; init; }
+
+    /// <summary>HMAC key that signs access tokens (at least 32 bytes).</summary>
+    public required byte[] JwtSigningKey { get; init; }
+
+    public string ListenUrl { get; init; } = "http://127.0.0.1:7071";
+    public TimeSpan AccessTokenLifetime { get; init; } = TimeSpan.FromMinutes(15);
+    public TimeSpan RefreshTokenLifetime { get; init; } = TimeSpan.FromDays(30);
+    public TimeSpan InvitationLifetime { get; init; } = TimeSpan.FromDays(7);
+
+    /// <summary>Login attempts per minute for one e-mail address and for one client IP.</summary>
+    public int LoginAttemptsPerMinutePerEmail { get; init; } = 10;
+    public int LoginAttemptsPerMinutePerIp { get; init; } = 60;
+
+    /// <summary>Signups per hour from one client IP.</summary>
+    public int SignupsPerHourPerIp { get; init; } = 20;
+
+    /// <summary>Sustained requests per second and burst for one API key.</summary>
+    public int ApiKeyRequestsPerSecond { get; init; } = 100;
+    public int ApiKeyBurst { get; init; } = 200;
+
+    /// <summary>Largest request body accepted by the management API.</summary>
+    public long MaxRequestBytes { get; init; } = 1024 * 1024;
+
+    public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Folder of the built dashboard served at "/" by the self-host; none when unset.</summary>
+    public string? DashboardDirectory { get; init; }
+
+    public static AgentOpsOptions FromConfiguration(Func<string, string?> get)
+    {
+        var errors = new List<string>();
+        var database = Required(get, "AGENTOPS_DATABASE_URL", errors);
+        var secret = Required(get, "AGENTOPS_JWT_SECRET", errors);
+        byte[] key = [];
+        if (secret is not null)
+        {
+            // Used as given (UTF-8), whatever its encoding: 32+ random characters, e.g. `openssl rand -hex 32`.
+            key = System.Text.Encoding.UTF8.GetBytes(secret);
+            if (key.Length < 32) errors.Add("AGENTOPS_JWT_SECRET must hold at least 32 bytes (e.g. the output of `openssl rand -hex 32`).");
+        }
+
+        var options = new AgentOpsOptions
+        {
+            DatabaseConnectionString = database is null ? "" : ConnectionStrings.Normalize(database, "AGENTOPS_DATABASE_URL", errors),
+            MigrationsConnectionString = get("AGENTOPS_MIGRATIONS_DATABASE_URL") is { Length: > 0 } m
+                ? ConnectionStrings.Normalize(m, "AGENTOPS_MIGRATIONS_DATABASE_URL", errors) : null,
+            JwtSigningKey = key,
+            ListenUrl = get("AGENTOPS_LISTEN_URL") is { Length: > 0 } url ? url : "http://127.0.0.1:7071",
+            AccessTokenLifetime = TimeSpan.FromMinutes(Int(get, "AGENTOPS_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60, errors)),
+            RefreshTokenLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_REFRESH_TOKEN_DAYS", 30, 1, 365, errors)),
+            LoginAttemptsPerMinutePerEmail = Int(get, "AGENTOPS_LOGIN_PER_MINUTE_PER_EMAIL", 10, 1, 100_000, errors),
+            LoginAttemptsPerMinutePerIp = Int(get, "AGENTOPS_LOGIN_PER_MINUTE_PER_IP", 60, 1, 100_000, errors),
+            SignupsPerHourPerIp = Int(get, "AGENTOPS_SIGNUPS_PER_HOUR_PER_IP", 20, 1, 100_000, errors),
+            ApiKeyRequestsPerSecond = Int(get, "AGENTOPS_API_KEY_RATE_PER_SECOND", 100, 1, 1_000_000, errors),
+            ApiKeyBurst = Int(get, "AGENTOPS_API_KEY_BURST", 200, 1, 1_000_000, errors),
+            MaxRequestBytes = Int(get, "AGENTOPS_MAX_REQUEST_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024, errors),
+            ShutdownTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_SHUTDOWN_TIMEOUT_SECONDS", 30, 1, 600, errors)),
+            DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
+        };
+        if (errors.Count > 0) throw new InvalidOperationException("AgentOps configuration is invalid:\n  " + string.Join("\n  ", errors));
+        return options;
+    }
+
+    private static string? Required(Func<string, string?> get, string name, List<string> errors)
+    {
+        var value = get(name);
+        if (string.IsNullOrWhiteSpace(value)) { errors.Add($"{name} is required (see docs/configuration.md)."); return null; }
+        return value;
+    }
+
+    private static int Int(Func<string, string?> get, string name, int fallback, int min, int max, List<string> errors)
+    {
+        var raw = get(name);
+        if (string.IsNullOrWhiteSpace(raw)) return fallback;
+        if (int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max) return v;
+        errors.Add($"{name} must be a whole number from {min} to {max}.");
+        return fallback;
+    }
+}
+
+/// <summary>Accepts both postgres:// URLs and Npgsql key=value strings.</summary>
+public static class ConnectionStrings
+{
+    public static string Normalize(string value, string variable, List<string> errors)
+    {
+        if (!value.StartsWith("postgres://", StringComparison.Ordinal) && !value.StartsWith("postgresql://", StringComparison.Ordinal))
+        {
+            try { return new NpgsqlConnectionStringBuilder(value).ConnectionString; }
+            catch (ArgumentException) { errors.Add($"{variable} is not a valid connection string."); return ""; }
+        }
+        if (!Uri.TryCreate(value, UriKind.Absolute, out var uri)) { errors.Add($"{variable} is not a valid postgres:// URL."); return ""; }
+        var userInfo = uri.UserInfo.Split(':', 2);
+        var builder = new NpgsqlConnectionStringBuilder
+        {
+            Host = uri.Host,
+            Port = uri.IsDefaultPort || uri.Port <= 0 ? 5432 : uri.Port,
+            Database = Uri.UnescapeDataString(uri.AbsolutePath.TrimStart('/')),
+            Username = Uri.UnescapeDataString(userInfo[0]),
+        };
+        if (userInfo.Length > 1) builder.Password = Uri.UnescapeDataString(userInfo[1]);
+        foreach (var pair in uri.Query.TrimStart('?').Split('&', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var kv = pair.Split('=', 2);
+            var name = Uri.UnescapeDataString(kv[0]);
+            var setting = kv.Length > 1 ? Uri.UnescapeDataString(kv[1]) : "";
+            try { builder[name == "sslmode" ? "SSL Mode" : name] = setting; }
+            catch (ArgumentException) { errors.Add($"{variable} has an unknown parameter '{name}'."); }
+        }
+        return builder.ConnectionString;
+    }
+}

@@ -1,0 +1,68 @@
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
+using Microsoft.AspNetCore.Http;
+
+namespace AgentOps.Platform.Auth;
+
+/// <summary>
+/// Resolves "Authorization: Bearer …" to a <see cref="Caller"/>: an API key (aok_…) by its prefix and a constant-time
+/// hash comparison, or an access token whose session and membership are still live. Fails with 401 problems.
+/// </summary>
+public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time)
+{
+    /// <summary>last_used_at is written at most this often per key, so authentication does not write on every call.</summary>
+    public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
+
+    public async Task<Caller> AuthenticateAsync(HttpContext context, CancellationToken ct)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.Length == 0)
+            throw ApiProblem.Unauthorized("missing_credentials", "Send 'Authorization: Bearer <access token or API key>'.");
+        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            throw ApiProblem.Unauthorized("invalid_credentials", "Only the Bearer scheme is supported.");
+        var credential = header["Bearer ".Length..].Trim();
+        var request = RequestInfo.From(context);
+        return credential.StartsWith(Secrets.ApiKeyMarker, StringComparison.Ordinal)
+            ? await ApiKeyAsync(credential, request, ct)
+            : await AccessTokenAsync(credential, request, ct);
+    }
+
+    private sealed record MemberRow(Role Role, string? Team);
+
+    private sealed record KeyRow(Guid Id, Guid OrgId, byte[] Hash, string[] Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
+
+    private async Task<Caller> ApiKeyAsync(string key, RequestInfo request, CancellationToken ct)
+    {
+        var invalid = ApiProblem.Unauthorized("invalid_api_key", "The API key is not valid.");
+        var prefix = Secrets.ApiKeyPrefix(key) ?? throw invalid;
+        var row = await db.WithoutOrgAsync(tx => tx.SingleAsync(
+            "SELECT id, org_id, key_hash, scopes, expires_at, revoked_at, last_used_at FROM auth_api_key($1)",
+            r => new KeyRow(r.GetGuid(0), r.GetGuid(1), (byte[])r[2], (string[])r[3], r.NullableTime(4), r.NullableTime(5), r.NullableTime(6)),
+            ct, prefix), ct);
+        // The hash is compared even when the prefix is unknown, so timing does not tell which prefixes exist.
+        var matches = Secrets.Matches(key, row?.Hash ?? new byte[32]);
+        if (row is null || !matches) throw invalid;
+        var now = time.GetUtcNow();
+        if (row.RevokedAt is not null) throw ApiProblem.Unauthorized("api_key_revoked", "This API key was revoked.");
+        if (row.ExpiresAt <= now) throw ApiProblem.Unauthorized("api_key_expired", "This API key has expired.");
+        if (row.LastUsedAt is null || now - row.LastUsedAt > LastUsedResolution)
+            await db.InOrgAsync(row.OrgId, tx => tx.ExecuteAsync("UPDATE api_keys SET last_used_at = now() WHERE id = $1", ct, row.Id), ct);
+        return new Caller(row.OrgId, ActorType.ApiKey, row.Id, null, null, Rbac.ParseScopes(row.Scopes), null, request);
+    }
+
+    private async Task<Caller> AccessTokenAsync(string token, RequestInfo request, CancellationToken ct)
+    {
+        var (claims, error) = await tokens.ValidateAsync(token);
+        if (claims is null)
+            throw error == "token_expired"
+                ? ApiProblem.Unauthorized("token_expired", "The access token has expired; refresh it.")
+                : ApiProblem.Unauthorized("invalid_token", "The access token is not valid.");
+        var member = await db.InOrgAsync(claims.OrgId, tx => tx.SingleAsync("""
+            SELECT m.role, m.team FROM organization_members m
+            WHERE m.user_id = $1 AND m.status = 'active'
+              AND EXISTS (SELECT 1 FROM refresh_sessions s WHERE s.family_id = $2 AND s.user_id = $1 AND s.revoked_at IS NULL)
+            """, r => new MemberRow(Rbac.ParseRole(r.GetString(0))!.Value, r.NullableString(1)), ct, claims.UserId, claims.SessionFamilyId), ct)
+            ?? throw ApiProblem.Unauthorized("session_revoked", "This session has ended (logged out, or membership removed). Log in again.");
+        return new Caller(claims.OrgId, ActorType.User, claims.UserId, member.Role, member.Team, Scopes.None, claims.SessionFamilyId, request);
+    }
+}

@@ -1,0 +1,80 @@
+namespace AgentOps.Platform.Auth;
+
+public enum Role { Admin, TeamLead, Member, Viewer }
+
+/// <summary>What an API key may do. Write includes read; admin includes write. Ingest stands alone.</summary>
+[Flags]
+public enum Scopes { None = 0, Ingest = 1, Read = 2, Write = 4, Admin = 8 }
+
+/// <summary>Every operation of the API names exactly one permission; <see cref="Rbac"/> decides who holds it.</summary>
+public enum Permission
+{
+    /// <summary>Any signed-in person (not an API key): e.g. logging out.</summary>
+    UserSession,
+    OrgRead,
+    OrgWrite,
+    MembersRead,
+    MembersWrite,
+    ApiKeysRead,
+    ApiKeysWrite,
+}
+
+/// <summary>
+/// The role matrix (docs/rbac.md), as data and one pure decision. Finer rules that depend on the target (a team
+/// lead may only manage their own team; a key may not carry more than its creator holds) live with their features.
+/// </summary>
+public static class Rbac
+{
+    /// <summary>Per permission: the least role that holds it (roles are ordered admin &gt; team_lead &gt; member &gt; viewer),
+    /// and the scope an API key needs (None: keys never hold it).</summary>
+    private static readonly Dictionary<Permission, (Role LeastRole, Scopes KeyScope)> Matrix = new()
+    {
+        [Permission.UserSession] = (Role.Viewer, Scopes.None),
+        [Permission.OrgRead] = (Role.Viewer, Scopes.Read),
+        [Permission.OrgWrite] = (Role.Admin, Scopes.Admin),
+        [Permission.MembersRead] = (Role.Viewer, Scopes.Read),
+        [Permission.MembersWrite] = (Role.TeamLead, Scopes.Admin),
+        [Permission.ApiKeysRead] = (Role.Member, Scopes.Admin),
+        [Permission.ApiKeysWrite] = (Role.Member, Scopes.Admin),
+    };
+
+    public static IReadOnlyCollection<Permission> All => Matrix.Keys;
+
+    public static bool Allows(Caller caller, Permission permission)
+    {
+        var (leastRole, keyScope) = Matrix[permission];
+        return caller.Role is { } role
+            ? role <= leastRole
+            : keyScope != Scopes.None && Expand(caller.Scopes).HasFlag(keyScope);
+    }
+
+    /// <summary>Scopes a key effectively holds: admin implies write, write implies read.</summary>
+    public static Scopes Expand(Scopes scopes)
+    {
+        if (scopes.HasFlag(Scopes.Admin)) scopes |= Scopes.Write;
+        if (scopes.HasFlag(Scopes.Write)) scopes |= Scopes.Read;
+        return scopes;
+    }
+
+    public static string ToWire(Role role) => role switch
+    {
+        Role.Admin => "admin", Role.TeamLead => "team_lead", Role.Member => "member", Role.Viewer => "viewer",
+        _ => throw new ArgumentOutOfRangeException(nameof(role)),
+    };
+
+    public static Role? ParseRole(string? value) => value switch
+    {
+        "admin" => Role.Admin, "team_lead" => Role.TeamLead, "member" => Role.Member, "viewer" => Role.Viewer, _ => null,
+    };
+
+    public static string[] ToWire(Scopes scopes) =>
+        Enum.GetValues<Scopes>().Where(s => s != Scopes.None && scopes.HasFlag(s)).Select(s => s.ToString().ToLowerInvariant()).ToArray();
+
+    public static Scopes? ParseScope(string? value) => value switch
+    {
+        "ingest" => Scopes.Ingest, "read" => Scopes.Read, "write" => Scopes.Write, "admin" => Scopes.Admin, _ => null,
+    };
+
+    public static Scopes ParseScopes(IEnumerable<string> values) =>
+        values.Aggregate(Scopes.None, (acc, v) => acc | (ParseScope(v) ?? Scopes.None));
+}

@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace AgentOps.Platform.Http;
+
+/// <summary>
+/// Turns every failure into an RFC 9457 problem with a stable code: thrown <see cref="ApiProblem"/>s, framework
+/// binding errors (malformed JSON, wrong content type, body too large), bare status codes (unknown route, wrong
+/// method) and unexpected exceptions (500, logged with a trace id, never the stack trace or a message in the response).
+/// </summary>
+public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorHandlingMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+            if (context.Response is { HasStarted: false, StatusCode: >= 400, ContentLength: null } && context.Response.ContentType is null)
+                await WriteAsync(context, FromStatus(context.Response.StatusCode));
+        }
+        catch (Exception e) when (!context.Response.HasStarted)
+        {
+            if (e is OperationCanceledException && context.RequestAborted.IsCancellationRequested) return;
+            var problem = Translate(e);
+            if (problem.Status >= 500)
+                logger.LogError("Unhandled {ExceptionType} on {Method} {Route}: {Message} (trace {TraceId})",
+                    e.GetType().Name, context.Request.Method, context.GetEndpoint()?.DisplayName ?? context.Request.Path.ToString(),
+                    SafeMessage(e), Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier);
+            await WriteAsync(context, problem);
+        }
+    }
+
+    /// <summary>Maps any exception to the problem the client sees. Pure; the Azure host uses it too.</summary>
+    public static ApiProblem Translate(Exception e) => e switch
+    {
+        ApiProblem p => p,
+        BadHttpRequestException b => FromBadRequest(b),
+        JsonException j => FromJson(j),
+        PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected } =>
+            new ApiProblem(StatusCodes.Status503ServiceUnavailable, "retry", "Try again", "A concurrent change conflicted with this request; it changed nothing. Retry it."),
+        NpgsqlException { IsTransient: true } =>
+            new ApiProblem(StatusCodes.Status503ServiceUnavailable, "database_unavailable", "Service unavailable", "The database did not answer; nothing was changed. Retry shortly.") { RetryAfterSeconds = 1 },
+        _ => new ApiProblem(StatusCodes.Status500InternalServerError, "internal_error", "Internal error", "Something failed on our side; nothing was changed. Quote the trace id when reporting it."),
+    };
+
+    private static ApiProblem FromBadRequest(BadHttpRequestException b)
+    {
+        if (b.InnerException is JsonException j) return FromJson(j);
+        return b.StatusCode switch
+        {
+            StatusCodes.Status413PayloadTooLarge => new ApiProblem(413, "payload_too_large", "Payload too large", "The request body is larger than this endpoint accepts."),
+            StatusCodes.Status415UnsupportedMediaType => new ApiProblem(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."),
+            _ when b.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => ApiProblem.BadRequest("body_required", "This endpoint needs a JSON body."),
+            _ => ApiProblem.BadRequest("bad_request", "The request could not be read: check the route parameters and query string."),
+        };
+    }
+
+    private static ApiProblem FromJson(JsonException j)
+    {
+        var path = j.Path ?? "$";
+        // The framework's message names .NET types; ours names only the JSON path.
+        if (j.Message.Contains("could not be mapped to any .NET member", StringComparison.Ordinal))
+            return new ApiProblem(400, "unknown_field", "Bad request", $"Unknown field at {path}. Unknown fields are rejected; see docs/api.md.",
+                new Dictionary<string, string[]> { [path] = ["is not a field of this request."] });
+        if (j.Message.Contains("could not be converted", StringComparison.Ordinal))
+            return new ApiProblem(400, "type_mismatch", "Bad request", $"The value at {path} has the wrong type.",
+                new Dictionary<string, string[]> { [path] = ["has the wrong type."] });
+        return new ApiProblem(400, "malformed_json", "Bad request", $"The body is not valid JSON (near {path}, line {j.LineNumber + 1}).");
+    }
+
+    private static ApiProblem FromStatus(int status) => status switch
+    {
+        404 => new ApiProblem(404, "route_not_found", "Not found", "No such route. The API lives under /api/v1; see /api/openapi.json."),
+        405 => new ApiProblem(405, "method_not_allowed", "Method not allowed", "This route does not accept that method."),
+        413 => new ApiProblem(413, "payload_too_large", "Payload too large", "The request body is larger than this endpoint accepts."),
+        415 => new ApiProblem(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."),
+        _ => new ApiProblem(status, "http_" + status.ToString(CultureInfo.InvariantCulture), "Error", null),
+    };
+
+    /// <summary>Database errors can quote row values in their detail; only the primary message text is logged.</summary>
+    private static string SafeMessage(Exception e) => e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.Message;
+
+    public static ProblemDetails ToProblemDetails(ApiProblem p, HttpContext context)
+    {
+        var details = new ProblemDetails
+        {
+            Status = p.Status,
+            Type = "https://agentops.dev/problems/" + p.Code.Replace('_', '-'),
+            Title = p.Title,
+            Detail = p.Detail,
+            Instance = context.Request.Path,
+        };
+        details.Extensions["code"] = p.Code;
+        details.Extensions["trace_id"] = Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+        if (p.Errors is not null) details.Extensions["errors"] = p.Errors;
+        return details;
+    }
+
+    public static async Task WriteAsync(HttpContext context, ApiProblem p)
+    {
+        context.Response.Clear();
+        context.Response.StatusCode = p.Status;
+        if (p.RetryAfterSeconds is { } retry) context.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+        await context.Response.WriteAsJsonAsync(ToProblemDetails(p, context), Json.Options, "application/problem+json", context.RequestAborted);
+    }
+}
+
+/// <summary>Rejects bodies above the endpoint's limit before they are read (Content-Length), and caps streamed ones.</summary>
+public sealed class RequestSizeMiddleware(RequestDelegate next, AgentOpsOptions options)
+{
+    public Task InvokeAsync(HttpContext context)
+    {
+        var limit = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize
+                    ?? options.MaxRequestBytes;
+        if (context.Request.ContentLength > limit)
+            throw new ApiProblem(413, "payload_too_large", "Payload too large", $"The request body is larger than this endpoint's limit of {limit} bytes.");
+        var feature = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
+        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = limit;
+        return next(context);
+    }
+}

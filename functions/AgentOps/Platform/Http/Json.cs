@@ -1,0 +1,30 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace AgentOps.Platform.Http;
+
+/// <summary>
+/// The API's JSON rules, in one place: snake_case names, enums as snake_case strings, and unknown fields in a
+/// request body are rejected (400 unknown_field) so that a misspelt field never silently does nothing.
+/// </summary>
+public static class Json
+{
+    public static void Configure(JsonSerializerOptions o)
+    {
+        o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+        o.DictionaryKeyPolicy = null;
+        o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
+        o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
+        o.MaxDepth = 32;
+    }
+
+    public static JsonSerializerOptions Options { get; } = Create();
+
+    private static JsonSerializerOptions Create()
+    {
+        var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
+        Configure(o);
+        return o;
+    }
+}

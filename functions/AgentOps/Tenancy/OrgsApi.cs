@@ -1,0 +1,50 @@
+using AgentOps.Audit;
+using AgentOps.Platform.Auth;
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace AgentOps.Tenancy;
+
+/// <summary>The caller's organization: its profile.</summary>
+public static class OrgsApi
+{
+    public static void MapOrgsApi(this RouteGroupBuilder api)
+    {
+        var orgs = api.MapGroup("/orgs").WithTags("Organization");
+        orgs.MapGet("/profile", GetAsync).Requires(Permission.OrgRead).WithSummary("The caller's organization");
+        orgs.MapPatch("/profile", UpdateAsync).Requires(Permission.OrgWrite).WithSummary("Rename it or change its time zone");
+    }
+
+    /// <summary>Absent fields stay as they are.</summary>
+    public sealed record UpdateOrgRequest(Optional<string> Name, Optional<string> Timezone);
+
+    public static async Task<Ok<OrgView>> GetAsync(Caller caller, Db db, CancellationToken ct) =>
+        TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx =>
+            tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1", OrgView.Read, ct, caller.OrgId), ct)
+            ?? throw ApiProblem.NotFound("organization"));
+
+    public static async Task<Ok<OrgView>> UpdateAsync(UpdateOrgRequest body, Caller caller, Db db, CancellationToken ct)
+    {
+        var v = new Validation();
+        var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
+        var timezone = body.Timezone.IsSet ? v.RequiredText("$.timezone", body.Timezone.Value, 64) : null;
+        if (timezone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(timezone, out _))
+            v.Add("$.timezone", "must be an IANA time zone such as Europe/Paris or UTC.");
+        v.ThrowIfInvalid();
+
+        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
+        {
+            var before = await tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1 FOR UPDATE", OrgView.Read, ct, caller.OrgId)
+                ?? throw ApiProblem.NotFound("organization");
+            var after = (await tx.SingleAsync($"""
+                UPDATE organizations SET name = $2, timezone = $3, updated_at = now() WHERE id = $1 RETURNING {OrgView.Columns}
+                """, OrgView.Read, ct, caller.OrgId, name ?? before.Name, timezone ?? before.Timezone))!;
+            await AuditLog.RecordAsync(tx, Actor.Of(caller), "org.updated", "organization", caller.OrgId, before, after, ct);
+            return after;
+        }, ct));
+    }
+}

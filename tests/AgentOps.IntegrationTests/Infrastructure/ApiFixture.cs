@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
+
+namespace AgentOps.IntegrationTests.Infrastructure;
+
+[CollectionDefinition(Name)]
+public sealed class ApiCollection : ICollectionFixture<ApiFixture>
+{
+    public const string Name = "api";
+}
+
+/// <summary>
+/// The application hosted once for the whole collection over the real database. Tests isolate themselves by working
+/// in organizations they create (every tenant row is scoped to one), so no reset between tests is needed.
+/// </summary>
+public sealed class ApiFixture : IAsyncLifetime
+{
+    public const string JwtSecret = "integration-tests-signing-key-0123456789abcdef";
+    public LogCapture Logs { get; } = new();
+    public WebApplicationFactory<Program> Factory { get; private set; } = null!;
+
+    public Task InitializeAsync()
+    {
+        Environment.SetEnvironmentVariable("AGENTOPS_DATABASE_URL", TestDatabase.AppUrl);
+        Environment.SetEnvironmentVariable("AGENTOPS_MIGRATIONS_DATABASE_URL", TestDatabase.OwnerUrl);
+        Environment.SetEnvironmentVariable("AGENTOPS_JWT_SECRET", JwtSecret);
+        // Every test request comes from the same (absent) client address: per-IP limits would couple the tests.
+        Environment.SetEnvironmentVariable("AGENTOPS_LOGIN_PER_MINUTE_PER_IP", "100000");
+        Environment.SetEnvironmentVariable("AGENTOPS_SIGNUPS_PER_HOUR_PER_IP", "100000");
+        Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l =>
+        {
+            l.AddProvider(Logs);
+            l.SetMinimumLevel(LogLevel.Trace);
+        }));
+        _ = Factory.Server; // start now: applies migrations
+        return Task.CompletedTask;
+    }
+
+    public HttpClient Client() => Factory.CreateClient();
+
+    public async Task DisposeAsync() => await Factory.DisposeAsync();
+}
+
+/// <summary>Keeps every log line (formatted, with its exception) for assertions.</summary>
+public sealed class LogCapture : ILoggerProvider
+{
+    public ConcurrentQueue<string> Lines { get; } = new();
+
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Lines);
+
+    public void Dispose() { }
+
+    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
+            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {structured} {exception}");
+        }
+    }
+}

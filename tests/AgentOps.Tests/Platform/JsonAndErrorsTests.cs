@@ -1,0 +1,91 @@
+using System.Text.Json;
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
+using AgentOps.Tenancy;
+
+namespace AgentOps.Tests.Platform;
+
+public class JsonAndErrorsTests
+{
+    private sealed record Patch(Optional<string> Name, Optional<string> Team);
+    private sealed record Create(string? Name, int? Count);
+
+    [Fact]
+    public void Optional_tells_absent_from_null()
+    {
+        var absent = JsonSerializer.Deserialize<Patch>("""{"name":"x"}""", Json.Options)!;
+        Assert.True(absent.Name.IsSet);
+        Assert.False(absent.Team.IsSet);
+        var cleared = JsonSerializer.Deserialize<Patch>("""{"team":null}""", Json.Options)!;
+        Assert.True(cleared.Team.IsSet);
+        Assert.Null(cleared.Team.Value);
+    }
+
+    [Theory]
+    [InlineData("""{"name":"x","nmae":"y"}""", 400, "unknown_field", "$.nmae")]
+    [InlineData("""{"name":"x","count":"many"}""", 400, "type_mismatch", "$.count")]
+    [InlineData("""{"name":""", 400, "malformed_json", null)]
+    public void Json_errors_become_problems_with_a_code_and_a_path(string body, int status, string code, string? path)
+    {
+        var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<Create>(body, Json.Options));
+        var problem = ErrorHandlingMiddleware.Translate(e);
+        Assert.Equal(status, problem.Status);
+        Assert.Equal(code, problem.Code);
+        if (path is not null) Assert.Contains(path, problem.Errors!.Keys);
+        Assert.DoesNotContain("System.", problem.Detail ?? "");
+    }
+
+    [Fact]
+    public void Unexpected_exceptions_reveal_nothing()
+    {
+        var problem = ErrorHandlingMiddleware.Translate(new InvalidOperationException("secret connection string Password=hunter2"));
+        Assert.Equal(500, problem.Status);
+        Assert.Equal("internal_error", problem.Code);
+        Assert.DoesNotContain("hunter2", problem.Detail);
+    }
+
+    [Fact]
+    public void Validation_collects_every_error_by_path()
+    {
+        var v = new Validation();
+        v.RequiredText("$.name", null, 10);
+        v.Email("$.email", "not-an-email");
+        v.Text("$.team", new string('x', 11), 10);
+        var problem = Assert.Throws<ApiProblem>(v.ThrowIfInvalid);
+        Assert.Equal(422, problem.Status);
+        Assert.Equal(["$.email", "$.name", "$.team"], problem.Errors!.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("Ada@Example.COM ", "ada@example.com", true)]
+    [InlineData("a@b", null, false)]
+    [InlineData("two@@example.com", null, false)]
+    [InlineData("Ada <ada@example.com>", null, false)]
+    public void Emails_are_normalised_and_checked(string input, string? expected, bool valid)
+    {
+        var v = new Validation();
+        var email = v.Email("$.email", input);
+        Assert.Equal(valid, v.IsValid);
+        if (valid) Assert.Equal(expected, email);
+    }
+
+    [Fact]
+    public void Pages_say_whether_there_is_more()
+    {
+        var ids = Enumerable.Range(0, 4).Select(_ => Guid.CreateVersion7()).ToList();
+        var full = Paging.Of(ids, 3, id => id);
+        Assert.Equal(3, full.Items.Count);
+        Assert.Equal(ids[2].ToString(), full.NextCursor);
+        Assert.Null(Paging.Of(ids[..3], 3, id => id).NextCursor);
+        Assert.Equal("validation_failed", Assert.Throws<ApiProblem>(() => Paging.Parse(0, null)).Code);
+        Assert.Equal("validation_failed", Assert.Throws<ApiProblem>(() => Paging.Parse(10, "nope")).Code);
+    }
+
+    [Fact]
+    public void Migrations_are_numbered_without_gaps_and_checksummed()
+    {
+        Assert.NotEmpty(Migrator.Embedded);
+        Assert.Equal(Enumerable.Range(1, Migrator.Embedded.Count), Migrator.Embedded.Select(m => m.Version));
+        Assert.All(Migrator.Embedded, m => Assert.Equal(64, m.Checksum.Length));
+    }
+}

@@ -1,0 +1,37 @@
+using AgentOps.Platform;
+
+namespace AgentOps.Tests.Platform;
+
+public class OptionsTests
+{
+    private static Func<string, string?> Env(params (string Key, string Value)[] values) =>
+        key => values.FirstOrDefault(v => v.Key == key).Value;
+
+    [Fact]
+    public void Postgres_urls_become_connection_strings()
+    {
+        var o = AgentOpsOptions.FromConfiguration(Env(
+            ("AGENTOPS_DATABASE_URL", "postgresql://app:p%40ss@db.example:6543/agentops?sslmode=Require"),
+            ("AGENTOPS_JWT_SECRET", new string('x', 40))));
+        Assert.Contains("Host=db.example", o.DatabaseConnectionString);
+        Assert.Contains("Port=6543", o.DatabaseConnectionString);
+        Assert.Contains("Password=p@ss", o.DatabaseConnectionString);
+        Assert.Contains("SSL Mode=Require", o.DatabaseConnectionString);
+        Assert.Equal("http://127.0.0.1:7071", o.ListenUrl);
+        Assert.Equal(100, o.ApiKeyRequestsPerSecond);
+        Assert.Equal(200, o.ApiKeyBurst);
+    }
+
+    [Fact]
+    public void Errors_name_every_bad_variable_but_never_its_value()
+    {
+        var e = Assert.Throws<InvalidOperationException>(() => AgentOpsOptions.FromConfiguration(Env(
+            ("AGENTOPS_JWT_SECRET", "short-secret-value"),
+            ("AGENTOPS_API_KEY_BURST", "lots"))));
+        Assert.Contains("AGENTOPS_DATABASE_URL is required", e.Message);
+        Assert.Contains("AGENTOPS_JWT_SECRET must hold at least 32 bytes", e.Message);
+        Assert.Contains("AGENTOPS_API_KEY_BURST must be a whole number", e.Message);
+        Assert.DoesNotContain("short-secret-value", e.Message);
+        Assert.DoesNotContain("lots", e.Message);
+    }
+}
