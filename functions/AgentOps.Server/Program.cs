@@ -35,22 +35,22 @@ await AgentOpsApplication.AssertRoleRespectsRlsAsync(app.Services.GetRequiredSer
 
 if (args is ["seed-demo", ..])
 {
-    var demo = new DemoData.Credentials(Setting("AGENTOPS_DEMO_EMAIL")!, Setting("AGENTOPS_DEMO_PASSWORD")!, Setting("AGENTOPS_DEMO_API_KEY")!);
-    var created = await DemoData.EnsureAsync(app.Services.GetRequiredService<Db>(), demo, startup.Token);
+    var created = await DemoData.EnsureAsync(app.Services.GetRequiredService<Db>(), DemoData.Credentials.From(Setting), startup.Token);
     log.LogInformation(created ? "Demo organization created" : "Demo organization already present");
     return;
 }
 
-app.UseAgentOps();
-if (options.DashboardDirectory is { } dashboard && Directory.Exists(dashboard))
+app.UseAgentOps(options);
+if (options.DashboardDirectory is { } dashboard)
 {
+    if (!Directory.Exists(dashboard)) throw new InvalidOperationException($"AGENTOPS_DASHBOARD_DIR points at {dashboard}, which does not exist.");
     var files = new PhysicalFileProvider(Path.GetFullPath(dashboard));
     app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
     app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
 }
 app.MapAgentOps();
 
-var telemetry = AgentOpsTelemetry.ExportEnabled(Setting) ? AgentOpsTelemetry.StartProviders(Setting("OTEL_SERVICE_NAME") ?? "agentops") : [];
+var telemetry = AgentOpsTelemetry.ExportEnabled(Setting) ? AgentOpsTelemetry.StartProviders(Setting) : [];
 try
 {
     await app.RunAsync();

@@ -7,6 +7,7 @@ using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
 using AgentOps.Tenancy;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,8 +46,18 @@ public static class AgentOpsApplication
         return services;
     }
 
-    public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app) =>
-        app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware);
+    /// <summary>The request pipeline: errors as problems, routing, size limit, access, then the endpoint.</summary>
+    public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
+    {
+        if (options.TrustForwardedHeaders)
+        {
+            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+            forwarded.KnownIPNetworks.Clear();
+            forwarded.KnownProxies.Clear();
+            app.UseForwardedHeaders(forwarded);
+        }
+        return app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware);
+    }
 
     public static IEndpointRouteBuilder MapAgentOps(this IEndpointRouteBuilder app)
     {
@@ -60,11 +71,17 @@ public static class AgentOpsApplication
         return app;
     }
 
-    /// <summary>Refuses to run as a role that would make row-level security moot.</summary>
+    /// <summary>
+    /// Refuses to run as a role that would make row-level security moot: a superuser, a BYPASSRLS role, or the owner
+    /// of the tables (owners are exempt from their tables' policies).
+    /// </summary>
     public static async Task AssertRoleRespectsRlsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
-        await using var cmd = dataSource.CreateCommand("SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user");
+        await using var cmd = dataSource.CreateCommand("""
+            SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.tablename = 'organizations' AND t.tableowner = current_user)
+            FROM pg_roles r WHERE r.rolname = current_user
+            """);
         if (await cmd.ExecuteScalarAsync(ct) is true)
-            throw new InvalidOperationException("AGENTOPS_DATABASE_URL logs in as a superuser or a BYPASSRLS role; use the agentops_app role (see docs/configuration.md).");
+            throw new InvalidOperationException("AGENTOPS_DATABASE_URL logs in as a superuser, a BYPASSRLS role or the schema owner; use the agentops_app role (see docs/configuration.md).");
     }
 }

@@ -65,9 +65,32 @@ public class AuditTests(ApiFixture fx)
         var tenant = await _client.SignupAsync();
         var before = (await RowsAsync(tenant.OrgId)).Count;
         (await _client.Patch("/api/v1/orgs/profile", new { name = "ok", timezone = "Mars/Olympus" }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+        // A PATCH that changes nothing is not a state change.
+        (await _client.Patch("/api/v1/orgs/profile", new { }, tenant.AdminToken)).Expect(200);
         var members = (await _client.Get("/api/v1/org-members", tenant.AdminToken)).Body.GetProperty("items")[0].GetProperty("id").GetGuid();
         (await _client.Delete($"/api/v1/org-members/{members}", tenant.AdminToken)).ExpectProblem(409, "last_admin");
         Assert.Equal(before, (await RowsAsync(tenant.OrgId)).Count);
         Assert.NotEqual("ok", (await _client.Get("/api/v1/orgs/profile", tenant.AdminToken)).Str("name"));
+    }
+
+    [Fact]
+    public async Task The_client_address_comes_from_forwarded_headers_only_when_configured()
+    {
+        Environment.SetEnvironmentVariable("AGENTOPS_TRUST_FORWARDED_HEADERS", "true");
+        try
+        {
+            await using var behindProxy = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>();
+            var proxied = behindProxy.CreateClient();
+            proxied.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.7");
+            var tenant = await proxied.SignupAsync();
+            Assert.Equal("203.0.113.7", await TestDatabase.ScalarAsync<string>(TestDatabase.OwnerUrl, "SELECT ip FROM audit_logs WHERE org_id = $1 LIMIT 1", tenant.OrgId));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("AGENTOPS_TRUST_FORWARDED_HEADERS", null);
+        }
+        _client.DefaultRequestHeaders.Add("X-Forwarded-For", "203.0.113.8");
+        var direct = await _client.SignupAsync();
+        Assert.NotEqual("203.0.113.8", await TestDatabase.ScalarAsync<string>(TestDatabase.OwnerUrl, "SELECT ip FROM audit_logs WHERE org_id = $1 LIMIT 1", direct.OrgId));
     }
 }

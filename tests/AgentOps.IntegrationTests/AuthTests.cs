@@ -112,7 +112,8 @@ public class AuthTests(ApiFixture fx)
     [Fact]
     public async Task Bearer_credentials_are_required_and_checked()
     {
-        (await _client.Get("/api/v1/orgs/profile")).ExpectProblem(401, "missing_credentials");
+        var missing = (await _client.Get("/api/v1/orgs/profile")).ExpectProblem(401, "missing_credentials");
+        Assert.Equal("Bearer", missing.Raw.Headers.WwwAuthenticate.ToString());
         (await _client.Get("/api/v1/orgs/profile", "not-a-jwt")).ExpectProblem(401, "invalid_token");
         (await _client.Get("/api/v1/orgs/profile", "aok_short")).ExpectProblem(401, "invalid_api_key");
         using var basic = new HttpRequestMessage(HttpMethod.Get, "/api/v1/orgs/profile");

@@ -66,7 +66,7 @@ public static class ApiKeysApi
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "api_key.created", "api_key", id, null, created, ct);
             return created;
         }, ct);
-        return TypedResults.Created($"/api/v1/api-keys/{id}", new CreatedApiKey(view, secret.Key));
+        return TypedResults.Created((string?)null, new CreatedApiKey(view, secret.Key));
     }
 
     public static async Task<Ok<Page<ApiKeyView>>> ListAsync(Caller caller, Db db, TimeProvider time, int? limit, string? cursor, CancellationToken ct)

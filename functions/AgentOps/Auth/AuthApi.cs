@@ -168,7 +168,7 @@ public static class AuthApi
     private sealed record ExistingUser(Guid Id, string Hash);
 
     public static async Task<Ok<SessionResponse>> AcceptInvitationAsync(AcceptInvitationRequest body, RequestInfo request, Db db,
-        Sessions sessions, TimeProvider time, CancellationToken ct)
+        Sessions sessions, RateLimits limits, TimeProvider time, CancellationToken ct)
     {
         var notFound = new ApiProblem(404, "invitation_not_found", "Not found", "No open invitation matches this token.");
         if (string.IsNullOrEmpty(body.Token) || !body.Token.StartsWith(Secrets.InvitationMarker, StringComparison.Ordinal)) throw notFound;
@@ -181,6 +181,8 @@ public static class AuthApi
             var invitation = await tx.SingleAsync("SELECT id, email, invite_expires_at FROM organization_members WHERE invite_token_hash = $1 AND status = 'invited' FOR UPDATE",
                 r => new Invitation(r.GetGuid(0), r.GetString(1), r.NullableTime(2)), ct, hash) ?? throw notFound;
             if (invitation.ExpiresAt <= time.GetUtcNow()) throw ApiProblem.Gone("invitation_expired", "This invitation has expired; ask for a new one.");
+            // Joining with an existing account checks its password: the same attempt budget as logging in.
+            limits.Login(invitation.Email, request.Ip);
 
             var existing = await tx.SingleAsync("SELECT id, password_hash FROM auth_user_by_email($1)", r => new ExistingUser(r.GetGuid(0), r.GetString(1)), ct, invitation.Email);
             Guid userId;

@@ -15,11 +15,25 @@ public static class DemoData
 {
     public const string OrgName = "Demo Org";
 
-    public sealed record Credentials(string Email, string Password, string ApiKey);
+    public sealed record Credentials(string Email, string Password, string ApiKey)
+    {
+        /// <summary>Reads AGENTOPS_DEMO_EMAIL, _PASSWORD and _API_KEY; says which is missing or unusable.</summary>
+        public static Credentials From(Func<string, string?> get)
+        {
+            var email = get("AGENTOPS_DEMO_EMAIL")?.Trim().ToLowerInvariant();
+            var password = get("AGENTOPS_DEMO_PASSWORD");
+            var key = get("AGENTOPS_DEMO_API_KEY");
+            var errors = new List<string>();
+            if (string.IsNullOrEmpty(email) || !email.Contains('@', StringComparison.Ordinal)) errors.Add("AGENTOPS_DEMO_EMAIL must be an e-mail address.");
+            if (password is null || password.Length < Passwords.MinLength) errors.Add($"AGENTOPS_DEMO_PASSWORD must have at least {Passwords.MinLength} characters.");
+            if (key is null || Secrets.ApiKeyPrefix(key) is null) errors.Add("AGENTOPS_DEMO_API_KEY must be an AgentOps key (aok_XXXXXXXX_ + 40 letters or digits).");
+            return errors.Count == 0 ? new(email!, password!, key!) : throw new InvalidOperationException("seed-demo: " + string.Join(" ", errors));
+        }
+    }
 
     public static async Task<bool> EnsureAsync(Db db, Credentials demo, CancellationToken ct)
     {
-        var prefix = Secrets.ApiKeyPrefix(demo.ApiKey) ?? throw new ArgumentException("The demo API key is not an AgentOps key.", nameof(demo));
+        var prefix = Secrets.ApiKeyPrefix(demo.ApiKey)!;
         var existing = await db.WithoutOrgAsync(tx => tx.ScalarAsync<Guid?>("SELECT org_id FROM auth_login_candidates($1) LIMIT 1", ct, demo.Email), ct);
         var keyExists = await db.WithoutOrgAsync(tx => tx.ScalarAsync<Guid?>("SELECT id FROM auth_api_key($1)", ct, prefix), ct) is not null;
         if (existing is not null && keyExists) return false;

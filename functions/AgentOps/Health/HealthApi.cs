@@ -17,11 +17,13 @@ public static class HealthApi
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
         var health = app.MapGroup("/api/health").WithTags("Health");
-        health.MapGet("/", () => TypedResults.Ok(new HealthStatus("ok", null, Migrator.LatestVersion))).Anonymous();
+        health.MapGet("/", Live).Anonymous();
         health.MapGet("/ready", ReadyAsync).Anonymous();
     }
 
     public sealed record HealthStatus(string Status, int? SchemaVersion, int ExpectedSchemaVersion);
+
+    public static Ok<HealthStatus> Live() => TypedResults.Ok(new HealthStatus("ok", null, Migrator.LatestVersion));
 
     public static async Task<Ok<HealthStatus>> ReadyAsync(Db db, CancellationToken ct)
     {

@@ -40,6 +40,13 @@ public sealed record AgentOpsOptions
 
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Take the client address from X-Forwarded-For (and the scheme from X-Forwarded-Proto). Only behind a reverse
+    /// proxy or platform front end that sets them: otherwise clients could pick their own address for rate limits
+    /// and the audit log.
+    /// </summary>
+    public bool TrustForwardedHeaders { get; init; }
+
     /// <summary>Folder of the built dashboard served at "/" by the self-host; none when unset.</summary>
     public string? DashboardDirectory { get; init; }
 
@@ -72,6 +79,8 @@ public sealed record AgentOpsOptions
             ApiKeyBurst = Int(get, "AGENTOPS_API_KEY_BURST", 200, 1, 1_000_000, errors),
             MaxRequestBytes = Int(get, "AGENTOPS_MAX_REQUEST_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024, errors),
             ShutdownTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_SHUTDOWN_TIMEOUT_SECONDS", 30, 1, 600, errors)),
+            TrustForwardedHeaders = Bool(get, "AGENTOPS_TRUST_FORWARDED_HEADERS", errors),
+            InvitationLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_INVITATION_DAYS", 7, 1, 90, errors)),
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
         };
         if (errors.Count > 0) throw new InvalidOperationException("AgentOps configuration is invalid:\n  " + string.Join("\n  ", errors));
@@ -84,6 +93,15 @@ public sealed record AgentOpsOptions
         if (string.IsNullOrWhiteSpace(value)) { errors.Add($"{name} is required (see docs/configuration.md)."); return null; }
         return value;
     }
+
+    private static bool Bool(Func<string, string?> get, string name, List<string> errors) => get(name)?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "false" or "0" => false,
+        "true" or "1" => true,
+        _ => Fail(errors, $"{name} must be true or false."),
+    };
+
+    private static bool Fail(List<string> errors, string message) { errors.Add(message); return false; }
 
     private static int Int(Func<string, string?> get, string name, int fallback, int min, int max, List<string> errors)
     {

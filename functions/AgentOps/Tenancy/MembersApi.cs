@@ -15,7 +15,7 @@ namespace AgentOps.Tenancy;
 /// <summary>
 /// Members of the caller's organization. Adding someone creates an invitation: a one-time token (shown once) that
 /// the invitee redeems at POST /auth/accept-invite, with a new password or, if they already have an account, its
-/// password. Nothing tells the inviter whether the e-mail already has an account elsewhere.
+/// password (checked under the login rate limit of that address).
 /// </summary>
 public static class MembersApi
 {
@@ -58,7 +58,7 @@ public static class MembersApi
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "member.invited", "member", id, null, created, ct);
                 return created;
             }, ct);
-            return TypedResults.Created($"/api/v1/org-members/{id}", new InvitationResponse(member, token, expires));
+            return TypedResults.Created((string?)null, new InvitationResponse(member, token, expires));
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "organization_members_org_email_key" })
         {
@@ -88,6 +88,7 @@ public static class MembersApi
             var role = newRole ?? Rbac.ParseRole(before.Role)!.Value;
             var team = body.Team.IsSet ? newTeam : before.Team;
             if (MemberRules.CheckChange(caller, Target(before), role, team, admins) is { } denied) throw denied;
+            if (Rbac.ToWire(role) == before.Role && team == before.Team) return before;
             await tx.ExecuteAsync("UPDATE organization_members SET role = $2, team = $3, updated_at = now() WHERE id = $1", ct, id, Rbac.ToWire(role), team);
             var after = (await tx.SingleAsync($"{MemberView.Select} WHERE m.id = $1", MemberView.Read, ct, id))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "member.updated", "member", id, before, after, ct);

@@ -40,6 +40,8 @@ public static class OrgsApi
         {
             var before = await tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1 FOR UPDATE", OrgView.Read, ct, caller.OrgId)
                 ?? throw ApiProblem.NotFound("organization");
+            // A PATCH that changes nothing writes nothing (and audits nothing).
+            if ((name ?? before.Name) == before.Name && (timezone ?? before.Timezone) == before.Timezone) return before;
             var after = (await tx.SingleAsync($"""
                 UPDATE organizations SET name = $2, timezone = $3, updated_at = now() WHERE id = $1 RETURNING {OrgView.Columns}
                 """, OrgView.Read, ct, caller.OrgId, name ?? before.Name, timezone ?? before.Timezone))!;

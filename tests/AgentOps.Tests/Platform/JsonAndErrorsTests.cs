@@ -89,3 +89,17 @@ public class JsonAndErrorsTests
         Assert.All(Migrator.Embedded, m => Assert.Equal(64, m.Checksum.Length));
     }
 }
+
+public class OptionalPathTests
+{
+    private sealed record Patch(Optional<string> Name, Optional<int> Count);
+
+    [Fact]
+    public void A_wrong_type_in_a_patch_field_names_that_field()
+    {
+        var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<Patch>("""{"name":"x","count":"many"}""", Json.Options));
+        var problem = ErrorHandlingMiddleware.Translate(e);
+        Assert.Equal("type_mismatch", problem.Code);
+        Assert.Contains("$.count", problem.Errors!.Keys);
+    }
+}

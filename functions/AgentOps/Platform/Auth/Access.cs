@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using AgentOps.Platform.Telemetry;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -20,14 +22,26 @@ public sealed class Access(Authenticator authenticator, RateLimits rateLimits)
 {
     public async Task<Caller> AuthorizeAsync(HttpContext context, Permission permission, CancellationToken ct)
     {
-        var caller = await authenticator.AuthenticateAsync(context, ct);
-        if (caller.Type == ActorType.ApiKey) rateLimits.ApiKey(caller.ActorId);
-        if (!Rbac.Allows(caller, permission))
-            throw Http.ApiProblem.Forbidden("forbidden", caller.Type == ActorType.ApiKey
-                ? "This API key's scopes do not allow this operation."
-                : "Your role does not allow this operation.");
-        context.Items[typeof(Caller)] = caller;
-        return caller;
+        var credential = context.Request.Headers.Authorization.ToString().Contains(" " + Secrets.ApiKeyMarker, StringComparison.Ordinal) ? "api_key" : "token";
+        try
+        {
+            var caller = await authenticator.AuthenticateAsync(context, ct);
+            if (caller.Type == ActorType.ApiKey) rateLimits.ApiKey(caller.ActorId);
+            if (!Rbac.Allows(caller, permission))
+                throw Http.ApiProblem.Forbidden("forbidden", caller.Type == ActorType.ApiKey
+                    ? "This API key's scopes do not allow this operation."
+                    : "Your role does not allow this operation.");
+            context.Items[typeof(Caller)] = caller;
+            // The request span says who it served (ids only; never a credential).
+            Activity.Current?.SetTag("agentops.org_id", caller.OrgId).SetTag("agentops.actor_type", caller.Type.ToString()).SetTag("enduser.id", caller.ActorId);
+            AgentOpsTelemetry.AccessDecisions.Add(1, new("credential", credential), new("outcome", "ok"));
+            return caller;
+        }
+        catch (Http.ApiProblem problem)
+        {
+            AgentOpsTelemetry.AccessDecisions.Add(1, new("credential", credential), new("outcome", problem.Code));
+            throw;
+        }
     }
 
     /// <summary>Middleware (after routing, before the endpoint and its parameter binding) for the self-host.</summary>

@@ -44,6 +44,7 @@ public static class Migrator
     /// <summary>Applies what is missing; returns the versions applied now.</summary>
     public static async Task<IReadOnlyList<int>> ApplyAsync(string ownerConnectionString, ILogger logger, CancellationToken ct)
     {
+        using var activity = Telemetry.AgentOpsTelemetry.Source.StartActivity("agentops.migrate");
         await using var connection = new NpgsqlConnection(ownerConnectionString);
         await connection.OpenAsync(ct);
         await Exec(connection, "SELECT pg_advisory_lock($1)", ct, LockKey);

@@ -83,7 +83,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
     };
 
     /// <summary>Database errors can quote row values in their detail; only the primary message text is logged.</summary>
-    private static string SafeMessage(Exception e) => e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.Message;
+    public static string SafeMessage(Exception e) => e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.Message;
 
     public static ProblemDetails ToProblemDetails(ApiProblem p, HttpContext context)
     {
@@ -106,6 +106,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         context.Response.Clear();
         context.Response.StatusCode = p.Status;
         if (p.RetryAfterSeconds is { } retry) context.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
+        if (p.Status == StatusCodes.Status401Unauthorized) context.Response.Headers.WWWAuthenticate = "Bearer";
         await context.Response.WriteAsJsonAsync(ToProblemDetails(p, context), Json.Options, "application/problem+json", context.RequestAborted);
     }
 }

@@ -26,8 +26,13 @@ public sealed class OptionalConverterFactory : JsonConverterFactory
     {
         public override bool HandleNull => true;
 
-        public override Optional<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-            Optional<T>.Of(reader.TokenType == JsonTokenType.Null ? default : JsonSerializer.Deserialize<T>(ref reader, options));
+        public override Optional<T> Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+        {
+            if (reader.TokenType == JsonTokenType.Null) return Optional<T>.Of(default);
+            try { return Optional<T>.Of(JsonSerializer.Deserialize<T>(ref reader, options)); }
+            // The nested call reports its own path ("$"); a bare exception lets the outer serializer name the field.
+            catch (JsonException) { throw new JsonException(); }
+        }
 
         public override void Write(Utf8JsonWriter writer, Optional<T> value, JsonSerializerOptions options) =>
             JsonSerializer.Serialize(writer, value.Value, options);

@@ -1,0 +1,20 @@
+using AgentOps.Functions.Http;
+using AgentOps.Platform.Auth;
+using AgentOps.Platform.Database;
+using AgentOps.Tenancy;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace AgentOps.Functions.Api;
+
+/// <summary>GET|PATCH /api/v1/orgs/profile (OrgsApi).</summary>
+public sealed class OrgsFunctions(Db db)
+{
+    [Function("OrgsGetProfile"), Requires(Permission.OrgRead)]
+    public async Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/orgs/profile")] HttpRequest req) =>
+        await OrgsApi.GetAsync(Bind.CallerOf(req), db, Bind.Aborted(req));
+
+    [Function("OrgsUpdateProfile"), Requires(Permission.OrgWrite)]
+    public async Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "api/v1/orgs/profile")] HttpRequest req) =>
+        await OrgsApi.UpdateAsync(await Bind.BodyAsync<OrgsApi.UpdateOrgRequest>(req), Bind.CallerOf(req), db, Bind.Aborted(req));
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics;
+using AgentOps.Platform;
+using AgentOps.Platform.Auth;
+using AgentOps.Platform.Http;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Middleware;
+using Microsoft.Extensions.Logging;
+
+namespace AgentOps.Functions.Http;
+
+/// <summary>
+/// What the self-host's pipeline (<c>AgentOpsApplication.UseAgentOps</c>) does around an endpoint, for HTTP triggers:
+/// the request size limit (<see cref="RequestSizeMiddleware"/>), access (<see cref="Access.AuthorizeAsync"/> with the
+/// permission the function declares; anonymous functions skip it) and error translation
+/// (<see cref="ErrorHandlingMiddleware.Translate"/>, written by <see cref="ErrorHandlingMiddleware.WriteAsync"/>).
+/// It runs inside the ASP.NET Core integration's own middleware, which executes the <see cref="IResult"/> a function
+/// returns or that this middleware puts in its place. Other triggers (timers, queues) pass straight through.
+/// </summary>
+public sealed class AgentOpsHttpMiddleware(FunctionAccess functions, Access access, AgentOpsOptions options,
+    ILogger<AgentOpsHttpMiddleware> logger) : IFunctionsWorkerMiddleware
+{
+    private readonly RequestSizeMiddleware _size = new(static _ => Task.CompletedTask, options);
+
+    public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
+    {
+        if (context.GetHttpContext() is not { } http)
+        {
+            await next(context);
+            return;
+        }
+        var name = context.FunctionDefinition.Name;
+        try
+        {
+            await _size.InvokeAsync(http);
+            if (!functions.TryGet(name, out var permission))
+                throw new InvalidOperationException($"HTTP function {name} declares neither [Requires(...)] nor [AnonymousRoute].");
+            if (permission is { } required)
+                await access.AuthorizeAsync(http, required, http.RequestAborted);
+            await next(context);
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            if (e is OperationCanceledException && http.RequestAborted.IsCancellationRequested) return;
+            var problem = ErrorHandlingMiddleware.Translate(e);
+            if (problem.Status >= 500)
+                logger.LogError("Unhandled {ExceptionType} in function {Function}: {Message} (trace {TraceId})",
+                    e.GetType().Name, name, ErrorHandlingMiddleware.SafeMessage(e), Activity.Current?.TraceId.ToString() ?? http.TraceIdentifier);
+            context.GetInvocationResult().Value = new ProblemResult(problem);
+        }
+    }
+
+    /// <summary>The problem as the function's result, so the integration writes it like any other result.</summary>
+    private sealed class ProblemResult(ApiProblem problem) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => ErrorHandlingMiddleware.WriteAsync(httpContext, problem);
+    }
+}

@@ -1,0 +1,51 @@
+using System.Reflection;
+using AgentOps.Platform.Auth;
+using Microsoft.Azure.Functions.Worker;
+
+namespace AgentOps.Functions.Http;
+
+/// <summary>The one permission an HTTP function needs: the Azure twin of the self-host's <c>.Requires(permission)</c>.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class RequiresAttribute(Permission permission) : Attribute
+{
+    public Permission Permission { get; } = permission;
+}
+
+/// <summary>The HTTP function is open (signup, login, health): the Azure twin of the self-host's <c>.Anonymous()</c>.</summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = false)]
+public sealed class AnonymousRouteAttribute : Attribute;
+
+/// <summary>
+/// Per HTTP function name, the permission <see cref="Access"/> checks (null: anonymous). Read once at start-up from the
+/// attributes above. Like the self-host, it fails closed: an HTTP function that declares neither, or both, stops the
+/// start-up, and a function missing from the table is refused at request time.
+/// </summary>
+public sealed class FunctionAccess
+{
+    private readonly Dictionary<string, Permission?> _byFunction;
+
+    private FunctionAccess(Dictionary<string, Permission?> byFunction) => _byFunction = byFunction;
+
+    public static FunctionAccess Scan(Assembly assembly)
+    {
+        var byFunction = new Dictionary<string, Permission?>(StringComparer.Ordinal);
+        var errors = new List<string>();
+        var methods = assembly.GetTypes().SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static));
+        foreach (var method in methods)
+        {
+            if (method.GetCustomAttribute<FunctionAttribute>() is not { } function) continue;
+            if (!method.GetParameters().Any(p => p.GetCustomAttribute<HttpTriggerAttribute>() is not null)) continue;
+            var requires = method.GetCustomAttribute<RequiresAttribute>();
+            var anonymous = method.GetCustomAttribute<AnonymousRouteAttribute>() is not null;
+            if ((requires is not null) ^ anonymous) // exactly one of the two
+                byFunction[function.Name] = requires?.Permission;
+            else
+                errors.Add($"{method.DeclaringType?.Name}.{method.Name} (function {function.Name}) must declare exactly one of [Requires(...)] or [AnonymousRoute].");
+        }
+        if (errors.Count > 0) throw new InvalidOperationException("HTTP functions without a declared access rule:\n  " + string.Join("\n  ", errors));
+        return new FunctionAccess(byFunction);
+    }
+
+    /// <summary>False for a function that is not in the table; <paramref name="permission"/> is null for anonymous ones.</summary>
+    public bool TryGet(string functionName, out Permission? permission) => _byFunction.TryGetValue(functionName, out permission);
+}

@@ -1,0 +1,40 @@
+using AgentOps;
+using AgentOps.Functions.Http;
+using AgentOps.Platform;
+using AgentOps.Platform.Database;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Builder;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+// The Azure host: reads configuration (app settings / local.settings.json), registers the application and serves its
+// HTTP API as Functions triggers. Like the self-host's Program.cs, this file only wires; everything it calls lives in
+// the application.
+var builder = FunctionsApplication.CreateBuilder(args);
+builder.ConfigureFunctionsWebApplication();
+
+var options = AgentOpsOptions.FromConfiguration(key => builder.Configuration[key]);
+builder.Services.AddAgentOps(options);
+builder.Services.AddSingleton(FunctionAccess.Scan(typeof(AgentOpsHttpMiddleware).Assembly));
+// After ConfigureFunctionsWebApplication, so it runs inside the ASP.NET Core integration's middleware.
+builder.UseMiddleware<AgentOpsHttpMiddleware>();
+
+// Logs and traces go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING); the self-host's OTLP/JSON-console
+// logging is not used here, the Functions host owns the console.
+builder.Services.AddApplicationInsightsTelemetryWorkerService().ConfigureFunctionsApplicationInsights();
+
+var host = builder.Build();
+
+// The same start-up checks as the self-host: migrate when the schema owner's connection is configured, and refuse to
+// serve as a role that bypasses row-level security.
+using (var startup = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
+{
+    var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Functions");
+    if (options.MigrationsConnectionString is { } owner)
+        await Migrator.ApplyAsync(owner, log, startup.Token);
+    await AgentOpsApplication.AssertRoleRespectsRlsAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), startup.Token);
+}
+
+await host.RunAsync();

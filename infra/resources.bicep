@@ -1,0 +1,344 @@
+// Everything AgentOps runs on, in one resource group (main.bicep creates the group and passes these parameters):
+//   identity      one user-assigned identity for the function app: storage, Service Bus, Application Insights
+//   monitoring    Log Analytics workspace + Application Insights
+//   storage       the Functions host's storage (identity-based AzureWebJobsStorage) and the deployment package container
+//   messaging     Service Bus namespace + queue 'ingest-batches' (accepted ingest batches; used by later features)
+//   database      PostgreSQL Flexible Server 16 with Entra authentication (+ password auth, see the note there)
+//   api           Flex Consumption function app (dotnet-isolated 10.0), tagged azd-service-name: api
+//   web           Static Web App for the dashboard, tagged azd-service-name: web
+
+param location string
+param staticWebAppLocation string
+param tags object
+param resourceToken string
+param principalId string
+param principalName string
+param principalType string
+param postgresClientIp string
+
+@secure()
+param jwtSecret string
+@secure()
+param postgresAdminPassword string
+@secure()
+param appDatabasePassword string
+
+var functionAppName = 'func-api-${resourceToken}'
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+var ingestQueueName = 'ingest-batches'
+var databaseName = 'agentops'
+var postgresAdminLogin = 'agentopsadmin'
+
+// Built-in role definition ids.
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
+  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Identity
+
+resource apiIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-api-${resourceToken}'
+  location: location
+  tags: tags
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Monitoring
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2023-09-01' = {
+  name: 'log-${resourceToken}'
+  location: location
+  tags: tags
+  properties: {
+    sku: { name: 'PerGB2018' }
+    retentionInDays: 30
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+  }
+}
+
+resource appInsightsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, apiIdentity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: apiIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Storage: no shared keys; the function app reaches it with its identity (AzureWebJobsStorage__* settings below).
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
+  name: 'st${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: { name: 'Standard_LRS' }
+  properties: {
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false
+    publicNetworkAccess: 'Enabled'
+  }
+}
+
+resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: deploymentContainerName
+  properties: { publicAccess: 'None' }
+}
+
+// Blob (deployment package, Durable leases), queue and table (Durable Functions' Azure Storage backend, timers).
+var storageRoles = [ roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor ]
+
+resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in storageRoles: {
+  name: guid(storage.id, apiIdentity.id, roleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    principalId: apiIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Messaging
+
+resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+  name: 'sb-${resourceToken}'
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard'
+    tier: 'Standard'
+  }
+  properties: {
+    disableLocalAuth: true
+    minimumTlsVersion: '1.2'
+  }
+}
+
+resource ingestQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: serviceBus
+  name: ingestQueueName
+  properties: {
+    lockDuration: 'PT1M'
+    maxDeliveryCount: 10
+    deadLetteringOnMessageExpiration: true
+  }
+}
+
+var serviceBusRoles = [ roles.serviceBusDataSender, roles.serviceBusDataReceiver ]
+
+resource serviceBusAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in serviceBusRoles: {
+  name: guid(serviceBus.id, apiIdentity.id, roleId)
+  scope: serviceBus
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    principalId: apiIdentity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Database. Entra authentication is on, and the deploying principal becomes the Entra administrator (when its name is
+// known). Password authentication stays on as well: the application connects as the agentops_app role with a password
+// (AGENTOPS_DATABASE_URL), because it does not fetch Entra tokens for Npgsql yet. Turn passwordAuth off once it does.
+// The child resources are chained with dependsOn: the server accepts one change at a time.
+
+resource postgres 'Microsoft.DBforPostgreSQL/flexibleServers@2024-08-01' = {
+  name: 'psql-${resourceToken}'
+  location: location
+  tags: tags
+  sku: {
+    name: 'Standard_B1ms'
+    tier: 'Burstable'
+  }
+  properties: {
+    version: '16'
+    administratorLogin: postgresAdminLogin
+    administratorLoginPassword: postgresAdminPassword
+    authConfig: {
+      activeDirectoryAuth: 'Enabled'
+      passwordAuth: 'Enabled'
+      tenantId: tenant().tenantId
+    }
+    storage: { storageSizeGB: 32 }
+    backup: {
+      backupRetentionDays: 7
+      geoRedundantBackup: 'Disabled'
+    }
+    highAvailability: { mode: 'Disabled' }
+  }
+}
+
+resource database 'Microsoft.DBforPostgreSQL/flexibleServers/databases@2024-08-01' = {
+  parent: postgres
+  name: databaseName
+  properties: {
+    charset: 'UTF8'
+    collation: 'en_US.utf8'
+  }
+}
+
+// Flex Consumption apps without a virtual network leave from shared Azure addresses: allow Azure services.
+resource allowAzure 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = {
+  parent: postgres
+  name: 'AllowAllAzureServicesAndResourcesWithinAzureIps'
+  properties: {
+    startIpAddress: '0.0.0.0'
+    endIpAddress: '0.0.0.0'
+  }
+  dependsOn: [ database ]
+}
+
+resource allowClient 'Microsoft.DBforPostgreSQL/flexibleServers/firewallRules@2024-08-01' = if (!empty(postgresClientIp)) {
+  parent: postgres
+  name: 'AllowClientIp'
+  properties: {
+    startIpAddress: postgresClientIp
+    endIpAddress: postgresClientIp
+  }
+  dependsOn: [ allowAzure ]
+}
+
+resource entraAdmin 'Microsoft.DBforPostgreSQL/flexibleServers/administrators@2024-08-01' = if (!empty(principalId) && !empty(principalName)) {
+  parent: postgres
+  name: principalId
+  properties: {
+    principalName: principalName
+    principalType: principalType
+    tenantId: tenant().tenantId
+  }
+  dependsOn: [ allowAzure, allowClient ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// API: Flex Consumption function app
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-${resourceToken}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: { reserved: true }
+}
+
+resource api 'Microsoft.Web/sites@2024-04-01' = {
+  name: functionAppName
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: { '${apiIdentity.id}': {} }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    siteConfig: {
+      minTlsVersion: '1.2'
+      // The dashboard calls the API from its own origin; tokens travel in the Authorization header, not cookies.
+      cors: { allowedOrigins: [ 'https://${web.properties.defaultHostname}' ] }
+    }
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: apiIdentity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: 100
+        instanceMemoryMB: 2048
+      }
+      runtime: {
+        name: 'dotnet-isolated'
+        version: '10.0'
+      }
+    }
+  }
+  dependsOn: [ deploymentContainer ]
+}
+
+// Flex Consumption sets the worker runtime itself (functionAppConfig.runtime): no FUNCTIONS_WORKER_RUNTIME here.
+resource apiSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: api
+  name: 'appsettings'
+  properties: {
+    AzureWebJobsStorage__credential: 'managedidentity'
+    AzureWebJobsStorage__clientId: apiIdentity.properties.clientId
+    AzureWebJobsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+    AzureWebJobsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+    AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
+    APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+    APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${apiIdentity.properties.clientId};Authorization=AAD'
+    ServiceBusConnection__fullyQualifiedNamespace: replace(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':443/', '')
+    ServiceBusConnection__credential: 'managedidentity'
+    ServiceBusConnection__clientId: apiIdentity.properties.clientId
+    IngestQueueName: ingestQueue.name
+    AGENTOPS_DATABASE_URL: 'postgresql://agentops_app:${uriComponent(appDatabasePassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=require'
+    AGENTOPS_JWT_SECRET: jwtSecret
+  }
+  // The host starts with these settings: give it its storage and Service Bus roles first.
+  dependsOn: [ storageAccess, serviceBusAccess, appInsightsPublisher ]
+}
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Web: the dashboard (azd deploys web-static's build output here)
+
+resource web 'Microsoft.Web/staticSites@2024-04-01' = {
+  name: 'stapp-${resourceToken}'
+  location: staticWebAppLocation
+  tags: union(tags, { 'azd-service-name': 'web' })
+  sku: {
+    name: 'Free'
+    tier: 'Free'
+  }
+  properties: {
+    provider: 'Custom'
+  }
+}
+
+output apiName string = api.name
+output apiUri string = 'https://${api.properties.defaultHostName}'
+output webName string = web.name
+output webUri string = 'https://${web.properties.defaultHostname}'
+output applicationInsightsConnectionString string = appInsights.properties.ConnectionString
+output storageAccountName string = storage.name
+output serviceBusNamespace string = replace(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':443/', '')
+output ingestQueueName string = ingestQueue.name
+output postgresHost string = postgres.properties.fullyQualifiedDomainName
+output postgresDatabase string = databaseName
+output postgresAdminLogin string = postgresAdminLogin
