@@ -1,0 +1,1552 @@
+// AgentOps dashboard — a dependency-free single-page app over /api/v1 (see docs/api.md and the *Api.cs endpoints).
+//
+// Security rules kept by this file:
+// - The access token lives only in memory; the refresh token in sessionStorage (one login per tab). Tokens, API keys
+//   and invitation tokens are never written to the console, to localStorage or into URLs we keep.
+// - The DOM is built with textContent/properties only (no innerHTML with data), and index.html sets a strict CSP.
+// - What the role cannot do is hidden (mirroring Platform/Auth/Rbac.cs and the feature rules), but the server stays the
+//   judge: every 401/403/409/429 answer is shown where it belongs.
+
+const API_BASE = '/api/v1';
+const REFRESH_STORAGE_KEY = 'agentops.refresh_token';
+const DEFAULT_ROUTE = '/org';
+const LIST_PAGE_SIZE = 200;
+const LIST_MAX_ITEMS = 5000;
+
+const ROLES = ['admin', 'team_lead', 'member', 'viewer'];
+const ROLE_LABELS = { admin: 'Admin', team_lead: 'Team lead', member: 'Member', viewer: 'Viewer' };
+const ROLE_HELP = {
+  admin: 'Full control: organization profile, every member and every API key.',
+  team_lead: 'Manages members and viewers of their own team; creates API keys.',
+  member: 'Uses the platform and creates API keys (ingest, read, write).',
+  viewer: 'Read-only access.',
+};
+const ROLE_RANK = { admin: 0, team_lead: 1, member: 2, viewer: 3 };
+
+const SCOPES = [
+  { id: 'ingest', label: 'Ingest', help: 'Send runs, spans and events from SDKs, exporters and the gateway.' },
+  { id: 'read', label: 'Read', help: 'Read data and configuration.' },
+  { id: 'write', label: 'Write', help: 'Change configuration. Includes read.' },
+  { id: 'admin', label: 'Admin', help: 'Manage the organization, members and API keys. Includes write and read.' },
+];
+
+const EXPIRY_CHOICES = [
+  { id: 'never', label: 'Never expires' },
+  { id: '7', label: '7 days', days: 7 },
+  { id: '30', label: '30 days', days: 30 },
+  { id: '90', label: '90 days', days: 90 },
+  { id: '365', label: '1 year', days: 365 },
+  { id: 'custom', label: 'On a date…' },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// DOM helpers
+// ---------------------------------------------------------------------------------------------------------------
+
+const PROPERTIES = new Set(['value', 'checked', 'disabled', 'readOnly', 'selected', 'hidden', 'open', 'tabIndex']);
+
+/** h('button', { class: 'btn', onclick }, 'Save') — children may be strings, nodes, arrays, null or false. */
+function h(tag, props, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(props ?? {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === 'class') el.className = value;
+    else if (key === 'text') el.textContent = value;
+    else if (key === 'dataset') Object.assign(el.dataset, value);
+    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
+    else if (PROPERTIES.has(key)) el[key] = value;
+    else el.setAttribute(key, value === true ? '' : String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+/** Replaces an element's children (skipping null/false, unlike replaceChildren, which would print "null"). */
+function setChildren(parent, ...children) {
+  parent.replaceChildren();
+  return append(parent, children);
+}
+
+function append(parent, children) {
+  for (const child of children) {
+    if (child === null || child === undefined || child === false) continue;
+    if (Array.isArray(child)) append(parent, child);
+    else parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return parent;
+}
+
+const SVG_NS = 'http://www.w3.org/2000/svg';
+function logo() {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 32 32');
+  svg.setAttribute('class', 'logo');
+  svg.setAttribute('aria-hidden', 'true');
+  const parts = [
+    ['rect', { width: 32, height: 32, rx: 7, class: 'logo-bg' }],
+    ['path', { d: 'M9 22 16 9l7 13', class: 'logo-stroke' }],
+    ['circle', { cx: 16, cy: 19, r: 2, class: 'logo-dot' }],
+  ];
+  for (const [tag, attrs] of parts) {
+    const el = document.createElementNS(SVG_NS, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    svg.append(el);
+  }
+  return svg;
+}
+
+let idCounter = 0;
+const nextId = (prefix) => `${prefix}-${++idCounter}`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// ---------------------------------------------------------------------------------------------------------------
+// Formatting
+// ---------------------------------------------------------------------------------------------------------------
+
+const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+function relative(iso) {
+  const seconds = (new Date(iso).getTime() - Date.now()) / 1000;
+  const abs = Math.abs(seconds);
+  if (abs < 45) return seconds < 0 ? 'just now' : 'in a few seconds';
+  const units = [['minute', 60], ['hour', 3600], ['day', 86400], ['month', 2592000], ['year', 31536000]];
+  let unit = units[0];
+  for (const candidate of units) if (abs >= candidate[1] * 0.95) unit = candidate;
+  return relativeFormat.format(Math.round(seconds / unit[1]), unit[0]);
+}
+
+/** A <time> showing a date (or date and time), with the exact UTC time as a tooltip. */
+function timeEl(iso, { withTime = false, rel = false } = {}) {
+  if (!iso) return h('span', { class: 'muted' }, '—');
+  const date = new Date(iso);
+  const text = rel ? relative(iso) : (withTime ? dateTimeFormat : dateFormat).format(date);
+  return h('time', { datetime: date.toISOString(), title: `${dateTimeFormat.format(date)} (${date.toISOString().replace('.000Z', 'Z')})` }, text);
+}
+
+function plural(n, one, many = `${one}s`) {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Server field messages are fragments ("is required."); prefix them with the field's label. */
+function sentence(label, message) {
+  if (!message) return '';
+  return label && /^[a-z]/.test(message) ? `${label} ${message}` : message;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// API client and session
+// ---------------------------------------------------------------------------------------------------------------
+
+/** An RFC 9457 problem answered by the API (or a network failure, status 0). */
+class ApiError extends Error {
+  constructor({ status, code, title, detail, errors = null, retryAfter = null, traceId = null }) {
+    super(detail || title || code);
+    Object.assign(this, { status, code, title, detail, errors, retryAfter, traceId });
+  }
+}
+
+/** The session ended (revoked, expired, logged out elsewhere); the app has already gone to the sign-in page. */
+class SessionEnded extends Error {}
+
+const session = {
+  accessToken: null,
+  expiresAt: 0,
+  user: null, // { id, email, name }
+  org: null, // { id, name, timezone, created_at, updated_at }
+  role: null,
+  team: null, // learnt from the member list: the login response does not carry it
+  teamKnown: false,
+};
+
+let refreshTimer = null;
+let refreshInFlight = null;
+let flash = null; // { kind, text } shown once on the next sign-in page
+let pendingRoute = null;
+let viewToken = 0;
+let rerenderWhenIdle = false;
+
+const channel = 'BroadcastChannel' in window ? new BroadcastChannel('agentops-session') : null;
+
+function storedRefreshToken() {
+  try { return sessionStorage.getItem(REFRESH_STORAGE_KEY); } catch { return null; }
+}
+
+function storeRefreshToken(token) {
+  try {
+    if (token) sessionStorage.setItem(REFRESH_STORAGE_KEY, token);
+    else sessionStorage.removeItem(REFRESH_STORAGE_KEY);
+  } catch { /* storage disabled: the session lasts as long as the page */ }
+}
+
+function parseRetryAfter(value) {
+  if (!value) return null;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? null : Math.max(1, Math.ceil((at - Date.now()) / 1000));
+}
+
+const FALLBACK_DETAIL = {
+  0: 'The server could not be reached. Check your connection and try again.',
+  403: 'You are not allowed to do this.',
+  404: 'Not found.',
+  429: 'Too many requests.',
+  500: 'Something failed on the server.',
+  502: 'The server is unavailable.',
+  503: 'The server is unavailable. Try again shortly.',
+};
+
+/** One HTTP call; returns the parsed JSON (null for 204) or throws ApiError. */
+async function request(method, path, body, { auth = true, token = null } = {}) {
+  const headers = { Accept: 'application/json, application/problem+json' };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  const bearer = token ?? (auth ? session.accessToken : null);
+  if (bearer) headers.Authorization = `Bearer ${bearer}`;
+  let response;
+  try {
+    response = await fetch(API_BASE + path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'omit',
+      cache: 'no-store',
+    });
+  } catch {
+    throw new ApiError({ status: 0, code: 'network_error', title: 'Network error', detail: FALLBACK_DETAIL[0] });
+  }
+  if (response.status === 204) return null;
+  const text = await response.text();
+  let data = null;
+  if (text) {
+    try { data = JSON.parse(text); } catch { data = null; }
+  }
+  if (response.ok) return data;
+  throw new ApiError({
+    status: response.status,
+    code: data?.code ?? `http_${response.status}`,
+    title: data?.title ?? response.statusText,
+    detail: data?.detail ?? FALLBACK_DETAIL[response.status] ?? `The server answered ${response.status}.`,
+    errors: data?.errors ?? null,
+    retryAfter: parseRetryAfter(response.headers.get('Retry-After')),
+    traceId: data?.trace_id ?? null,
+  });
+}
+
+/** An authenticated call: refreshes the access token before expiry and once on 401 token_expired. */
+async function api(method, path, body) {
+  if (!session.accessToken) throw new SessionEnded('Not signed in.');
+  if (session.expiresAt - Date.now() < 15_000) {
+    try { await refreshSession(); } catch (e) { if (e instanceof SessionEnded) throw e; /* try the current token */ }
+  }
+  try {
+    return await request(method, path, body);
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 401 && e.code === 'token_expired') {
+      await refreshSession();
+      try {
+        return await request(method, path, body);
+      } catch (again) {
+        if (again instanceof ApiError && again.status === 401) throw endSession(again.detail);
+        throw again;
+      }
+    }
+    if (e instanceof ApiError && e.status === 401) throw endSession(e.detail);
+    throw e;
+  }
+}
+
+/** Rotates the refresh token. Single-flight per tab; serialized across tabs that share a session (duplicated tabs). */
+function refreshSession() {
+  refreshInFlight ??= doRefresh().finally(() => { refreshInFlight = null; });
+  return refreshInFlight;
+}
+
+async function doRefresh() {
+  const work = async () => {
+    const token = storedRefreshToken();
+    if (!token) throw endSession('Your session has ended. Sign in again.');
+    let data;
+    try {
+      data = await request('POST', '/auth/refresh-token', { refresh_token: token }, { auth: false });
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 401 || e.status === 422)) throw endSession(e.detail);
+      scheduleRefresh(30); // server or network trouble: keep the session and try again soon
+      throw e;
+    }
+    const previousRole = session.role;
+    applySession(data, { rotatedFrom: token });
+    if (previousRole && previousRole !== session.role) onRoleChanged(previousRole);
+    // Hold the lock a moment so the rotation message reaches sibling tabs before one of them refreshes.
+    if (channel && navigator.locks) await sleep(150);
+    return data;
+  };
+  return navigator.locks ? navigator.locks.request('agentops-refresh', work) : work();
+}
+
+function applySession(data, { rotatedFrom = null } = {}) {
+  const sameUser = session.user?.id === data.user.id;
+  session.accessToken = data.access_token;
+  session.expiresAt = Date.now() + data.expires_in * 1000;
+  session.user = data.user;
+  session.org = data.organization;
+  session.role = data.role;
+  if (!sameUser) { session.team = null; session.teamKnown = false; }
+  storeRefreshToken(data.refresh_token);
+  if (rotatedFrom && channel) channel.postMessage({ type: 'rotated', from: rotatedFrom, to: data.refresh_token });
+  scheduleRefresh(data.expires_in);
+  updateShell();
+}
+
+/** Refresh a minute before expiry (or at 80 % of short lifetimes). */
+function scheduleRefresh(expiresInSeconds) {
+  clearTimeout(refreshTimer);
+  const lead = Math.min(60, expiresInSeconds * 0.2);
+  const delay = Math.max(5, expiresInSeconds - lead) * 1000;
+  refreshTimer = setTimeout(() => { refreshSession().catch(() => { /* reported by the next call */ }); }, delay);
+}
+
+/** Forget the session locally and go to the sign-in page. Returns a SessionEnded to throw. */
+function endSession(message, kind = 'info', { rememberRoute = true } = {}) {
+  const wasSignedIn = !!session.accessToken;
+  clearTimeout(refreshTimer);
+  Object.assign(session, { accessToken: null, expiresAt: 0, user: null, org: null, role: null, team: null, teamKnown: false });
+  storeRefreshToken(null);
+  for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
+  document.getElementById('toasts')?.replaceChildren();
+  if (wasSignedIn || !flash) flash = message ? { kind, text: message } : null;
+  const { path } = parseHash();
+  if (ROUTES[path]?.private) {
+    pendingRoute = rememberRoute ? path : null;
+    redirect('/login');
+  }
+  return new SessionEnded(message);
+}
+
+async function logout() {
+  const token = storedRefreshToken();
+  try { await api('POST', '/auth/logout'); } catch { /* the session ends locally whatever the server says */ }
+  if (channel && token) channel.postMessage({ type: 'logout', token });
+  // If the server already ended the session, api() has shown why; otherwise confirm the sign-out.
+  if (session.accessToken) endSession('You have signed out.', 'success', { rememberRoute: false });
+}
+
+channel?.addEventListener('message', (event) => {
+  const message = event.data ?? {};
+  const mine = storedRefreshToken();
+  if (!mine) return;
+  if (message.type === 'rotated' && message.from === mine) storeRefreshToken(message.to);
+  if (message.type === 'logout' && message.token === mine) endSession('You signed out in another tab.');
+});
+
+document.addEventListener('visibilitychange', () => {
+  // Timers are throttled in background tabs: catch up when the tab is shown again.
+  if (document.visibilityState === 'visible' && session.accessToken && session.expiresAt - Date.now() < 60_000) {
+    refreshSession().catch(() => {});
+  }
+});
+
+/** Follows next_cursor through a list endpoint. */
+async function loadAll(path) {
+  const items = [];
+  let cursor = null;
+  do {
+    const query = `?limit=${LIST_PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const page = await api('GET', path + query);
+    items.push(...(page?.items ?? []));
+    cursor = page?.next_cursor ?? null;
+  } while (cursor && items.length < LIST_MAX_ITEMS);
+  return { items, truncated: !!cursor };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// What the signed-in person may do (mirrors Rbac.cs, MemberRules.cs and ApiKeyRules.cs; the server decides)
+// ---------------------------------------------------------------------------------------------------------------
+
+const atLeast = (role) => session.role !== null && ROLE_RANK[session.role] <= ROLE_RANK[role];
+const isAdmin = () => session.role === 'admin';
+const leadsTeam = () => session.role === 'team_lead' && session.teamKnown && !!session.team;
+
+const can = {
+  editOrg: () => isAdmin(),
+  readKeys: () => atLeast('member'),
+  createKeys: () => atLeast('member'),
+  grantableScopes: () => (isAdmin() ? ['ingest', 'read', 'write', 'admin'] : atLeast('member') ? ['ingest', 'read', 'write'] : []),
+  revokeKey: (key) => isAdmin() || (atLeast('member') && key.created_by === session.user?.id),
+  invite: () => isAdmin() || leadsTeam(),
+  invitableRoles: () => (isAdmin() ? ROLES : leadsTeam() ? ['member', 'viewer'] : []),
+  manageMember: (m) => isAdmin() || (leadsTeam() && (m.role === 'member' || m.role === 'viewer') && m.team === session.team),
+};
+
+function onRoleChanged(previousRole) {
+  toast(`Your role changed from ${ROLE_LABELS[previousRole] ?? previousRole} to ${ROLE_LABELS[session.role] ?? session.role}.`, 'info');
+  updateShell();
+  if (document.querySelector('dialog[open]')) rerenderWhenIdle = true;
+  else route();
+}
+
+/** After a 403 the role may have changed under us: re-read it (the refresh answer carries the current role). */
+function resyncAfterForbidden() {
+  if (session.accessToken) refreshSession().catch(() => {});
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Forms, problems, dialogs, toasts
+// ---------------------------------------------------------------------------------------------------------------
+
+/** A labelled input with hint and error slots. `path` is the JSON path the API uses for it in `errors`. */
+function field({ label, name, path = `$.${name}`, type = 'text', value = '', hint, optional, control, autocomplete, required, attrs = {}, after }) {
+  const id = nextId(name);
+  const errorId = `${id}-error`;
+  const hintId = hint ? `${id}-hint` : null;
+  const input = control ?? h('input', { type, value, autocomplete, required, ...attrs });
+  input.id = id;
+  input.name = name;
+  input.dataset.path = path;
+  input.dataset.label = label;
+  input.setAttribute('aria-describedby', [hintId, errorId].filter(Boolean).join(' '));
+  const control_ = type === 'password' && !control ? passwordControl(input) : input;
+  return h('div', { class: 'field' },
+    h('label', { for: id }, label, optional && h('span', { class: 'optional' }, ' (optional)')),
+    control_,
+    after,
+    hint && h('p', { class: 'hint', id: hintId }, hint),
+    h('p', { class: 'field-error', id: errorId, hidden: true }));
+}
+
+function passwordControl(input) {
+  const toggle = h('button', {
+    type: 'button', class: 'btn ghost small reveal', 'aria-pressed': 'false', 'aria-label': 'Show password',
+    onclick: () => {
+      const show = input.type === 'password';
+      input.type = show ? 'text' : 'password';
+      toggle.setAttribute('aria-pressed', String(show));
+      toggle.setAttribute('aria-label', show ? 'Hide password' : 'Show password');
+      toggle.textContent = show ? 'Hide' : 'Show';
+    },
+  }, 'Show');
+  return h('div', { class: 'input-with-button' }, input, toggle);
+}
+
+function selectControl(options, selected) {
+  return h('select', {}, options.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label)));
+}
+
+/** The element that shows errors for a JSON path: exact match, else without array indexes, else the nearest parent path. */
+function findPathTarget(container, path) {
+  const targets = [...container.querySelectorAll('[data-path]')];
+  const candidates = [path, path.replace(/\[\d+\]/g, '')];
+  let p = candidates[1];
+  while (p.includes('.') && p.lastIndexOf('.') > 1) {
+    p = p.slice(0, p.lastIndexOf('.'));
+    candidates.push(p);
+  }
+  for (const candidate of candidates) {
+    const found = targets.find((t) => t.dataset.path === candidate);
+    if (found) return found;
+  }
+  return null;
+}
+
+function setFieldError(target, message) {
+  const box = target.closest('.field, fieldset');
+  const slot = box?.querySelector('.field-error');
+  if (slot) {
+    slot.textContent = message;
+    slot.hidden = false;
+  }
+  box?.classList.add('invalid');
+  target.setAttribute('aria-invalid', 'true');
+}
+
+function clearProblem(container) {
+  for (const el of container.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  for (const el of container.querySelectorAll('.invalid')) el.classList.remove('invalid');
+  for (const el of container.querySelectorAll('.field-error')) { el.textContent = ''; el.hidden = true; }
+  for (const el of container.querySelectorAll('.problem')) { el._stop?.(); el.remove(); }
+}
+
+/**
+ * Shows a problem inside a form or panel: field errors next to their fields (by JSON path), the detail otherwise,
+ * a countdown for 429, a reference for server errors. `codePaths` attaches coded problems without `errors` to a field.
+ */
+function showProblem(container, error, { codePaths = {}, submit = null } = {}) {
+  clearProblem(container);
+  if (error instanceof SessionEnded) return;
+  const err = error instanceof ApiError ? error : new ApiError({
+    status: -1, code: 'client_error', title: 'Error', detail: 'Something went wrong in the dashboard. Reload the page and try again.',
+  });
+  const entries = Object.entries(err.errors ?? {});
+  const codePath = !entries.length && codePaths[err.code];
+  if (codePath) entries.push([codePath, [err.detail]]);
+
+  let first = null;
+  const unmatched = [];
+  for (const [path, messages] of entries) {
+    const target = findPathTarget(container, path);
+    const list = Array.isArray(messages) ? messages : [String(messages)];
+    if (target) {
+      setFieldError(target, list.map((m) => sentence(target.dataset.label, m)).join(' '));
+      first ??= target;
+    } else {
+      unmatched.push(`${path.replace(/^\$\./, '')} ${list.join(' ')}`);
+    }
+  }
+
+  let lines = [];
+  let kind = 'error';
+  if (err.status === 429) {
+    kind = 'warning';
+    lines = [err.detail];
+  } else if (first && !unmatched.length) {
+    if (entries.length > 1) lines = ['Please correct the highlighted fields.'];
+  } else if (unmatched.length) {
+    lines = [first ? 'Please correct the highlighted fields.' : err.detail, ...unmatched];
+  } else if (err.status === 403) {
+    lines = [`Not allowed: ${err.detail}`];
+    resyncAfterForbidden();
+  } else if (err.status === 404 && err.code === 'not_found') {
+    lines = [err.detail, 'Someone may have changed it meanwhile; the list has been refreshed.'];
+  } else {
+    lines = [err.detail || err.title];
+  }
+  if (err.status >= 500 && err.traceId) lines.push(`Reference: ${err.traceId}`);
+
+  if (lines.length) {
+    const box = h('div', { class: `problem alert ${kind}`, role: 'alert', tabindex: '-1' }, lines.map((l) => h('p', {}, l)));
+    if (err.status === 429) startRetryCountdown(box, err.retryAfter, submit);
+    const anchor = container.querySelector('.problem-slot');
+    if (anchor) anchor.append(box); else container.prepend(box);
+    if (!first) box.focus();
+  }
+  if (first) first.focus();
+}
+
+function startRetryCountdown(box, seconds, submit) {
+  const line = h('p', { class: 'countdown' });
+  box.append(line);
+  if (!seconds) { line.textContent = 'Wait a little before trying again.'; return; }
+  let left = seconds;
+  const tick = () => {
+    if (left <= 0) {
+      line.textContent = 'You can try again now.';
+      if (submit) submit.disabled = false;
+      clearInterval(timer);
+      return;
+    }
+    const m = Math.floor(left / 60);
+    line.textContent = `Try again in ${m ? `${m} min ` : ''}${left % 60} s.`;
+    left -= 1;
+  };
+  if (submit) submit.disabled = true;
+  const timer = setInterval(tick, 1000);
+  tick();
+  box._stop = () => { clearInterval(timer); if (submit) submit.disabled = false; };
+}
+
+/** Wires a form: prevents native submission, shows busy state, routes failures to showProblem. */
+function handleSubmit(form, handler, options = {}) {
+  form.noValidate = true;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (form.getAttribute('aria-busy') === 'true') return;
+    const submit = form.querySelector('[type=submit]');
+    clearProblem(form);
+    form.setAttribute('aria-busy', 'true');
+    if (submit) submit.disabled = true;
+    let failure = null;
+    try {
+      await handler(new FormData(form));
+    } catch (e) {
+      failure = e;
+    } finally {
+      form.removeAttribute('aria-busy');
+      if (submit) submit.disabled = false;
+    }
+    if (failure && form.isConnected) showProblem(form, failure, { ...options, submit });
+    if (failure && options.onError) options.onError(failure);
+  });
+}
+
+const text = (data, name) => {
+  const v = data.get(name);
+  return typeof v === 'string' ? v.trim() : '';
+};
+
+function toast(message, kind = 'success') {
+  const host = document.getElementById('toasts');
+  const el = h('div', { class: `toast ${kind}` }, message);
+  host.append(el);
+  setTimeout(() => el.classList.add('leaving'), 4500);
+  setTimeout(() => el.remove(), 5000);
+}
+
+/** A modal <dialog> (focus is trapped by the browser; Esc closes unless `guard` says no). */
+function openDialog({ title, content, wide = false, initialFocus = null, onClose = null }) {
+  const opener = document.activeElement;
+  const titleId = nextId('dialog-title');
+  const body = h('div', { class: 'modal-body' }, content);
+  const ctl = {
+    guard: null,
+    body,
+    close(force = false) {
+      if (!force && ctl.guard && !ctl.guard()) return;
+      if (dialog.open) dialog.close();
+    },
+    setContent(...nodes) { setChildren(body, ...nodes); },
+    setTitle(t) { heading.textContent = t; },
+  };
+  const heading = h('h2', { id: titleId }, title);
+  const dialog = h('dialog', { class: `modal${wide ? ' wide' : ''}`, 'aria-labelledby': titleId },
+    h('div', { class: 'modal-head' },
+      heading,
+      h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close dialog', onclick: () => ctl.close() }, '×')),
+    body);
+  dialog.addEventListener('cancel', (event) => { if (ctl.guard && !ctl.guard()) event.preventDefault(); });
+  dialog.addEventListener('close', () => {
+    dialog.remove();
+    onClose?.();
+    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    else document.getElementById('page-title')?.focus();
+    if (rerenderWhenIdle && !document.querySelector('dialog[open]')) { rerenderWhenIdle = false; route(); }
+  });
+  document.body.append(dialog);
+  dialog.showModal();
+  (initialFocus ?? body.querySelector('input:not([readonly]), select, textarea, button'))?.focus();
+  return ctl;
+}
+
+/** Returned by a confirmAction action that replaced the dialog's content and keeps it open. */
+const KEEP_OPEN = Symbol('keep-open');
+
+/** Confirmation for a destructive action; the action's failure is shown inside the dialog. */
+function confirmAction({ title, message, details = null, confirmLabel, danger = true, action, codePaths }) {
+  const cancel = h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel');
+  const form = h('form', { class: 'stack' },
+    h('p', {}, message),
+    details,
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'form-actions' }, cancel, h('button', { type: 'submit', class: `btn ${danger ? 'danger' : 'primary'}` }, confirmLabel)));
+  const dialog = openDialog({ title, content: form, initialFocus: cancel });
+  handleSubmit(form, async () => {
+    if ((await action()) !== KEEP_OPEN) dialog.close(true);
+  }, { codePaths });
+  return dialog;
+}
+
+/** A read-only value with a copy button (used for secrets shown once, links and ids). */
+function copyField({ label, value, hint, secret = false, multiline = false }) {
+  const id = nextId('copy');
+  const input = multiline
+    ? h('textarea', { id, readOnly: true, rows: secret ? 2 : 3, class: 'mono', spellcheck: 'false', autocomplete: 'off' })
+    : h('input', { id, type: 'text', readOnly: true, class: 'mono', spellcheck: 'false', autocomplete: 'off' });
+  input.value = value;
+  input.addEventListener('focus', () => input.select());
+  const status = h('span', { class: 'copy-status', role: 'status', 'aria-live': 'polite' });
+  const button = h('button', {
+    type: 'button', class: 'btn secondary', 'aria-label': `Copy ${label.toLowerCase()}`,
+    onclick: async () => {
+      const ok = await copyText(input);
+      status.textContent = ok ? 'Copied to clipboard.' : 'Copy failed: select the text and press Ctrl+C (⌘C).';
+      button.textContent = ok ? 'Copied' : 'Copy';
+      if (ok) setTimeout(() => { button.textContent = 'Copy'; }, 2500);
+      else input.select();
+      if (ok) input.dispatchEvent(new CustomEvent('copied'));
+    },
+  }, 'Copy');
+  const wrap = h('div', { class: `field copy-field${secret ? ' secret' : ''}` },
+    h('label', { for: id }, label),
+    h('div', { class: 'input-with-button' }, input, button),
+    hint && h('p', { class: 'hint' }, hint),
+    status);
+  wrap.input = input;
+  return wrap;
+}
+
+async function copyText(input) {
+  try {
+    if (navigator.clipboard && window.isSecureContext) {
+      await navigator.clipboard.writeText(input.value);
+      return true;
+    }
+  } catch { /* fall back to the selection */ }
+  try {
+    input.focus();
+    input.select();
+    return document.execCommand('copy');
+  } catch {
+    return false;
+  }
+}
+
+function badge(label, kind = 'neutral', title = null) {
+  return h('span', { class: `badge ${kind}`, title }, label);
+}
+
+function roleBadge(role) {
+  return badge(ROLE_LABELS[role] ?? role, `role-${role}`);
+}
+
+function loadingPanel(label) {
+  return h('div', { class: 'panel-state', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), label);
+}
+
+function errorPanel(error, retry) {
+  const box = h('div', { class: 'panel-state error' });
+  if (error instanceof SessionEnded) return box;
+  if (error instanceof ApiError && error.status === 403) {
+    append(box, [h('p', { class: 'strong' }, 'You do not have access to this page.'), h('p', {}, error.detail)]);
+    resyncAfterForbidden();
+    return box;
+  }
+  const detail = error instanceof ApiError ? error.detail : 'Something went wrong in the dashboard.';
+  append(box, [
+    h('p', { class: 'strong' }, 'Could not load this page.'),
+    h('p', {}, detail),
+    error instanceof ApiError && error.traceId && error.status >= 500 ? h('p', { class: 'muted' }, `Reference: ${error.traceId}`) : null,
+    retry && h('button', { type: 'button', class: 'btn secondary', onclick: retry }, 'Try again'),
+  ]);
+  return box;
+}
+
+/** A table cell labelled for the stacked (card) layout of small screens. */
+function cell(label, ...content) {
+  return h('td', { 'data-label': label }, h('div', { class: 'cell' }, content));
+}
+
+function actionsCell(...content) {
+  return h('td', { 'data-label': 'Actions', class: 'actions-col' }, content.some(Boolean) ? h('div', { class: 'cell' }, content) : null);
+}
+
+function pageHeader(title, description, actions = null) {
+  return h('div', { class: 'page-header' },
+    h('div', {},
+      h('h1', { id: 'page-title', tabindex: '-1' }, title),
+      description && h('p', { class: 'page-desc' }, description)),
+    h('div', { class: 'page-actions' }, actions));
+}
+
+function emptyState(title, text, action = null) {
+  return h('div', { class: 'panel-state empty' }, h('p', { class: 'strong' }, title), text && h('p', {}, text), action);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Routing and layout
+// ---------------------------------------------------------------------------------------------------------------
+
+const ROUTES = {
+  '/login': { title: 'Sign in', guestOnly: true, view: viewLogin },
+  '/signup': { title: 'Create an organization', guestOnly: true, view: viewSignup },
+  '/accept-invite': { title: 'Accept invitation', view: viewAcceptInvite },
+  '/org': { title: 'Organization', private: true, view: viewOrganization, nav: 'Organization' },
+  '/members': { title: 'Members', private: true, view: viewMembers, nav: 'Members' },
+  '/api-keys': { title: 'API keys', private: true, view: viewApiKeys, nav: 'API keys', visible: () => can.readKeys() },
+};
+
+function parseHash() {
+  const raw = location.hash.replace(/^#/, '');
+  const [path, query = ''] = raw.split('?');
+  return { path: path || '/', params: new URLSearchParams(query) };
+}
+
+function redirect(path) {
+  history.replaceState(null, '', `#${path}`);
+  route();
+}
+
+function navigate(path) {
+  if (location.hash === `#${path}`) route();
+  else location.hash = `#${path}`;
+}
+
+let shell = null;
+let lastRoutePath = null;
+
+function route() {
+  const { path, params } = parseHash();
+  const def = ROUTES[path];
+  const signedIn = !!session.accessToken;
+  if (!def) return redirect(signedIn ? DEFAULT_ROUTE : '/login');
+  if (def.private && !signedIn) { pendingRoute = path; return redirect('/login'); }
+  if (def.guestOnly && signedIn) return redirect(DEFAULT_ROUTE);
+
+  const ctx = { token: ++viewToken, params, alive: () => ctx.token === viewToken };
+  const navigated = lastRoutePath !== null;
+  lastRoutePath = path;
+  for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
+
+  if (def.private) {
+    ensureShell();
+    for (const [routePath, link] of shell.links) {
+      const visible = ROUTES[routePath].visible?.() ?? true;
+      link.parentElement.hidden = !visible;
+      if (routePath === path) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
+    }
+    document.title = `${def.title} · ${session.org?.name ?? ''} · AgentOps`;
+    shell.main.replaceChildren();
+    def.view(shell.main, ctx);
+    if (navigated) document.getElementById('page-title')?.focus();
+  } else {
+    shell = null;
+    document.title = `${def.title} · AgentOps`;
+    const main = h('main', { id: 'main', class: 'auth-main', tabindex: '-1' });
+    const app = document.getElementById('app');
+    setChildren(app, main);
+    def.view(main, ctx);
+    main.querySelector('input:not([type=hidden]):not([readonly])')?.focus();
+  }
+}
+
+function ensureShell() {
+  if (shell) return;
+  const orgName = h('span', { class: 'org-name' });
+  const email = h('span', { class: 'user-email' });
+  const roleSlot = h('span', { class: 'user-role' });
+  const links = new Map();
+  const navItems = Object.entries(ROUTES).filter(([, def]) => def.nav).map(([path, def]) => {
+    const link = h('a', { href: `#${path}`, class: 'nav-link' }, def.nav);
+    links.set(path, link);
+    return h('li', {}, link);
+  });
+  const main = h('main', { id: 'main', class: 'content', tabindex: '-1' });
+  const root = h('div', { class: 'shell' },
+    h('header', { class: 'topbar' },
+      h('a', { href: `#${DEFAULT_ROUTE}`, class: 'brand', 'aria-label': 'AgentOps home' }, logo(), h('span', { class: 'brand-name' }, 'AgentOps')),
+      h('span', { class: 'divider', 'aria-hidden': 'true' }),
+      h('div', { class: 'org' }, h('span', { class: 'sr-only' }, 'Organization: '), orgName),
+      h('div', { class: 'user' },
+        h('span', { class: 'sr-only' }, 'Signed in as '), email, roleSlot,
+        h('button', { type: 'button', class: 'btn secondary small', onclick: () => logout() }, 'Sign out'))),
+    h('div', { class: 'layout' },
+      h('nav', { class: 'sidenav', 'aria-label': 'Main' },
+        h('p', { class: 'nav-heading', id: 'nav-settings' }, 'Settings'),
+        h('ul', { 'aria-labelledby': 'nav-settings' }, navItems)),
+      main));
+  shell = { root, main, links, orgName, email, roleSlot };
+  document.getElementById('app').replaceChildren(root);
+  updateShell();
+}
+
+function updateShell() {
+  if (!shell || !session.user) return;
+  shell.orgName.textContent = session.org?.name ?? '';
+  shell.email.textContent = session.user.email;
+  shell.email.title = session.user.name || session.user.email;
+  setChildren(shell.roleSlot, roleBadge(session.role));
+  for (const [path, link] of shell.links) link.parentElement.hidden = !(ROUTES[path].visible?.() ?? true);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Sign-in, sign-up and invitation pages
+// ---------------------------------------------------------------------------------------------------------------
+
+function authCard(title, subtitle, ...content) {
+  const notice = flash;
+  flash = null;
+  return h('div', { class: 'auth-card' },
+    h('div', { class: 'auth-brand' }, logo(), h('span', { class: 'brand-name' }, 'AgentOps')),
+    h('h1', { id: 'page-title', tabindex: '-1' }, title),
+    subtitle && h('p', { class: 'page-desc' }, subtitle),
+    notice && h('div', { class: `alert ${notice.kind}`, role: notice.kind === 'error' ? 'alert' : 'status' }, notice.text),
+    content);
+}
+
+function signedIn(data, message) {
+  applySession(data);
+  const target = pendingRoute && ROUTES[pendingRoute]?.private ? pendingRoute : DEFAULT_ROUTE;
+  pendingRoute = null;
+  if (message) toast(message);
+  navigate(target);
+}
+
+function viewLogin(main) {
+  const submit = h('button', { type: 'submit', class: 'btn primary block' }, 'Sign in');
+  const form = h('form', { class: 'stack', 'aria-label': 'Sign in' },
+    h('div', { class: 'problem-slot' }),
+    field({ label: 'Email', name: 'email', type: 'email', autocomplete: 'username', required: true }),
+    field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true }),
+    h('details', { class: 'disclosure' },
+      h('summary', {}, 'Sign in to a specific organization'),
+      field({
+        label: 'Organization ID', name: 'org_id', optional: true, autocomplete: 'off',
+        hint: 'Only if you belong to several organizations. Find it under Organization once signed in.',
+        attrs: { spellcheck: 'false', class: 'mono' },
+      })),
+    submit);
+  handleSubmit(form, async (data) => {
+    const body = { email: text(data, 'email'), password: data.get('password') ?? '' };
+    const orgId = text(data, 'org_id');
+    if (orgId) body.org_id = orgId;
+    const result = await request('POST', '/auth/login', body, { auth: false });
+    signedIn(result);
+  }, {
+    codePaths: { invalid_credentials: '$.password', no_membership: '$.email' },
+    onError: (e) => { if (e instanceof ApiError && e.errors?.['$.org_id']) form.querySelector('details').open = true; },
+  });
+  main.append(authCard('Sign in', 'Use your AgentOps account.', form,
+    h('div', { class: 'auth-links' },
+      h('p', {}, 'New to AgentOps? ', h('a', { href: '#/signup' }, 'Create an organization')),
+      h('p', {}, 'Were you invited? ', h('a', { href: '#/accept-invite' }, 'Accept an invitation')))));
+}
+
+function viewSignup(main) {
+  const form = h('form', { class: 'stack', 'aria-label': 'Create an organization' },
+    h('div', { class: 'problem-slot' }),
+    field({ label: 'Organization name', name: 'org_name', autocomplete: 'organization', required: true }),
+    field({ label: 'Your name', name: 'name', autocomplete: 'name', optional: true }),
+    field({ label: 'Work email', name: 'email', type: 'email', autocomplete: 'email', required: true }),
+    field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'new-password', required: true, hint: 'At least 12 characters, and not your email address.' }),
+    h('button', { type: 'submit', class: 'btn primary block' }, 'Create organization'));
+  handleSubmit(form, async (data) => {
+    const body = { org_name: text(data, 'org_name'), name: text(data, 'name'), email: text(data, 'email'), password: data.get('password') ?? '' };
+    const result = await request('POST', '/auth/signup', body, { auth: false });
+    signedIn(result, `Welcome to AgentOps. ${result.organization.name} is ready.`);
+  }, { codePaths: { email_taken: '$.email' } });
+  main.append(authCard('Create an organization', 'You will be its first admin and can invite your team next.', form,
+    h('div', { class: 'auth-links' }, h('p', {}, 'Already have an account? ', h('a', { href: '#/login' }, 'Sign in')))));
+}
+
+function viewAcceptInvite(main, ctx) {
+  const token = ctx.params.get('token') ?? '';
+  if (token) {
+    // Keep the one-time token out of the address bar and history once it is in the form.
+    history.replaceState(null, '', '#/accept-invite');
+  }
+  const tokenField = field({
+    label: 'Invitation token', name: 'token', value: token, autocomplete: 'off', required: true,
+    hint: 'Starts with aoi_. It is in the link or message you were sent.', attrs: { spellcheck: 'false', class: 'mono' },
+  });
+  const form = h('form', { class: 'stack', 'aria-label': 'Accept invitation' },
+    h('div', { class: 'problem-slot' }),
+    tokenField,
+    field({ label: 'Your name', name: 'name', autocomplete: 'name', optional: true, hint: 'Used only when this creates a new account.' }),
+    field({
+      label: 'Password', name: 'password', type: 'password', autocomplete: 'new-password', required: true,
+      hint: 'New to AgentOps: choose a password (at least 12 characters). Already have an account: enter its password.',
+    }),
+    h('button', { type: 'submit', class: 'btn primary block' }, 'Join organization'));
+  handleSubmit(form, async (data) => {
+    const body = { token: text(data, 'token'), password: data.get('password') ?? '', name: text(data, 'name') };
+    const previousToken = session.accessToken;
+    const result = await request('POST', '/auth/accept-invite', body, { auth: false });
+    if (previousToken) {
+      // Switching accounts in this tab: end the previous session on the server too (best effort).
+      request('POST', '/auth/logout', undefined, { token: previousToken }).catch(() => {});
+    }
+    signedIn(result, `You joined ${result.organization.name} as ${ROLE_LABELS[result.role] ?? result.role}.`);
+  }, { codePaths: { invitation_not_found: '$.token', invitation_expired: '$.token', invalid_credentials: '$.password' } });
+  const current = session.user
+    ? h('div', { class: 'alert info', role: 'status' }, `You are signed in as ${session.user.email}. Accepting signs this tab in with the invited account instead.`)
+    : null;
+  main.append(authCard('Accept your invitation', 'Join the organization that invited you.', current, form,
+    h('div', { class: 'auth-links' },
+      session.user
+        ? h('p', {}, h('a', { href: `#${DEFAULT_ROUTE}` }, 'Back to the dashboard'))
+        : h('p', {}, 'Already a member? ', h('a', { href: '#/login' }, 'Sign in')))));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Organization
+// ---------------------------------------------------------------------------------------------------------------
+
+function timeZones() {
+  let zones = [];
+  try { zones = Intl.supportedValuesOf('timeZone'); } catch { zones = []; }
+  return ['UTC', ...zones.filter((z) => z !== 'UTC')];
+}
+
+function viewOrganization(main, ctx) {
+  const body = h('div', { class: 'stack-lg' }, loadingPanel('Loading organization…'));
+  main.append(pageHeader('Organization', 'Your organization’s profile.'), body);
+
+  const load = async () => {
+    setChildren(body, loadingPanel('Loading organization…'));
+    try {
+      const org = await api('GET', '/orgs/profile');
+      if (!ctx.alive()) return;
+      session.org = org;
+      updateShell();
+      draw(org);
+    } catch (e) {
+      if (ctx.alive()) setChildren(body, errorPanel(e, load));
+    }
+  };
+
+  function draw(org) {
+    const profile = can.editOrg() ? profileForm(org) : profileReadOnly(org);
+    const details = h('section', { class: 'card', 'aria-labelledby': 'org-details-title' },
+      h('h2', { id: 'org-details-title' }, 'Details'),
+      copyField({ label: 'Organization ID', value: org.id, hint: 'Needed to sign in to this organization when your account belongs to several.' }),
+      h('dl', { class: 'details' },
+        h('dt', {}, 'Created'), h('dd', {}, timeEl(org.created_at, { withTime: true })),
+        h('dt', {}, 'Last changed'), h('dd', {}, timeEl(org.updated_at, { withTime: true }))));
+    setChildren(body, profile, details);
+  }
+
+  function profileReadOnly(org) {
+    return h('section', { class: 'card', 'aria-labelledby': 'org-profile-title' },
+      h('h2', { id: 'org-profile-title' }, 'Profile'),
+      h('dl', { class: 'details' },
+        h('dt', {}, 'Name'), h('dd', {}, org.name),
+        h('dt', {}, 'Time zone'), h('dd', {}, org.timezone)),
+      h('p', { class: 'muted' }, 'Only admins can change the organization profile.'));
+  }
+
+  function profileForm(org) {
+    const listId = nextId('tz');
+    const save = h('button', { type: 'submit', class: 'btn primary', disabled: true }, 'Save changes');
+    const reset = h('button', { type: 'reset', class: 'btn secondary', disabled: true }, 'Discard');
+    const form = h('form', { class: 'card stack', 'aria-labelledby': 'org-profile-title' },
+      h('h2', { id: 'org-profile-title' }, 'Profile'),
+      h('div', { class: 'problem-slot' }),
+      field({ label: 'Name', name: 'name', value: org.name, autocomplete: 'organization', required: true }),
+      field({
+        label: 'Time zone', name: 'timezone', value: org.timezone, autocomplete: 'off', required: true,
+        hint: 'An IANA time zone such as Europe/Paris or UTC.', attrs: { list: listId, spellcheck: 'false' },
+      }),
+      h('datalist', { id: listId }, timeZones().map((z) => h('option', { value: z }))),
+      h('div', { class: 'form-actions start' }, save, reset));
+    const changed = () => {
+      const data = new FormData(form);
+      const dirty = text(data, 'name') !== org.name || text(data, 'timezone') !== org.timezone;
+      save.disabled = !dirty;
+      reset.disabled = !dirty;
+    };
+    form.addEventListener('input', changed);
+    form.addEventListener('reset', () => setTimeout(() => { clearProblem(form); changed(); }));
+    handleSubmit(form, async (data) => {
+      const patch = {};
+      if (text(data, 'name') !== org.name) patch.name = text(data, 'name');
+      if (text(data, 'timezone') !== org.timezone) patch.timezone = text(data, 'timezone');
+      if (!Object.keys(patch).length) return;
+      const updated = await api('PATCH', '/orgs/profile', patch);
+      if (!ctx.alive()) return;
+      session.org = updated;
+      updateShell();
+      document.title = `Organization · ${updated.name} · AgentOps`;
+      toast('Organization profile saved.');
+      draw(updated);
+    });
+    return form;
+  }
+
+  load();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Members
+// ---------------------------------------------------------------------------------------------------------------
+
+function memberStatus(m) {
+  if (m.status === 'active') return { key: 'active', node: badge('Active', 'success') };
+  if (m.status === 'invited') {
+    const expired = m.invite_expires_at && new Date(m.invite_expires_at).getTime() <= Date.now();
+    if (expired) return { key: 'expired', node: badge('Invitation expired', 'danger') };
+    return {
+      key: 'invited',
+      node: h('span', { class: 'status-stack' }, badge('Invited', 'warning'),
+        m.invite_expires_at && h('span', { class: 'muted small' }, 'expires ', timeEl(m.invite_expires_at, { rel: true }))),
+    };
+  }
+  return { key: m.status, node: badge(m.status, 'neutral') };
+}
+
+function viewMembers(main, ctx) {
+  let members = [];
+  let truncated = false;
+  const actions = h('div', { class: 'page-actions-inner' });
+  const notes = h('div', {});
+  const search = h('input', { type: 'search', id: nextId('member-filter'), placeholder: 'Name, email, team or role', autocomplete: 'off' });
+  const statusFilter = selectControl([
+    { value: 'all', label: 'All' }, { value: 'active', label: 'Active' }, { value: 'invited', label: 'Invitations' },
+  ], 'all');
+  statusFilter.id = nextId('member-status');
+  const count = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading members…'));
+  const toolbar = h('div', { class: 'toolbar', role: 'search', 'aria-label': 'Filter members' },
+    h('div', { class: 'toolbar-field grow' }, h('label', { for: search.id }, 'Filter'), search),
+    h('div', { class: 'toolbar-field' }, h('label', { for: statusFilter.id }, 'Status'), statusFilter),
+    count);
+  main.append(pageHeader('Members', 'People in this organization and open invitations.', actions), notes, toolbar, list);
+  search.addEventListener('input', () => draw());
+  statusFilter.addEventListener('change', () => draw());
+
+  async function reload() {
+    if (!members.length) setChildren(list, loadingPanel('Loading members…'));
+    try {
+      const result = await loadAll('/org-members');
+      if (!ctx.alive()) return;
+      members = result.items;
+      truncated = result.truncated;
+      const self = members.find((m) => m.user_id === session.user?.id);
+      session.team = self?.team ?? null;
+      session.teamKnown = true;
+      if (self && self.role !== session.role) {
+        const previous = session.role;
+        session.role = self.role;
+        onRoleChanged(previous);
+        return;
+      }
+      draw();
+    } catch (e) {
+      if (ctx.alive()) setChildren(list, errorPanel(e, reload));
+    }
+  }
+
+  function draw() {
+    setChildren(actions, can.invite()
+      ? h('button', { type: 'button', class: 'btn primary', onclick: () => openInvite(members, reload) }, 'Invite member')
+      : null);
+    setChildren(notes, ...memberNotes());
+    const teamsKnown = new Set(members.map((m) => m.team).filter(Boolean));
+    const activeAdmins = members.filter((m) => m.role === 'admin' && m.status === 'active').length;
+    const q = search.value.trim().toLowerCase();
+    const wanted = statusFilter.value;
+    const rows = members
+      .filter((m) => wanted === 'all' || (wanted === 'active' ? m.status === 'active' : m.status === 'invited'))
+      .filter((m) => !q || [m.email, m.name, m.team, ROLE_LABELS[m.role]].some((v) => v && v.toLowerCase().includes(q)))
+      .sort((a, b) => (a.status === b.status ? 0 : a.status === 'active' ? -1 : 1) || a.email.localeCompare(b.email));
+    const active = members.filter((m) => m.status === 'active').length;
+    count.textContent = `${plural(active, 'member')} · ${plural(members.length - active, 'open invitation')}${rows.length !== members.length ? ` · ${rows.length} shown` : ''}`;
+    if (!members.length) {
+      setChildren(list, emptyState('No members yet', null));
+      return;
+    }
+    if (!rows.length) {
+      setChildren(list, emptyState('No member matches this filter.', null,
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => { search.value = ''; statusFilter.value = 'all'; draw(); } }, 'Clear filter')));
+      return;
+    }
+    const table = h('table', { class: 'table' },
+      h('caption', { class: 'sr-only' }, 'Members and invitations'),
+      h('thead', {}, h('tr', {},
+        ['Member', 'Role', 'Team', 'Status', 'Added'].map((c) => h('th', { scope: 'col' }, c)),
+        h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('tbody', {}, rows.map((m) => memberRow(m, { activeAdmins, teams: teamsKnown }))));
+    setChildren(list, h('div', { class: 'table-wrap' }, table),
+      truncated ? h('p', { class: 'muted pad' }, `Showing the first ${members.length} entries.`) : null);
+  }
+
+  function memberNotes() {
+    if (session.role === 'team_lead' && session.teamKnown && !session.team) {
+      return [h('div', { class: 'alert info' }, 'You are a team lead without a team, so you cannot invite or change members yet. Ask an admin to assign you a team.')];
+    }
+    if (session.role === 'team_lead' && session.team) {
+      return [h('p', { class: 'muted note' }, `As team lead of “${session.team}”, you can invite and manage members and viewers of that team.`)];
+    }
+    return [];
+  }
+
+  function memberRow(m, { activeAdmins, teams }) {
+    const isSelf = m.user_id && m.user_id === session.user?.id;
+    const lastAdmin = m.role === 'admin' && m.status === 'active' && activeAdmins <= 1;
+    const status = memberStatus(m);
+    const who = m.name || m.email;
+    const buttons = [];
+    if (can.manageMember(m)) {
+      buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Edit ${m.email}`, onclick: () => openEditMember(m, { lastAdmin, isSelf, teams }, reload) }, 'Edit'));
+      if (m.status === 'invited') {
+        buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Renew invitation for ${m.email}`, onclick: () => renewInvitation(m, reload) }, 'New link'));
+        buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Withdraw invitation for ${m.email}`, onclick: () => removeMember(m, { isSelf }, reload) }, 'Withdraw'));
+      } else if (!lastAdmin) {
+        buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Remove ${m.email}`, onclick: () => removeMember(m, { isSelf }, reload) }, 'Remove'));
+      }
+    }
+    return h('tr', {},
+      cell('Member',
+        h('div', { class: 'who' },
+          h('span', { class: 'who-name' }, who, isSelf && badge('You', 'accent')),
+          m.name && h('span', { class: 'muted small' }, m.email))),
+      cell('Role', roleBadge(m.role), lastAdmin && h('span', { class: 'muted small block' }, 'Last admin')),
+      cell('Team', m.team ?? h('span', { class: 'muted' }, '—')),
+      cell('Status', status.node),
+      cell('Added', timeEl(m.created_at)),
+      actionsCell(buttons.length ? h('div', { class: 'row-actions' }, buttons) : null));
+  }
+
+  reload();
+}
+
+function roleSelect(roles, selected) {
+  return selectControl(roles.map((r) => ({ value: r, label: ROLE_LABELS[r] })), selected);
+}
+
+function roleHintUpdater(select, hint) {
+  const update = () => { hint.textContent = ROLE_HELP[select.value] ?? ''; };
+  select.addEventListener('change', update);
+  update();
+}
+
+function teamField({ value, teams, fixed }) {
+  const listId = nextId('teams');
+  const f = field({
+    label: 'Team', name: 'team', value: value ?? '', optional: !fixed, autocomplete: 'off',
+    hint: fixed ? 'Team leads add people to their own team only.' : 'Leave empty for no team.',
+    attrs: { list: listId, readOnly: !!fixed },
+    after: h('datalist', { id: listId }, [...teams].sort().map((t) => h('option', { value: t }))),
+  });
+  return f;
+}
+
+function openInvite(members, reload) {
+  const roles = can.invitableRoles();
+  const role = roleSelect(roles, roles.includes('member') ? 'member' : roles[0]);
+  const roleHelp = h('p', { class: 'hint' });
+  roleHintUpdater(role, roleHelp);
+  const teams = new Set(members.map((m) => m.team).filter(Boolean));
+  const fixedTeam = isAdmin() ? null : session.team;
+  const form = h('form', { class: 'stack' },
+    h('div', { class: 'problem-slot' }),
+    field({ label: 'Email', name: 'email', type: 'email', autocomplete: 'off', required: true }),
+    h('div', {}, field({ label: 'Role', name: 'role', control: role }), roleHelp),
+    teamField({ value: fixedTeam, teams, fixed: !!fixedTeam }),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'btn primary' }, 'Create invitation')));
+  const dialog = openDialog({ title: 'Invite a member', content: form });
+  handleSubmit(form, async (data) => {
+    const team = text(data, 'team');
+    const result = await api('POST', '/org-members', { email: text(data, 'email'), role: data.get('role'), team: team || null });
+    showInvitation(dialog, result);
+    reload();
+  }, { codePaths: { member_exists: '$.email' } });
+}
+
+/** Shows the one-time invitation token and accept link (the API never shows it again). */
+function showInvitation(dialog, result) {
+  const link = `${location.origin}${location.pathname}#/accept-invite?token=${encodeURIComponent(result.invite_token)}`;
+  let copied = false;
+  const linkField = copyField({ label: 'Invitation link', value: link, hint: 'Send this link to the invitee. It opens the accept form with the token filled in.', multiline: true });
+  const tokenField = copyField({ label: 'Invitation token', value: result.invite_token, secret: true, multiline: true });
+  const warning = h('p', { class: 'guard-warning', role: 'alert', hidden: true }, 'You have not copied the link or token. Close again to discard it; you would need to create a new link.');
+  for (const f of [linkField, tokenField]) f.input.addEventListener('copied', () => { copied = true; warning.hidden = true; });
+  dialog.setTitle('Invitation created');
+  dialog.guard = () => {
+    if (copied || !warning.hidden) return true;
+    warning.hidden = false;
+    return false;
+  };
+  const done = h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'Done');
+  dialog.setContent(h('div', { class: 'stack' },
+    h('div', { class: 'alert warning' },
+      h('p', { class: 'strong' }, 'Share this link now: it is shown only once.'),
+      h('p', {}, `Anyone with it can join as ${ROLE_LABELS[result.member.role] ?? result.member.role} using ${result.member.email}. It expires `,
+        timeEl(result.invite_expires_at, { withTime: true }), ' (', timeEl(result.invite_expires_at, { rel: true }), ').')),
+    linkField,
+    tokenField,
+    warning,
+    h('div', { class: 'form-actions' }, done)));
+  linkField.input.focus();
+}
+
+function openEditMember(m, { lastAdmin, isSelf, teams }, reload) {
+  const roles = isAdmin() ? ROLES : ['member', 'viewer'];
+  const role = roleSelect(roles, m.role);
+  const roleHelp = h('p', { class: 'hint' });
+  roleHintUpdater(role, roleHelp);
+  if (lastAdmin) role.disabled = true;
+  const fixedTeam = !isAdmin();
+  const form = h('form', { class: 'stack' },
+    h('p', { class: 'muted' }, m.name ? `${m.name} · ${m.email}` : m.email),
+    h('div', { class: 'problem-slot' }),
+    h('div', {}, field({ label: 'Role', name: 'role', control: role }), roleHelp,
+      lastAdmin && h('p', { class: 'hint' }, 'This is the only active admin, so the role stays admin. Make someone else admin first.'),
+      isSelf && !lastAdmin && isAdmin() && h('p', { class: 'hint warning-text' }, 'This is your own role: lowering it removes your admin rights at once.')),
+    teamField({ value: m.team, teams, fixed: fixedTeam }),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'btn primary' }, 'Save')));
+  const dialog = openDialog({ title: `Edit ${m.status === 'invited' ? 'invitation' : 'member'}`, content: form });
+  handleSubmit(form, async (data) => {
+    const patch = {};
+    const newRole = role.disabled ? m.role : data.get('role');
+    const newTeam = text(data, 'team') || null;
+    if (newRole !== m.role) patch.role = newRole;
+    if (!fixedTeam && newTeam !== (m.team ?? null)) patch.team = newTeam;
+    if (!Object.keys(patch).length) { dialog.close(true); return; }
+    await api('PATCH', `/org-members/${m.id}`, patch);
+    dialog.close(true);
+    toast(`Updated ${m.email}.`);
+    if (isSelf) await refreshSession().catch(() => {});
+    reload();
+  }, { codePaths: { last_admin: '$.role' }, onError: (e) => { if (e instanceof ApiError && e.status === 404) reload(); } });
+}
+
+function removeMember(m, { isSelf }, reload) {
+  const invited = m.status === 'invited';
+  confirmAction({
+    title: invited ? 'Withdraw invitation' : 'Remove member',
+    message: invited
+      ? `Withdraw the invitation for ${m.email}? The invitation link stops working.`
+      : isSelf
+        ? 'Remove yourself from this organization? You lose access at once and are signed out.'
+        : `Remove ${m.name ? `${m.name} (${m.email})` : m.email} from the organization? Their access ends at once and their sessions are signed out. API keys they created keep working until revoked.`,
+    confirmLabel: invited ? 'Withdraw invitation' : 'Remove member',
+    action: async () => {
+      try {
+        await api('DELETE', `/org-members/${m.id}`);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) reload();
+        throw e;
+      }
+      if (isSelf) { endSession('You left the organization.'); return; }
+      toast(invited ? `Invitation for ${m.email} withdrawn.` : `${m.email} removed.`);
+      reload();
+    },
+  });
+}
+
+/** There is no "resend": withdraw the invitation and create a new one with the same email, role and team. */
+function renewInvitation(m, reload) {
+  const dialog = confirmAction({
+    title: 'Create a new invitation link',
+    message: `Create a new link for ${m.email}? The previous link stops working, and the new one is shown once.`,
+    confirmLabel: 'Create new link',
+    danger: false,
+    action: async () => {
+      await api('DELETE', `/org-members/${m.id}`);
+      let result;
+      try {
+        result = await api('POST', '/org-members', { email: m.email, role: m.role, team: m.team ?? null });
+      } catch (e) {
+        reload();
+        if (e instanceof ApiError) {
+          e.detail = `The old invitation was withdrawn, but a new one could not be created: ${e.detail} Invite ${m.email} again.`;
+        }
+        throw e;
+      }
+      reload();
+      showInvitation(dialog, result);
+      return KEEP_OPEN;
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// API keys
+// ---------------------------------------------------------------------------------------------------------------
+
+function keyStatus(k) {
+  if (k.status === 'active') {
+    const soon = k.expires_at && new Date(k.expires_at).getTime() - Date.now() < 7 * 86400_000;
+    return soon ? badge('Expires soon', 'warning') : badge('Active', 'success');
+  }
+  if (k.status === 'revoked') return badge('Revoked', 'neutral');
+  if (k.status === 'expired') return badge('Expired', 'danger');
+  return badge(k.status, 'neutral');
+}
+
+function viewApiKeys(main, ctx) {
+  if (!can.readKeys()) {
+    main.append(pageHeader('API keys', null), h('div', { class: 'card' }, emptyState('You do not have access to API keys.', 'Viewers cannot see or create keys. Ask an admin if you need one.')));
+    return;
+  }
+  let keys = [];
+  let truncated = false;
+  let creators = new Map();
+  const showInactive = h('input', { type: 'checkbox', id: nextId('show-inactive') });
+  const count = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading API keys…'));
+  const create = can.createKeys() ? h('button', { type: 'button', class: 'btn primary', onclick: () => openCreateKey(reload) }, 'Create API key') : null;
+  main.append(
+    pageHeader('API keys', 'Keys let agents, SDKs and CI call the API. A key’s secret is shown once, when it is created.', create),
+    h('div', { class: 'toolbar' },
+      h('div', { class: 'checkbox' }, showInactive, h('label', { for: showInactive.id }, 'Show revoked and expired keys')),
+      count),
+    list);
+  showInactive.addEventListener('change', () => draw());
+
+  async function reload() {
+    if (!keys.length) setChildren(list, loadingPanel('Loading API keys…'));
+    try {
+      const [result, people] = await Promise.all([
+        loadAll('/api-keys'),
+        loadAll('/org-members').catch(() => ({ items: [] })),
+      ]);
+      if (!ctx.alive()) return;
+      keys = result.items;
+      truncated = result.truncated;
+      creators = new Map(people.items.filter((m) => m.user_id).map((m) => [m.user_id, m.email]));
+      for (const k of keys) if (!creators.has(k.id)) creators.set(k.id, `key ${k.name}`);
+      draw();
+    } catch (e) {
+      if (ctx.alive()) setChildren(list, errorPanel(e, reload));
+    }
+  }
+
+  function draw() {
+    const active = keys.filter((k) => k.status === 'active');
+    const rows = (showInactive.checked ? [...keys] : active).sort((a, b) =>
+      (a.status === b.status ? 0 : a.status === 'active' ? -1 : 1) || b.created_at.localeCompare(a.created_at));
+    const hidden = keys.length - active.length;
+    count.textContent = `${plural(active.length, 'active key')}${hidden ? ` · ${hidden} revoked or expired${showInactive.checked ? '' : ' (hidden)'}` : ''}`;
+    if (!keys.length) {
+      setChildren(list, emptyState('No API keys yet', 'Create a key for each agent, service or CI job, with only the scopes it needs.', create && h('button', { type: 'button', class: 'btn primary', onclick: () => openCreateKey(reload) }, 'Create API key')));
+      return;
+    }
+    if (!rows.length) {
+      setChildren(list, emptyState('No active keys.', 'Revoked and expired keys are hidden.'));
+      return;
+    }
+    const table = h('table', { class: 'table' },
+      h('caption', { class: 'sr-only' }, 'API keys'),
+      h('thead', {}, h('tr', {},
+        ['Name', 'Key', 'Scopes', 'Status', 'Created', 'Last used', 'Expires'].map((c) => h('th', { scope: 'col' }, c)),
+        h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('tbody', {}, rows.map(keyRow)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table),
+      truncated ? h('p', { class: 'muted pad' }, `Showing the first ${keys.length} keys.`) : null);
+  }
+
+  function keyRow(k) {
+    const creator = creators.get(k.created_by);
+    return h('tr', { class: k.status === 'active' ? null : 'inactive' },
+      cell('Name', h('span', { class: 'strong' }, k.name)),
+      cell('Key', h('code', { class: 'prefix', title: 'Key prefix: the rest of the key is secret' }, `${k.prefix}_…`)),
+      cell('Scopes', h('span', { class: 'chips' }, k.scopes.map((s) => h('span', { class: `chip scope-${s}` }, s)))),
+      cell('Status', keyStatus(k), k.status === 'revoked' && k.revoked_at && h('span', { class: 'muted small block' }, timeEl(k.revoked_at))),
+      cell('Created', timeEl(k.created_at), h('span', { class: 'muted small block' }, k.created_by === session.user?.id ? 'by you' : creator ? `by ${creator}` : 'by a former member')),
+      cell('Last used', k.last_used_at ? timeEl(k.last_used_at, { rel: true }) : h('span', { class: 'muted' }, 'Never')),
+      cell('Expires', k.expires_at ? timeEl(k.expires_at, { withTime: true }) : h('span', { class: 'muted' }, 'Never')),
+      actionsCell(
+        k.status === 'active' && can.revokeKey(k)
+          ? h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Revoke ${k.name}`, onclick: () => revokeKey(k, reload) }, 'Revoke')
+          : null));
+  }
+
+  reload();
+}
+
+function expiryToIso(choice, customDate) {
+  const option = EXPIRY_CHOICES.find((c) => c.id === choice);
+  if (!option || option.id === 'never') return null;
+  if (option.days) return new Date(Date.now() + option.days * 86400_000).toISOString();
+  if (!customDate) return '';
+  // The end of the chosen day, in the browser's time zone.
+  const end = new Date(`${customDate}T23:59:59`);
+  return Number.isNaN(end.getTime()) ? '' : end.toISOString();
+}
+
+function openCreateKey(reload) {
+  const grantable = can.grantableScopes();
+  const scopeBoxes = SCOPES.map((s) => {
+    const id = nextId(`scope-${s.id}`);
+    const allowed = grantable.includes(s.id);
+    return h('div', { class: `checkbox scope-option${allowed ? '' : ' disabled'}` },
+      h('input', { type: 'checkbox', id, name: 'scopes', value: s.id, checked: s.id === 'ingest', disabled: !allowed, 'aria-describedby': `${id}-help` }),
+      h('label', { for: id }, h('span', { class: 'strong' }, s.label),
+        h('span', { class: 'muted small block', id: `${id}-help` }, allowed ? s.help : `${s.help} Only admins can grant it.`)));
+  });
+  const scopesError = nextId('scopes-error');
+  const scopes = h('fieldset', { class: 'fieldset', 'aria-describedby': scopesError, dataset: { path: '$.scopes', label: 'Scopes' } },
+    h('legend', {}, 'Scopes'),
+    h('p', { class: 'hint' }, 'Give each key only what it needs. Agents that only send telemetry need Ingest.'),
+    scopeBoxes,
+    h('p', { class: 'field-error', id: scopesError, hidden: true }));
+
+  const expiry = selectControl(EXPIRY_CHOICES.map((c) => ({ value: c.id, label: c.label })), '90');
+  const tomorrow = new Date(Date.now() + 86400_000);
+  const pad = (n) => String(n).padStart(2, '0');
+  const minDate = `${tomorrow.getFullYear()}-${pad(tomorrow.getMonth() + 1)}-${pad(tomorrow.getDate())}`;
+  const custom = field({ label: 'Expiry date', name: 'expires_on', path: '$.expires_at', type: 'date', attrs: { min: minDate }, hint: 'The key stops working at the end of this day (your time zone).' });
+  custom.hidden = true;
+  expiry.addEventListener('change', () => {
+    custom.hidden = expiry.value !== 'custom';
+    if (!custom.hidden) custom.querySelector('input').focus();
+  });
+  const form = h('form', { class: 'stack' },
+    h('div', { class: 'problem-slot' }),
+    field({ label: 'Name', name: 'name', autocomplete: 'off', required: true, hint: 'What uses the key, e.g. “support-agent production” or “CI evals”.' }),
+    scopes,
+    field({ label: 'Expires', name: 'expiry', path: '$.expires_at', control: expiry, hint: 'Expiring keys limit the damage of a leak. The longest allowed is 10 years.' }),
+    custom,
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'btn primary' }, 'Create key')));
+  const dialog = openDialog({ title: 'Create an API key', content: form });
+  handleSubmit(form, async (data) => {
+    const expiresAt = expiryToIso(data.get('expiry'), data.get('expires_on'));
+    if (expiresAt === '') {
+      throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Choose a date.', errors: { '$.expires_at': ['needs a date.'] } });
+    }
+    const body = { name: text(data, 'name'), scopes: data.getAll('scopes'), expires_at: expiresAt };
+    const result = await api('POST', '/api-keys', body);
+    showCreatedKey(dialog, result);
+    reload();
+  }, { codePaths: { scope_not_allowed: '$.scopes' } });
+}
+
+/** The key's secret, shown once; cleared from the page when the dialog closes. */
+function showCreatedKey(dialog, result) {
+  let copied = false;
+  const keyField = copyField({ label: 'Secret key', value: result.key, secret: true, multiline: true });
+  const warning = h('p', { class: 'guard-warning', role: 'alert', hidden: true }, 'You have not copied the key. Close again to discard it: it cannot be shown again.');
+  keyField.input.addEventListener('copied', () => { copied = true; warning.hidden = true; });
+  dialog.setTitle('API key created');
+  dialog.guard = () => {
+    if (copied || !warning.hidden) return true;
+    warning.hidden = false;
+    return false;
+  };
+  const k = result.api_key;
+  const done = h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'I have stored the key');
+  dialog.setContent(h('div', { class: 'stack' },
+    h('div', { class: 'alert warning' },
+      h('p', { class: 'strong' }, 'Copy this key now. You will not be able to see it again.'),
+      h('p', {}, 'AgentOps keeps only a hash of it. Store it in your secret manager; if it is lost, revoke the key and create a new one.')),
+    keyField,
+    h('dl', { class: 'details compact' },
+      h('dt', {}, 'Name'), h('dd', {}, k.name),
+      h('dt', {}, 'Scopes'), h('dd', {}, h('span', { class: 'chips' }, k.scopes.map((s) => h('span', { class: `chip scope-${s}` }, s)))),
+      h('dt', {}, 'Expires'), h('dd', {}, k.expires_at ? timeEl(k.expires_at, { withTime: true }) : 'Never')),
+    h('p', { class: 'muted small' }, 'Send it as ', h('code', {}, 'Authorization: Bearer <key>'), '.'),
+    warning,
+    h('div', { class: 'form-actions' }, done)));
+  keyField.input.focus();
+  const wipe = () => { keyField.input.value = ''; };
+  dialog.body.closest('dialog').addEventListener('close', wipe, { once: true });
+}
+
+function revokeKey(k, reload) {
+  confirmAction({
+    title: 'Revoke API key',
+    message: `Revoke “${k.name}” (${k.prefix}_…)? Everything using it is refused from now on. This cannot be undone.`,
+    details: k.last_used_at ? h('p', { class: 'muted' }, 'Last used ', timeEl(k.last_used_at, { rel: true }), '.') : null,
+    confirmLabel: 'Revoke key',
+    action: async () => {
+      try {
+        await api('DELETE', `/api-keys/${k.id}`);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) reload();
+        throw e;
+      }
+      toast(`Key “${k.name}” revoked.`);
+      reload();
+    },
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Start
+// ---------------------------------------------------------------------------------------------------------------
+
+async function boot() {
+  document.querySelector('.skip-link')?.addEventListener('click', (event) => {
+    event.preventDefault();
+    document.getElementById('main')?.focus();
+  });
+  window.addEventListener('hashchange', route);
+  if (storedRefreshToken()) {
+    try {
+      await refreshSession();
+    } catch (e) {
+      if (!(e instanceof SessionEnded)) {
+        flash = { kind: 'error', text: `Could not restore your session: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Reload to try again, or sign in.` };
+      }
+    }
+  }
+  document.getElementById('app').removeAttribute('aria-busy');
+  route();
+}
+
+boot();
