@@ -310,6 +310,8 @@ resource apiSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     IngestQueueName: ingestQueue.name
     AGENTOPS_DATABASE_URL: 'postgresql://agentops_app:${uriComponent(appDatabasePassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=require'
     AGENTOPS_JWT_SECRET: jwtSecret
+    // The Functions front end sets X-Forwarded-For: per-IP limits and the audit log then see the client.
+    AGENTOPS_TRUST_FORWARDED_HEADERS: 'true'
   }
   // The host starts with these settings: give it its storage and Service Bus roles first.
   dependsOn: [ storageAccess, serviceBusAccess, appInsightsPublisher ]

@@ -21,38 +21,38 @@ builder.Services.AddAgentOps(options);
 var app = builder.Build();
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Server");
 using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
-
-if (options.MigrationsConnectionString is { } owner)
-    await Migrator.ApplyAsync(owner, log, startup.Token);
-if (args is ["migrate", ..])
-{
-    if (options.MigrationsConnectionString is null) throw new InvalidOperationException("migrate needs AGENTOPS_MIGRATIONS_DATABASE_URL (the schema owner).");
-    log.LogInformation("Database schema is at version {Version}", Migrator.LatestVersion);
-    return;
-}
-
-await AgentOpsApplication.AssertRoleRespectsRlsAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), startup.Token);
-
-if (args is ["seed-demo", ..])
-{
-    var created = await DemoData.EnsureAsync(app.Services.GetRequiredService<Db>(), DemoData.Credentials.From(Setting), startup.Token);
-    log.LogInformation(created ? "Demo organization created" : "Demo organization already present");
-    return;
-}
-
-app.UseAgentOps(options);
-if (options.DashboardDirectory is { } dashboard)
-{
-    if (!Directory.Exists(dashboard)) throw new InvalidOperationException($"AGENTOPS_DASHBOARD_DIR points at {dashboard}, which does not exist.");
-    var files = new PhysicalFileProvider(Path.GetFullPath(dashboard));
-    app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-    app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-}
-app.MapAgentOps();
-
+// Started before migrations so that start-up work is traced too; disposed last to flush.
 var telemetry = AgentOpsTelemetry.ExportEnabled(Setting) ? AgentOpsTelemetry.StartProviders(Setting) : [];
+
 try
 {
+    if (options.MigrationsConnectionString is { } owner)
+        await Migrator.ApplyAsync(owner, log, startup.Token);
+    if (args is ["migrate", ..])
+    {
+        if (options.MigrationsConnectionString is null) throw new InvalidOperationException("migrate needs AGENTOPS_MIGRATIONS_DATABASE_URL (the schema owner).");
+        log.LogInformation("Database schema is at version {Version}", Migrator.LatestVersion);
+        return;
+    }
+
+    await AgentOpsApplication.AssertRoleRespectsRlsAsync(app.Services.GetRequiredService<Npgsql.NpgsqlDataSource>(), startup.Token);
+
+    if (args is ["seed-demo", ..])
+    {
+        var created = await DemoData.EnsureAsync(app.Services.GetRequiredService<Db>(), DemoData.Credentials.From(Setting), startup.Token);
+        log.LogInformation(created ? "Demo organization created" : "Demo organization already present");
+        return;
+    }
+
+    app.UseAgentOps(options);
+    if (options.DashboardDirectory is { } dashboard)
+    {
+        if (!Directory.Exists(dashboard)) throw new InvalidOperationException($"AGENTOPS_DASHBOARD_DIR points at {dashboard}, which does not exist.");
+        var files = new PhysicalFileProvider(Path.GetFullPath(dashboard));
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
+        app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
+    }
+    app.MapAgentOps();
     await app.RunAsync();
 }
 finally

@@ -49,14 +49,17 @@ public static class AgentOpsApplication
     /// <summary>The request pipeline: errors as problems, routing, size limit, access, then the endpoint.</summary>
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
-        if (options.TrustForwardedHeaders)
-        {
-            var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
-            forwarded.KnownIPNetworks.Clear();
-            forwarded.KnownProxies.Clear();
-            app.UseForwardedHeaders(forwarded);
-        }
+        if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedHeadersFromAnyProxy());
         return app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware);
+    }
+
+    /// <summary>X-Forwarded-For/-Proto from whatever front end sits before us (AGENTOPS_TRUST_FORWARDED_HEADERS).</summary>
+    public static ForwardedHeadersOptions ForwardedHeadersFromAnyProxy()
+    {
+        var forwarded = new ForwardedHeadersOptions { ForwardedHeaders = ForwardedHeaders.XForwardedFor | ForwardedHeaders.XForwardedProto };
+        forwarded.KnownIPNetworks.Clear();
+        forwarded.KnownProxies.Clear();
+        return forwarded;
     }
 
     public static IEndpointRouteBuilder MapAgentOps(this IEndpointRouteBuilder app)
@@ -73,12 +76,13 @@ public static class AgentOpsApplication
 
     /// <summary>
     /// Refuses to run as a role that would make row-level security moot: a superuser, a BYPASSRLS role, or the owner
-    /// of the tables (owners are exempt from their tables' policies).
+    /// of the tables or a member of it (owners are exempt from their tables' policies).
     /// </summary>
     public static async Task AssertRoleRespectsRlsAsync(NpgsqlDataSource dataSource, CancellationToken ct)
     {
         await using var cmd = dataSource.CreateCommand("""
-            SELECT r.rolsuper OR r.rolbypassrls OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.tablename = 'organizations' AND t.tableowner = current_user)
+            SELECT r.rolsuper OR r.rolbypassrls
+                   OR EXISTS (SELECT 1 FROM pg_tables t WHERE t.tablename = 'organizations' AND pg_has_role(current_user, t.tableowner, 'MEMBER'))
             FROM pg_roles r WHERE r.rolname = current_user
             """);
         if (await cmd.ExecuteScalarAsync(ct) is true)

@@ -14,7 +14,7 @@ public class AuditTests(ApiFixture fx)
     private static async Task<List<Row>> RowsAsync(Guid orgId)
     {
         await using var db = await TestDatabase.OpenAsync(TestDatabase.OwnerUrl);
-        await using var cmd = new NpgsqlCommand("SELECT actor_type, actor_id, action, entity_type, entity_id, before::text, after::text, user_agent FROM audit_logs WHERE org_id = $1 ORDER BY id", db)
+        await using var cmd = new NpgsqlCommand("SELECT actor_type, actor_id, action, entity_type, entity_id, before::text, after::text, user_agent FROM audit_logs WHERE org_id = $1 ORDER BY seq", db)
         { Parameters = { new() { Value = orgId } } };
         await using var r = await cmd.ExecuteReaderAsync();
         var rows = new List<Row>();

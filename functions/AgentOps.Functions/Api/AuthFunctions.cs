@@ -25,7 +25,7 @@ public sealed class AuthFunctions(Db db, Sessions sessions, RateLimits limits, T
 
     [Function("AuthAcceptInvite"), AnonymousRoute]
     public async Task<IResult> AcceptInvitation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/accept-invite")] HttpRequest req) =>
-        await AuthApi.AcceptInvitationAsync(await Bind.BodyAsync<AuthApi.AcceptInvitationRequest>(req), Bind.Info(req), db, sessions, time, Bind.Aborted(req));
+        await AuthApi.AcceptInvitationAsync(await Bind.BodyAsync<AuthApi.AcceptInvitationRequest>(req), Bind.Info(req), db, sessions, limits, time, Bind.Aborted(req));
 
     [Function("AuthLogout"), Requires(Permission.UserSession)]
     public async Task<IResult> Logout([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/auth/logout")] HttpRequest req) =>

@@ -3,6 +3,8 @@ using AgentOps.Platform;
 using AgentOps.Platform.Auth;
 using AgentOps.Platform.Http;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.HttpOverrides;
+using Microsoft.Extensions.Options;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Azure.Functions.Worker.Middleware;
 using Microsoft.Extensions.Logging;
@@ -11,16 +13,19 @@ namespace AgentOps.Functions.Http;
 
 /// <summary>
 /// What the self-host's pipeline (<c>AgentOpsApplication.UseAgentOps</c>) does around an endpoint, for HTTP triggers:
-/// the request size limit (<see cref="RequestSizeMiddleware"/>), access (<see cref="Access.AuthorizeAsync"/> with the
+/// client address from forwarded headers when configured, the request size limit (<see cref="RequestSizeMiddleware"/>), access (<see cref="Access.AuthorizeAsync"/> with the
 /// permission the function declares; anonymous functions skip it) and error translation
 /// (<see cref="ErrorHandlingMiddleware.Translate"/>, written by <see cref="ErrorHandlingMiddleware.WriteAsync"/>).
 /// It runs inside the ASP.NET Core integration's own middleware, which executes the <see cref="IResult"/> a function
 /// returns or that this middleware puts in its place. Other triggers (timers, queues) pass straight through.
 /// </summary>
 public sealed class AgentOpsHttpMiddleware(FunctionAccess functions, Access access, AgentOpsOptions options,
-    ILogger<AgentOpsHttpMiddleware> logger) : IFunctionsWorkerMiddleware
+    ILoggerFactory loggers, ILogger<AgentOpsHttpMiddleware> logger) : IFunctionsWorkerMiddleware
 {
     private readonly RequestSizeMiddleware _size = new(static _ => Task.CompletedTask, options);
+    private readonly ForwardedHeadersMiddleware? _forwarded = options.TrustForwardedHeaders
+        ? new(static _ => Task.CompletedTask, loggers, Options.Create(AgentOpsApplication.ForwardedHeadersFromAnyProxy()))
+        : null;
 
     public async Task Invoke(FunctionContext context, FunctionExecutionDelegate next)
     {
@@ -32,6 +37,7 @@ public sealed class AgentOpsHttpMiddleware(FunctionAccess functions, Access acce
         var name = context.FunctionDefinition.Name;
         try
         {
+            _forwarded?.ApplyForwarders(http);
             await _size.InvokeAsync(http);
             if (!functions.TryGet(name, out var permission))
                 throw new InvalidOperationException($"HTTP function {name} declares neither [Requires(...)] nor [AnonymousRoute].");

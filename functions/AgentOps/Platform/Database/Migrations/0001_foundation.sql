@@ -109,9 +109,11 @@ ALTER TABLE refresh_sessions ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON refresh_sessions
   USING (org_id = app_current_org()) WITH CHECK (org_id = app_current_org());
 
--- Append-only: the application may insert and read, never update or delete.
+-- Append-only: the application may insert and read, never update or delete. seq is the order of record (v7 ids
+-- minted in the same millisecond are not ordered, and rows of one transaction share created_at).
 CREATE TABLE audit_logs (
   id           uuid PRIMARY KEY,
+  seq          bigint GENERATED ALWAYS AS IDENTITY,
   org_id       uuid NOT NULL REFERENCES organizations(id) ON DELETE CASCADE,
   actor_type   text NOT NULL CHECK (actor_type IN ('user', 'api_key', 'system')),
   actor_id     uuid,
@@ -124,7 +126,7 @@ CREATE TABLE audit_logs (
   user_agent   text,
   created_at   timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX audit_logs_org_idx ON audit_logs (org_id, created_at DESC, id DESC);
+CREATE INDEX audit_logs_org_idx ON audit_logs (org_id, seq);
 ALTER TABLE audit_logs ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_read ON audit_logs FOR SELECT USING (org_id = app_current_org());
 CREATE POLICY tenant_append ON audit_logs FOR INSERT WITH CHECK (org_id = app_current_org());
