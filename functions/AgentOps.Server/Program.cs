@@ -16,7 +16,7 @@ AgentOpsTelemetry.ConfigureLogging(builder.Logging, Setting);
 builder.WebHost.UseUrls(options.ListenUrl);
 builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
-builder.Services.AddAgentOps(options);
+builder.Services.AddAgentOps(options).AddAgentOpsSelfHostWorkers();
 
 var app = builder.Build();
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Server");

@@ -1,4 +1,9 @@
+using AgentOps.Agents;
 using AgentOps.ApiKeys;
+using AgentOps.Blobs;
+using AgentOps.Costs;
+using AgentOps.Ingest;
+using AgentOps.Runs;
 using AgentOps.Auth;
 using AgentOps.Health;
 using AgentOps.Platform;
@@ -34,6 +39,13 @@ public static class AgentOpsApplication
         services.AddSingleton<RateLimits>();
         services.AddSingleton<Access>();
         services.AddSingleton<Sessions>();
+        services.AddSingleton<AgentDirectory>();
+        services.AddSingleton<IngestRateLimits>();
+        services.AddSingleton<PriceBook>();
+        services.AddSingleton<BatchProcessor>();
+        services.AddSingleton<IngestAcceptor>();
+        services.AddSingleton<IngestSignal>();
+        services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -47,6 +59,20 @@ public static class AgentOpsApplication
     }
 
     /// <summary>The request pipeline: errors as problems, routing, size limit, access, then the endpoint.</summary>
+    /// <summary>
+    /// The self-host's background work: the accepted-batch queue in Postgres (group commit) and the ingest workers.
+    /// The Azure host replaces both with Service Bus (a sink and a queue trigger over the same BatchProcessor).
+    /// </summary>
+    public static IServiceCollection AddAgentOpsSelfHostWorkers(this IServiceCollection services)
+    {
+        services.AddSingleton<PostgresBatchQueue>();
+        services.AddSingleton<IAcceptedBatchSink>(sp => sp.GetRequiredService<PostgresBatchQueue>());
+        services.AddHostedService(sp => sp.GetRequiredService<PostgresBatchQueue>());
+        services.AddSingleton<IngestWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
+        return services;
+    }
+
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
         if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedHeadersFromAnyProxy());
@@ -71,6 +97,9 @@ public static class AgentOpsApplication
         v1.MapOrgsApi();
         v1.MapMembersApi();
         v1.MapApiKeysApi();
+        v1.MapAgentsApi();
+        v1.MapIngestApi();
+        v1.MapRunsApi();
         return app;
     }
 

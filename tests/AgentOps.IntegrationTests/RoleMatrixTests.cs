@@ -28,6 +28,17 @@ public class RoleMatrixTests(ApiFixture fx)
         ["POST /api/v1/api-keys"] = "admin team_lead member key:admin",
         ["GET /api/v1/api-keys"] = "admin team_lead member key:admin",
         ["DELETE /api/v1/api-keys/{id}"] = "admin team_lead member key:admin",
+        ["POST /api/v1/ingest"] = "admin team_lead member key:ingest",
+        ["POST /api/v1/ingest/run"] = "admin team_lead member key:ingest",
+        ["POST /api/v1/agents"] = "admin team_lead member key:write key:admin",
+        ["GET /api/v1/agents"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/agents/{id}"] = People + " key:read key:write key:admin",
+        ["PATCH /api/v1/agents/{id}"] = "admin team_lead member key:write key:admin",
+        ["DELETE /api/v1/agents/{id}"] = "admin team_lead member key:write key:admin",
+        ["GET /api/v1/runs"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/runs/{id}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/events/{runId}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/payloads/{day}/{name}"] = People + " key:read key:write key:admin",
     };
 
     private static readonly HashSet<string> Open =
@@ -71,7 +82,8 @@ public class RoleMatrixTests(ApiFixture fx)
         foreach (var route in routes)
         {
             var allowed = Allowed[route].Split(' ').ToHashSet();
-            var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal));
+            var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
+                .Replace("{runId}", "no-such-run", StringComparison.Ordinal).Replace("{day}", "2026-01-01", StringComparison.Ordinal).Replace("{name}", "none.txt", StringComparison.Ordinal));
             foreach (var (name, bearer) in actors)
             {
                 // Empty bodies: an allowed caller gets past access control and then fails validation (422) or finds nothing (404).

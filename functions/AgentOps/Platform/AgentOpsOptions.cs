@@ -47,6 +47,9 @@ public sealed record AgentOpsOptions
     /// </summary>
     public bool TrustForwardedHeaders { get; init; }
 
+    /// <summary>The self-host's blob store (large event payloads).</summary>
+    public string BlobDirectory { get; init; } = "agentops-data/blobs";
+
     /// <summary>Folder of the built dashboard served at "/" by the self-host; none when unset.</summary>
     public string? DashboardDirectory { get; init; }
 
@@ -81,6 +84,7 @@ public sealed record AgentOpsOptions
             ShutdownTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_SHUTDOWN_TIMEOUT_SECONDS", 30, 1, 600, errors)),
             TrustForwardedHeaders = Bool(get, "AGENTOPS_TRUST_FORWARDED_HEADERS", errors),
             InvitationLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_INVITATION_DAYS", 7, 1, 90, errors)),
+            BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
         };
         if (errors.Count > 0) throw new InvalidOperationException("AgentOps configuration is invalid:\n  " + string.Join("\n  ", errors));

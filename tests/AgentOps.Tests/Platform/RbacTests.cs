@@ -14,6 +14,10 @@ public class RbacTests
         { Permission.MembersWrite, "admin team_lead key:admin" },
         { Permission.ApiKeysRead, "admin team_lead member key:admin" },
         { Permission.ApiKeysWrite, "admin team_lead member key:admin" },
+        { Permission.Ingest, "admin team_lead member key:ingest" },
+        { Permission.AgentsRead, "admin team_lead member viewer key:read key:write key:admin" },
+        { Permission.AgentsWrite, "admin team_lead member key:write key:admin" },
+        { Permission.RunsRead, "admin team_lead member viewer key:read key:write key:admin" },
     };
 
     private static readonly (string Name, Caller Caller)[] Everyone =

@@ -17,6 +17,12 @@ public enum Permission
     MembersWrite,
     ApiKeysRead,
     ApiKeysWrite,
+    /// <summary>Send runs, spans and events (SDKs, OpenTelemetry exporters).</summary>
+    Ingest,
+    AgentsRead,
+    /// <summary>Register and change agents (also: auto-registration of unknown names during ingest).</summary>
+    AgentsWrite,
+    RunsRead,
 }
 
 /// <summary>
@@ -36,6 +42,10 @@ public static class Rbac
         [Permission.MembersWrite] = (Role.TeamLead, Scopes.Admin),
         [Permission.ApiKeysRead] = (Role.Member, Scopes.Admin),
         [Permission.ApiKeysWrite] = (Role.Member, Scopes.Admin),
+        [Permission.Ingest] = (Role.Member, Scopes.Ingest),
+        [Permission.AgentsRead] = (Role.Viewer, Scopes.Read),
+        [Permission.AgentsWrite] = (Role.Member, Scopes.Write),
+        [Permission.RunsRead] = (Role.Viewer, Scopes.Read),
     };
 
     public static IReadOnlyCollection<Permission> All => Matrix.Keys;

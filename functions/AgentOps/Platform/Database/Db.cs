@@ -38,6 +38,9 @@ public sealed class Tx(NpgsqlConnection connection, NpgsqlTransaction? transacti
     public Guid OrgId => orgId;
     public NpgsqlConnection Connection => connection;
 
+    /// <summary>The same connection and transaction, for work in another organization (the caller sets app.org_id).</summary>
+    public Tx ForOrg(Guid otherOrgId) => new(connection, transaction, otherOrgId);
+
     public NpgsqlCommand Command(string sql, params object?[] args)
     {
         var command = new NpgsqlCommand(sql, connection, transaction);

@@ -1,0 +1,193 @@
+using System.Text.Json;
+using AgentOps.Audit;
+using AgentOps.Platform.Auth;
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
+using AgentOps.Tenancy;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+using Npgsql;
+
+namespace AgentOps.Agents;
+
+/// <summary>The agent registry. DELETE archives (history stays); the list carries each agent's last-24-hour stats.</summary>
+public static class AgentsApi
+{
+    public static void MapAgentsApi(this RouteGroupBuilder api)
+    {
+        var agents = api.MapGroup("/agents").WithTags("Agents");
+        agents.MapPost("/", CreateAsync).Requires(Permission.AgentsWrite).WithSummary("Register an agent");
+        agents.MapGet("/", ListAsync).Requires(Permission.AgentsRead).WithSummary("Agents with their last-24-hour stats");
+        agents.MapGet("/{id:guid}", GetAsync).Requires(Permission.AgentsRead).WithSummary("One agent with its stats");
+        agents.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.AgentsWrite).WithSummary("Change an agent (absent fields stay)");
+        agents.MapDelete("/{id:guid}", ArchiveAsync).Requires(Permission.AgentsWrite).WithSummary("Archive an agent");
+    }
+
+    public static readonly string[] Statuses = ["active", "paused", "archived"];
+
+    public sealed record CreateAgentRequest(string? Name, string? Type, string? Provider, string? Status, string[]? Tags, string? Environment, JsonElement? Config);
+    public sealed record UpdateAgentRequest(Optional<string> Name, Optional<string> Type, Optional<string> Provider, Optional<string> Status,
+        Optional<string[]> Tags, Optional<string> Environment, Optional<JsonElement?> Config);
+
+    /// <summary>Over the last 24 hours: runs started, the share that failed, p95 run duration; cost and calls in whole hours.</summary>
+    public sealed record AgentStats(long Runs, long FailedRuns, double? ErrorRate, long? P95LatencyMs, long Events, long LlmCalls, long CostMicros, decimal CostUsd, long UnpricedCalls);
+
+    public sealed record AgentView(Guid Id, string Name, string Type, string? Provider, string Status, string[] Tags, string? Environment,
+        JsonElement Config, bool AutoRegistered, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, AgentStats? Stats)
+    {
+        public const string Columns = "a.id, a.name, a.type, a.provider, a.status, a.tags, a.environment, a.config::text, a.auto_registered, a.created_at, a.updated_at";
+
+        public static AgentView Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.GetString(4),
+            (string[])r[5], r.NullableString(6), JsonDocument.Parse(r.GetString(7)).RootElement.Clone(), r.GetBoolean(8), r.Time(9), r.Time(10),
+            r.FieldCount > 11 ? new AgentStats(r.GetInt64(11), r.GetInt64(12), r.GetInt64(11) == 0 ? null : (double)r.GetInt64(12) / r.GetInt64(11),
+                r.IsDBNull(13) ? null : (long)r.GetDouble(13), r.GetInt64(14), r.GetInt64(15), r.GetInt64(16), r.GetInt64(16) / 1_000_000m, r.GetInt64(17)) : null);
+    }
+
+    /// <summary>Agents joined with their stats: runs from the runs table, calls and cost from the hourly rollup.</summary>
+    private const string WithStats = $"""
+        SELECT {AgentView.Columns}, s.runs, s.failed, s.p95, coalesce(h.events, 0), coalesce(h.llm_calls, 0), coalesce(h.cost, 0), coalesce(h.unpriced, 0)
+        FROM agents a
+        LEFT JOIN LATERAL (
+          SELECT count(*) AS runs, count(*) FILTER (WHERE r.status = 'failed') AS failed,
+                 percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) FILTER (WHERE r.duration_ms IS NOT NULL) AS p95
+          FROM runs r WHERE r.org_id = a.org_id AND r.agent_id = a.id AND r.started_at >= now() - interval '24 hours') s ON true
+        LEFT JOIN LATERAL (
+          SELECT sum(events)::bigint AS events, sum(llm_calls)::bigint AS llm_calls, sum(cost_micros)::bigint AS cost, sum(unpriced_calls)::bigint AS unpriced
+          FROM agent_stats_hourly h WHERE h.org_id = a.org_id AND h.agent_id = a.id AND h.hour >= date_trunc('hour', now() - interval '23 hours')) h ON true
+        """;
+
+    public static async Task<Created<AgentView>> CreateAsync(CreateAgentRequest body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    {
+        var v = new Validation();
+        var name = v.RequiredText("$.name", body.Name, 200);
+        var type = v.Text("$.type", body.Type, 64) ?? "custom";
+        var provider = v.Text("$.provider", body.Provider, 64)?.ToLowerInvariant();
+        var status = CheckStatus(v, body.Status ?? "active", allowArchived: false);
+        var tags = CheckTags(v, body.Tags);
+        var environment = v.Text("$.environment", body.Environment, 64);
+        var config = CheckConfig(v, body.Config);
+        v.ThrowIfInvalid();
+        var id = Guid.CreateVersion7();
+        try
+        {
+            var agent = await db.InOrgAsync(caller.OrgId, async tx =>
+            {
+                await tx.ExecuteAsync("""
+                    INSERT INTO agents (id, org_id, name, type, provider, status, tags, environment, config)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+                    """, ct, id, caller.OrgId, name, type, provider, status, tags, environment, config);
+                var created = (await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1", AgentView.Read, ct, id))!;
+                await AuditLog.RecordAsync(tx, Actor.Of(caller), "agent.created", "agent", id, null, created, ct);
+                return created;
+            }, ct);
+            directory.Invalidate(caller.OrgId);
+            return TypedResults.Created((string?)null, agent);
+        }
+        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "agents_org_name_key" })
+        {
+            throw ApiProblem.Conflict("agent_exists", "An agent with this name exists in this organization.");
+        }
+    }
+
+    public static async Task<Ok<Page<AgentView>>> ListAsync(Caller caller, Db db, string? status, string? tag, string? environment, int? limit, string? cursor, CancellationToken ct)
+    {
+        var (take, after) = Paging.Parse(limit, cursor);
+        var v = new Validation();
+        if (status is not null && !Statuses.Contains(status)) v.Add("status", "must be active, paused or archived.");
+        v.ThrowIfInvalid();
+        var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync($"""
+            {WithStats}
+            WHERE a.org_id = $1 AND a.id > $2 AND ($3::text IS NULL OR a.status = $3) AND ($4::text IS NULL OR $4 = ANY(a.tags))
+              AND ($5::text IS NULL OR a.environment = $5)
+            ORDER BY a.id LIMIT $6
+            """, AgentView.Read, ct, caller.OrgId, after, status, tag, environment, take + 1), ct);
+        return TypedResults.Ok(Paging.Of(rows, take, a => a.Id));
+    }
+
+    public static async Task<Ok<AgentView>> GetAsync(Guid id, Caller caller, Db db, CancellationToken ct) =>
+        TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => tx.SingleAsync($"{WithStats} WHERE a.org_id = $1 AND a.id = $2", AgentView.Read, ct, caller.OrgId, id), ct)
+            ?? throw ApiProblem.NotFound("agent"));
+
+    public static async Task<Ok<AgentView>> UpdateAsync(Guid id, UpdateAgentRequest body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    {
+        var v = new Validation();
+        var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
+        var type = body.Type.IsSet ? v.RequiredText("$.type", body.Type.Value, 64) : null;
+        var provider = body.Provider.IsSet ? v.Text("$.provider", body.Provider.Value, 64)?.ToLowerInvariant() : null;
+        var status = body.Status.IsSet ? CheckStatus(v, body.Status.Value, allowArchived: true) : null;
+        var tags = body.Tags.IsSet ? CheckTags(v, body.Tags.Value) : null;
+        var environment = body.Environment.IsSet ? v.Text("$.environment", body.Environment.Value, 64) : null;
+        var config = body.Config.IsSet ? CheckConfig(v, body.Config.Value) : null;
+        v.ThrowIfInvalid();
+        try
+        {
+            var agent = await db.InOrgAsync(caller.OrgId, async tx =>
+            {
+                var before = await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1 AND a.org_id = $2 FOR UPDATE", AgentView.Read, ct, id, caller.OrgId)
+                    ?? throw ApiProblem.NotFound("agent");
+                var after = (await tx.SingleAsync($"""
+                    UPDATE agents a SET name = $3, type = $4, provider = $5, status = $6, tags = $7, environment = $8, config = $9::jsonb, updated_at = now()
+                    WHERE a.id = $1 AND a.org_id = $2 RETURNING {AgentView.Columns}
+                    """, AgentView.Read, ct, id, caller.OrgId, name ?? before.Name, type ?? before.Type,
+                    body.Provider.IsSet ? provider : before.Provider, status ?? before.Status, tags ?? before.Tags,
+                    body.Environment.IsSet ? environment : before.Environment, config ?? before.Config.GetRawText()))!;
+                if (JsonSerializer.Serialize(before with { UpdatedAt = default }, Json.Options) == JsonSerializer.Serialize(after with { UpdatedAt = default }, Json.Options))
+                    return before;
+                await AuditLog.RecordAsync(tx, Actor.Of(caller), status is not null && status != before.Status ? $"agent.{StatusVerb(status)}" : "agent.updated",
+                    "agent", id, before, after, ct);
+                return after;
+            }, ct);
+            directory.Invalidate(caller.OrgId);
+            return TypedResults.Ok(agent);
+        }
+        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "agents_org_name_key" })
+        {
+            throw ApiProblem.Conflict("agent_exists", "An agent with this name exists in this organization.");
+        }
+    }
+
+    public static async Task<NoContent> ArchiveAsync(Guid id, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    {
+        await db.InOrgAsync(caller.OrgId, async tx =>
+        {
+            var before = await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1 AND a.org_id = $2 FOR UPDATE", AgentView.Read, ct, id, caller.OrgId)
+                ?? throw ApiProblem.NotFound("agent");
+            if (before.Status == "archived") return;
+            var after = (await tx.SingleAsync($"UPDATE agents a SET status = 'archived', updated_at = now() WHERE a.id = $1 RETURNING {AgentView.Columns}", AgentView.Read, ct, id))!;
+            await AuditLog.RecordAsync(tx, Actor.Of(caller), "agent.archived", "agent", id, before, after, ct);
+        }, ct);
+        directory.Invalidate(caller.OrgId);
+        return TypedResults.NoContent();
+    }
+
+    private static string StatusVerb(string status) => status switch { "paused" => "paused", "archived" => "archived", _ => "resumed" };
+
+    private static string? CheckStatus(Validation v, string? status, bool allowArchived)
+    {
+        if (status is null) { v.Add("$.status", "must not be null."); return null; }
+        if (status is "active" or "paused" || allowArchived && status == "archived") return status;
+        v.Add("$.status", allowArchived ? "must be active, paused or archived." : "must be active or paused.");
+        return null;
+    }
+
+    private static string[]? CheckTags(Validation v, string[]? tags)
+    {
+        if (tags is null) return [];
+        if (tags.Length > 20) v.Add("$.tags", "holds at most 20 tags.");
+        for (var i = 0; i < tags.Length; i++)
+            if (tags[i] is not { Length: > 0 and <= 64 }) v.Add($"$.tags[{i}]", "must be 1 to 64 characters.");
+        return [.. tags.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Configuration: a JSON object of at most 64 KiB.</summary>
+    private static string? CheckConfig(Validation v, JsonElement? config)
+    {
+        if (config is null || config.Value.ValueKind == JsonValueKind.Null) return "{}";
+        if (config.Value.ValueKind != JsonValueKind.Object) { v.Add("$.config", "must be a JSON object."); return null; }
+        var text = config.Value.GetRawText();
+        if (text.Length > 64 * 1024) v.Add("$.config", "must be at most 64 KiB of JSON.");
+        return text;
+    }
+}

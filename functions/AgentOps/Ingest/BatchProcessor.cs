@@ -1,0 +1,199 @@
+using AgentOps.Costs;
+using AgentOps.Platform.Database;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace AgentOps.Ingest;
+
+/// <summary>An accepted batch as a worker receives it (self-host: from ingest_batches; Azure: a Service Bus message).</summary>
+public sealed record AcceptedBatch(Guid Id, Guid OrgId, DateTimeOffset AcceptedAt, byte[] Payload);
+
+public sealed record ProcessResult(int Batches, int Events, int NewEvents);
+
+/// <summary>
+/// The one processing path: accepted batches become events, runs, agent stats and costs, set-based. Per organization
+/// (RLS set), the events are priced, binary-COPYed into a temporary staging table, then one statement inserts the new
+/// ones (a re-sent id is skipped) and folds exactly those into their runs and hourly agent stats. Everything happens
+/// in the caller's transaction: a crash before commit leaves the batches to be processed again, with the same result.
+/// </summary>
+public sealed class BatchProcessor(PriceBook prices)
+{
+    private const string Columns = """
+        org_id, id, run_id, agent_id, type, parent_id, name, ts, ended_at, duration_ms, status, model, provider, tokens_in, tokens_out,
+        tokens_cached, cost_micros, cost_source, tool_name, input, output, input_ref, output_ref, error, score, metadata, tags, environment, accepted_at
+        """;
+
+    public async Task<ProcessResult> ProcessAsync(Tx tx, IReadOnlyList<AcceptedBatch> batches, CancellationToken ct)
+    {
+        await tx.ExecuteAsync($"""
+            SET LOCAL client_min_messages = warning;
+            CREATE TEMP TABLE IF NOT EXISTS ingest_staging AS SELECT {Columns} FROM events WITH NO DATA;
+            """, ct);
+        int events = 0, stored = 0;
+        foreach (var org in batches.GroupBy(b => b.OrgId))
+        {
+            await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, org.Key.ToString());
+            await tx.ExecuteAsync("TRUNCATE ingest_staging", ct);
+            var orgTx = tx.ForOrg(org.Key);
+            var priceList = await prices.ForOrgAsync(orgTx, ct);
+            events += await StageAsync(tx.Connection, org.Key, org, priceList, ct);
+            stored += await MergeAsync(tx, ct);
+        }
+        return new ProcessResult(batches.Count, events, stored);
+    }
+
+    private static async Task<int> StageAsync(NpgsqlConnection connection, Guid orgId, IEnumerable<AcceptedBatch> batches, IReadOnlyList<ModelPrice> priceList, CancellationToken ct)
+    {
+        var count = 0;
+        await using var copy = await connection.BeginBinaryImportAsync($"COPY ingest_staging ({Columns}) FROM STDIN (FORMAT BINARY)", ct);
+        foreach (var batch in batches)
+        foreach (var e in BatchCodec.Decode(batch.Payload))
+        {
+            var (cost, source) = Cost(e, priceList);
+            copy.StartRow();
+            copy.Write(orgId, NpgsqlDbType.Uuid);
+            copy.Write(e.Id, NpgsqlDbType.Text);
+            copy.Write(e.RunId, NpgsqlDbType.Text);
+            copy.Write(e.AgentId, NpgsqlDbType.Uuid);
+            copy.Write(e.Type, NpgsqlDbType.Text);
+            Text(copy, e.ParentId);
+            Text(copy, e.Name);
+            copy.Write(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
+            if (e.EndedAt is { } end) copy.Write(end.UtcDateTime, NpgsqlDbType.TimestampTz); else copy.WriteNull();
+            Long(copy, e.DurationMs);
+            Text(copy, e.Status);
+            Text(copy, e.Model);
+            Text(copy, Pricing.NormalizeProvider(e.Provider));
+            Long(copy, e.TokensIn);
+            Long(copy, e.TokensOut);
+            Long(copy, e.TokensCached);
+            Long(copy, cost);
+            Text(copy, source);
+            Text(copy, e.ToolName);
+            Text(copy, e.Input);
+            Text(copy, e.Output);
+            Text(copy, e.InputRef);
+            Text(copy, e.OutputRef);
+            Text(copy, e.Error);
+            if (e.Score is { } score) copy.Write(score, NpgsqlDbType.Double); else copy.WriteNull();
+            if (e.Metadata is { } metadata) copy.Write(metadata, NpgsqlDbType.Jsonb); else copy.WriteNull();
+            if (e.Tags is { } tags) copy.Write(tags, NpgsqlDbType.Array | NpgsqlDbType.Text); else copy.WriteNull();
+            Text(copy, e.Environment);
+            copy.Write(batch.AcceptedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
+            count++;
+        }
+        await copy.CompleteAsync(ct);
+        return count;
+    }
+
+    /// <summary>A client's own cost wins; otherwise the price table's; a model without a price is unpriced, never guessed.</summary>
+    public static (long? Micros, string? Source) Cost(IngestEvent e, IReadOnlyList<ModelPrice> priceList)
+    {
+        if (e.ClientCostMicros is { } client) return (client, "client");
+        if (e.Model is null || e.TokensIn is null && e.TokensOut is null) return (null, null);
+        var price = Pricing.Find(priceList, e.Provider, e.Model, e.Timestamp);
+        return price is null
+            ? (null, "unpriced")
+            : (Pricing.CostMicros(price, e.TokensIn ?? 0, e.TokensOut ?? 0, e.TokensCached ?? 0), "computed");
+    }
+
+    private static void Text(NpgsqlBinaryImporter copy, string? value)
+    {
+        if (value is null) copy.WriteNull(); else copy.Write(value, NpgsqlDbType.Text);
+    }
+
+    private static void Long(NpgsqlBinaryImporter copy, long? value)
+    {
+        if (value is { } v) copy.Write(v, NpgsqlDbType.Bigint); else copy.WriteNull();
+    }
+
+    /// <summary>
+    /// Inserts the staged events that are new and folds only those into runs and agent stats, in one statement.
+    /// Rows are written in key order so that concurrent workers lock them in the same order (no deadlocks).
+    /// </summary>
+    private static async Task<int> MergeAsync(Tx tx, CancellationToken ct) =>
+        (int)(await tx.ScalarAsync<long>($$"""
+            WITH new AS (
+              INSERT INTO events ({{Columns}})
+              SELECT {{Columns}} FROM ingest_staging ORDER BY id
+              ON CONFLICT (org_id, id) DO NOTHING
+              RETURNING *
+            ),
+            starts AS (
+              SELECT DISTINCT ON (run_id) run_id, ts, id, name, input, tags, environment, metadata
+              FROM new WHERE type = 'run.start' ORDER BY run_id, ts, id
+            ),
+            ends AS (
+              SELECT DISTINCT ON (run_id) run_id, coalesce(ended_at, ts) AS ts, id, status, output, error
+              FROM new WHERE type = 'run.end' ORDER BY run_id, ts DESC, id DESC
+            ),
+            sums AS (
+              SELECT org_id, run_id, (array_agg(agent_id ORDER BY ts, id))[1] AS agent_id,
+                     min(ts) AS first_at, max(coalesce(ended_at, ts)) AS last_at, count(*) AS n,
+                     count(*) FILTER (WHERE type = 'llm.call') AS llm_calls,
+                     count(*) FILTER (WHERE type = 'tool.call') AS tool_calls,
+                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL) AS errors,
+                     coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
+                     coalesce(sum(tokens_cached), 0) AS tokens_cached, coalesce(sum(cost_micros), 0) AS cost,
+                     count(*) FILTER (WHERE cost_source = 'unpriced') AS unpriced,
+                     coalesce(array_agg(DISTINCT model) FILTER (WHERE model IS NOT NULL), '{}') AS models
+              FROM new GROUP BY org_id, run_id
+            ),
+            runs_up AS (
+              INSERT INTO runs (org_id, id, agent_id, name, status, start_ts, start_event_id, end_ts, end_event_id, first_event_at,
+                                last_event_at, input, output, error, tags, environment, metadata, event_count, llm_calls, tool_calls,
+                                error_count, tokens_in, tokens_out, tokens_cached, cost_micros, unpriced_calls, models)
+              SELECT s.org_id, s.run_id, s.agent_id, st.name, coalesce(en.status, 'running'), st.ts, st.id, en.ts, en.id, s.first_at,
+                     s.last_at, st.input, en.output, en.error, coalesce(st.tags, '{}'), st.environment, st.metadata, s.n, s.llm_calls,
+                     s.tool_calls, s.errors, s.tokens_in, s.tokens_out, s.tokens_cached, s.cost, s.unpriced, s.models
+              FROM sums s LEFT JOIN starts st USING (run_id) LEFT JOIN ends en USING (run_id)
+              ORDER BY s.run_id
+              ON CONFLICT (org_id, id) DO UPDATE SET
+                first_event_at = least(runs.first_event_at, excluded.first_event_at),
+                last_event_at = greatest(runs.last_event_at, excluded.last_event_at),
+                -- run.start: the earliest (timestamp, id) wins, whichever arrived first.
+                name = CASE WHEN excluded.start_ts IS NOT NULL AND (runs.start_ts IS NULL OR (excluded.start_ts, excluded.start_event_id) < (runs.start_ts, runs.start_event_id)) THEN excluded.name ELSE runs.name END,
+                input = CASE WHEN excluded.start_ts IS NOT NULL AND (runs.start_ts IS NULL OR (excluded.start_ts, excluded.start_event_id) < (runs.start_ts, runs.start_event_id)) THEN excluded.input ELSE runs.input END,
+                tags = CASE WHEN excluded.start_ts IS NOT NULL AND (runs.start_ts IS NULL OR (excluded.start_ts, excluded.start_event_id) < (runs.start_ts, runs.start_event_id)) THEN excluded.tags ELSE runs.tags END,
+                environment = CASE WHEN excluded.start_ts IS NOT NULL AND (runs.start_ts IS NULL OR (excluded.start_ts, excluded.start_event_id) < (runs.start_ts, runs.start_event_id)) THEN excluded.environment ELSE runs.environment END,
+                metadata = CASE WHEN excluded.start_ts IS NOT NULL AND (runs.start_ts IS NULL OR (excluded.start_ts, excluded.start_event_id) < (runs.start_ts, runs.start_event_id)) THEN excluded.metadata ELSE runs.metadata END,
+                start_event_id = CASE WHEN excluded.start_ts IS NOT NULL AND (runs.start_ts IS NULL OR (excluded.start_ts, excluded.start_event_id) < (runs.start_ts, runs.start_event_id)) THEN excluded.start_event_id ELSE runs.start_event_id END,
+                start_ts = CASE WHEN excluded.start_ts IS NOT NULL AND (runs.start_ts IS NULL OR (excluded.start_ts, excluded.start_event_id) < (runs.start_ts, runs.start_event_id)) THEN excluded.start_ts ELSE runs.start_ts END,
+                -- run.end: the latest (timestamp, id) wins.
+                status = CASE WHEN excluded.end_ts IS NOT NULL AND (runs.end_ts IS NULL OR (excluded.end_ts, excluded.end_event_id) > (runs.end_ts, runs.end_event_id)) THEN excluded.status ELSE runs.status END,
+                output = CASE WHEN excluded.end_ts IS NOT NULL AND (runs.end_ts IS NULL OR (excluded.end_ts, excluded.end_event_id) > (runs.end_ts, runs.end_event_id)) THEN excluded.output ELSE runs.output END,
+                error = CASE WHEN excluded.end_ts IS NOT NULL AND (runs.end_ts IS NULL OR (excluded.end_ts, excluded.end_event_id) > (runs.end_ts, runs.end_event_id)) THEN excluded.error ELSE runs.error END,
+                end_event_id = CASE WHEN excluded.end_ts IS NOT NULL AND (runs.end_ts IS NULL OR (excluded.end_ts, excluded.end_event_id) > (runs.end_ts, runs.end_event_id)) THEN excluded.end_event_id ELSE runs.end_event_id END,
+                end_ts = CASE WHEN excluded.end_ts IS NOT NULL AND (runs.end_ts IS NULL OR (excluded.end_ts, excluded.end_event_id) > (runs.end_ts, runs.end_event_id)) THEN excluded.end_ts ELSE runs.end_ts END,
+                event_count = runs.event_count + excluded.event_count,
+                llm_calls = runs.llm_calls + excluded.llm_calls,
+                tool_calls = runs.tool_calls + excluded.tool_calls,
+                error_count = runs.error_count + excluded.error_count,
+                tokens_in = runs.tokens_in + excluded.tokens_in,
+                tokens_out = runs.tokens_out + excluded.tokens_out,
+                tokens_cached = runs.tokens_cached + excluded.tokens_cached,
+                cost_micros = runs.cost_micros + excluded.cost_micros,
+                unpriced_calls = runs.unpriced_calls + excluded.unpriced_calls,
+                models = ARRAY(SELECT DISTINCT m FROM unnest(runs.models || excluded.models) AS m ORDER BY m),
+                updated_at = now()
+              RETURNING 1
+            ),
+            stats_up AS (
+              INSERT INTO agent_stats_hourly (org_id, agent_id, hour, events, llm_calls, errors, tokens_in, tokens_out, cost_micros, unpriced_calls)
+              SELECT org_id, agent_id, date_trunc('hour', ts, 'UTC'), count(*), count(*) FILTER (WHERE type = 'llm.call'),
+                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL), coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0),
+                     coalesce(sum(cost_micros), 0), count(*) FILTER (WHERE cost_source = 'unpriced')
+              FROM new GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+              ON CONFLICT (org_id, agent_id, hour) DO UPDATE SET
+                events = agent_stats_hourly.events + excluded.events,
+                llm_calls = agent_stats_hourly.llm_calls + excluded.llm_calls,
+                errors = agent_stats_hourly.errors + excluded.errors,
+                tokens_in = agent_stats_hourly.tokens_in + excluded.tokens_in,
+                tokens_out = agent_stats_hourly.tokens_out + excluded.tokens_out,
+                cost_micros = agent_stats_hourly.cost_micros + excluded.cost_micros,
+                unpriced_calls = agent_stats_hourly.unpriced_calls + excluded.unpriced_calls
+              RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM new) + 0 * (SELECT count(*) FROM runs_up) + 0 * (SELECT count(*) FROM stats_up)
+            """, ct));
+}
