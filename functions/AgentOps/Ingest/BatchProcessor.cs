@@ -132,7 +132,7 @@ public sealed class BatchProcessor(PriceBook prices)
                      min(ts) AS first_at, max(coalesce(ended_at, ts)) AS last_at, count(*) AS n,
                      count(*) FILTER (WHERE type = 'llm.call') AS llm_calls,
                      count(*) FILTER (WHERE type = 'tool.call') AS tool_calls,
-                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL) AS errors,
+                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL AND type <> 'run.end') AS errors,
                      coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
                      coalesce(sum(tokens_cached), 0) AS tokens_cached, coalesce(sum(cost_micros), 0) AS cost,
                      count(*) FILTER (WHERE cost_source = 'unpriced') AS unpriced,
@@ -181,7 +181,7 @@ public sealed class BatchProcessor(PriceBook prices)
             stats_up AS (
               INSERT INTO agent_stats_hourly (org_id, agent_id, hour, events, llm_calls, errors, tokens_in, tokens_out, cost_micros, unpriced_calls)
               SELECT org_id, agent_id, date_trunc('hour', ts, 'UTC'), count(*), count(*) FILTER (WHERE type = 'llm.call'),
-                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL), coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0),
+                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL AND type <> 'run.end'), coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0),
                      coalesce(sum(cost_micros), 0), count(*) FILTER (WHERE cost_source = 'unpriced')
               FROM new GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
               ON CONFLICT (org_id, agent_id, hour) DO UPDATE SET

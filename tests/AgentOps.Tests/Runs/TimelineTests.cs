@@ -1,0 +1,39 @@
+using AgentOps.Runs;
+using FsCheck;
+using FsCheck.Fluent;
+
+namespace AgentOps.Tests.Runs;
+
+public class TimelineTests
+{
+    private sealed record E(string Id, string? Parent, int At);
+
+    private static IReadOnlyList<Timeline.Node<E>> Build(params E[] events) =>
+        Timeline.Build(events, e => e.Id, e => e.Parent, e => DateTimeOffset.UnixEpoch.AddSeconds(e.At));
+
+    [Fact]
+    public void Children_follow_their_parent_in_time_order()
+    {
+        var nodes = Build(new("root", null, 0), new("b", "root", 2), new("a", "root", 1), new("a1", "a", 3), new("end", null, 9));
+        Assert.Equal([("root", 0), ("a", 1), ("a1", 2), ("b", 1), ("end", 0)], nodes.Select(n => (n.Event.Id, n.Depth)));
+        Assert.Equal(2, nodes[0].Children);
+    }
+
+    [Fact]
+    public void Orphans_and_cycles_are_shown_at_the_top_never_lost()
+    {
+        var nodes = Build(new("x", "missing", 1), new("c1", "c2", 2), new("c2", "c1", 3), new("self", "self", 4));
+        Assert.Equal(4, nodes.Count);
+        Assert.All(nodes.Where(n => n.Depth == 0), n => Assert.True(n.Orphaned));
+        Assert.Equal(["x", "self", "c1", "c2"], nodes.Select(n => n.Event.Id));
+    }
+
+    [Fact]
+    public void Every_event_appears_exactly_once_whatever_the_links() =>
+        Prop.ForAll((int[] links) =>
+        {
+            var events = links.Select((l, i) => new E($"e{i}", l % (links.Length + 2) is var p && p < links.Length ? $"e{Math.Abs(p)}" : null, Math.Abs(l) % 7)).ToArray();
+            var nodes = Build(events);
+            return nodes.Select(n => n.Event.Id).Order().SequenceEqual(events.Select(e => e.Id).Distinct().Order());
+        }).QuickCheckThrowOnFailure();
+}
