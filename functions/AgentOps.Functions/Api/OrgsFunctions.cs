@@ -1,4 +1,5 @@
 using AgentOps.Functions.Http;
+using AgentOps.Ingest;
 using AgentOps.Platform.Auth;
 using AgentOps.Platform.Database;
 using AgentOps.Tenancy;
@@ -8,7 +9,7 @@ using Microsoft.Azure.Functions.Worker;
 namespace AgentOps.Functions.Api;
 
 /// <summary>GET|PATCH /api/v1/orgs/profile (OrgsApi).</summary>
-public sealed class OrgsFunctions(Db db)
+public sealed class OrgsFunctions(Db db, IngestRateLimits rates)
 {
     [Function("OrgsGetProfile"), Requires(Permission.OrgRead)]
     public async Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/orgs/profile")] HttpRequest req) =>
@@ -16,5 +17,5 @@ public sealed class OrgsFunctions(Db db)
 
     [Function("OrgsUpdateProfile"), Requires(Permission.OrgWrite)]
     public async Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "api/v1/orgs/profile")] HttpRequest req) =>
-        await OrgsApi.UpdateAsync(await Bind.BodyAsync<OrgsApi.UpdateOrgRequest>(req), Bind.CallerOf(req), db, Bind.Aborted(req));
+        await OrgsApi.UpdateAsync(await Bind.BodyAsync<OrgsApi.UpdateOrgRequest>(req), Bind.CallerOf(req), db, rates, Bind.Aborted(req));
 }

@@ -20,20 +20,28 @@ public static class OrgsApi
     }
 
     /// <summary>Absent fields stay as they are.</summary>
-    public sealed record UpdateOrgRequest(Optional<string> Name, Optional<string> Timezone);
+    public sealed record UpdateOrgRequest(Optional<string> Name, Optional<string> Timezone, Optional<int?> IngestEventsPerSecond, Optional<int?> IngestBurst);
+
+    /// <summary>The ingest rate an organization may set for itself (events per second, and burst).</summary>
+    public const int MaxIngestRate = 10_000_000;
 
     public static async Task<Ok<OrgView>> GetAsync(Caller caller, Db db, CancellationToken ct) =>
         TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx =>
             tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1", OrgView.Read, ct, caller.OrgId), ct)
             ?? throw ApiProblem.NotFound("organization"));
 
-    public static async Task<Ok<OrgView>> UpdateAsync(UpdateOrgRequest body, Caller caller, Db db, CancellationToken ct)
+    public static async Task<Ok<OrgView>> UpdateAsync(UpdateOrgRequest body, Caller caller, Db db, Ingest.IngestRateLimits rates, CancellationToken ct)
     {
         var v = new Validation();
         var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
         var timezone = body.Timezone.IsSet ? v.RequiredText("$.timezone", body.Timezone.Value, 64) : null;
         if (timezone is not null && !TimeZoneInfo.TryFindSystemTimeZoneById(timezone, out _))
             v.Add("$.timezone", "must be an IANA time zone such as Europe/Paris or UTC.");
+        var rate = body.IngestEventsPerSecond.IsSet ? body.IngestEventsPerSecond.Value : null;
+        var burst = body.IngestBurst.IsSet ? body.IngestBurst.Value : null;
+        if (body.IngestEventsPerSecond.IsSet && rate is not (>= 1 and <= MaxIngestRate)) v.Add("$.ingest_events_per_second", $"must be from 1 to {MaxIngestRate}.");
+        if (body.IngestBurst.IsSet && burst is not (>= Ingest.IngestLimits.MaxEventsPerBatch and <= MaxIngestRate * 10))
+            v.Add("$.ingest_burst", $"must be from {Ingest.IngestLimits.MaxEventsPerBatch} (one full batch) to {MaxIngestRate * 10}.");
         v.ThrowIfInvalid();
 
         return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
@@ -41,11 +49,15 @@ public static class OrgsApi
             var before = await tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1 FOR UPDATE", OrgView.Read, ct, caller.OrgId)
                 ?? throw ApiProblem.NotFound("organization");
             // A PATCH that changes nothing writes nothing (and audits nothing).
-            if ((name ?? before.Name) == before.Name && (timezone ?? before.Timezone) == before.Timezone) return before;
+            var wanted = before with { Name = name ?? before.Name, Timezone = timezone ?? before.Timezone,
+                IngestEventsPerSecond = rate ?? before.IngestEventsPerSecond, IngestBurst = burst ?? before.IngestBurst };
+            if (wanted == before) return before;
             var after = (await tx.SingleAsync($"""
-                UPDATE organizations SET name = $2, timezone = $3, updated_at = now() WHERE id = $1 RETURNING {OrgView.Columns}
-                """, OrgView.Read, ct, caller.OrgId, name ?? before.Name, timezone ?? before.Timezone))!;
+                UPDATE organizations SET name = $2, timezone = $3, ingest_events_per_second = $4, ingest_burst = $5, updated_at = now()
+                WHERE id = $1 RETURNING {OrgView.Columns}
+                """, OrgView.Read, ct, caller.OrgId, wanted.Name, wanted.Timezone, wanted.IngestEventsPerSecond, wanted.IngestBurst))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "org.updated", "organization", caller.OrgId, before, after, ct);
+            rates.Invalidate(caller.OrgId);
             return after;
         }, ct));
     }

@@ -3,10 +3,10 @@ using Npgsql;
 
 namespace AgentOps.Tenancy;
 
-public sealed record OrgView(Guid Id, string Name, string Timezone, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+public sealed record OrgView(Guid Id, string Name, string Timezone, int IngestEventsPerSecond, int IngestBurst, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
-    public const string Columns = "id, name, timezone, created_at, updated_at";
-    public static OrgView Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.Time(3), r.Time(4));
+    public const string Columns = "id, name, timezone, ingest_events_per_second, ingest_burst, created_at, updated_at";
+    public static OrgView Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetInt32(3), r.GetInt32(4), r.Time(5), r.Time(6));
 }
 
 public sealed record UserView(Guid Id, string Email, string Name);

@@ -1,0 +1,15 @@
+using AgentOps.Bench;
+
+// ./agentops bench ingest → dotnet AgentOps.Bench.dll ingest --seconds 30 --clients 32
+var options = BenchOptions.Parse(args);
+return options.Name switch
+{
+    "ingest" => await IngestBench.RunAsync(options),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("usage: AgentOps.Bench ingest [--seconds N] [--clients N] [--batch N]  (env: AGENTOPS_URL, AGENTOPS_BENCH_OWNER_DATABASE_URL)");
+    return 2;
+}
