@@ -117,7 +117,12 @@ public sealed class BatchProcessor(PriceBook prices)
               INSERT INTO events ({{Columns}})
               SELECT {{Columns}} FROM ingest_staging ORDER BY id
               ON CONFLICT (org_id, id) DO NOTHING
-              RETURNING *
+              -- Only what the folds below read: large inputs and outputs come back only for run.start / run.end.
+              RETURNING org_id, id, run_id, agent_id, type, ts, ended_at, name, status, model, tokens_in, tokens_out, tokens_cached,
+                        cost_micros, cost_source, error, tags, environment,
+                        CASE WHEN type = 'run.start' THEN metadata END AS metadata,
+                        CASE WHEN type = 'run.start' THEN input END AS input,
+                        CASE WHEN type = 'run.end' THEN output END AS output
             ),
             starts AS (
               SELECT DISTINCT ON (run_id) run_id, ts, id, name, input, tags, environment, metadata

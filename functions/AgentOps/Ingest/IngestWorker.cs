@@ -5,19 +5,19 @@ using Microsoft.Extensions.Logging;
 namespace AgentOps.Ingest;
 
 /// <summary>
-/// The self-host's ingest workers: several loops, each taking up to <see cref="BatchesPerTransaction"/> accepted
-/// batches (SKIP LOCKED, so loops and replicas never take the same batch) and processing them in the transaction
-/// that deletes them. Woken by the queue after each commit; otherwise they poll every <see cref="PollInterval"/>.
-/// A crash (even kill -9) rolls the transaction back and the batches are taken again.
+/// The self-host's ingest workers: AGENTOPS_INGEST_WORKERS loops (default 2), each taking up to
+/// AGENTOPS_INGEST_BATCHES_PER_TRANSACTION accepted batches (default 16; SKIP LOCKED, so loops and replicas never take
+/// the same batch) and processing them in the transaction that deletes them. Woken by the queue after each commit;
+/// otherwise they poll every <see cref="PollInterval"/>. A crash (even kill -9) rolls the transaction back and the
+/// batches are taken again.
 /// </summary>
-public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, ILogger<IngestWorker> logger) : BackgroundService
+public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
 {
-    public const int Workers = 2;
-    public const int BatchesPerTransaction = 32;
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
+    private int BatchesPerTransaction => options.IngestBatchesPerTransaction;
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(Enumerable.Range(0, Workers).Select(_ => LoopAsync(stoppingToken)));
+        Task.WhenAll(Enumerable.Range(0, options.IngestWorkers).Select(_ => LoopAsync(stoppingToken)));
 
     private async Task LoopAsync(CancellationToken stoppingToken)
     {

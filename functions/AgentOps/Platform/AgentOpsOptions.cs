@@ -47,6 +47,10 @@ public sealed record AgentOpsOptions
     /// </summary>
     public bool TrustForwardedHeaders { get; init; }
 
+    /// <summary>Self-host ingest workers (parallel processing loops) and how many accepted batches one transaction takes.</summary>
+    public int IngestWorkers { get; init; } = 2;
+    public int IngestBatchesPerTransaction { get; init; } = 16;
+
     /// <summary>The self-host's blob store (large event payloads).</summary>
     public string BlobDirectory { get; init; } = "agentops-data/blobs";
 
@@ -84,6 +88,8 @@ public sealed record AgentOpsOptions
             ShutdownTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_SHUTDOWN_TIMEOUT_SECONDS", 30, 1, 600, errors)),
             TrustForwardedHeaders = Bool(get, "AGENTOPS_TRUST_FORWARDED_HEADERS", errors),
             InvitationLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_INVITATION_DAYS", 7, 1, 90, errors)),
+            IngestWorkers = Int(get, "AGENTOPS_INGEST_WORKERS", 2, 0, 64, errors),
+            IngestBatchesPerTransaction = Int(get, "AGENTOPS_INGEST_BATCHES_PER_TRANSACTION", 16, 1, 1000, errors),
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
         };
