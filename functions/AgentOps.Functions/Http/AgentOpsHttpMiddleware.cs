@@ -13,7 +13,8 @@ namespace AgentOps.Functions.Http;
 
 /// <summary>
 /// What the self-host's pipeline (<c>AgentOpsApplication.UseAgentOps</c>) does around an endpoint, for HTTP triggers:
-/// client address from forwarded headers when configured, the request size limit (<see cref="RequestSizeMiddleware"/>), access (<see cref="Access.AuthorizeAsync"/> with the
+/// client address from forwarded headers when configured, the request size limit (<see cref="RequestSizeMiddleware"/>,
+/// with the function's [RequestBodyLimit] when it declares one), access (<see cref="Access.AuthorizeAsync"/> with the
 /// permission the function declares; anonymous functions skip it) and error translation
 /// (<see cref="ErrorHandlingMiddleware.Translate"/>, written by <see cref="ErrorHandlingMiddleware.WriteAsync"/>).
 /// It runs inside the ASP.NET Core integration's own middleware, which executes the <see cref="IResult"/> a function
@@ -23,6 +24,10 @@ public sealed class AgentOpsHttpMiddleware(FunctionAccess functions, Access acce
     ILoggerFactory loggers, ILogger<AgentOpsHttpMiddleware> logger) : IFunctionsWorkerMiddleware
 {
     private readonly RequestSizeMiddleware _size = new(static _ => Task.CompletedTask, options);
+    // The self-host reads a route's own limit from its BodyLimit endpoint metadata; a function has no such endpoint, so
+    // the same check runs with the declared limit in place of the default one.
+    private readonly Dictionary<long, RequestSizeMiddleware> _sizeByLimit = functions.BodyLimits.ToDictionary(
+        limit => limit, limit => new RequestSizeMiddleware(static _ => Task.CompletedTask, options with { MaxRequestBytes = limit }));
     private readonly ForwardedHeadersMiddleware? _forwarded = options.TrustForwardedHeaders
         ? new(static _ => Task.CompletedTask, loggers, Options.Create(AgentOpsApplication.ForwardedHeadersFromAnyProxy()))
         : null;
@@ -38,7 +43,7 @@ public sealed class AgentOpsHttpMiddleware(FunctionAccess functions, Access acce
         try
         {
             _forwarded?.ApplyForwarders(http);
-            await _size.InvokeAsync(http);
+            await (functions.BodyLimit(name) is { } limit ? _sizeByLimit[limit] : _size).InvokeAsync(http);
             if (!functions.TryGet(name, out var permission))
                 throw new InvalidOperationException($"HTTP function {name} declares neither [Requires(...)] nor [AnonymousRoute].");
             if (permission is { } required)

@@ -36,6 +36,29 @@ public static class Bind
             : throw new BadHttpRequestException($"Failed to bind parameter \"int? {name}\" from \"{raw}\".");
     }
 
+    /// <summary>An optional decimal query value, parsed as minimal APIs parse <c>decimal?</c> (NumberStyles.Number, invariant culture).</summary>
+    public static decimal? QueryDecimal(HttpRequest request, string name)
+    {
+        var raw = request.Query[name].ToString();
+        if (raw.Length == 0) return null;
+        return decimal.TryParse(raw, NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
+            ? value
+            : throw new BadHttpRequestException($"Failed to bind parameter \"decimal? {name}\" from \"{raw}\".");
+    }
+
+    /// <summary>
+    /// An optional time query value, parsed as minimal APIs parse <c>DateTimeOffset?</c> (invariant culture; a value
+    /// without an offset is UTC).
+    /// </summary>
+    public static DateTimeOffset? QueryDateTimeOffset(HttpRequest request, string name)
+    {
+        var raw = request.Query[name].ToString();
+        if (raw.Length == 0) return null;
+        return DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var value)
+            ? value
+            : throw new BadHttpRequestException($"Failed to bind parameter \"DateTimeOffset? {name}\" from \"{raw}\".");
+    }
+
     /// <summary>An optional string query value; absent is null.</summary>
     public static string? Query(HttpRequest request, string name)
     {

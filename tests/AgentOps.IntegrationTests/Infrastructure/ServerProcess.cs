@@ -41,6 +41,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         info.Environment["AGENTOPS_JWT_SECRET"] = ApiFixture.JwtSecret;
         info.Environment["AGENTOPS_LISTEN_URL"] = $"http://127.0.0.1:{port}";
         info.Environment.Remove("AGENTOPS_MIGRATIONS_DATABASE_URL");
+        info.Environment["AGENTOPS_BLOB_DIR"] = Path.Combine(Path.GetTempPath(), "agentops-test-blobs");
         foreach (var (key, value) in settings ?? [])
             if (value is null) info.Environment.Remove(key); else info.Environment[key] = value;
         return new ServerProcess(Process.Start(info)!, port);
@@ -63,6 +64,13 @@ public sealed partial class ServerProcess : IAsyncDisposable
     {
         if (!_process.HasExited) Kill(_process.Id, SigTerm);
         return _process.WaitForExit(timeout) ? _process.ExitCode : null;
+    }
+
+    /// <summary>SIGKILL: no shutdown hooks, no flushing — what a crash looks like.</summary>
+    public void KillHard()
+    {
+        _process.Kill();
+        _process.WaitForExit();
     }
 
     public int? WaitForExit(TimeSpan timeout) => _process.WaitForExit(timeout) ? _process.ExitCode : null;

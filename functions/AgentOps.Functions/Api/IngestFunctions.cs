@@ -1,0 +1,22 @@
+using AgentOps.Functions.Http;
+using AgentOps.Ingest;
+using AgentOps.Platform.Auth;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace AgentOps.Functions.Api;
+
+/// <summary>
+/// POST /api/v1/ingest and /api/v1/ingest/run (IngestApi), with the self-host's 5 MiB body limit. The handlers read
+/// the body themselves; the acceptor hands accepted batches to the Service Bus sink (Ingest/ServiceBusBatchSink.cs).
+/// </summary>
+public sealed class IngestFunctions(IngestAcceptor acceptor)
+{
+    [Function("Ingest"), Requires(Permission.Ingest), RequestBodyLimit(IngestLimits.MaxBodyBytes)]
+    public async Task<IResult> Ingest([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/ingest")] HttpRequest req) =>
+        await IngestApi.IngestAsync(req, Bind.CallerOf(req), acceptor, Bind.Aborted(req));
+
+    [Function("IngestRun"), Requires(Permission.Ingest), RequestBodyLimit(IngestLimits.MaxBodyBytes)]
+    public async Task<IResult> IngestRun([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/ingest/run")] HttpRequest req) =>
+        await IngestApi.IngestRunAsync(req, Bind.CallerOf(req), acceptor, Bind.Aborted(req));
+}
