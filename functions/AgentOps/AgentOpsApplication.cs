@@ -3,6 +3,7 @@ using AgentOps.ApiKeys;
 using AgentOps.Blobs;
 using AgentOps.Costs;
 using AgentOps.Ingest;
+using AgentOps.Ingest.Otlp;
 using AgentOps.Runs;
 using AgentOps.Auth;
 using AgentOps.Health;
@@ -99,6 +100,7 @@ public static class AgentOpsApplication
         v1.MapApiKeysApi();
         v1.MapAgentsApi();
         v1.MapIngestApi();
+        v1.MapOtlpApi();
         v1.MapRunsApi();
         return app;
     }

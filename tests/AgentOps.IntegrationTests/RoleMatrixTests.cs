@@ -30,6 +30,7 @@ public class RoleMatrixTests(ApiFixture fx)
         ["DELETE /api/v1/api-keys/{id}"] = "admin team_lead member key:admin",
         ["POST /api/v1/ingest"] = "admin team_lead member key:ingest",
         ["POST /api/v1/ingest/run"] = "admin team_lead member key:ingest",
+        ["POST /api/v1/otlp/v1/traces"] = "admin team_lead member key:ingest",
         ["POST /api/v1/agents"] = "admin team_lead member key:write key:admin",
         ["GET /api/v1/agents"] = People + " key:read key:write key:admin",
         ["GET /api/v1/agents/{id}"] = People + " key:read key:write key:admin",
