@@ -163,7 +163,8 @@ public class IngestTests(ApiFixture fx)
     public async Task Above_the_organizations_rate_the_whole_batch_waits_with_retry_after()
     {
         var (tenant, key) = await _client.SdkTenantAsync();
-        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE organizations SET ingest_events_per_second = 10, ingest_burst = 20 WHERE id = $1", tenant.OrgId);
+        // 1 event/s with bursts of 20: the second batch needs 10 more tokens, which take 10 s to come back.
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE organizations SET ingest_events_per_second = 1, ingest_burst = 20 WHERE id = $1", tenant.OrgId);
         (await _client.IngestAsync(key, Enumerable.Range(0, 15).Select(i => Event($"a{i}", "log", 0, "rated")).ToArray())).Expect(202);
         var limited = (await _client.IngestAsync(key, Enumerable.Range(0, 15).Select(i => Event($"b{i}", "log", 0, "rated")).ToArray())).ExpectProblem(429, "rate_limited");
         Assert.True(limited.Raw.Headers.RetryAfter?.Delta >= TimeSpan.FromSeconds(1));

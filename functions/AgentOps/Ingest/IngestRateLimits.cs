@@ -7,7 +7,8 @@ namespace AgentOps.Ingest;
 
 /// <summary>
 /// Events per second per organization: a token bucket with the organization's own rate and burst (organizations
-/// columns ingest_events_per_second, default 1,000, and ingest_burst, default 5,000), refilled every 100 ms. A batch
+/// columns ingest_events_per_second, default 1,000, and ingest_burst, default 5,000), refilled every 100 ms (every second
+/// when the rate is not a multiple of 10). A batch
 /// takes as many tokens as it has valid events; when they are not there, the whole request gets 429 with Retry-After
 /// and nothing is accepted. Per process, like the other limits; settings are re-read every <see cref="SettingsFreshness"/>.
 /// </summary>
@@ -24,11 +25,12 @@ public sealed class IngestRateLimits(Db db, TimeProvider time) : IDisposable
         if (events > burst)
             throw new ApiProblem(413, "batch_exceeds_burst", "Payload too large",
                 $"This batch has {events} events; the organization's ingest burst is {burst}. Send smaller batches.");
+        // Refill every 100 ms when the rate divides by 10 (smooth), else every second (exact).
         var bucket = _buckets.GetOrAdd((orgId, rate, burst), key => new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
         {
             TokenLimit = key.Burst,
-            TokensPerPeriod = Math.Max(1, key.Rate / 10),
-            ReplenishmentPeriod = TimeSpan.FromMilliseconds(100),
+            TokensPerPeriod = key.Rate % 10 == 0 ? key.Rate / 10 : key.Rate,
+            ReplenishmentPeriod = TimeSpan.FromMilliseconds(key.Rate % 10 == 0 ? 100 : 1000),
             QueueLimit = 0,
             AutoReplenishment = true,
         }));
