@@ -42,6 +42,7 @@ public sealed class BatchProcessor(PriceBook prices)
         return new ProcessResult(batches.Count, events, stored);
     }
 
+    /// <summary>Async all the way: a COPY buffer flush must never block a thread-pool thread (2 cores: starvation).</summary>
     private static async Task<int> StageAsync(NpgsqlConnection connection, Guid orgId, IEnumerable<AcceptedBatch> batches, IReadOnlyList<ModelPrice> priceList, CancellationToken ct)
     {
         var count = 0;
@@ -50,41 +51,47 @@ public sealed class BatchProcessor(PriceBook prices)
         foreach (var e in BatchCodec.Decode(batch.Payload))
         {
             var (cost, source) = Cost(e, priceList);
-            copy.StartRow();
-            copy.Write(orgId, NpgsqlDbType.Uuid);
-            copy.Write(e.Id, NpgsqlDbType.Text);
-            copy.Write(e.RunId, NpgsqlDbType.Text);
-            copy.Write(e.AgentId, NpgsqlDbType.Uuid);
-            copy.Write(e.Type, NpgsqlDbType.Text);
-            Text(copy, e.ParentId);
-            Text(copy, e.Name);
-            copy.Write(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz);
-            if (e.EndedAt is { } end) copy.Write(end.UtcDateTime, NpgsqlDbType.TimestampTz); else copy.WriteNull();
-            Long(copy, e.DurationMs);
-            Text(copy, e.Status);
-            Text(copy, e.Model);
-            Text(copy, Pricing.NormalizeProvider(e.Provider));
-            Long(copy, e.TokensIn);
-            Long(copy, e.TokensOut);
-            Long(copy, e.TokensCached);
-            Long(copy, cost);
-            Text(copy, source);
-            Text(copy, e.ToolName);
-            Text(copy, e.Input);
-            Text(copy, e.Output);
-            Text(copy, e.InputRef);
-            Text(copy, e.OutputRef);
-            Text(copy, e.Error);
-            if (e.Score is { } score) copy.Write(score, NpgsqlDbType.Double); else copy.WriteNull();
-            if (e.Metadata is { } metadata) copy.Write(metadata, NpgsqlDbType.Jsonb); else copy.WriteNull();
-            if (e.Tags is { } tags) copy.Write(tags, NpgsqlDbType.Array | NpgsqlDbType.Text); else copy.WriteNull();
-            Text(copy, e.Environment);
-            copy.Write(batch.AcceptedAt.UtcDateTime, NpgsqlDbType.TimestampTz);
+            await copy.StartRowAsync(ct);
+            await copy.WriteAsync(orgId, NpgsqlDbType.Uuid, ct);
+            await copy.WriteAsync(e.Id, NpgsqlDbType.Text, ct);
+            await copy.WriteAsync(e.RunId, NpgsqlDbType.Text, ct);
+            await copy.WriteAsync(e.AgentId, NpgsqlDbType.Uuid, ct);
+            await copy.WriteAsync(e.Type, NpgsqlDbType.Text, ct);
+            await Write(copy, e.ParentId, NpgsqlDbType.Text, ct);
+            await Write(copy, e.Name, NpgsqlDbType.Text, ct);
+            await copy.WriteAsync(e.Timestamp.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+            await Write(copy, e.EndedAt?.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
+            await Write(copy, e.DurationMs, NpgsqlDbType.Bigint, ct);
+            await Write(copy, e.Status, NpgsqlDbType.Text, ct);
+            await Write(copy, e.Model, NpgsqlDbType.Text, ct);
+            await Write(copy, Pricing.NormalizeProvider(e.Provider), NpgsqlDbType.Text, ct);
+            await Write(copy, e.TokensIn, NpgsqlDbType.Bigint, ct);
+            await Write(copy, e.TokensOut, NpgsqlDbType.Bigint, ct);
+            await Write(copy, e.TokensCached, NpgsqlDbType.Bigint, ct);
+            await Write(copy, cost, NpgsqlDbType.Bigint, ct);
+            await Write(copy, source, NpgsqlDbType.Text, ct);
+            await Write(copy, e.ToolName, NpgsqlDbType.Text, ct);
+            await Write(copy, e.Input, NpgsqlDbType.Text, ct);
+            await Write(copy, e.Output, NpgsqlDbType.Text, ct);
+            await Write(copy, e.InputRef, NpgsqlDbType.Text, ct);
+            await Write(copy, e.OutputRef, NpgsqlDbType.Text, ct);
+            await Write(copy, e.Error, NpgsqlDbType.Text, ct);
+            await Write(copy, e.Score, NpgsqlDbType.Double, ct);
+            await Write(copy, e.Metadata, NpgsqlDbType.Jsonb, ct);
+            await Write(copy, e.Tags, NpgsqlDbType.Array | NpgsqlDbType.Text, ct);
+            await Write(copy, e.Environment, NpgsqlDbType.Text, ct);
+            await copy.WriteAsync(batch.AcceptedAt.UtcDateTime, NpgsqlDbType.TimestampTz, ct);
             count++;
         }
         await copy.CompleteAsync(ct);
         return count;
     }
+
+    private static Task Write<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : class =>
+        value is null ? copy.WriteNullAsync(ct) : copy.WriteAsync(value, type, ct);
+
+    private static Task Write<T>(NpgsqlBinaryImporter copy, T? value, NpgsqlDbType type, CancellationToken ct) where T : struct =>
+        value is { } v ? copy.WriteAsync(v, type, ct) : copy.WriteNullAsync(ct);
 
     /// <summary>A client's own cost wins; otherwise the price table's; a model without a price is unpriced, never guessed.</summary>
     public static (long? Micros, string? Source) Cost(IngestEvent e, IReadOnlyList<ModelPrice> priceList)
@@ -95,16 +102,6 @@ public sealed class BatchProcessor(PriceBook prices)
         return price is null
             ? (null, "unpriced")
             : (Pricing.CostMicros(price, e.TokensIn ?? 0, e.TokensOut ?? 0, e.TokensCached ?? 0), "computed");
-    }
-
-    private static void Text(NpgsqlBinaryImporter copy, string? value)
-    {
-        if (value is null) copy.WriteNull(); else copy.Write(value, NpgsqlDbType.Text);
-    }
-
-    private static void Long(NpgsqlBinaryImporter copy, long? value)
-    {
-        if (value is { } v) copy.Write(v, NpgsqlDbType.Bigint); else copy.WriteNull();
     }
 
     /// <summary>
