@@ -46,6 +46,7 @@ public static class AgentOpsApplication
         services.AddSingleton<BatchProcessor>();
         services.AddSingleton<IngestAcceptor>();
         services.AddSingleton<IngestSignal>();
+        services.AddSingleton<IngestBacklog>();
         services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
@@ -71,6 +72,7 @@ public static class AgentOpsApplication
         services.AddHostedService(sp => sp.GetRequiredService<PostgresBatchQueue>());
         services.AddSingleton<IngestWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
+        services.AddHostedService<IngestBacklogSampler>();
         return services;
     }
 

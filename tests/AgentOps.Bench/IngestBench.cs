@@ -23,6 +23,8 @@ public static class IngestBench
     {
         public long Acked;
         public long Failed;
+        /// <summary>Refused by load shedding (429 / 503), retried after Retry-After: not failures.</summary>
+        public long Shed;
         public readonly ConcurrentBag<double> AcceptMs = [];
         public readonly ConcurrentBag<double> FreshnessMs = [];
         public readonly ConcurrentQueue<(int Client, long Seq)> AckedBatches = new();
@@ -79,6 +81,7 @@ public static class IngestBench
             half_load_accept_p99_ms = Percentile(half.AcceptMs, 0.99),
             half_load_freshness_p99_ms = Percentile(half.FreshnessMs, 0.99),
             failed_requests = full.Failed + half.Failed,
+            shed_requests = full.Shed + half.Shed,
             stored_events = stored,
             lost,
             duplicates,
@@ -133,7 +136,7 @@ public static class IngestBench
             {
                 try { await Task.Delay(5000, stop.Token); } catch (OperationCanceledException) { break; }
                 var now = Interlocked.Read(ref phase.Acked);
-                Log($"  {clock.Elapsed.TotalSeconds,4:F0} s  {(now - last) / 5.0,10:N0} events/s acknowledged, {phase.Failed} failed");
+                Log($"  {clock.Elapsed.TotalSeconds,4:F0} s  {(now - last) / 5.0,10:N0} events/s acknowledged, {phase.Shed} shed, {phase.Failed} failed");
                 last = now;
             }
         });
@@ -167,8 +170,10 @@ public static class IngestBench
                     }
                     else
                     {
-                        Interlocked.Increment(ref phase.Failed);
-                        if (response.StatusCode == HttpStatusCode.TooManyRequests) await Task.Delay(200);
+                        Interlocked.Increment(ref response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable ? ref phase.Shed : ref phase.Failed);
+                        // Shed load (429 rate, 503 backlog): back off as the Retry-After asks, at most a second.
+                        if (response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.ServiceUnavailable)
+                            await Task.Delay(TimeSpan.FromSeconds(Math.Min(1, response.Headers.RetryAfter?.Delta?.TotalSeconds ?? 0.2)));
                     }
                 }
                 catch (HttpRequestException) { Interlocked.Increment(ref phase.Failed); }

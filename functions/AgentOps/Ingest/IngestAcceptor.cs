@@ -22,10 +22,11 @@ public sealed record IngestResponse(int Accepted, int Rejected,
 /// stop), apply the organization's rate, move large payloads to the blob store, and hand the valid events to the sink,
 /// which returns once they are durable.
 /// </summary>
-public sealed class IngestAcceptor(AgentDirectory agents, IngestRateLimits rates, IBlobStore blobs, IAcceptedBatchSink sink, TimeProvider time)
+public sealed class IngestAcceptor(AgentDirectory agents, IngestRateLimits rates, IngestBacklog backlog, IBlobStore blobs, IAcceptedBatchSink sink, TimeProvider time)
 {
     public async Task<IngestResponse> AcceptAsync(Caller caller, IReadOnlyList<JsonElement> items, CancellationToken ct)
     {
+        backlog.ThrowIfOverloaded();
         var now = time.GetUtcNow();
         var parsed = items.Select(item => EventParser.Parse(item, now)).ToArray();
         var keys = parsed.Where(p => p.Event is not null).Select(p => p.AgentKey!).Distinct(StringComparer.Ordinal).ToArray();
