@@ -1,8 +1,10 @@
 // Everything AgentOps runs on, in one resource group (main.bicep creates the group and passes these parameters):
 //   identity      one user-assigned identity for the function app: storage, Service Bus, Application Insights
 //   monitoring    Log Analytics workspace + Application Insights
-//   storage       the Functions host's storage (identity-based AzureWebJobsStorage) and the deployment package container
-//   messaging     Service Bus namespace + queue 'ingest-batches' (accepted ingest batches; used by later features)
+//   storage       the Functions host's storage (identity-based AzureWebJobsStorage), the deployment package container,
+//                 and the application's containers: 'payloads' (large event inputs/outputs) and 'ingest-batches'
+//                 (claim-check payloads of accepted batches too large for a Service Bus message)
+//   messaging     Service Bus namespace + queue 'ingest-batches' (accepted ingest batches, with duplicate detection)
 //   database      PostgreSQL Flexible Server 16 with Entra authentication (+ password auth, see the note there)
 //   api           Flex Consumption function app (dotnet-isolated 10.0), tagged azd-service-name: api
 //   web           Static Web App for the dashboard, tagged azd-service-name: web
@@ -26,6 +28,9 @@ param appDatabasePassword string
 var functionAppName = 'func-api-${resourceToken}'
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
 var ingestQueueName = 'ingest-batches'
+// Containers the application uses (functions/AgentOps.Functions: AzureBlobStore, IngestBatchBlobs).
+var payloadsContainerName = 'payloads'
+var ingestBatchesContainerName = 'ingest-batches'
 var databaseName = 'agentops'
 var postgresAdminLogin = 'agentopsadmin'
 
@@ -111,7 +116,49 @@ resource deploymentContainer 'Microsoft.Storage/storageAccounts/blobServices/con
   properties: { publicAccess: 'None' }
 }
 
-// Blob (deployment package, Durable leases), queue and table (Durable Functions' Azure Storage backend, timers).
+resource payloadsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: payloadsContainerName
+  properties: { publicAccess: 'None' }
+}
+
+resource ingestBatchesContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: ingestBatchesContainerName
+  properties: { publicAccess: 'None' }
+}
+
+// A claim-check blob is deleted once its batch is processed; this removes what a failed send or delete leaves behind.
+// 30 days: longer than an ingest message can wait in the queue (defaultMessageTimeToLive below), so a message that is
+// still queued, or dead-lettered for inspection, finds its payload.
+resource storageLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
+  parent: storage
+  name: 'default'
+  properties: {
+    policy: {
+      rules: [
+        {
+          name: 'expire-ingest-batch-payloads'
+          enabled: true
+          type: 'Lifecycle'
+          definition: {
+            filters: {
+              blobTypes: [ 'blockBlob' ]
+              prefixMatch: [ '${ingestBatchesContainerName}/' ]
+            }
+            actions: {
+              baseBlob: { delete: { daysAfterModificationGreaterThan: 30 } }
+            }
+          }
+        }
+      ]
+    }
+  }
+  dependsOn: [ ingestBatchesContainer ]
+}
+
+// Blob (deployment package, Durable leases, the application's containers), queue and table (Durable Functions' Azure
+// Storage backend, timers). Blob Data Owner on the account covers the application's read/write/delete of its blobs.
 var storageRoles = [ roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor ]
 
 resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in storageRoles: {
@@ -141,12 +188,25 @@ resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   }
 }
 
+// One message per accepted ingest batch (functions/AgentOps.Functions/Ingest/IngestBatchMessage.cs). Standard tier:
+// messages up to 256 KB, so larger batch payloads travel as claim checks in the 'ingest-batches' container.
+//   requiresDuplicateDetection  the message id is the batch id: a send the client library retries is stored once.
+//                               It cannot be changed on an existing queue: an environment provisioned before it was set
+//                               needs the (empty) queue deleted once before `azd provision` (README of the Azure host).
+//   lockDuration                the maximum: batch triggers do not renew locks, and a received batch of messages is
+//                               processed in several transactions before the last one is completed.
+//   maxDeliveryCount            a batch that keeps failing is dead-lettered after this many deliveries.
+//   defaultMessageTimeToLive    an unprocessed batch expires to the dead-letter queue after 14 days (its claim-check
+//                               blob is kept 30 days).
 resource ingestQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
   parent: serviceBus
   name: ingestQueueName
   properties: {
-    lockDuration: 'PT1M'
+    requiresDuplicateDetection: true
+    duplicateDetectionHistoryTimeWindow: 'PT10M'
+    lockDuration: 'PT5M'
     maxDeliveryCount: 10
+    defaultMessageTimeToLive: 'P14D'
     deadLetteringOnMessageExpiration: true
   }
 }
@@ -308,13 +368,17 @@ resource apiSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ServiceBusConnection__credential: 'managedidentity'
     ServiceBusConnection__clientId: apiIdentity.properties.clientId
     IngestQueueName: ingestQueue.name
+    // The application's blob containers (payloads, ingest-batches), read like a trigger connection (AzureServices.cs).
+    AgentOpsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+    AgentOpsStorage__credential: 'managedidentity'
+    AgentOpsStorage__clientId: apiIdentity.properties.clientId
     AGENTOPS_DATABASE_URL: 'postgresql://agentops_app:${uriComponent(appDatabasePassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=require'
     AGENTOPS_JWT_SECRET: jwtSecret
     // The Functions front end sets X-Forwarded-For: per-IP limits and the audit log then see the client.
     AGENTOPS_TRUST_FORWARDED_HEADERS: 'true'
   }
   // The host starts with these settings: give it its storage and Service Bus roles first.
-  dependsOn: [ storageAccess, serviceBusAccess, appInsightsPublisher ]
+  dependsOn: [ storageAccess, serviceBusAccess, appInsightsPublisher, payloadsContainer, ingestBatchesContainer ]
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -341,6 +405,7 @@ output applicationInsightsConnectionString string = appInsights.properties.Conne
 output storageAccountName string = storage.name
 output serviceBusNamespace string = replace(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':443/', '')
 output ingestQueueName string = ingestQueue.name
+output storageBlobEndpoint string = storage.properties.primaryEndpoints.blob
 output postgresHost string = postgres.properties.fullyQualifiedDomainName
 output postgresDatabase string = databaseName
 output postgresAdminLogin string = postgresAdminLogin

@@ -1,4 +1,5 @@
 using AgentOps;
+using AgentOps.Functions;
 using AgentOps.Functions.Http;
 using AgentOps.Platform;
 using AgentOps.Platform.Database;
@@ -17,6 +18,9 @@ builder.ConfigureFunctionsWebApplication();
 
 var options = AgentOpsOptions.FromConfiguration(key => builder.Configuration[key]);
 builder.Services.AddAgentOps(options);
+// Not AddAgentOpsSelfHostWorkers: accepted ingest batches go to Service Bus (processed by the IngestBatches trigger)
+// and large payloads to Blob Storage instead of the self-host's Postgres queue, workers and blob folder.
+builder.Services.AddAgentOpsAzure(builder.Configuration);
 builder.Services.AddSingleton(FunctionAccess.Scan(typeof(AgentOpsHttpMiddleware).Assembly));
 // After ConfigureFunctionsWebApplication, so it runs inside the ASP.NET Core integration's middleware.
 builder.UseMiddleware<AgentOpsHttpMiddleware>();

@@ -26,37 +26,25 @@ public static class Bind
             ?? throw new BadHttpRequestException("Required parameter was not provided from body.");
     }
 
-    /// <summary>An optional integer query value; absent or empty is null, anything else that is not an integer is a 400.</summary>
-    public static int? QueryInt(HttpRequest request, string name)
-    {
-        var raw = request.Query[name].ToString();
-        if (raw.Length == 0) return null;
-        return int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new BadHttpRequestException($"Failed to bind parameter \"int? {name}\" from \"{raw}\".");
-    }
+    // Optional query values, parsed as minimal APIs parse int?, decimal? and DateTimeOffset? (ParameterBindingMethodCache:
+    // invariant culture; NumberStyles.Integer, NumberStyles.Number; AssumeUniversal | AllowWhiteSpaces). Only an absent
+    // value is null: a present one that does not parse, even an empty one (?limit=), is a 400 bad_request, as in the self-host.
 
-    /// <summary>An optional decimal query value, parsed as minimal APIs parse <c>decimal?</c> (NumberStyles.Number, invariant culture).</summary>
-    public static decimal? QueryDecimal(HttpRequest request, string name)
-    {
-        var raw = request.Query[name].ToString();
-        if (raw.Length == 0) return null;
-        return decimal.TryParse(raw, NumberStyles.Number, CultureInfo.InvariantCulture, out var value)
-            ? value
-            : throw new BadHttpRequestException($"Failed to bind parameter \"decimal? {name}\" from \"{raw}\".");
-    }
+    public static int? QueryInt(HttpRequest request, string name) => QueryValue<int>(request, name, "int",
+        static raw => int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null);
 
-    /// <summary>
-    /// An optional time query value, parsed as minimal APIs parse <c>DateTimeOffset?</c> (invariant culture; a value
-    /// without an offset is UTC).
-    /// </summary>
-    public static DateTimeOffset? QueryDateTimeOffset(HttpRequest request, string name)
+    public static decimal? QueryDecimal(HttpRequest request, string name) => QueryValue<decimal>(request, name, "decimal",
+        static raw => decimal.TryParse(raw, NumberStyles.Number, CultureInfo.InvariantCulture, out var value) ? value : null);
+
+    public static DateTimeOffset? QueryDateTimeOffset(HttpRequest request, string name) => QueryValue<DateTimeOffset>(request, name, "DateTimeOffset",
+        static raw => DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var value) ? value : null);
+
+    private static T? QueryValue<T>(HttpRequest request, string name, string type, Func<string, T?> parse) where T : struct
     {
-        var raw = request.Query[name].ToString();
-        if (raw.Length == 0) return null;
-        return DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var value)
-            ? value
-            : throw new BadHttpRequestException($"Failed to bind parameter \"DateTimeOffset? {name}\" from \"{raw}\".");
+        var values = request.Query[name];
+        if (values.Count == 0) return null;
+        var raw = values.ToString(); // several values are joined with commas, as minimal APIs see them
+        return parse(raw) ?? throw new BadHttpRequestException($"Failed to bind parameter \"Nullable<{type}> {name}\" from \"{raw}\".");
     }
 
     /// <summary>An optional string query value; absent is null.</summary>
