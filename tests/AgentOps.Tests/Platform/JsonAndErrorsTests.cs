@@ -103,3 +103,17 @@ public class OptionalPathTests
         Assert.Contains("$.count", problem.Errors!.Keys);
     }
 }
+
+public class BindingErrorTests
+{
+    [Theory]
+    [InlineData("Failed to bind parameter \"DateTimeOffset? from\" from \"somebody\".", "invalid_parameter")]
+    [InlineData("Failed to bind parameter \"int? limit\" from \"x\".", "invalid_parameter")]
+    [InlineData("Required parameter \"SignupRequest body\" was not provided from body.", "body_required")]
+    public void Binding_failures_name_what_was_wrong(string message, string code) =>
+        Assert.Equal(code, ErrorHandlingMiddleware.Translate(new Microsoft.AspNetCore.Http.BadHttpRequestException(message)).Code);
+
+    [Fact]
+    public void The_parameter_is_named_in_the_errors() =>
+        Assert.Contains("from", ErrorHandlingMiddleware.Translate(new Microsoft.AspNetCore.Http.BadHttpRequestException("Failed to bind parameter \"DateTimeOffset? from\" from \"somebody\".")).Errors!.Keys);
+}

@@ -55,9 +55,20 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         {
             StatusCodes.Status413PayloadTooLarge => new ApiProblem(413, "payload_too_large", "Payload too large", "The request body is larger than this endpoint accepts."),
             StatusCodes.Status415UnsupportedMediaType => new ApiProblem(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json."),
+            _ when InvalidParameter(b.Message) is { } name => new ApiProblem(400, "invalid_parameter", "Bad request", $"The value of '{name}' is not valid.",
+                new Dictionary<string, string[]> { [name] = ["is not valid."] }),
             _ when b.Message.Contains("body", StringComparison.OrdinalIgnoreCase) => ApiProblem.BadRequest("body_required", "This endpoint needs a JSON body."),
             _ => ApiProblem.BadRequest("bad_request", "The request could not be read: check the route parameters and query string."),
         };
+    }
+
+    /// <summary>The parameter named by minimal APIs' binding failure: Failed to bind parameter "DateTimeOffset? from" from "x".</summary>
+    private static string? InvalidParameter(string message)
+    {
+        const string prefix = "Failed to bind parameter \"";
+        if (!message.StartsWith(prefix, StringComparison.Ordinal)) return null;
+        var end = message.IndexOf('"', prefix.Length);
+        return end < 0 ? null : message[prefix.Length..end].Split(' ')[^1];
     }
 
     private static ApiProblem FromJson(JsonException j)
