@@ -55,7 +55,7 @@ public sealed record AgentOpsOptions
     /// Accepted-but-unprocessed events above which ingest answers 503 with Retry-After: lag stays bounded (and with it
     /// how fresh queries are) instead of growing for as long as clients send faster than workers store.
     /// </summary>
-    public int IngestMaxBacklogEvents { get; init; } = 50_000;
+    public int IngestMaxBacklogEvents { get; init; } = 20_000;
 
     /// <summary>The self-host's blob store (large event payloads).</summary>
     public string BlobDirectory { get; init; } = "agentops-data/blobs";
@@ -96,7 +96,7 @@ public sealed record AgentOpsOptions
             InvitationLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_INVITATION_DAYS", 7, 1, 90, errors)),
             IngestWorkers = Int(get, "AGENTOPS_INGEST_WORKERS", 2, 0, 64, errors),
             IngestBatchesPerTransaction = Int(get, "AGENTOPS_INGEST_BATCHES_PER_TRANSACTION", 16, 1, 1000, errors),
-            IngestMaxBacklogEvents = Int(get, "AGENTOPS_INGEST_MAX_BACKLOG_EVENTS", 50_000, 1000, 100_000_000, errors),
+            IngestMaxBacklogEvents = Int(get, "AGENTOPS_INGEST_MAX_BACKLOG_EVENTS", 20_000, 1000, 100_000_000, errors),
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
         };
