@@ -25,8 +25,12 @@ public sealed class BatchProcessor(PriceBook prices)
 
     public async Task<ProcessResult> ProcessAsync(Tx tx, IReadOnlyList<AcceptedBatch> batches, CancellationToken ct)
     {
+        // synchronous_commit off is safe here and only here: the batches' deletion commits with their events, so a
+        // crash that loses this commit brings the batches back and they are processed again (idempotently). The 202
+        // was sent on the accept path's own synchronous commit.
         await tx.ExecuteAsync($"""
             SET LOCAL client_min_messages = warning;
+            SET LOCAL synchronous_commit = off;
             CREATE TEMP TABLE IF NOT EXISTS ingest_staging AS SELECT {Columns} FROM events WITH NO DATA;
             """, ct);
         int events = 0, stored = 0;
