@@ -104,6 +104,7 @@ public static class AgentOpsApplication
         v1.MapIngestApi();
         v1.MapOtlpApi();
         v1.MapRunsApi();
+        v1.MapPricesApi();
         return app;
     }
 

@@ -40,6 +40,9 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/runs/{id}"] = People + " key:read key:write key:admin",
         ["GET /api/v1/events/{runId}"] = People + " key:read key:write key:admin",
         ["GET /api/v1/payloads/{day}/{name}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/model-prices"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/model-prices"] = "admin key:admin",
+        ["DELETE /api/v1/model-prices/{id}"] = "admin key:admin",
     };
 
     private static readonly HashSet<string> Open =
