@@ -126,7 +126,56 @@ function timeEl(iso, { withTime = false, rel = false } = {}) {
 }
 
 function plural(n, one, many = `${one}s`) {
-  return `${n} ${n === 1 ? one : many}`;
+  return `${integerFormat.format(n)} ${n === 1 ? one : many}`;
+}
+
+const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
+const moneyFormat = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 });
+const timeOfDayFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+const shortDateTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+
+const fmtInt = (n) => (n === null || n === undefined ? '—' : integerFormat.format(n));
+
+/** US dollars with 2 to 4 decimals; amounts that round to nothing say so rather than "$0.00". */
+function money(usd) {
+  if (usd === null || usd === undefined) return '—';
+  const n = Number(usd);
+  if (n > 0 && n < 0.00005) return `< ${moneyFormat.format(0.0001)}`;
+  return moneyFormat.format(n);
+}
+
+/** 850 ms, 4.49 s, 3 min 05 s, 2 h 03 min. */
+function duration(ms) {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return '—';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** Inputs and outputs arrive as text: JSON (objects, arrays) is pretty-printed, anything else shown as sent. */
+function prettyPayload(value) {
+  if (typeof value !== 'string') return JSON.stringify(value, null, 2);
+  const trimmed = value.trim();
+  if (!/^[[{]/.test(trimmed)) return value;
+  try { return JSON.stringify(JSON.parse(trimmed), null, 2); } catch { return value; }
+}
+
+/** A local datetime-local value (yyyy-MM-ddTHH:mm) for an ISO time, and back. */
+function toLocalInput(iso) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return '';
+  const pad = (n) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function fromLocalInput(value) {
+  if (!value) return '';
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
 }
 
 /** Server field messages are fragments ("is required."); prefix them with the field's label. */
@@ -197,9 +246,9 @@ const FALLBACK_DETAIL = {
   503: 'The server is unavailable. Try again shortly.',
 };
 
-/** One HTTP call; returns the parsed JSON (null for 204) or throws ApiError. */
-async function request(method, path, body, { auth = true, token = null } = {}) {
-  const headers = { Accept: 'application/json, application/problem+json' };
+/** One HTTP call; returns the parsed JSON (the text when `raw`; null for 204) or throws ApiError. */
+async function request(method, path, body, { auth = true, token = null, raw = false } = {}) {
+  const headers = { Accept: raw ? 'text/plain, application/problem+json' : 'application/json, application/problem+json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const bearer = token ?? (auth ? session.accessToken : null);
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -221,7 +270,7 @@ async function request(method, path, body, { auth = true, token = null } = {}) {
   if (text) {
     try { data = JSON.parse(text); } catch { data = null; }
   }
-  if (response.ok) return data;
+  if (response.ok) return raw ? text : data;
   throw new ApiError({
     status: response.status,
     code: data?.code ?? `http_${response.status}`,
@@ -234,18 +283,18 @@ async function request(method, path, body, { auth = true, token = null } = {}) {
 }
 
 /** An authenticated call: refreshes the access token before expiry and once on 401 token_expired. */
-async function api(method, path, body) {
+async function api(method, path, body, { raw = false } = {}) {
   if (!session.accessToken) throw new SessionEnded('Not signed in.');
   if (session.expiresAt - Date.now() < 15_000) {
     try { await refreshSession(); } catch (e) { if (e instanceof SessionEnded) throw e; /* try the current token */ }
   }
   try {
-    return await request(method, path, body);
+    return await request(method, path, body, { raw });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401 && e.code === 'token_expired') {
       await refreshSession();
       try {
-        return await request(method, path, body);
+        return await request(method, path, body, { raw });
       } catch (again) {
         if (again instanceof ApiError && again.status === 401) throw endSession(again.detail);
         throw again;
@@ -316,7 +365,7 @@ function endSession(message, kind = 'info', { rememberRoute = true } = {}) {
   document.getElementById('toasts')?.replaceChildren();
   if (wasSignedIn || !flash) flash = message ? { kind, text: message } : null;
   const { path } = parseHash();
-  if (ROUTES[path]?.private) {
+  if (matchRoute(path)?.def.private) {
     pendingRoute = rememberRoute ? path : null;
     redirect('/login');
   }
@@ -376,6 +425,7 @@ const can = {
   invite: () => isAdmin() || leadsTeam(),
   invitableRoles: () => (isAdmin() ? ROLES : leadsTeam() ? ['member', 'viewer'] : []),
   manageMember: (m) => isAdmin() || (leadsTeam() && (m.role === 'member' || m.role === 'viewer') && m.team === session.team),
+  writeAgents: () => atLeast('member'), // AgentsWrite: admin, team lead, member (viewers read)
 };
 
 function onRoleChanged(previousRole) {
@@ -741,7 +791,24 @@ const ROUTES = {
   '/org': { title: 'Organization', private: true, view: viewOrganization, nav: 'Organization' },
   '/members': { title: 'Members', private: true, view: viewMembers, nav: 'Members' },
   '/api-keys': { title: 'API keys', private: true, view: viewApiKeys, nav: 'API keys', visible: () => can.readKeys() },
+  '/agents': { title: 'Agents', private: true, view: viewAgents, nav: 'Agents', section: 'observe', wide: true },
+  '/runs': { title: 'Runs', private: true, view: viewRuns, nav: 'Runs', section: 'observe', wide: true },
+  '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },
 };
+
+const NAV_SECTIONS = [{ id: 'observe', label: 'Observe' }, { id: 'settings', label: 'Settings' }];
+
+/** The route for a path: an exact entry, or /runs/<id> (the id percent-encoded, as runLink writes it). */
+function matchRoute(path) {
+  if (Object.hasOwn(ROUTES, path) && !path.includes(':')) return { key: path, def: ROUTES[path], args: {} };
+  const run = /^\/runs\/([^/]+)$/.exec(path);
+  if (run) {
+    try {
+      return { key: '/runs/:id', def: ROUTES['/runs/:id'], args: { id: decodeURIComponent(run[1]) } };
+    } catch { return null; }
+  }
+  return null;
+}
 
 function parseHash() {
   const raw = location.hash.replace(/^#/, '');
@@ -764,26 +831,29 @@ let lastRoutePath = null;
 
 function route() {
   const { path, params } = parseHash();
-  const def = ROUTES[path];
+  const match = matchRoute(path);
+  const def = match?.def;
   const signedIn = !!session.accessToken;
   if (!def) return redirect(signedIn ? DEFAULT_ROUTE : '/login');
   if (def.private && !signedIn) { pendingRoute = path; return redirect('/login'); }
   if (def.guestOnly && signedIn) return redirect(DEFAULT_ROUTE);
 
-  const ctx = { token: ++viewToken, params, alive: () => ctx.token === viewToken };
+  const ctx = { token: ++viewToken, params, args: match.args, alive: () => ctx.token === viewToken };
   const navigated = lastRoutePath !== null;
   lastRoutePath = path;
   for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
 
   if (def.private) {
     ensureShell();
+    const current = def.navAs ?? match.key;
     for (const [routePath, link] of shell.links) {
       const visible = ROUTES[routePath].visible?.() ?? true;
       link.parentElement.hidden = !visible;
-      if (routePath === path) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
+      if (routePath === current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
     }
     document.title = `${def.title} · ${session.org?.name ?? ''} · AgentOps`;
     shell.main.replaceChildren();
+    shell.main.classList.toggle('wide', !!def.wide);
     def.view(shell.main, ctx);
     if (navigated) document.getElementById('page-title')?.focus();
   } else {
@@ -803,10 +873,14 @@ function ensureShell() {
   const email = h('span', { class: 'user-email' });
   const roleSlot = h('span', { class: 'user-role' });
   const links = new Map();
-  const navItems = Object.entries(ROUTES).filter(([, def]) => def.nav).map(([path, def]) => {
-    const link = h('a', { href: `#${path}`, class: 'nav-link' }, def.nav);
-    links.set(path, link);
-    return h('li', {}, link);
+  const navGroups = NAV_SECTIONS.map((section) => {
+    const items = Object.entries(ROUTES).filter(([, def]) => def.nav && (def.section ?? 'settings') === section.id).map(([path, def]) => {
+      const link = h('a', { href: `#${path}`, class: 'nav-link' }, def.nav);
+      links.set(path, link);
+      return h('li', {}, link);
+    });
+    const headingId = `nav-${section.id}`;
+    return [h('p', { class: 'nav-heading', id: headingId }, section.label), h('ul', { 'aria-labelledby': headingId }, items)];
   });
   const main = h('main', { id: 'main', class: 'content', tabindex: '-1' });
   const root = h('div', { class: 'shell' },
@@ -818,9 +892,7 @@ function ensureShell() {
         h('span', { class: 'sr-only' }, 'Signed in as '), email, roleSlot,
         h('button', { type: 'button', class: 'btn secondary small', onclick: () => logout() }, 'Sign out'))),
     h('div', { class: 'layout' },
-      h('nav', { class: 'sidenav', 'aria-label': 'Main' },
-        h('p', { class: 'nav-heading', id: 'nav-settings' }, 'Settings'),
-        h('ul', { 'aria-labelledby': 'nav-settings' }, navItems)),
+      h('nav', { class: 'sidenav', 'aria-label': 'Main' }, navGroups),
       main));
   shell = { root, main, links, orgName, email, roleSlot };
   document.getElementById('app').replaceChildren(root);
@@ -853,7 +925,7 @@ function authCard(title, subtitle, ...content) {
 
 function signedIn(data, message) {
   applySession(data);
-  const target = pendingRoute && ROUTES[pendingRoute]?.private ? pendingRoute : DEFAULT_ROUTE;
+  const target = pendingRoute && matchRoute(pendingRoute)?.def.private ? pendingRoute : DEFAULT_ROUTE;
   pendingRoute = null;
   if (message) toast(message);
   navigate(target);
@@ -1524,6 +1596,980 @@ function revokeKey(k, reload) {
       reload();
     },
   });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Shared by the agents and runs pages
+// ---------------------------------------------------------------------------------------------------------------
+
+const LIVE_STORAGE_KEY = 'agentops.runs.live';
+const LIVE_INTERVAL_MS = 5000;
+let lastRunsHash = '#/runs'; // the runs list as last filtered, for the run page's way back
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+function liveWanted() {
+  try { return sessionStorage.getItem(LIVE_STORAGE_KEY) !== 'off'; } catch { return true; }
+}
+
+function storeLiveWanted(on) {
+  try { sessionStorage.setItem(LIVE_STORAGE_KEY, on ? 'on' : 'off'); } catch { /* the choice lasts as long as the page */ }
+}
+
+/** #/runs with these filters (empty values left out). */
+function runsHref(params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ''));
+  const qs = query.toString();
+  return `#/runs${qs ? `?${qs}` : ''}`;
+}
+
+const runHref = (id) => `#/runs/${encodeURIComponent(id)}`;
+
+/** A labelled toolbar control; `path` is the key the API uses for it in `errors` (query parameters have no `$.`). */
+function toolbarField(label, control, { path = null, grow = false, hint = null } = {}) {
+  control.id ||= nextId('filter');
+  if (path) { control.dataset.path = path; control.dataset.label = label; }
+  return h('div', { class: `toolbar-field field${grow ? ' grow' : ''}` },
+    h('label', { for: control.id }, label),
+    control,
+    hint && h('p', { class: 'hint' }, hint),
+    h('p', { class: 'field-error', hidden: true }));
+}
+
+function numCell(label, ...content) {
+  return h('td', { 'data-label': label, class: 'num' }, h('div', { class: 'cell' }, content));
+}
+
+function tagChips(tags) {
+  return tags?.length ? h('span', { class: 'chips' }, tags.map((t) => h('span', { class: 'chip' }, t))) : h('span', { class: 'muted' }, '—');
+}
+
+/** Row actions' failures: a toast, and a fresh look at the role after a 403. */
+function actionFailed(what, error) {
+  if (error instanceof SessionEnded) return;
+  if (error instanceof ApiError && error.status === 403) resyncAfterForbidden();
+  const detail = error instanceof ApiError ? error.detail : 'Something went wrong in the dashboard.';
+  toast(`${what}: ${detail}`, 'error');
+}
+
+/** Keeps keyboard focus on the "same" control when a live refresh redraws a region. */
+function withFocusKept(region, redraw) {
+  const active = document.activeElement;
+  const key = active && region.contains(active) ? active.dataset.focus : null;
+  redraw();
+  if (key) [...region.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key)?.focus();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Agents
+// ---------------------------------------------------------------------------------------------------------------
+
+const AGENT_STATUS = {
+  active: { label: 'Active', kind: 'success', help: null },
+  paused: { label: 'Paused', kind: 'warning', help: 'Events sent while the agent is paused are refused (agent_paused).' },
+  archived: { label: 'Archived', kind: 'neutral', help: 'Archived: its events are refused; its runs stay.' },
+};
+const AGENT_PAGE_SIZE = 100;
+
+function agentStatusBadge(status) {
+  const s = AGENT_STATUS[status];
+  return badge(s?.label ?? status, s?.kind ?? 'neutral', s?.help ?? null);
+}
+
+function viewAgents(main, ctx) {
+  let agents = [];
+  let cursor = null;
+  let loadToken = 0;
+  const writable = can.writeAgents();
+
+  const status = selectControl([{ value: '', label: 'Any status' },
+    ...Object.entries(AGENT_STATUS).map(([value, s]) => ({ value, label: s.label }))], ctx.params.get('status') ?? '');
+  const envListId = nextId('environments');
+  const tagListId = nextId('tags');
+  const tag = h('input', { type: 'search', value: ctx.params.get('tag') ?? '', autocomplete: 'off', spellcheck: 'false', list: tagListId });
+  const environment = h('input', { type: 'search', value: ctx.params.get('environment') ?? '', autocomplete: 'off', spellcheck: 'false', list: envListId });
+  const envList = h('datalist', { id: envListId });
+  const tagList = h('datalist', { id: tagListId });
+  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => { status.value = ''; tag.value = ''; environment.value = ''; apply(); } }, 'Clear filters');
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter agents' },
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'toolbar' },
+      toolbarField('Status', status, { path: 'status' }),
+      toolbarField('Environment', environment, { path: 'environment' }), envList,
+      toolbarField('Tag', tag, { path: 'tag' }), tagList,
+      h('div', { class: 'toolbar-end' }, clear),
+      countLine));
+  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading agents…'));
+  const more = h('div', { class: 'load-more' });
+  const register = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openRegisterAgent(agents, () => load()) }, 'Register agent') : null;
+  main.append(
+    pageHeader('Agents', 'Every agent of the organization with its last 24 hours. Select an agent to see its runs.', register),
+    filters, list, more);
+  status.addEventListener('change', () => apply());
+  const typed = debounce(() => apply(), 400);
+  tag.addEventListener('input', typed);
+  environment.addEventListener('input', typed);
+
+  const current = () => ({ status: status.value, environment: environment.value.trim(), tag: tag.value.trim() });
+  const filtered = () => Object.values(current()).some(Boolean);
+
+  function apply() {
+    const query = new URLSearchParams(Object.entries(current()).filter(([, v]) => v)).toString();
+    history.replaceState(null, '', `#/agents${query ? `?${query}` : ''}`);
+    load();
+  }
+
+  async function load({ append = false } = {}) {
+    const token = ++loadToken;
+    if (!append && list.querySelector('table')) list.setAttribute('aria-busy', 'true');
+    else if (!append) setChildren(list, loadingPanel('Loading agents…'));
+    const query = new URLSearchParams(Object.entries(current()).filter(([, v]) => v));
+    query.set('limit', String(AGENT_PAGE_SIZE));
+    if (append && cursor) query.set('cursor', cursor);
+    const button = more.querySelector('button');
+    if (button) button.disabled = true;
+    try {
+      const page = await api('GET', `/agents?${query}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      clearProblem(filters);
+      agents = append ? [...agents, ...page.items] : page.items;
+      cursor = page.next_cursor;
+      draw();
+    } catch (e) {
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      if (button) button.disabled = false;
+      if (e instanceof ApiError && e.status === 422) { showProblem(filters, e); return; }
+      setChildren(list, errorPanel(e, () => load({ append })));
+    }
+  }
+
+  function draw() {
+    clear.hidden = !filtered();
+    countLine.textContent = `${plural(agents.length, 'agent')}${cursor ? ' loaded, more available' : ''}`;
+    setChildren(envList, [...new Set(agents.map((a) => a.environment).filter(Boolean))].sort().map((v) => h('option', { value: v })));
+    setChildren(tagList, [...new Set(agents.flatMap((a) => a.tags))].sort().map((v) => h('option', { value: v })));
+    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more agents') : null);
+    if (!agents.length) {
+      setChildren(list, filtered()
+        ? emptyState('No agent matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clear.click() }, 'Clear filters'))
+        : emptyState('No agents yet',
+          'An agent is registered the first time it sends events with a key that has the Write scope, or you can register it here first.',
+          writable && h('button', { type: 'button', class: 'btn primary', onclick: () => openRegisterAgent(agents, () => load()) }, 'Register agent')));
+      return;
+    }
+    const table = h('table', { class: 'table dense' },
+      h('caption', { class: 'sr-only' }, 'Agents, with runs, error rate, p95 latency, cost and LLM calls over the last 24 hours'),
+      h('colgroup', { span: 4 }), h('colgroup', { span: 6, class: 'stats-cols' }), writable && h('colgroup', { span: 1 }),
+      h('thead', {},
+        h('tr', {},
+          ['Agent and tags', 'Type', 'Status', 'Environment'].map((c) => h('th', { scope: 'col', rowspan: 2 }, c)),
+          h('th', { scope: 'colgroup', colspan: 6, class: 'group' }, 'Last 24 hours'),
+          writable && h('th', { scope: 'col', rowspan: 2, class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions'))),
+        h('tr', {},
+          ['Runs', 'Error rate', 'p95 latency', 'Cost', 'LLM calls', 'Unpriced'].map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
+      h('tbody', {}, agents.map(agentRow)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table));
+  }
+
+  function agentRow(a) {
+    const s = a.stats ?? {};
+    const buttons = [];
+    if (writable) {
+      if (a.status === 'active') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Pause ${a.name}`, title: 'Refuse its events until resumed', dataset: { focus: `status:${a.id}` }, onclick: (e) => changeStatus(a, 'paused', e.currentTarget) }, 'Pause'));
+      if (a.status === 'paused') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Resume ${a.name}`, dataset: { focus: `status:${a.id}` }, onclick: (e) => changeStatus(a, 'active', e.currentTarget) }, 'Resume'));
+      if (a.status === 'archived') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Restore ${a.name}`, title: 'Make it active again', dataset: { focus: `status:${a.id}` }, onclick: (e) => changeStatus(a, 'active', e.currentTarget) }, 'Restore'));
+      else buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Archive ${a.name}`, onclick: () => archiveAgent(a) }, 'Archive'));
+    }
+    return h('tr', { class: a.status === 'archived' ? 'inactive' : null },
+      cell('Agent', h('div', { class: 'who agent-who' },
+        h('a', { href: runsHref({ agent: a.id }), class: 'strong agent-name', title: `Show the runs of ${a.name}` }, a.name),
+        a.tags.length ? h('span', { class: 'chips', 'aria-label': 'Tags' }, a.tags.map((t) => h('span', { class: 'chip' }, t))) : null,
+        a.auto_registered && h('span', { class: 'muted small' }, 'Registered by its first events'))),
+      cell('Type', h('span', {}, a.type), a.provider && h('span', { class: 'muted small block' }, a.provider)),
+      cell('Status', agentStatusBadge(a.status)),
+      cell('Environment', a.environment ?? h('span', { class: 'muted' }, '—')),
+      numCell('Runs (24 h)', fmtInt(s.runs)),
+      numCell('Error rate (24 h)', s.error_rate === null || s.error_rate === undefined
+        ? h('span', { class: 'muted', title: 'No runs in the last 24 hours' }, '—')
+        : h('span', { class: s.failed_runs ? 'danger-text' : null, title: `${plural(s.failed_runs ?? 0, 'failed run')} of ${fmtInt(s.runs)}` }, percentFormat.format(s.error_rate))),
+      numCell('p95 latency (24 h)', s.p95_latency_ms === null || s.p95_latency_ms === undefined ? h('span', { class: 'muted' }, '—') : duration(s.p95_latency_ms)),
+      numCell('Cost (24 h)', money(s.cost_usd)),
+      numCell('LLM calls (24 h)', fmtInt(s.llm_calls)),
+      numCell('Unpriced (24 h)', s.unpriced_calls
+        ? badge(fmtInt(s.unpriced_calls), 'warning', 'LLM calls whose model has no price: their cost is not included.')
+        : h('span', { class: 'muted' }, '0')),
+      writable && actionsCell(buttons.length ? h('div', { class: 'row-actions' }, buttons) : null));
+  }
+
+  /** PATCH answers the agent without its stats: keep the ones shown. */
+  function replaceAgent(updated) {
+    agents = agents.map((a) => (a.id === updated.id ? { ...a, ...updated, stats: a.stats } : a));
+    draw();
+  }
+
+  async function changeStatus(a, next, button) {
+    button.disabled = true;
+    try {
+      const updated = await api('PATCH', `/agents/${a.id}`, { status: next });
+      if (!ctx.alive()) return;
+      replaceAgent(updated);
+      toast(next === 'paused'
+        ? `“${a.name}” paused: its events are refused until it is resumed.`
+        : a.status === 'archived' ? `“${a.name}” restored.` : `“${a.name}” resumed.`);
+      [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === `status:${a.id}`)?.focus();
+    } catch (e) {
+      if (button.isConnected) button.disabled = false;
+      actionFailed(`Could not change “${a.name}”`, e);
+      if (e instanceof ApiError && e.status === 404) load();
+    }
+  }
+
+  function archiveAgent(a) {
+    confirmAction({
+      title: 'Archive agent',
+      message: `Archive “${a.name}”? From now on its events are refused. Its runs and history stay, and you can restore it later.`,
+      details: a.stats?.runs ? h('p', { class: 'muted' }, `It started ${plural(a.stats.runs, 'run')} in the last 24 hours.`) : null,
+      confirmLabel: 'Archive agent',
+      action: async () => {
+        try {
+          await api('DELETE', `/agents/${a.id}`);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) load();
+          throw e;
+        }
+        toast(`“${a.name}” archived.`);
+        if (ctx.alive()) replaceAgent({ ...a, status: 'archived' });
+      },
+    });
+  }
+
+  load();
+}
+
+function openRegisterAgent(known, onCreated) {
+  const suggestions = (values) => {
+    const id = nextId('suggest');
+    return { id, list: h('datalist', { id }, [...new Set(values.filter(Boolean))].sort().map((v) => h('option', { value: v }))) };
+  };
+  const types = suggestions(['custom', 'langchain', 'langgraph', 'crewai', 'autogen', 'openai-agents', ...known.map((a) => a.type)]);
+  const providers = suggestions(['openai', 'anthropic', 'azure-openai', 'google', 'mistral', ...known.map((a) => a.provider)]);
+  const environments = suggestions(['production', 'staging', 'development', ...known.map((a) => a.environment)]);
+  const form = h('form', { class: 'stack' },
+    h('div', { class: 'problem-slot' }),
+    field({ label: 'Name', name: 'name', autocomplete: 'off', required: true, attrs: { spellcheck: 'false' },
+      hint: 'Unique in the organization. Events name their agent by this name (or by its id).' }),
+    h('div', { class: 'field-row' },
+      field({ label: 'Type', name: 'type', optional: true, autocomplete: 'off', attrs: { list: types.id, spellcheck: 'false' }, after: types.list,
+        hint: 'The framework. Defaults to custom.' }),
+      field({ label: 'Provider', name: 'provider', optional: true, autocomplete: 'off', attrs: { list: providers.id, spellcheck: 'false' }, after: providers.list })),
+    field({ label: 'Environment', name: 'environment', optional: true, autocomplete: 'off', attrs: { list: environments.id, spellcheck: 'false' }, after: environments.list }),
+    field({ label: 'Tags', name: 'tags', optional: true, autocomplete: 'off', attrs: { spellcheck: 'false' }, hint: 'Separated by commas, up to 20, e.g. support, tier-1.' }),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'btn primary' }, 'Register agent')));
+  const dialog = openDialog({ title: 'Register an agent', content: form });
+  handleSubmit(form, async (data) => {
+    const optional = (name) => text(data, name) || null;
+    const body = {
+      name: text(data, 'name'),
+      type: optional('type'),
+      provider: optional('provider'),
+      environment: optional('environment'),
+      tags: text(data, 'tags').split(',').map((t) => t.trim()).filter(Boolean),
+    };
+    const agent = await api('POST', '/agents', body);
+    dialog.close(true);
+    toast(`Agent “${agent.name}” registered.`);
+    onCreated(agent);
+  }, { codePaths: { agent_exists: '$.name' } });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Runs
+// ---------------------------------------------------------------------------------------------------------------
+
+const RUN_STATUS = {
+  running: { label: 'Running', kind: 'accent live' },
+  succeeded: { label: 'Succeeded', kind: 'success' },
+  failed: { label: 'Failed', kind: 'danger' },
+  cancelled: { label: 'Cancelled', kind: 'neutral' },
+};
+const RUN_SORTS = [
+  { value: 'started_at:desc', label: 'Newest first' },
+  { value: 'started_at:asc', label: 'Oldest first' },
+  { value: 'cost:desc', label: 'Most expensive first' },
+  { value: 'cost:asc', label: 'Cheapest first' },
+  { value: 'duration:desc', label: 'Longest first' },
+  { value: 'duration:asc', label: 'Shortest first' },
+];
+const RUN_FILTERS = ['q', 'agent', 'status', 'from', 'to', 'min_cost_usd', 'model', 'tag'];
+const RUN_MORE_FILTERS = ['from', 'to', 'min_cost_usd', 'model', 'tag'];
+const RUN_PAGE_SIZE = 50;
+const RUN_REFRESH_MAX = 200; // the API's largest page: a live refresh re-reads at most this many rows
+
+/** "Nov 21, 7:47 PM" (the year when it is not this one), the exact time as a tooltip: the runs table is wide. */
+function startedEl(iso) {
+  const date = new Date(iso);
+  const text = date.getFullYear() === new Date().getFullYear() ? shortDateTimeFormat.format(date) : dateTimeFormat.format(date);
+  return h('time', { datetime: date.toISOString(), title: `${dateTimeFormat.format(date)} (${date.toISOString()})` }, text);
+}
+
+function runStatusBadge(status) {
+  const s = RUN_STATUS[status];
+  return badge(s?.label ?? status, s?.kind ?? 'neutral');
+}
+
+function viewRuns(main, ctx) {
+  const params = ctx.params;
+  const state = Object.fromEntries(RUN_FILTERS.map((k) => [k, params.get(k) ?? '']));
+  let sort = `${params.get('sort') ?? 'started_at'}:${params.get('order') ?? 'desc'}`;
+  if (!RUN_SORTS.some((s) => s.value === sort)) sort = RUN_SORTS[0].value;
+  let runs = [];
+  let cursor = null;
+  let agents = [];
+  let loadToken = 0;
+  let fresh = new Set();
+  let signature = '';
+  let timer = null;
+  lastRunsHash = location.hash || '#/runs';
+
+  // Controls
+  const q = h('input', { type: 'search', value: state.q, autocomplete: 'off', placeholder: 'Run name or error text', maxlength: 200 });
+  const agent = selectControl([{ value: '', label: 'All agents' }], '');
+  const status = selectControl([{ value: '', label: 'Any status' },
+    ...Object.entries(RUN_STATUS).map(([value, s]) => ({ value, label: s.label }))], state.status);
+  const sortSelect = selectControl(RUN_SORTS, sort);
+  const from = h('input', { type: 'datetime-local', value: state.from ? toLocalInput(state.from) : '' });
+  const to = h('input', { type: 'datetime-local', value: state.to ? toLocalInput(state.to) : '' });
+  const minCost = h('input', { type: 'number', min: '0', step: 'any', inputmode: 'decimal', value: state.min_cost_usd, placeholder: '0.05' });
+  const modelListId = nextId('models');
+  const modelList = h('datalist', { id: modelListId });
+  const model = h('input', { type: 'search', value: state.model, autocomplete: 'off', spellcheck: 'false', list: modelListId, placeholder: 'gpt-4o' });
+  const tag = h('input', { type: 'search', value: state.tag, autocomplete: 'off', spellcheck: 'false' });
+  const moreCount = h('span', { class: 'badge accent', hidden: true });
+  const moreFilters = h('details', { class: 'disclosure more-filters', open: RUN_MORE_FILTERS.some((k) => state[k]) },
+    h('summary', {}, 'More filters ', moreCount),
+    h('div', { class: 'toolbar' },
+      toolbarField('Started from', from, { path: 'from' }),
+      toolbarField('Started before', to, { path: 'to' }),
+      toolbarField('Cost at least (USD)', minCost, { path: 'min_cost_usd' }),
+      toolbarField('Model', model, { path: 'model' }), modelList,
+      toolbarField('Tag', tag, { path: 'tag' })));
+  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => clearFilters() }, 'Clear filters');
+  const live = h('input', { type: 'checkbox', id: nextId('live'), checked: liveWanted() });
+  const liveNote = h('span', { class: 'muted small live-note', 'aria-live': 'off' });
+  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+  const countLine = h('p', { class: 'muted toolbar-count' });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter runs' },
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'toolbar' },
+      toolbarField('Search', q, { path: 'q', grow: true }),
+      toolbarField('Agent', agent, { path: 'agent' }),
+      toolbarField('Status', status, { path: 'status' }),
+      toolbarField('Sort', sortSelect, { path: 'sort' })),
+    moreFilters,
+    h('div', { class: 'toolbar toolbar-meta' },
+      h('div', { class: 'checkbox' }, live, h('label', { for: live.id }, 'Auto-refresh every 5 s')),
+      liveNote,
+      clear,
+      countLine));
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading runs…'));
+  const more = h('div', { class: 'load-more' });
+  main.append(pageHeader('Runs', 'What your agents did: every run with its cost, tokens and outcome. New runs appear within seconds.'),
+    filters, announcer, list, more);
+
+  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
+  for (const select of [agent, status, sortSelect]) select.addEventListener('change', () => apply());
+  for (const input of [from, to, minCost]) input.addEventListener('change', () => apply());
+  const typed = debounce(() => apply(), 400);
+  for (const input of [q, model, tag]) input.addEventListener('input', typed);
+  live.addEventListener('change', () => {
+    storeLiveWanted(live.checked);
+    liveNote.textContent = '';
+    if (live.checked) tick(); else clearTimeout(timer);
+  });
+
+  const filtered = () => RUN_FILTERS.some((k) => state[k]);
+
+  function readControls() {
+    Object.assign(state, {
+      q: q.value.trim(), agent: agent.value, status: status.value, from: fromLocalInput(from.value), to: fromLocalInput(to.value),
+      min_cost_usd: minCost.value.trim(), model: model.value.trim(), tag: tag.value.trim(),
+    });
+    sort = sortSelect.value;
+  }
+
+  function query(extra = {}) {
+    const query = new URLSearchParams();
+    for (const k of RUN_FILTERS) if (state[k]) query.set(k, state[k]);
+    if (sort !== RUN_SORTS[0].value) {
+      const [key, order] = sort.split(':');
+      query.set('sort', key);
+      query.set('order', order);
+    }
+    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') query.set(k, String(v));
+    return query;
+  }
+
+  function apply() {
+    readControls();
+    const qs = query().toString();
+    lastRunsHash = `#/runs${qs ? `?${qs}` : ''}`;
+    history.replaceState(null, '', lastRunsHash);
+    load();
+  }
+
+  function clearFilters() {
+    for (const input of [q, from, to, minCost, model, tag]) input.value = '';
+    agent.value = '';
+    status.value = '';
+    apply();
+  }
+
+  function setSort(value) {
+    sortSelect.value = value;
+    apply();
+  }
+
+  async function loadAgents() {
+    try {
+      agents = (await loadAll('/agents')).items;
+    } catch {
+      agents = []; // the filter still works with the id from the link
+    }
+    if (!ctx.alive()) return;
+    const options = [{ value: '', label: 'All agents' },
+      ...agents.slice().sort((a, b) => a.name.localeCompare(b.name)).map((a) => ({ value: a.id, label: a.status === 'archived' ? `${a.name} (archived)` : a.name }))];
+    if (state.agent && !options.some((o) => o.value === state.agent || o.label === state.agent)) options.push({ value: state.agent, label: state.agent });
+    const byName = agents.find((a) => a.name === state.agent);
+    setChildren(agent, options.map((o) => h('option', { value: o.value, selected: o.value === (byName ? byName.id : state.agent) }, o.label)));
+    if (byName) state.agent = byName.id;
+  }
+
+  async function load({ append = false } = {}) {
+    const token = ++loadToken;
+    clearTimeout(timer);
+    if (!append) {
+      fresh = new Set();
+      // Keep the rows shown (dimmed) while the new filters load, rather than flashing an empty panel.
+      if (list.querySelector('table')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading runs…'));
+    }
+    const button = more.querySelector('button');
+    if (button) button.disabled = true;
+    try {
+      const page = await api('GET', `/runs?${query({ limit: RUN_PAGE_SIZE, cursor: append ? cursor : '' })}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      clearProblem(filters);
+      runs = append ? [...runs, ...page.items.filter((r) => !runs.some((x) => x.id === r.id))] : page.items;
+      cursor = page.next_cursor;
+      signature = runsSignature(runs);
+      draw();
+      if (live.checked) schedule();
+    } catch (e) {
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      if (button) button.disabled = false;
+      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
+        runs = [];
+        cursor = null;
+        countLine.textContent = '';
+        liveNote.textContent = '';
+        setChildren(more);
+        showProblem(filters, e);
+        setChildren(list, emptyState('Check the filters.', 'The runs could not be listed with these filters.'));
+        return;
+      }
+      setChildren(list, errorPanel(e, () => load({ append })));
+    }
+  }
+
+  const runsSignature = (items) => items.map((r) => `${r.id}|${r.status}|${r.event_count}|${r.cost_micros}|${r.last_event_at}`).join('\n');
+
+  function schedule() {
+    clearTimeout(timer);
+    if (ctx.alive() && live.checked) timer = setTimeout(tick, LIVE_INTERVAL_MS);
+  }
+
+  /** Re-reads the rows shown (up to the API's page limit) and shows new and changed runs in place. */
+  async function tick() {
+    clearTimeout(timer);
+    if (!ctx.alive() || !live.checked) return;
+    // Hidden tab, open dialog or a load in flight: try again later.
+    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
+    const token = loadToken;
+    let wait = LIVE_INTERVAL_MS;
+    try {
+      const limit = Math.min(RUN_REFRESH_MAX, Math.max(RUN_PAGE_SIZE, runs.length));
+      const page = await api('GET', `/runs?${query({ limit })}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      const known = new Set(runs.map((r) => r.id));
+      const added = page.items.filter((r) => !known.has(r.id));
+      let next;
+      if (runs.length <= RUN_REFRESH_MAX) {
+        next = page.items;
+        cursor = page.next_cursor;
+      } else {
+        const seen = new Set(page.items.map((r) => r.id));
+        next = [...page.items, ...runs.slice(RUN_REFRESH_MAX).filter((r) => !seen.has(r.id))];
+      }
+      liveNote.textContent = `Updated ${timeOfDayFormat.format(new Date())}`;
+      const sig = runsSignature(next);
+      if (sig !== signature) {
+        runs = next;
+        signature = sig;
+        fresh = new Set(added.map((r) => r.id));
+        withFocusKept(list, draw);
+        if (added.length) announcer.textContent = `${plural(added.length, 'new run')}.`;
+      }
+    } catch (e) {
+      if (e instanceof SessionEnded || !ctx.alive()) return;
+      if (e instanceof ApiError && e.status === 429 && e.retryAfter) wait = Math.max(wait, e.retryAfter * 1000);
+      liveNote.textContent = `Auto-refresh failed: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
+    }
+    if (ctx.alive() && live.checked) { clearTimeout(timer); timer = setTimeout(tick, wait); }
+  }
+
+  function draw() {
+    const active = RUN_MORE_FILTERS.filter((k) => state[k]).length;
+    moreCount.hidden = !active;
+    moreCount.textContent = String(active);
+    clear.hidden = !filtered();
+    countLine.textContent = runs.length ? `${plural(runs.length, 'run')} shown${cursor ? ', more below' : ''}` : '';
+    setChildren(modelList, [...new Set(runs.flatMap((r) => r.models))].sort().map((m) => h('option', { value: m })));
+    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    if (!runs.length) {
+      setChildren(list, filtered()
+        ? emptyState('No run matches these filters.', live.checked ? 'Matching runs appear here as they arrive.' : null,
+          h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
+        : emptyState('No runs yet', 'Runs appear here seconds after agents send events to POST /api/v1/ingest with an API key that has the Ingest scope.',
+          can.createKeys() ? h('a', { href: '#/api-keys', class: 'btn secondary' }, 'Create an API key') : null));
+      return;
+    }
+    const [sortKey, order] = sort.split(':');
+    const sortable = (label, key) => {
+      const on = sortKey === key;
+      const nextOrder = on && order === 'desc' ? 'asc' : 'desc';
+      return h('th', { scope: 'col', class: key === 'started_at' ? null : 'num', 'aria-sort': on ? (order === 'desc' ? 'descending' : 'ascending') : null },
+        h('button', { type: 'button', class: `sort-btn${on ? ' on' : ''}`, onclick: () => setSort(`${key}:${nextOrder}`),
+          title: `Sort by ${label.toLowerCase()}, ${nextOrder === 'desc' ? 'highest or newest first' : 'lowest or oldest first'}` },
+        label, h('span', { class: 'sort-arrow', 'aria-hidden': 'true' }, on ? (order === 'desc' ? '↓' : '↑') : '↕')));
+    };
+    const plain = (label, num = false) => h('th', { scope: 'col', class: num ? 'num' : null }, label);
+    const table = h('table', { class: 'table dense runs-table' },
+      h('caption', { class: 'sr-only' }, `Runs, ${RUN_SORTS.find((s) => s.value === sort)?.label.toLowerCase()}`),
+      h('thead', {}, h('tr', {},
+        sortable('Started', 'started_at'), plain('Run'), plain('Agent'), plain('Name'), plain('Status'),
+        sortable('Duration', 'duration'), plain('Events', true), plain('LLM calls', true), plain('Tokens in / out', true), sortable('Cost', 'cost'))),
+      h('tbody', {}, runs.map(runRow)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table));
+  }
+
+  function runRow(r) {
+    const elapsed = r.status === 'running' ? Date.now() - new Date(r.started_at).getTime() : null;
+    return h('tr', { class: fresh.has(r.id) ? 'fresh' : null },
+      cell('Started', startedEl(r.started_at), h('span', { class: 'muted small block' }, relative(r.started_at))),
+      cell('Run', h('a', { href: runHref(r.id), class: 'mono run-id', title: r.id, dataset: { focus: `run:${r.id}` } }, r.id)),
+      cell('Agent', r.agent_name
+        ? h('a', { href: runsHref({ ...state, agent: r.agent_id, ...sortParams() }), title: `Only runs of ${r.agent_name}`, dataset: { focus: `agent:${r.id}` } }, r.agent_name)
+        : h('span', { class: 'muted mono small', title: 'The agent was deleted' }, r.agent_id)),
+      cell('Name', r.name ?? h('span', { class: 'muted' }, '—'),
+        r.error && h('span', { class: 'small block danger-text clamp', title: r.error }, r.error)),
+      cell('Status', runStatusBadge(r.status), r.error_count > 0 && h('span', { class: 'muted small block' }, plural(r.error_count, 'error'))),
+      numCell('Duration', r.duration_ms !== null && r.duration_ms !== undefined
+        ? duration(r.duration_ms)
+        : elapsed !== null ? [h('span', { class: 'muted', title: 'Still running' }, duration(Math.max(0, elapsed))), h('span', { class: 'muted small' }, 'so far')] : h('span', { class: 'muted' }, '—')),
+      numCell('Events', fmtInt(r.event_count)),
+      numCell('LLM calls', fmtInt(r.llm_calls)),
+      numCell('Tokens in / out', h('span', { title: `${fmtInt(r.tokens_in)} in (${fmtInt(r.tokens_cached)} cached), ${fmtInt(r.tokens_out)} out` },
+        `${fmtInt(r.tokens_in)} / ${fmtInt(r.tokens_out)}`)),
+      numCell('Cost', money(r.cost_usd),
+        r.unpriced_calls > 0 && h('span', { class: 'small warning-text', title: 'LLM calls whose model has no price: not included in the cost.' }, `+${r.unpriced_calls} unpriced`)));
+  }
+
+  function sortParams() {
+    if (sort === RUN_SORTS[0].value) return {};
+    const [key, order] = sort.split(':');
+    return { sort: key, order };
+  }
+
+  loadAgents().then(() => { if (ctx.alive()) load(); });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Run detail: header, payloads and the forensic timeline
+// ---------------------------------------------------------------------------------------------------------------
+
+const EVENT_TYPES = {
+  'run.start': { label: 'Run start', short: 'Start', cls: 'run' },
+  'run.end': { label: 'Run end', short: 'End', cls: 'run' },
+  'llm.call': { label: 'LLM call', short: 'LLM', cls: 'llm' },
+  'tool.call': { label: 'Tool call', short: 'Tool', cls: 'tool' },
+  'external.action': { label: 'External action', short: 'Action', cls: 'action' },
+  log: { label: 'Log', short: 'Log', cls: 'log' },
+  error: { label: 'Error', short: 'Error', cls: 'error' },
+  score: { label: 'Score', short: 'Score', cls: 'score' },
+};
+const TIMELINE_STEP = 500;
+const EXPAND_ALL_MAX = 100;
+const FAILED_STATUSES = new Set(['error', 'failed', 'failure', 'timeout', 'timed_out']);
+const OK_STATUSES = new Set(['ok', 'success', 'succeeded', 'completed', 'complete', 'done']);
+
+const eventType = (type) => EVENT_TYPES[type] ?? { label: type, short: type, cls: 'other' };
+const payloadPath = (ref) => `/payloads/${ref.split('/').map(encodeURIComponent).join('/')}`;
+const byteSize = (value) => new TextEncoder().encode(value).length;
+
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+function snippet(value, max = 90) {
+  if (!value) return '';
+  const one = String(value).replace(/\s+/g, ' ').trim();
+  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
+}
+
+/** A pre-formatted payload (JSON pretty-printed), scrollable by keyboard. */
+function payloadPre(label, value, { error = false } = {}) {
+  return h('pre', { class: `payload${error ? ' error' : ''}`, tabindex: '0', role: 'region', 'aria-label': label }, prettyPayload(value));
+}
+
+/**
+ * An input, output or error: inline when the event carries it, else (larger than 16 KiB) a button that fetches it
+ * from GET /payloads/<ref> with the session's token (a plain link could not send Authorization).
+ */
+function payloadBlock(label, value, ref, cache, { error = false } = {}) {
+  if (value === null || value === undefined) {
+    if (!ref) return null;
+    const body = h('div', { class: 'payload-ref' });
+    const load = async (button) => {
+      button.disabled = true;
+      button.textContent = 'Loading…';
+      try {
+        const loaded = cache.get(ref) ?? await api('GET', payloadPath(ref), undefined, { raw: true });
+        cache.set(ref, loaded);
+        setChildren(body, h('p', { class: 'muted small' }, `Stored separately (${formatBytes(byteSize(loaded))}).`), payloadPre(label, loaded, { error }));
+      } catch (e) {
+        if (e instanceof SessionEnded) return;
+        button.disabled = false;
+        button.textContent = `Load ${label.toLowerCase()}`;
+        const detail = e instanceof ApiError && e.status === 404 ? 'The stored payload was not found.' : e instanceof ApiError ? e.detail : 'It could not be shown.';
+        setChildren(body, body.firstChild, button, h('p', { class: 'field-error', role: 'alert' }, detail));
+      }
+    };
+    const button = h('button', { type: 'button', class: 'btn secondary small', onclick: () => load(button) }, `Load ${label.toLowerCase()}`);
+    setChildren(body, h('p', { class: 'muted small' }, 'Larger than 16 KiB, so stored separately. ', h('code', {}, ref)), button);
+    if (cache.has(ref)) load(button);
+    return h('div', { class: 'payload-block' }, h('h3', {}, label), body);
+  }
+  return h('div', { class: 'payload-block' }, h('h3', {}, label, h('span', { class: 'muted small' }, ` ${formatBytes(byteSize(value))}`)), payloadPre(label, value, { error }));
+}
+
+function viewRun(main, ctx) {
+  const id = ctx.args.id;
+  const expanded = new Set(); // event ids whose details are open: kept across live refreshes
+  const hiddenTypes = new Set();
+  const cache = new Map(); // payload ref -> text
+  let shownEvents = 0; // timeline rows drawn so far: kept when a live refresh redraws
+  let signature = '';
+  let timer = null;
+
+  const statusSlot = h('span', { class: 'title-status' });
+  const live = h('input', { type: 'checkbox', id: nextId('live'), checked: liveWanted() });
+  const liveBox = h('div', { class: 'checkbox', hidden: true }, live, h('label', { for: live.id }, 'Auto-refresh every 5 s'));
+  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ quiet: true, manual: true }) }, 'Refresh');
+  const header = pageHeader('Run', null, h('div', { class: 'page-actions-inner center' }, liveBox, refresh));
+  const title = header.querySelector('h1');
+  title.after(h('div', { class: 'run-id-line' }, statusSlot, h('code', { class: 'mono', title: 'Run id' }, id)));
+  const liveNote = h('p', { class: 'muted small live-note', role: 'status' });
+  const body = h('div', { class: 'stack-lg' }, loadingPanel('Loading run…'));
+  main.append(h('p', { class: 'back' }, h('a', { href: lastRunsHash }, '← Runs')), header, liveNote, body);
+  live.addEventListener('change', () => {
+    storeLiveWanted(live.checked);
+    if (live.checked) load({ quiet: true }); else { clearTimeout(timer); liveNote.textContent = ''; }
+  });
+
+  async function load({ quiet = false, manual = false } = {}) {
+    clearTimeout(timer);
+    if (manual) refresh.disabled = true;
+    try {
+      const detail = await api('GET', `/runs/${encodeURIComponent(id)}`);
+      if (!ctx.alive()) return;
+      const { run, timeline } = detail;
+      const sig = `${run.status}|${run.event_count}|${run.last_event_at}|${run.cost_micros}|${timeline.length}`;
+      if (sig !== signature) {
+        signature = sig;
+        withFocusKept(body, () => draw(detail));
+      }
+      if (quiet) liveNote.textContent = run.status === 'running' ? `Updated ${timeOfDayFormat.format(new Date())}` : '';
+      liveBox.hidden = run.status !== 'running';
+      schedule(run);
+    } catch (e) {
+      if (!ctx.alive() || e instanceof SessionEnded) return;
+      if (quiet && signature) {
+        liveNote.textContent = `Could not refresh: ${e instanceof ApiError ? e.detail : 'unexpected error.'}`;
+        schedule({ status: liveBox.hidden ? null : 'running' }, e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : LIVE_INTERVAL_MS * 2);
+      } else {
+        setChildren(body, errorPanel(e, () => load()),
+          e instanceof ApiError && e.status === 404 && id.includes('/')
+            ? h('p', { class: 'muted center' }, 'This run’s id contains “/”, which GET /api/v1/runs/{id} cannot look up: find the run in the list instead.')
+            : null);
+      }
+    } finally {
+      refresh.disabled = false;
+    }
+  }
+
+  /** While the run is running and auto-refresh is on; waits while the tab is hidden or a dialog is open. */
+  function schedule(run, wait = LIVE_INTERVAL_MS) {
+    clearTimeout(timer);
+    if (!ctx.alive() || !live.checked || run.status !== 'running') return;
+    const tick = () => {
+      if (!ctx.alive()) return;
+      if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]')) { timer = setTimeout(tick, LIVE_INTERVAL_MS); return; }
+      load({ quiet: true });
+    };
+    timer = setTimeout(tick, wait);
+  }
+
+  function draw({ run, timeline, truncated }) {
+    title.textContent = run.name || 'Run';
+    document.title = `${run.name || run.id} · Run · ${session.org?.name ?? ''} · AgentOps`;
+    setChildren(statusSlot, runStatusBadge(run.status));
+    // A run keeps inputs and outputs inline only: large ones are on its run.start / run.end events as refs.
+    const start = timeline.find((t) => t.event.type === 'run.start')?.event;
+    const end = [...timeline].reverse().find((t) => t.event.type === 'run.end')?.event;
+    const payloads = [
+      payloadBlock('Input', run.input, start?.input_ref, cache),
+      payloadBlock('Output', run.output, end?.output_ref, cache),
+      run.metadata && Object.keys(run.metadata).length ? payloadBlock('Metadata', JSON.stringify(run.metadata), null, cache) : null,
+    ].filter(Boolean);
+    setChildren(body,
+      summary(run),
+      run.error && h('div', { class: 'alert error run-error' }, h('p', { class: 'strong' }, 'Error'), payloadPre('Error', run.error, { error: true })),
+      payloads.length ? h('section', { class: 'card payloads', 'aria-label': 'Input and output' }, payloads) : null,
+      timelineCard(run, timeline, truncated));
+  }
+
+  function summary(run) {
+    const stat = (label, value, sub = null) => h('div', { class: 'stat' }, h('dt', {}, label), h('dd', {}, h('span', { class: 'stat-value' }, value), sub && h('span', { class: 'stat-sub' }, sub)));
+    const runningFor = run.status === 'running' ? Date.now() - new Date(run.started_at).getTime() : null;
+    return h('section', { class: 'card run-summary', 'aria-label': 'Summary' },
+      h('dl', { class: 'stats' },
+        stat('Duration', run.duration_ms !== null ? duration(run.duration_ms) : runningFor !== null ? duration(Math.max(0, runningFor)) : '—',
+          run.duration_ms === null && runningFor !== null ? 'so far' : null),
+        stat('Cost', money(run.cost_usd), run.unpriced_calls ? `+ ${plural(run.unpriced_calls, 'unpriced call')}` : null),
+        stat('Tokens in', fmtInt(run.tokens_in), run.tokens_cached ? `${fmtInt(run.tokens_cached)} cached` : null),
+        stat('Tokens out', fmtInt(run.tokens_out)),
+        stat('LLM calls', fmtInt(run.llm_calls), `${plural(run.tool_calls, 'tool call')}`),
+        stat('Errors', fmtInt(run.error_count), plural(run.event_count, 'event'))),
+      h('dl', { class: 'details' },
+        h('dt', {}, 'Agent'), h('dd', {}, run.agent_name ? h('a', { href: runsHref({ agent: run.agent_id }), title: `All runs of ${run.agent_name}` }, run.agent_name) : h('span', { class: 'mono' }, run.agent_id)),
+        h('dt', {}, 'Started'), h('dd', {}, timeEl(run.started_at, { withTime: true }), h('span', { class: 'muted' }, ` · ${exactTime(run.started_at)}`)),
+        h('dt', {}, 'Ended'), h('dd', {}, run.ended_at ? [timeEl(run.ended_at, { withTime: true }), h('span', { class: 'muted' }, ` · ${exactTime(run.ended_at)}`)] : h('span', { class: 'muted' }, run.status === 'running' ? 'Still running' : '—')),
+        h('dt', {}, 'Last event'), h('dd', {}, timeEl(run.last_event_at, { rel: true })),
+        h('dt', {}, 'Models'), h('dd', {}, tagChips(run.models)),
+        h('dt', {}, 'Tags'), h('dd', {}, tagChips(run.tags)),
+        h('dt', {}, 'Environment'), h('dd', {}, run.environment ?? h('span', { class: 'muted' }, '—'))));
+  }
+
+  function timelineCard(run, timeline, truncated) {
+    const times = timeline.map((t) => new Date(t.event.timestamp).getTime());
+    const t0 = Math.min(new Date(run.started_at).getTime(), ...times);
+    let tEnd = new Date(run.ended_at ?? run.last_event_at).getTime();
+    timeline.forEach((t, i) => { tEnd = Math.max(tEnd, times[i] + (t.event.duration_ms ?? 0)); });
+    const total = Math.max(1, tEnd - t0);
+    const runEnd = run.ended_at ? new Date(run.ended_at).getTime() : tEnd;
+    const pct = (ms) => `${Math.min(100, Math.max(0, (ms / total) * 100)).toFixed(3)}%`;
+
+    const rows = [];
+    const tbody = h('tbody', {});
+    const buildRow = (entry, i) => {
+      const e = entry.event;
+      const type = eventType(e.type);
+      const detailId = nextId('event');
+      const offset = times[i] - t0;
+      // run.start spans the run: its children hang under it.
+      const spanMs = e.type === 'run.start' ? Math.max(0, runEnd - times[i]) : e.duration_ms;
+      const toggle = h('button', {
+        type: 'button', class: 'tl-toggle', 'aria-expanded': 'false', 'aria-controls': detailId, dataset: { focus: `event:${e.id}` },
+      }, h('span', { class: `ev-type ev-${type.cls}`, title: type.label }, type.short), h('span', { class: 'tl-name' }, eventTitle(e)));
+      const indent = h('div', { class: 'tl-indent' }, toggle,
+        e.model && e.type === 'llm.call' && e.name ? h('span', { class: 'chip' }, e.model) : null,
+        entry.orphaned && badge('Orphan', 'warning', e.parent_id
+          ? `Its parent (${e.parent_id}) is not in this run, so it is shown at the top level.`
+          : 'Part of a parent cycle, so it is shown at the top level.'));
+      if (entry.depth) indent.style.paddingLeft = `${Math.min(entry.depth, 16) * 18}px`; // CSSOM: allowed under the CSP
+      if (entry.depth > 16) indent.title = `Depth ${entry.depth}`;
+      const mark = h('div', { class: `${spanMs !== null && spanMs !== undefined ? 'tl-bar' : 'tl-tick'} ev-${type.cls}` });
+      mark.style.left = pct(offset);
+      if (spanMs !== null && spanMs !== undefined) mark.style.width = `max(2px, ${pct(spanMs)})`;
+      const failed = !!e.error || FAILED_STATUSES.has((e.status ?? '').toLowerCase()) || e.type === 'error';
+      const row = h('tr', { class: `tl-row${failed ? ' failed' : ''}`, dataset: { type: e.type } },
+        h('td', { 'data-label': 'Event', class: 'tl-event' }, indent),
+        h('td', { 'data-label': 'Start', class: 'num tl-offset' }, `+${duration(offset)}`),
+        h('td', { 'data-label': 'Duration', class: 'tl-when' }, h('div', { class: 'tl-track', 'aria-hidden': 'true' }, mark),
+          h('span', { class: 'tl-dur' }, spanMs !== null && spanMs !== undefined ? duration(spanMs) : '—')),
+        h('td', { 'data-label': 'Tokens in / out', class: 'num' }, e.tokens_in !== null || e.tokens_out !== null
+          ? h('span', { title: `${fmtInt(e.tokens_in ?? 0)} in${e.tokens_cached ? ` (${fmtInt(e.tokens_cached)} cached)` : ''}, ${fmtInt(e.tokens_out ?? 0)} out` }, `${fmtInt(e.tokens_in ?? 0)} / ${fmtInt(e.tokens_out ?? 0)}`)
+          : null),
+        h('td', { 'data-label': 'Cost', class: 'num' }, e.cost_usd !== null
+          ? h('span', { title: e.cost_source ? `Cost: ${e.cost_source}` : null }, money(e.cost_usd))
+          : e.type === 'llm.call' ? h('span', { class: 'muted', title: 'No price is known for this model' }, 'unpriced') : null),
+        h('td', { 'data-label': 'Status', class: 'tl-status' }, eventStatus(e)));
+      let detail = null; // made on first opening: thousands of closed rows stay light
+      const isOpen = () => toggle.getAttribute('aria-expanded') === 'true';
+      const setOpen = (open) => {
+        toggle.setAttribute('aria-expanded', String(open));
+        if (open) expanded.add(e.id); else expanded.delete(e.id);
+        if (open && !detail) {
+          detail = h('tr', { class: 'tl-detail', id: detailId }, h('td', { colspan: 6 }, eventDetail(e, entry, offset)));
+          row.after(detail);
+        }
+        if (detail) detail.hidden = !open || row.hidden;
+      };
+      toggle.addEventListener('click', () => setOpen(!isOpen()));
+      const item = { row, type: e.type, setOpen, isOpen, detail: () => detail };
+      row.hidden = hiddenTypes.has(e.type);
+      rows.push(item);
+      tbody.append(row);
+      if (expanded.has(e.id)) setOpen(true);
+    };
+
+    // Long timelines are drawn in steps: the browser lays out a few hundred rows at once quickly, thousands slowly.
+    const showMore = h('div', { class: 'load-more tl-more' });
+    const renderUpTo = (n) => {
+      const from = rows.length;
+      shownEvents = Math.min(timeline.length, Math.max(n, shownEvents));
+      for (let i = from; i < shownEvents; i++) buildRow(timeline[i], i);
+      const left = timeline.length - rows.length;
+      setChildren(showMore, left > 0 ? [
+        h('span', { class: 'muted small' }, `${fmtInt(rows.length)} of ${fmtInt(timeline.length)} events shown.`),
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => renderUpTo(rows.length + TIMELINE_STEP) }, `Show ${fmtInt(Math.min(left, TIMELINE_STEP))} more`),
+        left > TIMELINE_STEP && h('button', { type: 'button', class: 'btn ghost', onclick: () => renderUpTo(timeline.length) }, `Show all ${fmtInt(timeline.length)}`),
+      ] : null);
+    };
+    renderUpTo(TIMELINE_STEP);
+
+    const applyTypes = () => {
+      for (const r of rows) {
+        r.row.hidden = hiddenTypes.has(r.type);
+        const detail = r.detail();
+        if (detail) detail.hidden = r.row.hidden || !r.isOpen();
+      }
+    };
+    const expandAll = () => {
+      const shut = rows.filter((r) => !r.row.hidden && !r.isOpen());
+      shut.slice(0, EXPAND_ALL_MAX).forEach((r) => r.setOpen(true));
+      if (shut.length > EXPAND_ALL_MAX) toast(`Opened the first ${EXPAND_ALL_MAX} of ${fmtInt(shut.length)} events; open others one by one.`, 'info');
+    };
+    const typeCounts = new Map();
+    for (const t of timeline) typeCounts.set(t.event.type, (typeCounts.get(t.event.type) ?? 0) + 1);
+    const typeToggles = [...typeCounts].sort((a, b) => Object.keys(EVENT_TYPES).indexOf(a[0]) - Object.keys(EVENT_TYPES).indexOf(b[0])).map(([type, n]) => {
+      const info = eventType(type);
+      const button = h('button', {
+        type: 'button', class: 'type-toggle', 'aria-pressed': String(!hiddenTypes.has(type)), dataset: { focus: `type:${type}` },
+        title: `Show or hide ${info.label.toLowerCase()} events`,
+        onclick: () => {
+          if (hiddenTypes.has(type)) hiddenTypes.delete(type); else hiddenTypes.add(type);
+          button.setAttribute('aria-pressed', String(!hiddenTypes.has(type)));
+          applyTypes();
+        },
+      }, h('span', { class: `ev-dot ev-${info.cls}`, 'aria-hidden': 'true' }), `${info.label} `, h('span', { class: 'muted' }, fmtInt(n)));
+      return button;
+    });
+
+    const scale = h('div', { class: 'tl-scale', 'aria-hidden': 'true' }, h('span', {}, '0'), h('span', {}, duration(total / 2)), h('span', {}, duration(total)));
+    const headingId = nextId('timeline');
+    return h('section', { class: 'card flush timeline', 'aria-labelledby': headingId },
+      h('div', { class: 'timeline-head' },
+        h('div', {},
+          h('h2', { id: headingId }, 'Timeline'),
+          h('p', { class: 'muted small' }, `${plural(timeline.length, 'event')} in causal order (parents before children, then by time). Select an event for its input, output and metadata.`)),
+        h('div', { class: 'row-actions' },
+          h('button', { type: 'button', class: 'btn ghost small', onclick: expandAll }, 'Expand all'),
+          h('button', { type: 'button', class: 'btn ghost small', onclick: () => rows.forEach((r) => r.setOpen(false)) }, 'Collapse all'))),
+      h('div', { class: 'type-toggles', role: 'group', 'aria-label': 'Event types shown' }, typeToggles),
+      truncated && h('div', { class: 'alert warning tl-truncated' },
+        h('p', {}, `Only the first ${fmtInt(timeline.length)} of ${fmtInt(run.event_count)} events are shown (the timeline is truncated). `,
+          'The rest can be read from ', h('code', {}, `GET /api/v1/events/${run.id}`), '.')),
+      timeline.length
+        ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense tl-table' },
+          h('caption', { class: 'sr-only' }, 'Run timeline'),
+          h('thead', {}, h('tr', {},
+            h('th', { scope: 'col' }, 'Event'),
+            h('th', { scope: 'col', class: 'num' }, 'Start'),
+            h('th', { scope: 'col', class: 'tl-when-head' }, h('span', { class: 'sr-only' }, 'Duration'), scale),
+            h('th', { scope: 'col', class: 'num' }, 'Tokens in / out'),
+            h('th', { scope: 'col', class: 'num' }, 'Cost'),
+            h('th', { scope: 'col' }, 'Status'))),
+          tbody), showMore)
+        : emptyState('No events yet', null));
+  }
+
+  function eventDetail(e, entry, offset) {
+    const rows = [
+      ['Event id', h('code', {}, e.id)],
+      ['Type', eventType(e.type).label],
+      e.parent_id && ['Parent', h('code', {}, e.parent_id), entry.orphaned ? h('span', { class: 'muted' }, ' (not in this run)') : null],
+      ['Time', exactTime(e.timestamp), h('span', { class: 'muted' }, ` · +${duration(offset)} from the run’s start`)],
+      e.ended_at && ['Ended', exactTime(e.ended_at)],
+      e.duration_ms !== null && ['Duration', duration(e.duration_ms)],
+      e.tool_name && ['Tool', h('code', {}, e.tool_name)],
+      e.model && ['Model', e.model, e.provider ? h('span', { class: 'muted' }, ` · ${e.provider}`) : null],
+      !e.model && e.provider && ['Provider', e.provider],
+      (e.tokens_in !== null || e.tokens_out !== null) && ['Tokens', `${fmtInt(e.tokens_in ?? 0)} in · ${fmtInt(e.tokens_out ?? 0)} out${e.tokens_cached ? ` · ${fmtInt(e.tokens_cached)} cached` : ''}`],
+      e.cost_usd !== null && ['Cost', money(e.cost_usd), e.cost_source ? h('span', { class: 'muted' }, ` · ${e.cost_source}`) : null],
+      e.score !== null && ['Score', String(e.score)],
+      e.status && ['Status', e.status],
+    ].filter(Boolean);
+    const blocks = [
+      payloadBlock('Input', e.input, e.input_ref, cache),
+      payloadBlock('Output', e.output, e.output_ref, cache),
+      payloadBlock('Error', e.error, null, cache, { error: true }),
+      e.metadata ? payloadBlock('Metadata', JSON.stringify(e.metadata), null, cache) : null,
+    ].filter(Boolean);
+    return h('div', { class: 'tl-detail-body' },
+      h('dl', { class: 'details compact' }, rows.map(([label, ...value]) => [h('dt', {}, label), h('dd', {}, value)])),
+      blocks.length ? h('div', { class: 'payloads' }, blocks) : h('p', { class: 'muted small' }, 'No input, output or metadata recorded.'));
+  }
+
+  load();
+}
+
+/** 2026-11-22 14:03:07.123 UTC — timelines need the milliseconds. */
+function exactTime(iso) {
+  return `${new Date(iso).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
+}
+
+function eventTitle(e) {
+  switch (e.type) {
+    case 'llm.call': return e.name || e.model;
+    case 'tool.call': return e.tool_name && e.name && e.name !== e.tool_name ? `${e.name} (${e.tool_name})` : e.tool_name || e.name;
+    case 'score': return `${e.name ?? 'score'}: ${e.score}`;
+    case 'run.start': return e.name ?? 'Run started';
+    case 'run.end': return `Run ${e.status ?? 'ended'}`;
+    case 'error': return e.name ? `${e.name}${e.error ? `: ${snippet(e.error, 70)}` : ''}` : snippet(e.error) || 'Error';
+    default: return e.name || snippet(e.output ?? e.input ?? e.error) || eventType(e.type).label;
+  }
+}
+
+function eventStatus(e) {
+  const status = (e.status ?? '').toLowerCase();
+  if (e.error) return h('span', { class: 'status-stack' }, badge('Error', 'danger'), h('span', { class: 'small danger-text clamp', title: e.error }, snippet(e.error, 80)));
+  if (!status) return e.type === 'error' ? badge('Error', 'danger') : null;
+  if (FAILED_STATUSES.has(status)) return badge(e.status, 'danger');
+  if (OK_STATUSES.has(status)) return badge(e.status, 'success');
+  return badge(e.status, 'neutral');
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -26,7 +26,7 @@ public class HealthAndOpenApiTests(ApiFixture fx)
         var routes = fx.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .Select(e => "/" + e.RoutePattern.RawText!.TrimStart('/').TrimEnd('/'))
             .Where(r => r.StartsWith("/api/v1", StringComparison.Ordinal))
-            .Select(r => r.Replace("{id:guid}", "{id}", StringComparison.Ordinal));
+            .Select(r => r.Replace("{id:guid}", "{id}", StringComparison.Ordinal).Replace("{**", "{", StringComparison.Ordinal));
         Assert.All(routes, r => Assert.Contains(r, paths));
     }
 }

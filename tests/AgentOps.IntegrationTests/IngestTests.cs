@@ -282,4 +282,16 @@ public class IngestTests(ApiFixture fx)
         Assert.Equal(2000, odd.GetProperty("p95_latency_ms").GetInt64());
         (await _client.Get($"/api/v1/agents/{agents["odd"].GetProperty("id").GetGuid()}", otherKey)).ExpectProblem(404, "not_found");
     }
+
+    [Fact]
+    public async Task Run_ids_may_hold_slashes_and_the_list_leaves_payloads_out()
+    {
+        var (_, key) = await _client.SdkTenantAsync();
+        (await _client.IngestAsync(key, Event("sl-1", "run.start", 0, "tenant/42/run", extra: new { input = "the question" }))).Expect(202);
+        var run = (await _client.WaitForRunAsync(key, "tenant/42/run")).GetProperty("run");
+        Assert.Equal("the question", run.GetProperty("input").GetString());
+        Assert.Single((await _client.Get("/api/v1/events/tenant/42/run", key)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        var listed = (await _client.Get("/api/v1/runs", key)).Expect(200).Body.GetProperty("items")[0];
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, listed.GetProperty("input").ValueKind);
+    }
 }

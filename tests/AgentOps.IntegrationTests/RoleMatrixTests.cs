@@ -37,8 +37,8 @@ public class RoleMatrixTests(ApiFixture fx)
         ["PATCH /api/v1/agents/{id}"] = "admin team_lead member key:write key:admin",
         ["DELETE /api/v1/agents/{id}"] = "admin team_lead member key:write key:admin",
         ["GET /api/v1/runs"] = People + " key:read key:write key:admin",
-        ["GET /api/v1/runs/{id}"] = People + " key:read key:write key:admin",
-        ["GET /api/v1/events/{runId}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/runs/{**id}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/events/{**runId}"] = People + " key:read key:write key:admin",
         ["GET /api/v1/payloads/{day}/{name}"] = People + " key:read key:write key:admin",
         ["GET /api/v1/model-prices"] = People + " key:read key:write key:admin",
         ["POST /api/v1/model-prices"] = "admin key:admin",
@@ -87,7 +87,7 @@ public class RoleMatrixTests(ApiFixture fx)
         {
             var allowed = Allowed[route].Split(' ').ToHashSet();
             var (method, path) = (route.Split(' ')[0], route.Split(' ')[1].Replace("{id}", Guid.NewGuid().ToString(), StringComparison.Ordinal)
-                .Replace("{runId}", "no-such-run", StringComparison.Ordinal).Replace("{day}", "2026-01-01", StringComparison.Ordinal).Replace("{name}", "none.txt", StringComparison.Ordinal));
+                .Replace("{**id}", "no/such/run", StringComparison.Ordinal).Replace("{**runId}", "no-such-run", StringComparison.Ordinal).Replace("{day}", "2026-01-01", StringComparison.Ordinal).Replace("{name}", "none.txt", StringComparison.Ordinal));
             foreach (var (name, bearer) in actors)
             {
                 // Empty bodies: an allowed caller gets past access control and then fails validation (422) or finds nothing (404).

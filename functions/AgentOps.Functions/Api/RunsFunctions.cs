@@ -32,11 +32,11 @@ public sealed class RunsFunctions(Db db, IBlobStore blobs)
             ct: Bind.Aborted(req));
 
     [Function("RunsGet"), Requires(Permission.RunsRead)]
-    public async Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs/{id}")] HttpRequest req, string id) =>
+    public async Task<IResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/runs/{*id}")] HttpRequest req, string id) =>
         await RunsApi.GetAsync(id, Bind.CallerOf(req), db, Bind.Aborted(req));
 
     [Function("RunsEvents"), Requires(Permission.RunsRead)]
-    public async Task<IResult> Events([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events/{runId}")] HttpRequest req, string runId) =>
+    public async Task<IResult> Events([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/events/{*runId}")] HttpRequest req, string runId) =>
         await RunsApi.EventsAsync(runId, Bind.CallerOf(req), db, Bind.QueryInt(req, "limit"), Bind.Query(req, "cursor"), Bind.Aborted(req));
 
     [Function("RunsPayload"), Requires(Permission.RunsRead)]

@@ -19,8 +19,9 @@ public static class RunsApi
     {
         var runs = api.MapGroup("/runs").WithTags("Runs");
         runs.MapGet("/", ListAsync).Requires(Permission.RunsRead).WithSummary("Runs, filtered and sorted, cursor-paginated");
-        runs.MapGet("/{id}", GetAsync).Requires(Permission.RunsRead).WithSummary("A run with its ordered span tree and events");
-        api.MapGet("/events/{runId}", EventsAsync).Requires(Permission.RunsRead).WithTags("Runs").WithSummary("A run's events in time order");
+        // Catch-all: client run ids may contain "/".
+        runs.MapGet("/{**id}", GetAsync).Requires(Permission.RunsRead).WithSummary("A run with its ordered span tree and events");
+        api.MapGet("/events/{**runId}", EventsAsync).Requires(Permission.RunsRead).WithTags("Runs").WithSummary("A run's events in time order");
         api.MapGet("/payloads/{day}/{name}", PayloadAsync).Requires(Permission.RunsRead).WithTags("Runs").WithSummary("A large input or output kept in the blob store");
     }
 
@@ -35,6 +36,9 @@ public static class RunsApi
                    r.tokens_cached, r.cost_micros, r.unpriced_calls, r.models, r.first_event_at, r.last_event_at
             FROM runs r LEFT JOIN agents a ON a.id = r.agent_id
             """;
+
+        /// <summary>The list leaves out inputs and outputs (up to 16 KiB each): the run itself has them.</summary>
+        public static readonly string ListSelect = Select.Replace("r.input, r.output,", "NULL::text, NULL::text,", StringComparison.Ordinal);
 
         public static RunView Read(NpgsqlDataReader r) => new(r.GetString(0), r.GetGuid(1), r.NullableString(2), r.NullableString(3), r.GetString(4),
             r.Time(5), r.NullableTime(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.NullableString(8), r.NullableString(9), r.NullableString(10),
@@ -99,7 +103,7 @@ public static class RunsApi
             ? $"($10::timestamptz IS NULL OR (r.started_at, r.id) {cmp} ($10::timestamptz, $12::text)) AND $11::numeric IS NULL"
             : $"($11::numeric IS NULL OR ({column}, r.id) {cmp} ($11::numeric, $12::text)) AND $10::timestamptz IS NULL";
         var sql = $"""
-            {RunView.Select}
+            {RunView.ListSelect}
             WHERE r.org_id = $1
               AND ($2::text IS NULL OR r.agent_id::text = $2 OR a.name = $2)
               AND ($3::text IS NULL OR r.status = $3)
@@ -163,8 +167,12 @@ public static class RunsApi
         }
     }
 
+    /// <summary>A catch-all route value keeps "%2F" encoded; both spellings of a slash name the same run.</summary>
+    private static string RunId(string routeValue) => routeValue.Replace("%2F", "/", StringComparison.OrdinalIgnoreCase);
+
     public static async Task<Ok<RunDetail>> GetAsync(string id, Caller caller, Db db, CancellationToken ct)
     {
+        id = RunId(id);
         var (run, events) = await db.InOrgAsync(caller.OrgId, async tx =>
         {
             var run = await tx.SingleAsync($"{RunView.Select} WHERE r.org_id = $1 AND r.id = $2", RunView.Read, ct, caller.OrgId, id) ?? throw ApiProblem.NotFound("run");
@@ -182,6 +190,7 @@ public static class RunsApi
 
     public static async Task<Ok<EventsPage>> EventsAsync(string runId, Caller caller, Db db, int? limit, string? cursor, CancellationToken ct)
     {
+        runId = RunId(runId);
         var take = limit ?? 500;
         var v = new Validation();
         if (take is < 1 or > 1000) v.Add("limit", "must be from 1 to 1000.");
