@@ -1,5 +1,7 @@
 using AgentOps.Agents;
 using AgentOps.ApiKeys;
+using AgentOps.Audit;
+using AgentOps.Controls;
 using AgentOps.Blobs;
 using AgentOps.Costs;
 using AgentOps.Ingest;
@@ -105,6 +107,8 @@ public static class AgentOpsApplication
         v1.MapOtlpApi();
         v1.MapRunsApi();
         v1.MapPricesApi();
+        v1.MapAuditApi();
+        v1.MapControlsApi();
         return app;
     }
 

@@ -43,6 +43,13 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/model-prices"] = People + " key:read key:write key:admin",
         ["POST /api/v1/model-prices"] = "admin key:admin",
         ["DELETE /api/v1/model-prices/{id}"] = "admin key:admin",
+        ["GET /api/v1/audit-logs"] = "admin key:admin",
+        ["GET /api/v1/audit-logs/verify"] = "admin key:admin",
+        ["GET /api/v1/controls/status"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/controls/pause-agent/{id}"] = "admin team_lead key:admin",
+        ["POST /api/v1/controls/resume-agent/{id}"] = "admin team_lead key:admin",
+        ["POST /api/v1/controls/kill-switch"] = "admin team_lead key:admin",
+        ["POST /api/v1/controls/resume-all"] = "admin team_lead key:admin",
     };
 
     private static readonly HashSet<string> Open =

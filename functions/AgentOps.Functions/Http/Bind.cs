@@ -26,6 +26,12 @@ public static class Bind
             ?? throw new BadHttpRequestException("Required parameter was not provided from body.");
     }
 
+    /// <summary>An optional JSON body (minimal APIs bind a nullable body parameter to null when none is sent).</summary>
+    public static async Task<T?> OptionalBodyAsync<T>(HttpRequest request) where T : class =>
+        request.ContentLength is 0 || request.ContentLength is null && !request.Headers.ContainsKey("Transfer-Encoding")
+            ? null
+            : await BodyAsync<T>(request);
+
     // Optional query values, parsed as minimal APIs parse int?, decimal? and DateTimeOffset? (ParameterBindingMethodCache:
     // invariant culture; NumberStyles.Integer, NumberStyles.Number; AssumeUniversal | AllowWhiteSpaces). Only an absent
     // value is null: a present one that does not parse, even an empty one (?limit=), is a 400 bad_request, as in the self-host.

@@ -38,8 +38,10 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
             {
                 // Concurrent requests may register the same name: the unique key decides, and both read the winner.
                 var registered = await tx.ListAsync("""
-                    INSERT INTO agents (id, org_id, name, auto_registered)
-                    SELECT gen_random_uuid(), $1, name, true FROM unnest($2::text[]) AS name ORDER BY name
+                    INSERT INTO agents (id, org_id, name, auto_registered, status, paused_by_kill_switch)
+                    SELECT gen_random_uuid(), $1, name, true, CASE WHEN k.killed THEN 'paused' ELSE 'active' END, k.killed
+                    FROM unnest($2::text[]) AS name, (SELECT killed_at IS NOT NULL AS killed FROM organizations WHERE id = $1) k
+                    ORDER BY name
                     ON CONFLICT (org_id, name) DO NOTHING
                     RETURNING id, name, status
                     """, r => new AgentRef(r.GetGuid(0), r.GetString(1), r.GetString(2)), ct, orgId, missing.ToArray());

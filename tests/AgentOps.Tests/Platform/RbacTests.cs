@@ -18,6 +18,8 @@ public class RbacTests
         { Permission.AgentsRead, "admin team_lead member viewer key:read key:write key:admin" },
         { Permission.AgentsWrite, "admin team_lead member key:write key:admin" },
         { Permission.RunsRead, "admin team_lead member viewer key:read key:write key:admin" },
+        { Permission.AuditRead, "admin key:admin" },
+        { Permission.Controls, "admin team_lead key:admin" },
     };
 
     private static readonly (string Name, Caller Caller)[] Everyone =

@@ -23,6 +23,10 @@ public enum Permission
     /// <summary>Register and change agents (also: auto-registration of unknown names during ingest).</summary>
     AgentsWrite,
     RunsRead,
+    /// <summary>Read, export and verify the audit trail.</summary>
+    AuditRead,
+    /// <summary>Emergency controls: pause and resume agents, the organization's kill switch.</summary>
+    Controls,
 }
 
 /// <summary>
@@ -46,6 +50,8 @@ public static class Rbac
         [Permission.AgentsRead] = (Role.Viewer, Scopes.Read),
         [Permission.AgentsWrite] = (Role.Member, Scopes.Write),
         [Permission.RunsRead] = (Role.Viewer, Scopes.Read),
+        [Permission.AuditRead] = (Role.Admin, Scopes.Admin),
+        [Permission.Controls] = (Role.TeamLead, Scopes.Admin),
     };
 
     public static IReadOnlyCollection<Permission> All => Matrix.Keys;

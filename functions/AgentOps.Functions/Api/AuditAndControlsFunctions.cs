@@ -1,0 +1,44 @@
+using AgentOps.Agents;
+using AgentOps.Audit;
+using AgentOps.Controls;
+using AgentOps.Functions.Http;
+using AgentOps.Platform.Auth;
+using AgentOps.Platform.Database;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Azure.Functions.Worker;
+
+namespace AgentOps.Functions.Api;
+
+/// <summary>/api/v1/audit-logs (AuditApi) and /api/v1/controls (ControlsApi).</summary>
+public sealed class AuditAndControlsFunctions(Db db, AgentDirectory directory)
+{
+    [Function("AuditLogsList"), Requires(Permission.AuditRead)]
+    public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/audit-logs")] HttpRequest req) =>
+        await AuditApi.ListAsync(Bind.CallerOf(req), db, Bind.Query(req, "actor"), Bind.Query(req, "action"), Bind.Query(req, "entity_type"),
+            Bind.Query(req, "entity_id"), Bind.QueryDateTimeOffset(req, "from"), Bind.QueryDateTimeOffset(req, "to"), Bind.QueryInt(req, "limit"),
+            Bind.Query(req, "cursor"), Bind.Query(req, "format"), Bind.Aborted(req));
+
+    [Function("AuditLogsVerify"), Requires(Permission.AuditRead)]
+    public async Task<IResult> Verify([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/audit-logs/verify")] HttpRequest req) =>
+        await AuditApi.VerifyAsync(Bind.CallerOf(req), db, Bind.Aborted(req));
+
+    [Function("ControlsStatus"), Requires(Permission.OrgRead)]
+    public async Task<IResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/controls/status")] HttpRequest req) =>
+        await ControlsApi.StatusAsync(Bind.CallerOf(req), db, Bind.Aborted(req));
+
+    [Function("ControlsPauseAgent"), Requires(Permission.Controls)]
+    public async Task<IResult> Pause([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/pause-agent/{id:guid}")] HttpRequest req, Guid id) =>
+        await ControlsApi.PauseAsync(id, await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, Bind.Aborted(req));
+
+    [Function("ControlsResumeAgent"), Requires(Permission.Controls)]
+    public async Task<IResult> Resume([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/resume-agent/{id:guid}")] HttpRequest req, Guid id) =>
+        await ControlsApi.ResumeAsync(id, await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, Bind.Aborted(req));
+
+    [Function("ControlsKillSwitch"), Requires(Permission.Controls)]
+    public async Task<IResult> Kill([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/kill-switch")] HttpRequest req) =>
+        await ControlsApi.KillAsync(await Bind.BodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, Bind.Aborted(req));
+
+    [Function("ControlsResumeAll"), Requires(Permission.Controls)]
+    public async Task<IResult> ResumeAll([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/resume-all")] HttpRequest req) =>
+        await ControlsApi.ResumeAllAsync(await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, Bind.Aborted(req));
+}

@@ -1,0 +1,132 @@
+using AgentOps.Agents;
+using AgentOps.Audit;
+using AgentOps.Platform.Auth;
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Routing;
+
+namespace AgentOps.Controls;
+
+/// <summary>
+/// The big red buttons. Pausing is a state of the agent, so every path that serves agents sees it: ingest answers
+/// agent_paused within <see cref="AgentDirectory.Freshness"/> (1 s) on every replica, at once on this one. The kill
+/// switch pauses every active agent of the organization in one transaction and keeps the organization marked until
+/// resume-all, which resumes exactly the agents the switch paused (not those paused on purpose before it). Agents
+/// registered while the switch is on start paused.
+/// </summary>
+public static class ControlsApi
+{
+    public static void MapControlsApi(this RouteGroupBuilder api)
+    {
+        var controls = api.MapGroup("/controls").WithTags("Controls");
+        controls.MapGet("/status", StatusAsync).Requires(Permission.OrgRead).WithSummary("Is the kill switch on; how many agents are paused");
+        controls.MapPost("/pause-agent/{id:guid}", PauseAsync).Requires(Permission.Controls).WithSummary("Pause one agent");
+        controls.MapPost("/resume-agent/{id:guid}", ResumeAsync).Requires(Permission.Controls).WithSummary("Resume one agent");
+        controls.MapPost("/kill-switch", KillAsync).Requires(Permission.Controls).WithSummary("Pause every agent of the organization at once");
+        controls.MapPost("/resume-all", ResumeAllAsync).Requires(Permission.Controls).WithSummary("Lift the kill switch: resume the agents it paused");
+    }
+
+    public sealed record ReasonRequest(string? Reason);
+    public sealed record ControlStatus(bool Killed, DateTimeOffset? KilledAt, string? KilledReason, long ActiveAgents, long PausedAgents, long PausedByKillSwitch);
+    public sealed record AgentControl(Guid Id, string Name, string Status, string? PausedReason);
+    public sealed record KillSwitchResult(ControlStatus Status, IReadOnlyList<Guid> AgentsChanged);
+
+    private static Task<ControlStatus> ReadStatusAsync(Tx tx, CancellationToken ct) =>
+        tx.SingleAsync("""
+            SELECT o.killed_at, o.killed_reason,
+                   (SELECT count(*) FROM agents WHERE org_id = o.id AND status = 'active'),
+                   (SELECT count(*) FROM agents WHERE org_id = o.id AND status = 'paused'),
+                   (SELECT count(*) FROM agents WHERE org_id = o.id AND status = 'paused' AND paused_by_kill_switch)
+            FROM organizations o WHERE o.id = $1
+            """, r => new ControlStatus(!r.IsDBNull(0), r.NullableTime(0), r.NullableString(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), ct, tx.OrgId)!;
+
+    public static async Task<Ok<ControlStatus>> StatusAsync(Caller caller, Db db, CancellationToken ct) =>
+        TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => ReadStatusAsync(tx, ct), ct));
+
+    private static string? Reason(ReasonRequest? body, bool required)
+    {
+        var v = new Validation();
+        var reason = required ? v.RequiredText("$.reason", body?.Reason, 500) : v.Text("$.reason", body?.Reason, 500);
+        v.ThrowIfInvalid();
+        return reason;
+    }
+
+    public static async Task<Ok<AgentControl>> PauseAsync(Guid id, ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    {
+        var reason = Reason(body, required: false);
+        var agent = await SetAgentAsync(id, caller, db, "paused", reason, "control.agent_paused", ct);
+        directory.Invalidate(caller.OrgId);
+        return TypedResults.Ok(agent);
+    }
+
+    public static async Task<Ok<AgentControl>> ResumeAsync(Guid id, ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    {
+        var reason = Reason(body, required: false);
+        var agent = await SetAgentAsync(id, caller, db, "active", reason, "control.agent_resumed", ct);
+        directory.Invalidate(caller.OrgId);
+        return TypedResults.Ok(agent);
+    }
+
+    private static Task<AgentControl> SetAgentAsync(Guid id, Caller caller, Db db, string status, string? reason, string action, CancellationToken ct) =>
+        db.InOrgAsync(caller.OrgId, async tx =>
+        {
+            var before = await tx.SingleAsync("SELECT id, name, status, paused_reason FROM agents WHERE id = $1 AND org_id = $2 FOR UPDATE",
+                r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId) ?? throw ApiProblem.NotFound("agent");
+            if (before.Status == "archived") throw ApiProblem.Conflict("agent_archived", "The agent is archived; restore it first.");
+            if (status == "active" && await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1", ct, caller.OrgId) is not null)
+                throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
+            if (before.Status == status) return before;
+            var after = (await tx.SingleAsync("""
+                UPDATE agents SET status = $3, paused_reason = CASE WHEN $3 = 'paused' THEN $4 END, paused_by_kill_switch = false, updated_at = now()
+                WHERE id = $1 AND org_id = $2 RETURNING id, name, status, paused_reason
+                """, r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId, status, reason))!;
+            await AuditLog.RecordAsync(tx, Actor.Of(caller), action, "agent", id, before, after with { PausedReason = after.PausedReason ?? reason }, ct);
+            return after;
+        }, ct);
+
+    public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    {
+        var reason = Reason(body, required: true);
+        var result = await db.InOrgAsync(caller.OrgId, async tx =>
+        {
+            var before = await ReadStatusAsync(tx, ct);
+            // Lock the organization row: a concurrent resume-all or registration waits for this transaction.
+            await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, caller.OrgId);
+            await tx.ExecuteAsync("UPDATE organizations SET killed_at = coalesce(killed_at, now()), killed_reason = coalesce(killed_reason, $2) WHERE id = $1", ct, caller.OrgId, reason);
+            var paused = await tx.ListAsync("""
+                UPDATE agents SET status = 'paused', paused_by_kill_switch = true, paused_reason = $2, updated_at = now()
+                WHERE org_id = $1 AND status = 'active' RETURNING id
+                """, r => r.GetGuid(0), ct, caller.OrgId, reason);
+            var after = await ReadStatusAsync(tx, ct);
+            if (!before.Killed || paused.Count > 0)
+                await AuditLog.RecordAsync(tx, Actor.Of(caller), "control.kill_switch", "organization", caller.OrgId, before, new { after, paused_agents = paused, reason }, ct);
+            return new KillSwitchResult(after, paused);
+        }, ct);
+        directory.Invalidate(caller.OrgId);
+        return TypedResults.Ok(result);
+    }
+
+    public static async Task<Ok<KillSwitchResult>> ResumeAllAsync(ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    {
+        var reason = Reason(body, required: false);
+        var result = await db.InOrgAsync(caller.OrgId, async tx =>
+        {
+            var before = await ReadStatusAsync(tx, ct);
+            await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, caller.OrgId);
+            await tx.ExecuteAsync("UPDATE organizations SET killed_at = NULL, killed_reason = NULL WHERE id = $1", ct, caller.OrgId);
+            var resumed = await tx.ListAsync("""
+                UPDATE agents SET status = 'active', paused_by_kill_switch = false, paused_reason = NULL, updated_at = now()
+                WHERE org_id = $1 AND status = 'paused' AND paused_by_kill_switch RETURNING id
+                """, r => r.GetGuid(0), ct, caller.OrgId);
+            var after = await ReadStatusAsync(tx, ct);
+            if (before.Killed || resumed.Count > 0)
+                await AuditLog.RecordAsync(tx, Actor.Of(caller), "control.resume_all", "organization", caller.OrgId, before, new { after, resumed_agents = resumed, reason }, ct);
+            return new KillSwitchResult(after, resumed);
+        }, ct);
+        directory.Invalidate(caller.OrgId);
+        return TypedResults.Ok(result);
+    }
+}
