@@ -10,16 +10,9 @@ using AgentOps.Runs;
 using AgentOps.Auth;
 using AgentOps.Health;
 using AgentOps.Platform;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
-using AgentOps.Platform.Http;
 using AgentOps.Tenancy;
-using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.HttpOverrides;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 
 namespace AgentOps;
 

@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using AgentOps.Audit;
-using AgentOps.Platform.Database;
 
 namespace AgentOps.Agents;
 

@@ -1,4 +1,3 @@
-using AgentOps.Platform.Auth;
 
 namespace AgentOps.ApiKeys;
 

@@ -1,7 +1,4 @@
 using System.Text.Json;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
-using AgentOps.Platform.Http;
 using NpgsqlTypes;
 
 namespace AgentOps.Audit;

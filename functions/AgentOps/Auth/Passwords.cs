@@ -1,4 +1,3 @@
-using AgentOps.Platform.Http;
 using Microsoft.AspNetCore.Identity;
 
 namespace AgentOps.Auth;

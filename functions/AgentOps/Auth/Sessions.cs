@@ -1,6 +1,4 @@
 using AgentOps.Platform;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
 
 namespace AgentOps.Auth;
 

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using AgentOps.Platform.Database;
 
 namespace AgentOps.Costs;
 

@@ -1,8 +1,5 @@
 using AgentOps.Audit;
 using AgentOps.Auth;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
-using AgentOps.Platform.Http;
 
 namespace AgentOps.Demo;
 

@@ -1,6 +1,4 @@
 using AgentOps.Costs;
-using AgentOps.Platform.Database;
-using Npgsql;
 using NpgsqlTypes;
 
 namespace AgentOps.Ingest;

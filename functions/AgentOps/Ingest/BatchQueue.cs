@@ -1,5 +1,4 @@
 using System.Threading.Channels;
-using AgentOps.Platform.Database;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NpgsqlTypes;

@@ -3,7 +3,6 @@ using System.Text.Json.Serialization;
 using AgentOps.Agents;
 using AgentOps.Audit;
 using AgentOps.Blobs;
-using AgentOps.Platform.Auth;
 
 namespace AgentOps.Ingest;
 

@@ -1,11 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Http;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Http.Metadata;
-using Microsoft.AspNetCore.Routing;
 
 namespace AgentOps.Ingest;
 

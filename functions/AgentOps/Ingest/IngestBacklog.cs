@@ -1,6 +1,4 @@
 using AgentOps.Platform;
-using AgentOps.Platform.Database;
-using AgentOps.Platform.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

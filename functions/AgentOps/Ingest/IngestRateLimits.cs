@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
-using AgentOps.Platform.Database;
-using AgentOps.Platform.Http;
 
 namespace AgentOps.Ingest;
 

@@ -1,4 +1,3 @@
-using AgentOps.Platform.Database;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 

@@ -1,5 +1,3 @@
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Http;
 
 namespace AgentOps.Tenancy;
 

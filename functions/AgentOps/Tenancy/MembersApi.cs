@@ -1,14 +1,6 @@
 using AgentOps.Audit;
 using AgentOps.Auth;
 using AgentOps.Platform;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
-using AgentOps.Platform.Http;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.HttpResults;
-using Microsoft.AspNetCore.Routing;
-using Npgsql;
 
 namespace AgentOps.Tenancy;
 

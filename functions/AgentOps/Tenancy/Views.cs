@@ -1,5 +1,3 @@
-using AgentOps.Platform.Database;
-using Npgsql;
 
 namespace AgentOps.Tenancy;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using AgentOps.Platform.Http;
 using Google.Protobuf;
 using OpenTelemetry.Proto.Collector.Trace.V1;
 

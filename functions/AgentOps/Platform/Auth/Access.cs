@@ -1,8 +1,5 @@
 using System.Diagnostics;
 using AgentOps.Platform.Telemetry;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.Platform.Auth;

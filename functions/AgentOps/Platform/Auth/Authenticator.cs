@@ -1,6 +1,3 @@
-using AgentOps.Platform.Database;
-using AgentOps.Platform.Http;
-using Microsoft.AspNetCore.Http;
 
 namespace AgentOps.Platform.Auth;
 

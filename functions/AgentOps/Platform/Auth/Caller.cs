@@ -1,6 +1,4 @@
 using System.Reflection;
-using AgentOps.Platform.Http;
-using Microsoft.AspNetCore.Http;
 
 namespace AgentOps.Platform.Auth;
 

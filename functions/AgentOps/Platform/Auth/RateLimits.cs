@@ -1,5 +1,4 @@
 using System.Threading.RateLimiting;
-using AgentOps.Platform.Http;
 
 namespace AgentOps.Platform.Auth;
 

@@ -1,5 +1,4 @@
 using System.Reflection;
-using Microsoft.AspNetCore.Http;
 
 namespace AgentOps.Platform.Http;
 
