@@ -1,9 +1,4 @@
 using AgentOps.ApiKeys;
-using AgentOps.Functions.Http;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Azure.Functions.Worker;
 
 namespace AgentOps.Functions.Api;
 

@@ -1,11 +1,6 @@
 using AgentOps.Agents;
 using AgentOps.Audit;
 using AgentOps.Controls;
-using AgentOps.Functions.Http;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Azure.Functions.Worker;
 
 namespace AgentOps.Functions.Api;
 

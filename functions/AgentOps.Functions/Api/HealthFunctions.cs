@@ -1,8 +1,4 @@
-using AgentOps.Functions.Http;
 using AgentOps.Health;
-using AgentOps.Platform.Database;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Azure.Functions.Worker;
 
 namespace AgentOps.Functions.Api;
 

@@ -1,9 +1,5 @@
-using AgentOps.Functions.Http;
 using AgentOps.Ingest;
 using AgentOps.Ingest.Otlp;
-using AgentOps.Platform.Auth;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Azure.Functions.Worker;
 
 namespace AgentOps.Functions.Api;
 

@@ -1,10 +1,5 @@
-using AgentOps.Functions.Http;
 using AgentOps.Ingest;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
 using AgentOps.Tenancy;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Azure.Functions.Worker;
 
 namespace AgentOps.Functions.Api;
 

@@ -1,10 +1,5 @@
 using AgentOps.Blobs;
-using AgentOps.Functions.Http;
-using AgentOps.Platform.Auth;
-using AgentOps.Platform.Database;
 using AgentOps.Runs;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Azure.Functions.Worker;
 
 namespace AgentOps.Functions.Api;
 
