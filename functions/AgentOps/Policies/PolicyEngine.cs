@@ -34,14 +34,25 @@ public static class PolicyEngine
             : new PolicyDecision(decided.Action, decided, matched!, "rule_matched");
     }
 
-    public static bool Holds(Condition condition, JsonElement context) => condition switch
+    /// <summary>Plain loops, no closures: a decision over 100 rules must not allocate per condition.</summary>
+    public static bool Holds(Condition condition, JsonElement context)
     {
-        AllOf all => all.Conditions.All(c => Holds(c, context)),
-        AnyOf any => any.Conditions.Any(c => Holds(c, context)),
-        NotOf not => !Holds(not.Condition, context),
-        Comparison c => Compare(c, Lookup(context, c.Path)),
-        _ => throw new ArgumentOutOfRangeException(nameof(condition)),
-    };
+        switch (condition)
+        {
+            case AllOf all:
+                foreach (var c in all.Conditions) if (!Holds(c, context)) return false;
+                return true;
+            case AnyOf any:
+                foreach (var c in any.Conditions) if (Holds(c, context)) return true;
+                return false;
+            case NotOf not:
+                return !Holds(not.Condition, context);
+            case Comparison c:
+                return Compare(c, Lookup(context, c.Path));
+            default:
+                throw new ArgumentOutOfRangeException(nameof(condition));
+        }
+    }
 
     /// <summary>The comparisons that held, for the dry run's evidence (only those that decided something are useful).</summary>
     public static IReadOnlyList<Comparison> Evidence(Condition condition, JsonElement context)
@@ -81,19 +92,19 @@ public static class PolicyEngine
         return c.Operator switch
         {
             Operator.Exists => c.Value is not { ValueKind: JsonValueKind.False },
-            Operator.Equals => JsonEquals(f, v),
-            Operator.NotEquals => !JsonEquals(f, v),
-            Operator.In => v.EnumerateArray().Any(x => JsonEquals(f, x)),
-            Operator.NotIn => !v.EnumerateArray().Any(x => JsonEquals(f, x)),
+            Operator.Equals => EqualsValue(c, f, v),
+            Operator.NotEquals => !EqualsValue(c, f, v),
+            Operator.In => InList(c, f),
+            Operator.NotIn => !InList(c, f),
             Operator.Contains => f.ValueKind switch
             {
                 JsonValueKind.String => v.ValueKind == JsonValueKind.String && f.GetString()!.Contains(v.GetString()!, StringComparison.Ordinal),
-                JsonValueKind.Array => f.EnumerateArray().Any(x => JsonEquals(x, v)),
+                JsonValueKind.Array => ArrayContains(c, f, v),
                 _ => false,
             },
             Operator.StartsWith => f.ValueKind == JsonValueKind.String && f.GetString()!.StartsWith(v.GetString()!, StringComparison.Ordinal),
             Operator.Regex => f.ValueKind == JsonValueKind.String && SafeMatch(c.Pattern!, f.GetString()!),
-            _ => PolicyRules.TryNumber(f, out var a) && PolicyRules.TryNumber(v, out var b) && c.Operator switch
+            _ => PolicyRules.TryNumber(f, out var a) && (c.Number ?? 0) is var b && c.Operator switch
             {
                 Operator.GreaterThan => a > b,
                 Operator.GreaterThanOrEqual => a >= b,
@@ -101,6 +112,36 @@ public static class PolicyEngine
                 _ => a <= b,
             },
         };
+    }
+
+    /// <summary>Equality against the pre-read value: strings and numbers without allocating, the rest by JSON equality.</summary>
+    private static bool EqualsValue(Comparison c, JsonElement f, JsonElement v) =>
+        c.Text is { } text ? f.ValueKind == JsonValueKind.String && f.ValueEquals(text)
+        : c.Number is { } number ? f.ValueKind == JsonValueKind.Number && f.TryGetDecimal(out var d) && d == number
+        : JsonEquals(f, v);
+
+    private static bool ArrayContains(Comparison c, JsonElement array, JsonElement v)
+    {
+        foreach (var x in array.EnumerateArray())
+            if (c.Text is { } text ? x.ValueKind == JsonValueKind.String && x.ValueEquals(text) : JsonEquals(x, v)) return true;
+        return false;
+    }
+
+    private static bool InList(Comparison c, JsonElement f)
+    {
+        switch (f.ValueKind)
+        {
+            case JsonValueKind.String:
+                foreach (var t in c.Texts) if (f.ValueEquals(t)) return true;
+                return false;
+            case JsonValueKind.Number:
+                if (!f.TryGetDecimal(out var d)) return false;
+                foreach (var n in c.Numbers) if (n == d) return true;
+                return false;
+            default:
+                foreach (var o in c.Others) if (JsonEquals(f, o)) return true;
+                return false;
+        }
     }
 
     /// <summary>A pattern that runs out of time does not match (and cannot hold the check up).</summary>

@@ -18,8 +18,20 @@ public sealed record AllOf(IReadOnlyList<Condition> Conditions) : Condition;
 public sealed record AnyOf(IReadOnlyList<Condition> Conditions) : Condition;
 public sealed record NotOf(Condition Condition) : Condition;
 
-/// <summary>One comparison of the field at <see cref="Path"/> (e.g. action.amount) with a value; <see cref="Source"/> is its JSON path in the policy, for evidence.</summary>
-public sealed record Comparison(string Field, string[] Path, Operator Operator, JsonElement? Value, Regex? Pattern, string Source) : Condition;
+/// <summary>
+/// One comparison of the field at <see cref="Path"/> (e.g. action.amount) with a value; <see cref="Source"/> is its JSON
+/// path in the policy, for evidence. The value is also kept pre-read (<see cref="Text"/>, <see cref="Number"/>,
+/// <see cref="Texts"/>, <see cref="Numbers"/>) so evaluating does not allocate.
+/// </summary>
+public sealed record Comparison(string Field, string[] Path, Operator Operator, JsonElement? Value, Regex? Pattern, string Source) : Condition
+{
+    public string? Text { get; } = Value is { ValueKind: JsonValueKind.String } s ? s.GetString() : null;
+    public decimal? Number { get; } = Value is { ValueKind: JsonValueKind.Number } n && n.TryGetDecimal(out var d) ? d : null;
+    public string[] Texts { get; } = Value is { ValueKind: JsonValueKind.Array } a ? [.. a.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!)] : [];
+    public decimal[] Numbers { get; } = Value is { ValueKind: JsonValueKind.Array } a2 ? [.. a2.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.Number && x.TryGetDecimal(out _)).Select(x => x.GetDecimal())] : [];
+    /// <summary>Array values that are neither strings nor numbers (true, false, null, objects): compared the slow way.</summary>
+    public JsonElement[] Others { get; } = Value is { ValueKind: JsonValueKind.Array } a3 ? [.. a3.EnumerateArray().Where(x => x.ValueKind is not (JsonValueKind.String or JsonValueKind.Number))] : [];
+}
 
 public sealed record PolicyError(string Path, string Message);
 
