@@ -246,9 +246,12 @@ const FALLBACK_DETAIL = {
   503: 'The server is unavailable. Try again shortly.',
 };
 
-/** One HTTP call; returns the parsed JSON (the text when `raw`; null for 204) or throws ApiError. */
-async function request(method, path, body, { auth = true, token = null, raw = false } = {}) {
-  const headers = { Accept: raw ? 'text/plain, application/problem+json' : 'application/json, application/problem+json' };
+/**
+ * One HTTP call; returns the parsed JSON (the text when `raw`; `{ blob, filename }` when `download`; null for 204)
+ * or throws ApiError.
+ */
+async function request(method, path, body, { auth = true, token = null, raw = false, download = null } = {}) {
+  const headers = { Accept: download ? `${download}, application/problem+json` : raw ? 'text/plain, application/problem+json' : 'application/json, application/problem+json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   const bearer = token ?? (auth ? session.accessToken : null);
   if (bearer) headers.Authorization = `Bearer ${bearer}`;
@@ -265,6 +268,9 @@ async function request(method, path, body, { auth = true, token = null, raw = fa
     throw new ApiError({ status: 0, code: 'network_error', title: 'Network error', detail: FALLBACK_DETAIL[0] });
   }
   if (response.status === 204) return null;
+  if (download && response.ok) {
+    return { blob: await response.blob(), filename: dispositionFilename(response.headers.get('Content-Disposition')) };
+  }
   const text = await response.text();
   let data = null;
   if (text) {
@@ -282,19 +288,32 @@ async function request(method, path, body, { auth = true, token = null, raw = fa
   });
 }
 
+/** The file name a Content-Disposition header suggests (RFC 6266: filename* first), reduced to safe characters. */
+function dispositionFilename(header) {
+  if (!header) return null;
+  let name = null;
+  const extended = /filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)/.exec(header);
+  if (extended) {
+    try { name = decodeURIComponent(extended[1].trim()); } catch { name = null; }
+  }
+  name ??= /filename\s*=\s*"?([^";]+)"?/.exec(header)?.[1]?.trim() ?? null;
+  const safe = name?.replace(/[^\w.-]+/g, '_').replace(/^[._]+/, '');
+  return safe || null;
+}
+
 /** An authenticated call: refreshes the access token before expiry and once on 401 token_expired. */
-async function api(method, path, body, { raw = false } = {}) {
+async function api(method, path, body, { raw = false, download = null } = {}) {
   if (!session.accessToken) throw new SessionEnded('Not signed in.');
   if (session.expiresAt - Date.now() < 15_000) {
     try { await refreshSession(); } catch (e) { if (e instanceof SessionEnded) throw e; /* try the current token */ }
   }
   try {
-    return await request(method, path, body, { raw });
+    return await request(method, path, body, { raw, download });
   } catch (e) {
     if (e instanceof ApiError && e.status === 401 && e.code === 'token_expired') {
       await refreshSession();
       try {
-        return await request(method, path, body, { raw });
+        return await request(method, path, body, { raw, download });
       } catch (again) {
         if (again instanceof ApiError && again.status === 401) throw endSession(again.detail);
         throw again;
@@ -359,6 +378,7 @@ function scheduleRefresh(expiresInSeconds) {
 function endSession(message, kind = 'info', { rememberRoute = true } = {}) {
   const wasSignedIn = !!session.accessToken;
   clearTimeout(refreshTimer);
+  stopControlWatch();
   Object.assign(session, { accessToken: null, expiresAt: 0, user: null, org: null, role: null, team: null, teamKnown: false });
   storeRefreshToken(null);
   for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
@@ -426,6 +446,8 @@ const can = {
   invitableRoles: () => (isAdmin() ? ROLES : leadsTeam() ? ['member', 'viewer'] : []),
   manageMember: (m) => isAdmin() || (leadsTeam() && (m.role === 'member' || m.role === 'viewer') && m.team === session.team),
   writeAgents: () => atLeast('member'), // AgentsWrite: admin, team lead, member (viewers read)
+  controls: () => atLeast('team_lead'), // Controls: pause/resume agents, kill switch, resume all
+  readAudit: () => isAdmin(), // AuditRead
 };
 
 function onRoleChanged(previousRole) {
@@ -638,6 +660,7 @@ function openDialog({ title, content, wide = false, initialFocus = null, onClose
   const body = h('div', { class: 'modal-body' }, content);
   const ctl = {
     guard: null,
+    returnFocus: null, // () => the element to focus on closing, when the opener was redrawn meanwhile
     body,
     close(force = false) {
       if (!force && ctl.guard && !ctl.guard()) return;
@@ -656,7 +679,9 @@ function openDialog({ title, content, wide = false, initialFocus = null, onClose
   dialog.addEventListener('close', () => {
     dialog.remove();
     onClose?.();
-    if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
+    const back = ctl.returnFocus?.();
+    if (back instanceof HTMLElement && back.isConnected) back.focus();
+    else if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
     else document.getElementById('page-title')?.focus();
     if (rerenderWhenIdle && !document.querySelector('dialog[open]')) { rerenderWhenIdle = false; route(); }
   });
@@ -794,9 +819,11 @@ const ROUTES = {
   '/agents': { title: 'Agents', private: true, view: viewAgents, nav: 'Agents', section: 'observe', wide: true },
   '/runs': { title: 'Runs', private: true, view: viewRuns, nav: 'Runs', section: 'observe', wide: true },
   '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },
+  '/controls': { title: 'Controls', private: true, view: viewControls, nav: 'Controls', section: 'control' },
+  '/audit': { title: 'Audit log', private: true, view: viewAudit, nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
 };
 
-const NAV_SECTIONS = [{ id: 'observe', label: 'Observe' }, { id: 'settings', label: 'Settings' }];
+const NAV_SECTIONS = [{ id: 'observe', label: 'Observe' }, { id: 'control', label: 'Control' }, { id: 'settings', label: 'Settings' }];
 
 /** The route for a path: an exact entry, or /runs/<id> (the id percent-encoded, as runLink writes it). */
 function matchRoute(path) {
@@ -858,6 +885,7 @@ function route() {
     if (navigated) document.getElementById('page-title')?.focus();
   } else {
     shell = null;
+    stopControlWatch();
     document.title = `${def.title} · AgentOps`;
     const main = h('main', { id: 'main', class: 'auth-main', tabindex: '-1' });
     const app = document.getElementById('app');
@@ -873,9 +901,10 @@ function ensureShell() {
   const email = h('span', { class: 'user-email' });
   const roleSlot = h('span', { class: 'user-role' });
   const links = new Map();
+  const killNavBadge = h('span', { class: 'nav-alert', hidden: true }, h('span', { 'aria-hidden': 'true' }, 'On'), h('span', { class: 'sr-only' }, ' (kill switch on)'));
   const navGroups = NAV_SECTIONS.map((section) => {
     const items = Object.entries(ROUTES).filter(([, def]) => def.nav && (def.section ?? 'settings') === section.id).map(([path, def]) => {
-      const link = h('a', { href: `#${path}`, class: 'nav-link' }, def.nav);
+      const link = h('a', { href: `#${path}`, class: 'nav-link' }, def.nav, path === '/controls' ? killNavBadge : null);
       links.set(path, link);
       return h('li', {}, link);
     });
@@ -883,6 +912,8 @@ function ensureShell() {
     return [h('p', { class: 'nav-heading', id: headingId }, section.label), h('ul', { 'aria-labelledby': headingId }, items)];
   });
   const main = h('main', { id: 'main', class: 'content', tabindex: '-1' });
+  // Filled while the kill switch is on; a live region, so its appearance is announced on whatever page is open.
+  const banner = h('div', { class: 'kill-banner-slot', 'aria-live': 'assertive' });
   const root = h('div', { class: 'shell' },
     h('header', { class: 'topbar' },
       h('a', { href: `#${DEFAULT_ROUTE}`, class: 'brand', 'aria-label': 'AgentOps home' }, logo(), h('span', { class: 'brand-name' }, 'AgentOps')),
@@ -891,12 +922,14 @@ function ensureShell() {
       h('div', { class: 'user' },
         h('span', { class: 'sr-only' }, 'Signed in as '), email, roleSlot,
         h('button', { type: 'button', class: 'btn secondary small', onclick: () => logout() }, 'Sign out'))),
+    banner,
     h('div', { class: 'layout' },
       h('nav', { class: 'sidenav', 'aria-label': 'Main' }, navGroups),
       main));
-  shell = { root, main, links, orgName, email, roleSlot };
+  shell = { root, main, links, orgName, email, roleSlot, banner, bannerKey: null, killNavBadge };
   document.getElementById('app').replaceChildren(root);
   updateShell();
+  startControlWatch();
 }
 
 function updateShell() {
@@ -906,6 +939,7 @@ function updateShell() {
   shell.email.title = session.user.name || session.user.email;
   setChildren(shell.roleSlot, roleBadge(session.role));
   for (const [path, link] of shell.links) link.parentElement.hidden = !(ROUTES[path].visible?.() ?? true);
+  renderKillBanner();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1673,6 +1707,8 @@ const AGENT_STATUS = {
   archived: { label: 'Archived', kind: 'neutral', help: 'Archived: its events are refused; its runs stay.' },
 };
 const AGENT_PAGE_SIZE = 100;
+// Reasons given for pauses made from this tab: the agents list does not carry them (only the controls API answers do).
+const knownPauseReasons = new Map();
 
 function agentStatusBadge(status) {
   const s = AGENT_STATUS[status];
@@ -1684,6 +1720,10 @@ function viewAgents(main, ctx) {
   let cursor = null;
   let loadToken = 0;
   const writable = can.writeAgents();
+  const controllable = can.controls();
+  const actionable = writable || controllable;
+  // Pause/resume go through the controls API (Controls permission); archive/restore through the agents API.
+  onControlStatus(ctx, (_, { changed }) => { if (changed) load(); });
 
   const status = selectControl([{ value: '', label: 'Any status' },
     ...Object.entries(AGENT_STATUS).map(([value, s]) => ({ value, label: s.label }))], ctx.params.get('status') ?? '');
@@ -1740,7 +1780,7 @@ function viewAgents(main, ctx) {
       clearProblem(filters);
       agents = append ? [...agents, ...page.items] : page.items;
       cursor = page.next_cursor;
-      draw();
+      withFocusKept(list, draw); // reloads follow the kill switch: keep the focused row action
     } catch (e) {
       if (!ctx.alive() || token !== loadToken) return;
       list.removeAttribute('aria-busy');
@@ -1766,12 +1806,12 @@ function viewAgents(main, ctx) {
     }
     const table = h('table', { class: 'table dense' },
       h('caption', { class: 'sr-only' }, 'Agents, with runs, error rate, p95 latency, cost and LLM calls over the last 24 hours'),
-      h('colgroup', { span: 4 }), h('colgroup', { span: 6, class: 'stats-cols' }), writable && h('colgroup', { span: 1 }),
+      h('colgroup', { span: 4 }), h('colgroup', { span: 6, class: 'stats-cols' }), actionable && h('colgroup', { span: 1 }),
       h('thead', {},
         h('tr', {},
           ['Agent and tags', 'Type', 'Status', 'Environment'].map((c) => h('th', { scope: 'col', rowspan: 2 }, c)),
           h('th', { scope: 'colgroup', colspan: 6, class: 'group' }, 'Last 24 hours'),
-          writable && h('th', { scope: 'col', rowspan: 2, class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions'))),
+          actionable && h('th', { scope: 'col', rowspan: 2, class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions'))),
         h('tr', {},
           ['Runs', 'Error rate', 'p95 latency', 'Cost', 'LLM calls', 'Unpriced'].map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
       h('tbody', {}, agents.map(agentRow)));
@@ -1781,11 +1821,11 @@ function viewAgents(main, ctx) {
   function agentRow(a) {
     const s = a.stats ?? {};
     const buttons = [];
+    if (controllable && a.status === 'active') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Pause ${a.name}`, title: 'Refuse its events until resumed', dataset: { focus: `status:${a.id}` }, onclick: () => openAgentControl(a, 'pause') }, 'Pause'));
+    if (controllable && a.status === 'paused') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Resume ${a.name}`, dataset: { focus: `status:${a.id}` }, onclick: () => openAgentControl(a, 'resume') }, 'Resume'));
     if (writable) {
-      if (a.status === 'active') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Pause ${a.name}`, title: 'Refuse its events until resumed', dataset: { focus: `status:${a.id}` }, onclick: (e) => changeStatus(a, 'paused', e.currentTarget) }, 'Pause'));
-      if (a.status === 'paused') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Resume ${a.name}`, dataset: { focus: `status:${a.id}` }, onclick: (e) => changeStatus(a, 'active', e.currentTarget) }, 'Resume'));
-      if (a.status === 'archived') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Restore ${a.name}`, title: 'Make it active again', dataset: { focus: `status:${a.id}` }, onclick: (e) => changeStatus(a, 'active', e.currentTarget) }, 'Restore'));
-      else buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Archive ${a.name}`, onclick: () => archiveAgent(a) }, 'Archive'));
+      if (a.status === 'archived') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Restore ${a.name}`, title: 'Make it active again', dataset: { focus: `status:${a.id}` }, onclick: (e) => restoreAgent(a, e.currentTarget) }, 'Restore'));
+      else buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Archive ${a.name}`, dataset: { focus: `archive:${a.id}` }, onclick: () => archiveAgent(a) }, 'Archive'));
     }
     return h('tr', { class: a.status === 'archived' ? 'inactive' : null },
       cell('Agent', h('div', { class: 'who agent-who' },
@@ -1793,7 +1833,7 @@ function viewAgents(main, ctx) {
         a.tags.length ? h('span', { class: 'chips', 'aria-label': 'Tags' }, a.tags.map((t) => h('span', { class: 'chip' }, t))) : null,
         a.auto_registered && h('span', { class: 'muted small' }, 'Registered by its first events'))),
       cell('Type', h('span', {}, a.type), a.provider && h('span', { class: 'muted small block' }, a.provider)),
-      cell('Status', agentStatusBadge(a.status)),
+      cell('Status', agentStatusBadge(a.status), a.status === 'paused' && pauseReason(a)),
       cell('Environment', a.environment ?? h('span', { class: 'muted' }, '—')),
       numCell('Runs (24 h)', fmtInt(s.runs)),
       numCell('Error rate (24 h)', s.error_rate === null || s.error_rate === undefined
@@ -1805,30 +1845,95 @@ function viewAgents(main, ctx) {
       numCell('Unpriced (24 h)', s.unpriced_calls
         ? badge(fmtInt(s.unpriced_calls), 'warning', 'LLM calls whose model has no price: their cost is not included.')
         : h('span', { class: 'muted' }, '0')),
-      writable && actionsCell(buttons.length ? h('div', { class: 'row-actions' }, buttons) : null));
+      actionable && actionsCell(buttons.length ? h('div', { class: 'row-actions' }, buttons) : null));
   }
 
-  /** PATCH answers the agent without its stats: keep the ones shown. */
+  function pauseReason(a) {
+    const reason = a.paused_reason ?? knownPauseReasons.get(a.id);
+    return reason ? h('span', { class: 'small muted block clamp', title: `Paused because: ${reason}` }, `Reason: ${reason}`) : null;
+  }
+
+  /** PATCH and the controls API answer the agent without its stats: keep the ones shown. */
   function replaceAgent(updated) {
     agents = agents.map((a) => (a.id === updated.id ? { ...a, ...updated, stats: a.stats } : a));
     draw();
   }
 
-  async function changeStatus(a, next, button) {
+  const statusButton = (a) => [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === `status:${a.id}`) ?? null;
+
+  /** Restoring goes through PATCH, which does not look at the kill switch: while it is on, restore as paused. */
+  async function restoreAgent(a, button) {
     button.disabled = true;
+    const next = killSwitchOn() ? 'paused' : 'active';
     try {
       const updated = await api('PATCH', `/agents/${a.id}`, { status: next });
       if (!ctx.alive()) return;
       replaceAgent(updated);
-      toast(next === 'paused'
-        ? `“${a.name}” paused: its events are refused until it is resumed.`
-        : a.status === 'archived' ? `“${a.name}” restored.` : `“${a.name}” resumed.`);
-      [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === `status:${a.id}`)?.focus();
+      toast(next === 'paused' ? `“${a.name}” restored as paused: the kill switch is on.` : `“${a.name}” restored.`);
+      statusButton(a)?.focus();
+      checkControls();
     } catch (e) {
       if (button.isConnected) button.disabled = false;
-      actionFailed(`Could not change “${a.name}”`, e);
+      actionFailed(`Could not restore “${a.name}”`, e);
       if (e instanceof ApiError && e.status === 404) load();
     }
+  }
+
+  /** Pause or resume through the controls API, with an optional reason (kept on the agent and in the audit log). */
+  function openAgentControl(a, action) {
+    const pausing = action === 'pause';
+    const form = h('form', { class: 'stack' },
+      h('p', {}, pausing
+        ? `Pause “${a.name}”? Within a second, ingest refuses its events (agent_paused) until it is resumed.`
+        : `Resume “${a.name}”? Within a second, its events are accepted again.`),
+      !pausing && killSwitchOn() && h('div', { class: 'alert error' },
+        h('p', { class: 'strong' }, 'The kill switch is on.'),
+        h('p', {}, 'Agents cannot be resumed one by one until it is lifted with Resume all on the Controls page.')),
+      h('div', { class: 'problem-slot' }),
+      field({
+        label: 'Reason', name: 'reason', optional: true, control: h('textarea', { rows: 3, maxlength: 500 }),
+        hint: pausing ? 'Shown with the agent and kept in the audit log. Up to 500 characters.' : 'Kept in the audit log. Up to 500 characters.',
+      }),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: `btn ${pausing ? 'danger' : 'primary'}` }, pausing ? 'Pause agent' : 'Resume agent')));
+    const dialog = openDialog({ title: `${pausing ? 'Pause' : 'Resume'} ${a.name}`, content: form });
+    dialog.returnFocus = () => statusButton(a);
+    handleSubmit(form, async (data) => {
+      let updated;
+      try {
+        updated = await api('POST', `/controls/${action}-agent/${a.id}`, { reason: text(data, 'reason') || null });
+      } catch (e) {
+        if (e instanceof ApiError && e.code === 'org_killed') {
+          checkControls();
+          resumeRefused(dialog, e, a);
+          return;
+        }
+        if (e instanceof ApiError && (e.status === 404 || e.code === 'agent_archived')) load();
+        throw e;
+      }
+      if (updated.status === 'paused' && updated.paused_reason) knownPauseReasons.set(a.id, updated.paused_reason);
+      else knownPauseReasons.delete(a.id);
+      if (ctx.alive()) replaceAgent(updated);
+      dialog.close(true);
+      toast(pausing
+        ? `“${a.name}” paused: its events are refused until it is resumed.`
+        : `“${a.name}” resumed: its events are accepted again.`);
+      checkControls();
+    });
+  }
+
+  /** 409 org_killed: say why, and where the switch is lifted. */
+  function resumeRefused(dialog, error, a) {
+    const close = h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Close');
+    dialog.setTitle('Resume refused: the kill switch is on');
+    dialog.setContent(h('div', { class: 'stack' },
+      h('div', { class: 'alert error', role: 'alert' },
+        h('p', { class: 'strong' }, `“${a.name}” stays paused.`),
+        h('p', {}, error.detail)),
+      h('p', {}, 'Resume all, on the Controls page, lifts the switch and resumes every agent it paused. Agents paused on purpose stay paused; resume them here afterwards.'),
+      h('div', { class: 'form-actions' }, close, h('a', { href: '#/controls', class: 'btn primary' }, 'Open Controls'))));
+    close.focus();
   }
 
   function archiveAgent(a) {
@@ -1861,7 +1966,10 @@ function openRegisterAgent(known, onCreated) {
   const types = suggestions(['custom', 'langchain', 'langgraph', 'crewai', 'autogen', 'openai-agents', ...known.map((a) => a.type)]);
   const providers = suggestions(['openai', 'anthropic', 'azure-openai', 'google', 'mistral', ...known.map((a) => a.provider)]);
   const environments = suggestions(['production', 'staging', 'development', ...known.map((a) => a.environment)]);
+  // POST /agents does not look at the kill switch: while it is on, register paused (as ingest does).
+  const killed = killSwitchOn();
   const form = h('form', { class: 'stack' },
+    killed && h('div', { class: 'alert error' }, 'The kill switch is on: the agent is registered paused, and stays paused after Resume all.'),
     h('div', { class: 'problem-slot' }),
     field({ label: 'Name', name: 'name', autocomplete: 'off', required: true, attrs: { spellcheck: 'false' },
       hint: 'Unique in the organization. Events name their agent by this name (or by its id).' }),
@@ -1884,6 +1992,7 @@ function openRegisterAgent(known, onCreated) {
       environment: optional('environment'),
       tags: text(data, 'tags').split(',').map((t) => t.trim()).filter(Boolean),
     };
+    if (killed) body.status = 'paused';
     const agent = await api('POST', '/agents', body);
     dialog.close(true);
     toast(`Agent “${agent.name}” registered.`);
@@ -2570,6 +2679,667 @@ function eventStatus(e) {
   if (FAILED_STATUSES.has(status)) return badge(e.status, 'danger');
   if (OK_STATUSES.has(status)) return badge(e.status, 'success');
   return badge(e.status, 'neutral');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Emergency controls: the kill switch's state (watched from every page, shown as a banner) and the Controls page
+// ---------------------------------------------------------------------------------------------------------------
+
+const CONTROL_WATCH_MS = 10_000;
+const controlWatch = { status: null, key: null, checkedAt: null, seq: 0, timer: null, listeners: new Set() };
+
+/** As last read from GET /controls/status (false until the first answer). */
+const killSwitchOn = () => !!controlWatch.status?.killed;
+
+function startControlWatch() {
+  if (controlWatch.timer) return;
+  controlWatch.timer = setInterval(() => {
+    // Background tabs skip the checks; showing the tab again checks at once (below).
+    if (document.visibilityState === 'visible') checkControls();
+  }, CONTROL_WATCH_MS);
+  checkControls();
+}
+
+function stopControlWatch() {
+  clearInterval(controlWatch.timer);
+  Object.assign(controlWatch, { status: null, key: null, checkedAt: null, timer: null, seq: controlWatch.seq + 1 });
+  controlWatch.listeners.clear();
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && controlWatch.timer && session.accessToken) checkControls();
+});
+
+/** Reads the status now (the latest call wins). A failure keeps the last known state; `rethrow` hands it on. */
+async function checkControls({ rethrow = false } = {}) {
+  if (!session.accessToken) return controlWatch.status;
+  const seq = ++controlWatch.seq;
+  try {
+    const status = await api('GET', '/controls/status');
+    if (seq === controlWatch.seq && session.accessToken) applyControlStatus(status);
+  } catch (e) {
+    if (rethrow) throw e;
+  }
+  return controlWatch.status;
+}
+
+/** A status from a check or from an action's answer: redraws the banner and tells the pages that listen. */
+function applyControlStatus(status) {
+  controlWatch.seq += 1; // a check sent before this answer is older: drop it
+  const key = JSON.stringify(status);
+  const changed = controlWatch.key !== null && key !== controlWatch.key;
+  const wasKilled = killSwitchOn();
+  controlWatch.status = status;
+  controlWatch.key = key;
+  controlWatch.checkedAt = new Date();
+  renderKillBanner(wasKilled && !status.killed);
+  for (const listener of [...controlWatch.listeners]) listener(status, { changed });
+}
+
+/** Calls fn(status, { changed }) after every status read while the page lives. */
+function onControlStatus(ctx, fn) {
+  const listener = (status, info) => {
+    if (!ctx.alive()) { controlWatch.listeners.delete(listener); return; }
+    fn(status, info);
+  };
+  controlWatch.listeners.add(listener);
+}
+
+/** The red banner under the top bar, on every page, while the switch is on. Redrawn only when it changes. */
+function renderKillBanner(lifted = false) {
+  if (!shell) return;
+  const s = controlWatch.status;
+  const on = !!s?.killed;
+  shell.killNavBadge.hidden = !on;
+  const key = on ? `${s.killed_at}|${s.killed_reason}|${can.controls()}` : '';
+  if (key === shell.bannerKey) return;
+  shell.bannerKey = key;
+  if (!on) {
+    setChildren(shell.banner, lifted ? h('p', { class: 'sr-only' }, 'The kill switch was lifted.') : null);
+    return;
+  }
+  setChildren(shell.banner, h('section', { class: 'kill-banner', 'aria-label': 'Kill switch' },
+    h('span', { class: 'kill-banner-icon', 'aria-hidden': 'true' }, '!'),
+    h('div', { class: 'kill-banner-text' },
+      h('p', { class: 'strong' }, 'Kill switch on: every agent of the organization is paused and ingest refuses their events.'),
+      h('p', {},
+        s.killed_reason ? [h('span', { class: 'kill-banner-label' }, 'Reason: '), h('span', { class: 'kill-banner-reason' }, s.killed_reason), ' · '] : null,
+        'Since ', timeEl(s.killed_at, { withTime: true }), '.')),
+    can.controls() && h('a', { href: '#/controls', class: 'btn kill-banner-link' }, 'Open Controls')));
+}
+
+/** Names for actor ids (members and API keys), best effort: ids are shown when a name is unknown. */
+async function loadActorNames() {
+  const [people, keys] = await Promise.all([
+    loadAll('/org-members').catch(() => ({ items: [] })),
+    can.readKeys() ? loadAll('/api-keys').catch(() => ({ items: [] })) : { items: [] },
+  ]);
+  const names = new Map();
+  for (const m of people.items) if (m.user_id) names.set(m.user_id, m.name ? `${m.name} (${m.email})` : m.email);
+  for (const k of keys.items) names.set(k.id, `${k.name} (${k.prefix}_…)`);
+  return names;
+}
+
+function viewControls(main, ctx) {
+  let recent = null; // admins: the last control actions from the audit log
+  let actorNames = new Map();
+  let drawnKey = null;
+  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ manual: true }) }, 'Refresh');
+  const checked = h('p', { class: 'muted small live-note' });
+  const body = h('div', { class: 'stack-lg' }, loadingPanel('Reading the kill switch…'));
+  main.append(
+    pageHeader('Emergency controls', 'Stop every agent of the organization at once, and see what is paused. The status is re-checked every 10 seconds.', refresh),
+    checked, body);
+
+  onControlStatus(ctx, (status) => {
+    checked.textContent = `Checked at ${timeOfDayFormat.format(controlWatch.checkedAt ?? new Date())}`;
+    if (controlWatch.key === drawnKey) return;
+    draw(status);
+    loadRecent();
+  });
+
+  async function load({ manual = false } = {}) {
+    refresh.disabled = true;
+    try {
+      await checkControls({ rethrow: true }); // draws through the listener
+      if (manual) toast('Status refreshed.', 'info');
+    } catch (e) {
+      if (ctx.alive() && !controlWatch.status) setChildren(body, errorPanel(e, () => load()));
+      else if (ctx.alive()) actionFailed('Could not refresh the status', e);
+    } finally {
+      refresh.disabled = false;
+    }
+  }
+
+  async function loadRecent() {
+    if (!can.readAudit()) return;
+    try {
+      const [page, names] = await Promise.all([
+        api('GET', `/audit-logs?${new URLSearchParams({ action: 'control.*', limit: '8' })}`),
+        actorNames.size ? actorNames : loadActorNames(),
+      ]);
+      if (!ctx.alive()) return;
+      recent = page.items;
+      actorNames = names;
+    } catch (e) {
+      if (e instanceof SessionEnded || !ctx.alive()) return;
+      recent = e;
+    }
+    const slot = body.querySelector('.recent-slot');
+    if (slot) setChildren(slot, recentCard());
+  }
+
+  function draw(status) {
+    drawnKey = controlWatch.key;
+    withFocusKept(body, () => setChildren(body,
+      statusCard(status),
+      can.controls() ? actionCard(status) : h('section', { class: 'card' },
+        h('h2', {}, 'Who can stop agents'),
+        h('p', {}, 'Admins and team leads can pause agents and pull the kill switch. If agents must be stopped now, ask one of them.')),
+      can.readAudit() ? h('div', { class: 'recent-slot' }, recentCard()) : null));
+  }
+
+  function statusCard(s) {
+    const titleId = nextId('switch');
+    const stat = (label, value, sub = null, href = null) => h('div', { class: 'stat' },
+      h('dt', {}, label),
+      h('dd', {}, h('span', { class: 'stat-value' }, fmtInt(value)),
+        sub && h('span', { class: 'stat-sub' }, href ? h('a', { href }, sub) : sub)));
+    const onPurpose = s.paused_agents - s.paused_by_kill_switch;
+    return h('section', { class: `card control-status ${s.killed ? 'on' : 'off'}`, 'aria-labelledby': titleId },
+      h('div', { class: 'control-state' },
+        h('span', { class: 'control-light', 'aria-hidden': 'true' }),
+        h('div', {},
+          h('h2', { id: titleId }, s.killed ? 'Kill switch is ON' : 'Kill switch is off'),
+          h('p', {}, s.killed
+            ? ['Pulled ', timeEl(s.killed_at, { rel: true }), ` (${dateTimeFormat.format(new Date(s.killed_at))}). Every agent it paused stays paused, and ingest refuses their events, until someone uses Resume all.`]
+            : 'Agents run normally. Agents paused one by one stay paused until they are resumed.'))),
+      s.killed && h('div', { class: 'kill-reason' }, h('p', { class: 'strong' }, 'Reason'), h('p', {}, s.killed_reason ?? '—')),
+      h('dl', { class: 'stats three' },
+        stat('Active agents', s.active_agents, s.active_agents ? 'Show them' : null, '#/agents?status=active'),
+        stat('Paused agents', s.paused_agents, s.paused_agents ? 'Show them' : null, '#/agents?status=paused'),
+        stat('Paused by the kill switch', s.paused_by_kill_switch, s.paused_agents ? `${fmtInt(onPurpose)} paused on purpose` : null)),
+      s.killed && s.active_agents > 0 && h('div', { class: 'alert warning' },
+        h('p', { class: 'strong' }, `${plural(s.active_agents, 'agent is', 'agents are')} active although the switch is on.`),
+        h('p', {}, 'They were restored, registered or resumed through the agents API after it was pulled. Pulling the switch again pauses them.')));
+  }
+
+  function actionCard(s) {
+    const titleId = nextId('action');
+    if (!s.killed) {
+      return h('section', { class: 'card danger-zone', 'aria-labelledby': titleId },
+        h('h2', { id: titleId }, 'Kill switch'),
+        h('p', {}, `Pauses every active agent of the organization in one step (${plural(s.active_agents, 'agent')} right now). Within a second, ingest refuses their events with agent_paused, which the SDKs treat as “stop”.`),
+        h('p', { class: 'muted' }, 'Agents already paused stay paused, and Resume all later resumes only the agents the switch paused. Everyone sees a red banner while it is on; the action is kept in the audit log.'),
+        h('div', {}, h('button', { type: 'button', class: 'btn danger big', dataset: { focus: 'kill' }, onclick: () => openKillSwitch(s) }, h('span', { class: 'kill-glyph', 'aria-hidden': 'true' }), 'Kill switch: pause all agents')));
+    }
+    const onPurpose = s.paused_agents - s.paused_by_kill_switch;
+    return h('section', { class: 'card', 'aria-labelledby': titleId },
+      h('h2', { id: titleId }, 'Resume all'),
+      h('p', {}, `Lifts the kill switch and resumes the ${plural(s.paused_by_kill_switch, 'agent')} it paused. Their events are accepted again within a second.`),
+      onPurpose > 0 && h('p', { class: 'muted' }, `${plural(onPurpose, 'agent')} paused on purpose ${onPurpose === 1 ? 'stays' : 'stay'} paused.`),
+      h('div', { class: 'form-actions start' },
+        h('button', { type: 'button', class: 'btn primary', dataset: { focus: 'resume-all' }, onclick: () => openResumeAll(s) }, 'Resume all…'),
+        s.active_agents > 0 && h('button', { type: 'button', class: 'btn danger', dataset: { focus: 'kill-again' }, onclick: () => openKillSwitch(s) }, `Pause the ${plural(s.active_agents, 'active agent')}…`)));
+  }
+
+  function recentCard() {
+    const titleId = nextId('recent');
+    const head = h('div', { class: 'card-head' },
+      h('h2', { id: titleId }, 'Recent control actions'),
+      h('a', { href: `#/audit?${new URLSearchParams({ action: 'control.*' })}` }, 'All in the audit log'));
+    if (recent === null) return h('section', { class: 'card flush recent', 'aria-labelledby': titleId }, head, loadingPanel('Loading…'));
+    if (recent instanceof Error) {
+      return h('section', { class: 'card recent', 'aria-labelledby': titleId }, head,
+        h('p', { class: 'field-error' }, recent instanceof ApiError ? recent.detail : 'Could not load them.'));
+    }
+    return h('section', { class: 'card flush recent', 'aria-labelledby': titleId }, head,
+      recent.length
+        ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense' },
+          h('caption', { class: 'sr-only' }, 'The last pauses, resumes and kill switch actions'),
+          h('thead', {}, h('tr', {}, ['Time', 'Who', 'Action', 'Agent', 'Reason'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, recent.map((r) => h('tr', {},
+            cell('Time', timeEl(r.created_at, { withTime: true }), h('span', { class: 'muted small block' }, relative(r.created_at))),
+            cell('Who', actorLabel(r, actorNames)),
+            cell('Action', h('code', { class: 'chip action-control' }, r.action)),
+            cell('Agent', r.entity_type === 'agent' ? (r.after?.name ?? r.before?.name ?? h('code', {}, r.entity_id)) : h('span', { class: 'muted' }, 'All agents')),
+            cell('Reason', controlReason(r) ?? h('span', { class: 'muted' }, '—')))))))
+        : emptyState('No control actions yet', 'Pauses, resumes and kill switch actions appear here.'));
+  }
+
+  function controlReason(r) {
+    // Kill switch and resume-all rows keep it as after.reason; pause and resume rows as after.paused_reason.
+    return r.after?.reason ?? r.after?.paused_reason ?? null;
+  }
+
+  function reasonField({ required }) {
+    return field({
+      label: 'Reason', name: 'reason', optional: !required, control: h('textarea', { rows: 3, maxlength: 500, required }),
+      hint: required ? 'Shown to everyone in the red banner and kept in the audit log. Up to 500 characters.' : 'Kept in the audit log. Up to 500 characters.',
+    });
+  }
+
+  function openKillSwitch(s) {
+    const again = s.killed;
+    const form = h('form', { class: 'stack' },
+      h('div', { class: 'alert error consequence' },
+        h('p', { class: 'strong' }, again
+          ? `This pauses the ${plural(s.active_agents, 'agent')} still active in ${session.org?.name ?? 'the organization'}.`
+          : `This stops every agent of ${session.org?.name ?? 'the organization'} at once.`),
+        h('ul', {},
+          h('li', {}, `${plural(s.active_agents, 'active agent')} ${s.active_agents === 1 ? 'is' : 'are'} paused now, and within a second ingest refuses their events (agent_paused).`),
+          h('li', {}, 'Runs in progress lose whatever they send from then on.'),
+          h('li', {}, 'Agents registered while the switch is on start paused.'),
+          h('li', {}, 'Nothing resumes until an admin or team lead uses Resume all.'))),
+      again && h('p', { class: 'muted' }, 'The switch keeps its first reason; this one is kept in the audit log.'),
+      h('div', { class: 'problem-slot' }),
+      reasonField({ required: true }),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: 'btn danger' }, again ? 'Pause them now' : 'Pause all agents now')));
+    const dialog = openDialog({ title: again ? 'Pull the kill switch again?' : 'Pull the kill switch?', content: form });
+    handleSubmit(form, async (data) => {
+      const reason = text(data, 'reason');
+      if (!reason) {
+        throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Give a reason.', errors: { '$.reason': ['is required: say why every agent is stopped.'] } });
+      }
+      const result = await api('POST', '/controls/kill-switch', { reason });
+      dialog.close(true);
+      applyControlStatus(result.status);
+      toast(result.agents_changed.length
+        ? `Kill switch on: ${plural(result.agents_changed.length, 'agent')} paused.`
+        : 'Kill switch on. No agent was active.', 'info');
+      checkControls();
+    });
+  }
+
+  function openResumeAll(s) {
+    const onPurpose = s.paused_agents - s.paused_by_kill_switch;
+    const form = h('form', { class: 'stack' },
+      h('p', {}, `Lift the kill switch and resume the ${plural(s.paused_by_kill_switch, 'agent')} it paused? Their events are accepted again within a second.`),
+      onPurpose > 0 && h('p', { class: 'muted' }, `${plural(onPurpose, 'agent')} paused on purpose ${onPurpose === 1 ? 'stays' : 'stay'} paused.`),
+      h('div', { class: 'problem-slot' }),
+      reasonField({ required: false }),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: 'btn primary' }, 'Resume all')));
+    const dialog = openDialog({ title: 'Lift the kill switch?', content: form });
+    handleSubmit(form, async (data) => {
+      const result = await api('POST', '/controls/resume-all', { reason: text(data, 'reason') || null });
+      dialog.close(true);
+      applyControlStatus(result.status);
+      toast(`Kill switch lifted: ${plural(result.agents_changed.length, 'agent')} resumed.`);
+      checkControls();
+    });
+  }
+
+  if (controlWatch.status) {
+    draw(controlWatch.status);
+    checked.textContent = `Checked at ${timeOfDayFormat.format(controlWatch.checkedAt)}`;
+    loadRecent();
+  }
+  load();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Audit log
+// ---------------------------------------------------------------------------------------------------------------
+
+const AUDIT_FILTERS = ['actor', 'action', 'entity_type', 'entity_id', 'from', 'to'];
+const AUDIT_PAGE_SIZE = 100;
+const AUDIT_CSV_MAX = 100_000; // AuditApi.MaxCsvRows
+const AUDIT_ACTIONS = [
+  'agent.*', 'agent.created', 'agent.registered', 'agent.updated', 'agent.paused', 'agent.resumed', 'agent.archived',
+  'api_key.*', 'api_key.created', 'api_key.revoked',
+  'auth.*', 'auth.login', 'auth.logout', 'auth.token_refreshed', 'auth.refresh_token_reused',
+  'control.*', 'control.agent_paused', 'control.agent_resumed', 'control.kill_switch', 'control.resume_all',
+  'member.*', 'member.invited', 'member.joined', 'member.updated', 'member.removed',
+  'model_price.*', 'model_price.created', 'model_price.deleted',
+  'org.*', 'org.created', 'org.updated',
+];
+const AUDIT_ENTITY_TYPES = ['agent', 'api_key', 'member', 'model_price', 'organization', 'session'];
+const ACTOR_TYPES = { user: 'User', api_key: 'API key', system: 'System' };
+
+const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Top-level keys whose values differ; none when a side is missing (a creation or a removal shows one side only). */
+function changedKeys(before, after) {
+  if (!isPlainObject(before) || !isPlainObject(after)) return new Set();
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return new Set([...keys].filter((k) => !(k in before) || !(k in after) || JSON.stringify(before[k]) !== JSON.stringify(after[k])));
+}
+
+/** A snapshot pretty-printed, one block per top-level key so that changed keys can be marked. */
+function snapshotBlock(label, value, changed) {
+  if (value === null || value === undefined) {
+    return h('div', { class: 'payload-block' }, h('h3', {}, label),
+      h('p', { class: 'snapshot-none muted small' }, label === 'Before' ? 'None: the entity did not exist yet, or the action has no state.' : 'None: the entity is gone, or the action has no state.'));
+  }
+  const pre = h('pre', { class: 'payload snapshot', tabindex: '0', role: 'region', 'aria-label': `${label} snapshot` });
+  if (isPlainObject(value)) {
+    const keys = Object.keys(value);
+    append(pre, [
+      h('span', { class: 'json-line' }, '{'),
+      keys.map((k, i) => h('span', {
+        class: `json-line${changed.has(k) ? ' changed' : ''}`,
+        title: changed.has(k) ? `${k} changed` : null,
+      }, `  ${JSON.stringify(k)}: ${JSON.stringify(value[k], null, 2).replace(/\n/g, '\n  ')}${i < keys.length - 1 ? ',' : ''}`)),
+      h('span', { class: 'json-line' }, '}'),
+    ]);
+  } else {
+    pre.textContent = JSON.stringify(value, null, 2);
+  }
+  return h('div', { class: 'payload-block' }, h('h3', {}, label), pre);
+}
+
+function actorLabel(r, names) {
+  const name = r.actor_id ? names.get(r.actor_id) : null;
+  return h('div', { class: 'who actor' },
+    h('span', { class: 'who-line' }, h('span', { class: `actor-type actor-${r.actor_type}` }, ACTOR_TYPES[r.actor_type] ?? r.actor_type),
+      name && h('span', { class: 'clip-name', title: name }, name)),
+    r.actor_id && h('code', { class: 'small muted id-clip', title: r.actor_id }, r.actor_id));
+}
+
+/** Saves a downloaded Blob under a name, through a temporary object URL. */
+function saveBlob(blob, filename) {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+function viewAudit(main, ctx) {
+  if (!can.readAudit()) {
+    main.append(pageHeader('Audit log', null), h('div', { class: 'card' },
+      emptyState('Only admins can read the audit log.', 'It records every change made in the organization. Ask an admin for an extract.')));
+    return;
+  }
+  const state = Object.fromEntries(AUDIT_FILTERS.map((k) => [k, ctx.params.get(k) ?? '']));
+  let rows = [];
+  let cursor = null;
+  let startBelow = null; // "show row N": list from row N down (cursor N + 1) rather than from the newest
+  let focusRow = null;
+  let loadToken = 0;
+  let names = new Map();
+  const expanded = new Set();
+
+  const actorListId = nextId('actors');
+  const actorList = h('datalist', { id: actorListId });
+  const actor = h('input', { type: 'search', value: state.actor, autocomplete: 'off', spellcheck: 'false', list: actorListId, placeholder: 'User or key id', class: 'mono' });
+  const actionListId = nextId('actions');
+  const action = h('input', { type: 'search', value: state.action, autocomplete: 'off', spellcheck: 'false', list: actionListId, placeholder: 'member.*' });
+  const entityTypeListId = nextId('entity-types');
+  const entityType = h('input', { type: 'search', value: state.entity_type, autocomplete: 'off', spellcheck: 'false', list: entityTypeListId, placeholder: 'agent' });
+  const entityId = h('input', { type: 'search', value: state.entity_id, autocomplete: 'off', spellcheck: 'false', class: 'mono' });
+  const from = h('input', { type: 'datetime-local', value: state.from ? toLocalInput(state.from) : '' });
+  const to = h('input', { type: 'datetime-local', value: state.to ? toLocalInput(state.to) : '' });
+  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => clearFilters() }, 'Clear filters');
+  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' },
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'toolbar' },
+      toolbarField('Actor id', actor, { path: 'actor', grow: true }), actorList,
+      toolbarField('Action', action, { path: 'action', hint: 'Exact, or a prefix ending in * (member.*)' }),
+      h('datalist', { id: actionListId }, AUDIT_ACTIONS.map((a) => h('option', { value: a }))),
+      toolbarField('Entity type', entityType, { path: 'entity_type' }),
+      h('datalist', { id: entityTypeListId }, AUDIT_ENTITY_TYPES.map((t) => h('option', { value: t }))),
+      toolbarField('Entity id', entityId, { path: 'entity_id', grow: true }),
+      toolbarField('From', from, { path: 'from' }),
+      toolbarField('Before', to, { path: 'to' })),
+    h('div', { class: 'toolbar toolbar-meta' }, clear, countLine));
+  const csv = h('button', { type: 'button', class: 'btn secondary', onclick: () => downloadCsv() }, 'Download CSV');
+  const verifyButton = h('button', { type: 'button', class: 'btn secondary', onclick: () => verify() }, 'Verify chain');
+  const verdict = h('div', { class: 'verdict-slot' });
+  const startNote = h('div', {});
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading the audit log…'));
+  const more = h('div', { class: 'load-more' });
+  main.append(
+    pageHeader('Audit log', 'Every change in the organization: who, what, from where, and the state before and after. Rows are hash-chained, so a changed or missing row shows up when the chain is verified.',
+      h('div', { class: 'page-actions-inner' }, verifyButton, csv)),
+    verdict, filters, startNote, list, more);
+
+  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
+  for (const input of [from, to]) input.addEventListener('change', () => apply());
+  const typed = debounce(() => apply(), 400);
+  for (const input of [actor, action, entityType, entityId]) input.addEventListener('input', typed);
+
+  const filtered = () => AUDIT_FILTERS.some((k) => state[k]);
+
+  function readControls() {
+    Object.assign(state, {
+      actor: actor.value.trim(), action: action.value.trim(), entity_type: entityType.value.trim(), entity_id: entityId.value.trim(),
+      from: fromLocalInput(from.value), to: fromLocalInput(to.value),
+    });
+  }
+
+  function query(extra = {}) {
+    const q = new URLSearchParams();
+    for (const k of AUDIT_FILTERS) if (state[k]) q.set(k, state[k]);
+    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+    return q;
+  }
+
+  function apply() {
+    readControls();
+    startBelow = null;
+    const qs = query().toString();
+    history.replaceState(null, '', `#/audit${qs ? `?${qs}` : ''}`);
+    load();
+  }
+
+  function setFilters(values) {
+    actor.value = values.actor ?? '';
+    action.value = values.action ?? '';
+    entityType.value = values.entity_type ?? '';
+    entityId.value = values.entity_id ?? '';
+    from.value = '';
+    to.value = '';
+    apply();
+    document.getElementById('page-title')?.scrollIntoView({ block: 'start' });
+  }
+
+  function clearFilters() { setFilters({}); }
+
+  async function load({ append = false } = {}) {
+    const token = ++loadToken;
+    if (!append) {
+      if (list.querySelector('table')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading the audit log…'));
+    }
+    const button = more.querySelector('button');
+    if (button) button.disabled = true;
+    try {
+      const page = await api('GET', `/audit-logs?${query({ limit: AUDIT_PAGE_SIZE, cursor: append ? cursor : startBelow })}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      clearProblem(filters);
+      rows = append ? [...rows, ...page.items] : page.items;
+      cursor = page.next_cursor;
+      draw();
+    } catch (e) {
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      if (button) button.disabled = false;
+      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
+        rows = [];
+        cursor = null;
+        countLine.textContent = '';
+        setChildren(more);
+        showProblem(filters, e);
+        setChildren(list, emptyState('Check the filters.', 'The audit log could not be read with these filters.'));
+        return;
+      }
+      setChildren(list, errorPanel(e, () => load({ append })));
+    }
+  }
+
+  async function loadNames() {
+    names = await loadActorNames();
+    if (!ctx.alive()) return;
+    setChildren(actorList, [...names].sort((a, b) => a[1].localeCompare(b[1])).map(([id, label]) => h('option', { value: id }, label)));
+    if (rows.length) withFocusKept(list, draw);
+  }
+
+  function draw() {
+    clear.hidden = !filtered();
+    countLine.textContent = rows.length ? `${plural(rows.length, 'entry', 'entries')} shown${cursor ? ', more below' : ''}` : '';
+    setChildren(startNote, startBelow ? h('div', { class: 'alert info start-note' },
+      h('p', {}, `Showing row ${fmtInt(Number(startBelow) - 1)} and older. `,
+        h('button', { type: 'button', class: 'btn ghost small', onclick: () => { startBelow = null; load(); } }, 'Back to the newest'))) : null);
+    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    if (!rows.length) {
+      setChildren(list, filtered()
+        ? emptyState('No entry matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
+        : emptyState('No entries yet', 'Changes to the organization, its members, keys and agents appear here.'));
+      return;
+    }
+    const table = h('table', { class: 'table dense audit-table' },
+      h('caption', { class: 'sr-only' }, 'Audit log, newest first. Select a time to see the state before and after.'),
+      h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Entity', 'IP', 'User agent'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, rows.map(auditRows)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table));
+    if (focusRow !== null) {
+      const toggle = list.querySelector(`[data-focus="audit:${focusRow}"]`);
+      focusRow = null;
+      if (toggle) { toggle.scrollIntoView({ block: 'center' }); toggle.focus(); }
+    }
+  }
+
+  function auditRows(r) {
+    const detailId = nextId('audit-detail');
+    const exact = exactTime(r.created_at);
+    const toggle = h('button', {
+      type: 'button', class: 'tl-toggle audit-toggle', 'aria-expanded': 'false', 'aria-controls': detailId,
+      dataset: { focus: `audit:${r.chain_index}` }, title: `${exact} · show the state before and after`,
+    }, h('span', {}, auditTime(r.created_at)));
+    const subject = (r.after ?? r.before);
+    const entityName = isPlainObject(subject) ? (subject.name || subject.email || null) : null;
+    const row = h('tr', { class: `audit-row${r.action.startsWith('control.') ? ' control' : ''}` },
+      cell('Time', toggle, h('span', { class: 'muted small block row-no' }, `#${r.chain_index}`)),
+      cell('Actor', actorLabel(r, names)),
+      cell('Action', h('code', { class: `chip${r.action.startsWith('control.') ? ' action-control' : ''}` }, r.action)),
+      cell('Entity', h('div', { class: 'who' },
+        h('span', { class: 'who-line' }, h('span', { class: 'entity-type' }, r.entity_type),
+          entityName && h('span', { class: 'clip-name', title: entityName }, entityName)),
+        r.entity_id && h('code', { class: 'small muted id-clip', title: r.entity_id }, r.entity_id))),
+      cell('IP', r.ip ? h('code', { class: 'ip' }, r.ip) : h('span', { class: 'muted' }, '—')),
+      cell('User agent', r.user_agent ? h('span', { class: 'small clamp ua', title: r.user_agent }, r.user_agent) : h('span', { class: 'muted' }, '—')));
+    const detail = h('tr', { class: 'tl-detail audit-detail', id: detailId, hidden: true });
+    const setOpen = (open) => {
+      toggle.setAttribute('aria-expanded', String(open));
+      if (open) expanded.add(r.id); else expanded.delete(r.id);
+      if (open && !detail.firstChild) detail.append(h('td', { colspan: 6 }, auditDetail(r)));
+      detail.hidden = !open;
+    };
+    toggle.addEventListener('click', () => setOpen(toggle.getAttribute('aria-expanded') !== 'true'));
+    if (expanded.has(r.id) || focusRow === r.chain_index) setOpen(true);
+    return [row, detail];
+  }
+
+  function auditDetail(r) {
+    const changed = changedKeys(r.before, r.after);
+    const summary = r.before == null && r.after == null ? 'No snapshot: the action changes no stored state.'
+      : r.before == null ? 'Created: there is no state before.'
+        : r.after == null ? 'Removed: there is no state after.'
+          : changed.size ? `Changed: ${[...changed].join(', ')}.` : 'No top-level value changed.';
+    return h('div', { class: 'tl-detail-body' },
+      h('dl', { class: 'details compact' },
+        h('dt', {}, 'Row'), h('dd', {}, `#${r.chain_index} · `, h('code', {}, r.id)),
+        h('dt', {}, 'Time'), h('dd', {}, exactTime(r.created_at)),
+        h('dt', {}, 'Actor'), h('dd', {}, ACTOR_TYPES[r.actor_type] ?? r.actor_type, r.actor_id ? [' ', h('code', {}, r.actor_id)] : null,
+          r.actor_id && names.get(r.actor_id) ? h('span', { class: 'muted' }, ` · ${names.get(r.actor_id)}`) : null),
+        h('dt', {}, 'Entity'), h('dd', {}, r.entity_type, r.entity_id ? [' ', h('code', {}, r.entity_id)] : null),
+        h('dt', {}, 'User agent'), h('dd', {}, r.user_agent ?? '—'),
+        h('dt', {}, 'Hash'), h('dd', {}, h('code', { class: 'hash' }, r.hash))),
+      h('p', { class: `diff-summary${changed.size ? ' has-changes' : ''}` }, summary),
+      r.before == null && r.after == null ? null
+        : h('div', { class: 'payloads diff' }, snapshotBlock('Before', r.before, changed), snapshotBlock('After', r.after, changed)),
+      h('div', { class: 'row-actions' },
+        r.actor_id && h('button', { type: 'button', class: 'btn ghost small', onclick: () => setFilters({ actor: r.actor_id }) }, 'Only this actor'),
+        r.entity_id && h('button', { type: 'button', class: 'btn ghost small', onclick: () => setFilters({ entity_type: r.entity_type, entity_id: r.entity_id }) }, 'History of this entity')));
+  }
+
+  async function downloadCsv() {
+    readControls();
+    const qs = query().toString();
+    if (`#/audit${qs ? `?${qs}` : ''}` !== location.hash) apply(); // the table follows the filters the file uses
+    csv.disabled = true;
+    csv.textContent = 'Preparing CSV…';
+    try {
+      const { blob, filename } = await api('GET', `/audit-logs?${query({ format: 'csv' })}`, undefined, { download: 'text/csv' });
+      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+      saveBlob(blob, filename ?? `audit-${stamp}.csv`);
+      toast(`Audit log saved as CSV (newest first, at most ${fmtInt(AUDIT_CSV_MAX)} rows).`);
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) showProblem(filters, e);
+      else actionFailed('Could not export the audit log', e);
+    } finally {
+      csv.disabled = false;
+      csv.textContent = 'Download CSV';
+    }
+  }
+
+  async function verify() {
+    verifyButton.disabled = true;
+    setChildren(verdict, loadingPanel('Verifying the chain…'));
+    try {
+      const v = await api('GET', '/audit-logs/verify');
+      if (!ctx.alive()) return;
+      setChildren(verdict, verdictPanel(v));
+    } catch (e) {
+      if (e instanceof SessionEnded || !ctx.alive()) return;
+      if (e instanceof ApiError && e.status === 403) resyncAfterForbidden();
+      setChildren(verdict, h('div', { class: 'alert error', role: 'alert' },
+        h('p', { class: 'strong' }, 'The chain could not be verified.'), h('p', {}, e instanceof ApiError ? e.detail : 'Something went wrong in the dashboard.')));
+    } finally {
+      verifyButton.disabled = false;
+    }
+    verdict.querySelector('.verdict')?.focus();
+  }
+
+  function verdictPanel(v) {
+    const at = timeOfDayFormat.format(new Date());
+    const dismiss = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close the verdict', onclick: () => { setChildren(verdict); verifyButton.focus(); } }, '×');
+    if (v.intact) {
+      return h('section', { class: 'alert success verdict', role: 'status', tabindex: '-1', 'aria-label': 'Chain verification' },
+        h('div', { class: 'verdict-head' }, h('h2', {}, v.rows ? 'Chain intact' : 'Nothing to verify yet'), dismiss),
+        h('p', {}, v.rows
+          ? `All ${plural(v.rows, 'row')} verified at ${at}: each row’s hash matches its content and links to the row before it, with no gap.`
+          : `The organization has no audit rows yet (checked at ${at}).`),
+        v.head_hash && copyField({
+          label: `Head hash (row ${fmtInt(v.rows)})`, value: v.head_hash,
+          hint: 'Keep it outside AgentOps (a ticket, a log archive). Someone able to rewrite every later row could forge a chain; a stored head hash that no longer matches its row exposes it.',
+        }));
+    }
+    return h('section', { class: 'alert error verdict broken', role: 'alert', tabindex: '-1', 'aria-label': 'Chain verification' },
+      h('div', { class: 'verdict-head' }, h('h2', {}, `Chain broken at row ${fmtInt(v.broken_at)}`), dismiss),
+      h('p', {}, 'Reason: ', v.reason ?? 'not given', '.'),
+      h('p', {}, v.broken_at > 1 ? `Rows 1 to ${fmtInt(v.broken_at - 1)} link up correctly; verification stopped at row ${fmtInt(v.broken_at)} (checked at ${at}).` : `Verification stopped at the first row (checked at ${at}).`),
+      h('div', {}, h('button', { type: 'button', class: 'btn secondary small', onclick: () => showRow(v.broken_at) }, `Show row ${fmtInt(v.broken_at)}`)));
+  }
+
+  /** Lists from row n down (all filters off) and opens it. A missing row shows the next older one. */
+  function showRow(n) {
+    for (const input of [actor, action, entityType, entityId, from, to]) input.value = '';
+    readControls();
+    history.replaceState(null, '', '#/audit');
+    startBelow = String(n + 1);
+    focusRow = n;
+    load();
+  }
+
+  loadNames();
+  load();
+}
+
+const auditTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', second: '2-digit' });
+const auditTimeYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** "Nov 22, 2:43:31 AM" (with the year when it is not this one): the audit table is wide. */
+function auditTime(iso) {
+  const date = new Date(iso);
+  return (date.getFullYear() === new Date().getFullYear() ? auditTimeFormat : auditTimeYearFormat).format(date);
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -110,12 +110,15 @@ public class AuditChainAndControlsTests(ApiFixture fx)
 
         // While the switch is on, agents cannot be resumed one by one, and new names start paused.
         (await _client.Post($"/api/v1/controls/resume-agent/{kept}", null, tenant.AdminToken)).ExpectProblem(409, "org_killed");
+        (await _client.Patch($"/api/v1/agents/{kept}", new { status = "active" }, tenant.AdminToken)).ExpectProblem(409, "org_killed");
+        var registered = (await _client.Post("/api/v1/agents", new { name = "registered-while-killed" }, tenant.AdminToken)).Expect(201);
+        Assert.Equal("paused", registered.Str("status"));
         Assert.Equal("agent_paused", (await _client.IngestAsync(key, Event("new-1", "log", 0, "new", agent: "gamma"))).Expect(207)
             .Body.GetProperty("results")[0].GetProperty("code").GetString());
 
         var resumed = (await _client.Post("/api/v1/controls/resume-all", new { reason = "fixed" }, tenant.AdminToken)).Expect(200).Body;
         Assert.False(resumed.GetProperty("status").GetProperty("killed").GetBoolean());
-        Assert.Equal(3, resumed.GetProperty("agents_changed").GetArrayLength()); // alpha, beta, gamma
+        Assert.Equal(4, resumed.GetProperty("agents_changed").GetArrayLength()); // alpha, beta, gamma, registered-while-killed
         Assert.Equal(1, resumed.GetProperty("status").GetProperty("paused_agents").GetInt64()); // kept-paused stays paused
         (await _client.IngestAsync(key, Event("after-1", "log", 0, "after", agent: "alpha"))).Expect(202);
         var actions = (await _client.Get("/api/v1/audit-logs?action=control.*", tenant.AdminToken)).Expect(200).Body.GetProperty("items")
@@ -130,6 +133,7 @@ public class AuditChainAndControlsTests(ApiFixture fx)
         var member = await _client.AddMemberAsync(tenant, "member");
         var agent = (await _client.Post("/api/v1/agents", new { name = "guarded" }, tenant.AdminToken)).Expect(201).Id();
         (await _client.Post("/api/v1/controls/kill-switch", new { reason = "no" }, member.Token)).ExpectProblem(403, "forbidden");
+        (await _client.Patch($"/api/v1/agents/{agent}", new { status = "paused" }, member.Token)).ExpectProblem(403, "forbidden");
         (await _client.Post("/api/v1/controls/kill-switch", new { }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
         var other = await _client.SignupAsync();
         (await _client.Post($"/api/v1/controls/pause-agent/{agent}", null, other.AdminToken)).ExpectProblem(404, "not_found");

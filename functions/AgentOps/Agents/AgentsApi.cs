@@ -27,14 +27,15 @@ public static class AgentsApi
     public sealed record AgentStats(long Runs, long FailedRuns, double? ErrorRate, long? P95LatencyMs, long Events, long LlmCalls, long CostMicros, decimal CostUsd, long UnpricedCalls);
 
     public sealed record AgentView(Guid Id, string Name, string Type, string? Provider, string Status, string[] Tags, string? Environment,
-        JsonElement Config, bool AutoRegistered, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, AgentStats? Stats)
+        JsonElement Config, bool AutoRegistered, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? PausedReason, bool PausedByKillSwitch, AgentStats? Stats)
     {
-        public const string Columns = "a.id, a.name, a.type, a.provider, a.status, a.tags, a.environment, a.config::text, a.auto_registered, a.created_at, a.updated_at";
+        public const string Columns = "a.id, a.name, a.type, a.provider, a.status, a.tags, a.environment, a.config::text, a.auto_registered, a.created_at, a.updated_at, a.paused_reason, a.paused_by_kill_switch";
 
         public static AgentView Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.GetString(4),
             (string[])r[5], r.NullableString(6), JsonDocument.Parse(r.GetString(7)).RootElement.Clone(), r.GetBoolean(8), r.Time(9), r.Time(10),
-            r.FieldCount > 11 ? new AgentStats(r.GetInt64(11), r.GetInt64(12), r.GetInt64(11) == 0 ? null : (double)r.GetInt64(12) / r.GetInt64(11),
-                r.IsDBNull(13) ? null : (long)r.GetDouble(13), r.GetInt64(14), r.GetInt64(15), r.GetInt64(16), r.GetInt64(16) / 1_000_000m, r.GetInt64(17)) : null);
+            r.NullableString(11), r.GetBoolean(12),
+            r.FieldCount > 13 ? new AgentStats(r.GetInt64(13), r.GetInt64(14), r.GetInt64(13) == 0 ? null : (double)r.GetInt64(14) / r.GetInt64(13),
+                r.IsDBNull(15) ? null : (long)r.GetDouble(15), r.GetInt64(16), r.GetInt64(17), r.GetInt64(18), r.GetInt64(18) / 1_000_000m, r.GetInt64(19)) : null);
     }
 
     /// <summary>Agents joined with their stats: runs from the runs table, calls and cost from the hourly rollup.</summary>
@@ -66,9 +67,12 @@ public static class AgentsApi
         {
             var agent = await db.InOrgAsync(caller.OrgId, async tx =>
             {
+                // While the kill switch is on, a new agent starts paused (and resume-all will resume it).
                 await tx.ExecuteAsync("""
-                    INSERT INTO agents (id, org_id, name, type, provider, status, tags, environment, config)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb)
+                    INSERT INTO agents (id, org_id, name, type, provider, status, tags, environment, config, paused_by_kill_switch)
+                    SELECT $1, $2, $3, $4, $5, CASE WHEN o.killed_at IS NOT NULL THEN 'paused' ELSE $6 END, $7, $8, $9::jsonb,
+                           o.killed_at IS NOT NULL AND $6 = 'active'
+                    FROM organizations o WHERE o.id = $2
                     """, ct, id, caller.OrgId, name, type, provider, status, tags, environment, config);
                 var created = (await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1", AgentView.Read, ct, id))!;
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "agent.created", "agent", id, null, created, ct);
@@ -119,8 +123,17 @@ public static class AgentsApi
             {
                 var before = await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1 AND a.org_id = $2 FOR UPDATE", AgentView.Read, ct, id, caller.OrgId)
                     ?? throw ApiProblem.NotFound("agent");
+                // Pausing and resuming are emergency controls: the same permission and the same kill-switch rule as /controls.
+                if (status is "active" or "paused" && status != before.Status)
+                {
+                    if (!Rbac.Allows(caller, Permission.Controls))
+                        throw ApiProblem.Forbidden("forbidden", "Pausing and resuming agents needs the Controls permission (team leads and admins).");
+                    if (status == "active" && await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1", ct, caller.OrgId) is not null)
+                        throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
+                }
                 var after = (await tx.SingleAsync($"""
-                    UPDATE agents a SET name = $3, type = $4, provider = $5, status = $6, tags = $7, environment = $8, config = $9::jsonb, updated_at = now()
+                    UPDATE agents a SET name = $3, type = $4, provider = $5, status = $6, tags = $7, environment = $8, config = $9::jsonb, updated_at = now(),
+                           paused_by_kill_switch = paused_by_kill_switch AND $6 = 'paused', paused_reason = CASE WHEN $6 = 'paused' THEN paused_reason END
                     WHERE a.id = $1 AND a.org_id = $2 RETURNING {AgentView.Columns}
                     """, AgentView.Read, ct, id, caller.OrgId, name ?? before.Name, type ?? before.Type,
                     body.Provider.IsSet ? provider : before.Provider, status ?? before.Status, tags ?? before.Tags,

@@ -76,7 +76,7 @@ public static class ControlsApi
                 UPDATE agents SET status = $3, paused_reason = CASE WHEN $3 = 'paused' THEN $4 END, paused_by_kill_switch = false, updated_at = now()
                 WHERE id = $1 AND org_id = $2 RETURNING id, name, status, paused_reason
                 """, r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId, status, reason))!;
-            await AuditLog.RecordAsync(tx, Actor.Of(caller), action, "agent", id, before, after with { PausedReason = after.PausedReason ?? reason }, ct);
+            await AuditLog.RecordAsync(tx, Actor.Of(caller), action, "agent", id, new { agent = before }, new { agent = after, reason }, ct);
             return after;
         }, ct);
 
