@@ -77,4 +77,19 @@ public class CrashTests(ApiFixture fx)
         Assert.Equal((long)stored.Count, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(event_count)::bigint FROM runs WHERE org_id = $1", orgId));
         Assert.Equal((long)stored.Count, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(events)::bigint FROM agent_stats_hourly WHERE org_id = $1", orgId));
     }
+
+    [Fact]
+    public async Task A_batch_that_cannot_be_stored_is_set_aside_and_the_queue_moves_on()
+    {
+        using var client = fx.Client();
+        var (tenant, key) = await client.SdkTenantAsync();
+        // A batch the database holds but no worker can decode, ahead of good ones in the queue.
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl,
+            "INSERT INTO ingest_batches (id, org_id, event_count, payload) VALUES ($1, $2, 1, convert_to('not a batch', 'UTF8'))", Guid.NewGuid(), tenant.OrgId);
+        (await client.IngestAsync(key, Event("after-poison", "log", 0, "after-poison"))).Expect(202);
+        await client.WaitForRunAsync(key, "after-poison");
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(100))
+            if (await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT count(*) FROM ingest_dead_letters WHERE org_id = $1", tenant.OrgId) == 1) return;
+        Assert.Fail("the undecodable batch was not set aside");
+    }
 }

@@ -19,9 +19,13 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
 
     private readonly ConcurrentDictionary<(Guid Org, string Key), (DateTimeOffset At, AgentRef? Agent)> _cache = new();
 
+    /// <summary>Above this many entries, stale ones are swept before adding more (the cache cannot grow without bound).</summary>
+    public const int MaxEntries = 50_000;
+
     public async Task<IReadOnlyDictionary<string, AgentRef?>> ResolveAsync(Guid orgId, IReadOnlyCollection<string> keys, Actor? registrar, CancellationToken ct)
     {
         var now = time.GetUtcNow();
+        if (_cache.Count > MaxEntries) Sweep(now);
         var result = new Dictionary<string, AgentRef?>(StringComparer.Ordinal);
         var stale = new List<string>();
         foreach (var key in keys)
@@ -39,7 +43,7 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
                 var registered = await tx.ListAsync("""
                     INSERT INTO agents (id, org_id, name, auto_registered, status, paused_by_kill_switch)
                     SELECT gen_random_uuid(), $1, name, true, CASE WHEN k.killed THEN 'paused' ELSE 'active' END, k.killed
-                    FROM unnest($2::text[]) AS name, (SELECT killed_at IS NOT NULL AS killed FROM organizations WHERE id = $1) k
+                    FROM unnest($2::text[]) AS name, (SELECT killed_at IS NOT NULL AS killed FROM organizations WHERE id = $1 FOR SHARE) k
                     ORDER BY name
                     ON CONFLICT (org_id, name) DO NOTHING
                     RETURNING id, name, status
@@ -55,7 +59,8 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
         foreach (var key in stale)
         {
             var agent = found.GetValueOrDefault(key);
-            _cache[(orgId, key)] = (now, agent);
+            // Only hits are cached: names that do not exist (a client's typos, or a flood of made-up names) cost a query, not memory.
+            if (agent is not null) _cache[(orgId, key)] = (now, agent);
             result[key] = agent;
         }
         return result;
@@ -76,6 +81,13 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
         foreach (var key in keys)
             if (Guid.TryParse(key, out var id) && rows.FirstOrDefault(r => r.Id == id) is { } match) byKey[key] = match;
         return byKey;
+    }
+
+    private void Sweep(DateTimeOffset now)
+    {
+        foreach (var (key, entry) in _cache)
+            if (now - entry.At >= Freshness) _cache.TryRemove(key, out _);
+        if (_cache.Count > MaxEntries) _cache.Clear(); // all fresh yet too many: start over rather than grow
     }
 
     /// <summary>Forget what this replica knows of an organization's agents (after a change through the API).</summary>

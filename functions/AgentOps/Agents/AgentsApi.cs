@@ -72,7 +72,7 @@ public static class AgentsApi
                     INSERT INTO agents (id, org_id, name, type, provider, status, tags, environment, config, paused_by_kill_switch)
                     SELECT $1, $2, $3, $4, $5, CASE WHEN o.killed_at IS NOT NULL THEN 'paused' ELSE $6 END, $7, $8, $9::jsonb,
                            o.killed_at IS NOT NULL AND $6 = 'active'
-                    FROM organizations o WHERE o.id = $2
+                    FROM (SELECT killed_at FROM organizations WHERE id = $2 FOR SHARE) o
                     """, ct, id, caller.OrgId, name, type, provider, status, tags, environment, config);
                 var created = (await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1", AgentView.Read, ct, id))!;
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "agent.created", "agent", id, null, created, ct);
@@ -121,6 +121,8 @@ public static class AgentsApi
         {
             var agent = await db.InOrgAsync(caller.OrgId, async tx =>
             {
+                // Shared lock on the organization before the agent: a kill switch in flight is seen, never raced.
+                var killed = await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1 FOR SHARE", ct, caller.OrgId) is not null;
                 var before = await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1 AND a.org_id = $2 FOR UPDATE", AgentView.Read, ct, id, caller.OrgId)
                     ?? throw ApiProblem.NotFound("agent");
                 // Pausing and resuming are emergency controls: the same permission and the same kill-switch rule as /controls.
@@ -128,7 +130,7 @@ public static class AgentsApi
                 {
                     if (!Rbac.Allows(caller, Permission.Controls))
                         throw ApiProblem.Forbidden("forbidden", "Pausing and resuming agents needs the Controls permission (team leads and admins).");
-                    if (status == "active" && await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1", ct, caller.OrgId) is not null)
+                    if (status == "active" && killed)
                         throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
                 }
                 var after = (await tx.SingleAsync($"""

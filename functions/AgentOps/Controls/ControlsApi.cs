@@ -66,10 +66,12 @@ public static class ControlsApi
     private static Task<AgentControl> SetAgentAsync(Guid id, Caller caller, Db db, string status, string? reason, string action, CancellationToken ct) =>
         db.InOrgAsync(caller.OrgId, async tx =>
         {
+            // The organization first, shared: a kill switch in flight (which locks it exclusively) is seen, never raced.
+            var killed = await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1 FOR SHARE", ct, caller.OrgId) is not null;
             var before = await tx.SingleAsync("SELECT id, name, status, paused_reason FROM agents WHERE id = $1 AND org_id = $2 FOR UPDATE",
                 r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId) ?? throw ApiProblem.NotFound("agent");
             if (before.Status == "archived") throw ApiProblem.Conflict("agent_archived", "The agent is archived; restore it first.");
-            if (status == "active" && await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1", ct, caller.OrgId) is not null)
+            if (status == "active" && killed)
                 throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
             if (before.Status == status) return before;
             var after = (await tx.SingleAsync("""
@@ -85,9 +87,9 @@ public static class ControlsApi
         var reason = Reason(body, required: true);
         var result = await db.InOrgAsync(caller.OrgId, async tx =>
         {
-            var before = await ReadStatusAsync(tx, ct);
-            // Lock the organization row: a concurrent resume-all or registration waits for this transaction.
+            // Lock the organization row first: concurrent switches, resumes and registrations wait, then see this one.
             await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, caller.OrgId);
+            var before = await ReadStatusAsync(tx, ct);
             await tx.ExecuteAsync("UPDATE organizations SET killed_at = coalesce(killed_at, now()), killed_reason = coalesce(killed_reason, $2) WHERE id = $1", ct, caller.OrgId, reason);
             var paused = await tx.ListAsync("""
                 UPDATE agents SET status = 'paused', paused_by_kill_switch = true, paused_reason = $2, updated_at = now()
@@ -107,8 +109,8 @@ public static class ControlsApi
         var reason = Reason(body, required: false);
         var result = await db.InOrgAsync(caller.OrgId, async tx =>
         {
-            var before = await ReadStatusAsync(tx, ct);
             await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, caller.OrgId);
+            var before = await ReadStatusAsync(tx, ct);
             await tx.ExecuteAsync("UPDATE organizations SET killed_at = NULL, killed_reason = NULL WHERE id = $1", ct, caller.OrgId);
             var resumed = await tx.ListAsync("""
                 UPDATE agents SET status = 'active', paused_by_kill_switch = false, paused_reason = NULL, updated_at = now()

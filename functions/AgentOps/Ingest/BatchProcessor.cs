@@ -32,7 +32,8 @@ public sealed class BatchProcessor(PriceBook prices)
             CREATE TEMP TABLE IF NOT EXISTS ingest_staging AS SELECT {Columns} FROM events WITH NO DATA;
             """, ct);
         int events = 0, stored = 0;
-        foreach (var org in batches.GroupBy(b => b.OrgId))
+        // Organizations in id order, like every row within: concurrent workers lock in one order (no deadlocks).
+        foreach (var org in batches.GroupBy(b => b.OrgId).OrderBy(g => g.Key))
         {
             await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, org.Key.ToString());
             await tx.ExecuteAsync("TRUNCATE ingest_staging", ct);

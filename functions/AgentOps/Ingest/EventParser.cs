@@ -22,6 +22,8 @@ public static class IngestLimits
     public const decimal MaxCostUsd = 1_000_000m;
     /// <summary>Clocks drift: a timestamp up to this far ahead of the server is accepted.</summary>
     public static readonly TimeSpan MaxClockSkew = TimeSpan.FromHours(24);
+    /// <summary>The earliest timestamp accepted (backfills go back this far; earlier is a client bug).</summary>
+    public static readonly DateTimeOffset MinTimestamp = new(2000, 1, 1, 0, 0, 0, TimeSpan.Zero);
 }
 
 public sealed record ItemError(string Code, string Message, string? Path = null);
@@ -89,6 +91,8 @@ public static class EventParser
         if (!EventTypes.All.Contains(type)) return Fail(id, "invalid_type", $"type must be one of {string.Join(", ", EventTypes.All)}.", "$.type");
         if (timestamp is null) return Fail(id, "missing_field", "timestamp is required (ISO 8601).", "$.timestamp");
         if (timestamp > now + IngestLimits.MaxClockSkew) return Fail(id, "timestamp_in_future", "timestamp is more than 24 h ahead of the server clock.", "$.timestamp");
+        if (timestamp < IngestLimits.MinTimestamp) return Fail(id, "invalid_value", "timestamp is before 2000-01-01.", "$.timestamp");
+        if (endedAt > now + IngestLimits.MaxClockSkew) return Fail(id, "timestamp_in_future", "ended_at is more than 24 h ahead of the server clock.", "$.ended_at");
         if (runId is null) return Fail(id, "missing_field", "run_id is required.", "$.run_id");
         if (agent is null) return Fail(id, "missing_field", "agent is required (the agent's id or name).", "$.agent");
         if (type == EventTypes.LlmCall && model is null) return Fail(id, "missing_field", "llm.call needs model.", "$.model");
@@ -119,6 +123,7 @@ public static class EventParser
         if (v.ValueKind == JsonValueKind.Null && nullable) return null;
         if (v.ValueKind != JsonValueKind.String) return Wrong(path, "a string");
         value = v.GetString()!;
+        if (value.Contains('\0', StringComparison.Ordinal)) { value = null; return new ItemError("invalid_value", $"{path[2..]} must not contain NUL characters.", path); }
         if (value.Length == 0) { value = null; return nullable ? null : new ItemError("invalid_value", $"{path[2..]} must not be empty.", path); }
         return value.Length > max ? new ItemError("too_long", $"{path[2..]} must be at most {max} characters.", path) : null;
     }
@@ -174,6 +179,7 @@ public static class EventParser
             JsonValueKind.String => v.GetString(),
             _ => v.GetRawText(),
         };
+        if (value is not null && value.Contains('\0', StringComparison.Ordinal)) { value = null; return new ItemError("invalid_value", $"{path[2..]} must not contain NUL characters.", path); }
         return value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > IngestLimits.MaxPayloadBytes
             ? new ItemError("payload_too_large", $"{path[2..]} is larger than {IngestLimits.MaxPayloadBytes / 1024 / 1024} MiB.", path)
             : null;
@@ -189,6 +195,7 @@ public static class EventParser
             _ => v.GetRawText(),
         };
         if (value is { Length: > IngestLimits.MaxErrorLength }) value = value[..IngestLimits.MaxErrorLength];
+        value = value?.Replace("\0", "", StringComparison.Ordinal);
         return null;
     }
 
@@ -198,10 +205,14 @@ public static class EventParser
         if (v.ValueKind == JsonValueKind.Null) return null;
         if (v.ValueKind != JsonValueKind.Object) return Wrong(path, "an object");
         value = v.GetRawText();
+        if (HasNul(value)) { value = null; return new ItemError("invalid_value", "metadata must not contain NUL characters (\\u0000).", path); }
         return System.Text.Encoding.UTF8.GetByteCount(value) > IngestLimits.MaxMetadataBytes
             ? new ItemError("too_long", $"metadata must be at most {IngestLimits.MaxMetadataBytes / 1024} KiB of JSON.", path)
             : null;
     }
+
+    /// <summary>Postgres text cannot hold a NUL character, and jsonb not even the escaped \u0000.</summary>
+    private static bool HasNul(string text) => text.Contains('\0', StringComparison.Ordinal) || text.Contains("\\u0000", StringComparison.Ordinal);
 
     private static ItemError? Tags(JsonElement v, string path, out string[]? value)
     {
@@ -213,7 +224,7 @@ public static class EventParser
         var i = 0;
         foreach (var t in v.EnumerateArray())
         {
-            if (t.ValueKind != JsonValueKind.String || t.GetString() is not { Length: > 0 and <= 64 } tag)
+            if (t.ValueKind != JsonValueKind.String || t.GetString() is not { Length: > 0 and <= 64 } tag || tag.Contains('\0', StringComparison.Ordinal))
                 return new ItemError("invalid_value", "each tag must be a string of 1 to 64 characters.", $"{path}[{i}]");
             tags.Add(tag);
             i++;

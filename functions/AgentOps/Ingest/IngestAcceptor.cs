@@ -28,6 +28,9 @@ public sealed class IngestAcceptor(AgentDirectory agents, IngestRateLimits rates
         backlog.ThrowIfOverloaded();
         var now = time.GetUtcNow();
         var parsed = items.Select(item => EventParser.Parse(item, now)).ToArray();
+        // The rate is charged for every well-formed item before anything is written (agents registered included), so a
+        // request over the rate changes nothing; items later refused for their agent are charged too.
+        await rates.AcquireAsync(caller.OrgId, parsed.Count(p => p.Event is not null), ct);
         var keys = parsed.Where(p => p.Event is not null).Select(p => p.AgentKey!).Distinct(StringComparer.Ordinal).ToArray();
         var mayRegister = Rbac.Allows(caller, Permission.AgentsWrite);
         var resolved = keys.Length == 0 ? new Dictionary<string, AgentRef?>()
@@ -52,7 +55,6 @@ public sealed class IngestAcceptor(AgentDirectory agents, IngestRateLimits rates
             if (agent is { Status: "active" }) accepted.Add(p.Event! with { AgentId = agent.Id });
         }
 
-        await rates.AcquireAsync(caller.OrgId, accepted.Count, ct);
         for (var i = 0; i < accepted.Count; i++) accepted[i] = await OffloadAsync(caller.OrgId, accepted[i], ct);
         if (accepted.Count > 0) await sink.AcceptAsync(caller.OrgId, [.. accepted], ct);
 

@@ -33,11 +33,51 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
             catch (Exception e)
             {
-                logger.LogError("Ingest processing failed, retrying: {Error}", Platform.Http.ErrorHandlingMiddleware.SafeMessage(e));
+                logger.LogError("Ingest processing failed, retrying batch by batch: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
+                try { await IsolateAsync(stoppingToken); }
+                catch (Exception again) when (!stoppingToken.IsCancellationRequested)
+                {
+                    logger.LogError("Ingest processing failed again: {Error}", ErrorHandlingMiddleware.SafeMessage(again));
+                }
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }
+
+    /// <summary>
+    /// After a failed transaction: the oldest batches one per transaction, so one bad batch cannot hold the others back
+    /// (or every organization's ingest, once the backlog sheds load). A batch that fails on its own because of its data
+    /// goes to ingest_dead_letters with the error; a transient failure (database unavailable) dead-letters nothing.
+    /// </summary>
+    private async Task IsolateAsync(CancellationToken ct)
+    {
+        for (var i = 0; i < BatchesPerTransaction; i++)
+        {
+            AcceptedBatch? taken = null;
+            try
+            {
+                var result = await db.InOrgAsync(Guid.Empty, async tx =>
+                {
+                    var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches(1)",
+                        r => new AcceptedBatch(r.GetGuid(0), r.GetGuid(1), r.Time(2), (byte[])r[3]), ct);
+                    if (one.Count == 0) return new ProcessResult(0, 0, 0);
+                    taken = one[0];
+                    return await processor.ProcessAsync(tx, one, ct);
+                }, ct);
+                if (result.Batches == 0) return;
+            }
+            catch (Exception e) when (taken is not null && IsPoison(e))
+            {
+                var events = await db.WithoutOrgAsync(tx => tx.ScalarAsync<int?>("SELECT ingest_dead_letter($1, $2)", ct, taken.Id, ErrorHandlingMiddleware.SafeMessage(e)), ct);
+                logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: {Error}",
+                    taken.Id, taken.OrgId, events, ErrorHandlingMiddleware.SafeMessage(e));
+            }
+        }
+    }
+
+    /// <summary>Failures that would repeat forever for this batch: its data (Postgres classes 22, 23) or its encoding.</summary>
+    private static bool IsPoison(Exception e) => e is System.Text.Json.JsonException
+        || e is PostgresException { SqlState: var state } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal));
 
     /// <summary>Takes and processes one transaction's worth of batches.</summary>
     public Task<ProcessResult> ProcessOnceAsync(CancellationToken ct) =>

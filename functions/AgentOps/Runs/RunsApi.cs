@@ -83,7 +83,7 @@ public static class RunsApi
         order ??= "desc";
         if (order is not ("asc" or "desc")) v.Add("order", "must be asc or desc.");
         if (status is not null && status is not ("running" or "succeeded" or "failed" or "cancelled")) v.Add("status", "must be running, succeeded, failed or cancelled.");
-        if (min_cost_usd < 0) v.Add("min_cost_usd", "must not be negative.");
+        if (min_cost_usd is < 0 or > 1_000_000_000m) v.Add("min_cost_usd", "must be from 0 to 1,000,000,000.");
         if (q is { Length: > 200 }) v.Add("q", "must be at most 200 characters.");
         var after = cursor is null ? null : Cursor.Decode(cursor);
         if (cursor is not null && after is null) v.Add("cursor", "is not a cursor this API returned.");

@@ -45,6 +45,11 @@ public class EventParserTests
     [InlineData("""{"id":"","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a"}""", "invalid_value", "$.id")]
     [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","colour":"red"}""", "unknown_field", "$.colour")]
     [InlineData("""[1,2]""", "invalid_item", "$")]
+    [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","name":"nul\u0000"}""", "invalid_value", "$.name")]
+    [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","metadata":{"k":"\u0000"}}""", "invalid_value", "$.metadata")]
+    [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","input":"a\u0000b"}""", "invalid_value", "$.input")]
+    [InlineData("""{"id":"x","type":"log","timestamp":"0001-01-01T00:00:00Z","run_id":"r","agent":"a"}""", "invalid_value", "$.timestamp")]
+    [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","ended_at":"9999-12-31T23:59:59Z","run_id":"r","agent":"a"}""", "timestamp_in_future", "$.ended_at")]
     public void Each_problem_has_a_code_and_the_path_of_its_field(string json, string code, string path)
     {
         var item = Parse(json);
