@@ -80,6 +80,8 @@ public class IngestTests(ApiFixture fx)
             Event($"{run}-e1", "run.end", 8, run, extra: new { status = "error", error = "gave up" }),
             Event($"{run}-e0", "run.end", 7, run, extra: new { status = "ok", output = "early" }),
             Event($"{run}-g1", "log", 9, run, extra: new { name = "after end" }),
+            // A later event from another agent (a trace crossing services): the run stays with its earliest event's agent.
+            Event($"{run}-h1", "log", 9.5, run, agent: "helper-bot"),
         ];
         var random = new Random(20261122);
         const int Permutations = 12;
@@ -99,7 +101,7 @@ public class IngestTests(ApiFixture fx)
         var runs = new List<string>();
         for (var p = 0; p < Permutations; p++)
         {
-            var run = (await _client.WaitForRunAsync(key, $"perm-{p}", d => d.GetProperty("run").GetProperty("event_count").GetInt32() == 10)).GetProperty("run");
+            var run = (await _client.WaitForRunAsync(key, $"perm-{p}", d => d.GetProperty("run").GetProperty("event_count").GetInt32() == 11)).GetProperty("run");
             var normalized = JsonSerializer.Serialize(new
             {
                 name = run.GetProperty("name").GetString(), status = run.GetProperty("status").GetString(), started = run.GetProperty("started_at").GetDateTimeOffset(),
@@ -107,12 +109,14 @@ public class IngestTests(ApiFixture fx)
                 error = run.GetProperty("error").GetString(), tags = run.GetProperty("tags").ToString(), cost = run.GetProperty("cost_micros").GetInt64(),
                 unpriced = run.GetProperty("unpriced_calls").GetInt32(), errors = run.GetProperty("error_count").GetInt32(), tokens = run.GetProperty("tokens_in").GetInt64(),
                 models = run.GetProperty("models").ToString(), last = run.GetProperty("last_event_at").GetDateTimeOffset(),
+                agent = run.GetProperty("agent_name").GetString(),
             });
             runs.Add(normalized);
         }
         Assert.Single(runs.Distinct());
         var first = JsonDocument.Parse(runs[0]).RootElement;
         Assert.Equal("first start", first.GetProperty("name").GetString());
+        Assert.Equal("support-bot", first.GetProperty("agent").GetString());
         Assert.Equal("failed", first.GetProperty("status").GetString());
         Assert.Equal("gave up", first.GetProperty("error").GetString());
         Assert.Equal("[\"a\"]", first.GetProperty("tags").GetString());

@@ -133,7 +133,7 @@ public sealed class BatchProcessor(PriceBook prices)
               FROM new WHERE type = 'run.end' ORDER BY run_id, ts DESC, id DESC
             ),
             sums AS (
-              SELECT org_id, run_id, (array_agg(agent_id ORDER BY ts, id))[1] AS agent_id,
+              SELECT org_id, run_id, (array_agg(agent_id ORDER BY ts, id))[1] AS agent_id, (array_agg(id ORDER BY ts, id))[1] AS first_id,
                      min(ts) AS first_at, max(coalesce(ended_at, ts)) AS last_at, count(*) AS n,
                      count(*) FILTER (WHERE type = 'llm.call') AS llm_calls,
                      count(*) FILTER (WHERE type = 'tool.call') AS tool_calls,
@@ -146,14 +146,17 @@ public sealed class BatchProcessor(PriceBook prices)
             ),
             runs_up AS (
               INSERT INTO runs (org_id, id, agent_id, name, status, start_ts, start_event_id, end_ts, end_event_id, first_event_at,
-                                last_event_at, input, output, error, tags, environment, metadata, event_count, llm_calls, tool_calls,
+                                first_event_id, last_event_at, input, output, error, tags, environment, metadata, event_count, llm_calls, tool_calls,
                                 error_count, tokens_in, tokens_out, tokens_cached, cost_micros, unpriced_calls, models)
               SELECT s.org_id, s.run_id, s.agent_id, st.name, coalesce(en.status, 'running'), st.ts, st.id, en.ts, en.id, s.first_at,
-                     s.last_at, st.input, en.output, en.error, coalesce(st.tags, '{}'), st.environment, st.metadata, s.n, s.llm_calls,
+                     s.first_id, s.last_at, st.input, en.output, en.error, coalesce(st.tags, '{}'), st.environment, st.metadata, s.n, s.llm_calls,
                      s.tool_calls, s.errors, s.tokens_in, s.tokens_out, s.tokens_cached, s.cost, s.unpriced, s.models
               FROM sums s LEFT JOIN starts st USING (run_id) LEFT JOIN ends en USING (run_id)
               ORDER BY s.run_id
               ON CONFLICT (org_id, id) DO UPDATE SET
+                -- The run belongs to the agent of its earliest (timestamp, id) event.
+                agent_id = CASE WHEN (excluded.first_event_at, excluded.first_event_id) < (runs.first_event_at, runs.first_event_id) THEN excluded.agent_id ELSE runs.agent_id END,
+                first_event_id = CASE WHEN (excluded.first_event_at, excluded.first_event_id) < (runs.first_event_at, runs.first_event_id) THEN excluded.first_event_id ELSE runs.first_event_id END,
                 first_event_at = least(runs.first_event_at, excluded.first_event_at),
                 last_event_at = greatest(runs.last_event_at, excluded.last_event_at),
                 -- run.start: the earliest (timestamp, id) wins, whichever arrived first.

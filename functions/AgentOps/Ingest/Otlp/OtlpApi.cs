@@ -50,6 +50,13 @@ public static class OtlpApi
         var json = IsJson(request);
         var body = await ReadBodyAsync(request, ct);
         var export = json ? OtlpJson.ParseRequest(body) : ParseProtobuf(body);
+        // Every span makes at least one event: refuse an export that is too large before mapping it (a small gzip
+        // body can hold a very large number of spans).
+        var spanCount = export.ResourceSpans.Sum(r => r.ScopeSpans.Sum(s => (long)s.Spans.Count));
+        if (spanCount > OtlpLimits.MaxEventsPerExport)
+            throw new ApiProblem(StatusCodes.Status413PayloadTooLarge, "too_many_spans", "Payload too large",
+                $"This export has {spanCount} spans; one export may make at most {OtlpLimits.MaxEventsPerExport} events. " +
+                "Lower the exporter's batch size (OTEL_BSP_MAX_EXPORT_BATCH_SIZE; a collector's send_batch_max_size).");
         var response = await AcceptAsync(caller, acceptor, OtlpMapper.Map(export), ct);
         return json
             ? TypedResults.Text(OtlpJson.Format(response), JsonContentType, System.Text.Encoding.UTF8)

@@ -95,8 +95,8 @@ ALTER TABLE events ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON events USING (org_id = app_current_org()) WITH CHECK (org_id = app_current_org());
 
 -- One row per run, folded from its events. Every field is a deterministic function of the set of events received,
--- whatever their order: sums for counters, min/max for times, and for run.start / run.end the event with the
--- smallest / largest (timestamp, id).
+-- whatever their order: sums for counters, min/max for times, for run.start / run.end the event with the smallest /
+-- largest (timestamp, id), and the agent of the earliest event (a trace may cross several services).
 CREATE TABLE runs (
   org_id          uuid NOT NULL,
   id              text NOT NULL,
@@ -108,6 +108,7 @@ CREATE TABLE runs (
   end_ts          timestamptz,
   end_event_id    text,
   first_event_at  timestamptz NOT NULL,
+  first_event_id  text NOT NULL,
   last_event_at   timestamptz NOT NULL,
   started_at      timestamptz GENERATED ALWAYS AS (coalesce(start_ts, first_event_at)) STORED,
   duration_ms     bigint GENERATED ALWAYS AS ((extract(epoch FROM end_ts - coalesce(start_ts, first_event_at)) * 1000)::bigint) STORED,
