@@ -2,6 +2,7 @@ using AgentOps.Agents;
 using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Controls;
+using AgentOps.Policies;
 using AgentOps.Blobs;
 using AgentOps.Costs;
 using AgentOps.Ingest;
@@ -102,6 +103,7 @@ public static class AgentOpsApplication
         v1.MapPricesApi();
         v1.MapAuditApi();
         v1.MapControlsApi();
+        v1.MapPoliciesApi();
         return app;
     }
 

@@ -50,6 +50,13 @@ public class RoleMatrixTests(ApiFixture fx)
         ["POST /api/v1/controls/resume-agent/{id}"] = "admin team_lead key:admin",
         ["POST /api/v1/controls/kill-switch"] = "admin team_lead key:admin",
         ["POST /api/v1/controls/resume-all"] = "admin team_lead key:admin",
+        ["GET /api/v1/policies/templates"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/policies"] = "admin key:admin",
+        ["GET /api/v1/policies"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/policies/{id}"] = People + " key:read key:write key:admin",
+        ["PATCH /api/v1/policies/{id}"] = "admin key:admin",
+        ["DELETE /api/v1/policies/{id}"] = "admin key:admin",
+        ["POST /api/v1/policies/{id}/evaluate"] = People + " key:read key:write key:admin",
     };
 
     private static readonly HashSet<string> Open =

@@ -39,6 +39,9 @@ public static class Bind
     public static int? QueryInt(HttpRequest request, string name) => QueryValue<int>(request, name, "int",
         static raw => int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value : null);
 
+    public static bool? QueryBool(HttpRequest request, string name) => QueryValue<bool>(request, name, "bool",
+        static raw => bool.TryParse(raw, out var value) ? value : null);
+
     public static decimal? QueryDecimal(HttpRequest request, string name) => QueryValue<decimal>(request, name, "decimal",
         static raw => decimal.TryParse(raw, NumberStyles.Number, CultureInfo.InvariantCulture, out var value) ? value : null);
 

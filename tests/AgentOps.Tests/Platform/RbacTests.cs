@@ -20,6 +20,8 @@ public class RbacTests
         { Permission.RunsRead, "admin team_lead member viewer key:read key:write key:admin" },
         { Permission.AuditRead, "admin key:admin" },
         { Permission.Controls, "admin team_lead key:admin" },
+        { Permission.PoliciesRead, "admin team_lead member viewer key:read key:write key:admin" },
+        { Permission.PoliciesWrite, "admin key:admin" },
     };
 
     private static readonly (string Name, Caller Caller)[] Everyone =

@@ -27,6 +27,8 @@ public enum Permission
     AuditRead,
     /// <summary>Emergency controls: pause and resume agents, the organization's kill switch.</summary>
     Controls,
+    PoliciesRead,
+    PoliciesWrite,
 }
 
 /// <summary>
@@ -52,6 +54,8 @@ public static class Rbac
         [Permission.RunsRead] = (Role.Viewer, Scopes.Read),
         [Permission.AuditRead] = (Role.Admin, Scopes.Admin),
         [Permission.Controls] = (Role.TeamLead, Scopes.Admin),
+        [Permission.PoliciesRead] = (Role.Viewer, Scopes.Read),
+        [Permission.PoliciesWrite] = (Role.Admin, Scopes.Admin),
     };
 
     public static IReadOnlyCollection<Permission> All => Matrix.Keys;
