@@ -48,7 +48,8 @@ public static class AuditApi
 
         // action matches exactly, or by prefix with a trailing '*' ("member.*").
         var actionPattern = action is null ? null : action.EndsWith('*') ? action[..^1].Replace("%", @"\%", StringComparison.Ordinal).Replace("_", @"\_", StringComparison.Ordinal) + "%" : null;
-        var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync("""
+        object?[] args = [caller.OrgId, actorId, actionPattern is null ? action : null, actionPattern, entity_type, entity_id, from, to, before, csv ? MaxCsvRows : take + 1];
+        const string sql = """
             SELECT id, chain_index, actor_type, actor_id, action, entity_type, entity_id, before::text, after::text, ip, user_agent, created_at, hash
             FROM audit_logs
             WHERE org_id = $1 AND ($2::uuid IS NULL OR actor_id = $2)
@@ -58,26 +59,30 @@ public static class AuditApi
               AND ($9::bigint IS NULL OR chain_index < $9)
             ORDER BY chain_index DESC
             LIMIT $10
-            """, Read, ct, caller.OrgId, actorId, actionPattern is null ? action : null, actionPattern, entity_type, entity_id, from, to, before,
-            csv ? MaxCsvRows : take + 1), ct);
+            """;
         if (csv)
-            return TypedResults.File(Encoding.UTF8.GetBytes(ToCsv(rows)), "text/csv", $"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv");
+            // Streamed row by row from the database to the client: an export never sits in memory whole.
+            return TypedResults.Stream(output => db.InOrgAsync(caller.OrgId, async tx =>
+            {
+                await using var writer = new StreamWriter(output, new UTF8Encoding(false), 64 * 1024);
+                await writer.WriteAsync(CsvHeader);
+                await using var cmd = tx.Command(sql, args);
+                await using var reader = await cmd.ExecuteReaderAsync(ct);
+                while (await reader.ReadAsync(ct)) await writer.WriteAsync(CsvLine(Read(reader)));
+            }, ct), "text/csv", $"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv");
+        var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync(sql, Read, ct, args), ct);
         var next = rows.Count > take ? rows[take - 1].ChainIndex.ToString(CultureInfo.InvariantCulture) : null;
         return TypedResults.Json(new AuditPage(rows.Take(take).ToList(), next), Platform.Http.Json.Options);
     }
 
-    /// <summary>RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with a quote.</summary>
-    public static string ToCsv(IEnumerable<AuditView> rows)
+    private const string CsvHeader = "chain_index,created_at,actor_type,actor_id,action,entity_type,entity_id,ip,user_agent,before,after,hash\r\n";
+
+    /// <summary>One RFC 4180 CSV line; cells that a spreadsheet would run as a formula are prefixed with a quote.</summary>
+    public static string CsvLine(AuditView r) => string.Join(',', new[]
     {
-        var csv = new StringBuilder("chain_index,created_at,actor_type,actor_id,action,entity_type,entity_id,ip,user_agent,before,after,hash\r\n");
-        foreach (var r in rows)
-            csv.AppendJoin(',', new[]
-            {
-                r.ChainIndex.ToString(CultureInfo.InvariantCulture), r.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), r.ActorType,
-                r.ActorId?.ToString(), r.Action, r.EntityType, r.EntityId, r.Ip, r.UserAgent, r.Before?.GetRawText(), r.After?.GetRawText(), r.Hash,
-            }.Select(Cell)).Append("\r\n");
-        return csv.ToString();
-    }
+        r.ChainIndex.ToString(CultureInfo.InvariantCulture), r.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), r.ActorType,
+        r.ActorId?.ToString(), r.Action, r.EntityType, r.EntityId, r.Ip, r.UserAgent, r.Before?.GetRawText(), r.After?.GetRawText(), r.Hash,
+    }.Select(Cell)) + "\r\n";
 
     private static string Cell(string? value)
     {
