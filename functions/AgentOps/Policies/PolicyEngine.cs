@@ -19,19 +19,29 @@ public static class PolicyEngine
 {
     public static PolicyDecision Decide(IReadOnlyList<PolicyRule> rules, JsonElement context)
     {
-        PolicyRule? decided = null;
-        List<PolicyRule>? matched = null;
+        var combined = new Combiner();
         foreach (var rule in rules)
+            if (Holds(rule.When, context)) combined.Add(rule);
+        return combined.Decision;
+    }
+
+    /// <summary>The combining rule, fed the matching rules one by one.</summary>
+    public struct Combiner
+    {
+        private PolicyRule? _decided;
+        private List<PolicyRule>? _matched;
+
+        public void Add(PolicyRule rule)
         {
-            if (!Holds(rule.When, context)) continue;
-            (matched ??= []).Add(rule);
-            if (decided is null || rule.Action > decided.Action
-                || rule.Action == decided.Action && (rule.Priority < decided.Priority || rule.Priority == decided.Priority && rule.Id.CompareTo(decided.Id) < 0))
-                decided = rule;
+            (_matched ??= []).Add(rule);
+            if (_decided is null || rule.Action > _decided.Action
+                || rule.Action == _decided.Action && (rule.Priority < _decided.Priority || rule.Priority == _decided.Priority && rule.Id.CompareTo(_decided.Id) < 0))
+                _decided = rule;
         }
-        return decided is null
+
+        public readonly PolicyDecision Decision => _decided is null
             ? new PolicyDecision(PolicyAction.Allow, null, [], "no_rule_matched")
-            : new PolicyDecision(decided.Action, decided, matched!, "rule_matched");
+            : new PolicyDecision(_decided.Action, _decided, _matched!, "rule_matched");
     }
 
     /// <summary>Plain loops, no closures: a decision over 100 rules must not allocate per condition.</summary>
@@ -84,7 +94,7 @@ public static class PolicyEngine
         return current.ValueKind == JsonValueKind.Null ? null : current;
     }
 
-    private static bool Compare(Comparison c, JsonElement? field)
+    internal static bool Compare(Comparison c, JsonElement? field)
     {
         if (field is not { } f)
             return c.Operator is Operator.NotEquals or Operator.NotIn || c.Operator == Operator.Exists && c.Value is { ValueKind: JsonValueKind.False };

@@ -154,3 +154,37 @@ public class PolicyEngineTests
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"took {clock.Elapsed}");
     }
 }
+
+public class PolicySetTests
+{
+    private static readonly JsonElement Context = JsonDocument.Parse("""
+        {"agent": {"name": "support-bot", "tags": ["prod", "eu"]}, "run": {"cost_usd": 1.25},
+         "action": {"type": "send_email", "discount_percent": 15}, "context": {"user": {"tier": "gold"}}}
+        """).RootElement;
+
+    private static readonly string[] Fields = ["action.type", "action.discount_percent", "action.missing", "agent.tags", "run.cost_usd", "context.user.tier"];
+    private static readonly string[] Ops = ["equals", "not_equals", "greater_than", "exists", "contains"];
+
+    private static Gen<Condition> Leaf =>
+        from f in Gen.Elements(Fields)
+        from o in Gen.Elements(Ops)
+        from v in Gen.Elements("\"send_email\"", "15", "1", "\"eu\"", "\"gold\"")
+        let json = o == "exists" ? $$"""{"field":"{{f}}","operator":"exists"}""" : o == "greater_than" ? $$"""{"field":"{{f}}","operator":"{{o}}","value":10}""" : $$"""{"field":"{{f}}","operator":"{{o}}","value":{{v}}}"""
+        select PolicyRules.Parse(JsonDocument.Parse(json).RootElement).Condition!;
+
+    private static Gen<Condition> Tree => Gen.Sized(size => size <= 1 ? Leaf : Gen.OneOf(
+        Leaf,
+        Gen.ListOf(Tree.Resize(size / 2)).Select(cs => (Condition)new AllOf([.. cs])),
+        Gen.ListOf(Tree.Resize(size / 2)).Select(cs => (Condition)new AnyOf([.. cs])),
+        Tree.Resize(size / 2).Select(c => (Condition)new NotOf(c))));
+
+    [Fact]
+    public void The_compiled_set_decides_exactly_as_the_engine() =>
+        Prop.ForAll(Gen.ListOf(Tree).Select(conditions => conditions.Select((c, i) =>
+                new PolicyRule(Guid.NewGuid(), $"r{i}", i % 3, (PolicyAction)(i % 3), c, [], null)).ToList()).ToArbitrary(), rules =>
+        {
+            var expected = PolicyEngine.Decide(rules, Context);
+            var actual = new PolicySet(rules).Decide(Context);
+            return expected.Action == actual.Action && expected.DecidedBy == actual.DecidedBy && expected.Matched.SequenceEqual(actual.Matched);
+        }).QuickCheckThrowOnFailure();
+}
