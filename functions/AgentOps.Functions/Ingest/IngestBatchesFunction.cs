@@ -17,8 +17,9 @@ namespace AgentOps.Functions.Ingest;
 /// <item>a message that is not a batch, or whose payload is missing or does not decode, is dead-lettered at once with
 /// the reason (<c>not_an_ingest_batch</c>, <c>payload_missing</c>, <c>payload_undecodable</c>);</item>
 /// <item>a transaction that fails is retried one batch per transaction, so a batch that cannot be processed holds back
-/// only itself; a batch that still fails is abandoned, and Service Bus dead-letters it after the queue's
-/// maxDeliveryCount (MaxDeliveryCountExceeded);</item>
+/// only itself; a batch that still fails because of its data (<see cref="BatchProcessor.IsPoison"/>, the self-host's
+/// rule too) is dead-lettered as <c>unprocessable</c>; any other failure is abandoned, and Service Bus dead-letters it
+/// after the queue's maxDeliveryCount (MaxDeliveryCountExceeded);</item>
 /// <item>settlement or a crash after the commit means a redelivery that stores nothing twice.</item>
 /// </list>
 /// Batch triggers do not renew message locks: batches whose lock would end before they are processed are abandoned
@@ -99,6 +100,11 @@ public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Inges
             {
                 logger.LogWarning("Processing {Batches} ingest batches failed, retrying them one per transaction: {Error}", batches.Length, ErrorHandlingMiddleware.SafeMessage(e));
                 foreach (var one in batches) await ProcessAsync([one], actions, ct);
+                return;
+            }
+            if (BatchProcessor.IsPoison(e))
+            {
+                await DeadLetterAsync(batches[0].Message, actions, "unprocessable", ErrorHandlingMiddleware.SafeMessage(e), ct);
                 return;
             }
             logger.LogWarning("Ingest batch {BatchId} failed (delivery {Delivery}), it will be delivered again: {Error}",

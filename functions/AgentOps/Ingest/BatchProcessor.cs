@@ -21,6 +21,14 @@ public sealed class BatchProcessor(PriceBook prices)
         tokens_cached, cost_micros, cost_source, tool_name, input, output, input_ref, output_ref, error, score, metadata, tags, environment, accepted_at
         """;
 
+    /// <summary>
+    /// Failures that would repeat forever for a batch processed on its own: its data (Postgres classes 22, 23) or its
+    /// encoding. Both hosts set such a batch aside (self-host: ingest_dead_letters; Azure: the dead-letter queue)
+    /// instead of retrying it; anything else (the database unavailable) is retried.
+    /// </summary>
+    public static bool IsPoison(Exception e) => e is System.Text.Json.JsonException
+        || e is PostgresException { SqlState: var state } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal));
+
     public async Task<ProcessResult> ProcessAsync(Tx tx, IReadOnlyList<AcceptedBatch> batches, CancellationToken ct)
     {
         // synchronous_commit off is safe here and only here: the batches' deletion commits with their events, so a

@@ -66,7 +66,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
                 }, ct);
                 if (result.Batches == 0) return;
             }
-            catch (Exception e) when (taken is not null && IsPoison(e))
+            catch (Exception e) when (taken is not null && BatchProcessor.IsPoison(e))
             {
                 var events = await db.WithoutOrgAsync(tx => tx.ScalarAsync<int?>("SELECT ingest_dead_letter($1, $2)", ct, taken.Id, ErrorHandlingMiddleware.SafeMessage(e)), ct);
                 logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: {Error}",
@@ -74,10 +74,6 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
             }
         }
     }
-
-    /// <summary>Failures that would repeat forever for this batch: its data (Postgres classes 22, 23) or its encoding.</summary>
-    private static bool IsPoison(Exception e) => e is System.Text.Json.JsonException
-        || e is PostgresException { SqlState: var state } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal));
 
     /// <summary>Takes and processes one transaction's worth of batches.</summary>
     public Task<ProcessResult> ProcessOnceAsync(CancellationToken ct) =>
