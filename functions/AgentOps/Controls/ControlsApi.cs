@@ -25,7 +25,7 @@ public static class ControlsApi
     public sealed record ReasonRequest(string? Reason);
     public sealed record ControlStatus(bool Killed, DateTimeOffset? KilledAt, string? KilledReason, long ActiveAgents, long PausedAgents, long PausedByKillSwitch);
     public sealed record AgentControl(Guid Id, string Name, string Status, string? PausedReason);
-    public sealed record KillSwitchResult(ControlStatus Status, IReadOnlyList<Guid> AgentsChanged);
+    public sealed record KillSwitchResult(ControlStatus Status, IReadOnlyList<Guid> AgentsChanged, IReadOnlyList<Guid> ApprovalsRejected);
 
     private static Task<ControlStatus> ReadStatusAsync(Tx tx, CancellationToken ct) =>
         tx.SingleAsync("""
@@ -79,26 +79,17 @@ public static class ControlsApi
                 WHERE id = $1 AND org_id = $2 RETURNING id, name, status, paused_reason
                 """, r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId, status, reason))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), action, "agent", id, new { agent = before }, new { agent = after, reason }, ct);
+            if (status == "paused") await EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct);
             return after;
         }, ct);
 
     public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
     {
-        var reason = Reason(body, required: true);
+        var reason = Reason(body, required: true)!;
         var result = await db.InOrgAsync(caller.OrgId, async tx =>
         {
-            // Lock the organization row first: concurrent switches, resumes and registrations wait, then see this one.
-            await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, caller.OrgId);
-            var before = await ReadStatusAsync(tx, ct);
-            await tx.ExecuteAsync("UPDATE organizations SET killed_at = coalesce(killed_at, now()), killed_reason = coalesce(killed_reason, $2) WHERE id = $1", ct, caller.OrgId, reason);
-            var paused = await tx.ListAsync("""
-                UPDATE agents SET status = 'paused', paused_by_kill_switch = true, paused_reason = $2, updated_at = now()
-                WHERE org_id = $1 AND status = 'active' RETURNING id
-                """, r => r.GetGuid(0), ct, caller.OrgId, reason);
-            var after = await ReadStatusAsync(tx, ct);
-            if (!before.Killed || paused.Count > 0)
-                await AuditLog.RecordAsync(tx, Actor.Of(caller), "control.kill_switch", "organization", caller.OrgId, before, new { after, paused_agents = paused, reason }, ct);
-            return new KillSwitchResult(after, paused);
+            var paused = await EmergencyControls.KillAsync(tx, Actor.Of(caller), reason, ct);
+            return new KillSwitchResult(await ReadStatusAsync(tx, ct), paused.Agents, paused.RejectedApprovals.Select(a => a.Id).ToList());
         }, ct);
         directory.Invalidate(caller.OrgId);
         return TypedResults.Ok(result);
@@ -119,7 +110,7 @@ public static class ControlsApi
             var after = await ReadStatusAsync(tx, ct);
             if (before.Killed || resumed.Count > 0)
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "control.resume_all", "organization", caller.OrgId, before, new { after, resumed_agents = resumed, reason }, ct);
-            return new KillSwitchResult(after, resumed);
+            return new KillSwitchResult(after, resumed, []);
         }, ct);
         directory.Invalidate(caller.OrgId);
         return TypedResults.Ok(result);

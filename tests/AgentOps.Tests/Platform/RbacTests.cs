@@ -22,6 +22,13 @@ public class RbacTests
         { Permission.Controls, "admin team_lead key:admin" },
         { Permission.PoliciesRead, "admin team_lead member viewer key:read key:write key:admin" },
         { Permission.PoliciesWrite, "admin key:admin" },
+        { Permission.CostsRead, "admin team_lead member viewer key:read key:write key:admin" },
+        { Permission.BudgetsWrite, "admin key:admin" },
+        { Permission.PolicyCheck, "admin team_lead member key:ingest" },
+        { Permission.ApprovalsRead, "admin team_lead member viewer key:read key:write key:admin" },
+        { Permission.ApprovalsDecide, "admin team_lead member viewer" },
+        { Permission.NotificationsRead, "admin team_lead member viewer key:read key:write key:admin" },
+        { Permission.WebhooksManage, "admin key:admin" },
     };
 
     private static readonly (string Name, Caller Caller)[] Everyone =

@@ -29,6 +29,19 @@ public enum Permission
     Controls,
     PoliciesRead,
     PoliciesWrite,
+    /// <summary>Read budgets and cost reports.</summary>
+    CostsRead,
+    BudgetsWrite,
+    /// <summary>The SDK's question before an action: allow, block or require approval (held with the ingest scope).</summary>
+    PolicyCheck,
+    /// <summary>See approval requests and wait for their outcome.</summary>
+    ApprovalsRead,
+    /// <summary>Approve or reject: a person only, and only in a role the policy names (a target rule).</summary>
+    ApprovalsDecide,
+    /// <summary>The organization's in-app notifications (marking read is per person).</summary>
+    NotificationsRead,
+    /// <summary>Outgoing webhooks: endpoints, secrets, the delivery log.</summary>
+    WebhooksManage,
 }
 
 /// <summary>
@@ -56,6 +69,13 @@ public static class Rbac
         [Permission.Controls] = (Role.TeamLead, Scopes.Admin),
         [Permission.PoliciesRead] = (Role.Viewer, Scopes.Read),
         [Permission.PoliciesWrite] = (Role.Admin, Scopes.Admin),
+        [Permission.CostsRead] = (Role.Viewer, Scopes.Read),
+        [Permission.BudgetsWrite] = (Role.Admin, Scopes.Admin),
+        [Permission.PolicyCheck] = (Role.Member, Scopes.Ingest),
+        [Permission.ApprovalsRead] = (Role.Viewer, Scopes.Read),
+        [Permission.ApprovalsDecide] = (Role.Viewer, Scopes.None),
+        [Permission.NotificationsRead] = (Role.Viewer, Scopes.Read),
+        [Permission.WebhooksManage] = (Role.Admin, Scopes.Admin),
     };
 
     public static IReadOnlyCollection<Permission> All => Matrix.Keys;
