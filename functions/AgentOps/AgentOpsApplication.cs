@@ -4,6 +4,7 @@ using AgentOps.Audit;
 using AgentOps.Controls;
 using AgentOps.Policies;
 using AgentOps.Blobs;
+using AgentOps.Budgets;
 using AgentOps.Costs;
 using AgentOps.Ingest;
 using AgentOps.Ingest.Otlp;
@@ -104,6 +105,8 @@ public static class AgentOpsApplication
         v1.MapAuditApi();
         v1.MapControlsApi();
         v1.MapPoliciesApi();
+        v1.MapBudgetsApi();
+        v1.MapCostsApi();
         return app;
     }
 

@@ -57,6 +57,14 @@ public class RoleMatrixTests(ApiFixture fx)
         ["PATCH /api/v1/policies/{id}"] = "admin key:admin",
         ["DELETE /api/v1/policies/{id}"] = "admin key:admin",
         ["POST /api/v1/policies/{id}/evaluate"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/budgets"] = "admin key:admin",
+        ["GET /api/v1/budgets"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/budgets/{id}"] = People + " key:read key:write key:admin",
+        ["PATCH /api/v1/budgets/{id}"] = "admin key:admin",
+        ["DELETE /api/v1/budgets/{id}"] = "admin key:admin",
+        ["GET /api/v1/costs/summary"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/costs/by-agent/{id}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/costs/by-team/{name}"] = People + " key:read key:write key:admin",
     };
 
     private static readonly HashSet<string> Open =

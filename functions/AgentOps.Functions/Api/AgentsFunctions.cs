@@ -11,7 +11,7 @@ public sealed class AgentsFunctions(Db db, AgentDirectory directory)
 
     [Function("AgentsList"), Requires(Permission.AgentsRead)]
     public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/agents")] HttpRequest req) =>
-        await AgentsApi.ListAsync(Bind.CallerOf(req), db, Bind.Query(req, "status"), Bind.Query(req, "tag"), Bind.Query(req, "environment"),
+        await AgentsApi.ListAsync(Bind.CallerOf(req), db, Bind.Query(req, "status"), Bind.Query(req, "tag"), Bind.Query(req, "environment"), Bind.Query(req, "team"),
             Bind.QueryInt(req, "limit"), Bind.Query(req, "cursor"), Bind.Aborted(req));
 
     [Function("AgentsGet"), Requires(Permission.AgentsRead)]

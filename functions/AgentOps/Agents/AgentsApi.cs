@@ -19,23 +19,23 @@ public static class AgentsApi
 
     public static readonly string[] Statuses = ["active", "paused", "archived"];
 
-    public sealed record CreateAgentRequest(string? Name, string? Type, string? Provider, string? Status, string[]? Tags, string? Environment, JsonElement? Config);
+    public sealed record CreateAgentRequest(string? Name, string? Type, string? Provider, string? Status, string[]? Tags, string? Environment, JsonElement? Config, string? Team);
     public sealed record UpdateAgentRequest(Optional<string> Name, Optional<string> Type, Optional<string> Provider, Optional<string> Status,
-        Optional<string[]> Tags, Optional<string> Environment, Optional<JsonElement?> Config);
+        Optional<string[]> Tags, Optional<string> Environment, Optional<JsonElement?> Config, Optional<string> Team);
 
     /// <summary>Over the last 24 hours: runs started, the share that failed, p95 run duration; cost and calls in whole hours.</summary>
     public sealed record AgentStats(long Runs, long FailedRuns, double? ErrorRate, long? P95LatencyMs, long Events, long LlmCalls, long CostMicros, decimal CostUsd, long UnpricedCalls);
 
     public sealed record AgentView(Guid Id, string Name, string Type, string? Provider, string Status, string[] Tags, string? Environment,
-        JsonElement Config, bool AutoRegistered, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? PausedReason, bool PausedByKillSwitch, AgentStats? Stats)
+        JsonElement Config, bool AutoRegistered, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string? PausedReason, bool PausedByKillSwitch, string? Team, AgentStats? Stats)
     {
-        public const string Columns = "a.id, a.name, a.type, a.provider, a.status, a.tags, a.environment, a.config::text, a.auto_registered, a.created_at, a.updated_at, a.paused_reason, a.paused_by_kill_switch";
+        public const string Columns = "a.id, a.name, a.type, a.provider, a.status, a.tags, a.environment, a.config::text, a.auto_registered, a.created_at, a.updated_at, a.paused_reason, a.paused_by_kill_switch, a.team";
 
         public static AgentView Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.GetString(4),
             (string[])r[5], r.NullableString(6), JsonDocument.Parse(r.GetString(7)).RootElement.Clone(), r.GetBoolean(8), r.Time(9), r.Time(10),
-            r.NullableString(11), r.GetBoolean(12),
-            r.FieldCount > 13 ? new AgentStats(r.GetInt64(13), r.GetInt64(14), r.GetInt64(13) == 0 ? null : (double)r.GetInt64(14) / r.GetInt64(13),
-                r.IsDBNull(15) ? null : (long)r.GetDouble(15), r.GetInt64(16), r.GetInt64(17), r.GetInt64(18), r.GetInt64(18) / 1_000_000m, r.GetInt64(19)) : null);
+            r.NullableString(11), r.GetBoolean(12), r.NullableString(13),
+            r.FieldCount > 14 ? new AgentStats(r.GetInt64(14), r.GetInt64(15), r.GetInt64(14) == 0 ? null : (double)r.GetInt64(15) / r.GetInt64(14),
+                r.IsDBNull(16) ? null : (long)r.GetDouble(16), r.GetInt64(17), r.GetInt64(18), r.GetInt64(19), r.GetInt64(19) / 1_000_000m, r.GetInt64(20)) : null);
     }
 
     /// <summary>Agents joined with their stats: runs from the runs table, calls and cost from the hourly rollup.</summary>
@@ -61,6 +61,7 @@ public static class AgentsApi
         var tags = CheckTags(v, body.Tags);
         var environment = v.Text("$.environment", body.Environment, 64);
         var config = CheckConfig(v, body.Config);
+        var team = v.Text("$.team", body.Team, 100);
         v.ThrowIfInvalid();
         var id = Guid.CreateVersion7();
         try
@@ -69,11 +70,11 @@ public static class AgentsApi
             {
                 // While the kill switch is on, a new agent starts paused (and resume-all will resume it).
                 await tx.ExecuteAsync("""
-                    INSERT INTO agents (id, org_id, name, type, provider, status, tags, environment, config, paused_by_kill_switch)
+                    INSERT INTO agents (id, org_id, name, type, provider, status, tags, environment, config, paused_by_kill_switch, team)
                     SELECT $1, $2, $3, $4, $5, CASE WHEN o.killed_at IS NOT NULL THEN 'paused' ELSE $6 END, $7, $8, $9::jsonb,
-                           o.killed_at IS NOT NULL AND $6 = 'active'
+                           o.killed_at IS NOT NULL AND $6 = 'active', $10
                     FROM (SELECT killed_at FROM organizations WHERE id = $2 FOR SHARE) o
-                    """, ct, id, caller.OrgId, name, type, provider, status, tags, environment, config);
+                    """, ct, id, caller.OrgId, name, type, provider, status, tags, environment, config, team);
                 var created = (await tx.SingleAsync($"SELECT {AgentView.Columns} FROM agents a WHERE a.id = $1", AgentView.Read, ct, id))!;
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "agent.created", "agent", id, null, created, ct);
                 return created;
@@ -87,7 +88,7 @@ public static class AgentsApi
         }
     }
 
-    public static async Task<Ok<Page<AgentView>>> ListAsync(Caller caller, Db db, string? status, string? tag, string? environment, int? limit, string? cursor, CancellationToken ct)
+    public static async Task<Ok<Page<AgentView>>> ListAsync(Caller caller, Db db, string? status, string? tag, string? environment, string? team, int? limit, string? cursor, CancellationToken ct)
     {
         var (take, after) = Paging.Parse(limit, cursor);
         var v = new Validation();
@@ -96,9 +97,9 @@ public static class AgentsApi
         var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync($"""
             {WithStats}
             WHERE a.org_id = $1 AND a.id > $2 AND ($3::text IS NULL OR a.status = $3) AND ($4::text IS NULL OR $4 = ANY(a.tags))
-              AND ($5::text IS NULL OR a.environment = $5)
+              AND ($5::text IS NULL OR a.environment = $5) AND ($7::text IS NULL OR a.team = $7)
             ORDER BY a.id LIMIT $6
-            """, AgentView.Read, ct, caller.OrgId, after, status, tag, environment, take + 1), ct);
+            """, AgentView.Read, ct, caller.OrgId, after, status, tag, environment, take + 1, team), ct);
         return TypedResults.Ok(Paging.Of(rows, take, a => a.Id));
     }
 
@@ -116,6 +117,7 @@ public static class AgentsApi
         var tags = body.Tags.IsSet ? CheckTags(v, body.Tags.Value) : null;
         var environment = body.Environment.IsSet ? v.Text("$.environment", body.Environment.Value, 64) : null;
         var config = body.Config.IsSet ? CheckConfig(v, body.Config.Value) : null;
+        var team = body.Team.IsSet ? v.Text("$.team", body.Team.Value, 100) : null;
         v.ThrowIfInvalid();
         try
         {
@@ -134,12 +136,12 @@ public static class AgentsApi
                         throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
                 }
                 var after = (await tx.SingleAsync($"""
-                    UPDATE agents a SET name = $3, type = $4, provider = $5, status = $6, tags = $7, environment = $8, config = $9::jsonb, updated_at = now(),
+                    UPDATE agents a SET name = $3, type = $4, provider = $5, status = $6, tags = $7, environment = $8, config = $9::jsonb, team = $10, updated_at = now(),
                            paused_by_kill_switch = paused_by_kill_switch AND $6 = 'paused', paused_reason = CASE WHEN $6 = 'paused' THEN paused_reason END
                     WHERE a.id = $1 AND a.org_id = $2 RETURNING {AgentView.Columns}
                     """, AgentView.Read, ct, id, caller.OrgId, name ?? before.Name, type ?? before.Type,
                     body.Provider.IsSet ? provider : before.Provider, status ?? before.Status, tags ?? before.Tags,
-                    body.Environment.IsSet ? environment : before.Environment, config ?? before.Config.GetRawText()))!;
+                    body.Environment.IsSet ? environment : before.Environment, config ?? before.Config.GetRawText(), body.Team.IsSet ? team : before.Team))!;
                 if (JsonSerializer.Serialize(before with { UpdatedAt = default }, Json.Options) == JsonSerializer.Serialize(after with { UpdatedAt = default }, Json.Options))
                     return before;
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), status is not null && status != before.Status ? $"agent.{StatusVerb(status)}" : "agent.updated",

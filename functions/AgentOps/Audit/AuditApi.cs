@@ -77,19 +77,10 @@ public static class AuditApi
 
     private const string CsvHeader = "chain_index,created_at,actor_type,actor_id,action,entity_type,entity_id,ip,user_agent,before,after,hash\r\n";
 
-    /// <summary>One RFC 4180 CSV line; cells that a spreadsheet would run as a formula are prefixed with a quote.</summary>
-    public static string CsvLine(AuditView r) => string.Join(',', new[]
-    {
+    /// <summary>One CSV line (see <see cref="Csv"/>).</summary>
+    public static string CsvLine(AuditView r) => Csv.Line(
         r.ChainIndex.ToString(CultureInfo.InvariantCulture), r.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), r.ActorType,
-        r.ActorId?.ToString(), r.Action, r.EntityType, r.EntityId, r.Ip, r.UserAgent, r.Before?.GetRawText(), r.After?.GetRawText(), r.Hash,
-    }.Select(Cell)) + "\r\n";
-
-    private static string Cell(string? value)
-    {
-        if (string.IsNullOrEmpty(value)) return "";
-        if (value[0] is '=' or '+' or '-' or '@' or '\t' or '\r') value = "'" + value;
-        return value.IndexOfAny([',', '"', '\r', '\n']) >= 0 ? "\"" + value.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : value;
-    }
+        r.ActorId?.ToString(), r.Action, r.EntityType, r.EntityId, r.Ip, r.UserAgent, r.Before?.GetRawText(), r.After?.GetRawText(), r.Hash);
 
     public static async Task<IResult> VerifyAsync(Caller caller, Db db, CancellationToken ct)
     {

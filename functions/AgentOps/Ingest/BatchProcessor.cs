@@ -1,3 +1,5 @@
+using AgentOps.Budgets;
+using AgentOps.Controls;
 using AgentOps.Costs;
 using NpgsqlTypes;
 
@@ -6,7 +8,11 @@ namespace AgentOps.Ingest;
 /// <summary>An accepted batch as a worker receives it (self-host: from ingest_batches; Azure: a Service Bus message).</summary>
 public sealed record AcceptedBatch(Guid Id, Guid OrgId, DateTimeOffset AcceptedAt, byte[] Payload);
 
-public sealed record ProcessResult(int Batches, int Events, int NewEvents);
+/// <summary>What a processing transaction did; PausedOrgs: organizations where a budget paused agents (their caches are stale).</summary>
+public sealed record ProcessResult(int Batches, int Events, int NewEvents, IReadOnlyList<Guid> PausedOrgs, IReadOnlyList<RejectedApproval> RejectedApprovals)
+{
+    public static readonly ProcessResult None = new(0, 0, 0, [], []);
+}
 
 /// <summary>
 /// The one processing path: accepted batches become events, runs, agent stats and costs, set-based. Per organization
@@ -38,19 +44,27 @@ public sealed class BatchProcessor(PriceBook prices)
             SET LOCAL client_min_messages = warning;
             SET LOCAL synchronous_commit = off;
             CREATE TEMP TABLE IF NOT EXISTS ingest_staging AS SELECT {Columns} FROM events WITH NO DATA;
+            CREATE TEMP TABLE IF NOT EXISTS ingest_new_costs (agent_id uuid NOT NULL, day date NOT NULL, cost_micros bigint NOT NULL);
             """, ct);
         int events = 0, stored = 0;
+        var pausedOrgs = new List<Guid>();
+        var rejected = new List<RejectedApproval>();
         // Organizations in id order, like every row within: concurrent workers lock in one order (no deadlocks).
         foreach (var org in batches.GroupBy(b => b.OrgId).OrderBy(g => g.Key))
         {
             await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, org.Key.ToString());
-            await tx.ExecuteAsync("TRUNCATE ingest_staging", ct);
+            await tx.ExecuteAsync("TRUNCATE ingest_staging, ingest_new_costs", ct);
             var orgTx = tx.ForOrg(org.Key);
             var priceList = await prices.ForOrgAsync(orgTx, ct);
             events += await StageAsync(tx.Connection, org.Key, org, priceList, ct);
             stored += await MergeAsync(tx, ct);
+            if (await BudgetTracker.AddNewCostsAsync(orgTx, ct) is { } paused)
+            {
+                pausedOrgs.Add(org.Key);
+                rejected.AddRange(paused.RejectedApprovals);
+            }
         }
-        return new ProcessResult(batches.Count, events, stored);
+        return new ProcessResult(batches.Count, events, stored, pausedOrgs, rejected);
     }
 
     /// <summary>Async all the way: a COPY buffer flush must never block a thread-pool thread (2 cores: starvation).</summary>
@@ -116,7 +130,9 @@ public sealed class BatchProcessor(PriceBook prices)
     }
 
     /// <summary>
-    /// Inserts the staged events that are new and folds only those into runs and agent stats, in one statement.
+    /// Inserts the staged events that are new and folds only those into runs, agent stats and the daily cost rollup
+    /// (by the organization's calendar day), in one statement; the new cost per agent and day is left in
+    /// ingest_new_costs for the budgets.
     /// Rows are written in key order so that concurrent workers lock them in the same order (no deadlocks).
     /// </summary>
     private static async Task<int> MergeAsync(Tx tx, CancellationToken ct) =>
@@ -209,7 +225,33 @@ public sealed class BatchProcessor(PriceBook prices)
                 cost_micros = agent_stats_hourly.cost_micros + excluded.cost_micros,
                 unpriced_calls = agent_stats_hourly.unpriced_calls + excluded.unpriced_calls
               RETURNING 1
+            ),
+            day_costs AS (
+              SELECT org_id, (ts AT TIME ZONE (SELECT timezone FROM organizations WHERE id = app_current_org()))::date AS day, agent_id,
+                     coalesce(model, '') AS model, coalesce(sum(cost_micros), 0) AS cost, coalesce(sum(tokens_in), 0) AS tokens_in,
+                     coalesce(sum(tokens_out), 0) AS tokens_out, coalesce(sum(tokens_cached), 0) AS tokens_cached, count(*) AS calls,
+                     count(*) FILTER (WHERE cost_source = 'unpriced') AS unpriced
+              FROM new WHERE cost_source IS NOT NULL
+              GROUP BY 1, 2, 3, 4
+            ),
+            costs_up AS (
+              INSERT INTO cost_daily (org_id, day, agent_id, model, cost_micros, tokens_in, tokens_out, tokens_cached, calls, unpriced_calls)
+              SELECT org_id, day, agent_id, model, cost, tokens_in, tokens_out, tokens_cached, calls, unpriced FROM day_costs ORDER BY 1, 2, 3, 4
+              ON CONFLICT (org_id, day, agent_id, model) DO UPDATE SET
+                cost_micros = cost_daily.cost_micros + excluded.cost_micros,
+                tokens_in = cost_daily.tokens_in + excluded.tokens_in,
+                tokens_out = cost_daily.tokens_out + excluded.tokens_out,
+                tokens_cached = cost_daily.tokens_cached + excluded.tokens_cached,
+                calls = cost_daily.calls + excluded.calls,
+                unpriced_calls = cost_daily.unpriced_calls + excluded.unpriced_calls
+              RETURNING 1
+            ),
+            costs_new AS (
+              INSERT INTO ingest_new_costs (agent_id, day, cost_micros)
+              SELECT agent_id, day, sum(cost) FROM day_costs GROUP BY 1, 2 HAVING sum(cost) <> 0
+              RETURNING 1
             )
             SELECT (SELECT count(*) FROM new) + 0 * (SELECT count(*) FROM runs_up) + 0 * (SELECT count(*) FROM stats_up)
+                   + 0 * (SELECT count(*) FROM costs_up) + 0 * (SELECT count(*) FROM costs_new)
             """, ct));
 }

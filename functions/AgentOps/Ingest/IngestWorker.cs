@@ -10,7 +10,7 @@ namespace AgentOps.Ingest;
 /// otherwise they poll every <see cref="PollInterval"/>. A crash (even kill -9) rolls the transaction back and the
 /// batches are taken again.
 /// </summary>
-public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
+public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Agents.AgentDirectory directory, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private int BatchesPerTransaction => options.IngestBatchesPerTransaction;
@@ -60,10 +60,11 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
                 {
                     var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches(1)",
                         r => new AcceptedBatch(r.GetGuid(0), r.GetGuid(1), r.Time(2), (byte[])r[3]), ct);
-                    if (one.Count == 0) return new ProcessResult(0, 0, 0);
+                    if (one.Count == 0) return ProcessResult.None;
                     taken = one[0];
                     return await processor.ProcessAsync(tx, one, ct);
                 }, ct);
+                Committed(result);
                 if (result.Batches == 0) return;
             }
             catch (Exception e) when (taken is not null && BatchProcessor.IsPoison(e))
@@ -76,11 +77,21 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
     }
 
     /// <summary>Takes and processes one transaction's worth of batches.</summary>
-    public Task<ProcessResult> ProcessOnceAsync(CancellationToken ct) =>
-        db.InOrgAsync(Guid.Empty, async tx =>
+    public async Task<ProcessResult> ProcessOnceAsync(CancellationToken ct)
+    {
+        var result = await db.InOrgAsync(Guid.Empty, async tx =>
         {
             var batches = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches($1)",
                 r => new AcceptedBatch(r.GetGuid(0), r.GetGuid(1), r.Time(2), (byte[])r[3]), ct, BatchesPerTransaction);
-            return batches.Count == 0 ? new ProcessResult(0, 0, 0) : await processor.ProcessAsync(tx, batches, ct);
+            return batches.Count == 0 ? ProcessResult.None : await processor.ProcessAsync(tx, batches, ct);
         }, ct);
+        Committed(result);
+        return result;
+    }
+
+    /// <summary>After commit: a budget that paused agents takes effect on this replica's front door at once.</summary>
+    private void Committed(ProcessResult result)
+    {
+        foreach (var org in result.PausedOrgs) directory.Invalidate(org);
+    }
 }

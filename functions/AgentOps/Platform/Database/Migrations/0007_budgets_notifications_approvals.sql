@@ -61,17 +61,19 @@ CREATE TABLE budget_spend (
 ALTER TABLE budget_spend ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON budget_spend USING (org_id = app_current_org()) WITH CHECK (org_id = app_current_org());
 
--- Thresholds that fired: the key makes "once per period" a fact of the database. Rolling budgets use the day the
--- threshold fired as period_start (and fire again only once a whole window has passed).
+-- Thresholds that fired (kind threshold) and auto-pauses that happened (kind auto_pause): the key makes "once per
+-- period" a fact of the database. Rolling budgets use the day it fired as period_start (and fire again only once a
+-- whole window has passed).
 CREATE TABLE budget_alerts (
   org_id        uuid NOT NULL,
   budget_id     uuid NOT NULL REFERENCES budgets(id) ON DELETE CASCADE,
   period_start  date NOT NULL,
+  kind          text NOT NULL CHECK (kind IN ('threshold', 'auto_pause')),
   threshold     integer NOT NULL,
   spent_micros  bigint NOT NULL,
   max_micros    bigint NOT NULL,
   fired_at      timestamptz NOT NULL DEFAULT now(),
-  PRIMARY KEY (budget_id, period_start, threshold)
+  PRIMARY KEY (budget_id, period_start, kind, threshold)
 );
 ALTER TABLE budget_alerts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON budget_alerts USING (org_id = app_current_org()) WITH CHECK (org_id = app_current_org());
@@ -192,7 +194,7 @@ GRANT EXECUTE ON FUNCTION approvals_due_orgs() TO agentops_app;
 
 GRANT SELECT, INSERT, UPDATE ON cost_daily TO agentops_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON budgets, budget_spend TO agentops_app;
-GRANT SELECT, INSERT ON budget_alerts TO agentops_app;
+GRANT SELECT, INSERT, DELETE ON budget_alerts TO agentops_app;
 GRANT SELECT, INSERT ON notifications TO agentops_app;
 GRANT SELECT, INSERT, DELETE ON notification_reads TO agentops_app;
 GRANT SELECT, INSERT, UPDATE, DELETE ON webhook_endpoints TO agentops_app;

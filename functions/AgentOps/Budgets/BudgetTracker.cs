@@ -1,0 +1,151 @@
+using AgentOps.Audit;
+using AgentOps.Controls;
+using AgentOps.Notifications;
+
+namespace AgentOps.Budgets;
+
+/// <summary>A budget as stored.</summary>
+public sealed record Budget(Guid Id, string Name, string Scope, string? Team, Guid? AgentId, BudgetPeriod Period, int? RollingDays, long MaxMicros,
+    int[] Thresholds, int? AutoPauseAtPercent, bool Active, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+{
+    public const string Columns = "b.id, b.name, b.scope, b.team, b.agent_id, b.period, b.rolling_days, b.max_micros, b.thresholds, b.auto_pause_at_percent, b.active, b.created_at, b.updated_at";
+
+    public static Budget Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableGuid(4),
+        BudgetRules.ParsePeriod(r.GetString(5))!.Value, r.IsDBNull(6) ? null : r.GetInt32(6), r.GetInt64(7), (int[])r[8], r.IsDBNull(9) ? null : r.GetInt32(9),
+        r.GetBoolean(10), r.Time(11), r.Time(12));
+}
+
+/// <summary>
+/// Keeps budgets' spend as costs are processed, and acts when a threshold is reached. Runs in the ingest worker's
+/// transaction right after the merge (which leaves the batch's new cost per agent and day in ingest_new_costs), so
+/// spend, alerts and pauses commit with the events that caused them, or not at all.
+/// Exactly once per period, also under concurrent workers: each worker locks the budgets it adds to (in id order)
+/// before adding, so the next one sums the spend including the first's; the alert's primary key refuses a second row.
+/// A budget created or re-scoped is filled from cost_daily under an exclusive per-organization lock that workers take
+/// shared, so a cost is counted either by the fill or by the worker, never both, never neither.
+/// </summary>
+public static class BudgetTracker
+{
+    /// <summary>The advisory lock space ('BUDG') for the per-organization spend lock.</summary>
+    private const int LockSpace = 0x42554447;
+
+    public static Task LockSpendAsync(Tx tx, bool exclusive, CancellationToken ct) =>
+        tx.ExecuteAsync(exclusive ? "SELECT pg_advisory_xact_lock($1, hashtext($2))" : "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))",
+            ct, LockSpace, tx.OrgId.ToString());
+
+    /// <summary>The organization's calendar day now (its time zone).</summary>
+    public static async Task<DateOnly> TodayAsync(Tx tx, CancellationToken ct) =>
+        (await tx.ListAsync("SELECT (now() AT TIME ZONE timezone)::date FROM organizations WHERE id = $1", r => r.GetFieldValue<DateOnly>(0), ct, tx.OrgId))[0];
+
+    /// <summary>
+    /// After the merge: adds the new costs to every active budget whose scope covers them, then checks those budgets.
+    /// Returns what budget auto-pauses stopped (null: nothing), for the caller to act on after commit.
+    /// </summary>
+    public static async Task<EmergencyControls.Paused?> AddNewCostsAsync(Tx tx, CancellationToken ct)
+    {
+        if (!await tx.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM ingest_new_costs)", ct)) return null;
+        await LockSpendAsync(tx, exclusive: false, ct);
+        var budgets = await tx.ListAsync($"""
+            SELECT {Budget.Columns} FROM budgets b
+            WHERE b.org_id = $1 AND b.active
+              AND (b.scope = 'org' OR b.agent_id IN (SELECT agent_id FROM ingest_new_costs)
+                   OR b.team IN (SELECT a.team FROM agents a WHERE a.id IN (SELECT agent_id FROM ingest_new_costs)))
+            ORDER BY b.id FOR NO KEY UPDATE
+            """, Budget.Read, ct, tx.OrgId);
+        if (budgets.Count == 0) return null;
+        await tx.ExecuteAsync("""
+            INSERT INTO budget_spend (org_id, budget_id, day, spent_micros)
+            SELECT $1, b.id, n.day, sum(n.cost_micros)
+            FROM ingest_new_costs n JOIN agents a ON a.id = n.agent_id
+            JOIN budgets b ON b.id = ANY($2) AND (b.scope = 'org' OR b.agent_id = n.agent_id OR b.team = a.team)
+            GROUP BY b.id, n.day ORDER BY b.id, n.day
+            ON CONFLICT (budget_id, day) DO UPDATE SET spent_micros = budget_spend.spent_micros + excluded.spent_micros
+            """, ct, tx.OrgId, budgets.Select(b => b.Id).ToArray());
+        var today = await TodayAsync(tx, ct);
+        EmergencyControls.Paused? paused = null;
+        foreach (var budget in budgets)
+            if (await CheckAsync(tx, budget, today, ct) is { } p)
+                paused = paused is null ? p : new([.. paused.Agents, .. p.Agents], [.. paused.RejectedApprovals, .. p.RejectedApprovals]);
+        return paused;
+    }
+
+    /// <summary>
+    /// Recomputes a budget's spend per day from cost_daily over the last 366 days (its longest window). The caller
+    /// holds the exclusive spend lock.
+    /// </summary>
+    public static async Task FillAsync(Tx tx, Budget budget, DateOnly today, CancellationToken ct)
+    {
+        await tx.ExecuteAsync("DELETE FROM budget_spend WHERE budget_id = $1", ct, budget.Id);
+        await tx.ExecuteAsync("""
+            INSERT INTO budget_spend (org_id, budget_id, day, spent_micros)
+            SELECT $1, $2, c.day, sum(c.cost_micros)
+            FROM cost_daily c JOIN agents a ON a.id = c.agent_id
+            WHERE c.org_id = $1 AND c.day > $3::date - 366
+              AND ($4 = 'org' OR $4 = 'agent' AND c.agent_id = $5 OR $4 = 'team' AND a.team = $6)
+            GROUP BY c.day HAVING sum(c.cost_micros) <> 0
+            """, ct, tx.OrgId, budget.Id, today, budget.Scope, budget.AgentId, budget.Team);
+    }
+
+    public sealed record Spend(BudgetWindow Window, long SpentMicros);
+
+    public static async Task<Spend> SpendAsync(Tx tx, Budget budget, DateOnly today, CancellationToken ct)
+    {
+        var window = BudgetRules.Window(budget.Period, budget.RollingDays, today);
+        var spent = await tx.ScalarAsync<long>("SELECT coalesce(sum(spent_micros), 0)::bigint FROM budget_spend WHERE budget_id = $1 AND day >= $2 AND day < $3",
+            ct, budget.Id, window.Start, window.End);
+        return new Spend(window, spent);
+    }
+
+    /// <summary>
+    /// Fires the thresholds the period's spend has reached and not yet fired (a notification and an audit row), and
+    /// auto-pauses once per period through the emergency-controls path: the kill switch for an organization budget,
+    /// the scope's agents otherwise. The budget itself is the actor.
+    /// </summary>
+    public static async Task<EmergencyControls.Paused?> CheckAsync(Tx tx, Budget budget, DateOnly today, CancellationToken ct)
+    {
+        if (!budget.Active) return null;
+        var (window, spent) = await SpendAsync(tx, budget, today, ct);
+        var periodStart = BudgetRules.AlertPeriodStart(budget.Period, window, today);
+        var actor = new Actor(ActorType.System, budget.Id, new RequestInfo(null, "budget"));
+        var usd = spent / 1_000_000m;
+        var maxUsd = budget.MaxMicros / 1_000_000m;
+
+        var fired = await FireAsync(tx, budget, "threshold", BudgetRules.ReachedThresholds(budget.Thresholds, spent, budget.MaxMicros), periodStart, spent, ct);
+        if (fired.Count > 0)
+        {
+            var top = fired.Max();
+            var data = new { budget_id = budget.Id, budget.Name, thresholds = fired, spent_usd = usd, max_usd = maxUsd, period_start = window.Start, period_end = window.End };
+            await AuditLog.RecordAsync(tx, actor, "budget.threshold_reached", "budget", budget.Id, null, data, ct);
+            await Notifier.PublishAsync(tx, new Notice("budget.threshold", top >= 100 ? "critical" : "warning",
+                $"Budget \"{budget.Name}\" reached {top} %", $"${usd:0.00} of ${maxUsd:0.00} spent this period.", data, "budget", budget.Id.ToString()), ct);
+        }
+
+        if (budget.AutoPauseAtPercent is not { } pausePercent || !BudgetRules.Reached(pausePercent, spent, budget.MaxMicros)) return null;
+        if ((await FireAsync(tx, budget, "auto_pause", [pausePercent], periodStart, spent, ct)).Count == 0) return null;
+        var reason = $"Budget \"{budget.Name}\" reached {pausePercent} % (${usd:0.00} of ${maxUsd:0.00}).";
+        if (reason.Length > 500) reason = reason[..500];
+        var paused = budget.Scope == "org"
+            ? await EmergencyControls.KillAsync(tx, actor, reason, ct)
+            : await EmergencyControls.PauseAgentsAsync(tx, actor, await tx.ListAsync(
+                "SELECT id FROM agents WHERE org_id = $1 AND status = 'active' AND ($2 = 'agent' AND id = $3 OR $2 = 'team' AND team = $4)",
+                r => r.GetGuid(0), ct, tx.OrgId, budget.Scope, budget.AgentId, budget.Team), reason, "control.agent_paused", ct);
+        await Notifier.PublishAsync(tx, new Notice("budget.auto_paused", "critical", $"Budget \"{budget.Name}\" paused {Agents(budget, paused.Agents.Count)}",
+            reason, new { budget_id = budget.Id, budget.Name, paused_agents = paused.Agents, kill_switch = budget.Scope == "org", spent_usd = usd, max_usd = maxUsd },
+            "budget", budget.Id.ToString()), ct);
+        return paused;
+    }
+
+    private static string Agents(Budget budget, int count) => budget.Scope == "org" ? "the organization (kill switch)" : count == 1 ? "1 agent" : $"{count} agents";
+
+    /// <summary>Records the given alerts unless already recorded for the period (rolling: within the last window); returns those recorded now.</summary>
+    private static Task<List<int>> FireAsync(Tx tx, Budget budget, string kind, int[] percents, DateOnly periodStart, long spent, CancellationToken ct) =>
+        percents.Length == 0 ? Task.FromResult(new List<int>()) : tx.ListAsync("""
+            INSERT INTO budget_alerts (org_id, budget_id, period_start, kind, threshold, spent_micros, max_micros)
+            SELECT $1, $2, $3, $4, t, $6, $7 FROM unnest($5::int[]) AS t
+            WHERE $8::int IS NULL OR NOT EXISTS (
+              SELECT 1 FROM budget_alerts x WHERE x.budget_id = $2 AND x.kind = $4 AND x.threshold = t AND x.period_start > $3::date - $8::int)
+            ORDER BY t
+            ON CONFLICT DO NOTHING RETURNING threshold
+            """, r => r.GetInt32(0), ct, tx.OrgId, budget.Id, periodStart, kind, percents, spent, budget.MaxMicros,
+            budget.Period == BudgetPeriod.Rolling ? budget.RollingDays : null);
+}
