@@ -48,6 +48,10 @@ public static class Bind
     public static DateTimeOffset? QueryDateTimeOffset(HttpRequest request, string name) => QueryValue<DateTimeOffset>(request, name, "DateTimeOffset",
         static raw => DateTimeOffset.TryParse(raw, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AllowWhiteSpaces, out var value) ? value : null);
 
+    /// <summary>A calendar date, yyyy-MM-dd.</summary>
+    public static DateOnly? QueryDate(HttpRequest request, string name) => QueryValue<DateOnly>(request, name, "DateOnly",
+        static raw => DateOnly.TryParseExact(raw, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var value) ? value : null);
+
     private static T? QueryValue<T>(HttpRequest request, string name, string type, Func<string, T?> parse) where T : struct
     {
         var values = request.Query[name];
