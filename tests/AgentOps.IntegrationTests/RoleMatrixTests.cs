@@ -57,6 +57,13 @@ public class RoleMatrixTests(ApiFixture fx)
         ["PATCH /api/v1/policies/{id}"] = "admin key:admin",
         ["DELETE /api/v1/policies/{id}"] = "admin key:admin",
         ["POST /api/v1/policies/{id}/evaluate"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/policy/check"] = "admin team_lead member key:ingest",
+        ["GET /api/v1/approvals/pending"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/approvals"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/approvals/{id}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/approvals/{id}/wait"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/approvals/{id}/approve"] = People,
+        ["POST /api/v1/approvals/{id}/reject"] = People,
     };
 
     private static readonly HashSet<string> Open =
