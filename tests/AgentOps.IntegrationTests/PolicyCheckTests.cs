@@ -111,6 +111,30 @@ public class PolicyCheckTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task Changes_made_by_another_replica_apply_within_a_second()
+    {
+        var (tenant, key) = await TenantWithPoliciesAsync(_client);
+        var delete = new { type = "delete_records" };
+        var production = new { environment = "production" };
+        // Checks keep the caches warm (and refreshing ahead) while "another replica" changes the database directly;
+        // 1 s of freshness plus the time the checks themselves take on a busy machine.
+        Assert.Equal("block", (await CheckAsync(_client, key, "r", "bot", delete, production)).Expect(200).Str("decision"));
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE policies SET active = false, version = version + 1 WHERE org_id = $1 AND action = 'block'", tenant.OrgId);
+        Assert.True(await WithinAsync(TimeSpan.FromSeconds(1.5), async () => (await CheckAsync(_client, key, "r", "bot", delete, production)).Expect(200).Str("decision") == "allow"));
+
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE organizations SET killed_at = now(), killed_reason = 'elsewhere' WHERE id = $1", tenant.OrgId);
+        Assert.True(await WithinAsync(TimeSpan.FromSeconds(1.5), async () => (await CheckAsync(_client, key, "r", "bot", delete, production)).Expect(200).Str("reason") == "org_killed"));
+    }
+
+    /// <summary>Polls until the condition holds; false if it did not within the time.</summary>
+    private static async Task<bool> WithinAsync(TimeSpan time, Func<Task<bool>> condition)
+    {
+        for (var clock = Stopwatch.StartNew(); clock.Elapsed < time; await Task.Delay(20))
+            if (await condition()) return true;
+        return false;
+    }
+
+    [Fact]
     public async Task Paused_agents_and_the_kill_switch_block_before_any_policy()
     {
         var (tenant, key) = await TenantWithPoliciesAsync(_client);

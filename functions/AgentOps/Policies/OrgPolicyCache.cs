@@ -21,16 +21,27 @@ public sealed record OrgPolicySnapshot(bool Killed, PolicySet Set, IReadOnlyDict
 /// <para>One load per organization at a time (single flight): when an entry goes stale, the first check starts the
 /// load and the concurrent ones await the same load instead of stampeding the database. An entry is published before
 /// its load starts, so an invalidation can never be overwritten by a load that read the database before the change.</para>
+/// <para>Refresh ahead: once an entry is half its freshness old, the next check starts a reload in the background and
+/// keeps answering from the entry (still fresh); the reload replaces it when done. Under steady traffic no check waits
+/// for the database, and none is answered from data older than <see cref="Freshness"/>: past it, checks wait.</para>
 /// Policies whose id and version did not change since the last load are not parsed and compiled again.
 /// </summary>
 public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCache> logger)
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
+    public static readonly TimeSpan RefreshAfter = Freshness / 2;
 
     /// <summary>Above this many organizations, stale entries are dropped before adding more.</summary>
     public const int MaxEntries = 10_000;
 
-    private sealed record Entry(DateTimeOffset StartedAt, TaskCompletionSource<OrgPolicySnapshot> Result);
+    /// <summary>A class, not a record: the dictionary's compare-and-swap must compare identities.</summary>
+    private sealed class Entry(DateTimeOffset startedAt, TaskCompletionSource<OrgPolicySnapshot> result)
+    {
+        public DateTimeOffset StartedAt { get; } = startedAt;
+        public TaskCompletionSource<OrgPolicySnapshot> Result { get; } = result;
+        /// <summary>1 once a background refresh of this entry started (one per entry).</summary>
+        public int Refreshing;
+    }
 
     private readonly ConcurrentDictionary<Guid, Entry> _entries = new();
 
@@ -41,7 +52,11 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
             var now = time.GetUtcNow();
             _entries.TryGetValue(orgId, out var current);
             if (current is not null && now - current.StartedAt < Freshness && !current.Result.Task.IsFaulted)
+            {
+                if (current.Result.Task.IsCompletedSuccessfully && now - current.StartedAt >= RefreshAfter && Interlocked.Exchange(ref current.Refreshing, 1) == 0)
+                    _ = RefreshAsync(orgId, current, now);
                 return current.Result.Task.IsCompletedSuccessfully ? current.Result.Task : current.Result.Task.WaitAsync(ct);
+            }
 
             if (current is null && _entries.Count >= MaxEntries) Sweep(now);
             var fresh = new Entry(now, new TaskCompletionSource<OrgPolicySnapshot>(TaskCreationOptions.RunContinuationsAsynchronously));
@@ -56,6 +71,26 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
 
     /// <summary>Forget what this replica knows of the organization (after a policy change or the kill switch commits).</summary>
     public void Invalidate(Guid orgId) => _entries.TryRemove(orgId, out _);
+
+    /// <summary>
+    /// Loads a successor off the request path and puts it in place of the entry, unless the entry was replaced or
+    /// invalidated meanwhile (then the successor may predate a change: it is dropped). On failure the entry stays and
+    /// expires as usual.
+    /// </summary>
+    private async Task RefreshAsync(Guid orgId, Entry current, DateTimeOffset startedAt)
+    {
+        try
+        {
+            var snapshot = await db.InOrgAsync(orgId, tx => ReadAsync(tx, current.Result.Task.Result, CancellationToken.None), CancellationToken.None);
+            var successor = new Entry(startedAt, new TaskCompletionSource<OrgPolicySnapshot>(TaskCreationOptions.RunContinuationsAsynchronously));
+            successor.Result.SetResult(snapshot);
+            _entries.TryUpdate(orgId, successor, current);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Could not refresh the policies of organization {OrgId}: {Error}", orgId, ErrorHandlingMiddleware.SafeMessage(e));
+        }
+    }
 
     private async Task LoadAsync(Guid orgId, Entry entry, OrgPolicySnapshot? previous)
     {

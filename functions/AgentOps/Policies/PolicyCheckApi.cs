@@ -42,9 +42,12 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
         var (runId, agentKey, action) = Validate(body);
         // An unknown agent name is registered only for callers that may write agents (as during ingest).
         var registrar = Rbac.Allows(caller, Permission.AgentsWrite) ? Actor.Of(caller) : null;
+        // Both usually come from their caches without waiting; when either has to load, the two loads overlap.
         var resolving = agents.ResolveAsync(caller.OrgId, [agentKey], registrar, ct);
-        var snapshot = await policies.GetAsync(caller.OrgId, ct);
-        var agent = (await resolving).GetValueOrDefault(agentKey)
+        var loading = policies.GetAsync(caller.OrgId, ct);
+        await Task.WhenAll(resolving, loading);
+        var snapshot = loading.Result;
+        var agent = resolving.Result.GetValueOrDefault(agentKey)
             ?? throw new ApiProblem(StatusCodes.Status422UnprocessableEntity, "unknown_agent", "Unprocessable request",
                 registrar is null ? "No agent with this id or name, and these credentials may not register agents (an API key needs the write scope)."
                                   : "No agent with this id; names are registered on first use, ids are not.",
