@@ -19,6 +19,7 @@ namespace AgentOps.Functions;
 /// Connections are read the way the Functions host reads a trigger's Connection setting: a connection string in
 /// &lt;name&gt; (local emulators), or identity-based &lt;name&gt;__fullyQualifiedNamespace / &lt;name&gt;__blobServiceUri
 /// with &lt;name&gt;__credential=managedidentity and &lt;name&gt;__clientId (Azure: the app's user-assigned identity).
+/// Also runs the decision-event buffer (policy.decision / approval.decision events) over that sink.
 /// </summary>
 public static class AzureServices
 {
@@ -44,6 +45,9 @@ public static class AzureServices
             sp.GetRequiredService<IngestBatchBlobs>(), sp.GetRequiredService<TimeProvider>()));
         services.Replace(ServiceDescriptor.Singleton<IBlobStore>(sp =>
             new AzureBlobStore(storage.GetBlobContainerClient(AzureBlobStore.ContainerName), sp.GetRequiredService<TimeProvider>())));
+        // Policy and approval decisions reach their runs through this instance's buffer, flushed to the Service Bus
+        // sink above (per instance: a scale-in or crash loses at most its last 100 ms of decision events).
+        services.AddDecisionEventBuffer();
         return services;
     }
 

@@ -1,4 +1,5 @@
 using AgentOps.Agents;
+using AgentOps.Approvals;
 using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Controls;
@@ -38,12 +39,20 @@ public static class AgentOpsApplication
         services.AddSingleton<Access>();
         services.AddSingleton<Sessions>();
         services.AddSingleton<AgentDirectory>();
+        services.AddSingleton<PauseEffects>();
         services.AddSingleton<IngestRateLimits>();
         services.AddSingleton<PriceBook>();
         services.AddSingleton<BatchProcessor>();
         services.AddSingleton<IngestAcceptor>();
         services.AddSingleton<IngestSignal>();
         services.AddSingleton<IngestBacklog>();
+        services.AddSingleton<OrgPolicyCache>();
+        services.AddSingleton<PolicyChecker>();
+        // Needs the host's IAcceptedBatchSink; each host runs it as a hosted service after its sink (AddDecisionEventBuffer).
+        services.AddSingleton<DecisionEventBuffer>();
+        services.AddSingleton<ApprovalWaiters>();
+        services.AddSingleton<ApprovalOutcomes>();
+        services.AddSingleton<ApprovalExpiry>();
         services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
@@ -70,8 +79,17 @@ public static class AgentOpsApplication
         services.AddSingleton<IngestWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
         services.AddHostedService<IngestBacklogSampler>();
+        services.AddDecisionEventBuffer();
+        services.AddHostedService<ApprovalExpirySweeper>();
         return services;
     }
+
+    /// <summary>
+    /// Runs the decision-event buffer. Register it after the host's IAcceptedBatchSink (and its hosted service, if
+    /// any): hosted services stop in reverse order, so the buffer flushes its last events while the sink still takes them.
+    /// </summary>
+    public static IServiceCollection AddDecisionEventBuffer(this IServiceCollection services) =>
+        services.AddHostedService(sp => sp.GetRequiredService<DecisionEventBuffer>());
 
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
@@ -107,6 +125,8 @@ public static class AgentOpsApplication
         v1.MapPoliciesApi();
         v1.MapBudgetsApi();
         v1.MapCostsApi();
+        v1.MapPolicyCheckApi();
+        v1.MapApprovalsApi();
         return app;
     }
 

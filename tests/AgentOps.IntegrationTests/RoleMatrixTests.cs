@@ -65,6 +65,13 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/costs/summary"] = People + " key:read key:write key:admin",
         ["GET /api/v1/costs/by-agent/{id}"] = People + " key:read key:write key:admin",
         ["GET /api/v1/costs/by-team/{name}"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/policy/check"] = "admin team_lead member key:ingest",
+        ["GET /api/v1/approvals/pending"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/approvals"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/approvals/{id}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/approvals/{id}/wait"] = People + " key:read key:write key:admin",
+        ["POST /api/v1/approvals/{id}/approve"] = People,
+        ["POST /api/v1/approvals/{id}/reject"] = People,
     };
 
     private static readonly HashSet<string> Open =

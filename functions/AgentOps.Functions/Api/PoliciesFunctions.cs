@@ -3,7 +3,7 @@ using AgentOps.Policies;
 namespace AgentOps.Functions.Api;
 
 /// <summary>/api/v1/policies (PoliciesApi).</summary>
-public sealed class PoliciesFunctions(Db db)
+public sealed class PoliciesFunctions(Db db, OrgPolicyCache cache)
 {
     [Function("PoliciesTemplates"), Requires(Permission.PoliciesRead)]
     public IResult Templates([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/policies/templates")] HttpRequest req) =>
@@ -11,7 +11,7 @@ public sealed class PoliciesFunctions(Db db)
 
     [Function("PoliciesCreate"), Requires(Permission.PoliciesWrite)]
     public async Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/policies")] HttpRequest req) =>
-        await PoliciesApi.CreateAsync(await Bind.BodyAsync<PoliciesApi.PolicyRequest>(req), Bind.CallerOf(req), db, Bind.Aborted(req));
+        await PoliciesApi.CreateAsync(await Bind.BodyAsync<PoliciesApi.PolicyRequest>(req), Bind.CallerOf(req), db, cache, Bind.Aborted(req));
 
     [Function("PoliciesList"), Requires(Permission.PoliciesRead)]
     public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/policies")] HttpRequest req) =>
@@ -23,11 +23,11 @@ public sealed class PoliciesFunctions(Db db)
 
     [Function("PoliciesUpdate"), Requires(Permission.PoliciesWrite)]
     public async Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "api/v1/policies/{id:guid}")] HttpRequest req, Guid id) =>
-        await PoliciesApi.UpdateAsync(id, await Bind.BodyAsync<PoliciesApi.UpdatePolicyRequest>(req), Bind.CallerOf(req), db, Bind.Aborted(req));
+        await PoliciesApi.UpdateAsync(id, await Bind.BodyAsync<PoliciesApi.UpdatePolicyRequest>(req), Bind.CallerOf(req), db, cache, Bind.Aborted(req));
 
     [Function("PoliciesDelete"), Requires(Permission.PoliciesWrite)]
     public async Task<IResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/policies/{id:guid}")] HttpRequest req, Guid id) =>
-        await PoliciesApi.DeleteAsync(id, Bind.CallerOf(req), db, Bind.Aborted(req));
+        await PoliciesApi.DeleteAsync(id, Bind.CallerOf(req), db, cache, Bind.Aborted(req));
 
     [Function("PoliciesEvaluate"), Requires(Permission.PoliciesRead)]
     public async Task<IResult> Evaluate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/policies/{id:guid}/evaluate")] HttpRequest req, Guid id) =>

@@ -3,7 +3,21 @@ using AgentOps.Audit;
 
 namespace AgentOps.Agents;
 
-public sealed record AgentRef(Guid Id, string Name, string Status);
+/// <summary>An agent as the front door needs it: its id and status, and the profile policies read (agent.type, agent.tags, ...).</summary>
+public sealed record AgentRef(Guid Id, string Name, string Status)
+{
+    public string Type { get; init; } = "custom";
+    public string[] Tags { get; init; } = [];
+    public string? Environment { get; init; }
+    public string? Team { get; init; }
+
+    public const string Columns = "id, name, status, type, tags, environment, team";
+
+    public static AgentRef Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2))
+    {
+        Type = r.GetString(3), Tags = (string[])r[4], Environment = r.NullableString(5), Team = r.NullableString(6),
+    };
+}
 
 /// <summary>
 /// Resolves the agents named in ingest traffic (by id or name) to their id and status, with a cache so the front door
@@ -40,14 +54,14 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
             if (registrar is not null && missing.Count > 0)
             {
                 // Concurrent requests may register the same name: the unique key decides, and both read the winner.
-                var registered = await tx.ListAsync("""
+                var registered = await tx.ListAsync($$"""
                     INSERT INTO agents (id, org_id, name, auto_registered, status, paused_by_kill_switch)
                     SELECT gen_random_uuid(), $1, name, true, CASE WHEN k.killed THEN 'paused' ELSE 'active' END, k.killed
                     FROM unnest($2::text[]) AS name, (SELECT killed_at IS NOT NULL AS killed FROM organizations WHERE id = $1 FOR SHARE) k
                     ORDER BY name
                     ON CONFLICT (org_id, name) DO NOTHING
-                    RETURNING id, name, status
-                    """, r => new AgentRef(r.GetGuid(0), r.GetString(1), r.GetString(2)), ct, orgId, missing.ToArray());
+                    RETURNING {{AgentRef.Columns}}
+                    """, AgentRef.Read, ct, orgId, missing.ToArray());
                 foreach (var agent in registered)
                     await AuditLog.RecordAsync(tx, registrar, "agent.registered", "agent", agent.Id, null, new { agent.Name, auto_registered = true }, ct);
                 if (registered.Count < missing.Count) foreach (var (k, v) in await LookupAsync(tx, missing, ct)) rows[k] = v;
@@ -69,8 +83,8 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
     private static async Task<Dictionary<string, AgentRef>> LookupAsync(Tx tx, IReadOnlyCollection<string> keys, CancellationToken ct)
     {
         var ids = keys.Select(k => Guid.TryParse(k, out var id) ? id : (Guid?)null).Where(id => id is not null).Select(id => id!.Value).ToArray();
-        var rows = await tx.ListAsync("SELECT id, name, status FROM agents WHERE name = ANY($1) OR id = ANY($2)",
-            r => new AgentRef(r.GetGuid(0), r.GetString(1), r.GetString(2)), ct, keys.ToArray(), ids);
+        var rows = await tx.ListAsync($"SELECT {AgentRef.Columns} FROM agents WHERE name = ANY($1) OR id = ANY($2)",
+            AgentRef.Read, ct, keys.ToArray(), ids);
         var byKey = new Dictionary<string, AgentRef>(StringComparer.Ordinal);
         foreach (var row in rows)
         {

@@ -1,5 +1,7 @@
 using AgentOps.Agents;
+using AgentOps.Approvals;
 using AgentOps.Audit;
+using AgentOps.Policies;
 
 namespace AgentOps.Controls;
 
@@ -8,7 +10,9 @@ namespace AgentOps.Controls;
 /// agent_paused within <see cref="AgentDirectory.Freshness"/> (1 s) on every replica, at once on this one. The kill
 /// switch pauses every active agent of the organization in one transaction and keeps the organization marked until
 /// resume-all, which resumes exactly the agents the switch paused (not those paused on purpose before it). Agents
-/// registered while the switch is on start paused.
+/// registered while the switch is on start paused. The policy check sees the switch through <see cref="OrgPolicyCache"/>
+/// (the same 1 s, at once here) and answers block org_killed. Approval requests that a pause or the switch rejects are
+/// announced after the commit (approval.decision events on their runs; their waiters woken).
 /// </summary>
 public static class ControlsApi
 {
@@ -47,23 +51,25 @@ public static class ControlsApi
         return reason;
     }
 
-    public static async Task<Ok<AgentControl>> PauseAsync(Guid id, ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    public static async Task<Ok<AgentControl>> PauseAsync(Guid id, ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, ApprovalOutcomes approvals,
+        CancellationToken ct)
     {
         var reason = Reason(body, required: false);
-        var agent = await SetAgentAsync(id, caller, db, "paused", reason, "control.agent_paused", ct);
+        var (agent, rejected) = await SetAgentAsync(id, caller, db, "paused", reason, "control.agent_paused", ct);
         directory.Invalidate(caller.OrgId);
+        approvals.Rejected(caller.OrgId, rejected);
         return TypedResults.Ok(agent);
     }
 
     public static async Task<Ok<AgentControl>> ResumeAsync(Guid id, ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
     {
         var reason = Reason(body, required: false);
-        var agent = await SetAgentAsync(id, caller, db, "active", reason, "control.agent_resumed", ct);
+        var (agent, _) = await SetAgentAsync(id, caller, db, "active", reason, "control.agent_resumed", ct);
         directory.Invalidate(caller.OrgId);
         return TypedResults.Ok(agent);
     }
 
-    private static Task<AgentControl> SetAgentAsync(Guid id, Caller caller, Db db, string status, string? reason, string action, CancellationToken ct) =>
+    private static Task<(AgentControl Agent, IReadOnlyList<RejectedApproval> Rejected)> SetAgentAsync(Guid id, Caller caller, Db db, string status, string? reason, string action, CancellationToken ct) =>
         db.InOrgAsync(caller.OrgId, async tx =>
         {
             // The organization first, shared: a kill switch in flight (which locks it exclusively) is seen, never raced.
@@ -73,29 +79,35 @@ public static class ControlsApi
             if (before.Status == "archived") throw ApiProblem.Conflict("agent_archived", "The agent is archived; restore it first.");
             if (status == "active" && killed)
                 throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
-            if (before.Status == status) return before;
+            if (before.Status == status) return (before, (IReadOnlyList<RejectedApproval>)[]);
             var after = (await tx.SingleAsync("""
                 UPDATE agents SET status = $3, paused_reason = CASE WHEN $3 = 'paused' THEN $4 END, paused_by_kill_switch = false, updated_at = now()
                 WHERE id = $1 AND org_id = $2 RETURNING id, name, status, paused_reason
                 """, r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId, status, reason))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), action, "agent", id, new { agent = before }, new { agent = after, reason }, ct);
-            if (status == "paused") await EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct);
-            return after;
+            var rejected = status == "paused"
+                ? await EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct)
+                : [];
+            return (after, rejected);
         }, ct);
 
-    public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, AgentDirectory directory, OrgPolicyCache policies,
+        ApprovalOutcomes approvals, CancellationToken ct)
     {
         var reason = Reason(body, required: true)!;
-        var result = await db.InOrgAsync(caller.OrgId, async tx =>
+        var (result, rejected) = await db.InOrgAsync(caller.OrgId, async tx =>
         {
             var paused = await EmergencyControls.KillAsync(tx, Actor.Of(caller), reason, ct);
-            return new KillSwitchResult(await ReadStatusAsync(tx, ct), paused.Agents, paused.RejectedApprovals.Select(a => a.Id).ToList());
+            return (new KillSwitchResult(await ReadStatusAsync(tx, ct), paused.Agents, paused.RejectedApprovals.Select(a => a.Id).ToList()), paused.RejectedApprovals);
         }, ct);
         directory.Invalidate(caller.OrgId);
+        policies.Invalidate(caller.OrgId);
+        approvals.Rejected(caller.OrgId, rejected);
         return TypedResults.Ok(result);
     }
 
-    public static async Task<Ok<KillSwitchResult>> ResumeAllAsync(ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    public static async Task<Ok<KillSwitchResult>> ResumeAllAsync(ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, OrgPolicyCache policies,
+        CancellationToken ct)
     {
         var reason = Reason(body, required: false);
         var result = await db.InOrgAsync(caller.OrgId, async tx =>
@@ -113,6 +125,7 @@ public static class ControlsApi
             return new KillSwitchResult(after, resumed, []);
         }, ct);
         directory.Invalidate(caller.OrgId);
+        policies.Invalidate(caller.OrgId);
         return TypedResults.Ok(result);
     }
 }

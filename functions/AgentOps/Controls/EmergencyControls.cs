@@ -64,3 +64,18 @@ public static class EmergencyControls
         return rejected;
     }
 }
+
+/// <summary>
+/// What a pause means for this replica once its transaction has committed: the agent and policy caches forget the
+/// organization (ingest and the policy check see the pause at once here, within their 1 s freshness elsewhere) and
+/// the rejected approvals are announced (events on their runs, waiters woken).
+/// </summary>
+public sealed class PauseEffects(Agents.AgentDirectory agents, Policies.OrgPolicyCache policies, Approvals.ApprovalOutcomes approvals)
+{
+    public void Committed(Guid orgId, IReadOnlyList<RejectedApproval> rejected)
+    {
+        agents.Invalidate(orgId);
+        policies.Invalidate(orgId);
+        approvals.Rejected(orgId, rejected);
+    }
+}

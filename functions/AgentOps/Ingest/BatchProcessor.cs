@@ -8,10 +8,13 @@ namespace AgentOps.Ingest;
 /// <summary>An accepted batch as a worker receives it (self-host: from ingest_batches; Azure: a Service Bus message).</summary>
 public sealed record AcceptedBatch(Guid Id, Guid OrgId, DateTimeOffset AcceptedAt, byte[] Payload);
 
-/// <summary>What a processing transaction did; PausedOrgs: organizations where a budget paused agents (their caches are stale).</summary>
-public sealed record ProcessResult(int Batches, int Events, int NewEvents, IReadOnlyList<Guid> PausedOrgs, IReadOnlyList<RejectedApproval> RejectedApprovals)
+/// <summary>
+/// What a processing transaction did. Paused: per organization where a budget paused agents, the approvals that
+/// rejected (after commit the caller drops its agent cache and announces them).
+/// </summary>
+public sealed record ProcessResult(int Batches, int Events, int NewEvents, IReadOnlyDictionary<Guid, IReadOnlyList<RejectedApproval>> Paused)
 {
-    public static readonly ProcessResult None = new(0, 0, 0, [], []);
+    public static readonly ProcessResult None = new(0, 0, 0, new Dictionary<Guid, IReadOnlyList<RejectedApproval>>());
 }
 
 /// <summary>
@@ -47,8 +50,7 @@ public sealed class BatchProcessor(PriceBook prices)
             CREATE TEMP TABLE IF NOT EXISTS ingest_new_costs (agent_id uuid NOT NULL, day date NOT NULL, cost_micros bigint NOT NULL);
             """, ct);
         int events = 0, stored = 0;
-        var pausedOrgs = new List<Guid>();
-        var rejected = new List<RejectedApproval>();
+        var pausedOrgs = new Dictionary<Guid, IReadOnlyList<RejectedApproval>>();
         // Organizations in id order, like every row within: concurrent workers lock in one order (no deadlocks).
         foreach (var org in batches.GroupBy(b => b.OrgId).OrderBy(g => g.Key))
         {
@@ -58,13 +60,9 @@ public sealed class BatchProcessor(PriceBook prices)
             var priceList = await prices.ForOrgAsync(orgTx, ct);
             events += await StageAsync(tx.Connection, org.Key, org, priceList, ct);
             stored += await MergeAsync(tx, ct);
-            if (await BudgetTracker.AddNewCostsAsync(orgTx, ct) is { } paused)
-            {
-                pausedOrgs.Add(org.Key);
-                rejected.AddRange(paused.RejectedApprovals);
-            }
+            if (await BudgetTracker.AddNewCostsAsync(orgTx, ct) is { } paused) pausedOrgs[org.Key] = paused.RejectedApprovals;
         }
-        return new ProcessResult(batches.Count, events, stored, pausedOrgs, rejected);
+        return new ProcessResult(batches.Count, events, stored, pausedOrgs);
     }
 
     /// <summary>Async all the way: a COPY buffer flush must never block a thread-pool thread (2 cores: starvation).</summary>

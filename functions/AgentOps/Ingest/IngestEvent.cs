@@ -52,6 +52,14 @@ public static class EventTypes
     public const string Score = "score";
 
     public static readonly IReadOnlySet<string> All = new HashSet<string>([RunStart, RunEnd, LlmCall, ToolCall, ExternalAction, Log, Error, Score], StringComparer.Ordinal);
+
+    // Recorded by the platform itself, straight into the accepted-batch sink: not in All, so a client cannot send
+    // (forge) them through ingest. Processing and the timeline take any type.
+
+    /// <summary>A policy check's answer (allow, block, require_approval), on the run it was asked for.</summary>
+    public const string PolicyDecision = "policy.decision";
+    /// <summary>How an approval request ended: approved, rejected (by a person, or by pausing / the kill switch) or expired.</summary>
+    public const string ApprovalDecision = "approval.decision";
 }
 
 /// <summary>Run statuses: a run is running until a run.end says otherwise.</summary>

@@ -10,7 +10,7 @@ namespace AgentOps.Ingest;
 /// otherwise they poll every <see cref="PollInterval"/>. A crash (even kill -9) rolls the transaction back and the
 /// batches are taken again.
 /// </summary>
-public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Agents.AgentDirectory directory, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
+public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Controls.PauseEffects pauses, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private int BatchesPerTransaction => options.IngestBatchesPerTransaction;
@@ -89,9 +89,9 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
         return result;
     }
 
-    /// <summary>After commit: a budget that paused agents takes effect on this replica's front door at once.</summary>
+    /// <summary>After commit: a budget that paused agents takes effect on this replica at once; rejected approvals are announced.</summary>
     private void Committed(ProcessResult result)
     {
-        foreach (var org in result.PausedOrgs) directory.Invalidate(org);
+        foreach (var (org, rejected) in result.Paused) pauses.Committed(org, rejected);
     }
 }

@@ -66,7 +66,7 @@ public static class PoliciesApi
         return (parsed!.Value, conditions!.Value.GetRawText());
     }
 
-    public static async Task<Created<PolicyView>> CreateAsync(PolicyRequest body, Caller caller, Db db, CancellationToken ct)
+    public static async Task<Created<PolicyView>> CreateAsync(PolicyRequest body, Caller caller, Db db, OrgPolicyCache cache, CancellationToken ct)
     {
         var approvers = body.ApprovalRequiredFrom?.Distinct().ToArray() ?? [];
         var (action, conditions) = Check(new Validation(), body.Name, body.Description, body.Priority ?? 100, body.Action, body.Conditions, approvers, body.TimeoutMinutes);
@@ -74,7 +74,7 @@ public static class PoliciesApi
         var id = Guid.CreateVersion7();
         try
         {
-            return TypedResults.Created((string?)null, await db.InOrgAsync(caller.OrgId, async tx =>
+            var result = TypedResults.Created((string?)null, await db.InOrgAsync(caller.OrgId, async tx =>
             {
                 var created = (await tx.SingleAsync($"""
                     INSERT INTO policies (id, org_id, name, description, active, priority, action, conditions, approval_required_from, timeout_minutes)
@@ -85,6 +85,9 @@ public static class PoliciesApi
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "policy.created", "policy", id, null, created, ct);
                 return created;
             }, ct));
+            // The check on this replica sees the change at once (other replicas within OrgPolicyCache.Freshness).
+            cache.Invalidate(caller.OrgId);
+            return result;
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "policies_org_name_key" })
         {
@@ -115,11 +118,11 @@ public static class PoliciesApi
             return new PolicyDetail(policy, versions);
         }, ct));
 
-    public static async Task<Ok<PolicyView>> UpdateAsync(Guid id, UpdatePolicyRequest body, Caller caller, Db db, CancellationToken ct)
+    public static async Task<Ok<PolicyView>> UpdateAsync(Guid id, UpdatePolicyRequest body, Caller caller, Db db, OrgPolicyCache cache, CancellationToken ct)
     {
         try
         {
-            return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
+            var result = TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
             {
                 var before = await tx.SingleAsync($"SELECT {PolicyView.Columns} FROM policies WHERE id = $1 AND org_id = $2 FOR UPDATE", PolicyView.Read, ct, id, caller.OrgId)
                     ?? throw ApiProblem.NotFound("policy");
@@ -145,6 +148,8 @@ public static class PoliciesApi
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "policy.updated", "policy", id, before, after, ct);
                 return after;
             }, ct));
+            cache.Invalidate(caller.OrgId);
+            return result;
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "policies_org_name_key" })
         {
@@ -152,7 +157,7 @@ public static class PoliciesApi
         }
     }
 
-    public static async Task<NoContent> DeleteAsync(Guid id, Caller caller, Db db, CancellationToken ct)
+    public static async Task<NoContent> DeleteAsync(Guid id, Caller caller, Db db, OrgPolicyCache cache, CancellationToken ct)
     {
         await db.InOrgAsync(caller.OrgId, async tx =>
         {
@@ -161,6 +166,7 @@ public static class PoliciesApi
             await tx.ExecuteAsync("DELETE FROM policies WHERE id = $1 AND org_id = $2", ct, id, caller.OrgId);
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "policy.deleted", "policy", id, before, null, ct);
         }, ct);
+        cache.Invalidate(caller.OrgId);
         return TypedResults.NoContent();
     }
 

@@ -50,9 +50,19 @@ public sealed class PolicySet
         }
         _rules = [.. rules.Select(r => (r, Compile(r.When)))];
         _paths = [.. paths];
+        ReadsRunFacts = _paths.Any(p => p[0] == "run" && (p.Length == 1 || p[1] != "id"));
     }
 
     public int Count => _rules.Length;
+
+    /// <summary>Every distinct field path the rules compare (agent.tags, run.cost_usd, ...), each once.</summary>
+    public IReadOnlyList<string[]> Paths => _paths;
+
+    /// <summary>
+    /// Whether some rule reads what the platform knows about the run beyond its id (run.cost_usd, run.tokens_in, ...):
+    /// only then does the check load the run's row. "run" alone (e.g. exists) counts as reading it.
+    /// </summary>
+    public bool ReadsRunFacts { get; }
 
     public PolicyDecision Decide(JsonElement context)
     {

@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace AgentOps.Approvals;
+
+/// <summary>
+/// Expires pending approval requests past their expires_at (status expired: the agent is told no), so that they leave
+/// the queue, get their audit row and approval.decision event, and wake their waiters even if nobody looks at them.
+/// Reads and decisions already treat them as expired before this runs (lazy expiry); this makes it a fact. One pass:
+/// the organizations with due requests (approvals_due_orgs, SECURITY DEFINER) then one conditional UPDATE per
+/// organization under its row-level security. Idempotent, so replicas sweeping at the same time do no harm: each
+/// request is expired (and announced) by exactly one of them. Called by <see cref="ApprovalExpirySweeper"/> (self-host)
+/// and by a Timer trigger (Azure host).
+/// </summary>
+public sealed class ApprovalExpiry(Db db, ApprovalOutcomes outcomes, ILogger<ApprovalExpiry> logger)
+{
+    public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary>Returns how many requests it expired.</summary>
+    public async Task<int> SweepAsync(CancellationToken ct)
+    {
+        var orgs = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT approvals_due_orgs()", r => r.GetGuid(0), ct), ct);
+        var total = 0;
+        foreach (var orgId in orgs)
+        {
+            var expired = await db.InOrgAsync(orgId, tx => ApprovalRequests.ExpireDueAsync(tx, null, ct), ct);
+            outcomes.Announce(orgId, expired);
+            total += expired.Count;
+        }
+        if (total > 0) logger.LogInformation("Expired {Count} approval requests in {Orgs} organizations", total, orgs.Count);
+        return total;
+    }
+}
+
+/// <summary>The self-host's expiry timer: a sweep every <see cref="ApprovalExpiry.Interval"/>; a failed sweep is logged and the next one tries again.</summary>
+public sealed class ApprovalExpirySweeper(ApprovalExpiry expiry, TimeProvider time, ILogger<ApprovalExpirySweeper> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try { await expiry.SweepAsync(stoppingToken); }
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
+            {
+                logger.LogWarning("Approval expiry sweep failed: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
+            }
+            try { await Task.Delay(ApprovalExpiry.Interval, time, stoppingToken); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+}

@@ -1,0 +1,125 @@
+using System.Text.Json;
+using AgentOps.Agents;
+using AgentOps.Audit;
+using AgentOps.Controls;
+using AgentOps.Ingest;
+using AgentOps.Notifications;
+using AgentOps.Policies;
+
+namespace AgentOps.Approvals;
+
+/// <summary>Who asked (the actor of the policy check): a person or an API key.</summary>
+public sealed record Requester(string Type, Guid? Id);
+
+/// <summary>An approval request as the API shows it.</summary>
+public sealed record ApprovalView(Guid Id, string Status, string RunId, Guid AgentId, string? AgentName, PolicyRef Policy, JsonElement Context,
+    string[] ApprovalRequiredFrom, Requester RequestedBy, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? DecidedAt,
+    Guid? DecidedBy, string? DecisionReason, string? Comment, string WaitUrl)
+{
+    /// <summary>
+    /// Expiry is also enforced on read: a pending request past expires_at reads as expired (decided at its expiry)
+    /// even before the sweeper has written it, so no caller ever sees a request that can no longer be approved as pending.
+    /// </summary>
+    public const string Select = """
+        SELECT a.id, CASE WHEN a.status = 'pending' AND a.expires_at <= now() THEN 'expired' ELSE a.status END, a.run_id, a.agent_id, ag.name,
+               a.policy_id, a.policy_name, a.policy_version, a.context::text, a.approval_required_from, a.requested_by_type, a.requested_by,
+               a.created_at, a.expires_at,
+               CASE WHEN a.status = 'pending' AND a.expires_at <= now() THEN a.expires_at ELSE a.decided_at END, a.decided_by,
+               CASE WHEN a.status = 'pending' AND a.expires_at <= now() THEN 'expired' ELSE a.decision_reason END, a.comment
+        FROM approvals a LEFT JOIN agents ag ON ag.id = a.agent_id
+        """;
+
+    public static ApprovalView Read(NpgsqlDataReader r)
+    {
+        var id = r.GetGuid(0);
+        return new(id, r.GetString(1), r.GetString(2), r.GetGuid(3), r.NullableString(4), new PolicyRef(r.GetGuid(5), r.GetString(6), r.GetInt32(7)),
+            JsonDocument.Parse(r.GetString(8)).RootElement.Clone(), (string[])r[9], new Requester(r.GetString(10), r.NullableGuid(11)), r.Time(12),
+            r.Time(13), r.NullableTime(14), r.NullableGuid(15), r.NullableString(16), r.NullableString(17), WaitUrlOf(id));
+    }
+
+    public static string WaitUrlOf(Guid id) => $"/api/v1/approvals/{id}/wait";
+}
+
+/// <summary>An approval request that just ended, for what follows the commit: its event on the run, and waking its waiters.</summary>
+public sealed record ApprovalDecided(Guid Id, string RunId, Guid AgentId, string Status, string Reason, Guid? DecidedBy, string? Comment)
+{
+    public static ApprovalDecided From(RejectedApproval r) => new(r.Id, r.RunId, r.AgentId, "rejected", r.Reason, null, null);
+}
+
+/// <summary>The approval requests' SQL: creating one (with its audit row and notification) and expiring due ones.</summary>
+public static class ApprovalRequests
+{
+    public static readonly Actor System = new(ActorType.System, null, new RequestInfo(null, "agentops approval expiry"));
+
+    /// <summary>
+    /// Creates the request a require_approval decision asks for, in the caller's transaction, with its audit row
+    /// (approval.requested) and a notification (approval.requested, warning). Expires timeout minutes from now
+    /// (the database's clock, like every expiry check).
+    /// </summary>
+    public static async Task<(Guid Id, DateTimeOffset ExpiresAt)> CreateAsync(Tx tx, Caller caller, AgentRef agent, string runId, PolicyRule rule,
+        int version, string context, string? actionType, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        var timeout = rule.TimeoutMinutes ?? PoliciesApi.DefaultApprovalTimeoutMinutes;
+        var requestedByType = AuditLog.ActorTypeWire(caller.Type);
+        var expiresAt = await tx.ScalarAsync<DateTime>("""
+            INSERT INTO approvals (id, org_id, run_id, agent_id, policy_id, policy_version, policy_name, context, approval_required_from,
+                                   requested_by_type, requested_by, expires_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, now() + make_interval(mins => $12))
+            RETURNING expires_at
+            """, ct, id, tx.OrgId, runId, agent.Id, rule.Id, version, rule.Name, context, rule.ApprovalFrom, requestedByType, caller.ActorId, timeout);
+        var expires = new DateTimeOffset(DateTime.SpecifyKind(expiresAt, DateTimeKind.Utc));
+        var summary = new
+        {
+            status = "pending", run_id = runId, agent_id = agent.Id, agent = agent.Name, policy = new PolicyRef(rule.Id, rule.Name, version),
+            action_type = actionType, approval_required_from = rule.ApprovalFrom, expires_at = expires,
+        };
+        await AuditLog.RecordAsync(tx, Actor.Of(caller), "approval.requested", "approval", id, null, summary, ct);
+        await Notifier.PublishAsync(tx, new Notice("approval.requested", "warning", $"Approval needed: {rule.Name}",
+            $"{agent.Name} asks to {actionType ?? "act"} (run {runId}); {string.Join(" or ", rule.ApprovalFrom)} may decide before {expires:u}.",
+            new { approval_id = id, summary.run_id, summary.agent_id, summary.agent, summary.policy, summary.action_type, summary.approval_required_from,
+                  summary.expires_at, wait_url = ApprovalView.WaitUrlOf(id) },
+            "approval", id.ToString()), ct);
+        return (id, expires);
+    }
+
+    /// <summary>Expires the organization's pending requests past their expiry (or just one of them), one audit row each (approval.expired, by the system).</summary>
+    public static async Task<List<ApprovalDecided>> ExpireDueAsync(Tx tx, Guid? onlyId, CancellationToken ct)
+    {
+        var expired = await tx.ListAsync("""
+            UPDATE approvals SET status = 'expired', decided_at = now(), decision_reason = 'expired'
+            WHERE org_id = $1 AND status = 'pending' AND expires_at <= now() AND ($2::uuid IS NULL OR id = $2)
+            RETURNING id, run_id, agent_id, expires_at
+            """, r => (Decided: new ApprovalDecided(r.GetGuid(0), r.GetString(1), r.GetGuid(2), "expired", "expired", null, null), ExpiresAt: r.Time(3)),
+            ct, tx.OrgId, onlyId);
+        foreach (var (a, expiresAt) in expired)
+            await AuditLog.RecordAsync(tx, System, "approval.expired", "approval", a.Id, new { status = "pending" },
+                new { status = "expired", decision_reason = "expired", run_id = a.RunId, agent_id = a.AgentId, expires_at = expiresAt }, ct);
+        return expired.Select(e => e.Decided).ToList();
+    }
+}
+
+/// <summary>
+/// What follows an approval's end once its transaction committed, whoever ended it (a person, the sweeper, a pause or
+/// the kill switch): an approval.decision event on its run (through the decision buffer) and the waiters woken.
+/// </summary>
+public sealed class ApprovalOutcomes(DecisionEventBuffer events, ApprovalWaiters waiters, TimeProvider time)
+{
+    public void Announce(Guid orgId, IEnumerable<ApprovalDecided> decided)
+    {
+        var now = time.GetUtcNow();
+        foreach (var d in decided)
+        {
+            events.Add(orgId, new IngestEvent
+            {
+                // One decision per approval: a fixed id, so the event cannot be stored twice.
+                Id = $"approval.decision:{d.Id}", Type = EventTypes.ApprovalDecision, Timestamp = now, RunId = d.RunId, AgentId = d.AgentId,
+                Name = $"approval {d.Status}", Status = d.Status,
+                Metadata = JsonSerializer.Serialize(new { approval_id = d.Id, status = d.Status, reason = d.Reason, decided_by = d.DecidedBy, comment = d.Comment }, Json.Options),
+            });
+            waiters.Wake(d.Id);
+        }
+    }
+
+    public void Rejected(Guid orgId, IEnumerable<RejectedApproval> rejected) => Announce(orgId, rejected.Select(ApprovalDecided.From));
+}
