@@ -166,6 +166,18 @@ public class ApprovalsTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task Pausing_through_the_agents_api_rejects_pending_requests_too()
+    {
+        var (tenant, key) = await TenantWithPoliciesAsync(_client);
+        var pending = await RequestApprovalAsync(key, "run-patch", "patched");
+        var agent = (await _client.Get("/api/v1/agents?limit=200", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray()
+            .Single(a => a.GetProperty("name").GetString() == "patched").GetProperty("id").GetGuid();
+        (await _client.Patch($"/api/v1/agents/{agent}", new { status = "paused" }, tenant.AdminToken)).Expect(200);
+        var rejected = (await _client.Get($"/api/v1/approvals/{pending}", key)).Expect(200).Body;
+        Assert.Equal(("rejected", "agent_paused"), (rejected.GetProperty("status").GetString(), rejected.GetProperty("decision_reason").GetString()));
+    }
+
+    [Fact]
     public async Task Another_organizations_requests_are_not_found_on_every_route()
     {
         var (owner, key) = await TenantWithPoliciesAsync(_client);

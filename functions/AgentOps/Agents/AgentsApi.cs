@@ -107,7 +107,7 @@ public static class AgentsApi
         TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => tx.SingleAsync($"{WithStats} WHERE a.org_id = $1 AND a.id = $2", AgentView.Read, ct, caller.OrgId, id), ct)
             ?? throw ApiProblem.NotFound("agent"));
 
-    public static async Task<Ok<AgentView>> UpdateAsync(Guid id, UpdateAgentRequest body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    public static async Task<Ok<AgentView>> UpdateAsync(Guid id, UpdateAgentRequest body, Caller caller, Db db, Controls.PauseEffects pauses, CancellationToken ct)
     {
         var v = new Validation();
         var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
@@ -121,6 +121,7 @@ public static class AgentsApi
         v.ThrowIfInvalid();
         try
         {
+            IReadOnlyList<Controls.RejectedApproval> rejected = [];
             var agent = await db.InOrgAsync(caller.OrgId, async tx =>
             {
                 // Shared lock on the organization before the agent: a kill switch in flight is seen, never raced.
@@ -146,9 +147,12 @@ public static class AgentsApi
                     return before;
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), status is not null && status != before.Status ? $"agent.{StatusVerb(status)}" : "agent.updated",
                     "agent", id, before, after, ct);
+                // Paused (or archived) here as by the pause button: nothing may wait on an approval for it.
+                if (after.Status != "active" && before.Status == "active")
+                    rejected = await Controls.EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct);
                 return after;
             }, ct);
-            directory.Invalidate(caller.OrgId);
+            pauses.Committed(caller.OrgId, rejected);
             return TypedResults.Ok(agent);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "agents_org_name_key" })
