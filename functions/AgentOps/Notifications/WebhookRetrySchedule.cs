@@ -15,7 +15,7 @@ public sealed record DeliveryOutcome(DeliveryStatus Status, TimeSpan? RetryIn)
 /// <summary>
 /// When a failed delivery is tried again (pure): exponential backoff with jitter, capped, for a bounded number of
 /// attempts, then the delivery is failed (an admin may redeliver it). The default — 30 s, 2 min, 8 min, 32 min, 2 h 8 min,
-/// then every 10 h, 8 attempts in all — keeps trying for about 23 hours, long enough to ride out a receiver's bad day and
+/// 8 h 32 min, 10 h between 8 attempts in all — keeps trying for about 21 hours, long enough to ride out a receiver's bad day and
 /// short enough that nobody is surprised by a day-old event. Registered in DI so tests can run a fast schedule.
 /// </summary>
 public sealed record WebhookRetrySchedule(TimeSpan FirstDelay, double Factor, TimeSpan MaxDelay, int MaxAttempts, double Jitter)
