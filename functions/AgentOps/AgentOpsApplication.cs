@@ -9,6 +9,7 @@ using AgentOps.Budgets;
 using AgentOps.Costs;
 using AgentOps.Ingest;
 using AgentOps.Ingest.Otlp;
+using AgentOps.Notifications;
 using AgentOps.Runs;
 using AgentOps.Auth;
 using AgentOps.Health;
@@ -53,6 +54,9 @@ public static class AgentOpsApplication
         services.AddSingleton<ApprovalWaiters>();
         services.AddSingleton<ApprovalOutcomes>();
         services.AddSingleton<ApprovalExpiry>();
+        services.AddSingleton(WebhookRetrySchedule.Default);
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookDispatcher>();
         services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
@@ -68,8 +72,9 @@ public static class AgentOpsApplication
 
     /// <summary>The request pipeline: errors as problems, routing, size limit, access, then the endpoint.</summary>
     /// <summary>
-    /// The self-host's background work: the accepted-batch queue in Postgres (group commit) and the ingest workers.
-    /// The Azure host replaces both with Service Bus (a sink and a queue trigger over the same BatchProcessor).
+    /// The self-host's background work: the accepted-batch queue in Postgres (group commit), the ingest workers and the
+    /// webhook delivery loop. The Azure host replaces the first two with Service Bus (a sink and a queue trigger over the
+    /// same BatchProcessor) and the loop with a timer trigger over the same WebhookDispatcher.
     /// </summary>
     public static IServiceCollection AddAgentOpsSelfHostWorkers(this IServiceCollection services)
     {
@@ -81,6 +86,8 @@ public static class AgentOpsApplication
         services.AddHostedService<IngestBacklogSampler>();
         services.AddDecisionEventBuffer();
         services.AddHostedService<ApprovalExpirySweeper>();
+        services.AddSingleton<WebhookDeliveryWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryWorker>());
         return services;
     }
 
@@ -127,6 +134,8 @@ public static class AgentOpsApplication
         v1.MapCostsApi();
         v1.MapPolicyCheckApi();
         v1.MapApprovalsApi();
+        v1.MapNotificationsApi();
+        v1.MapWebhooksApi();
         return app;
     }
 

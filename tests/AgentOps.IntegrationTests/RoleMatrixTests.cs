@@ -72,6 +72,19 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/approvals/{id}/wait"] = People + " key:read key:write key:admin",
         ["POST /api/v1/approvals/{id}/approve"] = People,
         ["POST /api/v1/approvals/{id}/reject"] = People,
+        ["GET /api/v1/notifications"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/notifications/unread-count"] = People,
+        ["POST /api/v1/notifications/{id}/read"] = People,
+        ["POST /api/v1/notifications/read-all"] = People,
+        ["POST /api/v1/webhooks"] = "admin key:admin",
+        ["GET /api/v1/webhooks"] = "admin key:admin",
+        ["GET /api/v1/webhooks/{id}"] = "admin key:admin",
+        ["PATCH /api/v1/webhooks/{id}"] = "admin key:admin",
+        ["DELETE /api/v1/webhooks/{id}"] = "admin key:admin",
+        ["POST /api/v1/webhooks/{id}/rotate-secret"] = "admin key:admin",
+        ["POST /api/v1/webhooks/{id}/test"] = "admin key:admin",
+        ["GET /api/v1/webhooks/{id}/deliveries"] = "admin key:admin",
+        ["POST /api/v1/webhooks/deliveries/{id}/redeliver"] = "admin key:admin",
     };
 
     private static readonly HashSet<string> Open =

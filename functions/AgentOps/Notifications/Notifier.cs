@@ -23,12 +23,29 @@ public static class Notifier
             JsonSerializer.Serialize(notice.Data, notice.Data.GetType(), Json.Options), notice.EntityType, notice.EntityId);
         var body = JsonSerializer.Serialize(new WebhookBody(id, tx.OrgId, notice.Kind, notice.Severity, notice.Title, notice.Body, notice.Data,
             notice.EntityType, notice.EntityId, new DateTimeOffset(DateTime.SpecifyKind(createdAt, DateTimeKind.Utc))), Json.Options);
+        var endpoints = await tx.ListAsync("SELECT id FROM webhook_endpoints WHERE org_id = $1 AND active AND (kinds = '{}' OR $2 = ANY(kinds))",
+            r => r.GetGuid(0), ct, tx.OrgId, notice.Kind);
+        if (endpoints.Count > 0)
+            await QueueDeliveriesAsync(tx, [.. endpoints], id, notice.Kind, body, ct);
+        return id;
+    }
+
+    /// <summary>The Postgres channel that wakes delivery workers (any replica) when the transaction that queued deliveries commits.</summary>
+    public const string WakeChannel = "agentops_webhook_deliveries";
+
+    /// <summary>
+    /// Queues one pending delivery of <paramref name="body"/> per endpoint (v7 ids: the delivery log sorts by them) and
+    /// wakes the delivery workers once the transaction commits (NOTIFY is transactional; a rollback sends nothing).
+    /// </summary>
+    public static async Task<Guid[]> QueueDeliveriesAsync(Tx tx, Guid[] endpointIds, Guid? notificationId, string kind, string body, CancellationToken ct)
+    {
+        var ids = endpointIds.Select(_ => Guid.CreateVersion7()).ToArray();
         await tx.ExecuteAsync("""
             INSERT INTO webhook_deliveries (id, org_id, endpoint_id, notification_id, kind, body)
-            SELECT gen_random_uuid(), org_id, id, $2, $3, $4 FROM webhook_endpoints
-            WHERE org_id = $1 AND active AND (kinds = '{}' OR $3 = ANY(kinds))
-            """, ct, tx.OrgId, id, notice.Kind, body);
-        return id;
+            SELECT d.id, $1, d.endpoint_id, $4::uuid, $5, $6 FROM unnest($2::uuid[], $3::uuid[]) AS d (id, endpoint_id)
+            """, ct, tx.OrgId, ids, endpointIds, notificationId, kind, body);
+        await tx.ExecuteAsync($"NOTIFY {WakeChannel}", ct);
+        return ids;
     }
 
     /// <summary>What a webhook receives: the notification itself (the body is signed; see docs/notifications.md).</summary>

@@ -62,6 +62,12 @@ public sealed record AgentOpsOptions
     /// <summary>Folder of the built dashboard served at "/" by the self-host; none when unset.</summary>
     public string? DashboardDirectory { get; init; }
 
+    /// <summary>
+    /// Let webhooks reach loopback, private, link-local and other non-public addresses (and plain http). Off by
+    /// default: a webhook URL is chosen by an organization's admin, and must not become a way into our own network.
+    /// </summary>
+    public bool WebhooksAllowPrivateTargets { get; init; }
+
     public static AgentOpsOptions FromConfiguration(Func<string, string?> get)
     {
         var errors = new List<string>();
@@ -98,6 +104,7 @@ public sealed record AgentOpsOptions
             IngestMaxBacklogEvents = Int(get, "AGENTOPS_INGEST_MAX_BACKLOG_EVENTS", 20_000, 1000, 100_000_000, errors),
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
+            WebhooksAllowPrivateTargets = Bool(get, "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", errors),
         };
         if (errors.Count > 0) throw new InvalidOperationException("AgentOps configuration is invalid:\n  " + string.Join("\n  ", errors));
         return options;

@@ -1,6 +1,9 @@
 using System.Collections.Concurrent;
+using AgentOps.Notifications;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.IntegrationTests.Infrastructure;
@@ -19,6 +22,10 @@ public sealed class ApiFixture : IAsyncLifetime
 {
     public const string JwtSecret = "integration-tests-signing-key-0123456789abcdef";
     public LogCapture Logs { get; } = new();
+
+    /// <summary>Webhook retries in milliseconds instead of minutes (the schedule's shape is unit-tested): 100, 200, 400 ms, 4 attempts.</summary>
+    public static readonly WebhookRetrySchedule FastRetries = new(TimeSpan.FromMilliseconds(100), 2, TimeSpan.FromMilliseconds(400), 4, 0);
+
     public WebApplicationFactory<Program> Factory { get; private set; } = null!;
 
     public Task InitializeAsync()
@@ -29,11 +36,13 @@ public sealed class ApiFixture : IAsyncLifetime
         // Every test request comes from the same (absent) client address: per-IP limits would couple the tests.
         Environment.SetEnvironmentVariable("AGENTOPS_LOGIN_PER_MINUTE_PER_IP", "100000");
         Environment.SetEnvironmentVariable("AGENTOPS_SIGNUPS_PER_HOUR_PER_IP", "100000");
+        // Webhook tests receive on 127.0.0.1 over http; WebhooksTests also proves the default refuses exactly that.
+        Environment.SetEnvironmentVariable("AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
         Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l =>
         {
             l.AddProvider(Logs);
             l.SetMinimumLevel(LogLevel.Trace);
-        }));
+        }).ConfigureTestServices(s => s.AddSingleton(FastRetries)));
         _ = Factory.Server; // start now: applies migrations
         return Task.CompletedTask;
     }

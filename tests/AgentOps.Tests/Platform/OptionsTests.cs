@@ -34,4 +34,20 @@ public class OptionsTests
         Assert.DoesNotContain("short-secret-value", e.Message);
         Assert.DoesNotContain("lots", e.Message);
     }
+
+    [Fact]
+    public void Webhooks_stay_off_private_targets_unless_allowed()
+    {
+        Func<string, string?> env(string? allow) => key => key switch
+        {
+            "AGENTOPS_DATABASE_URL" => "postgresql://app:x@db/agentops",
+            "AGENTOPS_JWT_SECRET" => new string('x', 40),
+            "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS" => allow,
+            _ => null,
+        };
+        Assert.False(AgentOpsOptions.FromConfiguration(env(null)).WebhooksAllowPrivateTargets);
+        Assert.True(AgentOpsOptions.FromConfiguration(env("true")).WebhooksAllowPrivateTargets);
+        var e = Assert.Throws<InvalidOperationException>(() => AgentOpsOptions.FromConfiguration(env("yes please")));
+        Assert.Contains("AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS must be true or false", e.Message);
+    }
 }

@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Logging;
+
+namespace AgentOps.Notifications;
+
+/// <summary>
+/// One round of webhook delivery, for both hosts (the self-host's <see cref="WebhookDeliveryWorker"/> loops over it,
+/// the Azure host calls it from a timer): claim up to <see cref="BatchSize"/> due deliveries of any organization
+/// (webhook_claim_deliveries: SKIP LOCKED, and next_attempt_at pushed out by <see cref="Lease"/>, so replicas never
+/// send the same delivery at once and a replica that dies mid-send leaves it to be retried), send them
+/// <see cref="Parallelism"/> at a time, and record each attempt in its organization's transaction.
+/// Delivery is at least once: a crash between the receiver's 2xx and the record sends it again after the lease, with
+/// the same AgentOps-Delivery id (receivers deduplicate on it).
+/// </summary>
+public sealed class WebhookDispatcher(Db db, WebhookSender sender, WebhookRetrySchedule schedule, TimeProvider time, ILogger<WebhookDispatcher> logger)
+{
+    public const int BatchSize = 20;
+    public const int Parallelism = 4;
+    /// <summary>Longer than a whole batch can take (BatchSize / Parallelism rounds of at most the 10 s attempt timeout = 50 s).</summary>
+    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+    /// <summary>Kept of an error in the delivery log.</summary>
+    public const int MaxErrorLength = 1000;
+
+    private sealed record Due(string Url, string Secret, bool Active, string Kind, string Body, int Attempts);
+
+    /// <summary>Sends what is due now; returns how many deliveries it claimed (BatchSize: more may be waiting).</summary>
+    public async Task<int> DeliverDueAsync(CancellationToken ct)
+    {
+        var claimed = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT id, org_id FROM webhook_claim_deliveries($1, $2)",
+            r => (Id: r.GetGuid(0), OrgId: r.GetGuid(1)), ct, BatchSize, (int)Lease.TotalSeconds), ct);
+        await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct },
+            async (c, token) =>
+            {
+                try { await DeliverAsync(c.OrgId, c.Id, token); }
+                catch (Exception e) when (!token.IsCancellationRequested)
+                {
+                    // Left pending: the lease ends and the delivery is claimed again.
+                    logger.LogError("Webhook delivery {Delivery} of organization {Org} could not be processed: {Error}", c.Id, c.OrgId, ErrorHandlingMiddleware.SafeMessage(e));
+                }
+            });
+        return claimed.Count;
+    }
+
+    private async Task DeliverAsync(Guid orgId, Guid id, CancellationToken ct)
+    {
+        var due = await db.InOrgAsync(orgId, tx => tx.SingleAsync("""
+            SELECT e.url, e.secret, e.active, d.kind, d.body, d.attempts
+            FROM webhook_deliveries d JOIN webhook_endpoints e ON e.id = d.endpoint_id AND e.org_id = d.org_id
+            WHERE d.id = $1 AND d.org_id = $2 AND d.status = 'pending'
+            """, r => new Due(r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetString(3), r.GetString(4), r.GetInt32(5)), ct, id, orgId), ct);
+        if (due is null) return; // settled or deleted since it was claimed
+
+        var startedAt = time.GetUtcNow();
+        var attempt = due.Active
+            ? await sender.SendAsync(new WebhookRequest(id, due.Url, due.Secret, due.Kind, due.Body), ct)
+            : new WebhookAttempt(false, null, "The endpoint was deactivated before this delivery was sent; activate it and redeliver.", TimeSpan.Zero, Permanent: true);
+        var outcome = schedule.After(due.Attempts + 1, attempt.Succeeded, attempt.Permanent, Random.Shared.NextDouble());
+        await db.InOrgAsync(orgId, tx => tx.ExecuteAsync("""
+            UPDATE webhook_deliveries
+            SET attempts = attempts + 1, status = $3,
+                next_attempt_at = CASE WHEN $3 = 'pending' THEN now() + make_interval(secs => $4) ELSE next_attempt_at END,
+                last_attempt_at = $5, last_status_code = $6, last_error = $7, last_duration_ms = $8,
+                delivered_at = CASE WHEN $3 = 'succeeded' THEN now() END
+            WHERE id = $1 AND org_id = $2 AND status = 'pending'
+            """, ct, id, orgId, DeliveryOutcome.ToWire(outcome.Status), outcome.RetryIn?.TotalSeconds ?? 0d, startedAt, attempt.StatusCode,
+            attempt.Error is { Length: > MaxErrorLength } error ? error[..MaxErrorLength] : attempt.Error, (int)Math.Ceiling(attempt.Duration.TotalMilliseconds)), ct);
+        if (outcome.Status == DeliveryStatus.Failed)
+            logger.LogWarning("Webhook delivery {Delivery} of organization {Org} failed after {Attempts} attempts: {Error}", id, orgId, due.Attempts + 1, attempt.Error);
+    }
+}
