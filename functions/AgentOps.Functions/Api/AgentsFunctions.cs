@@ -7,7 +7,7 @@ public sealed class AgentsFunctions(Db db, AgentDirectory directory, Controls.Pa
 {
     [Function("AgentsCreate"), Requires(Permission.AgentsWrite)]
     public async Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/agents")] HttpRequest req) =>
-        await AgentsApi.CreateAsync(await Bind.BodyAsync<AgentsApi.CreateAgentRequest>(req), Bind.CallerOf(req), db, pauses, Bind.Aborted(req));
+        await AgentsApi.CreateAsync(await Bind.BodyAsync<AgentsApi.CreateAgentRequest>(req), Bind.CallerOf(req), db, directory, Bind.Aborted(req));
 
     [Function("AgentsList"), Requires(Permission.AgentsRead)]
     public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/agents")] HttpRequest req) =>
