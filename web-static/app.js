@@ -2995,12 +2995,13 @@ const AUDIT_ACTIONS = [
   'agent.*', 'agent.created', 'agent.registered', 'agent.updated', 'agent.paused', 'agent.resumed', 'agent.archived',
   'api_key.*', 'api_key.created', 'api_key.revoked',
   'auth.*', 'auth.login', 'auth.logout', 'auth.token_refreshed', 'auth.refresh_token_reused',
+  'budget.*', 'budget.created', 'budget.updated', 'budget.deleted', 'budget.threshold_reached',
   'control.*', 'control.agent_paused', 'control.agent_resumed', 'control.kill_switch', 'control.resume_all',
   'member.*', 'member.invited', 'member.joined', 'member.updated', 'member.removed',
   'model_price.*', 'model_price.created', 'model_price.deleted',
   'org.*', 'org.created', 'org.updated',
 ];
-const AUDIT_ENTITY_TYPES = ['agent', 'api_key', 'member', 'model_price', 'organization', 'session'];
+const AUDIT_ENTITY_TYPES = ['agent', 'api_key', 'budget', 'member', 'model_price', 'organization', 'session'];
 const ACTOR_TYPES = { user: 'User', api_key: 'API key', system: 'System' };
 
 const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
