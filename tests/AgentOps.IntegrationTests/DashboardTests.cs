@@ -138,6 +138,10 @@ public class DashboardTests
             await Assertions.Expect(byAgent.GetByRole(AriaRole.Row)).ToHaveCountAsync(3);
             await Assertions.Expect(byAgent.GetByRole(AriaRole.Row).Nth(1)).ToContainTextAsync("beta");
             await SnapshotAsync(page, "costs");
+            var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "Download CSV" }).ClickAsync());
+            Assert.EndsWith(".csv", download.SuggestedFilename, StringComparison.Ordinal);
+            var csv = await File.ReadAllLinesAsync((await download.PathAsync())!);
+            Assert.Equal(4, csv.Length); // the header, alpha × 2 models, beta
 
             // A reversed range is the API's 422, shown next to the field; a preset puts it right.
             var from = page.GetByLabel("From", new() { Exact = true });
@@ -173,11 +177,21 @@ public class DashboardTests
             await Assertions.Expect(row.GetByText("On track · 17.5%")).ToBeVisibleAsync();
             await Assertions.Expect(row.Locator(".meter-fill.ok")).ToBeAttachedAsync();
             await Assertions.Expect(row.Locator(".meter-mark")).ToHaveCountAsync(3);
-            await SnapshotAsync(page, "budgets");
 
             await row.GetByRole(AriaRole.Button, new() { Name = "Search monthly", Exact = true }).ClickAsync();
             await Assertions.Expect(dialog.GetByRole(AriaRole.Img, new() { Name = "Daily spend this period" }).Locator("rect.chart-bar")).ToHaveCountAsync(1);
             await SnapshotAsync(page, "budget-detail");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+
+            // Edited: a threshold past the maximum and an auto-pause put the maximum and the pause point on the bar.
+            await row.GetByRole(AriaRole.Button, new() { Name = "Edit Search monthly" }).ClickAsync();
+            await dialog.GetByLabel("Alert thresholds (%)").FillAsync("50, 80, 150");
+            await dialog.GetByLabel("Pause agents at (%)").FillAsync("200");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(row.GetByText("Alerts at 50 %, 80 %, 150 % · pauses agents at 200 %")).ToBeVisibleAsync();
+            await Assertions.Expect(row.Locator(".meter-mark")).ToHaveCountAsync(5);
+            await SnapshotAsync(page, "budgets");
 
             // Everyone reads budgets; only admins change them (a viewer, on a phone-sized screen).
             var viewer = await api.AddMemberAsync(tenant, "viewer");
@@ -196,6 +210,10 @@ public class DashboardTests
             await phone.GetByRole(AriaRole.Link, new() { Name = "Costs", Exact = true }).ClickAsync();
             await Assertions.Expect(phone.Locator(".cost-stats").GetByText("$3.75", new() { Exact = true })).ToBeVisibleAsync();
             await SnapshotAsync(phone, "costs-phone");
+
+            await row.GetByRole(AriaRole.Button, new() { Name = "Delete Search monthly" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete budget" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("No budgets yet")).ToBeVisibleAsync();
             Assert.Empty(problems);
         }
         catch
