@@ -448,6 +448,7 @@ const can = {
   writeAgents: () => atLeast('member'), // AgentsWrite: admin, team lead, member (viewers read)
   controls: () => atLeast('team_lead'), // Controls: pause/resume agents, kill switch, resume all
   readAudit: () => isAdmin(), // AuditRead
+  writeBudgets: () => isAdmin(), // BudgetsWrite (reading budgets and costs, CostsRead, is every role's)
 };
 
 function onRoleChanged(previousRole) {
@@ -819,7 +820,9 @@ const ROUTES = {
   '/agents': { title: 'Agents', private: true, view: viewAgents, nav: 'Agents', section: 'observe', wide: true },
   '/runs': { title: 'Runs', private: true, view: viewRuns, nav: 'Runs', section: 'observe', wide: true },
   '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },
+  '/costs': { title: 'Costs', private: true, view: viewCosts, nav: 'Costs', section: 'observe' },
   '/controls': { title: 'Controls', private: true, view: viewControls, nav: 'Controls', section: 'control' },
+  '/budgets': { title: 'Budgets', private: true, view: viewBudgets, nav: 'Budgets', section: 'control' },
   '/audit': { title: 'Audit log', private: true, view: viewAudit, nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
 };
 
@@ -2992,12 +2995,13 @@ const AUDIT_ACTIONS = [
   'agent.*', 'agent.created', 'agent.registered', 'agent.updated', 'agent.paused', 'agent.resumed', 'agent.archived',
   'api_key.*', 'api_key.created', 'api_key.revoked',
   'auth.*', 'auth.login', 'auth.logout', 'auth.token_refreshed', 'auth.refresh_token_reused',
+  'budget.*', 'budget.created', 'budget.updated', 'budget.deleted', 'budget.threshold_reached',
   'control.*', 'control.agent_paused', 'control.agent_resumed', 'control.kill_switch', 'control.resume_all',
   'member.*', 'member.invited', 'member.joined', 'member.updated', 'member.removed',
   'model_price.*', 'model_price.created', 'model_price.deleted',
   'org.*', 'org.created', 'org.updated',
 ];
-const AUDIT_ENTITY_TYPES = ['agent', 'api_key', 'member', 'model_price', 'organization', 'session'];
+const AUDIT_ENTITY_TYPES = ['agent', 'api_key', 'budget', 'member', 'model_price', 'organization', 'session'];
 const ACTOR_TYPES = { user: 'User', api_key: 'API key', system: 'System' };
 
 const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -3340,6 +3344,711 @@ const auditTimeYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'med
 function auditTime(iso) {
   const date = new Date(iso);
   return (date.getFullYear() === new Date().getFullYear() ? auditTimeFormat : auditTimeYearFormat).format(date);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Costs and budgets: reports over the daily rollup (CostsApi.cs) and spending limits (BudgetsApi.cs)
+// ---------------------------------------------------------------------------------------------------------------
+
+const COST_MAX_DAYS = 366; // CostsApi.MaxDays
+const COST_PRESETS = [
+  { id: 'month', label: 'This month' },
+  { id: '7', label: 'Last 7 days', days: 7 },
+  { id: '30', label: 'Last 30 days', days: 30 },
+];
+const UNPRICED_HELP = 'LLM calls with no price known for the model: their cost is not included.';
+
+// Report days are calendar days of the organization (yyyy-MM-dd): formatted at UTC midnight so the browser's zone
+// cannot move them to the day before.
+const dayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
+const mediumDayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
+const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
+const dayDate = (day) => new Date(`${day}T00:00:00Z`);
+const dayLabel = (day) => dayFormat.format(dayDate(day));
+const longDay = (day) => weekdayFormat.format(dayDate(day));
+
+function addDays(day, n) {
+  const d = dayDate(day);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+/** "Mar 1 – 14, 2026" (both days included). */
+function dayRange(from, to) {
+  if (from === to) return mediumDayFormat.format(dayDate(from));
+  try { return mediumDayFormat.formatRange(dayDate(from), dayDate(to)); } catch { return `${mediumDayFormat.format(dayDate(from))} – ${mediumDayFormat.format(dayDate(to))}`; }
+}
+
+/** Today in the organization's time zone, the calendar of costs and budgets (yyyy-MM-dd). */
+function orgToday() {
+  const parts = (timeZone) => Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    .formatToParts(new Date()).map((p) => [p.type, p.value]));
+  let p;
+  try { p = parts(session.org?.timezone || 'UTC'); } catch { p = parts(undefined); }
+  return `${p.year}-${p.month}-${p.day}`;
+}
+
+function presetRange(id, today = orgToday()) {
+  const preset = COST_PRESETS.find((p) => p.id === id);
+  return preset?.days ? { from: addDays(today, 1 - preset.days), to: today } : { from: `${today.slice(0, 8)}01`, to: today };
+}
+
+/** #/costs with a range and optionally one agent or team (empty values left out). */
+function costsHref(params = {}) {
+  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ''));
+  const qs = query.toString();
+  return `#/costs${qs ? `?${qs}` : ''}`;
+}
+
+/** About `count` round steps from 0 to at least `max` (1, 2, 2.5 or 5 × 10ⁿ). */
+function niceTicks(max, count = 4) {
+  if (!(max > 0)) return [0];
+  const raw = max / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw * 0.999);
+  const steps = Math.max(1, Math.ceil(max / step - 1e-9));
+  return Array.from({ length: steps + 1 }, (_, i) => Number((i * step).toPrecision(12)));
+}
+
+/** A dollar formatter with as few decimals as the axis values need ($0, $0.25, $0.0005). */
+function axisMoneyFormat(values) {
+  const digits = [0, 2, 3, 4].find((d) => values.every((v) => Math.abs(v * 10 ** d - Math.round(v * 10 ** d)) < 1e-6)) ?? 4;
+  return new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function svgEl(tag, attrs = {}, ...children) {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined && v !== false) el.setAttribute(k, String(v));
+  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child);
+  return el;
+}
+
+/**
+ * A daily bar chart as inline SVG, sized by its viewBox so that it follows its container's width: a money axis with a
+ * few round ticks, a few day labels, a <title> tooltip per day (days without spend stay gaps) and, for screen readers,
+ * a summary as the image's name and the same data as a visually hidden table. `width` is best the space it will get
+ * (text then keeps its size); the chart scales from there.
+ */
+function dailyChart(days, { title, valueKey, width = 960, height = 260, details = null }) {
+  width = Math.round(Math.min(1200, Math.max(320, width || 960)));
+  if (width < 560) height = Math.min(height, 200);
+  const M = { top: 14, right: 14, bottom: 30, left: 72 };
+  const plotW = width - M.left - M.right;
+  const plotH = height - M.top - M.bottom;
+  const values = days.map((d) => Number(d[valueKey]) || 0);
+  const max = Math.max(0, ...values);
+  const total = values.reduce((a, b) => a + b, 0);
+  const ticks = niceTicks(max);
+  const top = ticks[ticks.length - 1] || 1;
+  const format = axisMoneyFormat(ticks);
+  const y = (v) => M.top + plotH - (v / top) * plotH;
+  const slot = plotW / Math.max(1, days.length);
+  const barW = Math.max(1, slot * (days.length > 60 ? 0.8 : 0.66));
+  const labelEvery = Math.max(1, Math.ceil(days.length / Math.max(2, Math.min(8, Math.floor(plotW / 72)))));
+  const round = (n) => Math.round(n * 100) / 100;
+
+  const grid = ticks.map((t) => svgEl('g', {},
+    svgEl('line', { x1: M.left, x2: width - M.right, y1: round(y(t)), y2: round(y(t)), class: t === 0 ? 'chart-axis' : 'chart-grid' }),
+    svgEl('text', { x: M.left - 8, y: round(y(t)) + 4, class: 'chart-label', 'text-anchor': 'end' }, format.format(t))));
+  const bars = days.map((d, i) => {
+    const v = values[i];
+    const x = M.left + i * slot;
+    const tip = [`${longDay(d.day)}: ${money(v)}`, details?.(d)].filter(Boolean).join(' · ');
+    return svgEl('g', { class: `chart-day${v > 0 ? '' : ' empty'}` },
+      svgEl('title', {}, tip),
+      svgEl('rect', { x: round(x), y: M.top, width: round(slot), height: plotH, class: 'chart-hit' }),
+      v > 0 && svgEl('rect', {
+        x: round(x + (slot - barW) / 2), width: round(barW),
+        // Small amounts stay visible: at least 1.5 units tall.
+        y: round(Math.min(y(v), M.top + plotH - 1.5)), height: round(Math.max(1.5, (v / top) * plotH)), class: 'chart-bar',
+      }));
+  });
+  const labels = days.map((d, i) => {
+    if (i % labelEvery !== 0) return null;
+    const cx = M.left + i * slot + slot / 2;
+    const anchor = cx > width - M.right - 24 ? 'end' : 'middle';
+    return svgEl('text', { x: round(anchor === 'end' ? width - M.right : cx), y: height - 10, class: 'chart-label', 'text-anchor': anchor }, dayLabel(d.day));
+  });
+  const peak = max > 0 ? days[values.indexOf(max)] : null;
+  const empty = values.filter((v) => v <= 0).length;
+  const range = days.length ? dayRange(days[0].day, days[days.length - 1].day) : '';
+  const summary = max > 0
+    ? `${title}, ${range}: ${money(total)} in total; highest ${money(max)} on ${longDay(peak.day)}; ${plural(empty, 'day')} of ${fmtInt(days.length)} without any.`
+    : `${title}, ${range}: nothing spent.`;
+  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart-svg', role: 'img', 'aria-label': summary, preserveAspectRatio: 'xMidYMid meet' },
+    grid,
+    svgEl('g', { class: 'chart-bars' }, bars),
+    labels,
+    max > 0 ? null : svgEl('text', { x: M.left + plotW / 2, y: M.top + plotH / 2, class: 'chart-empty', 'text-anchor': 'middle' }, 'Nothing spent in this range'));
+  const table = h('table', { class: 'sr-only' },
+    h('caption', {}, `${title}, one row per day`),
+    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Amount'))),
+    h('tbody', {}, days.map((d, i) => h('tr', {}, h('th', { scope: 'row' }, longDay(d.day)), h('td', {}, money(values[i]))))));
+  return h('figure', { class: 'chart' }, h('div', { class: 'chart-scroll' }, svg), table);
+}
+
+/** A share of a total: a small bar (decoration) and the percentage as text. */
+function shareCell(part, whole) {
+  const share = whole > 0 ? part / whole : 0;
+  const fill = h('span', { class: 'share-fill' });
+  fill.style.width = `${Math.min(100, share * 100)}%`; // CSSOM: allowed under the CSP
+  return h('td', { 'data-label': 'Share', class: 'num share-col' },
+    h('div', { class: 'cell' }, h('span', { class: 'share' }, h('span', { class: 'share-bar', 'aria-hidden': 'true' }, fill), percentFormat.format(share))));
+}
+
+function unpricedCell(n) {
+  return numCell('Unpriced', n ? badge(fmtInt(n), 'warning', UNPRICED_HELP) : h('span', { class: 'muted' }, '0'));
+}
+
+function tokensCell(t) {
+  return numCell('Tokens', h('span', { title: `${fmtInt(t.tokens_in)} in (${fmtInt(t.tokens_cached)} cached) · ${fmtInt(t.tokens_out)} out` }, fmtInt(t.tokens_in + t.tokens_out)));
+}
+
+function viewCosts(main, ctx) {
+  const agentId = ctx.params.get('agent') || null;
+  const team = agentId ? null : ctx.params.get('team') || null;
+  const scopePath = agentId ? `/costs/by-agent/${encodeURIComponent(agentId)}` : team ? `/costs/by-team/${encodeURIComponent(team)}` : '/costs/summary';
+  const range = { from: ctx.params.get('from') ?? '', to: ctx.params.get('to') ?? '' };
+  let loadToken = 0;
+  let loaded = false;
+
+  const from = h('input', { type: 'date', value: range.from, max: orgToday() });
+  const to = h('input', { type: 'date', value: range.to, max: orgToday() });
+  const presets = COST_PRESETS.map((p) => h('button', { type: 'button', class: 'btn secondary small', 'aria-pressed': 'false', dataset: { preset: p.id }, onclick: () => usePreset(p.id) }, p.label));
+  const rangeNote = h('p', { class: 'muted small toolbar-count' });
+  const filters = h('form', { class: 'filters', 'aria-label': 'Date range' },
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'toolbar' },
+      toolbarField('From', from, { path: 'from' }),
+      toolbarField('To', to, { path: 'to' }),
+      h('div', { class: 'toolbar-end range-presets', role: 'group', 'aria-label': 'Quick ranges' }, presets),
+      rangeNote));
+  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
+  for (const input of [from, to]) input.addEventListener('change', () => apply());
+
+  const csv = h('button', { type: 'button', class: 'btn secondary', onclick: () => downloadCsv() }, 'Download CSV');
+  const header = pageHeader(agentId ? 'Agent costs' : team ? `Team costs: ${team}` : 'Costs',
+    agentId || team
+      ? 'Daily cost and the models used, from the cost rollup.'
+      : 'What LLM calls cost, per day, agent, team and model. Days follow the organization’s time zone.',
+    csv);
+  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+  const body = h('div', { class: 'stack-lg' }, loadingPanel('Loading costs…'));
+  append(main, [
+    agentId || team ? h('p', { class: 'back' }, h('a', { href: costsHref(range) }, '← All costs')) : null,
+    header, filters, announcer, body]);
+
+  function usePreset(id) {
+    Object.assign(range, presetRange(id));
+    from.value = range.from;
+    to.value = range.to;
+    apply();
+  }
+
+  function query(extra = {}) {
+    const q = new URLSearchParams();
+    if (range.from) q.set('from', range.from);
+    if (range.to) q.set('to', range.to);
+    for (const [k, v] of Object.entries(extra)) q.set(k, v);
+    return q;
+  }
+
+  function apply() {
+    range.from = from.value;
+    range.to = to.value;
+    history.replaceState(null, '', costsHref({ agent: agentId, team, ...range }));
+    const back = main.querySelector('.back a');
+    if (back) back.href = costsHref(range);
+    load();
+  }
+
+  function markPreset() {
+    const today = orgToday();
+    for (const button of presets) {
+      const r = presetRange(button.dataset.preset, today);
+      button.setAttribute('aria-pressed', String(r.from === from.value && r.to === to.value));
+    }
+  }
+
+  async function load() {
+    const token = ++loadToken;
+    if (loaded) body.setAttribute('aria-busy', 'true'); else setChildren(body, loadingPanel('Loading costs…'));
+    try {
+      const data = await api('GET', `${scopePath}?${query()}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      body.removeAttribute('aria-busy');
+      clearProblem(filters);
+      loaded = true;
+      draw(data);
+    } catch (e) {
+      if (!ctx.alive() || token !== loadToken) return;
+      body.removeAttribute('aria-busy');
+      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
+        loaded = false;
+        showProblem(filters, e);
+        setChildren(body, h('div', { class: 'card' }, emptyState('Check the dates.', `A range runs from a day to the same or a later day, at most ${fmtInt(COST_MAX_DAYS)} days.`)));
+        announcer.textContent = 'The costs could not be read for these dates.';
+        return;
+      }
+      setChildren(body, errorPanel(e, () => load()));
+    }
+  }
+
+  function draw(data) {
+    const report = data.report;
+    // The server fills in the default range (the month so far): show it.
+    from.value = report.from;
+    to.value = report.to;
+    markPreset();
+    const days = report.daily.length;
+    rangeNote.textContent = `${dayRange(report.from, report.to)} · ${plural(days, 'day')} · time zone ${report.timezone}`;
+    const subject = agentId ? data.name : team;
+    if (agentId) {
+      header.querySelector('h1').textContent = `Agent costs: ${data.name}`;
+      document.title = `Costs of ${data.name} · ${session.org?.name ?? ''} · AgentOps`;
+    }
+    announcer.textContent = `${subject ? `${subject}: ` : ''}${money(report.total.cost_usd)} from ${dayRange(report.from, report.to)}.`;
+    setChildren(body,
+      agentId && h('p', { class: 'muted' }, data.team
+        ? ['Team ', h('a', { href: costsHref({ team: data.team, ...range }) }, data.team), ' · ', h('a', { href: runsHref({ agent: data.agent_id }) }, 'Runs of this agent')]
+        : ['No team · ', h('a', { href: runsHref({ agent: data.agent_id }) }, 'Runs of this agent')]),
+      statsCard(report),
+      !agentId && !team && budgetsNote(data.budgets ?? []),
+      h('section', { class: 'card cost-card', 'aria-labelledby': 'cost-daily-title' },
+        h('div', { class: 'card-title' },
+          h('h2', { id: 'cost-daily-title' }, 'Daily cost'),
+          h('p', { class: 'muted small' }, 'Hover a bar for the day’s amount. Days without cost are gaps.')),
+        dailyChart(report.daily, { title: 'Daily cost', valueKey: 'cost_usd', width: body.clientWidth - 42, details: (d) => plural(d.calls, 'call') })),
+      agentId ? null : agentsCard(report),
+      agentId || team ? modelsCard(report) : h('div', { class: 'cost-grid' }, teamsCard(report), modelsCard(report)));
+  }
+
+  /** Cents once the average is a cent or more: "$0.17 a day" rather than "$0.1705". */
+  const average = (total, days) => {
+    const v = Number(total) / days;
+    return v >= 0.01 ? Math.round(v * 100) / 100 : v;
+  };
+
+  function statsCard(report) {
+    const t = report.total;
+    const stat = (label, value, sub = null) => h('div', { class: 'stat' },
+      h('dt', {}, label), h('dd', {}, h('span', { class: 'stat-value' }, value), sub && h('span', { class: 'stat-sub' }, sub)));
+    const days = report.daily.length;
+    return h('dl', { class: 'stats four cost-stats', 'aria-label': 'Totals for the range' },
+      stat('Total cost', money(t.cost_usd), days > 1 ? `${money(average(t.cost_usd, days))} a day on average` : null),
+      stat('LLM calls', fmtInt(t.calls)),
+      stat('Tokens', fmtInt(t.tokens_in + t.tokens_out), `${fmtInt(t.tokens_in)} in · ${fmtInt(t.tokens_out)} out`),
+      stat('Unpriced calls', fmtInt(t.unpriced_calls),
+        h('span', { class: t.unpriced_calls ? 'warning-text' : null, title: UNPRICED_HELP }, 'No price known for the model, so not in the total')));
+  }
+
+  function budgetsNote(budgets) {
+    if (!budgets.length) return null;
+    const count = (state) => budgets.filter((b) => b.status?.state === state).length;
+    const exceeded = count('exceeded');
+    const warning = count('warning');
+    const kind = exceeded ? 'error' : warning ? 'warning' : 'info';
+    return h('div', { class: `alert ${kind} budgets-note` },
+      h('p', {}, `${plural(budgets.length, 'active budget')}: `,
+        [exceeded && `${fmtInt(exceeded)} exceeded`, warning && `${fmtInt(warning)} past a threshold`, `${fmtInt(budgets.length - exceeded - warning)} on track`].filter(Boolean).join(', '),
+        '. ', h('a', { href: '#/budgets' }, 'Open Budgets')));
+  }
+
+  const numeric = new Set(['Cost', 'Share', 'Calls', 'Tokens', 'Unpriced']);
+
+  function breakdown(titleText, caption, columns, rows, empty) {
+    const titleId = nextId('breakdown');
+    return h('section', { class: 'card flush cost-card', 'aria-labelledby': titleId },
+      h('div', { class: 'card-head' }, h('h2', { id: titleId }, titleText)),
+      rows.length
+        ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense cost-table' },
+          h('caption', { class: 'sr-only' }, caption),
+          h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: numeric.has(c) ? 'num' : null }, c)))),
+          h('tbody', {}, rows)))
+        : emptyState(empty, null));
+  }
+
+  function agentsCard(report) {
+    const whole = report.total.cost_micros;
+    return breakdown('By agent', `Cost by agent, ${dayRange(report.from, report.to)}, highest first. Select an agent for its daily cost and models.`,
+      ['Agent', 'Team', 'Cost', 'Share', 'Calls', 'Tokens', 'Unpriced'],
+      report.by_agent.map((a) => h('tr', {},
+        cell('Agent', h('a', { href: costsHref({ agent: a.agent_id, ...range }), class: 'strong', title: `Daily cost and models of ${a.name}` }, a.name)),
+        h('td', { 'data-label': 'Team' }, h('div', { class: 'cell' }, a.team
+          ? (team ? a.team : h('a', { href: costsHref({ team: a.team, ...range }) }, a.team))
+          : h('span', { class: 'muted' }, '—'))),
+        numCell('Cost', money(a.totals.cost_usd)),
+        shareCell(a.totals.cost_micros, whole),
+        numCell('Calls', fmtInt(a.totals.calls)),
+        tokensCell(a.totals),
+        unpricedCell(a.totals.unpriced_calls))),
+      'No agent has costs in this range.');
+  }
+
+  function teamsCard(report) {
+    const whole = report.total.cost_micros;
+    return breakdown('By team', `Cost by team, ${dayRange(report.from, report.to)}, highest first. Select a team for its agents and models.`,
+      ['Team', 'Cost', 'Share', 'Calls', 'Unpriced'],
+      report.by_team.map((t) => h('tr', {},
+        cell('Team', t.team
+          ? h('a', { href: costsHref({ team: t.team, ...range }), class: 'strong', title: `Costs of the team ${t.team}` }, t.team)
+          : h('span', { class: 'muted', title: 'Agents without a team' }, 'No team')),
+        numCell('Cost', money(t.totals.cost_usd)),
+        shareCell(t.totals.cost_micros, whole),
+        numCell('Calls', fmtInt(t.totals.calls)),
+        unpricedCell(t.totals.unpriced_calls))),
+      'No team has costs in this range.');
+  }
+
+  function modelsCard(report) {
+    const whole = report.total.cost_micros;
+    return breakdown('By model', `Cost by model, ${dayRange(report.from, report.to)}, highest first`,
+      ['Model', 'Cost', 'Share', 'Calls', 'Tokens', 'Unpriced'],
+      report.by_model.map((m) => h('tr', {},
+        cell('Model', m.model ? h('code', { class: 'model-name' }, m.model) : h('span', { class: 'muted' }, 'Not named')),
+        numCell('Cost', money(m.totals.cost_usd)),
+        shareCell(m.totals.cost_micros, whole),
+        numCell('Calls', fmtInt(m.totals.calls)),
+        tokensCell(m.totals),
+        unpricedCell(m.totals.unpriced_calls))),
+      'No model was called in this range.');
+  }
+
+  async function downloadCsv() {
+    range.from = from.value;
+    range.to = to.value;
+    csv.disabled = true;
+    csv.textContent = 'Preparing CSV…';
+    try {
+      const { blob, filename } = await api('GET', `${scopePath}?${query({ format: 'csv' })}`, undefined, { download: 'text/csv' });
+      saveBlob(blob, filename ?? `costs-${from.value || 'month'}-${to.value || 'today'}.csv`);
+      toast('Costs saved as CSV: one row per day, agent and model.');
+    } catch (e) {
+      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) showProblem(filters, e);
+      else actionFailed('Could not export the costs', e);
+    } finally {
+      csv.disabled = false;
+      csv.textContent = 'Download CSV';
+    }
+  }
+
+  load();
+}
+
+const BUDGET_STATE = {
+  ok: { label: 'On track', kind: 'success', help: 'No threshold reached this period.' },
+  warning: { label: 'Warning', kind: 'warning', help: 'A threshold has been reached this period.' },
+  exceeded: { label: 'Exceeded', kind: 'danger', help: 'Spend has reached the maximum this period.' },
+};
+const BUDGET_SCOPES = [
+  { value: 'org', label: 'The whole organization' },
+  { value: 'team', label: 'A team' },
+  { value: 'agent', label: 'One agent' },
+];
+const BUDGET_PERIODS = [
+  { value: 'daily', label: 'Daily' },
+  { value: 'weekly', label: 'Weekly (Monday to Sunday)' },
+  { value: 'monthly', label: 'Monthly (calendar month)' },
+  { value: 'rolling', label: 'Rolling (the last N days)' },
+];
+const BUDGET_DEFAULT_THRESHOLDS = [50, 80, 100]; // BudgetRules.DefaultThresholds
+const BUDGET_MAX_PERCENT = 1000; // BudgetRules.MaxPercent
+
+function periodLabel(b) {
+  if (b.period === 'rolling') return `Rolling, last ${plural(b.rolling_days ?? 0, 'day')}`;
+  return { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly' }[b.period] ?? b.period;
+}
+
+/** The period the status covers (period_end is exclusive). */
+const budgetWindow = (s) => dayRange(s.period_start, addDays(s.period_end, -1));
+const percentOf = (p) => percentFormat.format(Number(p) / 100);
+
+function budgetScope(b, agentNames, { links = true } = {}) {
+  if (b.scope === 'org') return h('span', {}, 'Organization');
+  if (b.scope === 'team') {
+    return h('span', {}, 'Team ', links ? h('a', { href: costsHref({ team: b.team }), class: 'strong', title: `Costs of the team ${b.team}` }, b.team) : h('span', { class: 'strong' }, b.team));
+  }
+  const name = agentNames.get(b.agent_id);
+  return h('span', {}, 'Agent ', name
+    ? (links ? h('a', { href: costsHref({ agent: b.agent_id }), class: 'strong', title: `Costs of ${name}` }, name) : h('span', { class: 'strong' }, name))
+    : h('code', { class: 'id-clip', title: b.agent_id }, b.agent_id));
+}
+
+/**
+ * Spent against the maximum: the amounts and the state in words, a bar (decoration: everything it shows is also
+ * written) with the thresholds and the auto-pause point as markers.
+ */
+function budgetMeter(b) {
+  const s = b.status;
+  const state = BUDGET_STATE[s.state] ?? { label: s.state, kind: 'neutral', help: null };
+  const scale = Math.max(100, ...b.thresholds, b.auto_pause_at_percent ?? 0);
+  const at = (p) => `${(Math.min(Number(p), scale) / scale) * 100}%`;
+  const fill = h('span', { class: `meter-fill ${s.state}` });
+  fill.style.width = at(s.percent); // CSSOM: allowed under the CSP
+  const reached = new Set(s.thresholds_reached);
+  const mark = (p, kind, label) => {
+    const el = h('span', { class: `meter-mark ${kind}`, title: label });
+    el.style.left = at(p);
+    return el;
+  };
+  const marks = [
+    ...b.thresholds.map((t) => mark(t, reached.has(t) ? 'reached' : '', `Alert at ${t} %${reached.has(t) ? ' (reached)' : ''}`)),
+    scale > 100 && !b.thresholds.includes(100) ? mark(100, 'max', 'The maximum') : null,
+    b.auto_pause_at_percent ? mark(b.auto_pause_at_percent, 'pause', `Agents pause at ${b.auto_pause_at_percent} %`) : null,
+  ];
+  return h('div', { class: 'meter' },
+    h('div', { class: 'meter-head' },
+      h('span', { class: 'meter-amount' }, h('span', { class: 'strong' }, money(s.spent_usd)), ` of ${money(b.max_amount_usd)}`),
+      badge(`${state.label} · ${percentOf(s.percent)}`, state.kind, state.help)),
+    h('span', { class: 'meter-track', 'aria-hidden': 'true' }, fill, marks),
+    h('span', { class: 'meter-note' },
+      `Alerts at ${b.thresholds.map((t) => `${t} %`).join(', ')}`,
+      b.auto_pause_at_percent ? ` · pauses agents at ${b.auto_pause_at_percent} %` : ''));
+}
+
+function viewBudgets(main, ctx) {
+  let budgets = [];
+  let agents = [];
+  let agentNames = new Map();
+  let truncated = false;
+  const writable = can.writeBudgets();
+  const create = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openBudgetForm(null) }, 'Create budget') : null;
+  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading budgets…'));
+  append(main, [
+    pageHeader('Budgets', 'Spending limits for the organization, a team or one agent. Alerts fire once per period at each threshold, and a budget can pause its agents. Periods follow the organization’s time zone.', create),
+    h('div', { class: 'toolbar toolbar-meta' },
+      writable ? null : h('p', { class: 'muted' }, 'Only admins can create, change or delete budgets. Ask an admin if a limit should change.'),
+      countLine),
+    list]);
+
+  async function load() {
+    if (list.querySelector('table')) list.setAttribute('aria-busy', 'true');
+    try {
+      const [page, agentPage] = await Promise.all([
+        loadAll('/budgets'),
+        loadAll('/agents').catch((e) => { if (e instanceof SessionEnded) throw e; return { items: [] }; }), // names only: ids are shown otherwise
+      ]);
+      if (!ctx.alive()) return;
+      list.removeAttribute('aria-busy');
+      budgets = page.items.sort((a, b) => a.name.localeCompare(b.name));
+      truncated = page.truncated;
+      agents = agentPage.items;
+      agentNames = new Map(agents.map((a) => [a.id, a.name]));
+      withFocusKept(list, draw);
+    } catch (e) {
+      if (!ctx.alive()) return;
+      list.removeAttribute('aria-busy');
+      setChildren(list, errorPanel(e, () => load()));
+    }
+  }
+
+  function draw() {
+    const over = budgets.filter((b) => b.status?.state === 'exceeded').length;
+    countLine.textContent = budgets.length ? `${plural(budgets.length, 'budget')}${over ? ` · ${fmtInt(over)} exceeded` : ''}` : '';
+    if (!budgets.length) {
+      setChildren(list, emptyState('No budgets yet',
+        writable ? 'Set a maximum spend per day, week, month or rolling window, with alerts as it approaches.' : 'An admin can set spending limits with alerts here.',
+        writable && h('button', { type: 'button', class: 'btn primary', onclick: () => openBudgetForm(null) }, 'Create budget')));
+      return;
+    }
+    const table = h('table', { class: 'table dense budget-table' },
+      h('caption', { class: 'sr-only' }, 'Budgets with this period’s spend against their maximum. Select a budget for its daily spend and alerts.'),
+      h('thead', {}, h('tr', {},
+        ['Budget', 'Scope', 'Period', 'Spent this period'].map((c) => h('th', { scope: 'col' }, c)),
+        h('th', { scope: 'col', class: 'num' }, 'Projected'),
+        h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('tbody', {}, budgets.map(budgetRow)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table),
+      truncated ? h('p', { class: 'muted pad' }, `Showing the first ${budgets.length} budgets.`) : null);
+  }
+
+  function budgetRow(b) {
+    const s = b.status;
+    const buttons = [h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Details of ${b.name}`, dataset: { focus: `details:${b.id}` }, onclick: () => openBudgetDetail(b) }, 'Details')];
+    if (writable) {
+      buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Edit ${b.name}`, dataset: { focus: `edit:${b.id}` }, onclick: () => openBudgetForm(b) }, 'Edit'));
+      buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Delete ${b.name}`, dataset: { focus: `delete:${b.id}` }, onclick: () => deleteBudget(b) }, 'Delete'));
+    }
+    const over = s && s.projected_usd !== null && Number(s.projected_usd) > Number(b.max_amount_usd);
+    return h('tr', { class: b.active ? null : 'inactive' },
+      cell('Budget', h('div', { class: 'who budget-who' },
+        h('button', { type: 'button', class: 'link-btn strong', dataset: { focus: `name:${b.id}` }, onclick: () => openBudgetDetail(b) }, b.name),
+        h('span', { class: 'chips' },
+          s?.auto_paused && badge('Auto-paused', 'danger', 'It paused its agents this period. They stay paused until someone resumes them.'),
+          !b.active && badge('Inactive', 'neutral', 'Not tracking spend')))),
+      cell('Scope', budgetScope(b, agentNames)),
+      cell('Period', h('span', {}, periodLabel(b)), s && h('span', { class: 'muted small block' }, budgetWindow(s))),
+      h('td', { 'data-label': 'Spent this period', class: 'meter-col' }, h('div', { class: 'cell' }, s ? budgetMeter(b) : h('span', { class: 'muted' }, '—'))),
+      numCell('Projected', !s || s.projected_usd === null
+        ? h('span', { class: 'muted', title: 'A rolling window has no end to project to.' }, '—')
+        : h('span', { class: over ? 'warning-text strong' : null, title: 'At the rate so far, by the end of the period' }, money(s.projected_usd)),
+        over && h('span', { class: 'small warning-text' }, 'over the maximum')),
+      actionsCell(h('div', { class: 'row-actions' }, buttons)));
+  }
+
+  const focusTarget = (key) => () => [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key) ?? null;
+
+  async function openBudgetDetail(b) {
+    const dialog = openDialog({ title: b.name, wide: true, content: loadingPanel('Loading the budget…') });
+    dialog.returnFocus = focusTarget(`name:${b.id}`);
+    let detail;
+    try {
+      detail = await api('GET', `/budgets/${b.id}`);
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404) load();
+      dialog.setContent(errorPanel(e, null));
+      return;
+    }
+    const v = detail.budget;
+    const s = v.status;
+    const stat = (label, value, sub = null) => h('div', { class: 'stat' },
+      h('dt', {}, label), h('dd', {}, h('span', { class: 'stat-value' }, value), sub && h('span', { class: 'stat-sub' }, sub)));
+    const alertsId = nextId('alerts');
+    const edit = writable && h('button', { type: 'button', class: 'btn secondary', onclick: () => { dialog.close(true); openBudgetForm(v); } }, 'Edit budget');
+    dialog.setTitle(v.name);
+    dialog.setContent(h('div', { class: 'stack budget-detail' },
+      h('p', { class: 'muted' }, budgetScope(v, agentNames, { links: false }), ' · ', periodLabel(v), ' · ', budgetWindow(s),
+        s.auto_paused ? [' · ', badge('Auto-paused', 'danger', 'It paused its agents this period.')] : null),
+      budgetMeter(v),
+      h('dl', { class: 'stats four' },
+        stat('Spent', money(s.spent_usd), percentOf(s.percent)),
+        stat('Remaining', money(s.remaining_usd)),
+        stat('Projected', s.projected_usd === null ? '—' : money(s.projected_usd), s.projected_usd === null ? 'No end to project to' : 'By the end of the period'),
+        stat('Thresholds reached', fmtInt(s.thresholds_reached.length), `of ${fmtInt(v.thresholds.length)}`)),
+      h('section', { class: 'stack-sm', 'aria-labelledby': `${alertsId}-daily` },
+        h('h3', { id: `${alertsId}-daily` }, 'Daily spend this period'),
+        dailyChart(detail.daily, { title: 'Daily spend this period', valueKey: 'spent_usd', width: dialog.body.clientWidth - 40, height: 200 })),
+      h('section', { class: 'stack-sm', 'aria-labelledby': alertsId },
+        h('h3', { id: alertsId }, 'Alerts fired'),
+        detail.alerts.length
+          ? h('div', { class: 'table-wrap bordered' }, h('table', { class: 'table dense' },
+            h('caption', { class: 'sr-only' }, 'Alerts this budget fired, newest first'),
+            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Fired'), h('th', { scope: 'col' }, 'Alert'), h('th', { scope: 'col', class: 'num' }, 'Spent then'), h('th', { scope: 'col', class: 'num' }, 'Maximum then'))),
+            h('tbody', {}, detail.alerts.map((a) => h('tr', {},
+              cell('Fired', timeEl(a.fired_at, { withTime: true })),
+              cell('Alert', a.kind === 'auto_pause'
+                ? badge(`Agents paused at ${a.threshold} %`, 'danger')
+                : badge(`${a.threshold} % reached`, a.threshold >= 100 ? 'danger' : 'warning')),
+              numCell('Spent then', money(a.spent_usd)),
+              numCell('Maximum then', money(a.max_amount_usd)))))))
+          : h('p', { class: 'muted' }, 'No alert has fired yet.')),
+      h('div', { class: 'form-actions' }, edit, h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'Close'))));
+  }
+
+  function openBudgetForm(b) {
+    const editing = !!b;
+    const teams = [...new Set(agents.map((a) => a.team).filter(Boolean))].sort();
+    const scope = selectControl(BUDGET_SCOPES, b?.scope ?? 'org');
+    const period = selectControl(BUDGET_PERIODS, b?.period ?? 'monthly');
+    const agentSelect = selectControl([
+      { value: '', label: agents.length ? 'Choose an agent' : 'No agents yet' },
+      ...[...agents].sort((x, y) => x.name.localeCompare(y.name)).map((a) => ({ value: a.id, label: a.status === 'archived' ? `${a.name} (archived)` : a.name })),
+    ], b?.agent_id ?? '');
+    const teamListId = nextId('teams');
+    const teamField = field({
+      label: 'Team', name: 'team', value: b?.team ?? '', autocomplete: 'off', attrs: { list: teamListId, spellcheck: 'false', maxlength: 100 },
+      after: h('datalist', { id: teamListId }, teams.map((t) => h('option', { value: t }))),
+      hint: 'Agents whose team has this name, counted by their team when each cost is processed.',
+    });
+    const agentField = field({ label: 'Agent', name: 'agent_id', control: agentSelect });
+    const rollingField = field({
+      label: 'Days in the window', name: 'rolling_days', type: 'number', value: b?.rolling_days ?? 30,
+      attrs: { min: '1', max: '366', step: '1', inputmode: 'numeric' }, hint: '1 to 366: the last N days, today included.',
+    });
+    const sync = () => {
+      teamField.hidden = scope.value !== 'team';
+      agentField.hidden = scope.value !== 'agent';
+      rollingField.hidden = period.value !== 'rolling';
+    };
+    scope.addEventListener('change', sync);
+    period.addEventListener('change', sync);
+    sync();
+    const form = h('form', { class: 'stack' },
+      h('div', { class: 'problem-slot' }),
+      field({ label: 'Name', name: 'name', value: b?.name ?? '', autocomplete: 'off', required: true, attrs: { maxlength: 200 }, hint: 'Unique in the organization, e.g. “Support team, monthly”.' }),
+      h('div', { class: 'field-row' },
+        field({ label: 'Applies to', name: 'scope', control: scope }),
+        h('div', {}, teamField, agentField)),
+      h('div', { class: 'field-row' },
+        field({ label: 'Period', name: 'period', control: period, hint: 'In the organization’s time zone.' }),
+        rollingField),
+      field({
+        label: 'Maximum (USD)', name: 'max_amount_usd', type: 'number', value: b?.max_amount_usd ?? '', required: true,
+        attrs: { min: '0', step: 'any', inputmode: 'decimal' }, hint: 'The spend allowed per period: more than 0.',
+      }),
+      field({
+        label: 'Alert thresholds (%)', name: 'thresholds', value: (b?.thresholds ?? BUDGET_DEFAULT_THRESHOLDS).join(', '), autocomplete: 'off',
+        hint: 'Percentages of the maximum, separated by commas: up to 10, from 1 to 1000. Each fires once per period.',
+      }),
+      field({
+        label: 'Pause agents at (%)', name: 'auto_pause_at_percent', type: 'number', value: b?.auto_pause_at_percent ?? '', optional: true,
+        attrs: { min: '1', max: String(BUDGET_MAX_PERCENT), step: '1', inputmode: 'numeric' },
+        hint: 'Once spend reaches this percentage, the budget pauses its agents (an organization budget pulls the kill switch). They stay paused until someone resumes them.',
+      }),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: 'btn primary' }, editing ? 'Save' : 'Create budget')));
+    const dialog = openDialog({ title: editing ? `Edit ${b.name}` : 'Create a budget', content: form });
+    if (editing) dialog.returnFocus = focusTarget(`edit:${b.id}`);
+    handleSubmit(form, async (data) => {
+      const errors = {};
+      const whole = (name, path) => {
+        const v = text(data, name);
+        if (v === '') return null;
+        if (!/^\d+$/.test(v)) { errors[path] = ['must be a whole number.']; return null; }
+        return Number(v);
+      };
+      const amount = text(data, 'max_amount_usd');
+      const thresholdText = text(data, 'thresholds');
+      const thresholds = thresholdText.split(/[\s,;]+/).map((t) => t.replace(/%$/, '')).filter(Boolean);
+      if (!thresholds.length) errors['$.thresholds'] = ['needs at least one percentage, e.g. 50, 80, 100.'];
+      else if (thresholds.some((t) => !/^\d+$/.test(t))) errors['$.thresholds'] = ['must be whole percentages separated by commas, e.g. 50, 80, 100.'];
+      const body = {
+        name: text(data, 'name'),
+        scope: scope.value,
+        team: scope.value === 'team' ? text(data, 'team') : null,
+        agent_id: scope.value === 'agent' ? (agentSelect.value || null) : null,
+        period: period.value,
+        rolling_days: period.value === 'rolling' ? whole('rolling_days', '$.rolling_days') : null,
+        max_amount_usd: amount === '' ? null : Number(amount),
+        thresholds: thresholds.map(Number),
+        auto_pause_at_percent: whole('auto_pause_at_percent', '$.auto_pause_at_percent'),
+      };
+      if (period.value === 'rolling' && body.rolling_days === null && !errors['$.rolling_days']) errors['$.rolling_days'] = ['is required for a rolling budget.'];
+      if (Object.keys(errors).length) {
+        throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Please correct the highlighted fields.', errors });
+      }
+      const saved = editing ? await api('PATCH', `/budgets/${b.id}`, body) : await api('POST', '/budgets', body);
+      dialog.close(true);
+      toast(editing ? `Budget “${saved.name}” saved.` : `Budget “${saved.name}” created: ${money(saved.status?.spent_usd ?? 0)} spent so far this period.`);
+      if (saved.status?.auto_paused) checkControls();
+      if (ctx.alive()) load();
+    }, {
+      codePaths: { budget_exists: '$.name', budget_limit: '$.name' },
+      onError: (e) => { if (e instanceof ApiError && e.status === 404) load(); },
+    });
+  }
+
+  function deleteBudget(b) {
+    confirmAction({
+      title: 'Delete budget',
+      message: `Delete “${b.name}”? Its spend is no longer tracked and no more alerts fire. Agents it paused stay paused until someone resumes them.`,
+      confirmLabel: 'Delete budget',
+      action: async () => {
+        try {
+          await api('DELETE', `/budgets/${b.id}`);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) load();
+          throw e;
+        }
+        toast(`Budget “${b.name}” deleted.`);
+        if (ctx.alive()) load();
+      },
+    });
+  }
+
+  load();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
