@@ -8,6 +8,7 @@ using AgentOps.Blobs;
 using AgentOps.Budgets;
 using AgentOps.Costs;
 using AgentOps.Ingest;
+using AgentOps.Jobs;
 using AgentOps.Ingest.Otlp;
 using AgentOps.Notifications;
 using AgentOps.Runs;
@@ -41,6 +42,12 @@ public static class AgentOpsApplication
         services.AddSingleton<Sessions>();
         services.AddSingleton<AgentDirectory>();
         services.AddSingleton<PauseEffects>();
+        services.AddSingleton<JobSignal>();
+        services.AddSingleton<JobDispatcher>();
+        services.AddSingleton<JobActivities>();
+        services.AddSingleton<IJobKind, ReindexJobKind>();
+        services.AddSingleton<IJobKind, CustomJobKind>();
+        services.AddSingleton<ICustomJobActivity, CountEventsByType>();
         services.AddSingleton<IngestRateLimits>();
         services.AddSingleton<PriceBook>();
         services.AddSingleton<BatchProcessor>();
@@ -87,6 +94,8 @@ public static class AgentOpsApplication
         services.AddDecisionEventBuffer();
         services.AddHostedService<ApprovalExpirySweeper>();
         services.AddSingleton<WebhookDeliveryWorker>();
+        services.AddSingleton<JobWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryWorker>());
         return services;
     }
@@ -136,6 +145,7 @@ public static class AgentOpsApplication
         v1.MapApprovalsApi();
         v1.MapNotificationsApi();
         v1.MapWebhooksApi();
+        v1.MapJobsApi();
         return app;
     }
 

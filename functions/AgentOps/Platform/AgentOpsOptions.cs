@@ -56,6 +56,11 @@ public sealed record AgentOpsOptions
     /// </summary>
     public int IngestMaxBacklogEvents { get; init; } = 20_000;
 
+    /// <summary>Self-host job driver: shard workers per process, and how often the dispatcher looks for due jobs.</summary>
+    public int JobWorkers { get; init; } = 4;
+    public TimeSpan JobsDispatchInterval { get; init; } = TimeSpan.FromSeconds(10);
+    public TimeSpan JobRetryFirstDelay { get; init; } = TimeSpan.FromSeconds(5);
+
     /// <summary>The self-host's blob store (large event payloads).</summary>
     public string BlobDirectory { get; init; } = "agentops-data/blobs";
 
@@ -102,6 +107,9 @@ public sealed record AgentOpsOptions
             IngestWorkers = Int(get, "AGENTOPS_INGEST_WORKERS", 2, 0, 64, errors),
             IngestBatchesPerTransaction = Int(get, "AGENTOPS_INGEST_BATCHES_PER_TRANSACTION", 16, 1, 1000, errors),
             IngestMaxBacklogEvents = Int(get, "AGENTOPS_INGEST_MAX_BACKLOG_EVENTS", 20_000, 1000, 100_000_000, errors),
+            JobWorkers = Int(get, "AGENTOPS_JOB_WORKERS", 4, 0, 64, errors),
+            JobsDispatchInterval = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOBS_DISPATCH_SECONDS", 10, 1, 3600, errors)),
+            JobRetryFirstDelay = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_JOB_RETRY_FIRST_MS", 5000, 10, 600_000, errors)),
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
             WebhooksAllowPrivateTargets = Bool(get, "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", errors),

@@ -38,6 +38,9 @@ public sealed class ApiFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("AGENTOPS_SIGNUPS_PER_HOUR_PER_IP", "100000");
         // Webhook tests receive on 127.0.0.1 over http; WebhooksTests also proves the default refuses exactly that.
         Environment.SetEnvironmentVariable("AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
+        // Jobs: a dispatcher tick every second and short retry backoffs, so job tests take seconds.
+        Environment.SetEnvironmentVariable("AGENTOPS_JOBS_DISPATCH_SECONDS", "1");
+        Environment.SetEnvironmentVariable("AGENTOPS_JOB_RETRY_FIRST_MS", "200");
         Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l =>
         {
             l.AddProvider(Logs);

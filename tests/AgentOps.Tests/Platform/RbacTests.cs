@@ -29,6 +29,8 @@ public class RbacTests
         { Permission.ApprovalsDecide, "admin team_lead member viewer" },
         { Permission.NotificationsRead, "admin team_lead member viewer key:read key:write key:admin" },
         { Permission.WebhooksManage, "admin key:admin" },
+        { Permission.JobsRead, "admin team_lead key:read key:write key:admin" },
+        { Permission.JobsWrite, "admin key:admin" },
     };
 
     private static readonly (string Name, Caller Caller)[] Everyone =

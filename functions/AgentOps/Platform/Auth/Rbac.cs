@@ -42,6 +42,10 @@ public enum Permission
     NotificationsRead,
     /// <summary>Outgoing webhooks: endpoints, secrets, the delivery log.</summary>
     WebhooksManage,
+    /// <summary>See background jobs (exports, reindexes) and their schedules.</summary>
+    JobsRead,
+    /// <summary>Create, cancel and retry jobs; manage schedules.</summary>
+    JobsWrite,
 }
 
 /// <summary>
@@ -76,6 +80,8 @@ public static class Rbac
         [Permission.ApprovalsDecide] = (Role.Viewer, Scopes.None),
         [Permission.NotificationsRead] = (Role.Viewer, Scopes.Read),
         [Permission.WebhooksManage] = (Role.Admin, Scopes.Admin),
+        [Permission.JobsRead] = (Role.TeamLead, Scopes.Read),
+        [Permission.JobsWrite] = (Role.Admin, Scopes.Admin),
     };
 
     public static IReadOnlyCollection<Permission> All => Matrix.Keys;

@@ -1,0 +1,70 @@
+using System.Text.Json;
+
+namespace AgentOps.Jobs;
+
+public static class JobKinds
+{
+    public const string ClickHouseExport = "clickhouse_export";
+    public const string Reindex = "reindex";
+    public const string Custom = "custom";
+    public static readonly string[] All = [ClickHouseExport, Reindex, Custom];
+}
+
+/// <summary>A job as stored.</summary>
+public sealed record Job(Guid Id, string Kind, JsonElement Payload, string Status, int Priority, int BatchSize, int Parallelism, int MaxAttempts,
+    bool DryRun, string InsertMode, DateTimeOffset ScheduledAt, Guid? ScheduleId, DateTimeOffset CreatedAt, DateTimeOffset? PlannedAt,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt, DateTimeOffset? CancelRequestedAt, DateTimeOffset? WindowFrom, DateTimeOffset? WindowTo,
+    string? Error, JsonElement? Result)
+{
+    public const string Columns = """
+        j.id, j.kind, j.payload::text, j.status, j.priority, j.batch_size, j.parallelism, j.max_attempts, j.dry_run, j.insert_mode, j.scheduled_at,
+        j.schedule_id, j.created_at, j.planned_at, j.started_at, j.finished_at, j.cancel_requested_at, j.window_from, j.window_to, j.error, j.result::text
+        """;
+
+    public static Job Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), Parse(r.GetString(2)), r.GetString(3), r.GetInt32(4), r.GetInt32(5),
+        r.GetInt32(6), r.GetInt32(7), r.GetBoolean(8), r.GetString(9), r.Time(10), r.NullableGuid(11), r.Time(12), r.NullableTime(13), r.NullableTime(14),
+        r.NullableTime(15), r.NullableTime(16), r.NullableTime(17), r.NullableTime(18), r.NullableString(19), r.IsDBNull(20) ? null : Parse(r.GetString(20)));
+
+    private static JsonElement Parse(string json) => JsonDocument.Parse(json).RootElement.Clone();
+
+    public bool Terminal => Status is "succeeded" or "failed" or "cancelled";
+}
+
+/// <summary>A shard as stored: a key range of one source and how far it got.</summary>
+public sealed record Shard(int Idx, string Source, string? RangeAfter, string? RangeEnd, string Status, int Attempts, DateTimeOffset NextAttemptAt,
+    string? CheckpointKey, long Rows, long Bytes, int Batches, JsonElement Data, string? LeaseOwner, DateTimeOffset? LeaseExpiresAt, string? LastError,
+    DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt)
+{
+    public const string Columns = """
+        s.idx, s.source, s.range_after, s.range_end, s.status, s.attempts, s.next_attempt_at, s.checkpoint_key, s.rows, s.bytes, s.batches, s.data::text,
+        s.lease_owner, s.lease_expires_at, s.last_error, s.started_at, s.finished_at
+        """;
+
+    public static Shard Read(NpgsqlDataReader r) => new(r.GetInt32(0), r.GetString(1), r.NullableString(2), r.NullableString(3), r.GetString(4), r.GetInt32(5),
+        r.Time(6), r.NullableString(7), r.GetInt64(8), r.GetInt64(9), r.GetInt32(10), JsonDocument.Parse(r.GetString(11)).RootElement.Clone(),
+        r.NullableString(12), r.NullableTime(13), r.NullableString(14), r.NullableTime(15), r.NullableTime(16));
+
+    public KeyRange Range => new(RangeAfter, RangeEnd);
+}
+
+/// <summary>One source of a plan: its name, how many rows it has to do, and the quantile keys that cut it.</summary>
+public sealed record SourcePlan(string Source, long Rows, IReadOnlyList<string?> Boundaries);
+
+/// <summary>What one batch did: the last key done (null with Rows 0: the range is exhausted), counts, and counters to add up.</summary>
+public sealed record BatchResult(string? LastKey, int Rows, long Bytes, IReadOnlyDictionary<string, long>? Counters = null);
+
+/// <summary>
+/// A kind of job: how it checks its payload, plans its sources, does one batch of a key range (in the transaction
+/// that then records the checkpoint), and finishes. Batches must be idempotent: a batch may run again after a crash.
+/// </summary>
+public interface IJobKind
+{
+    string Kind { get; }
+    void Validate(JsonElement payload, Validation v);
+    Task<IReadOnlyList<SourcePlan>> PlanAsync(Tx tx, Job job, CancellationToken ct);
+    Task<BatchResult> RunBatchAsync(Tx tx, Job job, Shard shard, string? after, CancellationToken ct);
+    Task FinishAsync(Tx tx, Job job, bool succeeded, CancellationToken ct);
+}
+
+/// <summary>Thrown by a batch when the destination asks to slow down: the shard backs off without using up an attempt.</summary>
+public sealed class JobBackpressureException(string message, Exception? inner = null) : Exception(message, inner);

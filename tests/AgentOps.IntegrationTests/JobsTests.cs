@@ -1,0 +1,209 @@
+using System.Text.Json;
+using AgentOps.IntegrationTests.Infrastructure;
+using static AgentOps.IntegrationTests.Infrastructure.Ingesting;
+
+namespace AgentOps.IntegrationTests;
+
+[Collection(ApiCollection.Name)]
+public class JobsTests(ApiFixture fx)
+{
+    private readonly HttpClient _client = fx.Client();
+
+    /// <summary>A tenant with n events stored (several types), ready to be counted.</summary>
+    private async Task<(Tenant Tenant, string Key, Dictionary<string, long> Types)> TenantWithEventsAsync(int n)
+    {
+        var (tenant, key) = await _client.SdkTenantAsync();
+        string[] types = ["log", "llm.call", "tool.call", "error"];
+        var events = Enumerable.Range(0, n).Select(i => Event($"e-{i:D4}", types[i % 4], i, $"run-{i % 5}", extra: types[i % 4] switch
+        {
+            "llm.call" => new { model = "gpt-4o", tokens_in = 1000, tokens_out = 100 },
+            "tool.call" => (object)new { tool_name = "search" },
+            _ => null,
+        })).ToArray();
+        foreach (var chunk in events.Chunk(100)) (await _client.IngestAsync(key, chunk)).Expect(202);
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); DateTime.UtcNow < deadline; await Task.Delay(100))
+            if (await TestDatabase.ScalarAsync<long>(TestDatabase.AdminUrl, "SELECT count(*) FROM events WHERE org_id = $1", tenant.OrgId) == n) break;
+        return (tenant, key, events.GroupBy(_ => 0).SelectMany(_ => types).Distinct().ToDictionary(t => t, t => (long)Enumerable.Range(0, n).Count(i => types[i % 4] == t)));
+    }
+
+    private async Task<JsonElement> WaitForJobAsync(string bearer, Guid id, Func<JsonElement, bool>? until = null, int seconds = 30)
+    {
+        Reply last = null!;
+        for (var deadline = DateTime.UtcNow.AddSeconds(seconds); DateTime.UtcNow < deadline; await Task.Delay(100))
+        {
+            last = (await _client.Get($"/api/v1/jobs/{id}", bearer)).Expect(200);
+            var status = last.Body.GetProperty("job").GetProperty("status").GetString();
+            if (until?.Invoke(last.Body) ?? status is "succeeded" or "failed" or "cancelled") return last.Body;
+        }
+        throw new TimeoutException($"Job {id} did not get there: {last}");
+    }
+
+    private static Dictionary<string, long> Counters(JsonElement detail) =>
+        detail.GetProperty("job").GetProperty("result").GetProperty("counters").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetInt64());
+
+    private static List<string> Messages(JsonElement detail) => [.. detail.GetProperty("events").EnumerateArray().Select(e => e.GetProperty("message").GetString()!)];
+
+    [Fact]
+    public async Task A_custom_job_shards_by_key_ranges_and_counts_every_event_once()
+    {
+        var (tenant, _, types) = await TenantWithEventsAsync(120);
+        var job = (await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 7, parallelism = 3 },
+            tenant.AdminToken)).Expect(201).Body.GetProperty("job");
+        Assert.Equal("scheduled", job.GetProperty("status").GetString());
+        var detail = await WaitForJobAsync(tenant.AdminToken, job.GetProperty("id").GetGuid());
+        Assert.Equal("succeeded", detail.GetProperty("job").GetProperty("status").GetString());
+        Assert.Equal(types, Counters(detail));
+        var shards = detail.GetProperty("shards").EnumerateArray().ToList();
+        Assert.Equal(3, shards.Count);
+        Assert.Equal(120, shards.Sum(s => s.GetProperty("rows").GetInt64()));
+        Assert.Equal(120, detail.GetProperty("job").GetProperty("result").GetProperty("rows").GetInt64());
+        // Contiguous ranges: each shard starts where the previous ended.
+        for (var i = 1; i < shards.Count; i++) Assert.Equal(shards[i - 1].GetProperty("range_end").GetString(), shards[i].GetProperty("range_after").GetString());
+        Assert.Equal(1, Messages(detail).Count(m => m == "Dispatched"));
+    }
+
+    [Fact]
+    public async Task A_shard_that_fails_mid_way_resumes_at_its_checkpoint()
+    {
+        var (tenant, _, types) = await TenantWithEventsAsync(40);
+        var id = (await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type", fail_once_at_batch = 2 }, batch_size = 5, parallelism = 2 },
+            tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        var detail = await WaitForJobAsync(tenant.AdminToken, id);
+        Assert.Equal("succeeded", detail.GetProperty("job").GetProperty("status").GetString());
+        // Counted once despite the failures: the retries started after the two committed batches, not from the start.
+        Assert.Equal(types, Counters(detail));
+        foreach (var s in detail.GetProperty("shards").EnumerateArray())
+        {
+            Assert.Equal(1, s.GetProperty("attempts").GetInt32());
+            Assert.Equal((int)Math.Ceiling(s.GetProperty("rows").GetInt64() / 5.0), s.GetProperty("batches").GetInt32());
+        }
+        Assert.Equal(2, Messages(detail).Count(m => m.StartsWith("Shard failed (attempt 1 of 5); retrying", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task A_failed_job_keeps_its_error_and_checkpoint_and_retry_runs_only_the_failed_shards()
+    {
+        var (tenant, _, types) = await TenantWithEventsAsync(30);
+        var id = (await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type", fail_once_at_batch = 1 }, batch_size = 10, parallelism = 1, max_attempts = 1 },
+            tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        var failed = await WaitForJobAsync(tenant.AdminToken, id);
+        Assert.Equal("failed", failed.GetProperty("job").GetProperty("status").GetString());
+        Assert.Contains("Injected fault", failed.GetProperty("job").GetProperty("error").GetString());
+        var shard = failed.GetProperty("shards")[0];
+        Assert.Equal(10, shard.GetProperty("rows").GetInt64());
+        Assert.NotNull(shard.GetProperty("checkpoint_key").GetString());
+
+        (await _client.Post($"/api/v1/jobs/{id}/retry", new { }, tenant.AdminToken)).Expect(200);
+        var done = await WaitForJobAsync(tenant.AdminToken, id); // the retry set it running again
+        Assert.Equal("succeeded", done.GetProperty("job").GetProperty("status").GetString());
+        Assert.Equal(types, Counters(done));
+        (await _client.Post($"/api/v1/jobs/{id}/retry", new { }, tenant.AdminToken)).ExpectProblem(409, "job_not_failed");
+    }
+
+    [Fact]
+    public async Task Cancel_starts_no_new_shard_and_stops_running_ones_at_a_batch_boundary()
+    {
+        var (tenant, _, _) = await TenantWithEventsAsync(400);
+        var id = (await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 1, parallelism = 2 },
+            tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        await WaitForJobAsync(tenant.AdminToken, id, d => d.GetProperty("progress").GetProperty("rows").GetInt64() > 0);
+        (await _client.Post($"/api/v1/jobs/{id}/cancel", new { }, tenant.AdminToken)).Expect(200);
+        var detail = await WaitForJobAsync(tenant.AdminToken, id);
+        Assert.Equal("cancelled", detail.GetProperty("job").GetProperty("status").GetString());
+        Assert.All(detail.GetProperty("shards").EnumerateArray(), s => Assert.Equal("cancelled", s.GetProperty("status").GetString()));
+        Assert.True(detail.GetProperty("progress").GetProperty("rows").GetInt64() < 400);
+        (await _client.Post($"/api/v1/jobs/{id}/cancel", new { }, tenant.AdminToken)).ExpectProblem(409, "job_finished");
+    }
+
+    [Fact]
+    public async Task A_dead_workers_lease_is_reclaimed_and_the_shard_resumes()
+    {
+        var (tenant, _, types) = await TenantWithEventsAsync(20);
+        // Due in a minute: the dispatcher leaves it alone while a "worker" that then dies takes its shard.
+        var id = (await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 5, parallelism = 1,
+            scheduled_at = DateTimeOffset.UtcNow.AddMinutes(1) }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, """
+            WITH j AS (UPDATE jobs SET status = 'running', planned_at = now(), started_at = now() WHERE id = $1 RETURNING org_id, id)
+            INSERT INTO job_shards (org_id, job_id, idx, source, status, lease_owner, lease_expires_at, checkpoint_key, rows, batches, data)
+            SELECT org_id, id, 0, 'events', 'running', 'ghost-worker', now() + interval '1 second', 'e-0009', 10, 2,
+                   (SELECT jsonb_object_agg(type, n) FROM (SELECT type, count(*) AS n FROM events WHERE org_id = j.org_id AND id <= 'e-0009' GROUP BY type) t)
+            FROM j
+            """, id);
+        var detail = await WaitForJobAsync(tenant.AdminToken, id);
+        Assert.Equal("succeeded", detail.GetProperty("job").GetProperty("status").GetString());
+        Assert.Contains("Shard reclaimed: its worker's lease expired; resuming at its checkpoint", Messages(detail));
+        Assert.Equal(types, Counters(detail));
+        Assert.Equal(4, detail.GetProperty("shards")[0].GetProperty("batches").GetInt32()); // 2 by the ghost, 2 after the checkpoint
+    }
+
+    [Fact]
+    public async Task Reindex_recomputes_costs_after_a_price_change_and_dry_run_changes_nothing()
+    {
+        var (tenant, key, _) = await TenantWithEventsAsync(8); // two gpt-4o calls: 1000 in × $2.50 + 100 out × $10 per 1M = 3,500 µ$ each
+        await _client.WaitForRunAsync(key, "run-1");
+        Assert.Equal(7_000, await TestDatabase.ScalarAsync<long>(TestDatabase.AdminUrl, "SELECT sum(cost_micros)::bigint FROM runs WHERE org_id = $1", tenant.OrgId));
+        (await _client.Post("/api/v1/model-prices", new
+        {
+            provider = "openai", model = "gpt-4o", input_per_mtok_usd = 5, output_per_mtok_usd = 20, effective_from = "2020-01-01T00:00:00Z",
+        }, tenant.AdminToken)).Expect(201);
+
+        var dry = await WaitForJobAsync(tenant.AdminToken, (await _client.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal(2, Counters(dry)["costs_changed"]);
+        Assert.Equal(7_000, Counters(dry)["cost_delta_micros"]);
+        Assert.Equal(7_000, await TestDatabase.ScalarAsync<long>(TestDatabase.AdminUrl, "SELECT sum(cost_micros)::bigint FROM runs WHERE org_id = $1", tenant.OrgId));
+
+        var real = await WaitForJobAsync(tenant.AdminToken, (await _client.Post("/api/v1/jobs", new { kind = "reindex" }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal("succeeded", real.GetProperty("job").GetProperty("status").GetString());
+        foreach (var table in new[] { "runs", "agent_stats_hourly", "cost_daily" })
+            Assert.Equal(14_000, await TestDatabase.ScalarAsync<long>(TestDatabase.AdminUrl, $"SELECT sum(cost_micros)::bigint FROM {table} WHERE org_id = $1", tenant.OrgId));
+        // Again: nothing left to change.
+        var again = await WaitForJobAsync(tenant.AdminToken, (await _client.Post("/api/v1/jobs", new { kind = "reindex" }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal(0, Counters(again)["costs_changed"]);
+    }
+
+    [Fact]
+    public async Task A_due_schedule_creates_its_job_and_moves_to_its_next_run()
+    {
+        var tenant = await _client.SignupAsync();
+        (await _client.Post("/api/v1/jobs/schedules", new { name = "bad", cron = "61 * * * *", kind = "custom", payload = new { activity = "events.count_by_type" } }, tenant.AdminToken))
+            .ExpectProblem(422, "validation_failed");
+        var schedule = (await _client.Post("/api/v1/jobs/schedules", new { name = "count", cron = "*/5 * * * *", kind = "custom", payload = new { activity = "events.count_by_type" } },
+            tenant.AdminToken)).Expect(201).Body;
+        var id = schedule.GetProperty("id").GetGuid();
+        Assert.True(schedule.GetProperty("next_run_at").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+        await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, "UPDATE job_schedules SET next_run_at = now() - interval '1 second' WHERE id = $1", id);
+        JsonElement jobs = default;
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(200))
+            if ((jobs = (await _client.Get("/api/v1/jobs", tenant.AdminToken)).Expect(200).Body.GetProperty("items")).GetArrayLength() > 0) break;
+        Assert.Equal(id, jobs[0].GetProperty("job").GetProperty("schedule_id").GetGuid());
+        var after = (await _client.Get("/api/v1/jobs/schedules", tenant.AdminToken)).Expect(200).Body[0];
+        Assert.True(after.GetProperty("next_run_at").GetDateTimeOffset() > DateTimeOffset.UtcNow);
+        Assert.Equal(0, after.GetProperty("next_run_at").GetDateTimeOffset().Minute % 5);
+    }
+
+    [Fact]
+    public async Task Jobs_validate_and_stay_in_their_organization()
+    {
+        var tenant = await _client.SignupAsync();
+        var bad = (await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "nope" }, batch_size = 0, parallelism = 65, insert_mode = "later" },
+            tenant.AdminToken)).ExpectProblem(422, "validation_failed").Body.GetProperty("errors");
+        foreach (var path in new[] { "$.payload.activity", "$.batch_size", "$.parallelism", "$.insert_mode" })
+            Assert.True(bad.TryGetProperty(path, out _), $"missing {path} in {bad}");
+        (await _client.Post("/api/v1/jobs", new { kind = "compact" }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+
+        var id = (await _client.Post("/api/v1/jobs", new { kind = "reindex", scheduled_at = DateTimeOffset.UtcNow.AddHours(1) }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        var schedule = (await _client.Post("/api/v1/jobs/schedules", new { name = "nightly", cron = "0 3 * * *", kind = "reindex" }, tenant.AdminToken)).Expect(201).Body.GetProperty("id").GetGuid();
+        var other = await _client.SignupAsync();
+        (await _client.Get($"/api/v1/jobs/{id}", other.AdminToken)).ExpectProblem(404, "not_found");
+        (await _client.Post($"/api/v1/jobs/{id}/cancel", new { }, other.AdminToken)).ExpectProblem(404, "not_found");
+        (await _client.Post($"/api/v1/jobs/{id}/retry", new { }, other.AdminToken)).ExpectProblem(404, "not_found");
+        (await _client.Patch($"/api/v1/jobs/schedules/{schedule}", new { active = false }, other.AdminToken)).ExpectProblem(404, "not_found");
+        (await _client.Delete($"/api/v1/jobs/schedules/{schedule}", other.AdminToken)).ExpectProblem(404, "not_found");
+        Assert.Equal(0, (await _client.Get("/api/v1/jobs", other.AdminToken)).Expect(200).Body.GetProperty("items").GetArrayLength());
+
+        // A scheduled job cancels at once; the audit trail has both steps.
+        Assert.Equal("cancelled", (await _client.Post($"/api/v1/jobs/{id}/cancel", new { }, tenant.AdminToken)).Expect(200).Body.GetProperty("job").GetProperty("status").GetString());
+        var actions = (await _client.Get("/api/v1/audit-logs?entity_type=job", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("action").GetString());
+        Assert.Equal(["job.cancelled", "job.created"], actions);
+    }
+}
