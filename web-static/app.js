@@ -95,6 +95,20 @@ function logo() {
   return svg;
 }
 
+/** The notifications bell (outline), drawn with currentColor. */
+function bellIcon() {
+  const svg = document.createElementNS(SVG_NS, 'svg');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('class', 'bell-icon');
+  svg.setAttribute('aria-hidden', 'true');
+  for (const d of ['M6 10a6 6 0 0 1 12 0c0 4.5 1.5 6 2.5 7h-17C4.5 16 6 14.5 6 10Z', 'M10 20a2 2 0 0 0 4 0']) {
+    const path = document.createElementNS(SVG_NS, 'path');
+    path.setAttribute('d', d);
+    svg.append(path);
+  }
+  return svg;
+}
+
 let idCounter = 0;
 const nextId = (prefix) => `${prefix}-${++idCounter}`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -379,6 +393,7 @@ function endSession(message, kind = 'info', { rememberRoute = true } = {}) {
   const wasSignedIn = !!session.accessToken;
   clearTimeout(refreshTimer);
   stopControlWatch();
+  stopCountWatch();
   Object.assign(session, { accessToken: null, expiresAt: 0, user: null, org: null, role: null, team: null, teamKnown: false });
   storeRefreshToken(null);
   for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
@@ -449,7 +464,13 @@ const can = {
   controls: () => atLeast('team_lead'), // Controls: pause/resume agents, kill switch, resume all
   readAudit: () => isAdmin(), // AuditRead
   writeBudgets: () => isAdmin(), // BudgetsWrite (reading budgets and costs, CostsRead, is every role's)
+  manageWebhooks: () => isAdmin(), // WebhooksManage
+  // ApprovalsDecide and the target rule (ApprovalRules.cs): a role the request names, and never whoever asked.
+  decideApproval: (a) => !!session.role && a.approval_required_from.includes(session.role) && !requestedByMe(a),
 };
+
+/** The approval request was made with this person's credentials (an API key's requests are never a person's own). */
+const requestedByMe = (a) => a.requested_by?.type === 'user' && !!session.user && a.requested_by.id === session.user.id;
 
 function onRoleChanged(previousRole) {
   toast(`Your role changed from ${ROLE_LABELS[previousRole] ?? previousRole} to ${ROLE_LABELS[session.role] ?? session.role}.`, 'info');
@@ -822,8 +843,11 @@ const ROUTES = {
   '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },
   '/costs': { title: 'Costs', private: true, view: viewCosts, nav: 'Costs', section: 'observe' },
   '/controls': { title: 'Controls', private: true, view: viewControls, nav: 'Controls', section: 'control' },
+  '/approvals': { title: 'Approvals', private: true, view: viewApprovals, nav: 'Approvals', section: 'control', wide: true },
   '/budgets': { title: 'Budgets', private: true, view: viewBudgets, nav: 'Budgets', section: 'control' },
   '/audit': { title: 'Audit log', private: true, view: viewAudit, nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
+  '/webhooks': { title: 'Webhooks', private: true, view: viewWebhooks, nav: 'Webhooks', visible: () => can.manageWebhooks() },
+  '/notifications': { title: 'Notifications', private: true, view: viewNotifications },
 };
 
 const NAV_SECTIONS = [{ id: 'observe', label: 'Observe' }, { id: 'control', label: 'Control' }, { id: 'settings', label: 'Settings' }];
@@ -881,6 +905,7 @@ function route() {
       link.parentElement.hidden = !visible;
       if (routePath === current) link.setAttribute('aria-current', 'page'); else link.removeAttribute('aria-current');
     }
+    if (current === '/notifications') shell.bell.setAttribute('aria-current', 'page'); else shell.bell.removeAttribute('aria-current');
     document.title = `${def.title} · ${session.org?.name ?? ''} · AgentOps`;
     shell.main.replaceChildren();
     shell.main.classList.toggle('wide', !!def.wide);
@@ -889,6 +914,7 @@ function route() {
   } else {
     shell = null;
     stopControlWatch();
+    stopCountWatch();
     document.title = `${def.title} · AgentOps`;
     const main = h('main', { id: 'main', class: 'auth-main', tabindex: '-1' });
     const app = document.getElementById('app');
@@ -905,9 +931,11 @@ function ensureShell() {
   const roleSlot = h('span', { class: 'user-role' });
   const links = new Map();
   const killNavBadge = h('span', { class: 'nav-alert', hidden: true }, h('span', { 'aria-hidden': 'true' }, 'On'), h('span', { class: 'sr-only' }, ' (kill switch on)'));
+  const approvalsNavBadge = h('span', { class: 'nav-count', hidden: true });
+  const navBadges = { '/controls': killNavBadge, '/approvals': approvalsNavBadge };
   const navGroups = NAV_SECTIONS.map((section) => {
     const items = Object.entries(ROUTES).filter(([, def]) => def.nav && (def.section ?? 'settings') === section.id).map(([path, def]) => {
-      const link = h('a', { href: `#${path}`, class: 'nav-link' }, def.nav, path === '/controls' ? killNavBadge : null);
+      const link = h('a', { href: `#${path}`, class: 'nav-link' }, def.nav, navBadges[path] ?? null);
       links.set(path, link);
       return h('li', {}, link);
     });
@@ -915,6 +943,9 @@ function ensureShell() {
     return [h('p', { class: 'nav-heading', id: headingId }, section.label), h('ul', { 'aria-labelledby': headingId }, items)];
   });
   const main = h('main', { id: 'main', class: 'content', tabindex: '-1' });
+  // The dashboard is for people (API keys have no read state); hidden until the first count arrives.
+  const bellCount = h('span', { class: 'bell-count', 'aria-hidden': 'true', hidden: true });
+  const bell = h('a', { href: '#/notifications', class: 'bell', hidden: true, 'aria-label': 'Notifications' }, bellIcon(), bellCount);
   // Filled while the kill switch is on; a live region, so its appearance is announced on whatever page is open.
   const banner = h('div', { class: 'kill-banner-slot', 'aria-live': 'assertive' });
   const root = h('div', { class: 'shell' },
@@ -922,6 +953,7 @@ function ensureShell() {
       h('a', { href: `#${DEFAULT_ROUTE}`, class: 'brand', 'aria-label': 'AgentOps home' }, logo(), h('span', { class: 'brand-name' }, 'AgentOps')),
       h('span', { class: 'divider', 'aria-hidden': 'true' }),
       h('div', { class: 'org' }, h('span', { class: 'sr-only' }, 'Organization: '), orgName),
+      bell,
       h('div', { class: 'user' },
         h('span', { class: 'sr-only' }, 'Signed in as '), email, roleSlot,
         h('button', { type: 'button', class: 'btn secondary small', onclick: () => logout() }, 'Sign out'))),
@@ -929,10 +961,11 @@ function ensureShell() {
     h('div', { class: 'layout' },
       h('nav', { class: 'sidenav', 'aria-label': 'Main' }, navGroups),
       main));
-  shell = { root, main, links, orgName, email, roleSlot, banner, bannerKey: null, killNavBadge };
+  shell = { root, main, links, orgName, email, roleSlot, banner, bannerKey: null, killNavBadge, approvalsNavBadge, bell, bellCount };
   document.getElementById('app').replaceChildren(root);
   updateShell();
   startControlWatch();
+  startCountWatch();
 }
 
 function updateShell() {
@@ -943,6 +976,7 @@ function updateShell() {
   setChildren(shell.roleSlot, roleBadge(session.role));
   for (const [path, link] of shell.links) link.parentElement.hidden = !(ROUTES[path].visible?.() ?? true);
   renderKillBanner();
+  renderCounts();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -4049,6 +4083,980 @@ function viewBudgets(main, ctx) {
   }
 
   load();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Counts in the shell: pending approvals (the nav badge) and unread notifications (the bell), watched from every page
+// ---------------------------------------------------------------------------------------------------------------
+
+const PENDING_WATCH_MS = 10_000;
+const UNREAD_WATCH_MS = 30_000;
+const UNREAD_CAP = 1000; // NotificationsApi.UnreadCountCap: the server stops counting there
+const APPROVALS_PAGE_MAX = 200; // the API's largest page
+const countWatch = { pending: null, pendingMore: false, unread: null, pendingSeq: 0, unreadSeq: 0, timers: [] };
+
+function startCountWatch() {
+  if (countWatch.timers.length) return;
+  // Background tabs skip the checks; showing the tab again checks at once (below).
+  countWatch.timers = [
+    setInterval(() => { if (document.visibilityState === 'visible') checkPending(); }, PENDING_WATCH_MS),
+    setInterval(() => { if (document.visibilityState === 'visible') checkUnread(); }, UNREAD_WATCH_MS),
+  ];
+  checkPending();
+  checkUnread();
+}
+
+function stopCountWatch() {
+  for (const timer of countWatch.timers) clearInterval(timer);
+  Object.assign(countWatch, {
+    pending: null, pendingMore: false, unread: null, timers: [], pendingSeq: countWatch.pendingSeq + 1, unreadSeq: countWatch.unreadSeq + 1,
+  });
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible' && countWatch.timers.length && session.accessToken) {
+    checkPending();
+    checkUnread();
+  }
+});
+
+/** The size of the pending queue (one page of at most 200: "200+" beyond). A failure keeps the last count. */
+async function checkPending() {
+  if (!session.accessToken) return;
+  const seq = ++countWatch.pendingSeq;
+  try {
+    const page = await api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`);
+    if (seq === countWatch.pendingSeq && session.accessToken) setPendingCount(page.items.length, !!page.next_cursor);
+  } catch { /* the next check tries again */ }
+}
+
+/** A count read by a check or by the Approvals page's own refresh. */
+function setPendingCount(n, more) {
+  countWatch.pendingSeq += 1; // a check sent before this answer is older: drop it
+  // A new request comes with a notification (approval.requested): the bell need not wait for its own round.
+  if (countWatch.pending !== null && n > countWatch.pending) checkUnread();
+  countWatch.pending = n;
+  countWatch.pendingMore = more;
+  renderCounts();
+}
+
+/** The person's unread notifications. Read state is a person's: the dashboard has no API-key sessions, but stays safe. */
+async function checkUnread() {
+  if (!session.accessToken || !session.user) return;
+  const seq = ++countWatch.unreadSeq;
+  try {
+    const { unread } = await api('GET', '/notifications/unread-count');
+    if (seq === countWatch.unreadSeq && session.accessToken) {
+      countWatch.unread = unread;
+      renderCounts();
+    }
+  } catch { /* the next check tries again */ }
+}
+
+const countText = (n, more) => `${fmtInt(n)}${more ? '+' : ''}`;
+
+function renderCounts() {
+  if (!shell) return;
+  const { pending, pendingMore, unread } = countWatch;
+  const navBadge = shell.approvalsNavBadge;
+  navBadge.hidden = !pending;
+  setChildren(navBadge, pending ? [h('span', { 'aria-hidden': 'true' }, countText(pending, pendingMore)),
+    h('span', { class: 'sr-only' }, ` (${countText(pending, pendingMore)} pending)`)] : null);
+  shell.bell.hidden = unread === null || !session.user;
+  const shown = unread ? countText(Math.min(unread, UNREAD_CAP), unread >= UNREAD_CAP) : '';
+  shell.bellCount.hidden = !unread;
+  shell.bellCount.textContent = shown;
+  shell.bell.setAttribute('aria-label', unread ? `Notifications: ${shown} unread` : 'Notifications: none unread');
+  shell.bell.title = unread ? `${shown} unread notifications` : 'Notifications';
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Approvals: actions a require_approval policy holds until a person decides (ApprovalsApi.cs, docs/control-plane.md)
+// ---------------------------------------------------------------------------------------------------------------
+
+const APPROVAL_REFRESH_MS = 5000;
+const APPROVAL_HISTORY_MAX = 2000;
+const APPROVAL_TABS = [
+  { id: 'pending', label: 'Pending' },
+  { id: 'approved', label: 'Approved' },
+  { id: 'rejected', label: 'Rejected' },
+  { id: 'expired', label: 'Expired' },
+];
+const APPROVAL_STATUS = {
+  pending: { label: 'Pending', kind: 'warning' },
+  approved: { label: 'Approved', kind: 'success' },
+  rejected: { label: 'Rejected', kind: 'danger' },
+  expired: { label: 'Expired', kind: 'neutral', help: 'Nobody decided in time: the agent was told no.' },
+};
+// Why a request ended without a person: pausing its agent, the kill switch, or its expiry.
+const DECISION_REASONS = {
+  agent_paused: 'Rejected when its agent was paused',
+  org_killed: 'Rejected by the kill switch',
+  expired: 'Nobody decided in time',
+};
+// Refusals that no retry of the same decision can change: the dialog says so and offers nothing more to submit.
+const APPROVAL_FINAL = {
+  approval_self_forbidden: 'You asked for this action.',
+  approval_role_required: 'Your role may not decide this request.',
+  approval_decided: 'Someone has already decided this request.',
+  approval_expired: 'The request expired.',
+  not_found: 'The request no longer exists.',
+};
+
+const roleNames = (roles) => {
+  const names = roles.map((r) => ROLE_LABELS[r] ?? r);
+  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? 'nobody');
+};
+const approvalAction = (a) => (isPlainObject(a.context?.action) ? a.context.action : {});
+const approvalActionType = (a) => (typeof approvalAction(a).type === 'string' ? approvalAction(a).type : 'an action');
+
+/** Time left as "8 s", "4 min 05 s" or "1 h 02 min". */
+function timeLeft(ms) {
+  const s = Math.max(0, Math.ceil(ms / 1000));
+  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${s} s`;
+}
+
+function approvalStatusBadge(a) {
+  const s = APPROVAL_STATUS[a.status] ?? { label: a.status, kind: 'neutral' };
+  return badge(s.label, s.kind, s.help ?? null);
+}
+
+/** Who asked: a person (by name when known) or an API key. */
+function requesterLabel(r, names) {
+  if (!r) return h('span', { class: 'muted' }, '—');
+  const mine = r.type === 'user' && r.id === session.user?.id;
+  const name = mine ? 'You' : r.id ? names.get(r.id) : null;
+  return h('span', { class: 'who-line' },
+    h('span', { class: `actor-type actor-${r.type}` }, ACTOR_TYPES[r.type] ?? r.type),
+    name ? h('span', { class: 'clip-name', title: name }, name) : r.id && h('code', { class: 'small muted id-clip', title: r.id }, r.id));
+}
+
+function deciderLabel(a, names) {
+  if (a.decided_by) {
+    const name = a.decided_by === session.user?.id ? 'You' : names.get(a.decided_by);
+    return name ? h('span', { class: 'clip-name', title: name }, name) : h('code', { class: 'small muted id-clip', title: a.decided_by }, a.decided_by);
+  }
+  if (a.status === 'pending') return h('span', { class: 'muted' }, '—');
+  return h('span', { class: 'who-line' }, h('span', { class: 'actor-type actor-system' }, 'System'),
+    h('span', { class: 'muted small' }, DECISION_REASONS[a.decision_reason] ?? a.decision_reason ?? ''));
+}
+
+/** The action and what the policy saw, pretty-printed, behind a disclosure (kept open across refreshes). */
+function approvalContext(a, expanded) {
+  const { action, context, ...rest } = isPlainObject(a.context) ? a.context : { action: a.context };
+  const details = h('details', { class: 'disclosure approval-context', open: expanded.has(a.id) },
+    h('summary', {}, 'Action and context'),
+    h('div', { class: 'payloads' },
+      h('div', { class: 'payload-block' }, h('h3', {}, 'Action'), payloadPre('Action', action ?? {})),
+      h('div', { class: 'payload-block' }, h('h3', {}, 'Context'), context === undefined || context === null
+        ? h('p', { class: 'snapshot-none muted small' }, 'None: the check sent no context.')
+        : payloadPre('Context', context)),
+      Object.keys(rest).length ? h('div', { class: 'payload-block' }, h('h3', {}, 'Agent and run, as the policy saw them'), payloadPre('Agent and run', rest)) : null));
+  details.addEventListener('toggle', () => { if (details.open) expanded.add(a.id); else expanded.delete(a.id); });
+  return details;
+}
+
+function viewApprovals(main, ctx) {
+  let tab = APPROVAL_TABS.some((t) => t.id === ctx.params.get('status')) ? ctx.params.get('status') : 'pending';
+  let pending = null; // the queue, oldest first, once read
+  let pendingMore = false;
+  let past = null; // { status, items (newest first), truncated }: the tab's decided requests
+  let names = new Map();
+  let signature = null;
+  let timer = null;
+  let historyToken = 0;
+  const expanded = new Set();
+
+  const panelId = nextId('approvals-panel');
+  const tabCounts = new Map();
+  const tabs = APPROVAL_TABS.map((t) => {
+    const count = t.id === 'pending' ? h('span', { class: 'tab-count', hidden: true }) : null;
+    if (count) tabCounts.set(t.id, count);
+    return h('button', {
+      type: 'button', role: 'tab', id: `${panelId}-${t.id}`, class: 'tab', 'aria-controls': panelId,
+      'aria-selected': String(t.id === tab), tabIndex: t.id === tab ? 0 : -1, onclick: () => select(t.id, { focus: false }),
+    }, t.label, count);
+  });
+  const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Approval requests by status' }, tabs);
+  tablist.addEventListener('keydown', (event) => {
+    const i = APPROVAL_TABS.findIndex((t) => t.id === tab);
+    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: APPROVAL_TABS.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    select(APPROVAL_TABS[(next + APPROVAL_TABS.length) % APPROVAL_TABS.length].id, { focus: true });
+  });
+  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ manual: true }) }, 'Refresh');
+  const liveNote = h('span', { class: 'muted small live-note' });
+  const countLine = h('p', { class: 'muted toolbar-count' });
+  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+  const panel = h('div', { id: panelId, role: 'tabpanel', class: 'approvals-panel', 'aria-labelledby': `${panelId}-${tab}` }, loadingPanel('Loading approval requests…'));
+  main.append(
+    pageHeader('Approvals', 'Actions that a policy holds until a person with the right role approves them. An agent waits for the answer; a request nobody decides in time expires, and the agent is told no.', refresh),
+    tablist,
+    h('div', { class: 'toolbar toolbar-meta approvals-meta' }, liveNote, countLine),
+    announcer,
+    panel);
+
+  function select(id, { focus }) {
+    if (id === tab) return;
+    tab = id;
+    for (const [i, t] of APPROVAL_TABS.entries()) {
+      tabs[i].setAttribute('aria-selected', String(t.id === tab));
+      tabs[i].tabIndex = t.id === tab ? 0 : -1;
+    }
+    if (focus) tabs[APPROVAL_TABS.findIndex((t) => t.id === tab)].focus();
+    panel.setAttribute('aria-labelledby', `${panelId}-${tab}`);
+    history.replaceState(null, '', tab === 'pending' ? '#/approvals' : `#/approvals?status=${tab}`);
+    draw();
+    if (tab !== 'pending') loadHistory();
+  }
+
+  /** The pending queue (and names for ids), then the decided requests shown, if any. `manual` says so when done. */
+  async function load({ manual = false } = {}) {
+    clearTimeout(timer);
+    refresh.disabled = true;
+    try {
+      const [page] = await Promise.all([
+        api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`),
+        names.size ? null : loadActorNames().then((n) => { names = n; }),
+      ]);
+      if (!ctx.alive()) return;
+      takePending(page);
+      if (tab !== 'pending') await loadHistory();
+      if (manual) toast('Approval requests refreshed.', 'info');
+    } catch (e) {
+      if (!ctx.alive()) return;
+      if (pending === null) setChildren(panel, errorPanel(e, () => load()));
+      else actionFailed('Could not refresh the approval requests', e);
+    } finally {
+      refresh.disabled = false;
+      schedule();
+    }
+  }
+
+  function takePending(page) {
+    const known = new Set((pending ?? []).map((a) => a.id));
+    const added = pending === null ? [] : page.items.filter((a) => !known.has(a.id));
+    pending = page.items;
+    pendingMore = !!page.next_cursor;
+    setPendingCount(pending.length, pendingMore);
+    liveNote.textContent = `Updated ${timeOfDayFormat.format(new Date())}`;
+    const sig = `${pendingMore}|${pending.map((a) => a.id).join(',')}`;
+    if (added.length) announcer.textContent = `${plural(added.length, 'new request')} waiting.`;
+    if (sig === signature) return;
+    signature = sig;
+    const count = tabCounts.get('pending');
+    count.hidden = !pending.length;
+    count.textContent = countText(pending.length, pendingMore);
+    if (tab === 'pending') withFocusKept(panel, draw);
+  }
+
+  /** Every request with the tab's status, newest first (the API lists oldest first, so all pages are read). */
+  async function loadHistory() {
+    const status = tab;
+    const token = ++historyToken;
+    if (past?.status !== status) setChildren(panel, loadingPanel('Loading approval requests…'));
+    else panel.setAttribute('aria-busy', 'true');
+    try {
+      const items = [];
+      let cursor = null;
+      do {
+        const q = new URLSearchParams({ status, limit: String(APPROVALS_PAGE_MAX) });
+        if (cursor) q.set('cursor', cursor);
+        const page = await api('GET', `/approvals?${q}`);
+        items.push(...page.items);
+        cursor = page.next_cursor;
+      } while (cursor && items.length < APPROVAL_HISTORY_MAX);
+      if (!ctx.alive() || token !== historyToken || tab !== status) return;
+      past = { status, items: items.reverse(), truncated: !!cursor };
+      panel.removeAttribute('aria-busy');
+      withFocusKept(panel, draw);
+    } catch (e) {
+      if (!ctx.alive() || token !== historyToken || tab !== status) return;
+      panel.removeAttribute('aria-busy');
+      setChildren(panel, errorPanel(e, () => loadHistory()));
+    }
+  }
+
+  function schedule() {
+    clearTimeout(timer);
+    if (ctx.alive()) timer = setTimeout(tick, APPROVAL_REFRESH_MS);
+  }
+
+  /** Re-reads the queue while the page is shown; a hidden tab or an open dialog waits for the next round. */
+  async function tick() {
+    if (!ctx.alive()) return;
+    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]')) { schedule(); return; }
+    try {
+      const page = await api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`);
+      if (!ctx.alive()) return;
+      takePending(page);
+    } catch (e) {
+      if (e instanceof SessionEnded || !ctx.alive()) return;
+      liveNote.textContent = `Auto-refresh failed: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
+    }
+    schedule();
+  }
+
+  // The countdowns, every second; a request whose time is up is greyed and loses its buttons at once.
+  const ticker = setInterval(() => {
+    if (!ctx.alive()) { clearInterval(ticker); return; }
+    let expired = 0;
+    for (const card of panel.querySelectorAll('.approval-card[data-expires]')) {
+      const left = new Date(card.dataset.expires).getTime() - Date.now();
+      const clock = card.querySelector('.countdown');
+      if (left > 0) { clock.textContent = timeLeft(left); continue; }
+      if (card.classList.contains('expired')) continue;
+      expired += 1;
+      card.classList.add('expired');
+      clock.textContent = 'Expired';
+      card.querySelector('.expiry-label').textContent = 'Expired';
+      setChildren(card.querySelector('.approval-actions'), h('p', { class: 'muted' }, 'Nobody decided in time: the agent was told no.'));
+    }
+    if (expired) announcer.textContent = `${plural(expired, 'request')} expired.`;
+  }, 1000);
+
+  function draw() {
+    if (tab === 'pending') {
+      if (pending === null) return;
+      countLine.textContent = pending.length ? `${countText(pending.length, pendingMore)} waiting, oldest first` : '';
+      if (!pending.length) {
+        setChildren(panel, h('div', { class: 'card' }, emptyState('Nothing waits for a decision',
+          'When a policy requires approval for an action, the request appears here within seconds, and its agent waits for the answer.',
+          h('a', { href: '#/approvals?status=approved', class: 'btn secondary', onclick: (e) => { e.preventDefault(); select('approved', { focus: true }); } }, 'See decided requests'))));
+        return;
+      }
+      setChildren(panel,
+        h('ul', { class: 'approval-list', 'aria-label': 'Pending requests, oldest first' }, pending.map((a) => h('li', {}, pendingCard(a)))),
+        pendingMore ? h('p', { class: 'muted pad' }, `Showing the oldest ${APPROVALS_PAGE_MAX} requests: decide some to see the rest.`) : null);
+      return;
+    }
+    if (past?.status !== tab) return;
+    const label = APPROVAL_TABS.find((t) => t.id === tab).label.toLowerCase();
+    countLine.textContent = past.items.length ? `${plural(past.items.length, 'request')} ${label}, newest first` : '';
+    if (!past.items.length) {
+      setChildren(panel, h('div', { class: 'card' }, emptyState(`No ${label} requests`, tab === 'expired'
+        ? 'Requests nobody decides before their policy’s timeout expire, and their agent is told no.'
+        : 'Decided requests stay here with who decided, when and why.')));
+      return;
+    }
+    setChildren(panel, h('div', { class: 'card flush' }, historyTable(past.items, label)),
+      past.truncated ? h('p', { class: 'muted pad' }, `Showing ${fmtInt(past.items.length)} requests.`) : null);
+  }
+
+  function pendingCard(a) {
+    const titleId = nextId('approval');
+    const left = new Date(a.expires_at).getTime() - Date.now();
+    const action = approvalAction(a);
+    const { type, ...params } = action;
+    const agentName = a.agent_name ?? a.agent_id;
+    let actions;
+    if (left <= 0) actions = h('p', { class: 'muted' }, 'Nobody decided in time: the agent was told no.');
+    else if (can.decideApproval(a)) {
+      actions = h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'btn primary', dataset: { focus: `approve:${a.id}` }, 'aria-describedby': titleId, onclick: () => openDecision(a, true) }, 'Approve…'),
+        h('button', { type: 'button', class: 'btn danger', dataset: { focus: `reject:${a.id}` }, 'aria-describedby': titleId, onclick: () => openDecision(a, false) }, 'Reject…'));
+    } else if (requestedByMe(a)) {
+      actions = h('p', { class: 'muted' }, `You asked for this action, so someone else must decide it: ${roleNames(a.approval_required_from)}.`);
+    } else {
+      actions = h('p', { class: 'muted' }, `Only ${roleNames(a.approval_required_from)} may decide this request.`);
+    }
+    return h('article', { class: `card approval-card${left <= 0 ? ' expired' : ''}`, dataset: { expires: a.expires_at }, 'aria-labelledby': titleId },
+      h('div', { class: 'approval-head' },
+        h('div', { class: 'approval-title' },
+          h('h2', { id: titleId }, h('code', { class: 'approval-type' }, approvalActionType(a)), h('span', { class: 'approval-by' }, ` by ${agentName}`)),
+          Object.keys(params).length ? h('p', { class: 'approval-snippet mono small', title: JSON.stringify(params) }, snippet(JSON.stringify(params), 160)) : null),
+        h('div', { class: 'approval-expiry', title: `Expires ${exactTime(a.expires_at)}` },
+          h('span', { class: 'expiry-label small muted' }, left > 0 ? 'Expires in' : 'Expired'),
+          h('span', { class: 'countdown' }, left > 0 ? timeLeft(left) : 'Expired'),
+          h('span', { class: 'small muted' }, timeEl(a.expires_at, { withTime: true })))),
+      h('dl', { class: 'details approval-facts' },
+        h('dt', {}, 'Agent'), h('dd', {}, h('a', { href: runsHref({ agent: a.agent_id }), title: `Runs of ${agentName}` }, agentName)),
+        h('dt', {}, 'Run'), h('dd', {}, h('a', { href: runHref(a.run_id), class: 'mono run-id', title: a.run_id, dataset: { focus: `run:${a.id}` } }, a.run_id)),
+        h('dt', {}, 'Policy'), h('dd', {}, h('span', { class: 'strong' }, a.policy.name), h('span', { class: 'muted' }, ` · version ${a.policy.version}`)),
+        h('dt', {}, 'Requested by'), h('dd', {}, requesterLabel(a.requested_by, names), h('span', { class: 'muted small' }, ' · ', timeEl(a.created_at, { rel: true }))),
+        h('dt', {}, 'May decide'), h('dd', {}, h('span', { class: 'chips' }, a.approval_required_from.map((r) => roleBadge(r))))),
+      approvalContext(a, expanded),
+      h('div', { class: 'approval-actions' }, actions));
+  }
+
+  function historyTable(items, label) {
+    return h('div', { class: 'table-wrap' }, h('table', { class: 'table dense approval-table' },
+      h('caption', { class: 'sr-only' }, `Approval requests ${label}, newest first`),
+      h('thead', {}, h('tr', {}, ['Requested', 'Action', 'Run', 'Policy', 'Status', 'Decided', 'Comment'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, items.map((a) => h('tr', { class: a.status === 'expired' ? 'inactive' : null },
+        cell('Requested', timeEl(a.created_at, { withTime: true }), h('span', { class: 'small block' }, requesterLabel(a.requested_by, names))),
+        cell('Action', h('code', {}, approvalActionType(a)), h('span', { class: 'muted small block' }, `by ${a.agent_name ?? a.agent_id}`)),
+        cell('Run', h('a', { href: runHref(a.run_id), class: 'mono run-id', title: a.run_id }, a.run_id)),
+        cell('Policy', a.policy.name, h('span', { class: 'muted small block' }, `version ${a.policy.version}`)),
+        cell('Status', approvalStatusBadge(a)),
+        cell('Decided', timeEl(a.decided_at, { withTime: true }), h('span', { class: 'small block' }, deciderLabel(a, names))),
+        cell('Comment', a.comment ? h('span', { class: 'small clamp', title: a.comment }, a.comment) : h('span', { class: 'muted' }, '—')))))));
+  }
+
+  const focusTarget = (key) => () => [...panel.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key) ?? null;
+
+  function openDecision(a, approve) {
+    const comment = h('textarea', { rows: 3, maxlength: 2000, required: !approve });
+    const submit = h('button', { type: 'submit', class: `btn ${approve ? 'primary' : 'danger'}` }, approve ? 'Approve' : 'Reject');
+    const agentName = a.agent_name ?? a.agent_id;
+    const form = h('form', { class: 'stack' },
+      h('p', {}, approve
+        ? `${agentName} goes ahead with ${approvalActionType(a)} as soon as you approve.`
+        : `${agentName} is told no, with your comment as the reason.`),
+      h('dl', { class: 'details compact' },
+        h('dt', {}, 'Action'), h('dd', {}, h('code', {}, approvalActionType(a))),
+        h('dt', {}, 'Run'), h('dd', {}, h('code', {}, a.run_id)),
+        h('dt', {}, 'Policy'), h('dd', {}, `${a.policy.name} (version ${a.policy.version})`),
+        h('dt', {}, 'Expires'), h('dd', {}, timeEl(a.expires_at, { withTime: true }), h('span', { class: 'muted' }, ` (${relative(a.expires_at)})`))),
+      h('div', { class: 'problem-slot' }),
+      field({
+        label: 'Comment', name: 'comment', optional: approve, control: comment,
+        hint: approve ? 'Kept with the decision, on the run and in the audit log. Up to 2,000 characters.' : 'Required: it is the reason the agent is told. Up to 2,000 characters.',
+      }),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        submit));
+    const dialog = openDialog({ title: approve ? 'Approve this action?' : 'Reject this action?', content: form, initialFocus: comment });
+    dialog.returnFocus = focusTarget(`${approve ? 'approve' : 'reject'}:${a.id}`);
+    handleSubmit(form, async (data) => {
+      const note = text(data, 'comment');
+      if (!approve && !note) {
+        throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Give a reason.', errors: { '$.comment': ['is required: it is the reason the agent is told.'] } });
+      }
+      const decided = await api('POST', `/approvals/${a.id}/${approve ? 'approve' : 'reject'}`, note ? { comment: note } : {});
+      dialog.close(true);
+      toast(decided.status === 'approved' ? `Approved: ${agentName} may go ahead with ${approvalActionType(a)}.` : `Rejected: ${agentName} is told no.`);
+      checkUnread();
+      if (ctx.alive()) {
+        pending = pending.filter((p) => p.id !== a.id);
+        signature = null;
+        past = null;
+        load();
+      }
+    }, {
+      onError: (e) => {
+        const final = e instanceof ApiError && (e.status === 403 || e.status === 404 || e.status === 409) ? APPROVAL_FINAL[e.code] : null;
+        if (!final) return;
+        // Nothing to retry: say what happened first, and leave only Cancel.
+        form.querySelector('.problem')?.prepend(h('p', { class: 'strong' }, final));
+        submit.disabled = true;
+        submit.hidden = true;
+        if (ctx.alive()) { signature = null; load(); }
+      },
+    });
+  }
+
+  load();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Notifications: the in-app channel, read state per person (NotificationsApi.cs, docs/notifications.md)
+// ---------------------------------------------------------------------------------------------------------------
+
+// The kinds features publish (webhook.test is reserved for test deliveries and stores no notification).
+const NOTICE_KINDS = [
+  { value: 'approval.requested', label: 'Approval requested', help: 'An agent’s action waits for a person to approve it.' },
+  { value: 'budget.threshold', label: 'Budget threshold reached', help: 'A budget reached one of its alert thresholds.' },
+  { value: 'budget.auto_paused', label: 'Budget paused agents', help: 'A budget paused its agents, or pulled the kill switch.' },
+];
+const SEVERITIES = {
+  info: { label: 'Info', glyph: 'i', kind: 'accent' },
+  warning: { label: 'Warning', glyph: '!', kind: 'warning' },
+  critical: { label: 'Critical', glyph: '!!', kind: 'danger' },
+};
+const NOTICE_TARGETS = {
+  budget: { href: '#/budgets', label: 'Open budgets' },
+  approval: { href: '#/approvals', label: 'Open approvals' },
+  agent: { href: '#/agents', label: 'Open agents' },
+  webhook: { href: '#/webhooks', label: 'Open webhooks', visible: () => can.manageWebhooks() },
+};
+const NOTICE_FILTERS = ['unread', 'kind', 'severity'];
+const NOTICE_PAGE_SIZE = 50;
+
+function viewNotifications(main, ctx) {
+  const state = Object.fromEntries(NOTICE_FILTERS.map((k) => [k, ctx.params.get(k) ?? '']));
+  let items = [];
+  let cursor = null;
+  let loadToken = 0;
+
+  const show = selectControl([
+    { value: '', label: 'All' }, { value: 'true', label: 'Unread only' }, { value: 'false', label: 'Read only' },
+  ], state.unread);
+  const kindOptions = [{ value: '', label: 'Any kind' }, ...NOTICE_KINDS.map((k) => ({ value: k.value, label: k.label }))];
+  if (state.kind && !kindOptions.some((o) => o.value === state.kind)) kindOptions.push({ value: state.kind, label: state.kind });
+  const kind = selectControl(kindOptions, state.kind);
+  const severity = selectControl([{ value: '', label: 'Any severity' },
+    ...Object.entries(SEVERITIES).map(([value, s]) => ({ value, label: s.label }))], state.severity);
+  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => clearFilters() }, 'Clear filters');
+  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter notifications' },
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'toolbar' },
+      toolbarField('Show', show, { path: 'unread' }),
+      toolbarField('Kind', kind, { path: 'kind' }),
+      toolbarField('Severity', severity, { path: 'severity' }),
+      clear,
+      countLine));
+  const markAll = h('button', { type: 'button', class: 'btn secondary', onclick: () => markAllRead() }, 'Mark all read');
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading notifications…'));
+  const more = h('div', { class: 'load-more' });
+  main.append(
+    pageHeader('Notifications', 'What the organization’s features have to tell you: approvals waiting, budgets reaching their thresholds. Read marks are yours alone.', markAll),
+    filters, list, more);
+
+  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
+  for (const select of [show, kind, severity]) select.addEventListener('change', () => apply());
+
+  const filtered = () => NOTICE_FILTERS.some((k) => state[k]);
+
+  function query(extra = {}) {
+    const q = new URLSearchParams();
+    for (const k of NOTICE_FILTERS) if (state[k]) q.set(k, state[k]);
+    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+    return q;
+  }
+
+  function apply() {
+    Object.assign(state, { unread: show.value, kind: kind.value, severity: severity.value });
+    const qs = query().toString();
+    history.replaceState(null, '', `#/notifications${qs ? `?${qs}` : ''}`);
+    load();
+  }
+
+  function clearFilters() {
+    for (const select of [show, kind, severity]) select.value = '';
+    apply();
+  }
+
+  async function load({ append = false } = {}) {
+    const token = ++loadToken;
+    if (!append) {
+      if (list.querySelector('ul')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading notifications…'));
+    }
+    const button = more.querySelector('button');
+    if (button) button.disabled = true;
+    try {
+      const page = await api('GET', `/notifications?${query({ limit: NOTICE_PAGE_SIZE, cursor: append ? cursor : '' })}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      clearProblem(filters);
+      items = append ? [...items, ...page.items.filter((n) => !items.some((x) => x.id === n.id))] : page.items;
+      cursor = page.next_cursor;
+      withFocusKept(list, draw);
+    } catch (e) {
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      if (button) button.disabled = false;
+      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
+        items = [];
+        cursor = null;
+        countLine.textContent = '';
+        setChildren(more);
+        showProblem(filters, e);
+        setChildren(list, emptyState('Check the filters.', 'The notifications could not be listed with these filters.'));
+        return;
+      }
+      setChildren(list, errorPanel(e, () => load({ append })));
+    }
+  }
+
+  function draw() {
+    clear.hidden = !filtered();
+    const unread = items.filter((n) => n.read === false).length;
+    countLine.textContent = items.length ? `${plural(items.length, 'notification')} shown${unread ? ` · ${fmtInt(unread)} unread` : ''}${cursor ? ', more below' : ''}` : '';
+    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    if (!items.length) {
+      setChildren(list, filtered()
+        ? emptyState('No notification matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
+        : emptyState('No notifications yet', 'Approvals waiting for a decision and budgets reaching their thresholds are announced here.'));
+      return;
+    }
+    setChildren(list, h('ul', { class: 'notice-list', 'aria-label': 'Notifications, newest first' }, items.map(noticeItem)));
+  }
+
+  function noticeItem(n) {
+    const sev = SEVERITIES[n.severity] ?? { label: n.severity, glyph: '?', kind: 'neutral' };
+    const target = NOTICE_TARGETS[n.entity_type];
+    const unread = n.read === false;
+    const link = target && (target.visible?.() ?? true)
+      ? h('a', { href: target.href, dataset: { focus: `open:${n.id}` }, onclick: () => { if (n.read === false) markRead(n); } }, target.label)
+      : null;
+    return h('li', {
+      class: `notice ${n.severity}${unread ? ' unread' : ''}`,
+      // A click anywhere on an unread notification marks it read; "Mark read" is the keyboard's way.
+      onclick: (event) => { if (n.read === false && !event.target.closest('a, button')) markRead(n); },
+    },
+    h('span', { class: `sev-icon ${n.severity}`, 'aria-hidden': 'true' }, sev.glyph),
+    h('div', { class: 'notice-main' },
+      h('div', { class: 'notice-head' },
+        badge(sev.label, sev.kind),
+        h('h2', { class: 'notice-title' }, unread ? h('span', { class: 'sr-only' }, 'Unread: ') : null, n.title)),
+      n.body && h('p', { class: 'notice-text' }, n.body),
+      h('p', { class: 'notice-meta muted small' },
+        timeEl(n.created_at, { rel: true }), ' · ', h('code', {}, n.kind), link ? [' · ', link] : null)),
+    h('div', { class: 'notice-actions' }, unread
+      ? h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Mark read: ${n.title}`, dataset: { focus: `read:${n.id}` }, onclick: () => markRead(n) }, 'Mark read')
+      : h('span', { class: 'muted small', tabindex: '-1', dataset: { focus: `read:${n.id}` } }, n.read ? 'Read' : '')));
+  }
+
+  async function markRead(n) {
+    n.read = true; // at once: the request is idempotent (focus stays on the item: its button becomes "Read")
+    withFocusKept(list, draw);
+    try {
+      await api('POST', `/notifications/${n.id}/read`);
+    } catch (e) {
+      n.read = false;
+      if (ctx.alive()) withFocusKept(list, draw);
+      actionFailed('Could not mark the notification read', e);
+    }
+    checkUnread();
+  }
+
+  async function markAllRead() {
+    markAll.disabled = true;
+    try {
+      const { marked } = await api('POST', '/notifications/read-all');
+      toast(marked ? `${plural(marked, 'notification')} marked read.` : 'Everything was already read.');
+      if (ctx.alive()) {
+        countWatch.unread = 0;
+        renderCounts();
+        load();
+      }
+    } catch (e) {
+      actionFailed('Could not mark the notifications read', e);
+    } finally {
+      markAll.disabled = false;
+    }
+    checkUnread();
+  }
+
+  load();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Webhooks: signed deliveries of notifications to the organization's endpoints (WebhooksApi.cs), admins only
+// ---------------------------------------------------------------------------------------------------------------
+
+const WEBHOOKS_MAX = 20; // WebhooksApi.MaxEndpointsPerOrg
+const DELIVERY_PAGE_SIZE = 50;
+const DELIVERY_STATUS = {
+  pending: { label: 'Pending', kind: 'warning', help: 'Waiting for its next attempt.' },
+  succeeded: { label: 'Succeeded', kind: 'success', help: 'The receiver answered 2xx.' },
+  failed: { label: 'Failed', kind: 'danger', help: 'Every attempt failed. It can be redelivered.' },
+};
+
+const noticeKindLabel = (k) => NOTICE_KINDS.find((x) => x.value === k)?.label ?? k;
+
+function webhookKinds(w) {
+  return w.kinds.length
+    ? h('span', { class: 'chips' }, w.kinds.map((k) => h('span', { class: 'chip', title: noticeKindLabel(k) }, k)))
+    : h('span', { class: 'muted' }, 'Every kind');
+}
+
+function viewWebhooks(main, ctx) {
+  if (!can.manageWebhooks()) {
+    main.append(pageHeader('Webhooks', null), h('div', { class: 'card' },
+      emptyState('Only admins can manage webhooks.', 'Webhooks send the organization’s notifications to other systems. Ask an admin to add an endpoint.')));
+    return;
+  }
+  let hooks = [];
+  const create = h('button', { type: 'button', class: 'btn primary', onclick: () => openWebhookForm(null) }, 'Add endpoint');
+  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading webhooks…'));
+  main.append(
+    pageHeader('Webhooks', 'Notifications sent as signed HTTPS POST requests to your endpoints, retried for about 21 hours. Each endpoint has its own signing secret, shown once.', create),
+    h('div', { class: 'toolbar toolbar-meta' },
+      h('p', { class: 'muted' }, 'Verify each delivery’s AgentOps-Signature header with the endpoint’s secret (see docs/notifications.md).'),
+      countLine),
+    list);
+
+  async function load() {
+    if (list.querySelector('table')) list.setAttribute('aria-busy', 'true');
+    try {
+      const page = await loadAll('/webhooks');
+      if (!ctx.alive()) return;
+      list.removeAttribute('aria-busy');
+      hooks = page.items;
+      withFocusKept(list, draw);
+    } catch (e) {
+      if (!ctx.alive()) return;
+      list.removeAttribute('aria-busy');
+      setChildren(list, errorPanel(e, () => load()));
+    }
+  }
+
+  function draw() {
+    create.disabled = hooks.length >= WEBHOOKS_MAX;
+    create.title = create.disabled ? `An organization has at most ${WEBHOOKS_MAX} endpoints: delete one first.` : '';
+    const inactive = hooks.filter((w) => !w.active).length;
+    countLine.textContent = hooks.length ? `${plural(hooks.length, 'endpoint')} of ${WEBHOOKS_MAX}${inactive ? ` · ${fmtInt(inactive)} inactive` : ''}` : '';
+    if (!hooks.length) {
+      setChildren(list, emptyState('No webhook endpoints yet', 'Add an HTTPS endpoint to receive approvals waiting and budget alerts in your own systems (chat, paging, ticketing).',
+        h('button', { type: 'button', class: 'btn primary', onclick: () => openWebhookForm(null) }, 'Add endpoint')));
+      return;
+    }
+    const table = h('table', { class: 'table dense webhook-table' },
+      h('caption', { class: 'sr-only' }, 'Webhook endpoints. Select an endpoint for its delivery log.'),
+      h('thead', {}, h('tr', {},
+        ['Endpoint', 'Kinds', 'Status', 'Secret'].map((c) => h('th', { scope: 'col' }, c)),
+        h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('tbody', {}, hooks.map(hookRow)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table));
+  }
+
+  function hookRow(w) {
+    return h('tr', { class: w.active ? null : 'inactive' },
+      cell('Endpoint', h('div', { class: 'who' },
+        h('button', { type: 'button', class: 'link-btn strong', title: 'Show its delivery log', dataset: { focus: `name:${w.id}` }, onclick: () => openDeliveries(w) }, w.name),
+        h('code', { class: 'small muted webhook-url', title: w.url }, w.url))),
+      cell('Kinds', webhookKinds(w)),
+      cell('Status', w.active ? badge('Active', 'success') : badge('Inactive', 'neutral', 'Nothing is sent to it'),
+        h('span', { class: 'muted small block' }, 'changed ', timeEl(w.updated_at, { rel: true }))),
+      cell('Secret', h('code', { class: 'prefix', title: 'The end of the signing secret: the secret itself is shown only when it is created or rotated' }, w.secret_hint)),
+      actionsCell(h('div', { class: 'row-actions' },
+        h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Deliveries of ${w.name}`, dataset: { focus: `deliveries:${w.id}` }, onclick: () => openDeliveries(w) }, 'Deliveries'),
+        h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Edit ${w.name}`, dataset: { focus: `edit:${w.id}` }, onclick: () => openWebhookForm(w) }, 'Edit'),
+        h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Rotate the secret of ${w.name}`, dataset: { focus: `rotate:${w.id}` }, onclick: () => rotateSecret(w) }, 'Rotate secret'),
+        h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Delete ${w.name}`, dataset: { focus: `delete:${w.id}` }, onclick: () => deleteHook(w) }, 'Delete'))));
+  }
+
+  const focusTarget = (key) => () => [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key) ?? null;
+
+  function openWebhookForm(w) {
+    const editing = !!w;
+    const known = NOTICE_KINDS.map((k) => k.value);
+    const kinds = [...NOTICE_KINDS, ...(w?.kinds ?? []).filter((k) => !known.includes(k)).map((k) => ({ value: k, label: k, help: 'Set through the API.' }))];
+    const kindBoxes = kinds.map((k) => {
+      const id = nextId('kind');
+      return h('div', { class: 'checkbox scope-option' },
+        h('input', { type: 'checkbox', id, name: 'kinds', value: k.value, checked: !!w?.kinds.includes(k.value), 'aria-describedby': `${id}-help` }),
+        h('label', { for: id }, h('span', { class: 'strong' }, k.label), ' ', h('code', { class: 'small muted' }, k.value),
+          h('span', { class: 'muted small block', id: `${id}-help` }, k.help)));
+    });
+    const kindsError = nextId('kinds-error');
+    const kindsHint = nextId('kinds-hint');
+    const kindSet = h('fieldset', { class: 'fieldset', 'aria-describedby': `${kindsHint} ${kindsError}`, dataset: { path: '$.kinds', label: 'Kinds' } },
+      h('legend', {}, 'Notification kinds'),
+      h('p', { class: 'hint', id: kindsHint }, 'None checked: every kind, including kinds added later. Test deliveries reach the endpoint whatever it takes.'),
+      kindBoxes,
+      h('p', { class: 'field-error', id: kindsError, hidden: true }));
+    const activeId = nextId('active');
+    const form = h('form', { class: 'stack' },
+      h('div', { class: 'problem-slot' }),
+      field({ label: 'Name', name: 'name', value: w?.name ?? '', autocomplete: 'off', required: true, attrs: { maxlength: 200 }, hint: 'What receives it, e.g. “Ops pager” or “Slack bridge”.' }),
+      field({
+        label: 'URL', name: 'url', type: 'url', value: w?.url ?? '', autocomplete: 'off', required: true, attrs: { maxlength: 2000, spellcheck: 'false', class: 'mono', placeholder: 'https://' },
+        hint: 'https:// only, reachable on a public address: private, loopback and link-local addresses are refused.',
+      }),
+      kindSet,
+      h('div', { class: 'checkbox', dataset: { path: '$.active', label: 'Active' } },
+        h('input', { type: 'checkbox', id: activeId, name: 'active', checked: w ? w.active : true, 'aria-describedby': `${activeId}-help` }),
+        h('label', { for: activeId }, h('span', { class: 'strong' }, 'Active'),
+          h('span', { class: 'muted small block', id: `${activeId}-help` }, 'Inactive endpoints receive nothing; deliveries queued for them fail.'))),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: 'btn primary' }, editing ? 'Save' : 'Add endpoint')));
+    const dialog = openDialog({ title: editing ? `Edit ${w.name}` : 'Add a webhook endpoint', content: form });
+    if (editing) dialog.returnFocus = focusTarget(`edit:${w.id}`);
+    handleSubmit(form, async (data) => {
+      const body = { name: text(data, 'name'), url: text(data, 'url'), kinds: data.getAll('kinds'), active: data.get('active') === 'on' };
+      if (editing) {
+        const saved = await api('PATCH', `/webhooks/${w.id}`, body);
+        dialog.close(true);
+        toast(`Endpoint “${saved.name}” saved.`);
+      } else {
+        const result = await api('POST', '/webhooks', body);
+        showWebhookSecret(dialog, result, { rotated: false });
+      }
+      if (ctx.alive()) load();
+    }, {
+      codePaths: { webhook_limit_reached: '$.name' },
+      onError: (e) => { if (e instanceof ApiError && e.status === 404) load(); },
+    });
+  }
+
+  function rotateSecret(w) {
+    const dialog = confirmAction({
+      title: 'Rotate signing secret',
+      message: `Replace the signing secret of “${w.name}”? The current secret (${w.secret_hint}) stops working at once: every delivery from now on, retries included, is signed with the new one.`,
+      details: h('p', { class: 'muted' }, 'Update the receiver with the new secret right away, or it will refuse the deliveries.'),
+      confirmLabel: 'Rotate secret',
+      action: async () => {
+        let result;
+        try {
+          result = await api('POST', `/webhooks/${w.id}/rotate-secret`);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) load();
+          throw e;
+        }
+        if (ctx.alive()) load();
+        showWebhookSecret(dialog, result, { rotated: true });
+        return KEEP_OPEN;
+      },
+    });
+    dialog.returnFocus = focusTarget(`rotate:${w.id}`);
+  }
+
+  function deleteHook(w) {
+    confirmAction({
+      title: 'Delete webhook endpoint',
+      message: `Delete “${w.name}”? Nothing more is sent to ${w.url}, and its delivery log is deleted with it.`,
+      confirmLabel: 'Delete endpoint',
+      action: async () => {
+        try {
+          await api('DELETE', `/webhooks/${w.id}`);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) load();
+          throw e;
+        }
+        toast(`Endpoint “${w.name}” deleted.`);
+        if (ctx.alive()) load();
+      },
+    });
+  }
+
+  async function sendTest(w, after) {
+    try {
+      await api('POST', `/webhooks/${w.id}/test`);
+      toast(`Test delivery queued for “${w.name}”. Its result appears in the delivery log.`, 'info');
+      after();
+    } catch (e) {
+      if (e instanceof ApiError && e.status === 404 && ctx.alive()) load();
+      actionFailed('Could not send a test', e);
+    }
+  }
+
+  function openDeliveries(w) {
+    let deliveries = [];
+    let cursor = null;
+    let token = 0;
+    const status = selectControl([{ value: '', label: 'Any status' },
+      ...Object.entries(DELIVERY_STATUS).map(([value, s]) => ({ value, label: s.label }))], '');
+    const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
+    const slot = h('div', { class: 'table-wrap bordered' }, loadingPanel('Loading deliveries…'));
+    const more = h('div', { class: 'load-more' });
+    const content = h('div', { class: 'stack' },
+      h('p', { class: 'muted' }, webhookKinds(w), ' · ', h('code', { class: 'webhook-url', title: w.url }, w.url)),
+      h('div', { class: 'problem-slot' }),
+      h('div', { class: 'toolbar' },
+        toolbarField('Status', status),
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => loadDeliveries() }, 'Refresh'),
+        h('button', {
+          type: 'button', class: 'btn secondary', disabled: !w.active, title: w.active ? 'Queue a webhook.test delivery to this endpoint' : 'Activate the endpoint first',
+          onclick: () => sendTest(w, () => loadDeliveries()),
+        }, 'Send test'),
+        countLine),
+      slot, more,
+      h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'Close')));
+    const dialog = openDialog({ title: `Deliveries: ${w.name}`, wide: true, content, initialFocus: status });
+    dialog.returnFocus = focusTarget(`deliveries:${w.id}`);
+    status.addEventListener('change', () => loadDeliveries());
+
+    async function loadDeliveries({ append = false } = {}) {
+      const mine = ++token;
+      if (!append) slot.setAttribute('aria-busy', 'true');
+      try {
+        const q = new URLSearchParams({ limit: String(DELIVERY_PAGE_SIZE) });
+        if (status.value) q.set('status', status.value);
+        if (append && cursor) q.set('cursor', cursor);
+        const page = await api('GET', `/webhooks/${w.id}/deliveries?${q}`);
+        if (mine !== token || !content.isConnected) return;
+        slot.removeAttribute('aria-busy');
+        deliveries = append ? [...deliveries, ...page.items] : page.items;
+        cursor = page.next_cursor;
+        withFocusKept(content, drawDeliveries);
+      } catch (e) {
+        if (mine !== token || !content.isConnected) return;
+        slot.removeAttribute('aria-busy');
+        if (e instanceof ApiError && e.status === 404) { load(); }
+        setChildren(slot, errorPanel(e, () => loadDeliveries()));
+      }
+    }
+
+    function drawDeliveries() {
+      countLine.textContent = deliveries.length ? `${plural(deliveries.length, 'delivery', 'deliveries')} shown${cursor ? ', more below' : ''}` : '';
+      setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => loadDeliveries({ append: true }) }, 'Load more') : null);
+      if (!deliveries.length) {
+        setChildren(slot, emptyState(status.value ? 'No delivery with this status.' : 'No deliveries yet',
+          'Each notification of a kind the endpoint takes is delivered and logged here. Send test queues one now.'));
+        return;
+      }
+      setChildren(slot, h('table', { class: 'table dense delivery-table' },
+        h('caption', { class: 'sr-only' }, `Delivery log of ${w.name}, newest first`),
+        h('thead', {}, h('tr', {},
+          ['Created', 'Kind', 'Status', 'Last attempt', 'Error'].map((c) => h('th', { scope: 'col' }, c)),
+          h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+        h('tbody', {}, deliveries.map(deliveryRow))));
+    }
+
+    function deliveryRow(d) {
+      const s = DELIVERY_STATUS[d.status] ?? { label: d.status, kind: 'neutral', help: null };
+      const when = d.status === 'pending' && d.next_attempt_at ? ['next ', timeEl(d.next_attempt_at, { rel: true })]
+        : d.delivered_at ? ['delivered ', timeEl(d.delivered_at, { rel: true })] : null;
+      return h('tr', {},
+        cell('Created', timeEl(d.created_at, { withTime: true })),
+        cell('Kind', h('code', { class: 'chip' }, d.kind)),
+        cell('Status', badge(s.label, s.kind, s.help), h('span', { class: 'muted small block' }, plural(d.attempts, 'attempt')), when && h('span', { class: 'muted small block' }, when)),
+        cell('Last attempt', d.last_attempt_at
+          ? [h('span', { class: 'block' }, d.last_status_code ? `HTTP ${d.last_status_code}` : h('span', { class: 'muted' }, 'No answer')),
+            h('span', { class: 'muted small block' }, duration(d.last_duration_ms), ' · ', timeEl(d.last_attempt_at, { rel: true }))]
+          : h('span', { class: 'muted' }, 'Not yet')),
+        cell('Error', d.last_error ? h('span', { class: 'small clamp danger-text', title: d.last_error }, d.last_error) : h('span', { class: 'muted' }, '—')),
+        actionsCell(d.status === 'failed'
+          ? h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Redeliver the ${d.kind} delivery of ${exactTime(d.created_at)}`, dataset: { focus: `redeliver:${d.id}` }, onclick: () => redeliver(d) }, 'Redeliver')
+          : null));
+    }
+
+    async function redeliver(d) {
+      clearProblem(content);
+      try {
+        await api('POST', `/webhooks/deliveries/${d.id}/redeliver`);
+        toast('Delivery queued again, with a fresh series of attempts.', 'info');
+      } catch (e) {
+        if (content.isConnected) showProblem(content, e);
+      }
+      if (content.isConnected) loadDeliveries();
+    }
+
+    loadDeliveries();
+  }
+
+  load();
+}
+
+/** The signing secret, shown once (after creation or rotation); cleared from the page when the dialog closes. */
+function showWebhookSecret(dialog, result, { rotated }) {
+  let copied = false;
+  const secretField = copyField({ label: 'Signing secret', value: result.secret, secret: true });
+  const warning = h('p', { class: 'guard-warning', role: 'alert', hidden: true }, 'You have not copied the secret. Close again to discard it: it cannot be shown again.');
+  secretField.input.addEventListener('copied', () => { copied = true; warning.hidden = true; });
+  dialog.setTitle(rotated ? 'Signing secret rotated' : 'Webhook endpoint added');
+  dialog.guard = () => {
+    if (copied || !warning.hidden) return true;
+    warning.hidden = false;
+    return false;
+  };
+  const w = result.webhook;
+  dialog.setContent(h('div', { class: 'stack' },
+    h('div', { class: 'alert warning' },
+      h('p', { class: 'strong' }, 'Copy this signing secret now. You will not be able to see it again.'),
+      h('p', {}, rotated
+        ? 'The previous secret has stopped working. Give this one to the receiver: it verifies each delivery’s AgentOps-Signature header with it.'
+        : 'The receiver verifies each delivery’s AgentOps-Signature header with it. Later only its last characters are shown; if it is lost, rotate it.')),
+    secretField,
+    h('dl', { class: 'details compact' },
+      h('dt', {}, 'Name'), h('dd', {}, w.name),
+      h('dt', {}, 'URL'), h('dd', {}, h('code', {}, w.url)),
+      h('dt', {}, 'Kinds'), h('dd', {}, webhookKinds(w)),
+      h('dt', {}, 'Shown later as'), h('dd', {}, h('code', {}, w.secret_hint))),
+    warning,
+    h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'I have stored the secret'))));
+  secretField.input.focus();
+  const wipe = () => { secretField.input.value = ''; };
+  dialog.body.closest('dialog').addEventListener('close', wipe, { once: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -222,4 +222,140 @@ public class DashboardTests
             throw;
         }
     }
+
+    [Fact]
+    public async Task Approvals_arrive_live_and_are_decided_notifications_are_read_and_a_webhook_shows_its_secret_once()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        // A require_approval policy that admins decide; the SDK's key asks, so the admin in the browser may decide.
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(api);
+        var otherAdmin = await api.AddMemberAsync(tenant, "admin");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await page.GotoAsync("/#/login");
+            await page.GetByLabel("Email").FillAsync(tenant.AdminEmail);
+            await page.GetByLabel("Password", new() { Exact = true }).FillAsync(tenant.AdminPassword);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Notifications: none unread" })).ToBeVisibleAsync();
+
+            // The queue is empty; requests made meanwhile appear without a reload (the page re-reads it every 5 s).
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Approvals" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("Nothing waits for a decision")).ToBeVisibleAsync();
+            foreach (var (run, percent) in new[] { ("run-approve-me", 30), ("run-too-late", 40) })
+            {
+                var check = (await PolicyCheckTests.CheckAsync(api, key, run, "sales-bot", new { type = "apply_discount", discount_percent = percent },
+                    new { customer = "acme" })).Expect(200).Body;
+                Assert.Equal("require_approval", check.GetProperty("decision").GetString());
+            }
+            var cards = page.Locator("article.approval-card");
+            await Assertions.Expect(cards).ToHaveCountAsync(2, new() { Timeout = 15_000 });
+            await Assertions.Expect(nav.GetByRole(AriaRole.Link, new() { Name = "Approvals (2 pending)" })).ToBeVisibleAsync();
+            var card = cards.Filter(new() { HasText = "run-approve-me" });
+            await Assertions.Expect(card.GetByRole(AriaRole.Heading)).ToHaveTextAsync("apply_discount by sales-bot");
+            await Assertions.Expect(card.GetByRole(AriaRole.Link, new() { Name = "run-approve-me" })).ToHaveAttributeAsync("href", "#/runs/run-approve-me");
+            await Assertions.Expect(card.Locator(".countdown")).ToHaveTextAsync(new Regex(@"^(59 min \d\d s|1 h 00 min)$"));
+            await card.GetByText("Action and context").ClickAsync();
+            await Assertions.Expect(card.GetByRole(AriaRole.Region, new() { Name = "Action", Exact = true })).ToContainTextAsync("\"discount_percent\": 30");
+            await Assertions.Expect(card.GetByRole(AriaRole.Region, new() { Name = "Context", Exact = true })).ToContainTextAsync("\"customer\": \"acme\"");
+            await SnapshotAsync(page, "approvals");
+
+            // Approved with a comment: it leaves the queue and shows in the history.
+            await card.GetByRole(AriaRole.Button, new() { Name = "Approve…" }).ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByLabel("Comment").FillAsync("ok for acme");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Approve", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(cards).ToHaveCountAsync(1);
+
+            // Decided by someone else while the dialog is open: the dialog says so and offers nothing more to submit.
+            var late = cards.Filter(new() { HasText = "run-too-late" });
+            await late.GetByRole(AriaRole.Button, new() { Name = "Reject…" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Reject", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Comment is required: it is the reason the agent is told.")).ToBeVisibleAsync();
+            var lateId = (await api.Get("/api/v1/approvals/pending?run_id=run-too-late", tenant.AdminToken)).Expect(200).Body.GetProperty("items")[0].GetProperty("id").GetGuid();
+            (await api.Post($"/api/v1/approvals/{lateId}/approve", new { }, otherAdmin.Token)).Expect(200);
+            await dialog.GetByLabel("Comment").FillAsync("not for acme");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Reject", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Alert)).ToContainTextAsync("Someone has already decided this request.");
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Reject", Exact = true })).ToBeHiddenAsync();
+            await SnapshotAsync(page, "approval-decided-elsewhere");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("Nothing waits for a decision")).ToBeVisibleAsync();
+
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Approved" }).ClickAsync();
+            var history = page.GetByRole(AriaRole.Table, new() { Name = "Approval requests approved, newest first" });
+            await Assertions.Expect(history.GetByRole(AriaRole.Row)).ToHaveCountAsync(3);
+            var approved = history.GetByRole(AriaRole.Row).Filter(new() { HasText = "run-approve-me" });
+            await Assertions.Expect(approved).ToContainTextAsync("ok for acme");
+            await Assertions.Expect(approved.GetByText("You", new() { Exact = true })).ToBeVisibleAsync(); // decided by the person signed in
+            await SnapshotAsync(page, "approvals-history");
+
+            // Each request was announced (approval.requested): the bell counts them; one read, then all.
+            var bell = page.GetByRole(AriaRole.Link, new() { Name = "Notifications: 2 unread" });
+            await bell.ClickAsync();
+            var notices = page.GetByRole(AriaRole.List, new() { Name = "Notifications, newest first" }).GetByRole(AriaRole.Listitem);
+            await Assertions.Expect(notices).ToHaveCountAsync(2);
+            await Assertions.Expect(notices.First).ToContainTextAsync("Approval needed: Approve large discounts");
+            await Assertions.Expect(notices.First).ToContainTextAsync("Warning");
+            await SnapshotAsync(page, "notifications");
+            await notices.First.GetByRole(AriaRole.Button, new() { Name = "Mark read" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Notifications: 1 unread" })).ToBeVisibleAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Mark all read" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Notifications: none unread" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".notice.unread")).ToHaveCountAsync(0);
+
+            // A webhook endpoint: its secret once, then only its hint; deleted.
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Webhooks", Exact = true }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Add endpoint" }).First.ClickAsync();
+            await dialog.GetByLabel("Name", new() { Exact = true }).FillAsync("Ops pager");
+            await dialog.GetByLabel("URL").FillAsync("https://hooks.agentops-test.invalid/agentops");
+            await dialog.GetByRole(AriaRole.Checkbox, new() { Name = "Approval requested" }).CheckAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Add endpoint" }).ClickAsync();
+            var secret = await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Signing secret" }).InputValueAsync();
+            Assert.Matches(new Regex("^whsec_[A-Za-z0-9_-]{43}$"), secret);
+            await SnapshotAsync(page, "webhook-secret");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "I have stored the secret" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("You have not copied the secret.")).ToBeVisibleAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "I have stored the secret" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            var hook = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "Ops pager" });
+            await Assertions.Expect(hook).ToContainTextAsync($"…{secret[^4..]}");
+            await Assertions.Expect(hook).ToContainTextAsync("approval.requested");
+            Assert.DoesNotContain(secret[6..], await page.ContentAsync());
+
+            // Its delivery log, with a test delivery (it may well fail: the host does not exist).
+            await hook.GetByRole(AriaRole.Button, new() { Name = "Deliveries of Ops pager" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("No deliveries yet")).ToBeVisibleAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Send test" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Table, new() { Name = "Delivery log of Ops pager, newest first" }).GetByText("webhook.test")).ToBeVisibleAsync();
+            await SnapshotAsync(page, "webhook-deliveries");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+            await SnapshotAsync(page, "webhooks");
+
+            await hook.GetByRole(AriaRole.Button, new() { Name = "Delete Ops pager" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete endpoint" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("No webhook endpoints yet")).ToBeVisibleAsync();
+
+            // The history on a phone-sized screen: rows become cards.
+            await page.SetViewportSizeAsync(390, 844);
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Approvals" }).ClickAsync();
+            await page.GetByRole(AriaRole.Tab, new() { Name = "Approved" }).ClickAsync();
+            await Assertions.Expect(history.GetByText("ok for acme")).ToBeVisibleAsync();
+            await SnapshotAsync(page, "approvals-history-phone");
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
 }
