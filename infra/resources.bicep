@@ -368,6 +368,7 @@ resource apiSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     ServiceBusConnection__credential: 'managedidentity'
     ServiceBusConnection__clientId: apiIdentity.properties.clientId
     IngestQueueName: ingestQueue.name
+    TASKHUB_NAME: 'agentops'
     // The application's blob containers (payloads, ingest-batches), read like a trigger connection (AzureServices.cs).
     AgentOpsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
     AgentOpsStorage__credential: 'managedidentity'

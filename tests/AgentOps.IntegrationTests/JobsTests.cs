@@ -182,6 +182,35 @@ public class JobsTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task Three_servers_on_one_database_dispatch_each_due_job_once()
+    {
+        var (tenant, _, types) = await TenantWithEventsAsync(20);
+        // Two more server processes (with this test host's, three dispatchers ticking every second).
+        var settings = new Dictionary<string, string?> { ["AGENTOPS_JOBS_DISPATCH_SECONDS"] = "1", ["AGENTOPS_INGEST_WORKERS"] = "0" };
+        await using var second = ServerProcess.Start(TestDatabase.AppUrl, settings);
+        await using var third = ServerProcess.Start(TestDatabase.AppUrl, settings);
+        await second.WaitReadyAsync();
+        await third.WaitReadyAsync();
+        var due = DateTimeOffset.UtcNow.AddSeconds(3);
+        var ids = new List<Guid>();
+        for (var i = 0; i < 12; i++)
+            ids.Add((await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 5, parallelism = 2, scheduled_at = due },
+                tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid());
+        var dispatchers = new HashSet<string>();
+        foreach (var id in ids)
+        {
+            var detail = await WaitForJobAsync(tenant.AdminToken, id, seconds: 60);
+            Assert.Equal("succeeded", detail.GetProperty("job").GetProperty("status").GetString());
+            Assert.Equal(types, Counters(detail));
+            var dispatched = detail.GetProperty("events").EnumerateArray().Where(e => e.GetProperty("message").GetString() == "Dispatched").ToList();
+            Assert.Single(dispatched);
+            dispatchers.Add(dispatched[0].GetProperty("data").GetProperty("dispatcher").GetString()!);
+            Assert.Single(Messages(detail), m => m.StartsWith("Planned", StringComparison.Ordinal));
+        }
+        Assert.NotEmpty(dispatchers);
+    }
+
+    [Fact]
     public async Task Jobs_validate_and_stay_in_their_organization()
     {
         var tenant = await _client.SignupAsync();

@@ -58,6 +58,11 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
             return Enumerable.Range(0, idx).ToArray();
         }, ct);
 
+    /// <summary>The job's parallelism and attempts (what an orchestrator needs to drive it).</summary>
+    public Task<(int Parallelism, int MaxAttempts)> LimitsAsync(JobRef job, CancellationToken ct) =>
+        db.InOrgAsync(job.OrgId, async tx => await JobAsync(tx, job.JobId, ct) is { } j ? (j.Parallelism, j.MaxAttempts)
+            : throw new InvalidOperationException($"Job {job.JobId} does not exist."), ct);
+
     /// <summary>Takes a given shard for an owner (Durable: the orchestration), unless it is finished or someone else's live lease holds it.</summary>
     public Task<bool> ClaimAsync(ShardRef shard, string owner, CancellationToken ct) =>
         db.InOrgAsync(shard.OrgId, async tx => await tx.ExecuteAsync("""
