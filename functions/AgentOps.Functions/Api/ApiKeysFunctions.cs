@@ -3,7 +3,7 @@ using AgentOps.ApiKeys;
 namespace AgentOps.Functions.Api;
 
 /// <summary>/api/v1/api-keys (ApiKeysApi).</summary>
-public sealed class ApiKeysFunctions(Db db, TimeProvider time)
+public sealed class ApiKeysFunctions(Db db, Authenticator authenticator, TimeProvider time)
 {
     [Function("ApiKeysCreate"), Requires(Permission.ApiKeysWrite)]
     public async Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/api-keys")] HttpRequest req) =>
@@ -15,5 +15,5 @@ public sealed class ApiKeysFunctions(Db db, TimeProvider time)
 
     [Function("ApiKeysRevoke"), Requires(Permission.ApiKeysWrite)]
     public async Task<IResult> Revoke([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/api-keys/{id:guid}")] HttpRequest req, Guid id) =>
-        await ApiKeysApi.RevokeAsync(id, Bind.CallerOf(req), db, time, Bind.Aborted(req));
+        await ApiKeysApi.RevokeAsync(id, Bind.CallerOf(req), db, authenticator, time, Bind.Aborted(req));
 }

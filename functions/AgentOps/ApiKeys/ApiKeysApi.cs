@@ -71,7 +71,7 @@ public static class ApiKeysApi
     }
 
     /// <summary>Idempotent: revoking a revoked key answers 204 and changes (and audits) nothing.</summary>
-    public static async Task<NoContent> RevokeAsync(Guid id, Caller caller, Db db, TimeProvider time, CancellationToken ct)
+    public static async Task<NoContent> RevokeAsync(Guid id, Caller caller, Db db, Authenticator authenticator, TimeProvider time, CancellationToken ct)
     {
         var now = time.GetUtcNow();
         await db.InOrgAsync(caller.OrgId, async tx =>
@@ -85,6 +85,8 @@ public static class ApiKeysApi
                 ApiKeyView.Reader(now), ct, id, caller.ActorId))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "api_key.revoked", "api_key", id, before, after, ct);
         }, ct);
+        // At once here; other replicas' key caches let it go within Authenticator.KeyFreshness (1 s).
+        authenticator.ForgetKeys(caller.OrgId);
         return TypedResults.NoContent();
     }
 }
