@@ -465,6 +465,8 @@ const can = {
   readAudit: () => isAdmin(), // AuditRead
   writeBudgets: () => isAdmin(), // BudgetsWrite (reading budgets and costs, CostsRead, is every role's)
   manageWebhooks: () => isAdmin(), // WebhooksManage
+  readJobs: () => atLeast('team_lead'), // JobsRead: admin and team lead
+  writeJobs: () => isAdmin(), // JobsWrite: create, cancel, retry jobs; create, change and delete schedules
   // ApprovalsDecide and the target rule (ApprovalRules.cs): a role the request names, and never whoever asked.
   decideApproval: (a) => !!session.role && a.approval_required_from.includes(session.role) && !requestedByMe(a),
 };
@@ -846,19 +848,27 @@ const ROUTES = {
   '/approvals': { title: 'Approvals', private: true, view: viewApprovals, nav: 'Approvals', section: 'control', wide: true },
   '/budgets': { title: 'Budgets', private: true, view: viewBudgets, nav: 'Budgets', section: 'control' },
   '/audit': { title: 'Audit log', private: true, view: viewAudit, nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
+  '/jobs': { title: 'Jobs', private: true, view: viewJobs, nav: 'Jobs', section: 'data', wide: true, visible: () => can.readJobs() },
+  '/jobs/:id': { title: 'Job', private: true, view: viewJob, navAs: '/jobs', wide: true },
   '/webhooks': { title: 'Webhooks', private: true, view: viewWebhooks, nav: 'Webhooks', visible: () => can.manageWebhooks() },
   '/notifications': { title: 'Notifications', private: true, view: viewNotifications },
 };
 
-const NAV_SECTIONS = [{ id: 'observe', label: 'Observe' }, { id: 'control', label: 'Control' }, { id: 'settings', label: 'Settings' }];
+const NAV_SECTIONS = [
+  { id: 'observe', label: 'Observe' }, { id: 'control', label: 'Control' }, { id: 'data', label: 'Data' }, { id: 'settings', label: 'Settings' },
+];
 
-/** The route for a path: an exact entry, or /runs/<id> (the id percent-encoded, as runLink writes it). */
+/** Routes with an id: /runs/<id> and /jobs/<id> (the id percent-encoded, as runHref and jobHref write it). */
+const ID_ROUTES = [[/^\/runs\/([^/]+)$/, '/runs/:id'], [/^\/jobs\/([^/]+)$/, '/jobs/:id']];
+
+/** The route for a path: an exact entry, or one of ID_ROUTES. */
 function matchRoute(path) {
   if (Object.hasOwn(ROUTES, path) && !path.includes(':')) return { key: path, def: ROUTES[path], args: {} };
-  const run = /^\/runs\/([^/]+)$/.exec(path);
-  if (run) {
+  for (const [pattern, key] of ID_ROUTES) {
+    const found = pattern.exec(path);
+    if (!found) continue;
     try {
-      return { key: '/runs/:id', def: ROUTES['/runs/:id'], args: { id: decodeURIComponent(run[1]) } };
+      return { key, def: ROUTES[key], args: { id: decodeURIComponent(found[1]) } };
     } catch { return null; }
   }
   return null;
@@ -5057,6 +5067,843 @@ function showWebhookSecret(dialog, result, { rotated }) {
   secretField.input.focus();
   const wipe = () => { secretField.input.value = ''; };
   dialog.body.closest('dialog').addEventListener('close', wipe, { once: true });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Jobs: sharded background work with live progress, and recurring schedules (Jobs/JobsApi.cs, Jobs/JobActivities.cs)
+// ---------------------------------------------------------------------------------------------------------------
+
+const JOB_STATUS = {
+  scheduled: { label: 'Scheduled', kind: 'scheduled', help: 'Waiting for its time, then for a dispatcher to plan it into shards.' },
+  running: { label: 'Running', kind: 'accent live', help: null },
+  succeeded: { label: 'Succeeded', kind: 'success', help: null },
+  failed: { label: 'Failed', kind: 'danger', help: 'A shard used up its attempts. Retry runs the failed shards again from their checkpoints.' },
+  cancelled: { label: 'Cancelled', kind: 'neutral', help: null },
+};
+const SHARD_STATUS = {
+  pending: { label: 'Pending', kind: 'scheduled', help: 'Waiting for a worker (or for its next attempt).' },
+  running: { label: 'Running', kind: 'accent live', help: null },
+  succeeded: { label: 'Succeeded', kind: 'success', help: null },
+  failed: { label: 'Failed', kind: 'danger', help: 'Used up its attempts: its error and checkpoint are kept for a retry.' },
+  cancelled: { label: 'Cancelled', kind: 'neutral', help: null },
+};
+const JOB_KINDS = [
+  { value: 'custom', label: 'Custom activity', help: 'Runs a C# activity registered in the host by name, sharded and checkpointed like any job.' },
+  { value: 'reindex', label: 'Reindex', help: 'Recomputes the cost of stored events with the prices as they are now.' },
+  { value: 'clickhouse_export', label: 'ClickHouse export', help: 'Copies new events to ClickHouse. Needs AGENTOPS_CLICKHOUSE_URL on the server.' },
+];
+const JOB_LEVELS = {
+  info: { label: 'Info', icon: 'i', cls: '' },
+  warn: { label: 'Warning', icon: '!', cls: 'warning' },
+  error: { label: 'Error', icon: '×', cls: 'critical' },
+};
+// JobsApi.DefaultBatchSize, DefaultParallelism, DefaultMaxAttempts; EventsShown; MaxSchedules.
+const JOB_DEFAULTS = { batch_size: 50_000, parallelism: 8, priority: 0, max_attempts: 5 };
+const JOB_EVENTS_SHOWN = 200;
+const JOB_SCHEDULES_MAX = 50;
+const JOB_DEFAULT_ACTIVITY = 'events.count_by_type';
+const JOB_LIVE_MS = 2000;
+const JOB_PAGE_SIZE = 50;
+const JOB_REFRESH_MAX = 200; // the API's largest page
+const JOB_PROBLEMS = {
+  job_finished: 'Nothing is left to cancel: the page now shows how it ended.',
+  job_not_failed: 'It is not failed (any more): the page now shows its current state.',
+};
+let lastJobsHash = '#/jobs'; // the jobs list as last filtered, for the job page's way back
+
+const jobHref = (id) => `#/jobs/${encodeURIComponent(id)}`;
+const jobKindLabel = (kind) => JOB_KINDS.find((k) => k.value === kind)?.label ?? kind;
+const jobTerminal = (job) => job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled';
+
+/** What the job does, in a few words: the kind, and a custom job's activity. */
+function jobTitle(job) {
+  const activity = job.kind === 'custom' && typeof job.payload?.activity === 'string' ? job.payload.activity : null;
+  return activity ? `${jobKindLabel(job.kind)}: ${activity}` : jobKindLabel(job.kind);
+}
+
+function jobStatusBadge(status, table = JOB_STATUS) {
+  const s = table[status];
+  return badge(s?.label ?? status, s?.kind ?? 'neutral', s?.help ?? null);
+}
+
+/** Worth watching: running, or scheduled and due within the minute (a dispatcher starts it within seconds). */
+function jobLive(job) {
+  if (job.status === 'running') return true;
+  return job.status === 'scheduled' && new Date(job.scheduled_at).getTime() - Date.now() < 60_000;
+}
+
+/** Started to finished, or so far. */
+function jobDuration(job) {
+  if (!job.started_at) return null;
+  const end = job.finished_at ? new Date(job.finished_at).getTime() : Date.now();
+  return Math.max(0, end - new Date(job.started_at).getTime());
+}
+
+/** A bar for a fraction (decoration: its text is written next to it, and it is a labelled progressbar for assistive tech). */
+function progressBar(fraction, { label, state = '', big = false } = {}) {
+  const pct = Math.max(0, Math.min(1, Number.isFinite(fraction) ? fraction : 0)) * 100;
+  const fill = h('span', { class: 'progress-fill' });
+  fill.style.width = `${pct}%`; // CSSOM: allowed under the CSP
+  return h('span', {
+    class: `progress${big ? ' big' : ''}${state ? ` ${state}` : ''}`, role: 'progressbar', 'aria-label': label,
+    'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': String(Math.floor(pct)),
+  }, fill);
+}
+
+/** Shards done of all (cancelled ones count as done: nothing is left for them to do); a finished job with none is whole. */
+function jobShardFraction(job, p) {
+  if (p.shards) return job.status === 'succeeded' ? 1 : p.shards_done / p.shards;
+  return job.status === 'succeeded' ? 1 : 0;
+}
+
+function jobShardText(job, p) {
+  if (!p.shards) return job.status === 'scheduled' ? 'Not planned yet' : jobTerminal(job) ? 'No shards' : 'Planning…';
+  return `${fmtInt(p.shards_done)} of ${plural(p.shards, 'shard')} done`;
+}
+
+/** A whole number from a form field (blank: null, the server's default); a problem for the path otherwise. */
+function wholeField(data, name, path, errors, { signed = false } = {}) {
+  const v = text(data, name);
+  if (v === '') return null;
+  if (!(signed ? /^-?\d+$/ : /^\d+$/).test(v)) { errors[path] = ['must be a whole number.']; return null; }
+  return Number(v);
+}
+
+function validationFailed(errors) {
+  return new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Please correct the highlighted fields.', errors });
+}
+
+/**
+ * The fields a job and a schedule share: kind, a custom job's activity, batch size, parallelism, priority, max
+ * attempts, insert mode (exports only). Returns the nodes and a reader for the request body.
+ */
+function jobSpecFields({ withPriority = true } = {}) {
+  const kind = selectControl(JOB_KINDS.map((k) => ({ value: k.value, label: k.label })), 'custom');
+  const kindHint = h('span', {});
+  const activityField = field({
+    label: 'Activity', name: 'activity', path: '$.payload.activity', value: JOB_DEFAULT_ACTIVITY, autocomplete: 'off', attrs: { spellcheck: 'false', class: 'mono', maxlength: 200 },
+    hint: 'The name of an activity registered in the host, e.g. events.count_by_type (counts the organization’s events per type).',
+  });
+  const insertMode = selectControl([{ value: 'sync', label: 'Synchronous (wait for each insert)' }, { value: 'async', label: 'Asynchronous (ClickHouse buffers)' }], 'sync');
+  const insertField = field({ label: 'Insert mode', name: 'insert_mode', control: insertMode, hint: 'How batches are written to ClickHouse.' });
+  const num = (label, name, hint, attrs = {}) => field({
+    label, name, type: 'number', value: String(JOB_DEFAULTS[name]), hint, attrs: { step: '1', inputmode: 'numeric', ...attrs },
+  });
+  const sync = () => {
+    kindHint.textContent = JOB_KINDS.find((k) => k.value === kind.value)?.help ?? '';
+    activityField.hidden = kind.value !== 'custom';
+    insertField.hidden = kind.value !== 'clickhouse_export';
+  };
+  kind.addEventListener('change', sync);
+  const nodes = [
+    field({ label: 'Kind', name: 'kind', control: kind, hint: kindHint }),
+    activityField,
+    h('div', { class: 'field-row' },
+      num('Batch size', 'batch_size', 'Rows per batch, 1 to 1,000,000: each batch is one transaction and one checkpoint.', { min: '1', max: '1000000' }),
+      num('Parallelism', 'parallelism', 'Shards (key ranges) run side by side, 1 to 64.', { min: '1', max: '64' })),
+    h('div', { class: 'field-row' },
+      withPriority ? num('Priority', 'priority', '-100 to 100: higher runs first.', { min: '-100', max: '100' }) : null,
+      num('Max attempts', 'max_attempts', 'Per shard, 1 to 20, with a growing backoff between them.', { min: '1', max: '20' })),
+    insertField,
+  ];
+  sync();
+  const read = (data, errors) => {
+    const body = {
+      kind: kind.value,
+      payload: kind.value === 'custom' ? { activity: text(data, 'activity') } : {},
+      batch_size: wholeField(data, 'batch_size', '$.batch_size', errors),
+      parallelism: wholeField(data, 'parallelism', '$.parallelism', errors),
+      max_attempts: wholeField(data, 'max_attempts', '$.max_attempts', errors),
+    };
+    if (withPriority) body.priority = wholeField(data, 'priority', '$.priority', errors, { signed: true });
+    if (kind.value === 'clickhouse_export') body.insert_mode = insertMode.value;
+    return body;
+  };
+  return { nodes, read, kind };
+}
+
+/** Create a job (admins): the API's 422s land on their fields, e.g. an export on a host without ClickHouse. */
+function openCreateJob(onCreated) {
+  const spec = jobSpecFields();
+  const dryId = nextId('dry-run');
+  const form = h('form', { class: 'stack' },
+    h('div', { class: 'problem-slot' }),
+    spec.nodes,
+    field({
+      label: 'Scheduled at', name: 'scheduled_at', type: 'datetime-local', optional: true, attrs: { step: '1' },
+      hint: 'Empty: as soon as a dispatcher picks it up. In your local time; within a year.',
+    }),
+    h('div', { class: 'checkbox', dataset: { path: '$.dry_run', label: 'Dry run' } },
+      h('input', { type: 'checkbox', id: dryId, name: 'dry_run', 'aria-describedby': `${dryId}-help` }),
+      h('label', { for: dryId }, h('span', { class: 'strong' }, 'Dry run'),
+        h('span', { class: 'muted small block', id: `${dryId}-help` }, 'Reads and counts everything, changes nothing.'))),
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+      h('button', { type: 'submit', class: 'btn primary' }, 'Create job')));
+  const dialog = openDialog({ title: 'Create a job', content: form });
+  handleSubmit(form, async (data) => {
+    const errors = {};
+    const body = spec.read(data, errors);
+    const at = text(data, 'scheduled_at');
+    if (at) {
+      body.scheduled_at = fromLocalInput(at);
+      if (!body.scheduled_at) errors['$.scheduled_at'] = ['must be a date and time.'];
+    }
+    body.dry_run = data.get('dry_run') === 'on';
+    if (Object.keys(errors).length) throw validationFailed(errors);
+    for (const key of Object.keys(body)) if (body[key] === null) delete body[key]; // the server's defaults
+    const created = await api('POST', '/jobs', body);
+    dialog.close(true);
+    toast(`Job created: ${jobTitle(created.job)}${created.job.scheduled_at && new Date(created.job.scheduled_at).getTime() > Date.now() + 5000
+      ? `, starting ${relative(created.job.scheduled_at)}` : ''}.`);
+    onCreated(created);
+  });
+}
+
+function viewJobs(main, ctx) {
+  if (!can.readJobs()) {
+    main.append(pageHeader('Jobs', null), h('div', { class: 'card' },
+      emptyState('Only admins and team leads can see jobs.', 'Jobs are the organization’s background work: exports, reindexing and custom activities.')));
+    return;
+  }
+  const writable = can.writeJobs();
+  const state = {
+    status: Object.hasOwn(JOB_STATUS, ctx.params.get('status') ?? '') ? ctx.params.get('status') : '',
+    kind: JOB_KINDS.some((k) => k.value === ctx.params.get('kind')) ? ctx.params.get('kind') : '',
+  };
+  let jobs = [];
+  let cursor = null;
+  let loaded = false;
+  let loadToken = 0;
+  let timer = null;
+  let paused = false; // polling stopped while the tab is hidden
+  let signature = '';
+  let fresh = new Set();
+  lastJobsHash = location.hash || '#/jobs';
+
+  const create = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openCreateJob(created) }, 'Create job') : null;
+  const status = selectControl([{ value: '', label: 'Any status' }, ...Object.entries(JOB_STATUS).map(([value, s]) => ({ value, label: s.label }))], state.status);
+  const kind = selectControl([{ value: '', label: 'Any kind' }, ...JOB_KINDS.map((k) => ({ value: k.value, label: k.label }))], state.kind);
+  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => { status.value = ''; kind.value = ''; apply(); } }, 'Clear filters');
+  const liveNote = h('span', { class: 'muted small live-note' });
+  const countLine = h('p', { class: 'muted toolbar-count' });
+  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter jobs' },
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'toolbar' },
+      toolbarField('Status', status, { path: 'status' }),
+      toolbarField('Kind', kind, { path: 'kind' }),
+      h('div', { class: 'toolbar-end' }, clear)),
+    h('div', { class: 'toolbar toolbar-meta' }, liveNote, countLine));
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading jobs…'));
+  const more = h('div', { class: 'load-more' });
+  const schedulesId = nextId('schedules');
+  const schedulesSlot = h('div', { class: 'card flush' }, loadingPanel('Loading schedules…'));
+  const schedulesCount = h('p', { class: 'muted small' });
+  const createSchedule = writable ? h('button', { type: 'button', class: 'btn secondary', onclick: () => openScheduleForm() }, 'Create schedule') : null;
+  main.append(
+    pageHeader('Jobs', 'Background work over the organization’s data, split into key-range shards that run in parallel and checkpoint after every batch: a failure resumes where it stopped. Progress updates live while a job runs.', create),
+    filters, announcer, list, more,
+    h('section', { class: 'jobs-schedules stack-sm', 'aria-labelledby': schedulesId },
+      h('div', { class: 'section-head' },
+        h('div', {}, h('h2', { id: schedulesId }, 'Schedules'),
+          h('p', { class: 'muted' }, 'Recurring jobs: each schedule creates a job at its cron times (UTC).')),
+        h('div', { class: 'section-actions' }, schedulesCount, createSchedule)),
+      schedulesSlot));
+
+  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
+  for (const select of [status, kind]) select.addEventListener('change', () => apply());
+
+  function apply() {
+    state.status = status.value;
+    state.kind = kind.value;
+    const qs = query().toString();
+    lastJobsHash = `#/jobs${qs ? `?${qs}` : ''}`;
+    history.replaceState(null, '', lastJobsHash);
+    load();
+  }
+
+  function query(extra = {}) {
+    const q = new URLSearchParams();
+    if (state.status) q.set('status', state.status);
+    if (state.kind) q.set('kind', state.kind);
+    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+    return q;
+  }
+
+  const jobsSignature = (items) => items.map(({ job: j, progress: p }) =>
+    `${j.id}|${j.status}|${j.cancel_requested_at}|${p.shards}|${p.shards_done}|${p.shards_failed}|${p.rows}`).join('\n');
+
+  async function load({ append = false } = {}) {
+    const token = ++loadToken;
+    clearTimeout(timer);
+    if (!append) {
+      fresh = new Set();
+      if (list.querySelector('table')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading jobs…'));
+    }
+    const button = more.querySelector('button');
+    if (button) button.disabled = true;
+    try {
+      const page = await api('GET', `/jobs?${query({ limit: JOB_PAGE_SIZE, cursor: append ? cursor : '' })}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      clearProblem(filters);
+      jobs = append ? [...jobs, ...page.items.filter((x) => !jobs.some((y) => y.job.id === x.job.id))] : page.items;
+      cursor = page.next_cursor;
+      loaded = true;
+      signature = jobsSignature(jobs);
+      withFocusKept(list, draw);
+      schedule();
+    } catch (e) {
+      if (!ctx.alive() || token !== loadToken) return;
+      list.removeAttribute('aria-busy');
+      if (button) button.disabled = false;
+      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
+        jobs = [];
+        cursor = null;
+        setChildren(more);
+        showProblem(filters, e);
+        setChildren(list, emptyState('Check the filters.', 'The jobs could not be listed with these filters.'));
+        return;
+      }
+      setChildren(list, errorPanel(e, () => load({ append })));
+    }
+  }
+
+  /** Every 2 s while a job shown is running (or about to); stopped while the tab is hidden. */
+  function schedule(wait = JOB_LIVE_MS) {
+    clearTimeout(timer);
+    if (!ctx.alive()) return;
+    const live = jobs.some(({ job }) => jobLive(job));
+    liveNote.textContent = live ? `Live: updated ${timeOfDayFormat.format(new Date())}` : '';
+    if (live) timer = setTimeout(tick, wait);
+  }
+
+  async function tick() {
+    clearTimeout(timer);
+    if (!ctx.alive()) return;
+    if (document.visibilityState !== 'visible') { paused = true; liveNote.textContent = 'Paused while the tab is hidden'; return; }
+    if (document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
+    const token = loadToken;
+    let wait = JOB_LIVE_MS;
+    try {
+      const limit = Math.min(JOB_REFRESH_MAX, Math.max(JOB_PAGE_SIZE, jobs.length));
+      const page = await api('GET', `/jobs?${query({ limit })}`);
+      if (!ctx.alive() || token !== loadToken) return;
+      const known = new Set(jobs.map((x) => x.job.id));
+      const added = page.items.filter((x) => !known.has(x.job.id));
+      let next;
+      if (jobs.length <= JOB_REFRESH_MAX) {
+        next = page.items;
+        cursor = page.next_cursor;
+      } else {
+        const seen = new Set(page.items.map((x) => x.job.id));
+        next = [...page.items, ...jobs.slice(JOB_REFRESH_MAX).filter((x) => !seen.has(x.job.id))];
+      }
+      const finished = jobs.filter(({ job }) => !jobTerminal(job))
+        .map(({ job }) => next.find((x) => x.job.id === job.id)?.job).filter((j) => j && jobTerminal(j));
+      const sig = jobsSignature(next);
+      if (sig !== signature) {
+        jobs = next;
+        signature = sig;
+        fresh = new Set(added.map((x) => x.job.id));
+        withFocusKept(list, draw);
+        const said = [added.length ? `${plural(added.length, 'new job')}.` : '',
+          ...finished.map((j) => `${jobTitle(j)} ${JOB_STATUS[j.status]?.label.toLowerCase() ?? j.status}.`)].filter(Boolean);
+        if (said.length) announcer.textContent = said.join(' ');
+      }
+    } catch (e) {
+      if (e instanceof SessionEnded || !ctx.alive()) return;
+      if (e instanceof ApiError && e.status === 429 && e.retryAfter) wait = Math.max(wait, e.retryAfter * 1000);
+      liveNote.textContent = `Auto-refresh failed: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
+      if (ctx.alive()) timer = setTimeout(tick, wait);
+      return;
+    }
+    schedule(wait);
+  }
+
+  const onVisibility = () => {
+    if (!ctx.alive()) { document.removeEventListener('visibilitychange', onVisibility); return; }
+    if (document.visibilityState === 'visible' && paused) { paused = false; tick(); }
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
+  function created({ job }) {
+    if (!ctx.alive()) return;
+    // Shown at the top whatever the filters say, so the job just made is never out of sight.
+    if (state.status || state.kind) { status.value = ''; kind.value = ''; apply(); }
+    else load().then(() => { fresh = new Set([job.id]); withFocusKept(list, draw); });
+  }
+
+  function draw() {
+    const running = jobs.filter(({ job }) => job.status === 'running').length;
+    clear.hidden = !state.status && !state.kind;
+    countLine.textContent = jobs.length ? `${plural(jobs.length, 'job')} shown${cursor ? ', more below' : ''}${running ? ` · ${fmtInt(running)} running` : ''}` : '';
+    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    if (!jobs.length) {
+      setChildren(list, state.status || state.kind
+        ? emptyState('No job matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => { status.value = ''; kind.value = ''; apply(); } }, 'Clear filters'))
+        : emptyState('No jobs yet', writable
+          ? 'Run a custom activity, reindex costs after a price change, or export to ClickHouse. Jobs made by schedules appear here too.'
+          : 'Jobs that admins start, and those made by schedules, appear here with their progress.',
+        writable && h('button', { type: 'button', class: 'btn primary', onclick: () => openCreateJob(created) }, 'Create job')));
+      return;
+    }
+    const table = h('table', { class: 'table dense jobs-table' },
+      h('caption', { class: 'sr-only' }, 'Jobs, newest first. Open a job for its shards and event log.'),
+      h('thead', {}, h('tr', {},
+        ['Job', 'Status', 'Created'].map((c) => h('th', { scope: 'col' }, c)),
+        h('th', { scope: 'col', class: 'num' }, 'Duration'),
+        h('th', { scope: 'col' }, 'Progress'),
+        h('th', { scope: 'col' }, 'Errors'))),
+      h('tbody', {}, jobs.map(jobRow)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table));
+  }
+
+  function jobRow({ job, progress: p }) {
+    const ms = jobDuration(job);
+    const startsIn = job.status === 'scheduled' ? new Date(job.scheduled_at).getTime() - Date.now() : null;
+    const title = jobTitle(job);
+    return h('tr', { class: `${fresh.has(job.id) ? 'fresh' : ''}${job.status === 'cancelled' ? ' inactive' : ''}`.trim() || null },
+      cell('Job', h('div', { class: 'who job-who' },
+        h('a', { href: jobHref(job.id), class: 'strong', dataset: { focus: `job:${job.id}` } }, title),
+        h('code', { class: 'small muted id-clip', title: job.id }, job.id),
+        (job.dry_run || job.schedule_id) && h('span', { class: 'chips' },
+          job.dry_run && h('span', { class: 'chip' }, 'Dry run'),
+          job.schedule_id && h('span', { class: 'chip', title: 'Created by a recurring schedule' }, 'Scheduled')))),
+      cell('Status', h('span', { class: 'status-stack' }, jobStatusBadge(job.status),
+        job.cancel_requested_at && job.status === 'running' && h('span', { class: 'muted small' }, 'Cancelling…'))),
+      cell('Created', startedEl(job.created_at), h('span', { class: 'muted small block' }, relative(job.created_at))),
+      numCell('Duration', ms !== null
+        ? [duration(ms), job.status === 'running' ? h('span', { class: 'muted small' }, 'so far') : null]
+        : startsIn !== null && startsIn > 1000
+          ? [h('span', { class: 'muted' }, 'Starts'), h('span', { class: 'muted small' }, relative(job.scheduled_at))]
+          : h('span', { class: 'muted' }, '—')),
+      h('td', { 'data-label': 'Progress', class: 'progress-col' }, h('div', { class: 'cell' }, h('div', { class: 'job-progress' },
+        progressBar(jobShardFraction(job, p), { label: `Shards done: ${title}`, state: job.status }),
+        h('span', { class: 'small job-progress-text' }, jobShardText(job, p), ' · ', plural(p.rows, 'row'))))),
+      cell('Errors', p.shards_failed || job.error
+        ? [p.shards_failed ? h('span', { class: 'danger-text strong small block' }, plural(p.shards_failed, 'failed shard')) : null,
+          job.error ? h('span', { class: 'small clamp danger-text', title: job.error }, job.error) : null]
+        : h('span', { class: 'muted' }, '—')));
+  }
+
+  // ----- schedules
+
+  let schedules = [];
+
+  async function loadSchedules() {
+    if (schedulesSlot.querySelector('table')) schedulesSlot.setAttribute('aria-busy', 'true');
+    try {
+      const items = await api('GET', '/jobs/schedules');
+      if (!ctx.alive()) return;
+      schedulesSlot.removeAttribute('aria-busy');
+      schedules = items;
+      withFocusKept(schedulesSlot, drawSchedules);
+    } catch (e) {
+      if (!ctx.alive()) return;
+      schedulesSlot.removeAttribute('aria-busy');
+      setChildren(schedulesSlot, errorPanel(e, () => loadSchedules()));
+    }
+  }
+
+  function drawSchedules() {
+    schedulesCount.textContent = schedules.length ? `${plural(schedules.length, 'schedule')} of ${JOB_SCHEDULES_MAX}` : '';
+    if (createSchedule) {
+      createSchedule.disabled = schedules.length >= JOB_SCHEDULES_MAX;
+      createSchedule.title = createSchedule.disabled ? `An organization has at most ${JOB_SCHEDULES_MAX} schedules: delete one first.` : '';
+    }
+    if (!schedules.length) {
+      setChildren(schedulesSlot, emptyState('No schedules yet', writable
+        ? 'A schedule creates a job at each of its cron times, e.g. an export every 5 minutes.'
+        : 'An admin can make jobs recur here.'));
+      return;
+    }
+    setChildren(schedulesSlot, h('div', { class: 'table-wrap' }, h('table', { class: 'table dense schedules-table' },
+      h('caption', { class: 'sr-only' }, 'Job schedules'),
+      h('thead', {}, h('tr', {},
+        ['Schedule', 'Cron (UTC)', 'Kind', 'Next run', 'Last job', 'Active'].map((c) => h('th', { scope: 'col' }, c)),
+        h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
+      h('tbody', {}, schedules.map(scheduleRow)))));
+  }
+
+  function scheduleRow(s) {
+    const activity = s.kind === 'custom' && typeof s.payload?.activity === 'string' ? s.payload.activity : null;
+    let active;
+    if (writable) {
+      const box = h('input', { type: 'checkbox', role: 'switch', class: 'switch', checked: s.active, 'aria-label': `Active: ${s.name}`, dataset: { focus: `active:${s.id}` } });
+      box.addEventListener('change', () => setActive(s, box));
+      active = h('label', { class: 'switch-label' }, box, h('span', { 'aria-hidden': 'true' }, s.active ? 'On' : 'Off'));
+    } else {
+      active = s.active ? badge('Active', 'success') : badge('Paused', 'neutral', 'It creates no jobs until it is made active again.');
+    }
+    return h('tr', { class: s.active ? null : 'inactive' },
+      cell('Schedule', h('span', { class: 'strong' }, s.name)),
+      cell('Cron (UTC)', h('code', {}, s.cron)),
+      cell('Kind', jobKindLabel(s.kind), activity && h('code', { class: 'small muted block' }, activity),
+        h('span', { class: 'muted small block' }, `batch ${fmtInt(s.batch_size)} · ${plural(s.parallelism, 'shard')} in parallel`)),
+      cell('Next run', s.active ? [timeEl(s.next_run_at, { withTime: true }), h('span', { class: 'muted small block' }, relative(s.next_run_at))] : h('span', { class: 'muted' }, 'Paused')),
+      cell('Last job', s.last_job_id
+        ? h('a', { href: jobHref(s.last_job_id), class: 'mono id-clip', title: s.last_job_id }, s.last_job_id)
+        : h('span', { class: 'muted' }, 'None yet')),
+      cell('Active', active),
+      actionsCell(writable && h('button', {
+        type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Delete ${s.name}`, dataset: { focus: `delete:${s.id}` }, onclick: () => deleteSchedule(s),
+      }, 'Delete')));
+  }
+
+  async function setActive(s, box) {
+    box.disabled = true;
+    try {
+      const saved = await api('PATCH', `/jobs/schedules/${s.id}`, { active: box.checked });
+      toast(saved.active ? `Schedule “${saved.name}” is active: next run ${relative(saved.next_run_at)}.` : `Schedule “${saved.name}” paused.`);
+    } catch (e) {
+      box.checked = !box.checked;
+      actionFailed(`Could not change “${s.name}”`, e);
+    }
+    if (ctx.alive()) loadSchedules();
+  }
+
+  function deleteSchedule(s) {
+    confirmAction({
+      title: 'Delete schedule',
+      message: `Delete “${s.name}”? It creates no more jobs. Jobs it already created stay, with their results.`,
+      confirmLabel: 'Delete schedule',
+      action: async () => {
+        try {
+          await api('DELETE', `/jobs/schedules/${s.id}`);
+        } catch (e) {
+          if (e instanceof ApiError && e.status === 404) loadSchedules();
+          throw e;
+        }
+        toast(`Schedule “${s.name}” deleted.`);
+        if (ctx.alive()) loadSchedules();
+      },
+    });
+  }
+
+  function openScheduleForm() {
+    const spec = jobSpecFields();
+    const activeId = nextId('active');
+    const form = h('form', { class: 'stack' },
+      h('div', { class: 'problem-slot' }),
+      field({ label: 'Name', name: 'name', autocomplete: 'off', required: true, attrs: { maxlength: 200 }, hint: 'Unique in the organization, e.g. “Nightly reindex”.' }),
+      field({
+        label: 'Cron', name: 'cron', value: '', autocomplete: 'off', required: true, attrs: { spellcheck: 'false', class: 'mono', placeholder: '*/5 * * * *' },
+        hint: 'Five fields, UTC: */5 * * * * = every 5 minutes. Minute, hour, day of month, month, day of week.',
+      }),
+      spec.nodes,
+      h('div', { class: 'checkbox', dataset: { path: '$.active', label: 'Active' } },
+        h('input', { type: 'checkbox', id: activeId, name: 'active', checked: true }),
+        h('label', { for: activeId }, h('span', { class: 'strong' }, 'Active'),
+          h('span', { class: 'muted small block' }, 'A paused schedule creates no jobs.'))),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: 'btn primary' }, 'Create schedule')));
+    const dialog = openDialog({ title: 'Create a schedule', content: form });
+    handleSubmit(form, async (data) => {
+      const errors = {};
+      const body = { name: text(data, 'name'), cron: text(data, 'cron'), ...spec.read(data, errors), active: data.get('active') === 'on' };
+      if (Object.keys(errors).length) throw validationFailed(errors);
+      for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
+      const saved = await api('POST', '/jobs/schedules', body);
+      dialog.close(true);
+      toast(saved.active ? `Schedule “${saved.name}” created: first run ${relative(saved.next_run_at)}.` : `Schedule “${saved.name}” created, paused.`);
+      if (ctx.alive()) loadSchedules();
+    }, { codePaths: { schedule_exists: '$.name', schedule_limit: '$.name' } });
+  }
+
+  load();
+  loadSchedules();
+}
+
+function viewJob(main, ctx) {
+  const id = ctx.args.id;
+  const writable = can.writeJobs();
+  const openData = new Set(); // event ids whose data is shown: kept across live refreshes
+  let detail = null;
+  let signature = '';
+  let timer = null;
+  let paused = false;
+  let previous = null; // { rows, at } of the last poll, for rows per second
+  let rate = null;
+  let planned = null; // { bySource: Map(source -> rows), total } from the "Planned" event, once seen
+
+  const statusSlot = h('span', { class: 'title-status' });
+  const cancel = h('button', { type: 'button', class: 'btn danger', hidden: true, onclick: () => cancelJob() }, 'Cancel job');
+  const retry = h('button', { type: 'button', class: 'btn primary', hidden: true, onclick: () => retryJob() }, 'Retry failed shards');
+  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ manual: true }) }, 'Refresh');
+  const header = pageHeader('Job', null, h('div', { class: 'page-actions-inner center' }, cancel, retry, refresh));
+  const title = header.querySelector('h1');
+  title.after(h('div', { class: 'run-id-line' }, statusSlot, h('code', { class: 'mono', title: 'Job id' }, id)));
+  const liveNote = h('p', { class: 'muted small live-note', role: 'status' });
+  const body = h('div', { class: 'stack-lg' }, loadingPanel('Loading job…'));
+  main.append(h('p', { class: 'back' }, h('a', { href: lastJobsHash }, '← Jobs')), header, liveNote, body);
+
+  async function load({ manual = false } = {}) {
+    clearTimeout(timer);
+    if (manual) refresh.disabled = true;
+    try {
+      const next = await api('GET', `/jobs/${encodeURIComponent(id)}`);
+      if (!ctx.alive()) return;
+      take(next);
+      schedule();
+    } catch (e) {
+      if (!ctx.alive() || e instanceof SessionEnded) return;
+      if (detail) {
+        liveNote.textContent = `Could not refresh: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
+        schedule(e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : JOB_LIVE_MS * 2);
+      } else {
+        setChildren(body, errorPanel(e, () => load()));
+      }
+    } finally {
+      refresh.disabled = false;
+    }
+  }
+
+  function take(next) {
+    const now = performance.now();
+    const { job, progress: p } = next;
+    if (job.status === 'running' && previous && now - previous.at >= 500 && p.rows >= previous.rows) {
+      rate = (p.rows - previous.rows) / ((now - previous.at) / 1000);
+    } else if (job.status !== 'running') rate = null;
+    previous = { rows: p.rows, at: now };
+    if (!planned) {
+      const event = next.events.find((e) => /^Planned \d+ shard/.test(e.message) && Array.isArray(e.data?.sources));
+      if (event) {
+        const bySource = new Map(event.data.sources.map((s) => [s.source, Number(s.rows) || 0]));
+        planned = { bySource, total: [...bySource.values()].reduce((a, b) => a + b, 0) };
+      }
+    }
+    detail = next;
+    const sig = [job.status, job.cancel_requested_at, job.error, p.rows, p.shards_done, p.shards_failed, rate === null ? '' : Math.round(rate),
+      next.shards.map((s) => `${s.status}|${s.rows}|${s.attempts}|${s.checkpoint_key}`).join(','), next.events[0]?.id, planned?.total].join('/');
+    if (sig !== signature) {
+      signature = sig;
+      withFocusKept(body, draw);
+    }
+    liveNote.textContent = jobLive(job) ? `Live: updated ${timeOfDayFormat.format(new Date())}` : '';
+  }
+
+  /** Every 2 s while the job runs (or is about to start); stopped while the tab is hidden; one last read shows how it ended. */
+  function schedule(wait = JOB_LIVE_MS) {
+    clearTimeout(timer);
+    if (!ctx.alive() || !detail || !jobLive(detail.job)) return;
+    timer = setTimeout(() => {
+      if (!ctx.alive()) return;
+      if (document.visibilityState !== 'visible') { paused = true; liveNote.textContent = 'Paused while the tab is hidden'; return; }
+      load();
+    }, wait);
+  }
+
+  const onVisibility = () => {
+    if (!ctx.alive()) { document.removeEventListener('visibilitychange', onVisibility); return; }
+    if (document.visibilityState === 'visible' && paused) { paused = false; previous = null; load(); }
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
+  function draw() {
+    const { job, progress: p, shards, events } = detail;
+    title.textContent = jobTitle(job);
+    document.title = `${jobTitle(job)} · Job · ${session.org?.name ?? ''} · AgentOps`;
+    setChildren(statusSlot, jobStatusBadge(job.status), job.cancel_requested_at && job.status === 'running' ? badge('Cancelling at the next batch boundary', 'warning') : null);
+    cancel.hidden = !writable || !(job.status === 'scheduled' || job.status === 'running') || !!job.cancel_requested_at;
+    retry.hidden = !writable || job.status !== 'failed';
+    setChildren(body,
+      summary(job, p, shards),
+      job.error && h('div', { class: 'alert error run-error' }, h('p', { class: 'strong' }, job.status === 'failed' ? 'Why it failed' : 'Error'), payloadPre('Error', job.error, { error: true })),
+      h('div', { class: 'job-grid' }, settingsCard(job), timingCard(job)),
+      shardsCard(job, shards),
+      eventsCard(events));
+  }
+
+  function summary(job, p, shards) {
+    const stat = (label, value, sub = null) => h('div', { class: 'stat' }, h('dt', {}, label), h('dd', {}, h('span', { class: 'stat-value' }, value), sub && h('span', { class: 'stat-sub' }, sub)));
+    const total = planned?.total ?? null;
+    const fraction = job.status === 'succeeded' ? 1 : total ? Math.min(0.99, p.rows / total) : jobShardFraction(job, p);
+    const ms = jobDuration(job);
+    const average = job.finished_at && ms ? p.rows / (ms / 1000) : null;
+    const batches = shards.reduce((n, s) => n + s.batches, 0);
+    return h('section', { class: 'card run-summary job-summary', 'aria-label': 'Progress' },
+      h('div', { class: 'job-overall' },
+        h('div', { class: 'meter-head' },
+          h('span', { class: 'strong' }, total ? `${fmtInt(p.rows)} of ~${plural(total, 'row')}` : plural(p.rows, 'row'), ' processed'),
+          h('span', { class: 'muted' }, `${percentFormat.format(fraction)} · ${jobShardText(job, p)}`)),
+        progressBar(fraction, { label: 'Overall progress', state: job.status, big: true })),
+      h('dl', { class: 'stats' },
+        stat('Rows', fmtInt(p.rows), total ? `of ~${fmtInt(total)} planned` : null),
+        stat('Rows per second', rate !== null ? fmtInt(rate) : average !== null ? fmtInt(average) : '—',
+          rate !== null ? 'since the last update' : average !== null ? 'on average' : job.status === 'running' ? 'measuring…' : null),
+        stat('Shards', `${fmtInt(p.shards_done)} / ${fmtInt(p.shards)}`, p.shards_failed ? `${fmtInt(p.shards_failed)} failed` : 'done'),
+        stat('Batches', fmtInt(batches), p.bytes ? formatBytes(p.bytes) : null),
+        stat('Duration', ms !== null ? duration(ms) : '—', job.status === 'running' ? 'so far'
+          : job.status === 'scheduled' ? `starts ${relative(job.scheduled_at)}` : null)));
+  }
+
+  function settingsCard(job) {
+    const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, value)];
+    return h('section', { class: 'card job-card', 'aria-labelledby': `${id}-settings` },
+      h('h2', { id: `${id}-settings` }, 'Settings'),
+      h('dl', { class: 'details' },
+        row('Kind', jobKindLabel(job.kind), ' ', h('code', { class: 'small muted' }, job.kind)),
+        row('Batch size', plural(job.batch_size, 'row')),
+        row('Parallelism', `up to ${plural(job.parallelism, 'shard')} at once`),
+        row('Insert mode', job.kind === 'clickhouse_export' ? job.insert_mode : h('span', { class: 'muted' }, `${job.insert_mode} (exports only)`)),
+        row('Dry run', job.dry_run ? badge('Yes: changes nothing', 'warning') : 'No'),
+        row('Priority', String(job.priority)),
+        row('Max attempts', `${fmtInt(job.max_attempts)} per shard`),
+        job.window_from || job.window_to ? row('Window', timeEl(job.window_from, { withTime: true }), ' → ', timeEl(job.window_to, { withTime: true })) : null,
+        job.schedule_id ? row('Created by', 'a recurring schedule') : null),
+      h('div', { class: 'payload-block' }, h('h3', {}, 'Payload'), payloadPre('Payload', job.payload ?? {})),
+      job.result ? h('div', { class: 'payload-block' }, h('h3', {}, 'Result'), payloadPre('Result', job.result)) : null);
+  }
+
+  function timingCard(job) {
+    const when = (label, iso, note = null) => [h('dt', {}, label), h('dd', {}, iso
+      ? [timeEl(iso, { withTime: true }), h('span', { class: 'muted small' }, ` · ${relative(iso)}`)]
+      : h('span', { class: 'muted' }, note ?? '—'))];
+    return h('section', { class: 'card job-card', 'aria-labelledby': `${id}-timing` },
+      h('h2', { id: `${id}-timing` }, 'Timing'),
+      h('dl', { class: 'details' },
+        when('Created', job.created_at),
+        when('Scheduled at', job.scheduled_at),
+        when('Planned', job.planned_at, job.status === 'scheduled' ? 'Not yet' : '—'),
+        when('Started', job.started_at, job.status === 'scheduled' ? 'Not yet' : '—'),
+        when('Finished', job.finished_at, jobTerminal(job) ? '—' : 'Not yet'),
+        job.cancel_requested_at ? when('Cancel requested', job.cancel_requested_at) : null,
+        h('dt', {}, 'Duration'), h('dd', {}, jobDuration(job) !== null ? duration(jobDuration(job)) : h('span', { class: 'muted' }, '—'))));
+  }
+
+  function shardsCard(job, shards) {
+    const headId = nextId('shards');
+    const perSource = new Map();
+    for (const s of shards) perSource.set(s.source, (perSource.get(s.source) ?? 0) + 1);
+    // A shard's share of its source's planned rows: the quantile cuts make shards about equal.
+    const expected = (s) => (planned?.bySource.has(s.source) ? planned.bySource.get(s.source) / perSource.get(s.source) : null);
+    const range = (s) => h('span', { class: 'mono small key-range' },
+      s.range_after === null ? h('span', { class: 'muted' }, 'start') : h('span', { title: s.range_after }, s.range_after),
+      ' → ',
+      s.range_end === null ? h('span', { class: 'muted' }, 'end') : h('span', { title: s.range_end }, s.range_end));
+    const shardRow = (s) => {
+      const exp = expected(s);
+      const fraction = s.status === 'succeeded' ? 1 : exp ? Math.min(0.99, s.rows / exp) : 0;
+      return h('tr', { class: s.status === 'failed' ? 'failed' : null },
+        cell('Shard', h('span', { class: 'strong' }, `#${s.idx}`)),
+        cell('Source', h('code', {}, s.source)),
+        cell('Key range', range(s)),
+        cell('Status', jobStatusBadge(s.status, SHARD_STATUS)),
+        h('td', { 'data-label': 'Progress', class: 'progress-col' }, h('div', { class: 'cell' }, h('div', { class: 'job-progress' },
+          progressBar(fraction, { label: `Shard ${s.idx}`, state: s.status }),
+          h('span', { class: 'small job-progress-text' }, plural(s.rows, 'row'), exp ? h('span', { class: 'muted' }, ` of ~${fmtInt(Math.round(exp))}`) : null,
+            ' · ', plural(s.batches, 'batch', 'batches'))))),
+        numCell('Attempts', fmtInt(s.attempts)),
+        cell('Checkpoint', s.checkpoint_key ? h('code', { class: 'small id-clip', title: s.checkpoint_key }, s.checkpoint_key) : h('span', { class: 'muted' }, '—')),
+        cell('Last error', s.last_error ? h('span', { class: 'small clamp danger-text', title: s.last_error }, s.last_error) : h('span', { class: 'muted' }, '—')),
+        cell('Next attempt', s.next_attempt_at && s.status === 'pending' && s.attempts > 0
+          ? [timeEl(s.next_attempt_at, { withTime: true }), h('span', { class: 'muted small block' }, relative(s.next_attempt_at))]
+          : h('span', { class: 'muted' }, '—')));
+    };
+    return h('section', { class: 'card flush job-section', 'aria-labelledby': headId },
+      h('div', { class: 'card-head' },
+        h('h2', { id: headId }, 'Shards'),
+        h('p', { class: 'muted small' }, shards.length
+          ? `${plural(shards.length, 'key range')}, up to ${fmtInt(job.parallelism)} at once; each checkpoints after every batch.`
+          : job.status === 'scheduled' ? 'Planned into key ranges when the job starts.' : 'No shards.')),
+      shards.length ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense shards-table' },
+        h('caption', { class: 'sr-only' }, 'Shards of this job'),
+        h('thead', {}, h('tr', {},
+          ['Shard', 'Source', 'Key range', 'Status', 'Progress'].map((c) => h('th', { scope: 'col' }, c)),
+          h('th', { scope: 'col', class: 'num' }, 'Attempts'),
+          ['Checkpoint', 'Last error', 'Next attempt'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('tbody', {}, shards.map(shardRow)))) : null);
+  }
+
+  function eventsCard(events) {
+    const headId = nextId('events');
+    const eventRow = (e) => {
+      const level = JOB_LEVELS[e.level] ?? { label: e.level, icon: '•', cls: '' };
+      const hasData = e.data !== null && e.data !== undefined && !(isPlainObject(e.data) && !Object.keys(e.data).length);
+      let data = null;
+      if (hasData) {
+        data = h('details', { class: 'disclosure event-data', open: openData.has(e.id) },
+          h('summary', { dataset: { focus: `data:${e.id}` } }, 'Data'),
+          payloadPre(`Data of event ${e.id}`, e.data));
+        data.addEventListener('toggle', () => { if (data.open) openData.add(e.id); else openData.delete(e.id); });
+      }
+      return h('tr', { class: `level-${e.level}` },
+        cell('Level', h('span', { class: 'level' }, h('span', { class: `sev-icon small ${level.cls}`, 'aria-hidden': 'true' }, level.icon), level.label)),
+        cell('Message', h('span', { class: 'event-message' }, e.message), data),
+        cell('Shard', e.shard_idx === null || e.shard_idx === undefined ? h('span', { class: 'muted' }, 'Job') : `#${e.shard_idx}`),
+        cell('Time', h('time', { datetime: e.created_at, title: exactTime(e.created_at) }, timeOfDayFormat.format(new Date(e.created_at))),
+          h('span', { class: 'muted small block' }, relative(e.created_at))));
+    };
+    return h('section', { class: 'card flush job-section', 'aria-labelledby': headId },
+      h('div', { class: 'card-head' },
+        h('h2', { id: headId }, 'Event log'),
+        h('p', { class: 'muted small' }, events.length >= JOB_EVENTS_SHOWN ? `The newest ${JOB_EVENTS_SHOWN} events, newest first.` : 'Newest first.')),
+      events.length
+        ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense job-events' },
+          h('caption', { class: 'sr-only' }, 'Event log of this job, newest first'),
+          h('thead', {}, h('tr', {}, ['Level', 'Message', 'Shard', 'Time'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody', {}, events.map(eventRow))))
+        : h('p', { class: 'muted pad' }, 'No events yet.'));
+  }
+
+  /**
+   * A conflict says the job moved on meanwhile: say so plainly, leave only the way out of the dialog (there is
+   * nothing to try again), and show where the job is now.
+   */
+  const explained = (e, dialog) => {
+    if (ctx.alive()) load();
+    if (!(e instanceof ApiError) || !JOB_PROBLEMS[e.code]) return e;
+    const submit = dialog.body.querySelector('[type=submit]');
+    if (submit) submit.hidden = true;
+    return new ApiError({ ...e, detail: `${e.detail} ${JOB_PROBLEMS[e.code]}` });
+  };
+
+  function cancelJob() {
+    const job = detail.job;
+    const dialog = confirmAction({
+      title: 'Cancel job',
+      message: job.status === 'scheduled'
+        ? `Cancel “${jobTitle(job)}”? It has not started: it will not run.`
+        : `Cancel “${jobTitle(job)}”? No new shard starts, and running shards stop at their next batch boundary. What is done stays done.`,
+      confirmLabel: 'Cancel job',
+      action: async () => {
+        try {
+          await api('POST', `/jobs/${encodeURIComponent(id)}/cancel`);
+        } catch (e) {
+          throw explained(e, dialog);
+        }
+        toast(job.status === 'scheduled' ? 'Job cancelled.' : 'Cancel requested: running shards stop at their next batch boundary.', 'info');
+        if (ctx.alive()) load();
+      },
+    });
+  }
+
+  function retryJob() {
+    const job = detail.job;
+    const failed = detail.progress.shards_failed;
+    const dialog = confirmAction({
+      title: 'Retry job',
+      message: failed
+        ? `Run the ${plural(failed, 'failed shard')} of “${jobTitle(job)}” again? Each starts from its checkpoint with a fresh set of ${plural(job.max_attempts, 'attempt')}; finished shards are not redone.`
+        : `Run “${jobTitle(job)}” again? It could not be planned, so it starts from the beginning.`,
+      confirmLabel: 'Retry',
+      danger: false,
+      action: async () => {
+        try {
+          await api('POST', `/jobs/${encodeURIComponent(id)}/retry`);
+        } catch (e) {
+          throw explained(e, dialog);
+        }
+        toast('Retrying: the failed shards run again from their checkpoints.', 'info');
+        if (ctx.alive()) { previous = null; load(); }
+      },
+    });
+  }
+
+  load();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

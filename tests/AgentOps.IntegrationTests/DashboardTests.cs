@@ -358,4 +358,186 @@ public class DashboardTests
             throw;
         }
     }
+
+    [Fact]
+    public async Task A_job_made_in_the_form_shows_live_shard_progress_and_its_event_log_and_a_schedule_is_made_paused_and_deleted()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        // No ClickHouse here, whatever the environment says: an export is then the API's 422 on the kind.
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory(), ["AGENTOPS_CLICKHOUSE_URL"] = null });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        string[] types = ["log", "llm.call", "tool.call", "error"];
+        var events = Enumerable.Range(0, 300).Select(i => Ingesting.Event($"e-{i:D4}", types[i % 4], i, $"run-{i % 5}", extra: types[i % 4] switch
+        {
+            "llm.call" => new { model = "gpt-4o", tokens_in = 1000, tokens_out = 100 },
+            "tool.call" => (object)new { tool_name = "search" },
+            _ => null,
+        })).ToArray();
+        foreach (var chunk in events.Chunk(100)) (await api.IngestAsync(key, chunk)).Expect(202);
+        for (var deadline = DateTime.UtcNow.AddSeconds(20); ; await Task.Delay(100))
+        {
+            if (await TestDatabase.ScalarAsync<long>(TestDatabase.AdminUrl, "SELECT count(*) FROM events WHERE org_id = $1", tenant.OrgId) == 300) break;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The 300 events were not stored.");
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await page.GotoAsync("/#/login");
+            await page.GetByLabel("Email").FillAsync(tenant.AdminEmail);
+            await page.GetByLabel("Password", new() { Exact = true }).FillAsync(tenant.AdminPassword);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByText("No jobs yet")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("No schedules yet")).ToBeVisibleAsync();
+
+            // An export on a host without ClickHouse: the API's 422 lands on the kind.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create job" }).First.ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            var kind = dialog.GetByLabel("Kind", new() { Exact = true });
+            await kind.SelectOptionAsync("clickhouse_export");
+            await Assertions.Expect(dialog.GetByLabel("Activity")).ToBeHiddenAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Kind needs ClickHouse: set AGENTOPS_CLICKHOUSE_URL")).ToBeVisibleAsync();
+            await Assertions.Expect(kind).ToHaveAttributeAsync("aria-invalid", "true");
+
+            // A custom job, 10 rows a batch over 2 shards, due in a few seconds: seen scheduled at nothing done, then live to the end.
+            await kind.SelectOptionAsync("custom");
+            await Assertions.Expect(dialog.GetByLabel("Activity")).ToHaveValueAsync("events.count_by_type");
+            await dialog.GetByLabel("Batch size").FillAsync("10");
+            await dialog.GetByLabel("Parallelism").FillAsync("2");
+            var soon = await page.EvaluateAsync<string>("""
+                () => { const d = new Date(Date.now() + 8000); const p = (n) => String(n).padStart(2, '0');
+                        return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`; }
+                """);
+            await dialog.GetByLabel("Scheduled at").FillAsync(soon);
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Create job" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            var jobs = page.GetByRole(AriaRole.Table, new() { Name = "Jobs, newest first" });
+            var row = jobs.GetByRole(AriaRole.Row).Filter(new() { HasText = "events.count_by_type" });
+            await Assertions.Expect(row).ToContainTextAsync("Scheduled");
+            await Assertions.Expect(row).ToContainTextAsync("Not planned yet · 0 rows");
+            await SnapshotAsync(page, "jobs-scheduled");
+
+            await row.GetByRole(AriaRole.Link, new() { Name = "Custom activity: events.count_by_type" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Custom activity: events.count_by_type", Level = 1 })).ToBeVisibleAsync();
+            var firstId = page.Url.Split("#/jobs/")[1];
+            row = jobs.GetByRole(AriaRole.Row).Filter(new() { HasText = firstId });
+            var overall = page.GetByRole(AriaRole.Progressbar, new() { Name = "Overall progress" });
+            var statusLine = page.Locator(".title-status");
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Scheduled");
+            await Assertions.Expect(overall).ToHaveAttributeAsync("aria-valuenow", "0");
+            await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Payload" })).ToContainTextAsync("\"activity\": \"events.count_by_type\"");
+            await Assertions.Expect(page.GetByText("Planned into key ranges when the job starts.")).ToBeVisibleAsync();
+
+            // The page polls every 2 s: the bars fill, shard by shard, and the job ends succeeded.
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Succeeded", new() { Timeout = 30_000 });
+            await Assertions.Expect(overall).ToHaveAttributeAsync("aria-valuenow", "100");
+            await Assertions.Expect(page.Locator(".job-summary")).ToContainTextAsync("300 of ~300 rows processed");
+            var shards = page.GetByRole(AriaRole.Table, new() { Name = "Shards of this job" }).Locator("tbody tr");
+            await Assertions.Expect(shards).ToHaveCountAsync(2);
+            foreach (var i in new[] { 0, 1 })
+            {
+                await Assertions.Expect(shards.Nth(i)).ToContainTextAsync("Succeeded");
+                await Assertions.Expect(page.GetByRole(AriaRole.Progressbar, new() { Name = $"Shard {i}", Exact = true })).ToHaveAttributeAsync("aria-valuenow", "100");
+            }
+            var log = page.GetByRole(AriaRole.Table, new() { Name = "Event log of this job, newest first" });
+            var succeeded = log.Locator("tbody tr").First;
+            await Assertions.Expect(succeeded).ToContainTextAsync("Job succeeded");
+            await Assertions.Expect(succeeded).ToContainTextAsync("Info");
+            await Assertions.Expect(log.GetByText("Planned 2 shard(s)")).ToBeVisibleAsync();
+            await Assertions.Expect(log.GetByText("Shard done")).ToHaveCountAsync(2);
+            await succeeded.GetByText("Data", new() { Exact = true }).ClickAsync();
+            await Assertions.Expect(succeeded.GetByRole(AriaRole.Region)).ToContainTextAsync("\"rows\": 300");
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel job" })).ToBeHiddenAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Retry failed shards" })).ToBeHiddenAsync();
+            await SnapshotAsync(page, "job-succeeded");
+
+            // Cancelled elsewhere while this page still offers Cancel (a job due in an hour is not polled): the 409 says so.
+            var later = (await api.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true, scheduled_at = DateTimeOffset.UtcNow.AddHours(1) }, tenant.AdminToken))
+                .Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+            await page.GotoAsync($"/#/jobs/{later}");
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Scheduled");
+            (await api.Post($"/api/v1/jobs/{later}/cancel", new { }, tenant.AdminToken)).Expect(200);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel job" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Alert)).ToContainTextAsync("The job is already cancelled.");
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Alert)).ToContainTextAsync("Nothing is left to cancel");
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel job" })).ToBeHiddenAsync();
+            await SnapshotAsync(page, "job-cancel-conflict");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Cancel", Exact = true }).ClickAsync();
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Cancelled");
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Cancel job" })).ToBeHiddenAsync();
+
+            // Both shards fail after 3 batches with no attempt left: the job fails part way, with its error and checkpoints;
+            // Retry runs them on from there, live to the end.
+            var failing = (await api.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type", fail_once_at_batch = 3 },
+                batch_size = 10, parallelism = 2, max_attempts = 1 }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+            await page.GotoAsync($"/#/jobs/{failing}");
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Failed", new() { Timeout = 30_000 });
+            await Assertions.Expect(page.Locator(".job-summary")).ToContainTextAsync("60 of ~300 rows processed");
+            await Assertions.Expect(overall).ToHaveAttributeAsync("aria-valuenow", "20");
+            await Assertions.Expect(shards.Nth(0)).ToContainTextAsync("Injected fault after 3 batch(es)");
+            await Assertions.Expect(shards.Nth(0)).ToContainTextAsync("30 rows of ~150 · 3 batches");
+            await Assertions.Expect(log.Locator("tbody tr").First).ToContainTextAsync("Error");
+            await Assertions.Expect(log.Locator("tbody tr").First).ToContainTextAsync("Job failed");
+            await SnapshotAsync(page, "job-failed");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Retry failed shards" }).ClickAsync();
+            await Assertions.Expect(dialog).ToContainTextAsync("Run the 2 failed shards");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Retry", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Succeeded", new() { Timeout = 30_000 });
+            await Assertions.Expect(overall).ToHaveAttributeAsync("aria-valuenow", "100");
+            await Assertions.Expect(shards.Nth(1)).ToContainTextAsync("150 rows of ~150 · 15 batches");
+            await Assertions.Expect(log.GetByText("Retrying 2 failed shard(s) from their checkpoints")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Retry failed shards" })).ToBeHiddenAsync();
+
+            // Back on the list: the three jobs, the first one whole.
+            await page.GetByRole(AriaRole.Link, new() { Name = "← Jobs" }).ClickAsync();
+            await Assertions.Expect(jobs.Locator("tbody tr")).ToHaveCountAsync(3);
+            await Assertions.Expect(row).ToContainTextAsync("Succeeded");
+            await Assertions.Expect(row).ToContainTextAsync("2 of 2 shards done · 300 rows");
+            await Assertions.Expect(row.GetByRole(AriaRole.Progressbar)).ToHaveAttributeAsync("aria-valuenow", "100");
+            await page.GetByLabel("Status", new() { Exact = true }).SelectOptionAsync("cancelled");
+            await Assertions.Expect(jobs.Locator("tbody tr")).ToHaveCountAsync(1);
+            await Assertions.Expect(jobs).ToContainTextAsync("Reindex");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Clear filters" }).First.ClickAsync();
+            await Assertions.Expect(jobs.Locator("tbody tr")).ToHaveCountAsync(3);
+
+            // A schedule: a bad cron is the API's 422 on its field; made, paused with its switch, deleted.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create schedule" }).ClickAsync();
+            await dialog.GetByLabel("Name", new() { Exact = true }).FillAsync("Every five");
+            var cron = dialog.GetByLabel("Cron", new() { Exact = true });
+            await cron.FillAsync("*/5 * * *");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Create schedule" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Cron must have five fields")).ToBeVisibleAsync();
+            await Assertions.Expect(cron).ToHaveAttributeAsync("aria-invalid", "true");
+            await cron.FillAsync("*/5 * * * *");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Create schedule" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            var schedule = page.GetByRole(AriaRole.Table, new() { Name = "Job schedules" }).GetByRole(AriaRole.Row).Filter(new() { HasText = "Every five" });
+            await Assertions.Expect(schedule).ToContainTextAsync("*/5 * * * *");
+            await Assertions.Expect(schedule).ToContainTextAsync("None yet");
+            var active = schedule.GetByRole(AriaRole.Switch, new() { Name = "Active: Every five" });
+            await Assertions.Expect(active).ToBeCheckedAsync();
+            await active.ClickAsync();
+            await Assertions.Expect(schedule).ToContainTextAsync("Paused");
+            await Assertions.Expect(active).Not.ToBeCheckedAsync();
+            await SnapshotAsync(page, "jobs");
+            await schedule.GetByRole(AriaRole.Button, new() { Name = "Delete Every five" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete schedule" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("No schedules yet")).ToBeVisibleAsync();
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
 }
