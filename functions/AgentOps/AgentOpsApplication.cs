@@ -1,4 +1,6 @@
 using AgentOps.Agents;
+using AgentOps.Analytics;
+using AgentOps.Analytics.ClickHouse;
 using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Controls;
@@ -15,6 +17,7 @@ using AgentOps.Platform;
 using AgentOps.Tenancy;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AgentOps;
 
@@ -44,6 +47,15 @@ public static class AgentOpsApplication
         services.AddSingleton<IngestAcceptor>();
         services.AddSingleton<IngestSignal>();
         services.AddSingleton<IngestBacklog>();
+        // Analytics: ClickHouse when configured (its schema ensured at start-up), else the same queries over Postgres.
+        if (options.ClickHouse() is { } clickHouse)
+        {
+            services.AddSingleton(sp => new ClickHouseClient(clickHouse, sp.GetService<ILogger<ClickHouseClient>>()));
+            services.AddSingleton<ClickHouseExport>();
+            services.AddSingleton<IAnalytics, ClickHouseAnalytics>();
+            services.AddHostedService<ClickHouseSchemaService>();
+        }
+        else services.AddSingleton<IAnalytics, PostgresAnalytics>();
         services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
@@ -107,6 +119,7 @@ public static class AgentOpsApplication
         v1.MapPoliciesApi();
         v1.MapBudgetsApi();
         v1.MapCostsApi();
+        v1.MapAnalyticsApi();
         return app;
     }
 
