@@ -151,6 +151,12 @@ public sealed class ClickHouseClient : IDisposable
                 failure = e;
                 kind = ClickHouseErrors.Classify(e.HttpStatus ?? 200, e.Code == 0 ? null : e.Code);
             }
+            catch (Exception e) when (WriterFailure(e) is { } writer)
+            {
+                // The caller's rows failed (e.g. Postgres), not ClickHouse: theirs to handle, never retried here.
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(writer);
+                throw;
+            }
             catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
             {
                 failure = new ClickHouseException(0, $"{operation} got no answer within {Settings.RequestTimeout.TotalSeconds:0.#} s", null, e);
@@ -178,6 +184,16 @@ public sealed class ClickHouseClient : IDisposable
 
     public void Dispose() => _http.Dispose();
 
+    private static Exception? WriterFailure(Exception e)
+    {
+        for (Exception? x = e; x is not null; x = x.InnerException)
+            if (x is WriterFailedException w) return w.InnerException;
+        return null;
+    }
+
+    /// <summary>Marks an exception thrown by the caller's body writer as it travels up through HttpClient.</summary>
+    private sealed class WriterFailedException(Exception inner) : Exception("The request body writer failed.", inner);
+
     /// <summary>A request body produced by the caller while it is sent: nothing is held in memory but the gzip window.</summary>
     private sealed class StreamingBody : HttpContent
     {
@@ -203,17 +219,26 @@ public sealed class ClickHouseClient : IDisposable
                 // Fastest: the network to ClickHouse is rarely the bottleneck, the CPU that also reads Postgres often is.
                 await using var gzip = new GZipStream(stream, CompressionLevel.Fastest, leaveOpen: true);
                 await using var counted = new CountingStream(gzip);
-                await _write(counted, cancellationToken);
+                await WriteAsync(counted, cancellationToken);
+                // 18.16 cannot inflate a gzip stream that holds nothing ("inflate failed: buffer error"): an empty
+                // insert sends one newline, which JSONEachRow reads as no rows.
+                if (counted.Count == 0) await counted.WriteAsync("\n"u8.ToArray(), cancellationToken);
                 await counted.FlushAsync(cancellationToken);
                 UncompressedBytes = counted.Count;
             }
             else
             {
                 await using var counted = new CountingStream(stream);
-                await _write(counted, cancellationToken);
+                await WriteAsync(counted, cancellationToken);
                 await counted.FlushAsync(cancellationToken);
                 UncompressedBytes = counted.Count;
             }
+        }
+
+        private async Task WriteAsync(Stream stream, CancellationToken ct)
+        {
+            try { await _write(stream, ct); }
+            catch (Exception e) when (e is not (IOException or HttpRequestException or OperationCanceledException)) { throw new WriterFailedException(e); }
         }
 
         protected override bool TryComputeLength(out long length)

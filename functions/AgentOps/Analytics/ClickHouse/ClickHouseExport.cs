@@ -43,7 +43,7 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, MaxBatchSize);
         var (sql, args) = Select(source, tx.OrgId, afterKey, endKey, changedAfter, changedUpTo, batchSize);
-        var write = source == ExportSource.Runs ? (Action<Utf8JsonWriter, NpgsqlDataReader, Guid>)WriteRun : WriteEvent;
+        var write = source == ExportSource.Runs ? (Func<Utf8JsonWriter, NpgsqlDataReader, Guid, string>)WriteRun : WriteEvent;
 
         string? lastKey = null;
         var rows = 0;
@@ -57,10 +57,9 @@ public sealed class ClickHouseExport(ClickHouseClient client)
             while (await reader.ReadAsync(token))
             {
                 json.Reset();
-                write(json, reader, tx.OrgId);
+                lastKey = write(json, reader, tx.OrgId);
                 json.Flush();
                 buffer.Write("\n"u8);
-                lastKey = reader.GetString(0);
                 rows++;
                 if (buffer.WrittenCount >= ChunkBytes)
                 {
@@ -101,11 +100,13 @@ public sealed class ClickHouseExport(ClickHouseClient client)
     private const string EventColumns = "id, run_id, agent_id, type, parent_id, name, ts, ended_at, duration_ms, status, model, provider, " +
         "tokens_in, tokens_out, tokens_cached, cost_micros, cost_source, tool_name, error, score, tags, environment, accepted_at, stored_at";
 
-    private static void WriteRun(Utf8JsonWriter w, NpgsqlDataReader r, Guid orgId)
+    /// <summary>Writes the row (columns read in order: the reader is sequential) and returns its key.</summary>
+    private static string WriteRun(Utf8JsonWriter w, NpgsqlDataReader r, Guid orgId)
     {
+        var id = r.GetString(0);
         w.WriteStartObject();
         w.WriteString("org_id", orgId);
-        w.WriteString("id", r.GetString(0));
+        w.WriteString("id", id);
         w.WriteString("agent_id", r.GetGuid(1));
         w.WriteString("status", r.GetString(2));
         Time(w, "started_at", r, 3);
@@ -130,13 +131,16 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         w.WriteString("updated_at", Seconds(updated));
         w.WriteNumber("version", Micros(updated));
         w.WriteEndObject();
+        return id;
     }
 
-    private static void WriteEvent(Utf8JsonWriter w, NpgsqlDataReader r, Guid orgId)
+    /// <summary>Writes the row (columns read in order: the reader is sequential) and returns its key.</summary>
+    private static string WriteEvent(Utf8JsonWriter w, NpgsqlDataReader r, Guid orgId)
     {
+        var id = r.GetString(0);
         w.WriteStartObject();
         w.WriteString("org_id", orgId);
-        w.WriteString("id", r.GetString(0));
+        w.WriteString("id", id);
         w.WriteString("run_id", r.GetString(1));
         w.WriteString("agent_id", r.GetGuid(2));
         w.WriteString("type", r.GetString(3));
@@ -157,7 +161,8 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         var error = r.IsDBNull(18) ? null : r.GetString(18);
         w.WriteString("error", error);
         w.WriteNumber("has_error", error is null ? 0 : 1);
-        if (r.IsDBNull(19) || !double.IsFinite(r.GetDouble(19))) w.WriteNull("score"); else w.WriteNumber("score", r.GetDouble(19));
+        var score = r.IsDBNull(19) ? (double?)null : r.GetDouble(19);
+        if (score is { } finite && double.IsFinite(finite)) w.WriteNumber("score", finite); else w.WriteNull("score"); // JSON has no NaN
         Strings(w, "tags", r, 20);
         Text(w, "environment", r, 21);
         Time(w, "accepted_at", r, 22);
@@ -165,6 +170,7 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         w.WriteString("stored_at", Seconds(stored));
         w.WriteNumber("version", Micros(stored));
         w.WriteEndObject();
+        return id;
     }
 
     /// <summary>To the second, cut (not rounded): DateTime's resolution, and what range filters on whole seconds agree with.</summary>
