@@ -65,6 +65,9 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/costs/summary"] = People + " key:read key:write key:admin",
         ["GET /api/v1/costs/by-agent/{id}"] = People + " key:read key:write key:admin",
         ["GET /api/v1/costs/by-team/{name}"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/analytics/summary"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/analytics/timeseries"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/analytics/top-agents"] = People + " key:read key:write key:admin",
     };
 
     private static readonly HashSet<string> Open =
