@@ -7,7 +7,7 @@ namespace AgentOps.Analytics.ClickHouse;
 /// <c>org_id = …</c> condition every query here starts with, formatted from the Guid (18.16's HTTP interface has no
 /// query parameters; nothing a user typed is ever put into SQL). Reads use FINAL, so a row exported twice counts
 /// once and only its latest version counts (18.16 keeps WHERE after FINAL's merge, never moving it to PREWHERE).
-/// The summary's queries run concurrently: each is one scan of the organization's runs in the range.
+/// The summary is two concurrent scans of the organization's runs in the range (see SummaryAsync).
 /// </summary>
 public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
 {
@@ -19,16 +19,43 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
     private static string RunsWhere(Guid orgId, AnalyticsRange range) =>
         $"org_id = {ClickHouseSql.Uuid(orgId)} AND started_at >= {ClickHouseSql.DateTime(range.From)} AND started_at < {ClickHouseSql.DateTime(range.To)}";
 
+    /// <summary>
+    /// Two queries, run concurrently, so the runs are read with FINAL twice rather than once per part of the answer:
+    /// latency (the sorted durations), and one scan grouped two ways at once — by (bucket, status) and by (agent,
+    /// status), the rows doubled with ARRAY JOIN (18.16 has no GROUPING SETS) — from which totals, statuses, the series
+    /// and the top agents are summed here. Rows: buckets × statuses + agents × statuses.
+    /// </summary>
     public async Task<AnalyticsSummary> SummaryAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct)
     {
-        var totals = StatusAndTotalsAsync(orgId, range, ct);
         var latency = LatencyAsync(orgId, range, ct);
-        var series = RunSeriesAsync(orgId, range, bucket, SeriesBy.None, ct);
-        var top = TopAgentsAsync(orgId, range, TopBy.Cost, AnalyticsRules.SummaryTopAgents, ct);
-        await Task.WhenAll(totals, latency, series, top);
-        var (byStatus, sums) = await totals;
-        return new AnalyticsSummary(range.From, range.To, bucket, sums, await latency, AnalyticsRules.FillGaps(range, bucket, await series), await top, byStatus);
+        var grain = client.QueryAsync($"""
+            SELECT g, if(g = 1, toUnixTimestamp({StartOf(bucket)}(started_at)), 0) AS b, if(g = 2, toString(agent_id), '') AS a, status,
+                   count() AS runs, sum(cost_micros) AS cost, sum(tokens_in) AS tin, sum(tokens_out) AS tout, sum(event_count) AS ev,
+                   sum(llm_calls) AS llm, sum(tool_calls) AS tools
+            FROM {Runs} ARRAY JOIN [1, 2] AS g
+            WHERE {RunsWhere(orgId, range)}
+            GROUP BY g, b, a, status
+            """, r => new Grain(r.GetProperty("g").GetInt32(), r.GetProperty("b").GetInt64(), r.GetProperty("a").GetString()!, r.GetProperty("status").GetString()!,
+                r.GetProperty("runs").GetInt64(), r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(), r.GetProperty("tout").GetInt64(),
+                r.GetProperty("ev").GetInt64(), r.GetProperty("llm").GetInt64(), r.GetProperty("tools").GetInt64()), ct);
+        await Task.WhenAll(latency, grain);
+        var rows = await grain;
+        var byAgent = rows.Where(r => r.G == 2).ToList();
+        var byStatus = AnalyticsRules.ByStatus(byAgent.GroupBy(r => r.Status).Select(g => new StatusCount(g.Key, g.Sum(r => r.Runs))));
+        var totals = AnalyticsRules.Totals(byStatus, byAgent.Sum(r => r.Events), byAgent.Sum(r => r.Llm), byAgent.Sum(r => r.Tools),
+            byAgent.Sum(r => r.In), byAgent.Sum(r => r.Out), byAgent.Sum(r => r.Cost));
+        var series = rows.Where(r => r.G == 1).GroupBy(r => r.Bucket).Select(g => new SeriesPoint(DateTimeOffset.FromUnixTimeSeconds(g.Key), "",
+            g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.Cost), g.Sum(r => r.In), g.Sum(r => r.Out)));
+        // The same order as the top-agents query: cost, then the agent id as text.
+        var top = byAgent.GroupBy(r => r.Agent)
+            .Select(g => new AgentRank(Guid.Parse(g.Key), g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.Cost),
+                g.Sum(r => r.In), g.Sum(r => r.Out)))
+            .OrderByDescending(a => a.CostMicros).ThenBy(a => a.AgentId.ToString(), StringComparer.Ordinal)
+            .Take(AnalyticsRules.SummaryTopAgents).ToList();
+        return new AnalyticsSummary(range.From, range.To, bucket, totals, await latency, AnalyticsRules.FillGaps(range, bucket, series), top, byStatus);
     }
+
+    private sealed record Grain(int G, long Bucket, string Agent, string Status, long Runs, long Cost, long In, long Out, long Events, long Llm, long Tools);
 
     public async Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct) =>
         by == SeriesBy.Model ? await ModelSeriesAsync(orgId, range, bucket, ct) : await RunSeriesAsync(orgId, range, bucket, by, ct);
@@ -55,21 +82,6 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
             LIMIT {ClickHouseSql.Int(limit)}
             """, r => new AgentRank(Guid.Parse(r.GetProperty("agent").GetString()!), r.GetProperty("runs").GetInt64(), r.GetProperty("failed").GetInt64(),
                 r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(), r.GetProperty("tout").GetInt64()), ct);
-
-    private async Task<(List<StatusCount>, AnalyticsTotals)> StatusAndTotalsAsync(Guid orgId, AnalyticsRange range, CancellationToken ct)
-    {
-        var rows = await client.QueryAsync($"""
-            SELECT status, count() AS runs, sum(event_count) AS events, sum(llm_calls) AS llm, sum(tool_calls) AS tools,
-                   sum(tokens_in) AS tin, sum(tokens_out) AS tout, sum(cost_micros) AS cost
-            FROM {Runs} WHERE {RunsWhere(orgId, range)}
-            GROUP BY status
-            """, r => (Status: new StatusCount(r.GetProperty("status").GetString()!, r.GetProperty("runs").GetInt64()), Events: r.GetProperty("events").GetInt64(),
-                Llm: r.GetProperty("llm").GetInt64(), Tools: r.GetProperty("tools").GetInt64(), In: r.GetProperty("tin").GetInt64(),
-                Out: r.GetProperty("tout").GetInt64(), Cost: r.GetProperty("cost").GetInt64()), ct);
-        var byStatus = AnalyticsRules.ByStatus(rows.Select(r => r.Status));
-        return (byStatus, AnalyticsRules.Totals(byStatus, rows.Sum(r => r.Events), rows.Sum(r => r.Llm), rows.Sum(r => r.Tools),
-            rows.Sum(r => r.In), rows.Sum(r => r.Out), rows.Sum(r => r.Cost)));
-    }
 
     private async Task<List<SeriesPoint>> RunSeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct)
     {
