@@ -85,7 +85,9 @@ public class JsonAndErrorsTests
     public void Migrations_are_numbered_without_gaps_and_checksummed()
     {
         Assert.NotEmpty(Migrator.Embedded);
-        Assert.Equal(Enumerable.Range(1, Migrator.Embedded.Count), Migrator.Embedded.Select(m => m.Version));
+        // The only gaps: numbers reserved for a branch that has not landed yet.
+        var last = Migrator.Embedded[^1].Version;
+        Assert.Equal(Enumerable.Range(1, last).Where(v => !Migrator.Reserved.Contains(v)), Migrator.Embedded.Select(m => m.Version));
         Assert.All(Migrator.Embedded, m => Assert.Equal(64, m.Checksum.Length));
     }
 }
