@@ -1,5 +1,7 @@
 using AgentOps.Agents;
 using AgentOps.Approvals;
+using AgentOps.Analytics;
+using AgentOps.Analytics.ClickHouse;
 using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Controls;
@@ -18,6 +20,7 @@ using AgentOps.Platform;
 using AgentOps.Tenancy;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace AgentOps;
 
@@ -64,6 +67,15 @@ public static class AgentOpsApplication
         services.AddSingleton(WebhookRetrySchedule.Default);
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookDispatcher>();
+        // Analytics: ClickHouse when configured (its schema ensured at start-up), else the same queries over Postgres.
+        if (options.ClickHouse() is { } clickHouse)
+        {
+            services.AddSingleton(sp => new ClickHouseClient(clickHouse, sp.GetService<ILogger<ClickHouseClient>>()));
+            services.AddSingleton<ClickHouseExport>();
+            services.AddSingleton<IAnalytics, ClickHouseAnalytics>();
+            services.AddHostedService<ClickHouseSchemaService>();
+        }
+        else services.AddSingleton<IAnalytics, PostgresAnalytics>();
         services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
@@ -146,6 +158,7 @@ public static class AgentOpsApplication
         v1.MapNotificationsApi();
         v1.MapWebhooksApi();
         v1.MapJobsApi();
+        v1.MapAnalyticsApi();
         return app;
     }
 

@@ -94,6 +94,9 @@ public class RoleMatrixTests(ApiFixture fx)
         ["POST /api/v1/webhooks/{id}/test"] = "admin key:admin",
         ["GET /api/v1/webhooks/{id}/deliveries"] = "admin key:admin",
         ["POST /api/v1/webhooks/deliveries/{id}/redeliver"] = "admin key:admin",
+        ["GET /api/v1/analytics/summary"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/analytics/timeseries"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/analytics/top-agents"] = People + " key:read key:write key:admin",
     };
 
     private static readonly HashSet<string> Open =

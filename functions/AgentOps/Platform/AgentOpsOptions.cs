@@ -72,6 +72,17 @@ public sealed record AgentOpsOptions
     /// default: a webhook URL is chosen by an organization's admin, and must not become a way into our own network.
     /// </summary>
     public bool WebhooksAllowPrivateTargets { get; init; }
+    /// ClickHouse for analytics (http://user:password@host:8123/database); null: not configured, analytics read Postgres.
+    /// When set, the schema is ensured at start-up and the dashboard's aggregate queries read ClickHouse.
+    /// </summary>
+    public string? ClickHouseUrl { get; init; }
+
+    /// <summary>How long one ClickHouse request may take (per attempt; failed attempts are retried with backoff).</summary>
+    public TimeSpan ClickHouseTimeout { get; init; } = TimeSpan.FromSeconds(Analytics.ClickHouse.ClickHouseSettings.DefaultRequestTimeoutSeconds);
+
+    /// <summary>The parsed ClickHouse connection, or null when not configured.</summary>
+    public Analytics.ClickHouse.ClickHouseSettings? ClickHouse() => ClickHouseUrl is null ? null
+        : Analytics.ClickHouse.ClickHouseSettings.Parse(ClickHouseUrl, "AGENTOPS_CLICKHOUSE_URL", []) with { RequestTimeout = ClickHouseTimeout };
 
     public static AgentOpsOptions FromConfiguration(Func<string, string?> get)
     {
@@ -113,7 +124,10 @@ public sealed record AgentOpsOptions
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
             WebhooksAllowPrivateTargets = Bool(get, "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", errors),
+            ClickHouseUrl = get("AGENTOPS_CLICKHOUSE_URL") is { Length: > 0 } ch ? ch : null,
+            ClickHouseTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_CLICKHOUSE_TIMEOUT_SECONDS", Analytics.ClickHouse.ClickHouseSettings.DefaultRequestTimeoutSeconds, 1, 600, errors)),
         };
+        if (options.ClickHouseUrl is { } clickHouse) Analytics.ClickHouse.ClickHouseSettings.Parse(clickHouse, "AGENTOPS_CLICKHOUSE_URL", errors);
         if (errors.Count > 0) throw new InvalidOperationException("AgentOps configuration is invalid:\n  " + string.Join("\n  ", errors));
         return options;
     }

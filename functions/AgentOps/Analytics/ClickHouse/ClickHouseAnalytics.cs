@@ -1,0 +1,120 @@
+using System.Text.Json;
+
+namespace AgentOps.Analytics.ClickHouse;
+
+/// <summary>
+/// Analytics over the exported tables. ClickHouse has no row-level security: tenant isolation is the
+/// <c>org_id = …</c> condition every query here starts with, formatted from the Guid (18.16's HTTP interface has no
+/// query parameters; nothing a user typed is ever put into SQL). Reads use FINAL, so a row exported twice counts
+/// once and only its latest version counts (18.16 keeps WHERE after FINAL's merge, never moving it to PREWHERE).
+/// The summary is two concurrent scans of the organization's runs in the range (see SummaryAsync).
+/// </summary>
+public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
+{
+    public string Store => "clickhouse";
+
+    private string Runs => $"{ClickHouseSql.Name(client.Database)}.{ClickHouseSchema.Runs} FINAL";
+    private string Events => $"{ClickHouseSql.Name(client.Database)}.{ClickHouseSchema.Events} FINAL";
+
+    private static string RunsWhere(Guid orgId, AnalyticsRange range) =>
+        $"org_id = {ClickHouseSql.Uuid(orgId)} AND started_at >= {ClickHouseSql.DateTime(range.From)} AND started_at < {ClickHouseSql.DateTime(range.To)}";
+
+    /// <summary>
+    /// Two queries, run concurrently, so the runs are read with FINAL twice rather than once per part of the answer:
+    /// latency (the sorted durations), and one scan grouped two ways at once — by (bucket, status) and by (agent,
+    /// status), the rows doubled with ARRAY JOIN (18.16 has no GROUPING SETS) — from which totals, statuses, the series
+    /// and the top agents are summed here. Rows: buckets × statuses + agents × statuses.
+    /// </summary>
+    public async Task<AnalyticsSummary> SummaryAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct)
+    {
+        var latency = LatencyAsync(orgId, range, ct);
+        var grain = client.QueryAsync($"""
+            SELECT g, if(g = 1, toUnixTimestamp({StartOf(bucket)}(started_at)), 0) AS b, if(g = 2, toString(agent_id), '') AS a, status,
+                   count() AS runs, sum(cost_micros) AS cost, sum(tokens_in) AS tin, sum(tokens_out) AS tout, sum(event_count) AS ev,
+                   sum(llm_calls) AS llm, sum(tool_calls) AS tools
+            FROM {Runs} ARRAY JOIN [1, 2] AS g
+            WHERE {RunsWhere(orgId, range)}
+            GROUP BY g, b, a, status
+            """, r => new Grain(r.GetProperty("g").GetInt32(), r.GetProperty("b").GetInt64(), r.GetProperty("a").GetString()!, r.GetProperty("status").GetString()!,
+                r.GetProperty("runs").GetInt64(), r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(), r.GetProperty("tout").GetInt64(),
+                r.GetProperty("ev").GetInt64(), r.GetProperty("llm").GetInt64(), r.GetProperty("tools").GetInt64()), ct);
+        await Task.WhenAll(latency, grain);
+        var rows = await grain;
+        var byAgent = rows.Where(r => r.G == 2).ToList();
+        var byStatus = AnalyticsRules.ByStatus(byAgent.GroupBy(r => r.Status).Select(g => new StatusCount(g.Key, g.Sum(r => r.Runs))));
+        var totals = AnalyticsRules.Totals(byStatus, byAgent.Sum(r => r.Events), byAgent.Sum(r => r.Llm), byAgent.Sum(r => r.Tools),
+            byAgent.Sum(r => r.In), byAgent.Sum(r => r.Out), byAgent.Sum(r => r.Cost));
+        var series = rows.Where(r => r.G == 1).GroupBy(r => r.Bucket).Select(g => new SeriesPoint(DateTimeOffset.FromUnixTimeSeconds(g.Key), "",
+            g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.Cost), g.Sum(r => r.In), g.Sum(r => r.Out)));
+        // The same order as the top-agents query: cost, then the agent id as text.
+        var top = byAgent.GroupBy(r => r.Agent)
+            .Select(g => new AgentRank(Guid.Parse(g.Key), g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.Cost),
+                g.Sum(r => r.In), g.Sum(r => r.Out)))
+            .OrderByDescending(a => a.CostMicros).ThenBy(a => a.AgentId.ToString(), StringComparer.Ordinal)
+            .Take(AnalyticsRules.SummaryTopAgents).ToList();
+        return new AnalyticsSummary(range.From, range.To, bucket, totals, await latency, AnalyticsRules.FillGaps(range, bucket, series), top, byStatus);
+    }
+
+    private sealed record Grain(int G, long Bucket, string Agent, string Status, long Runs, long Cost, long In, long Out, long Events, long Llm, long Tools);
+
+    public async Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct) =>
+        by == SeriesBy.Model ? await ModelSeriesAsync(orgId, range, bucket, ct) : await RunSeriesAsync(orgId, range, bucket, by, ct);
+
+    public async Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct)
+    {
+        // Nearest rank, the same integer ranks as Postgres: a[ceil(p·n/1000)] over the sorted durations (1-based arrays).
+        static string At(int perMille) => $"if(n = 0, NULL, a[intDiv({perMille} * n + 999, 1000)])";
+        var rows = await client.QueryAsync($"""
+            SELECT n, {At(LatencyPercentiles.P50)} AS p50, {At(LatencyPercentiles.P95)} AS p95, {At(LatencyPercentiles.P99)} AS p99
+            FROM (SELECT arraySort(groupArray(assumeNotNull(duration_ms))) AS a, length(a) AS n
+                  FROM {Runs} WHERE {RunsWhere(orgId, range)} AND isNotNull(duration_ms))
+            """, r => AnalyticsRules.Latency(r.GetProperty("n").GetInt64(), NullableLong(r, "p50"), NullableLong(r, "p95"), NullableLong(r, "p99")), ct);
+        return rows[0];
+    }
+
+    public async Task<IReadOnlyList<AgentRank>> TopAgentsAsync(Guid orgId, AnalyticsRange range, TopBy by, int limit, CancellationToken ct) =>
+        await client.QueryAsync($"""
+            SELECT toString(agent_id) AS agent, count() AS runs, countIf(status = 'failed') AS failed, sum(cost_micros) AS cost,
+                   sum(tokens_in) AS tin, sum(tokens_out) AS tout
+            FROM {Runs} WHERE {RunsWhere(orgId, range)}
+            GROUP BY agent
+            ORDER BY {(by == TopBy.Cost ? "cost" : "runs")} DESC, agent
+            LIMIT {ClickHouseSql.Int(limit)}
+            """, r => new AgentRank(Guid.Parse(r.GetProperty("agent").GetString()!), r.GetProperty("runs").GetInt64(), r.GetProperty("failed").GetInt64(),
+                r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(), r.GetProperty("tout").GetInt64()), ct);
+
+    private async Task<List<SeriesPoint>> RunSeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct)
+    {
+        var key = by switch { SeriesBy.Agent => "toString(agent_id)", SeriesBy.Status => "status", _ => "''" };
+        var rows = await client.QueryAsync($"""
+            SELECT toUnixTimestamp({StartOf(bucket)}(started_at)) AS start, {key} AS k, count() AS cnt, countIf(status = 'failed') AS errors,
+                   sum(cost_micros) AS cost, sum(tokens_in) AS tin, sum(tokens_out) AS tout
+            FROM {Runs} WHERE {RunsWhere(orgId, range)}
+            GROUP BY start, k
+            """, Point, ct);
+        return AnalyticsRules.Ordered(rows);
+    }
+
+    private async Task<List<SeriesPoint>> ModelSeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct)
+    {
+        var rows = await client.QueryAsync($"""
+            SELECT toUnixTimestamp({StartOf(bucket)}(ts)) AS start, assumeNotNull(model) AS k, count() AS cnt,
+                   countIf(type = 'error' OR (isNotNull(error) AND type != 'run.end')) AS errors,
+                   sum(ifNull(cost_micros, 0)) AS cost, sum(ifNull(tokens_in, 0)) AS tin, sum(ifNull(tokens_out, 0)) AS tout
+            FROM {Events}
+            WHERE org_id = {ClickHouseSql.Uuid(orgId)} AND ts >= {ClickHouseSql.DateTime(range.From)} AND ts < {ClickHouseSql.DateTime(range.To)}
+              AND isNotNull(model)
+            GROUP BY start, k
+            """, Point, ct);
+        return AnalyticsRules.Ordered(rows);
+    }
+
+    /// <summary>Bucket starts in UTC: the columns are DateTime('UTC'), so these functions use UTC.</summary>
+    private static string StartOf(Bucket bucket) => bucket == Bucket.Hour ? "toStartOfHour" : "toStartOfDay";
+
+    private static SeriesPoint Point(JsonElement r) => new(DateTimeOffset.FromUnixTimeSeconds(r.GetProperty("start").GetInt64()), r.GetProperty("k").GetString()!,
+        r.GetProperty("cnt").GetInt64(), r.GetProperty("errors").GetInt64(), r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(),
+        r.GetProperty("tout").GetInt64());
+
+    private static long? NullableLong(JsonElement r, string name) => r.GetProperty(name) is { ValueKind: JsonValueKind.Number } v ? v.GetInt64() : null;
+}

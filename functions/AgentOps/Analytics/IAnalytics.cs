@@ -1,0 +1,149 @@
+namespace AgentOps.Analytics;
+
+/// <summary>
+/// The dashboard's aggregate queries, per organization and time range. Two implementations answer identically
+/// (a differential test holds them to it): <see cref="PostgresAnalytics"/> over the system of record, and
+/// <see cref="ClickHouse.ClickHouseAnalytics"/> over the tables the export fills. Everything is integers (counts,
+/// micro-dollars, milliseconds), so "identically" means exactly equal; ratios are computed from them in one place.
+/// Runs count where they started (started_at in [from, to)); the model series counts LLM calls (events with a
+/// model) where they happened (ts in [from, to)).
+/// </summary>
+public interface IAnalytics
+{
+    /// <summary>"clickhouse" or "postgres": which store answered (shown by the API).</summary>
+    string Store { get; }
+
+    /// <summary>What a dashboard home shows: totals, error rate, latency, runs and cost over time, top agents by cost, runs by status.</summary>
+    Task<AnalyticsSummary> SummaryAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct);
+
+    /// <summary>Runs and cost per bucket, by nothing, agent or status (runs) or by model (LLM calls). Sparse: empty buckets are left out.</summary>
+    Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct);
+
+    /// <summary>Nearest-rank p50/p95/p99 of the duration of runs that started in the range and have ended.</summary>
+    Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct);
+
+    /// <summary>The agents with the highest cost (or most runs), ties broken by agent id.</summary>
+    Task<IReadOnlyList<AgentRank>> TopAgentsAsync(Guid orgId, AnalyticsRange range, TopBy by, int limit, CancellationToken ct);
+}
+
+public enum Bucket { Hour, Day }
+
+public enum SeriesBy { None, Agent, Model, Status }
+
+public enum TopBy { Cost, Runs }
+
+/// <summary>
+/// [From, To) in UTC, on whole seconds: ClickHouse keeps DateTime to the second, and with whole-second bounds
+/// "t &gt;= from" and "t &lt; to" give the same answer for a Postgres time and for the same time cut to the second.
+/// </summary>
+public sealed record AnalyticsRange
+{
+    /// <summary>Longest range one query covers.</summary>
+    public const int MaxDays = 400;
+
+    public DateTimeOffset From { get; }
+    public DateTimeOffset To { get; }
+
+    private AnalyticsRange(DateTimeOffset from, DateTimeOffset to) => (From, To) = (from, to);
+
+    /// <summary>The range cut to whole seconds, or the problems with it (by parameter name).</summary>
+    public static AnalyticsRange Create(DateTimeOffset from, DateTimeOffset to, Validation? validation = null)
+    {
+        var f = DateTimeOffset.FromUnixTimeSeconds(from.ToUnixTimeSeconds());
+        var t = DateTimeOffset.FromUnixTimeSeconds(to.ToUnixTimeSeconds());
+        var v = validation ?? new Validation();
+        if (t <= f) v.Add("to", "must be after from (at least one second).");
+        else if (t - f > TimeSpan.FromDays(MaxDays)) v.Add("to", $"the range covers at most {MaxDays} days.");
+        if (validation is null) v.ThrowIfInvalid();
+        return new AnalyticsRange(f, t);
+    }
+}
+
+public sealed record AnalyticsTotals(long Runs, long SucceededRuns, long FailedRuns, long CancelledRuns, long RunningRuns, long Events,
+    long LlmCalls, long ToolCalls, long TokensIn, long TokensOut, long CostMicros)
+{
+    /// <summary>Failed runs over all runs that started in the range (0 when there were none).</summary>
+    public double ErrorRate => Runs == 0 ? 0 : (double)FailedRuns / Runs;
+
+    public static readonly AnalyticsTotals Zero = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/// <summary>Runs with a duration (ended) and their nearest-rank percentiles in milliseconds; null when there are none.</summary>
+public sealed record LatencyPercentiles(long Runs, long? P50Ms, long? P95Ms, long? P99Ms)
+{
+    /// <summary>Percentiles in thousandths, so ranks are integer arithmetic in every store.</summary>
+    public const int P50 = 500, P95 = 950, P99 = 990;
+
+    /// <summary>Nearest rank (1-based) of the p-th thousandth among n sorted values: ceil(p·n/1000).</summary>
+    public static long Rank(int perMille, long n) => (perMille * n + 999) / 1000;
+}
+
+/// <summary>
+/// One bucket (start, UTC) and key. Key: "" (by nothing), the agent id, the status, or the model. Count and Errors:
+/// runs and failed runs, or for the model series LLM calls and calls with an error.
+/// </summary>
+public sealed record SeriesPoint(DateTimeOffset Start, string Key, long Count, long Errors, long CostMicros, long TokensIn, long TokensOut);
+
+public sealed record AgentRank(Guid AgentId, long Runs, long FailedRuns, long CostMicros, long TokensIn, long TokensOut);
+
+public sealed record StatusCount(string Status, long Runs);
+
+public sealed record AnalyticsSummary(DateTimeOffset From, DateTimeOffset To, Bucket Bucket, AnalyticsTotals Totals, LatencyPercentiles Latency,
+    IReadOnlyList<SeriesPoint> Series, IReadOnlyList<AgentRank> TopAgents, IReadOnlyList<StatusCount> ByStatus);
+
+/// <summary>The decisions both stores share: limits, bucket starts, ordering and gap filling. Pure.</summary>
+public static class AnalyticsRules
+{
+    /// <summary>Agents in the summary's top list.</summary>
+    public const int SummaryTopAgents = 5;
+    public const int MaxTopAgents = 100;
+    /// <summary>Most buckets one series may span (hours of a month and a half; days of the longest range).</summary>
+    public const int MaxBuckets = 1100;
+
+    public static readonly string[] Statuses = ["running", "succeeded", "failed", "cancelled"];
+
+    public static DateTimeOffset BucketStart(DateTimeOffset t, Bucket bucket)
+    {
+        var utc = t.ToUniversalTime();
+        return bucket == Bucket.Hour
+            ? new DateTimeOffset(utc.Year, utc.Month, utc.Day, utc.Hour, 0, 0, TimeSpan.Zero)
+            : new DateTimeOffset(utc.Year, utc.Month, utc.Day, 0, 0, 0, TimeSpan.Zero);
+    }
+
+    public static TimeSpan Step(Bucket bucket) => bucket == Bucket.Hour ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
+
+    public static long BucketCount(AnalyticsRange range, Bucket bucket) =>
+        (long)Math.Ceiling((range.To - BucketStart(range.From, bucket)) / Step(bucket));
+
+    /// <summary>Points in (start, key) order, keys compared ordinally: the same order whatever store produced them.</summary>
+    public static List<SeriesPoint> Ordered(IEnumerable<SeriesPoint> points) =>
+        [.. points.OrderBy(p => p.Start).ThenBy(p => p.Key, StringComparer.Ordinal)];
+
+    /// <summary>Every bucket of the range, zeros where nothing happened (a chart needs the gaps). For the unkeyed series.</summary>
+    public static List<SeriesPoint> FillGaps(AnalyticsRange range, Bucket bucket, IEnumerable<SeriesPoint> points)
+    {
+        var byStart = points.ToDictionary(p => p.Start);
+        var filled = new List<SeriesPoint>();
+        for (var start = BucketStart(range.From, bucket); start < range.To; start += Step(bucket))
+            filled.Add(byStart.TryGetValue(start, out var p) ? p : new SeriesPoint(start, "", 0, 0, 0, 0, 0));
+        return filled;
+    }
+
+    /// <summary>Every known status, zeros included, in a fixed order; unknown statuses (none today) after them.</summary>
+    public static List<StatusCount> ByStatus(IEnumerable<StatusCount> counts)
+    {
+        var map = counts.ToDictionary(c => c.Status, c => c.Runs, StringComparer.Ordinal);
+        return [.. Statuses.Select(s => new StatusCount(s, map.GetValueOrDefault(s))),
+            .. map.Where(kv => !Statuses.Contains(kv.Key)).OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => new StatusCount(kv.Key, kv.Value))];
+    }
+
+    /// <summary>Totals from the per-status counts and the sums (one source of truth for the status arithmetic).</summary>
+    public static AnalyticsTotals Totals(IReadOnlyList<StatusCount> byStatus, long events, long llmCalls, long toolCalls, long tokensIn, long tokensOut, long cost)
+    {
+        long Of(string s) => byStatus.FirstOrDefault(c => c.Status == s)?.Runs ?? 0;
+        return new AnalyticsTotals(byStatus.Sum(c => c.Runs), Of("succeeded"), Of("failed"), Of("cancelled"), Of("running"), events, llmCalls, toolCalls, tokensIn, tokensOut, cost);
+    }
+
+    public static LatencyPercentiles Latency(long n, long? p50, long? p95, long? p99) =>
+        n == 0 ? new LatencyPercentiles(0, null, null, null) : new LatencyPercentiles(n, p50, p95, p99);
+}

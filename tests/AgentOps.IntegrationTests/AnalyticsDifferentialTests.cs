@@ -1,0 +1,88 @@
+using System.Text.Json;
+using AgentOps.Analytics;
+using AgentOps.Analytics.ClickHouse;
+using AgentOps.IntegrationTests.Infrastructure;
+using AgentOps.Platform.Database;
+using Npgsql;
+
+namespace AgentOps.IntegrationTests;
+
+/// <summary>
+/// The same data in Postgres and, exported with ExportBatchAsync, in ClickHouse: every IAnalytics query must give
+/// exactly the same answer from both (integers throughout, so no tolerance), for several organizations, ranges with
+/// odd boundaries, both buckets and every breakdown.
+/// </summary>
+[Collection(ApiCollection.Name)]
+public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
+{
+    private NpgsqlDataSource _app = null!;
+    private Db _db = null!;
+    private static readonly DateTimeOffset T0 = new(2026, 2, 26, 21, 13, 7, 450, TimeSpan.Zero); // crosses a month end
+    private static readonly JsonSerializerOptions Exact = new() { WriteIndented = true };
+
+    public async Task InitializeAsync()
+    {
+        _ = fx.Factory.Server;
+        _app = NpgsqlDataSource.Create(TestDatabase.ConnectionString(TestDatabase.AppUrl));
+        _db = new Db(_app);
+        await Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync() => await _app.DisposeAsync();
+
+    [Fact]
+    public async Task Postgres_and_ClickHouse_give_identical_answers()
+    {
+        var ch = await TestClickHouse.ClientAsync();
+        var export = new ClickHouseExport(ch);
+        var orgs = new[] { await AnalyticsData.NewOrgAsync(), await AnalyticsData.NewOrgAsync(), await AnalyticsData.NewOrgAsync() };
+        await AnalyticsData.GenerateAsync(orgs[0], T0, 1500, agents: 6, seed: 1);
+        await AnalyticsData.GenerateAsync(orgs[1], T0.AddHours(5), 400, agents: 2, seed: 7);
+        // orgs[2] stays empty: every query must also agree on nothing.
+        foreach (var org in orgs)
+        {
+            await AnalyticsData.ExportAllAsync(_db, export, org, ExportSource.Runs, 500);
+            await AnalyticsData.ExportAllAsync(_db, export, org, ExportSource.Events, 2000, InsertMode.Sync);
+        }
+        // Some rows exported a second time (a retried batch): must change nothing.
+        await AnalyticsData.ExportAllAsync(_db, export, orgs[0], ExportSource.Runs, 300, endKey: "run-000300");
+
+        IAnalytics postgres = new PostgresAnalytics(_db), clickhouse = new ClickHouseAnalytics(ch);
+        var ranges = new[]
+        {
+            AnalyticsRange.Create(T0.AddHours(-1), T0.AddDays(7)),
+            AnalyticsRange.Create(T0.AddDays(1).AddHours(3).AddMinutes(17).AddSeconds(5.5), T0.AddDays(3).AddSeconds(0.25)), // boundaries inside seconds
+            AnalyticsRange.Create(T0.AddDays(-30), T0.AddDays(-29)),                                                          // nothing there
+        };
+        var compared = 0;
+        foreach (var org in orgs)
+            foreach (var range in ranges)
+            {
+                foreach (var bucket in new[] { Bucket.Hour, Bucket.Day })
+                {
+                    await Same(() => postgres.SummaryAsync(org, range, bucket, default), () => clickhouse.SummaryAsync(org, range, bucket, default), $"summary {bucket}");
+                    foreach (var by in Enum.GetValues<SeriesBy>())
+                        await Same(() => postgres.SeriesAsync(org, range, bucket, by, default), () => clickhouse.SeriesAsync(org, range, bucket, by, default), $"series {bucket} by {by}");
+                }
+                await Same(() => postgres.LatencyAsync(org, range, default), () => clickhouse.LatencyAsync(org, range, default), "latency");
+                foreach (var (by, limit) in new[] { (TopBy.Cost, 3), (TopBy.Runs, 3), (TopBy.Runs, 100) })
+                    await Same(() => postgres.TopAgentsAsync(org, range, by, limit, default), () => clickhouse.TopAgentsAsync(org, range, by, limit, default), $"top {by} {limit}");
+                compared++;
+            }
+        Assert.Equal(9, compared);
+
+        // The data is not trivial: the main organization has every status, nulls, errors and models.
+        var full = await postgres.SummaryAsync(orgs[0], ranges[0], Bucket.Day, default);
+        Assert.Equal(1500, full.Totals.Runs);
+        Assert.All(full.ByStatus, s => Assert.True(s.Runs > 0, s.Status));
+        Assert.True(full.Latency.Runs is > 0 and < 1500 && full.Latency.P50Ms < full.Latency.P99Ms);
+        Assert.Equal(3, (await postgres.SeriesAsync(orgs[0], ranges[0], Bucket.Day, SeriesBy.Model, default)).Select(p => p.Key).Distinct().Count());
+
+        async Task Same<T>(Func<Task<T>> fromPostgres, Func<Task<T>> fromClickHouse, string what)
+        {
+            var expected = JsonSerializer.Serialize(await fromPostgres(), Exact);
+            var actual = JsonSerializer.Serialize(await fromClickHouse(), Exact);
+            Assert.True(expected == actual, $"{what} differs\nPostgres:\n{expected}\nClickHouse:\n{actual}");
+        }
+    }
+}
