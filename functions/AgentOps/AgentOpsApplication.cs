@@ -72,6 +72,7 @@ public static class AgentOpsApplication
         {
             services.AddSingleton(sp => new ClickHouseClient(clickHouse, sp.GetService<ILogger<ClickHouseClient>>()));
             services.AddSingleton<ClickHouseExport>();
+            services.AddSingleton<IJobKind, ClickHouseExportJobKind>();
             services.AddSingleton<IAnalytics, ClickHouseAnalytics>();
             services.AddHostedService<ClickHouseSchemaService>();
         }

@@ -19,7 +19,7 @@ public sealed class JobOrchestration(JobDispatcher dispatcher, JobActivities act
     public async Task Dispatch([TimerTrigger("*/10 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken ct)
     {
         await dispatcher.StartSchedulesAsync(ct);
-        foreach (var job in await dispatcher.TakeDueAsync("azure-timer", ct))
+        foreach (var job in await dispatcher.TakeDueAsync("azure-timer", activities.Kinds, ct))
         {
             var instanceId = job.JobId.ToString();
             // jobs_take_due hands a job to one dispatcher; a job whose dispatcher died before planning comes back after a

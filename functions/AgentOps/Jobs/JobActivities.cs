@@ -18,8 +18,8 @@ public sealed record ShardRef(Guid OrgId, Guid JobId, int Idx);
 /// </summary>
 public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.AgentOpsOptions options, TimeProvider time, ILogger<JobActivities> logger)
 {
-    /// <summary>How long a shard's claim lasts without a heartbeat; every batch renews it.</summary>
-    public static readonly TimeSpan Lease = TimeSpan.FromSeconds(60);
+    /// <summary>How long a shard's claim lasts without a heartbeat (AGENTOPS_JOB_LEASE_SECONDS, 60); every batch renews it.</summary>
+    public TimeSpan Lease => options.JobLease;
 
     private readonly Dictionary<string, IJobKind> _kinds = kinds.ToDictionary(k => k.Kind);
 
@@ -27,6 +27,9 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
         : throw new InvalidOperationException($"No job kind {kind} is registered in this host.");
 
     public bool Supports(string kind) => _kinds.ContainsKey(kind);
+
+    /// <summary>The kinds this host runs: its dispatcher and workers take only these (a host without ClickHouse leaves exports alone).</summary>
+    public string[] Kinds => [.. _kinds.Keys];
 
     public static Task EventAsync(Tx tx, Guid jobId, int? shard, string level, string message, object? data, CancellationToken ct) =>
         tx.ExecuteAsync("INSERT INTO job_events (org_id, job_id, shard_idx, level, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)", ct,
@@ -203,9 +206,9 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
 public static class JobLeases
 {
     /// <summary>Renews a shard's lease while a long batch runs (every batch renews it too).</summary>
-    public static Task<int> HeartbeatAsync(Db db, ShardRef shard, string owner, CancellationToken ct) =>
+    public static Task<int> HeartbeatAsync(Db db, ShardRef shard, string owner, TimeSpan lease, CancellationToken ct) =>
         db.InOrgAsync(shard.OrgId, tx => tx.ExecuteAsync("""
             UPDATE job_shards SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $4)
             WHERE job_id = $1 AND idx = $2 AND lease_owner = $3 AND status = 'running'
-            """, ct, shard.JobId, shard.Idx, owner, (int)JobActivities.Lease.TotalSeconds), ct);
+            """, ct, shard.JobId, shard.Idx, owner, (int)lease.TotalSeconds), ct);
 }

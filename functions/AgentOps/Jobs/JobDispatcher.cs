@@ -42,9 +42,9 @@ public sealed class JobDispatcher(Db db, TimeProvider time, ILogger<JobDispatche
     }
 
     /// <summary>Takes the due jobs (each by exactly one dispatcher, which records itself on the job).</summary>
-    public async Task<List<JobRef>> TakeDueAsync(string dispatcherName, CancellationToken ct)
+    public async Task<List<JobRef>> TakeDueAsync(string dispatcherName, string[] kinds, CancellationToken ct)
     {
-        var due = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT id, org_id FROM jobs_take_due($1)", r => new JobRef(r.GetGuid(1), r.GetGuid(0)), ct, PerTick), ct);
+        var due = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT id, org_id FROM jobs_take_due($1, $2)", r => new JobRef(r.GetGuid(1), r.GetGuid(0)), ct, PerTick, kinds), ct);
         foreach (var job in due)
             await db.InOrgAsync(job.OrgId, tx => JobActivities.EventAsync(tx, job.JobId, null, "info", "Dispatched", new { dispatcher = dispatcherName }, ct), ct);
         return due;

@@ -13,7 +13,6 @@ namespace AgentOps.Jobs;
 public sealed class JobWorker(Db db, JobDispatcher dispatcher, JobActivities activities, JobSignal signal, Platform.AgentOpsOptions options,
     ILogger<JobWorker> logger) : BackgroundService
 {
-    public static readonly TimeSpan HeartbeatInterval = TimeSpan.FromSeconds(15);
     public static readonly TimeSpan IdlePoll = TimeSpan.FromSeconds(1);
 
     private readonly SemaphoreSlim _work = new(0, int.MaxValue);
@@ -45,7 +44,7 @@ public sealed class JobWorker(Db db, JobDispatcher dispatcher, JobActivities act
     public async Task DispatchOnceAsync(CancellationToken ct)
     {
         await dispatcher.StartSchedulesAsync(ct);
-        foreach (var job in await dispatcher.TakeDueAsync(_process, ct))
+        foreach (var job in await dispatcher.TakeDueAsync(_process, activities.Kinds, ct))
         {
             try
             {
@@ -82,9 +81,9 @@ public sealed class JobWorker(Db db, JobDispatcher dispatcher, JobActivities act
     /// <summary>Claims one shard work item and runs it; false when there was none.</summary>
     public async Task<bool> RunOneAsync(string owner, CancellationToken ct)
     {
-        var claimed = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT job_id, org_id, idx, reclaimed, previous_owner FROM job_shards_claim($1, $2, 1)",
+        var claimed = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT job_id, org_id, idx, reclaimed, previous_owner FROM job_shards_claim($1, $2, 1, $3)",
             r => (Shard: new ShardRef(r.GetGuid(1), r.GetGuid(0), r.GetInt32(2)), Reclaimed: r.GetBoolean(3), Previous: r.NullableString(4)), ct,
-            owner, (int)JobActivities.Lease.TotalSeconds), ct);
+            owner, (int)activities.Lease.TotalSeconds, activities.Kinds), ct);
         if (claimed.Count == 0) return false;
         var (shard, reclaimed, previous) = claimed[0];
         if (reclaimed)
@@ -112,8 +111,9 @@ public sealed class JobWorker(Db db, JobDispatcher dispatcher, JobActivities act
         {
             while (true)
             {
-                await Task.Delay(HeartbeatInterval, ct);
-                await JobLeases.HeartbeatAsync(db, shard, owner, ct);
+                // A quarter of the lease: three missed beats before another worker may take the shard.
+                await Task.Delay(activities.Lease / 4, ct);
+                await JobLeases.HeartbeatAsync(db, shard, owner, activities.Lease, ct);
             }
         }
         catch (OperationCanceledException) { }

@@ -60,6 +60,7 @@ public sealed record AgentOpsOptions
     public int JobWorkers { get; init; } = 4;
     public TimeSpan JobsDispatchInterval { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan JobRetryFirstDelay { get; init; } = TimeSpan.FromSeconds(5);
+    public TimeSpan JobLease { get; init; } = TimeSpan.FromSeconds(60);
 
     /// <summary>The self-host's blob store (large event payloads).</summary>
     public string BlobDirectory { get; init; } = "agentops-data/blobs";
@@ -121,6 +122,7 @@ public sealed record AgentOpsOptions
             JobWorkers = Int(get, "AGENTOPS_JOB_WORKERS", 4, 0, 64, errors),
             JobsDispatchInterval = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOBS_DISPATCH_SECONDS", 10, 1, 3600, errors)),
             JobRetryFirstDelay = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_JOB_RETRY_FIRST_MS", 5000, 10, 600_000, errors)),
+            JobLease = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOB_LEASE_SECONDS", 60, 2, 3600, errors)),
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
             WebhooksAllowPrivateTargets = Bool(get, "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", errors),

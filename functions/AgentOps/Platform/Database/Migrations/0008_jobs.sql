@@ -112,16 +112,18 @@ CREATE TABLE export_watermarks (
 ALTER TABLE export_watermarks ENABLE ROW LEVEL SECURITY;
 CREATE POLICY tenant_isolation ON export_watermarks USING (org_id = app_current_org()) WITH CHECK (org_id = app_current_org());
 
--- The dispatcher serves every organization: it takes due jobs here (SKIP LOCKED: two dispatchers never take the
--- same one), and also jobs dispatched but never planned (a dispatcher that died in between) once a minute passed.
-CREATE FUNCTION jobs_take_due(p_limit integer)
+-- The dispatcher serves every organization: it takes due jobs of the kinds its host runs (SKIP LOCKED: two
+-- dispatchers never take the same one), and also jobs dispatched but never planned (a dispatcher that died in
+-- between) once a minute passed.
+CREATE FUNCTION jobs_take_due(p_limit integer, p_kinds text[])
 RETURNS TABLE (id uuid, org_id uuid)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
   UPDATE jobs j SET status = 'running', dispatched_at = now()
   WHERE j.id IN (SELECT q.id FROM jobs q
-                 WHERE q.status = 'scheduled' AND q.scheduled_at <= now()
-                    OR q.status = 'running' AND q.planned_at IS NULL AND q.dispatched_at < now() - interval '1 minute'
+                 WHERE q.kind = ANY(p_kinds)
+                   AND (q.status = 'scheduled' AND q.scheduled_at <= now()
+                        OR q.status = 'running' AND q.planned_at IS NULL AND q.dispatched_at < now() - interval '1 minute')
                  ORDER BY q.priority DESC, q.scheduled_at LIMIT p_limit FOR UPDATE SKIP LOCKED)
   RETURNING j.id, j.org_id
 $$;
@@ -133,15 +135,16 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$ SELECT s.id, s.org_id FROM job_schedules s WHERE s.active AND s.next_run_at <= now() ORDER BY s.next_run_at LIMIT p_limit $$;
 
 -- Shard work items: a pending shard whose time has come, or a running one whose lease expired (its worker died),
--- within the job's parallelism. The caller's lease starts now. reclaimed says the shard was someone else's.
-CREATE FUNCTION job_shards_claim(p_owner text, p_lease_seconds integer, p_limit integer)
+-- within the job's parallelism, of a kind the caller's host runs. The caller's lease starts now. reclaimed says the
+-- shard was someone else's.
+CREATE FUNCTION job_shards_claim(p_owner text, p_lease_seconds integer, p_limit integer, p_kinds text[])
 RETURNS TABLE (job_id uuid, org_id uuid, idx integer, reclaimed boolean, previous_owner text)
 LANGUAGE sql VOLATILE SECURITY DEFINER SET search_path = public, pg_temp
 AS $$
   WITH candidates AS (
     SELECT q.job_id, q.idx, q.status = 'running' AS reclaimed, q.lease_owner
     FROM job_shards q JOIN jobs j ON j.id = q.job_id
-    WHERE j.status = 'running' AND j.cancel_requested_at IS NULL
+    WHERE j.status = 'running' AND j.cancel_requested_at IS NULL AND j.kind = ANY(p_kinds)
       AND (q.status = 'pending' AND q.next_attempt_at <= now() OR q.status = 'running' AND q.lease_expires_at < now())
       AND (SELECT count(*) FROM job_shards r WHERE r.job_id = q.job_id AND r.status = 'running' AND r.lease_expires_at >= now()) < j.parallelism
     ORDER BY j.priority DESC, q.next_attempt_at, q.job_id, q.idx
@@ -165,8 +168,8 @@ AS $$
   LIMIT p_limit
 $$;
 
-REVOKE ALL ON FUNCTION jobs_take_due(integer), job_schedules_due(integer), job_shards_claim(text, integer, integer), jobs_unfinalized(integer) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION jobs_take_due(integer), job_schedules_due(integer), job_shards_claim(text, integer, integer), jobs_unfinalized(integer) TO agentops_app;
+REVOKE ALL ON FUNCTION jobs_take_due(integer, text[]), job_schedules_due(integer), job_shards_claim(text, integer, integer, text[]), jobs_unfinalized(integer) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION jobs_take_due(integer, text[]), job_schedules_due(integer), job_shards_claim(text, integer, integer, text[]), jobs_unfinalized(integer) TO agentops_app;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON job_schedules TO agentops_app;
 GRANT SELECT, INSERT, UPDATE ON jobs, job_shards TO agentops_app;
