@@ -59,6 +59,9 @@ public static class PolicyCheckBench
         var latencies = answered.Select(s => s.LatencyMs).Order().ToArray();
         var afterKill = answered.Where(s => s.SentMs > kill.AnsweredMs && s.SentMs < kill.ResumeSentMs).ToList();
         var notBlocked = afterKill.Where(s => s.Reason != "org_killed").ToList();
+        // Steady state: without the second after the kill switch and after resume-all (caches reload, decisions change).
+        var steady = answered.Where(s => !(s.SentMs >= kill.SentMs && s.SentMs <= kill.AnsweredMs + 1000)
+            && !(s.SentMs >= kill.ResumeSentMs && s.SentMs <= kill.ResumeSentMs + 1000)).Select(s => s.LatencyMs).Order().ToArray();
         var result = new
         {
             bench = "policy",
@@ -69,6 +72,8 @@ public static class PolicyCheckBench
             rps_achieved = Math.Round(answered.Count / elapsed, 1),
             p50_ms = Percentile(latencies, 0.50),
             p99_ms = Percentile(latencies, 0.99),
+            p99_steady_ms = Percentile(steady, 0.99),
+            p999_ms = Percentile(latencies, 0.999),
             max_ms = latencies.Length == 0 ? double.NaN : Math.Round(latencies[^1], 2),
             errors = errors.Value,
             decisions = new
