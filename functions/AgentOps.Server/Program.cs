@@ -39,7 +39,8 @@ try
 
     if (args is ["seed-demo", ..])
     {
-        var created = await DemoData.EnsureAsync(app.Services.GetRequiredService<Db>(), DemoData.Credentials.From(Setting), startup.Token);
+        var created = await DemoData.EnsureAsync(app.Services.GetRequiredService<Db>(), app.Services.GetRequiredService<AgentOps.Ingest.BatchProcessor>(),
+            DemoData.Credentials.From(Setting), startup.Token);
         log.LogInformation(created ? "Demo organization created" : "Demo organization already present");
         return;
     }

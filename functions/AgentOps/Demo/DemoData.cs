@@ -5,7 +5,7 @@ namespace AgentOps.Demo;
 
 /// <summary>
 /// The demo organization that `./agentops up` prints a login for. Idempotent: the first run creates the org, its
-/// admin and an API key with the given secret; later runs find them and change nothing. The caller keeps the secrets
+/// admin, an API key with the given secret and a week of demo activity (<see cref="DemoWorkload"/>); later runs find them and change nothing. The caller keeps the secrets
 /// (./agentops stores them under .agentops/, readable only by its owner).
 /// </summary>
 public static class DemoData
@@ -28,7 +28,7 @@ public static class DemoData
         }
     }
 
-    public static async Task<bool> EnsureAsync(Db db, Credentials demo, CancellationToken ct)
+    public static async Task<bool> EnsureAsync(Db db, Ingest.BatchProcessor processor, Credentials demo, CancellationToken ct)
     {
         var prefix = Secrets.ApiKeyPrefix(demo.ApiKey)!;
         var existing = await db.WithoutOrgAsync(tx => tx.ScalarAsync<Guid?>("SELECT org_id FROM auth_login_candidates($1) LIMIT 1", ct, demo.Email), ct);
@@ -48,6 +48,7 @@ public static class DemoData
                 await tx.ExecuteAsync("INSERT INTO organization_members (id, org_id, user_id, email, role, status) VALUES ($1, $2, $3, $4, 'admin', 'active')",
                     ct, Guid.CreateVersion7(), orgId, userId, demo.Email);
                 await AuditLog.RecordAsync(tx, system, "org.created", "organization", orgId, null, new { name = OrgName, demo = true }, ct);
+                await DemoWorkload.SeedAsync(tx, processor, ct);
             }
             else
             {
