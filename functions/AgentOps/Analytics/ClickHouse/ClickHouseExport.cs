@@ -94,6 +94,13 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         return ($"SELECT {columns} FROM {table} WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT ${args.Count}", [.. args]);
     }
 
+    /// <summary>The columns a batch reads from the source, in the writer's order (the export bench COPYs the same).</summary>
+    public static string Columns(ExportSource source) => source == ExportSource.Runs ? RunColumns : EventColumns;
+
+    /// <summary>Writes the reader's current row (read with <see cref="Select"/>'s columns) as the export does; returns its key.</summary>
+    public static string WriteRow(ExportSource source, Utf8JsonWriter w, NpgsqlDataReader r, Guid orgId) =>
+        source == ExportSource.Runs ? WriteRun(w, r, orgId) : WriteEvent(w, r, orgId);
+
     private const string RunColumns = "id, agent_id, status, started_at, end_ts, duration_ms, error, tags, environment, models, event_count, " +
         "llm_calls, tool_calls, error_count, tokens_in, tokens_out, tokens_cached, cost_micros, unpriced_calls, updated_at";
 
