@@ -254,6 +254,7 @@ public static class ExportBench
         await using var connection = new NpgsqlConnection(owner);
         await connection.OpenAsync();
         var batches = new List<JsonBatch>();
+        var orgId = ClickHouseExport.OrgId(org);
         var json = new ArrayBufferWriter<byte>(1 << 20);
         await using var writer = new Utf8JsonWriter(json, new JsonWriterOptions { SkipValidation = true });
         foreach (var source in new[] { ExportSource.Runs, ExportSource.Events })
@@ -271,7 +272,7 @@ public static class ExportBench
                     while (await reader.ReadAsync())
                     {
                         writer.Reset();
-                        after = ClickHouseExport.WriteRow(source, writer, reader, org);
+                        after = ClickHouseExport.WriteRow(source, writer, reader, orgId);
                         writer.Flush();
                         json.Write("\n"u8);
                         rows++;
