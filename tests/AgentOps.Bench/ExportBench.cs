@@ -74,7 +74,9 @@ public static class ExportBench
         var rows = events + runs;
 
         // Baseline 1: raw COPY of the same columns.
+        var cpu = CpuSnapshot();
         var (copyRows, copySeconds) = await CopyBaselineAsync(owner, org);
+        Progress($"CPU during the COPY baseline: {CpuSpent(cpu, CpuSnapshot())}");
         if (copyRows != rows) throw new InvalidOperationException($"COPY read {copyRows} rows, expected {rows}.");
         var copyRate = copyRows / copySeconds;
         Progress($"baseline COPY TO STDOUT: {copyRows:N0} rows in {copySeconds:0.00} s = {copyRate:N0} rows/s");
@@ -84,8 +86,10 @@ public static class ExportBench
         var batches = await PrepareJsonAsync(owner, org, batchSize);
         Progress($"prepared {batches.Count} gzip JSONEachRow batches ({batches.Sum(b => b.Bytes) / 1e6:0} MB JSON, {batches.Sum(b => b.Gzip.Length) / 1e6:0.0} MB gzip) in {sw.Elapsed.TotalSeconds:0.0} s (not timed)");
 
-        // The export, as the product runs it.
+        // The export, as the product runs it (and where the CPU went meanwhile).
+        var cpuBefore = CpuSnapshot();
         var (exportSeconds, result) = await ExportAsync(http, rows, batchSize, parallelism);
+        Progress($"CPU during the export: {CpuSpent(cpuBefore, CpuSnapshot())}");
         var exportRate = rows / exportSeconds;
         var chRuns = await CountAsync(ch, ch.Database, ClickHouseSchema.Runs, org);
         var chEvents = await CountAsync(ch, ch.Database, ClickHouseSchema.Events, org);
@@ -94,7 +98,9 @@ public static class ExportBench
 
         // Baseline 2: raw inserts of the same bytes into fresh tables of the same schema.
         await WaitForMergesAsync(ch);
+        cpu = CpuSnapshot();
         var (insertRows, insertSeconds) = await InsertBaselineAsync(ch, chSettings, batches, parallelism, org);
+        Progress($"CPU during the insert baseline: {CpuSpent(cpu, CpuSnapshot())}");
         var insertRate = insertRows / insertSeconds;
         Progress($"baseline ClickHouse JSONEachRow insert: {insertRows:N0} rows in {insertSeconds:0.00} s = {insertRate:N0} rows/s");
 
@@ -378,6 +384,39 @@ public static class ExportBench
         await ch.ExecuteAsync($"DROP DATABASE IF EXISTS {ClickHouseSql.Name(database)}", default, inDefault);
         return (expected, seconds);
     }
+
+    /// <summary>
+    /// CPU seconds so far per process of this bench, from /proc (Linux; empty elsewhere): the server
+    /// (AgentOps.Server.dll), the bench database's Postgres backends, and the ch-bench ClickHouse server.
+    /// </summary>
+    private static Dictionary<int, (string Who, double Seconds)> CpuSnapshot()
+    {
+        var snapshot = new Dictionary<int, (string, double)>();
+        if (!Directory.Exists("/proc")) return snapshot;
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid)) continue;
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                var who = cmdline.Contains("AgentOps.Server.dll") ? "server"
+                    : cmdline.StartsWith("postgres: ", StringComparison.Ordinal) && cmdline.Contains(" agentops_bench ") ? "postgres"
+                    : cmdline.Contains("clickhouse-server") && cmdline.Contains("ch-bench") ? "clickhouse" : null;
+                if (who is null) continue;
+                var stat = File.ReadAllText(Path.Combine(dir, "stat"));
+                var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+                // utime and stime are fields 14 and 15 of stat (11 and 12 after the command), in clock ticks (100 per second).
+                snapshot[pid] = (who, (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
+        }
+        return snapshot;
+    }
+
+    private static string CpuSpent(Dictionary<int, (string Who, double Seconds)> before, Dictionary<int, (string Who, double Seconds)> after) =>
+        string.Join(", ", after.GroupBy(p => p.Value.Who).OrderBy(g => g.Key)
+            .Select(g => $"{g.Key} {g.Sum(p => p.Value.Seconds - (before.TryGetValue(p.Key, out var b) ? b.Seconds : 0)):0.0} s"));
 
     private static async Task<long> CountAsync(ClickHouseClient ch, string database, string table, Guid org) =>
         (await ch.QueryAsync($"SELECT count() AS n FROM {ClickHouseSql.Name(database)}.{ClickHouseSql.Name(table)} FINAL WHERE org_id = {ClickHouseSql.Uuid(org)}",
