@@ -4,6 +4,7 @@ using AgentOps.Bench;
 if (args.FirstOrDefault() == "policy-eval") return PolicyBench.Run(args);
 if (args.FirstOrDefault() == "policy") return await PolicyCheckBench.RunAsync(args);
 if (args.FirstOrDefault() == "analytics") return await AnalyticsBench.RunAsync(args);
+if (args.FirstOrDefault() == "export") return await ExportBench.RunAsync(args);
 var options = BenchOptions.Parse(args);
 return options.Name switch
 {
@@ -17,5 +18,6 @@ static int Usage()
     Console.Error.WriteLine("       AgentOps.Bench policy [--seconds N] [--rate N]  (env: AGENTOPS_URL)");
     Console.Error.WriteLine("       AgentOps.Bench policy-eval [--quick]");
     Console.Error.WriteLine("       AgentOps.Bench analytics [--quick]  (env: AGENTOPS_BENCH_OWNER_DATABASE_URL, AGENTOPS_BENCH_DATABASE_URL, AGENTOPS_BENCH_CLICKHOUSE_URL)");
+    Console.Error.WriteLine("       AgentOps.Bench export [--events N] [--quick] [--batch N] [--parallelism N]  (env: AGENTOPS_URL, AGENTOPS_BENCH_OWNER_DATABASE_URL, AGENTOPS_BENCH_CLICKHOUSE_URL)");
     return 2;
 }

@@ -43,7 +43,8 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, MaxBatchSize);
         var (sql, args) = Select(source, tx.OrgId, afterKey, endKey, changedAfter, changedUpTo, batchSize);
-        var write = source == ExportSource.Runs ? (Func<Utf8JsonWriter, NpgsqlDataReader, Guid, string>)WriteRun : WriteEvent;
+        var write = source == ExportSource.Runs ? (Func<Utf8JsonWriter, NpgsqlDataReader, JsonEncodedText, string>)WriteRun : WriteEvent;
+        var org = OrgId(tx.OrgId);
 
         string? lastKey = null;
         var rows = 0;
@@ -57,7 +58,7 @@ public sealed class ClickHouseExport(ClickHouseClient client)
             while (await reader.ReadAsync(token))
             {
                 json.Reset();
-                lastKey = write(json, reader, tx.OrgId);
+                lastKey = write(json, reader, org);
                 json.Flush();
                 buffer.Write("\n"u8);
                 rows++;
@@ -94,107 +95,171 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         return ($"SELECT {columns} FROM {table} WHERE {string.Join(" AND ", where)} ORDER BY id LIMIT ${args.Count}", [.. args]);
     }
 
+    /// <summary>The columns a batch reads from the source, in the writer's order (the export bench COPYs the same).</summary>
+    public static string Columns(ExportSource source) => source == ExportSource.Runs ? RunColumns : EventColumns;
+
+    /// <summary>Writes the reader's current row (read with <see cref="Select"/>'s columns) as the export does; returns its key.</summary>
+    public static string WriteRow(ExportSource source, Utf8JsonWriter w, NpgsqlDataReader r, JsonEncodedText orgId) =>
+        source == ExportSource.Runs ? WriteRun(w, r, orgId) : WriteEvent(w, r, orgId);
+
+    /// <summary>The organization id as the writers put it in every row (encoded once per batch).</summary>
+    public static JsonEncodedText OrgId(Guid orgId) => JsonEncodedText.Encode(orgId.ToString("D"));
+
     private const string RunColumns = "id, agent_id, status, started_at, end_ts, duration_ms, error, tags, environment, models, event_count, " +
         "llm_calls, tool_calls, error_count, tokens_in, tokens_out, tokens_cached, cost_micros, unpriced_calls, updated_at";
 
     private const string EventColumns = "id, run_id, agent_id, type, parent_id, name, ts, ended_at, duration_ms, status, model, provider, " +
         "tokens_in, tokens_out, tokens_cached, cost_micros, cost_source, tool_name, error, score, tags, environment, accepted_at, stored_at";
 
+    /// <summary>Property names, encoded once (the writer copies them instead of escaping a string per row).</summary>
+    private static class N
+    {
+        public static readonly JsonEncodedText OrgId = JsonEncodedText.Encode("org_id"), Id = JsonEncodedText.Encode("id"),
+            AgentId = JsonEncodedText.Encode("agent_id"), RunId = JsonEncodedText.Encode("run_id"), Status = JsonEncodedText.Encode("status"),
+            StartedAt = JsonEncodedText.Encode("started_at"), EndedAt = JsonEncodedText.Encode("ended_at"), DurationMs = JsonEncodedText.Encode("duration_ms"),
+            Error = JsonEncodedText.Encode("error"), HasError = JsonEncodedText.Encode("has_error"), Tags = JsonEncodedText.Encode("tags"),
+            Environment = JsonEncodedText.Encode("environment"), Models = JsonEncodedText.Encode("models"), EventCount = JsonEncodedText.Encode("event_count"),
+            LlmCalls = JsonEncodedText.Encode("llm_calls"), ToolCalls = JsonEncodedText.Encode("tool_calls"), ErrorCount = JsonEncodedText.Encode("error_count"),
+            TokensIn = JsonEncodedText.Encode("tokens_in"), TokensOut = JsonEncodedText.Encode("tokens_out"), TokensCached = JsonEncodedText.Encode("tokens_cached"),
+            CostMicros = JsonEncodedText.Encode("cost_micros"), UnpricedCalls = JsonEncodedText.Encode("unpriced_calls"),
+            UpdatedAt = JsonEncodedText.Encode("updated_at"), Version = JsonEncodedText.Encode("version"), Type = JsonEncodedText.Encode("type"),
+            ParentId = JsonEncodedText.Encode("parent_id"), Name = JsonEncodedText.Encode("name"), Ts = JsonEncodedText.Encode("ts"),
+            Model = JsonEncodedText.Encode("model"), Provider = JsonEncodedText.Encode("provider"), CostSource = JsonEncodedText.Encode("cost_source"),
+            ToolName = JsonEncodedText.Encode("tool_name"), Score = JsonEncodedText.Encode("score"), AcceptedAt = JsonEncodedText.Encode("accepted_at"),
+            StoredAt = JsonEncodedText.Encode("stored_at");
+    }
+
+    // NULLs are left out of the row: JSONEachRow fills a missing field with its column's default, NULL for every Nullable
+    // column (the only ones that can be NULL). Fewer bytes to write, compress, send and parse.
+
     /// <summary>Writes the row (columns read in order: the reader is sequential) and returns its key.</summary>
-    private static string WriteRun(Utf8JsonWriter w, NpgsqlDataReader r, Guid orgId)
+    private static string WriteRun(Utf8JsonWriter w, NpgsqlDataReader r, JsonEncodedText orgId)
     {
         var id = r.GetString(0);
         w.WriteStartObject();
-        w.WriteString("org_id", orgId);
-        w.WriteString("id", id);
-        w.WriteString("agent_id", r.GetGuid(1));
-        w.WriteString("status", r.GetString(2));
-        Time(w, "started_at", r, 3);
-        Time(w, "ended_at", r, 4);
-        Long(w, "duration_ms", r, 5);
+        w.WriteString(N.OrgId, orgId);
+        w.WriteString(N.Id, id);
+        w.WriteString(N.AgentId, r.GetGuid(1));
+        w.WriteString(N.Status, r.GetString(2));
+        Time(w, N.StartedAt, r, 3);
+        Time(w, N.EndedAt, r, 4);
+        Long(w, N.DurationMs, r, 5);
         var error = r.IsDBNull(6) ? null : r.GetString(6);
-        w.WriteString("error", error);
-        w.WriteNumber("has_error", error is null ? 0 : 1);
-        Strings(w, "tags", r, 7);
-        Text(w, "environment", r, 8);
-        Strings(w, "models", r, 9);
-        w.WriteNumber("event_count", r.GetInt32(10));
-        w.WriteNumber("llm_calls", r.GetInt32(11));
-        w.WriteNumber("tool_calls", r.GetInt32(12));
-        w.WriteNumber("error_count", r.GetInt32(13));
-        w.WriteNumber("tokens_in", r.GetInt64(14));
-        w.WriteNumber("tokens_out", r.GetInt64(15));
-        w.WriteNumber("tokens_cached", r.GetInt64(16));
-        w.WriteNumber("cost_micros", r.GetInt64(17));
-        w.WriteNumber("unpriced_calls", r.GetInt32(18));
+        if (error is not null) w.WriteString(N.Error, error);
+        w.WriteNumber(N.HasError, error is null ? 0 : 1);
+        Strings(w, N.Tags, r, 7);
+        Text(w, N.Environment, r, 8);
+        Strings(w, N.Models, r, 9);
+        w.WriteNumber(N.EventCount, r.GetInt32(10));
+        w.WriteNumber(N.LlmCalls, r.GetInt32(11));
+        w.WriteNumber(N.ToolCalls, r.GetInt32(12));
+        w.WriteNumber(N.ErrorCount, r.GetInt32(13));
+        w.WriteNumber(N.TokensIn, r.GetInt64(14));
+        w.WriteNumber(N.TokensOut, r.GetInt64(15));
+        w.WriteNumber(N.TokensCached, r.GetInt64(16));
+        w.WriteNumber(N.CostMicros, r.GetInt64(17));
+        w.WriteNumber(N.UnpricedCalls, r.GetInt32(18));
         var updated = r.GetDateTime(19);
-        w.WriteString("updated_at", Seconds(updated));
-        w.WriteNumber("version", Micros(updated));
+        WriteSeconds(w, N.UpdatedAt, updated);
+        w.WriteNumber(N.Version, Micros(updated));
         w.WriteEndObject();
         return id;
     }
 
     /// <summary>Writes the row (columns read in order: the reader is sequential) and returns its key.</summary>
-    private static string WriteEvent(Utf8JsonWriter w, NpgsqlDataReader r, Guid orgId)
+    private static string WriteEvent(Utf8JsonWriter w, NpgsqlDataReader r, JsonEncodedText orgId)
     {
         var id = r.GetString(0);
         w.WriteStartObject();
-        w.WriteString("org_id", orgId);
-        w.WriteString("id", id);
-        w.WriteString("run_id", r.GetString(1));
-        w.WriteString("agent_id", r.GetGuid(2));
-        w.WriteString("type", r.GetString(3));
-        Text(w, "parent_id", r, 4);
-        Text(w, "name", r, 5);
-        Time(w, "ts", r, 6);
-        Time(w, "ended_at", r, 7);
-        Long(w, "duration_ms", r, 8);
-        Text(w, "status", r, 9);
-        Text(w, "model", r, 10);
-        Text(w, "provider", r, 11);
-        Long(w, "tokens_in", r, 12);
-        Long(w, "tokens_out", r, 13);
-        Long(w, "tokens_cached", r, 14);
-        Long(w, "cost_micros", r, 15);
-        Text(w, "cost_source", r, 16);
-        Text(w, "tool_name", r, 17);
+        w.WriteString(N.OrgId, orgId);
+        w.WriteString(N.Id, id);
+        w.WriteString(N.RunId, r.GetString(1));
+        w.WriteString(N.AgentId, r.GetGuid(2));
+        w.WriteString(N.Type, r.GetString(3));
+        Text(w, N.ParentId, r, 4);
+        Text(w, N.Name, r, 5);
+        Time(w, N.Ts, r, 6);
+        Time(w, N.EndedAt, r, 7);
+        Long(w, N.DurationMs, r, 8);
+        Text(w, N.Status, r, 9);
+        Text(w, N.Model, r, 10);
+        Text(w, N.Provider, r, 11);
+        Long(w, N.TokensIn, r, 12);
+        Long(w, N.TokensOut, r, 13);
+        Long(w, N.TokensCached, r, 14);
+        Long(w, N.CostMicros, r, 15);
+        Text(w, N.CostSource, r, 16);
+        Text(w, N.ToolName, r, 17);
         var error = r.IsDBNull(18) ? null : r.GetString(18);
-        w.WriteString("error", error);
-        w.WriteNumber("has_error", error is null ? 0 : 1);
-        var score = r.IsDBNull(19) ? (double?)null : r.GetDouble(19);
-        if (score is { } finite && double.IsFinite(finite)) w.WriteNumber("score", finite); else w.WriteNull("score"); // JSON has no NaN
-        Strings(w, "tags", r, 20);
-        Text(w, "environment", r, 21);
-        Time(w, "accepted_at", r, 22);
+        if (error is not null) w.WriteString(N.Error, error);
+        w.WriteNumber(N.HasError, error is null ? 0 : 1);
+        if (!r.IsDBNull(19) && r.GetDouble(19) is var score && double.IsFinite(score)) w.WriteNumber(N.Score, score); // JSON has no NaN: left NULL
+        Strings(w, N.Tags, r, 20);
+        Text(w, N.Environment, r, 21);
+        Time(w, N.AcceptedAt, r, 22);
         var stored = r.GetDateTime(23);
-        w.WriteString("stored_at", Seconds(stored));
-        w.WriteNumber("version", Micros(stored));
+        WriteSeconds(w, N.StoredAt, stored);
+        w.WriteNumber(N.Version, Micros(stored));
         w.WriteEndObject();
         return id;
     }
 
     /// <summary>To the second, cut (not rounded): DateTime's resolution, and what range filters on whole seconds agree with.</summary>
-    public static string Seconds(DateTime utc) => utc.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture);
+    public static string Seconds(DateTime utc)
+    {
+        Span<byte> text = stackalloc byte[SecondsLength];
+        FormatSeconds(utc, text);
+        return System.Text.Encoding.ASCII.GetString(text);
+    }
+
+    private const int SecondsLength = 20; // yyyy-MM-ddTHH:mm:ssZ
+
+    /// <summary><see cref="Seconds"/> into a span, without a format string or a string (once per time column of every row).</summary>
+    private static void FormatSeconds(DateTime utc, Span<byte> s)
+    {
+        static void Two(Span<byte> s, int at, int v) { s[at] = (byte)('0' + v / 10); s[at + 1] = (byte)('0' + v % 10); }
+        var (year, month, day) = utc;
+        Two(s, 0, year / 100);
+        Two(s, 2, year % 100);
+        s[4] = (byte)'-';
+        Two(s, 5, month);
+        s[7] = (byte)'-';
+        Two(s, 8, day);
+        s[10] = (byte)'T';
+        Two(s, 11, utc.Hour);
+        s[13] = (byte)':';
+        Two(s, 14, utc.Minute);
+        s[16] = (byte)':';
+        Two(s, 17, utc.Second);
+        s[19] = (byte)'Z';
+    }
+
+    private static void WriteSeconds(Utf8JsonWriter w, JsonEncodedText name, DateTime utc)
+    {
+        Span<byte> text = stackalloc byte[SecondsLength];
+        FormatSeconds(utc, text);
+        w.WriteString(name, text);
+    }
 
     /// <summary>Microseconds since 1970: Postgres' own resolution, so two changes of a row never share a version.</summary>
     public static long Micros(DateTime utc) => (utc.Ticks - DateTime.UnixEpoch.Ticks) / 10;
 
-    private static void Time(Utf8JsonWriter w, string name, NpgsqlDataReader r, int i)
+    private static void Time(Utf8JsonWriter w, JsonEncodedText name, NpgsqlDataReader r, int i)
     {
-        if (r.IsDBNull(i)) w.WriteNull(name); else w.WriteString(name, Seconds(r.GetDateTime(i)));
+        if (!r.IsDBNull(i)) WriteSeconds(w, name, r.GetDateTime(i));
     }
 
-    private static void Long(Utf8JsonWriter w, string name, NpgsqlDataReader r, int i)
+    private static void Long(Utf8JsonWriter w, JsonEncodedText name, NpgsqlDataReader r, int i)
     {
-        if (r.IsDBNull(i)) w.WriteNull(name); else w.WriteNumber(name, r.GetInt64(i));
+        if (!r.IsDBNull(i)) w.WriteNumber(name, r.GetInt64(i));
     }
 
-    private static void Text(Utf8JsonWriter w, string name, NpgsqlDataReader r, int i)
+    private static void Text(Utf8JsonWriter w, JsonEncodedText name, NpgsqlDataReader r, int i)
     {
-        if (r.IsDBNull(i)) w.WriteNull(name); else w.WriteString(name, r.GetString(i));
+        if (!r.IsDBNull(i)) w.WriteString(name, r.GetString(i));
     }
 
-    private static void Strings(Utf8JsonWriter w, string name, NpgsqlDataReader r, int i)
+    private static void Strings(Utf8JsonWriter w, JsonEncodedText name, NpgsqlDataReader r, int i)
     {
         w.WriteStartArray(name);
         if (!r.IsDBNull(i))
