@@ -5,16 +5,32 @@ namespace AgentOps.Analytics.ClickHouse;
 /// <summary>
 /// Analytics over the exported tables. ClickHouse has no row-level security: tenant isolation is the
 /// <c>org_id = …</c> condition every query here starts with, formatted from the Guid (18.16's HTTP interface has no
-/// query parameters; nothing a user typed is ever put into SQL). Reads use FINAL, so a row exported twice counts
-/// once and only its latest version counts (18.16 keeps WHERE after FINAL's merge, never moving it to PREWHERE).
+/// query parameters; nothing a user typed is ever put into SQL). Reads use FINAL while unmerged parts may hold a row
+/// exported twice, so it counts once and only its latest version counts (see FromAsync).
 /// The summary is two concurrent scans of the organization's runs in the range (see SummaryAsync).
 /// </summary>
 public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
 {
     public string Store => "clickhouse";
 
-    private string Runs => $"{ClickHouseSql.Name(client.Database)}.{ClickHouseSchema.Runs} FINAL";
-    private string Events => $"{ClickHouseSql.Name(client.Database)}.{ClickHouseSchema.Events} FINAL";
+    /// <summary>
+    /// The table to read, with FINAL only where it is needed. A part never holds a key twice (an export insert never
+    /// repeats a key, and a merge keeps one row per key), so while no partition has more than one active part the
+    /// rows are already unique and FINAL — which 18.16 merges in one thread — is skipped: the steady state of
+    /// merged, historical data. Otherwise (fresh exports not merged yet) FINAL collapses re-inserted rows. A part that
+    /// lands between the check and the read can show a changed run twice for that one query.
+    /// </summary>
+    private async Task<string> FromAsync(string table, CancellationToken ct)
+    {
+        var parts = await client.QueryAsync($"""
+            SELECT toUInt32(ifNull(max(c), 0)) AS n FROM (
+              SELECT partition, count() AS c FROM system.parts
+              WHERE database = {ClickHouseSql.String(client.Database)} AND table = {ClickHouseSql.String(table)} AND active GROUP BY partition)
+            """, r => r.GetProperty("n").GetInt32(), ct);
+        return $"{ClickHouseSql.Name(client.Database)}.{ClickHouseSql.Name(table)}{(parts[0] > 1 ? " FINAL" : "")}";
+    }
+
+    private Task<string> RunsAsync(CancellationToken ct) => FromAsync(ClickHouseSchema.Runs, ct);
 
     private static string RunsWhere(Guid orgId, AnalyticsRange range) =>
         $"org_id = {ClickHouseSql.Uuid(orgId)} AND started_at >= {ClickHouseSql.DateTime(range.From)} AND started_at < {ClickHouseSql.DateTime(range.To)}";
@@ -27,12 +43,13 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
     /// </summary>
     public async Task<AnalyticsSummary> SummaryAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct)
     {
-        var latency = LatencyAsync(orgId, range, ct);
+        var runs = await RunsAsync(ct);
+        var latency = LatencyAsync(runs, orgId, range, ct);
         var grain = client.QueryAsync($"""
             SELECT g, if(g = 1, toUnixTimestamp({StartOf(bucket)}(started_at)), 0) AS b, if(g = 2, toString(agent_id), '') AS a, status,
                    count() AS runs, sum(cost_micros) AS cost, sum(tokens_in) AS tin, sum(tokens_out) AS tout, sum(event_count) AS ev,
                    sum(llm_calls) AS llm, sum(tool_calls) AS tools
-            FROM {Runs} ARRAY JOIN [1, 2] AS g
+            FROM {runs} ARRAY JOIN [1, 2] AS g
             WHERE {RunsWhere(orgId, range)}
             GROUP BY g, b, a, status
             """, r => new Grain(r.GetProperty("g").GetInt32(), r.GetProperty("b").GetInt64(), r.GetProperty("a").GetString()!, r.GetProperty("status").GetString()!,
@@ -60,14 +77,17 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
     public async Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct) =>
         by == SeriesBy.Model ? await ModelSeriesAsync(orgId, range, bucket, ct) : await RunSeriesAsync(orgId, range, bucket, by, ct);
 
-    public async Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct)
+    public async Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct) =>
+        await LatencyAsync(await RunsAsync(ct), orgId, range, ct);
+
+    private async Task<LatencyPercentiles> LatencyAsync(string runs, Guid orgId, AnalyticsRange range, CancellationToken ct)
     {
         // Nearest rank, the same integer ranks as Postgres: a[ceil(p·n/1000)] over the sorted durations (1-based arrays).
         static string At(int perMille) => $"if(n = 0, NULL, a[intDiv({perMille} * n + 999, 1000)])";
         var rows = await client.QueryAsync($"""
             SELECT n, {At(LatencyPercentiles.P50)} AS p50, {At(LatencyPercentiles.P95)} AS p95, {At(LatencyPercentiles.P99)} AS p99
             FROM (SELECT arraySort(groupArray(assumeNotNull(duration_ms))) AS a, length(a) AS n
-                  FROM {Runs} WHERE {RunsWhere(orgId, range)} AND isNotNull(duration_ms))
+                  FROM {runs} WHERE {RunsWhere(orgId, range)} AND isNotNull(duration_ms))
             """, r => AnalyticsRules.Latency(r.GetProperty("n").GetInt64(), NullableLong(r, "p50"), NullableLong(r, "p95"), NullableLong(r, "p99")), ct);
         return rows[0];
     }
@@ -76,7 +96,7 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
         await client.QueryAsync($"""
             SELECT toString(agent_id) AS agent, count() AS runs, countIf(status = 'failed') AS failed, sum(cost_micros) AS cost,
                    sum(tokens_in) AS tin, sum(tokens_out) AS tout
-            FROM {Runs} WHERE {RunsWhere(orgId, range)}
+            FROM {await RunsAsync(ct)} WHERE {RunsWhere(orgId, range)}
             GROUP BY agent
             ORDER BY {(by == TopBy.Cost ? "cost" : "runs")} DESC, agent
             LIMIT {ClickHouseSql.Int(limit)}
@@ -89,7 +109,7 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
         var rows = await client.QueryAsync($"""
             SELECT toUnixTimestamp({StartOf(bucket)}(started_at)) AS start, {key} AS k, count() AS cnt, countIf(status = 'failed') AS errors,
                    sum(cost_micros) AS cost, sum(tokens_in) AS tin, sum(tokens_out) AS tout
-            FROM {Runs} WHERE {RunsWhere(orgId, range)}
+            FROM {await RunsAsync(ct)} WHERE {RunsWhere(orgId, range)}
             GROUP BY start, k
             """, Point, ct);
         return AnalyticsRules.Ordered(rows);
@@ -101,7 +121,7 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
             SELECT toUnixTimestamp({StartOf(bucket)}(ts)) AS start, assumeNotNull(model) AS k, count() AS cnt,
                    countIf(type = 'error' OR (isNotNull(error) AND type != 'run.end')) AS errors,
                    sum(ifNull(cost_micros, 0)) AS cost, sum(ifNull(tokens_in, 0)) AS tin, sum(ifNull(tokens_out, 0)) AS tout
-            FROM {Events}
+            FROM {await FromAsync(ClickHouseSchema.Events, ct)}
             WHERE org_id = {ClickHouseSql.Uuid(orgId)} AND ts >= {ClickHouseSql.DateTime(range.From)} AND ts < {ClickHouseSql.DateTime(range.To)}
               AND isNotNull(model)
             GROUP BY start, k
