@@ -82,14 +82,18 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
 
     private async Task<LatencyPercentiles> LatencyAsync(string runs, Guid orgId, AnalyticsRange range, CancellationToken ct)
     {
-        // Nearest rank, the same integer ranks as Postgres: a[ceil(p·n/1000)] over the sorted durations (1-based arrays).
-        static string At(int perMille) => $"if(n = 0, NULL, a[intDiv({perMille} * n + 999, 1000)])";
-        var rows = await client.QueryAsync($"""
-            SELECT n, {At(LatencyPercentiles.P50)} AS p50, {At(LatencyPercentiles.P95)} AS p95, {At(LatencyPercentiles.P99)} AS p99
-            FROM (SELECT arraySort(groupArray(assumeNotNull(duration_ms))) AS a, length(a) AS n
-                  FROM {runs} WHERE {RunsWhere(orgId, range)} AND isNotNull(duration_ms))
-            """, r => AnalyticsRules.Latency(r.GetProperty("n").GetInt64(), NullableLong(r, "p50"), NullableLong(r, "p95"), NullableLong(r, "p99")), ct);
-        return rows[0];
+        var where = $"{RunsWhere(orgId, range)} AND isNotNull(duration_ms)";
+        var n = (await client.QueryAsync($"SELECT count() AS n FROM {runs} WHERE {where}", r => r.GetProperty("n").GetInt64(), ct))[0];
+        if (n == 0) return AnalyticsRules.Latency(0, null, null, null);
+        // Nearest rank, the same integer ranks as Postgres: the element at 0-based k = ceil(p·n/1000) − 1 of the sorted
+        // durations. quantilesExact(level) takes the element at floor(level · n) (selection, no full sort), so the level
+        // (k + ½) / n lands on k with half an element of margin against rounding.
+        string Level(int perMille) => ((((perMille * n + 999) / 1000) - 1 + 0.5) / n).ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+        var q = (await client.QueryAsync($"""
+            SELECT quantilesExact({Level(LatencyPercentiles.P50)}, {Level(LatencyPercentiles.P95)}, {Level(LatencyPercentiles.P99)})(assumeNotNull(duration_ms)) AS q
+            FROM {runs} WHERE {where}
+            """, r => r.GetProperty("q").EnumerateArray().Select(v => v.GetInt64()).ToArray(), ct))[0];
+        return AnalyticsRules.Latency(n, q[0], q[1], q[2]);
     }
 
     public async Task<IReadOnlyList<AgentRank>> TopAgentsAsync(Guid orgId, AnalyticsRange range, TopBy by, int limit, CancellationToken ct) =>
