@@ -44,7 +44,7 @@ public static class AgentOpsApplication
         services.AddSingleton<Access>();
         services.AddSingleton<Sessions>();
         services.AddSingleton<AgentDirectory>();
-        services.AddSingleton<PauseEffects>();
+        services.AddSingleton<ControlEffects>();
         services.AddSingleton<JobSignal>();
         services.AddSingleton<JobDispatcher>();
         services.AddSingleton<JobActivities>();

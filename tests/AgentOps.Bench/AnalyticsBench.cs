@@ -232,15 +232,9 @@ public static class AnalyticsBench
         return Math.Round(sorted[(int)Math.Ceiling(p / 100.0 * sorted.Length) - 1], 1);
     }
 
-    private static string Env(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } v
-        ? v : throw new InvalidOperationException($"{name} is required (./agentops bench analytics sets it).");
+    private static string Env(string name) => BenchSupport.Env(name, "analytics");
 
-    private static string Normalize(string url)
-    {
-        var errors = new List<string>();
-        var cs = ConnectionStrings.Normalize(url, "bench url", errors);
-        return errors.Count == 0 ? cs : throw new InvalidOperationException(string.Join("; ", errors));
-    }
+    private static string Normalize(string url) => BenchSupport.Normalize(url);
 
     private static void Progress(string message) => Console.Error.WriteLine($"[analytics] {message}");
 }

@@ -3,7 +3,7 @@ using AgentOps.Agents;
 namespace AgentOps.Functions.Api;
 
 /// <summary>/api/v1/agents (AgentsApi). The {id:guid} constraint matches the self-host's: other ids are 404s.</summary>
-public sealed class AgentsFunctions(Db db, AgentDirectory directory, Controls.PauseEffects pauses)
+public sealed class AgentsFunctions(Db db, AgentDirectory directory, Controls.ControlEffects effects)
 {
     [Function("AgentsCreate"), Requires(Permission.AgentsWrite)]
     public async Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/agents")] HttpRequest req) =>
@@ -20,7 +20,7 @@ public sealed class AgentsFunctions(Db db, AgentDirectory directory, Controls.Pa
 
     [Function("AgentsUpdate"), Requires(Permission.AgentsWrite)]
     public async Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "api/v1/agents/{id:guid}")] HttpRequest req, Guid id) =>
-        await AgentsApi.UpdateAsync(id, await Bind.BodyAsync<AgentsApi.UpdateAgentRequest>(req), Bind.CallerOf(req), db, pauses, Bind.Aborted(req));
+        await AgentsApi.UpdateAsync(id, await Bind.BodyAsync<AgentsApi.UpdateAgentRequest>(req), Bind.CallerOf(req), db, effects, Bind.Aborted(req));
 
     [Function("AgentsArchive"), Requires(Permission.AgentsWrite)]
     public async Task<IResult> Archive([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/agents/{id:guid}")] HttpRequest req, Guid id) =>

@@ -1,13 +1,10 @@
-using AgentOps.Agents;
-using AgentOps.Approvals;
 using AgentOps.Audit;
 using AgentOps.Controls;
-using AgentOps.Policies;
 
 namespace AgentOps.Functions.Api;
 
 /// <summary>/api/v1/audit-logs (AuditApi) and /api/v1/controls (ControlsApi).</summary>
-public sealed class AuditAndControlsFunctions(Db db, AgentDirectory directory, OrgPolicyCache policies, ApprovalOutcomes approvals)
+public sealed class AuditAndControlsFunctions(Db db, ControlEffects effects)
 {
     [Function("AuditLogsList"), Requires(Permission.AuditRead)]
     public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/audit-logs")] HttpRequest req) =>
@@ -25,17 +22,17 @@ public sealed class AuditAndControlsFunctions(Db db, AgentDirectory directory, O
 
     [Function("ControlsPauseAgent"), Requires(Permission.Controls)]
     public async Task<IResult> Pause([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/pause-agent/{id:guid}")] HttpRequest req, Guid id) =>
-        await ControlsApi.PauseAsync(id, await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, approvals, Bind.Aborted(req));
+        await ControlsApi.PauseAsync(id, await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, effects, Bind.Aborted(req));
 
     [Function("ControlsResumeAgent"), Requires(Permission.Controls)]
     public async Task<IResult> Resume([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/resume-agent/{id:guid}")] HttpRequest req, Guid id) =>
-        await ControlsApi.ResumeAsync(id, await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, Bind.Aborted(req));
+        await ControlsApi.ResumeAsync(id, await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, effects, Bind.Aborted(req));
 
     [Function("ControlsKillSwitch"), Requires(Permission.Controls)]
     public async Task<IResult> Kill([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/kill-switch")] HttpRequest req) =>
-        await ControlsApi.KillAsync(await Bind.BodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, policies, approvals, Bind.Aborted(req));
+        await ControlsApi.KillAsync(await Bind.BodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, effects, Bind.Aborted(req));
 
     [Function("ControlsResumeAll"), Requires(Permission.Controls)]
     public async Task<IResult> ResumeAll([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/controls/resume-all")] HttpRequest req) =>
-        await ControlsApi.ResumeAllAsync(await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, directory, policies, Bind.Aborted(req));
+        await ControlsApi.ResumeAllAsync(await Bind.OptionalBodyAsync<ControlsApi.ReasonRequest>(req), Bind.CallerOf(req), db, effects, Bind.Aborted(req));
 }

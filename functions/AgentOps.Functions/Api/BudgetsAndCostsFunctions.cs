@@ -5,11 +5,11 @@ using AgentOps.Costs;
 namespace AgentOps.Functions.Api;
 
 /// <summary>/api/v1/budgets (BudgetsApi) and /api/v1/costs (CostsApi).</summary>
-public sealed class BudgetsAndCostsFunctions(Db db, PauseEffects pauses)
+public sealed class BudgetsAndCostsFunctions(Db db, ControlEffects effects)
 {
     [Function("BudgetsCreate"), Requires(Permission.BudgetsWrite)]
     public async Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/budgets")] HttpRequest req) =>
-        await BudgetsApi.CreateAsync(await Bind.BodyAsync<BudgetsApi.BudgetRequest>(req), Bind.CallerOf(req), db, pauses, Bind.Aborted(req));
+        await BudgetsApi.CreateAsync(await Bind.BodyAsync<BudgetsApi.BudgetRequest>(req), Bind.CallerOf(req), db, effects, Bind.Aborted(req));
 
     [Function("BudgetsList"), Requires(Permission.CostsRead)]
     public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/budgets")] HttpRequest req) =>
@@ -22,7 +22,7 @@ public sealed class BudgetsAndCostsFunctions(Db db, PauseEffects pauses)
 
     [Function("BudgetsUpdate"), Requires(Permission.BudgetsWrite)]
     public async Task<IResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "api/v1/budgets/{id:guid}")] HttpRequest req, Guid id) =>
-        await BudgetsApi.UpdateAsync(id, await Bind.BodyAsync<BudgetsApi.UpdateBudgetRequest>(req), Bind.CallerOf(req), db, pauses, Bind.Aborted(req));
+        await BudgetsApi.UpdateAsync(id, await Bind.BodyAsync<BudgetsApi.UpdateBudgetRequest>(req), Bind.CallerOf(req), db, effects, Bind.Aborted(req));
 
     [Function("BudgetsDelete"), Requires(Permission.BudgetsWrite)]
     public async Task<IResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "api/v1/budgets/{id:guid}")] HttpRequest req, Guid id) =>

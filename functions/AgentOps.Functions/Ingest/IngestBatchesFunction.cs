@@ -25,7 +25,7 @@ namespace AgentOps.Functions.Ingest;
 /// Batch triggers do not renew message locks: batches whose lock would end before they are processed are abandoned
 /// (redelivered at once) rather than processed for nothing.
 /// </summary>
-public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Controls.PauseEffects pauses, IngestBatchBlobs blobs, AgentOpsOptions options, TimeProvider time,
+public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Controls.ControlEffects effects, IngestBatchBlobs blobs, AgentOpsOptions options, TimeProvider time,
     ILogger<IngestBatchesFunction> logger)
 {
     private static readonly TimeSpan LockMargin = TimeSpan.FromSeconds(20);
@@ -93,7 +93,7 @@ public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Contr
         try
         {
             var result = await db.InOrgAsync(Guid.Empty, tx => processor.ProcessAsync(tx, [.. batches.Select(r => r.Batch)], ct), ct);
-            foreach (var (org, rejected) in result.Paused) pauses.Committed(org, rejected);
+            foreach (var (org, rejected) in result.Paused) effects.Committed(org, rejected);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {

@@ -107,7 +107,7 @@ public static class AgentsApi
         TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => tx.SingleAsync($"{WithStats} WHERE a.org_id = $1 AND a.id = $2", AgentView.Read, ct, caller.OrgId, id), ct)
             ?? throw ApiProblem.NotFound("agent"));
 
-    public static async Task<Ok<AgentView>> UpdateAsync(Guid id, UpdateAgentRequest body, Caller caller, Db db, Controls.PauseEffects pauses, CancellationToken ct)
+    public static async Task<Ok<AgentView>> UpdateAsync(Guid id, UpdateAgentRequest body, Caller caller, Db db, Controls.ControlEffects effects, CancellationToken ct)
     {
         var v = new Validation();
         var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
@@ -152,7 +152,7 @@ public static class AgentsApi
                     rejected = await Controls.EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct);
                 return after;
             }, ct);
-            pauses.Committed(caller.OrgId, rejected);
+            effects.Committed(caller.OrgId, rejected);
             return TypedResults.Ok(agent);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "agents_org_name_key" })

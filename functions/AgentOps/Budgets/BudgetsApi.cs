@@ -89,7 +89,7 @@ public static class BudgetsApi
             throw ApiProblem.Validation(new Dictionary<string, string[]> { ["$.agent_id"] = ["is not an agent of this organization."] });
     }
 
-    public static async Task<Created<BudgetView>> CreateAsync(BudgetRequest body, Caller caller, Db db, PauseEffects pauses, CancellationToken ct)
+    public static async Task<Created<BudgetView>> CreateAsync(BudgetRequest body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
     {
         var draft = Check(new Validation(), Guid.CreateVersion7(), body.Name, body.Scope, body.Team, body.AgentId, body.Period, body.RollingDays,
             body.MaxAmountUsd, body.Thresholds, body.AutoPauseAtPercent, body.Active ?? true);
@@ -115,7 +115,7 @@ public static class BudgetsApi
                 return BudgetView.Of(budget, await StatusAsync(tx, budget, today, ct));
             }, ct);
             // A budget born over (or changed below) its limit may have paused agents already.
-            if (paused is not null) pauses.Committed(caller.OrgId, paused.RejectedApprovals);
+            if (paused is not null) effects.Committed(caller.OrgId, paused.RejectedApprovals);
             return TypedResults.Created((string?)null, created);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "budgets_org_name_key" })
@@ -163,7 +163,7 @@ public static class BudgetsApi
             return new BudgetDetail(BudgetView.Of(budget, status), daily, alerts);
         }, ct));
 
-    public static async Task<Ok<BudgetView>> UpdateAsync(Guid id, UpdateBudgetRequest body, Caller caller, Db db, PauseEffects pauses, CancellationToken ct)
+    public static async Task<Ok<BudgetView>> UpdateAsync(Guid id, UpdateBudgetRequest body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
     {
         try
         {
@@ -204,7 +204,7 @@ public static class BudgetsApi
                 return BudgetView.Of(after, await StatusAsync(tx, after, today, ct));
             }, ct);
             // A budget born over (or changed below) its limit may have paused agents already.
-            if (paused is not null) pauses.Committed(caller.OrgId, paused.RejectedApprovals);
+            if (paused is not null) effects.Committed(caller.OrgId, paused.RejectedApprovals);
             return TypedResults.Ok(updated);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "budgets_org_name_key" })

@@ -51,21 +51,19 @@ public static class ControlsApi
         return reason;
     }
 
-    public static async Task<Ok<AgentControl>> PauseAsync(Guid id, ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, ApprovalOutcomes approvals,
-        CancellationToken ct)
+    public static async Task<Ok<AgentControl>> PauseAsync(Guid id, ReasonRequest? body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
     {
         var reason = Reason(body, required: false);
         var (agent, rejected) = await SetAgentAsync(id, caller, db, "paused", reason, "control.agent_paused", ct);
-        directory.Invalidate(caller.OrgId);
-        approvals.Rejected(caller.OrgId, rejected);
+        effects.Committed(caller.OrgId, rejected);
         return TypedResults.Ok(agent);
     }
 
-    public static async Task<Ok<AgentControl>> ResumeAsync(Guid id, ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
+    public static async Task<Ok<AgentControl>> ResumeAsync(Guid id, ReasonRequest? body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
     {
         var reason = Reason(body, required: false);
         var (agent, _) = await SetAgentAsync(id, caller, db, "active", reason, "control.agent_resumed", ct);
-        directory.Invalidate(caller.OrgId);
+        effects.Committed(caller.OrgId);
         return TypedResults.Ok(agent);
     }
 
@@ -91,8 +89,7 @@ public static class ControlsApi
             return (after, rejected);
         }, ct);
 
-    public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, AgentDirectory directory, OrgPolicyCache policies,
-        ApprovalOutcomes approvals, CancellationToken ct)
+    public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
     {
         var reason = Reason(body, required: true)!;
         var (result, rejected) = await db.InOrgAsync(caller.OrgId, async tx =>
@@ -100,14 +97,11 @@ public static class ControlsApi
             var paused = await EmergencyControls.KillAsync(tx, Actor.Of(caller), reason, ct);
             return (new KillSwitchResult(await ReadStatusAsync(tx, ct), paused.Agents, paused.RejectedApprovals.Select(a => a.Id).ToList()), paused.RejectedApprovals);
         }, ct);
-        directory.Invalidate(caller.OrgId);
-        policies.Invalidate(caller.OrgId);
-        approvals.Rejected(caller.OrgId, rejected);
+        effects.Committed(caller.OrgId, rejected);
         return TypedResults.Ok(result);
     }
 
-    public static async Task<Ok<KillSwitchResult>> ResumeAllAsync(ReasonRequest? body, Caller caller, Db db, AgentDirectory directory, OrgPolicyCache policies,
-        CancellationToken ct)
+    public static async Task<Ok<KillSwitchResult>> ResumeAllAsync(ReasonRequest? body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
     {
         var reason = Reason(body, required: false);
         var result = await db.InOrgAsync(caller.OrgId, async tx =>
@@ -124,8 +118,7 @@ public static class ControlsApi
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "control.resume_all", "organization", caller.OrgId, before, new { after, resumed_agents = resumed, reason }, ct);
             return new KillSwitchResult(after, resumed, []);
         }, ct);
-        directory.Invalidate(caller.OrgId);
-        policies.Invalidate(caller.OrgId);
+        effects.Committed(caller.OrgId);
         return TypedResults.Ok(result);
     }
 }

@@ -6,7 +6,7 @@ namespace AgentOps.Controls;
 public sealed record RejectedApproval(Guid Id, string RunId, Guid AgentId, string Reason);
 
 /// <summary>
-/// The one path that pauses agents, in the caller's transaction: the pause buttons, the kill switch and budget
+/// The one path that effects agents, in the caller's transaction: the pause buttons, the kill switch and budget
 /// auto-pause all come through here. Pausing also rejects the paused agents' pending approval requests (reason
 /// agent_paused, or org_killed for the kill switch), so nothing waits on an approval for an agent that is stopped.
 /// </summary>
@@ -15,7 +15,7 @@ public static class EmergencyControls
     public sealed record Paused(IReadOnlyList<Guid> Agents, IReadOnlyList<RejectedApproval> RejectedApprovals);
 
     /// <summary>
-    /// The kill switch: marks the organization (first reason wins while it stays on) and pauses every active agent.
+    /// The kill switch: marks the organization (first reason wins while it stays on) and effects every active agent.
     /// Locks the organization row first, so concurrent switches, resumes and registrations wait and then see it.
     /// </summary>
     public static async Task<Paused> KillAsync(Tx tx, Actor actor, string reason, CancellationToken ct)
@@ -66,16 +66,17 @@ public static class EmergencyControls
 }
 
 /// <summary>
-/// What a pause means for this replica once its transaction has committed: the agent and policy caches forget the
-/// organization (ingest and the policy check see the pause at once here, within their 1 s freshness elsewhere) and
-/// the rejected approvals are announced (events on their runs, waiters woken).
+/// What a change of agents' status means for this replica once its transaction has committed: the agent and policy
+/// caches forget the organization (ingest and the policy check see it at once here, within their 1 s freshness
+/// elsewhere) and the approvals a pause rejected are announced (events on their runs, waiters woken). Every path that
+/// pauses, resumes, kills or registers calls this, and nothing else.
 /// </summary>
-public sealed class PauseEffects(Agents.AgentDirectory agents, Policies.OrgPolicyCache policies, Approvals.ApprovalOutcomes approvals)
+public sealed class ControlEffects(Agents.AgentDirectory agents, Policies.OrgPolicyCache policies, Approvals.ApprovalOutcomes approvals)
 {
-    public void Committed(Guid orgId, IReadOnlyList<RejectedApproval> rejected)
+    public void Committed(Guid orgId, IReadOnlyList<RejectedApproval>? rejected = null)
     {
         agents.Invalidate(orgId);
         policies.Invalidate(orgId);
-        approvals.Rejected(orgId, rejected);
+        if (rejected is { Count: > 0 }) approvals.Rejected(orgId, rejected);
     }
 }

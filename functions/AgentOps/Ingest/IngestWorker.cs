@@ -10,7 +10,7 @@ namespace AgentOps.Ingest;
 /// otherwise they poll every <see cref="PollInterval"/>. A crash (even kill -9) rolls the transaction back and the
 /// batches are taken again.
 /// </summary>
-public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Controls.PauseEffects pauses, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
+public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Controls.ControlEffects effects, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private int BatchesPerTransaction => options.IngestBatchesPerTransaction;
@@ -92,6 +92,6 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
     /// <summary>After commit: a budget that paused agents takes effect on this replica at once; rejected approvals are announced.</summary>
     private void Committed(ProcessResult result)
     {
-        foreach (var (org, rejected) in result.Paused) pauses.Committed(org, rejected);
+        foreach (var (org, rejected) in result.Paused) effects.Committed(org, rejected);
     }
 }
