@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.Json;
 using AgentOps.Analytics;
 using AgentOps.Analytics.ClickHouse;
 using AgentOps.IntegrationTests.Infrastructure;
@@ -201,6 +202,59 @@ public class ClickHouseTests(ApiFixture fx) : IAsyncLifetime
         Assert.Equal(0, (await analytics.SummaryAsync(org, range, Bucket.Day, default)).Totals.Runs);
         var earlier = await analytics.SummaryAsync(org, AnalyticsRange.Create(T0.AddDays(-11), T0), Bucket.Day, default);
         Assert.Equal((8L, 8L), (earlier.Totals.Runs, earlier.Totals.FailedRuns));
+    }
+
+    [Fact]
+    public async Task Every_value_arrives_exactly_as_stored_quotes_unicode_nulls_and_all()
+    {
+        var org = await AnalyticsData.NewOrgAsync();
+        var agent = Guid.NewGuid();
+        const string Key = "it's \\ a \"key\" ✓";
+        const string Text = "line\nbreak\ttab \"quote\" back\\slash <b>&amp; ünïcödé 🚀 \u0001";
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "INSERT INTO agents (id, org_id, name) VALUES ($1, $2, 'a')", agent, org);
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, """
+            INSERT INTO runs (org_id, id, agent_id, status, start_ts, end_ts, first_event_at, first_event_id, last_event_at, error, tags, environment,
+                              event_count, llm_calls, tool_calls, error_count, tokens_in, tokens_out, tokens_cached, cost_micros, unpriced_calls, models, updated_at)
+            VALUES ($1, $2, $3, 'failed', '2026-03-01T10:00:00.999999Z', NULL, '2026-03-01T10:00:00.999999Z', 'e', '2026-03-01T10:00:01Z', $4,
+                    ARRAY[$4, NULL, ''], NULL, 2147483647, 1, 2, 3, 9007199254740993, 0, 5, 123456789012, 4, '{}', '2026-03-02T00:00:00.000001Z')
+            """, org, Key, agent, Text);
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, """
+            INSERT INTO events (org_id, id, run_id, agent_id, type, ts, score, tags, accepted_at, stored_at, name)
+            VALUES ($1, 'e1', $2, $3, 'score', '2026-03-01T10:00:00Z', 'NaN', NULL, '2026-03-01T10:00:00Z', '2026-03-01T10:00:00Z', $4),
+                   ($1, 'e2', $2, $3, 'score', '2026-03-01T10:00:00Z', -0.125, '{}', '2026-03-01T10:00:00Z', '2026-03-01T10:00:00Z', NULL)
+            """, org, Key, agent, Text);
+        Assert.Equal(1, (await AnalyticsData.ExportAllAsync(_db, _export, org, ExportSource.Runs, 10))[0].Rows);
+        Assert.Equal("e2", (await AnalyticsData.ExportAllAsync(_db, _export, org, ExportSource.Events, 10))[0].LastKey);
+        // A key with a quote is carried into the next batch's COPY as a literal: nothing after it.
+        Assert.Equal(0, (await AnalyticsData.ExportAllAsync(_db, _export, org, ExportSource.Runs, 10, afterKey: Key))[0].Rows);
+
+        var where = $"WHERE org_id = {ClickHouseSql.Uuid(org)}";
+        var run = (await _ch.QueryAsync($"""
+            SELECT id, agent_id, status, toString(started_at) AS started, isNull(ended_at) AS open, error, has_error, tags, isNull(environment) AS no_env,
+                   event_count, tokens_in, toString(tokens_in) AS tokens_text, cost_micros, unpriced_calls, toString(updated_at) AS updated, toString(version) AS version
+            FROM {Db}.runs FINAL {where}
+            """, r => r.Clone(), default))[0];
+        Assert.Equal(Key, run.GetProperty("id").GetString());
+        Assert.Equal(agent, run.GetProperty("agent_id").GetGuid());
+        Assert.Equal("failed", run.GetProperty("status").GetString());
+        Assert.Equal("2026-03-01 10:00:00", run.GetProperty("started").GetString()); // cut to the second, not rounded
+        Assert.Equal(1, run.GetProperty("open").GetInt32());
+        Assert.Equal(Text, run.GetProperty("error").GetString());
+        Assert.Equal(1, run.GetProperty("has_error").GetInt32());
+        Assert.Equal([Text, "", ""], run.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+        Assert.Equal(1, run.GetProperty("no_env").GetInt32());
+        Assert.Equal("2147483647", run.GetProperty("event_count").ToString());
+        Assert.Equal("9007199254740993", run.GetProperty("tokens_text").GetString()); // above 2^53: exact
+        Assert.Equal("123456789012", run.GetProperty("cost_micros").ToString());
+        Assert.Equal("2026-03-02 00:00:00", run.GetProperty("updated").GetString());
+        Assert.Equal("1772409600000001", run.GetProperty("version").GetString()); // microseconds since 1970
+
+        var events = await _ch.QueryAsync($"SELECT id, name, isNull(score) AS no_score, score, tags FROM {Db}.events FINAL {where} ORDER BY id", r => r.Clone(), default);
+        Assert.Equal(Text, events[0].GetProperty("name").GetString());
+        Assert.Equal(1, events[0].GetProperty("no_score").GetInt32()); // NaN has no JSON form: NULL
+        Assert.Empty(events[0].GetProperty("tags").EnumerateArray());
+        Assert.Equal(-0.125, events[1].GetProperty("score").GetDouble());
+        Assert.Equal(JsonValueKind.Null, events[1].GetProperty("name").ValueKind);
     }
 
     [Fact]

@@ -55,7 +55,7 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
                 foreach (var range in ShardPlanner.Plan(plan.Boundaries))
                     await tx.ExecuteAsync("INSERT INTO job_shards (org_id, job_id, idx, source, range_after, range_end) VALUES ($1, $2, $3, $4, $5, $6)",
                         ct, tx.OrgId, j.Id, idx++, plan.Source, range.After, range.End);
-            await tx.ExecuteAsync("UPDATE jobs SET planned_at = now() WHERE id = $1", ct, j.Id);
+            await tx.ExecuteAsync("UPDATE jobs SET planned_at = clock_timestamp() WHERE id = $1", ct, j.Id); // now() is when the transaction began
             await EventAsync(tx, j.Id, null, "info", $"Planned {idx} shard(s)",
                 new { sources = plans.Select(p => new { p.Source, p.Rows }), shards = idx, dry_run = j.DryRun }, ct);
             return Enumerable.Range(0, idx).ToArray();

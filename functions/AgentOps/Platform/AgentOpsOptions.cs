@@ -81,9 +81,12 @@ public sealed record AgentOpsOptions
     /// <summary>How long one ClickHouse request may take (per attempt; failed attempts are retried with backoff).</summary>
     public TimeSpan ClickHouseTimeout { get; init; } = TimeSpan.FromSeconds(Analytics.ClickHouse.ClickHouseSettings.DefaultRequestTimeoutSeconds);
 
+    /// <summary>gzip, none, or auto (the default: none to a loopback address, gzip to any other).</summary>
+    public Analytics.ClickHouse.ClickHouseCompression ClickHouseCompression { get; init; }
+
     /// <summary>The parsed ClickHouse connection, or null when not configured.</summary>
     public Analytics.ClickHouse.ClickHouseSettings? ClickHouse() => ClickHouseUrl is null ? null
-        : Analytics.ClickHouse.ClickHouseSettings.Parse(ClickHouseUrl, "AGENTOPS_CLICKHOUSE_URL", []) with { RequestTimeout = ClickHouseTimeout };
+        : Analytics.ClickHouse.ClickHouseSettings.Parse(ClickHouseUrl, "AGENTOPS_CLICKHOUSE_URL", []) with { RequestTimeout = ClickHouseTimeout, Compression = ClickHouseCompression };
 
     public static AgentOpsOptions FromConfiguration(Func<string, string?> get)
     {
@@ -128,6 +131,7 @@ public sealed record AgentOpsOptions
             WebhooksAllowPrivateTargets = Bool(get, "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", errors),
             ClickHouseUrl = get("AGENTOPS_CLICKHOUSE_URL") is { Length: > 0 } ch ? ch : null,
             ClickHouseTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_CLICKHOUSE_TIMEOUT_SECONDS", Analytics.ClickHouse.ClickHouseSettings.DefaultRequestTimeoutSeconds, 1, 600, errors)),
+            ClickHouseCompression = Choice(get, "AGENTOPS_CLICKHOUSE_COMPRESSION", Analytics.ClickHouse.ClickHouseCompression.Auto, errors),
         };
         if (options.ClickHouseUrl is { } clickHouse) Analytics.ClickHouse.ClickHouseSettings.Parse(clickHouse, "AGENTOPS_CLICKHOUSE_URL", errors);
         if (errors.Count > 0) throw new InvalidOperationException("AgentOps configuration is invalid:\n  " + string.Join("\n  ", errors));
@@ -149,6 +153,16 @@ public sealed record AgentOpsOptions
     };
 
     private static bool Fail(List<string> errors, string message) { errors.Add(message); return false; }
+
+    /// <summary>One of the enum's names, any case (numbers are not names).</summary>
+    private static T Choice<T>(Func<string, string?> get, string name, T fallback, List<string> errors) where T : struct, Enum
+    {
+        var raw = get(name)?.Trim();
+        if (string.IsNullOrEmpty(raw)) return fallback;
+        if (Enum.GetNames<T>().FirstOrDefault(n => n.Equals(raw, StringComparison.OrdinalIgnoreCase)) is { } known) return Enum.Parse<T>(known);
+        errors.Add($"{name} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
+        return fallback;
+    }
 
     private static int Int(Func<string, string?> get, string name, int fallback, int min, int max, List<string> errors)
     {

@@ -77,10 +77,24 @@ public class AnalyticsRulesTests
     }
 
     [Fact]
-    public void Exported_times_are_cut_to_the_second_and_versions_keep_microseconds()
+    public void Exported_times_are_cut_to_the_second()
     {
         var t = new DateTime(2026, 5, 6, 7, 8, 9, DateTimeKind.Utc).AddTicks(9_999_999);
         Assert.Equal("2026-05-06T07:08:09Z", ClickHouseExport.Seconds(t));
-        Assert.Equal(ClickHouseExport.Micros(t) + 1, ClickHouseExport.Micros(t.AddTicks(10)));
+    }
+
+    [Fact]
+    public void The_export_copy_writes_its_values_as_quoted_literals()
+    {
+        var org = Guid.Parse("01a201c8-351e-7a7d-ae18-7cb0a9ca1f67");
+        var t0 = new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero).AddTicks(1_234_560);
+        var copy = ClickHouseExport.CopyCommand(ExportSource.Events, org, "it's \\ a key", "z", t0, t0.AddHours(1), 500);
+        Assert.StartsWith("COPY (SELECT ", copy, StringComparison.Ordinal);
+        Assert.EndsWith(
+            "FROM events WHERE org_id = '01a201c8-351e-7a7d-ae18-7cb0a9ca1f67'::uuid AND id > 'it''s \\ a key' AND id <= 'z' " +
+            "AND stored_at > '2026-01-01T00:00:00.123456Z'::timestamptz AND stored_at <= '2026-01-01T01:00:00.123456Z'::timestamptz " +
+            "ORDER BY id LIMIT 500) TO STDOUT (FORMAT binary)", copy, StringComparison.Ordinal);
+        Assert.DoesNotContain("$", copy, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => ClickHouseExport.Literal(1.5));
     }
 }

@@ -96,6 +96,17 @@ public class ClickHouseErrorsTests
     }
 
     [Theory]
+    [InlineData("http://127.0.0.1:8123/", ClickHouseCompression.Auto, false)]
+    [InlineData("http://localhost:8123/", ClickHouseCompression.Auto, false)]
+    [InlineData("http://[::1]:8123/", ClickHouseCompression.Auto, false)]
+    [InlineData("http://ch.internal:8123/", ClickHouseCompression.Auto, true)]
+    [InlineData("http://10.0.0.7:8123/", ClickHouseCompression.Auto, true)]
+    [InlineData("http://127.0.0.1:8123/", ClickHouseCompression.Gzip, true)]
+    [InlineData("http://ch.internal:8123/", ClickHouseCompression.None, false)]
+    public void Inserts_are_gzipped_except_to_loopback_unless_configured(string url, ClickHouseCompression compression, bool gzip) =>
+        Assert.Equal(gzip, (ClickHouseSettings.Parse(url, "X", []) with { Compression = compression }).CompressInserts);
+
+    [Theory]
     [InlineData("not a url")]
     [InlineData("ftp://host/db")]
     [InlineData("http://host:8123/db;drop")]

@@ -1,3 +1,4 @@
+using AgentOps.Analytics.ClickHouse;
 using AgentOps.Platform;
 
 namespace AgentOps.Tests.Platform;
@@ -49,5 +50,23 @@ public class OptionsTests
         Assert.True(AgentOpsOptions.FromConfiguration(env("true")).WebhooksAllowPrivateTargets);
         var e = Assert.Throws<InvalidOperationException>(() => AgentOpsOptions.FromConfiguration(env("yes please")));
         Assert.Contains("AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS must be true or false", e.Message);
+    }
+
+    [Fact]
+    public void ClickHouse_compression_is_one_of_its_names()
+    {
+        Func<string, string?> env(string? compression) => key => key switch
+        {
+            "AGENTOPS_DATABASE_URL" => "postgresql://app:x@db/agentops",
+            "AGENTOPS_JWT_SECRET" => new string('x', 40),
+            "AGENTOPS_CLICKHOUSE_COMPRESSION" => compression,
+            _ => null,
+        };
+        Assert.Equal(ClickHouseCompression.Auto, AgentOpsOptions.FromConfiguration(env(null)).ClickHouseCompression);
+        Assert.Equal(ClickHouseCompression.Gzip, AgentOpsOptions.FromConfiguration(env("GZIP")).ClickHouseCompression);
+        Assert.Equal(ClickHouseCompression.None, AgentOpsOptions.FromConfiguration(env("none")).ClickHouseCompression);
+        foreach (var bad in new[] { "zstd", "1" })
+            Assert.Contains("AGENTOPS_CLICKHOUSE_COMPRESSION must be one of auto, gzip, none",
+                Assert.Throws<InvalidOperationException>(() => AgentOpsOptions.FromConfiguration(env(bad))).Message);
     }
 }

@@ -74,17 +74,18 @@ public sealed class ClickHouseClient : IDisposable
 
     /// <summary>
     /// INSERT INTO table FORMAT JSONEachRow with the rows <paramref name="write"/> puts on the stream (one JSON object per
-    /// line), gzip-compressed on the way out, timestamps read best-effort (ISO 8601). <paramref name="write"/> runs once
+    /// line), gzip-compressed on the way out unless compress (default: <see cref="ClickHouseSettings.CompressInserts"/>)
+    /// says otherwise, timestamps read best-effort (ISO 8601). <paramref name="write"/> runs once
     /// per attempt, so it must be able to produce the same rows again. Returns the uncompressed bytes of the last attempt.
     /// </summary>
-    public async Task<long> InsertJsonEachRowAsync(string table, Func<Stream, CancellationToken, Task> write, CancellationToken ct, bool compress = true)
+    public async Task<long> InsertJsonEachRowAsync(string table, Func<Stream, CancellationToken, Task> write, CancellationToken ct, bool? compress = null)
     {
         var query = $"INSERT INTO {ClickHouseSql.Name(Database)}.{ClickHouseSql.Name(table)} FORMAT JSONEachRow";
         var parameters = new Dictionary<string, string> { ["query"] = query, ["date_time_input_format"] = "best_effort" };
         StreamingBody? content = null;
         await SendAsync("insert", () =>
         {
-            content = new StreamingBody(write, compress);
+            content = new StreamingBody(write, compress ?? Settings.CompressInserts);
             return Post(Url(parameters), content);
         }, async (response, token) =>
         {

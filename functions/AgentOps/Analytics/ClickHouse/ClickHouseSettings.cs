@@ -1,4 +1,9 @@
+using System.Net;
+
 namespace AgentOps.Analytics.ClickHouse;
+
+/// <summary>How insert bodies travel: gzip, plain, or (auto) plain to a loopback address and gzip to any other.</summary>
+public enum ClickHouseCompression { Auto, Gzip, None }
 
 /// <summary>
 /// Where ClickHouse is and how to talk to it, from a URL such as <c>http://default:secret@127.0.0.1:8123/agentops</c>:
@@ -18,6 +23,22 @@ public sealed record ClickHouseSettings
     public string Database { get; init; } = "default";
     public TimeSpan RequestTimeout { get; init; } = TimeSpan.FromSeconds(DefaultRequestTimeoutSeconds);
     public int MaxAttempts { get; init; } = DefaultMaxAttempts;
+    public ClickHouseCompression Compression { get; init; } = ClickHouseCompression.Auto;
+
+    /// <summary>
+    /// Whether inserts are gzip-compressed. Auto leaves them plain on loopback: there the bytes cost nothing to move and
+    /// compressing them cost the export a fifth of its CPU (gzip at its fastest level, ~600 MB/s of JSON per core, on
+    /// a machine that also runs Postgres and ClickHouse); over a network, gzip shrinks JSON about sixfold.
+    /// </summary>
+    public bool CompressInserts => Compression switch
+    {
+        ClickHouseCompression.Gzip => true,
+        ClickHouseCompression.None => false,
+        _ => !IsLoopback(Endpoint),
+    };
+
+    private static bool IsLoopback(Uri endpoint) =>
+        endpoint.IsLoopback || IPAddress.TryParse(endpoint.DnsSafeHost, out var address) && IPAddress.IsLoopback(address);
 
     public static ClickHouseSettings Parse(string url, string variable, List<string> errors)
     {
