@@ -77,10 +77,12 @@ public class AnalyticsRulesTests
     }
 
     [Fact]
-    public void Exported_times_are_cut_to_the_second()
+    public void Exported_times_are_whole_seconds_cut_and_kept_within_DateTime()
     {
-        var t = new DateTime(2026, 5, 6, 7, 8, 9, DateTimeKind.Utc).AddTicks(9_999_999);
-        Assert.Equal("2026-05-06T07:08:09Z", ClickHouseExport.Seconds(t));
+        var t = new DateTimeOffset(2026, 5, 6, 7, 8, 9, TimeSpan.Zero);
+        Assert.Equal(t.ToUnixTimeSeconds(), ClickHouseExport.UnixSeconds(t.ToUnixTimeMilliseconds() * 1000 + 999_999));
+        Assert.Equal(0, ClickHouseExport.UnixSeconds(-1)); // 1969: before DateTime's first second
+        Assert.Equal(uint.MaxValue, ClickHouseExport.UnixSeconds(long.MaxValue / 2));
     }
 
     [Fact]
