@@ -35,6 +35,7 @@ public static class PolicyCheckBench
         }
         var seconds = Math.Max(20, Int("--seconds", 30));
         var rate = Int("--rate", 1000);
+        var warmup = Math.Max(0, Int("--warmup", 20));
         var url = new Uri(Environment.GetEnvironmentVariable("AGENTOPS_URL") ?? "http://127.0.0.1:7071");
 
         // Keep-alive connections, reused for the whole run; enough of them that a slow answer never queues a send.
@@ -45,8 +46,10 @@ public static class PolicyCheckBench
         }) { BaseAddress = url, Timeout = TimeSpan.FromSeconds(30) };
         var (adminToken, key) = await SetUpAsync(http);
 
-        Log($"warming up: {rate} checks/s for 3 s");
-        await LoadAsync(http, key, rate, TimeSpan.FromSeconds(3), new ConcurrentBag<Sample>(), new Counter(), killAt: null, adminToken);
+        // Long enough for the fresh server's code to tier up: it JIT-compiles some 12,000 methods again, optimized, in
+        // its first ~15 s under this load (perf: half a core), which a server that has been up for minutes is past.
+        Log($"warming up: {rate} checks/s for {warmup} s");
+        await LoadAsync(http, key, rate, TimeSpan.FromSeconds(warmup), new ConcurrentBag<Sample>(), new Counter(), killAt: null, adminToken);
 
         Log($"measuring: {rate} checks/s open-loop for {seconds} s; kill switch at {seconds / 2} s, resume-all {KillWindow.TotalSeconds:F0} s later");
         var samples = new ConcurrentBag<Sample>();
@@ -62,6 +65,9 @@ public static class PolicyCheckBench
         // Steady state: without the second after the kill switch and after resume-all (caches reload, decisions change).
         var steady = answered.Where(s => !(s.SentMs >= kill.SentMs && s.SentMs <= kill.AnsweredMs + 1000)
             && !(s.SentMs >= kill.ResumeSentMs && s.SentMs <= kill.ResumeSentMs + 1000)).Select(s => s.LatencyMs).Order().ToArray();
+        // Where the tail sits in time (stderr): each second's slowest check and how many took over 5 ms.
+        foreach (var second in answered.GroupBy(s => (int)(s.SentMs / 1000)).OrderBy(g => g.Key))
+            Log($"  second {second.Key,2}: p50 {Percentile([.. second.Select(s => s.LatencyMs).Order()], 0.5),6:0.00} ms, over 5 ms: {second.Count(s => s.LatencyMs > 5),4}, max {second.Max(s => s.LatencyMs),7:0.0} ms");
         var result = new
         {
             bench = "policy",
