@@ -55,8 +55,10 @@ public static class PolicyCheckBench
         var samples = new ConcurrentBag<Sample>();
         var errors = new Counter();
         var clock = Stopwatch.StartNew();
+        var ticks = BenchSupport.CpuTicks();
         var kill = await LoadAsync(http, key, rate, TimeSpan.FromSeconds(seconds), samples, errors, killAt: TimeSpan.FromSeconds(seconds / 2.0), adminToken);
         var elapsed = clock.Elapsed.TotalSeconds;
+        var steal = BenchSupport.StealPercent(ticks, BenchSupport.CpuTicks());
 
         var answered = samples.Where(s => s.Decision is not null).ToList();
         var latencies = answered.Select(s => s.LatencyMs).Order().ToArray();
@@ -93,6 +95,7 @@ public static class PolicyCheckBench
             checks_after_kill = afterKill.Count,
             checks_allowed_after_kill = notBlocked.Count(s => s.SentMs > kill.AnsweredMs + 1000),
             checks_not_blocked_within_1s_of_kill = notBlocked.Count(s => s.SentMs <= kill.AnsweredMs + 1000),
+            cpu_steal_percent = steal,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
         return errors.Value == 0 && result.checks_allowed_after_kill == 0 ? 0 : 1;
