@@ -186,8 +186,7 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         w.WriteStartObject();
         w.WriteString(N.OrgId, orgId);
         w.WriteString(N.Id, id);
-        r.Next(out var agent);
-        w.WriteString(N.AgentId, BinaryRow.Uuid(agent));
+        Uuid(w, N.AgentId, ref r);
         Text(w, N.Status, ref r);
         Time(w, N.StartedAt, ref r);
         Time(w, N.EndedAt, ref r);
@@ -219,8 +218,7 @@ public sealed class ClickHouseExport(ClickHouseClient client)
         w.WriteString(N.OrgId, orgId);
         w.WriteString(N.Id, id);
         Text(w, N.RunId, ref r);
-        r.Next(out var agent);
-        w.WriteString(N.AgentId, BinaryRow.Uuid(agent));
+        Uuid(w, N.AgentId, ref r);
         Text(w, N.Type, ref r);
         Text(w, N.ParentId, ref r);
         Text(w, N.Name, ref r);
@@ -279,6 +277,11 @@ public sealed class ClickHouseExport(ClickHouseClient client)
     {
         r.Next(out var value);
         if (BinaryRow.Int64(value) is var n and not 0) w.WriteNumber(name, n);
+    }
+
+    private static void Uuid(Utf8JsonWriter w, JsonEncodedText name, ref BinaryRow r)
+    {
+        if (r.Next(out var value)) w.WriteString(name, BinaryRow.Uuid(value));
     }
 
     private static void Long(Utf8JsonWriter w, JsonEncodedText name, ref BinaryRow r)
