@@ -20,8 +20,8 @@ public sealed record ExportBatch(string? LastKey, int Rows, long Bytes);
 /// <summary>
 /// The Postgres → ClickHouse export activity (the jobs system calls it per shard and checkpoints LastKey). A batch is
 /// one binary <c>COPY (keyset query) TO STDOUT</c> whose rows are rewritten as JSONEachRow straight from the wire bytes
-/// (<see cref="BinaryCopyReader"/>) into the gzip request body: no row, string or value is ever materialized, so the
-/// export costs little more than the COPY and the insert it connects.
+/// (<see cref="BinaryCopyReader"/>) into the request body as it is sent: no row, string or value is ever materialized,
+/// so the export costs little more than the COPY and the insert it connects.
 /// </summary>
 public sealed class ClickHouseExport(ClickHouseClient client)
 {
@@ -134,7 +134,7 @@ public sealed class ClickHouseExport(ClickHouseClient client)
     {
         string s => $"'{s.Replace("'", "''", StringComparison.Ordinal)}'",
         Guid g => $"'{g:D}'::uuid",
-        DateTimeOffset t => $"'{t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)}'::timestamptz",
+        DateTimeOffset t => $"'{t.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture)}'::timestamptz", // Postgres' microseconds
         int n => n.ToString(CultureInfo.InvariantCulture),
         _ => throw new ArgumentException($"No literal for {value.GetType().Name}.", nameof(value)),
     };
