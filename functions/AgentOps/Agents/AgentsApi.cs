@@ -152,7 +152,7 @@ public static class AgentsApi
                     rejected = await Controls.EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct);
                 return after;
             }, ct);
-            effects.Committed(caller.OrgId, rejected);
+            effects.Committed(caller.OrgId, rejected, Controls.KillSwitchChange.Unchanged);
             return TypedResults.Ok(agent);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "agents_org_name_key" })

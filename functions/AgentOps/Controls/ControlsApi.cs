@@ -55,7 +55,7 @@ public static class ControlsApi
     {
         var reason = Reason(body, required: false);
         var (agent, rejected) = await SetAgentAsync(id, caller, db, "paused", reason, "control.agent_paused", ct);
-        effects.Committed(caller.OrgId, rejected);
+        effects.Committed(caller.OrgId, rejected, KillSwitchChange.Unchanged);
         return TypedResults.Ok(agent);
     }
 
@@ -63,7 +63,7 @@ public static class ControlsApi
     {
         var reason = Reason(body, required: false);
         var (agent, _) = await SetAgentAsync(id, caller, db, "active", reason, "control.agent_resumed", ct);
-        effects.Committed(caller.OrgId);
+        effects.Committed(caller.OrgId, killSwitch: KillSwitchChange.Unchanged);
         return TypedResults.Ok(agent);
     }
 
@@ -97,7 +97,7 @@ public static class ControlsApi
             var paused = await EmergencyControls.KillAsync(tx, Actor.Of(caller), reason, ct);
             return (new KillSwitchResult(await ReadStatusAsync(tx, ct), paused.Agents, paused.RejectedApprovals.Select(a => a.Id).ToList()), paused.RejectedApprovals);
         }, ct);
-        effects.Committed(caller.OrgId, rejected);
+        effects.Committed(caller.OrgId, rejected, KillSwitchChange.Pulled);
         return TypedResults.Ok(result);
     }
 
@@ -118,7 +118,7 @@ public static class ControlsApi
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "control.resume_all", "organization", caller.OrgId, before, new { after, resumed_agents = resumed, reason }, ct);
             return new KillSwitchResult(after, resumed, []);
         }, ct);
-        effects.Committed(caller.OrgId);
+        effects.Committed(caller.OrgId, killSwitch: KillSwitchChange.Lifted);
         return TypedResults.Ok(result);
     }
 }

@@ -65,18 +65,34 @@ public static class EmergencyControls
     }
 }
 
+/// <summary>What a committed change did to the organization's kill switch, as far as its caller knows.</summary>
+public enum KillSwitchChange
+{
+    /// <summary>It may have moved (a budget's auto-pause can pull it): the policy cache reloads.</summary>
+    Unknown,
+    /// <summary>Only agents changed (pause, resume, edit): the policy snapshot holds no agent status, so it stays.</summary>
+    Unchanged,
+    Pulled,
+    Lifted,
+}
+
 /// <summary>
-/// What a change of agents' status means for this replica once its transaction has committed: the agent and policy
-/// caches forget the organization (ingest and the policy check see it at once here, within their 1 s freshness
-/// elsewhere) and the approvals a pause rejected are announced (events on their runs, waiters woken). Every path that
-/// pauses, resumes, kills or registers calls this, and nothing else.
+/// What a change of agents' status means for this replica once its transaction has committed: the agent cache forgets
+/// the organization, the policy cache learns the kill switch's new state (ingest and the policy check see both at once
+/// here, within their 1 s freshness elsewhere), and the approvals a pause rejected are announced (events on their
+/// runs, waiters woken). Every path that pauses, resumes, kills or registers calls this, and nothing else.
 /// </summary>
 public sealed class ControlEffects(Agents.AgentDirectory agents, Policies.OrgPolicyCache policies, Approvals.ApprovalOutcomes approvals)
 {
-    public void Committed(Guid orgId, IReadOnlyList<RejectedApproval>? rejected = null)
+    public void Committed(Guid orgId, IReadOnlyList<RejectedApproval>? rejected = null, KillSwitchChange killSwitch = KillSwitchChange.Unknown)
     {
         agents.Invalidate(orgId);
-        policies.Invalidate(orgId);
+        switch (killSwitch)
+        {
+            case KillSwitchChange.Pulled: policies.SetKilled(orgId, true); break;
+            case KillSwitchChange.Lifted: policies.SetKilled(orgId, false); break;
+            case KillSwitchChange.Unknown: policies.Invalidate(orgId); break;
+        }
         if (rejected is { Count: > 0 }) approvals.Rejected(orgId, rejected);
     }
 }

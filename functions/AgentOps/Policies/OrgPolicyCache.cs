@@ -16,8 +16,8 @@ public sealed record OrgPolicySnapshot(bool Killed, PolicySet Set, IReadOnlyDict
 /// <summary>
 /// The organization's kill-switch flag and compiled active policies for the check, cached per organization for
 /// <see cref="Freshness"/> (1 s, like <see cref="Agents.AgentDirectory"/>): a change made on another replica (a policy
-/// edit, the kill switch) is seen within that time; the replica that made it calls <see cref="Invalidate"/> after its
-/// commit, so there it applies to the very next check.
+/// edit, the kill switch) is seen within that time; the replica that made it calls <see cref="Invalidate"/> (or, for
+/// the kill switch, <see cref="SetKilled"/>) after its commit, so there it applies to the very next check.
 /// <para>One load per organization at a time (single flight): when an entry goes stale, the first check starts the
 /// load and the concurrent ones await the same load instead of stampeding the database. An entry is published before
 /// its load starts, so an invalidation can never be overwritten by a load that read the database before the change.</para>
@@ -69,8 +69,31 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
         }
     }
 
-    /// <summary>Forget what this replica knows of the organization (after a policy change or the kill switch commits).</summary>
+    /// <summary>Forget what this replica knows of the organization (after a policy change commits): the next check loads.</summary>
     public void Invalidate(Guid orgId) => _entries.TryRemove(orgId, out _);
+
+    /// <summary>
+    /// After the kill switch or resume-all commits on this replica: the cached snapshot takes the organization's new
+    /// flag at once, so checks go on being answered from memory. Forgetting it instead made every check on the
+    /// replica wait for the reload — all of those sent while the switch was pulled under 1,000 checks/s came back up to
+    /// ~130 ms late (./agentops bench policy). An entry still loading may have read the flag before the change: it is
+    /// forgotten, and the next check loads. A refresh that started before the change compares against the entry this
+    /// replaces, so it can no longer overwrite it.
+    /// </summary>
+    public void SetKilled(Guid orgId, bool killed)
+    {
+        while (_entries.TryGetValue(orgId, out var current))
+        {
+            if (!current.Result.Task.IsCompletedSuccessfully)
+            {
+                if (_entries.TryRemove(new KeyValuePair<Guid, Entry>(orgId, current))) return;
+                continue;
+            }
+            var updated = new Entry(current.StartedAt, new TaskCompletionSource<OrgPolicySnapshot>(TaskCreationOptions.RunContinuationsAsynchronously));
+            updated.Result.SetResult(current.Result.Task.Result with { Killed = killed });
+            if (_entries.TryUpdate(orgId, updated, current)) return;
+        }
+    }
 
     /// <summary>
     /// Loads a successor off the request path and puts it in place of the entry, unless the entry was replaced or
