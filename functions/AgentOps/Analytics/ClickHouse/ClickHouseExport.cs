@@ -143,7 +143,7 @@ public sealed class ClickHouseExport(ClickHouseClient client)
     public static string Columns(ExportSource source) => source == ExportSource.Runs ? RunColumns : EventColumns;
 
     /// <summary>The organization id as the writers put it in every row (encoded once per batch).</summary>
-    public static JsonEncodedText OrgId(Guid orgId) => JsonEncodedText.Encode(orgId.ToString("D"));
+    private static JsonEncodedText OrgId(Guid orgId) => JsonEncodedText.Encode(orgId.ToString("D"));
 
     // Read as binary, so each column's type is part of the contract with the writers below (BinaryRow checks widths).
     private const string RunColumns = "id, agent_id, status, started_at, end_ts, duration_ms, error, tags, environment, models, event_count, " +
