@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using AgentOps.Audit;
+using AgentOps.Platform;
+using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Agents;
 
@@ -20,37 +22,43 @@ public sealed record AgentRef(Guid Id, string Name, string Status)
 }
 
 /// <summary>
-/// Resolves the agents named in ingest traffic (by id or name) to their id and status, with a cache so the front door
-/// does not ask the database on every request. An entry lives <see cref="Freshness"/>: a pause takes effect on ingest
-/// within that time everywhere (at once on the replica that made it, which invalidates its cache).
+/// Resolves the agents named in ingest traffic and policy checks (by id or name) to their id and status, through a
+/// <see cref="ReadCache{TKey,TValue}"/> so the front door does not ask the database on every request: a pause takes
+/// effect everywhere within <see cref="Freshness"/>, and at once on the replica that made it (which invalidates).
 /// </summary>
-public sealed class AgentDirectory(Db db, TimeProvider time)
+public sealed class AgentDirectory(Db db, TimeProvider time, ILogger<AgentDirectory> logger)
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
 
     /// <summary>Auto-registered agents per request, at most: a runaway client cannot flood the registry in one call.</summary>
     public const int MaxRegistrationsPerRequest = 20;
 
-    private readonly ConcurrentDictionary<(Guid Org, string Key), (DateTimeOffset At, AgentRef? Agent)> _cache = new();
-
-    /// <summary>Above this many entries, stale ones are swept before adding more (the cache cannot grow without bound).</summary>
+    /// <summary>Cached agents at most; above it stale entries are swept (the cache cannot grow without bound).</summary>
     public const int MaxEntries = 50_000;
+
+    private readonly ReadCache<(Guid Org, string Key), AgentRef> _cache = new(Freshness, MaxEntries);
 
     public async Task<IReadOnlyDictionary<string, AgentRef?>> ResolveAsync(Guid orgId, IReadOnlyCollection<string> keys, Actor? registrar, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        if (_cache.Count > MaxEntries) Sweep(now);
-        var result = new Dictionary<string, AgentRef?>(StringComparer.Ordinal);
-        var stale = new List<string>();
+        var result = new Dictionary<string, AgentRef?>(keys.Count, StringComparer.Ordinal);
+        List<string>? missed = null;
+        List<(string Key, ReadCache<(Guid, string), AgentRef>.Entry Entry)>? ageing = null;
         foreach (var key in keys)
-            if (_cache.TryGetValue((orgId, key), out var hit) && now - hit.At < Freshness) result[key] = hit.Agent;
-            else stale.Add(key);
-        if (stale.Count == 0) return result;
+            if (_cache.TryGet((orgId, key), now, out var agent, out var refresh))
+            {
+                result[key] = agent;
+                if (refresh is not null) (ageing ??= []).Add((key, refresh));
+            }
+            else (missed ??= []).Add(key);
+        if (ageing is not null) _ = RefreshAsync(orgId, ageing);
+        if (missed is null) return result;
 
+        var generation = _cache.Generation;
         var found = await db.InOrgAsync(orgId, async tx =>
         {
-            var rows = await LookupAsync(tx, stale, ct);
-            var missing = stale.Where(k => !Guid.TryParse(k, out _) && !rows.ContainsKey(k)).Take(MaxRegistrationsPerRequest).ToList();
+            var rows = await LookupAsync(tx, missed, ct);
+            var missing = missed.Where(k => !Guid.TryParse(k, out _) && !rows.ContainsKey(k)).Take(MaxRegistrationsPerRequest).ToList();
             if (registrar is not null && missing.Count > 0)
             {
                 // Concurrent requests may register the same name: the unique key decides, and both read the winner.
@@ -70,14 +78,30 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
             return rows;
         }, ct);
 
-        foreach (var key in stale)
+        foreach (var key in missed)
         {
             var agent = found.GetValueOrDefault(key);
             // Only hits are cached: names that do not exist (a client's typos, or a flood of made-up names) cost a query, not memory.
-            if (agent is not null) _cache[(orgId, key)] = (now, agent);
+            if (agent is not null) _cache.Store((orgId, key), agent, now, generation);
             result[key] = agent;
         }
         return result;
+    }
+
+    /// <summary>Re-reads ageing entries off the request path; on failure they stay and expire as usual.</summary>
+    private async Task RefreshAsync(Guid orgId, List<(string Key, ReadCache<(Guid, string), AgentRef>.Entry Entry)> ageing)
+    {
+        try
+        {
+            var readAt = time.GetUtcNow();
+            var generation = _cache.Generation;
+            var rows = await db.InOrgAsync(orgId, tx => LookupAsync(tx, [.. ageing.Select(a => a.Key)], CancellationToken.None), CancellationToken.None);
+            foreach (var (key, entry) in ageing) _cache.Refreshed((orgId, key), entry, rows.GetValueOrDefault(key), readAt, generation);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Could not refresh the agents of organization {OrgId}: {Error}", orgId, ErrorHandlingMiddleware.SafeMessage(e));
+        }
     }
 
     private static async Task<Dictionary<string, AgentRef>> LookupAsync(Tx tx, IReadOnlyCollection<string> keys, CancellationToken ct)
@@ -97,16 +121,6 @@ public sealed class AgentDirectory(Db db, TimeProvider time)
         return byKey;
     }
 
-    private void Sweep(DateTimeOffset now)
-    {
-        foreach (var (key, entry) in _cache)
-            if (now - entry.At >= Freshness) _cache.TryRemove(key, out _);
-        if (_cache.Count > MaxEntries) _cache.Clear(); // all fresh yet too many: start over rather than grow
-    }
-
     /// <summary>Forget what this replica knows of an organization's agents (after a change through the API).</summary>
-    public void Invalidate(Guid orgId)
-    {
-        foreach (var key in _cache.Keys.Where(k => k.Org == orgId)) _cache.TryRemove(key, out _);
-    }
+    public void Invalidate(Guid orgId) => _cache.Forget((key, _) => key.Org == orgId);
 }

@@ -1,28 +1,25 @@
+using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Platform.Auth;
 
 /// <summary>
 /// Resolves "Authorization: Bearer …" to a <see cref="Caller"/>: an API key (aok_…) by its prefix and a constant-time
 /// hash comparison, or an access token whose session and membership are still live. Fails with 401 problems.
-/// API key rows are cached by prefix for <see cref="KeyFreshness"/> (the hash is still compared on every request): the
-/// hot paths (ingest, the policy check) skip a database round trip, and a revocation applies at once on the replica
-/// that made it and within a second on the others.
+/// API key rows are cached by prefix for <see cref="KeyFreshness"/> and refreshed ahead (<see cref="ReadCache{TKey,TValue}"/>;
+/// the hash is still compared on every request): the hot paths (ingest, the policy check) skip a database round trip,
+/// and a revocation applies at once on the replica that made it and within a second on the others.
 /// </summary>
-public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time)
+public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time, ILogger<Authenticator> logger)
 {
     public static readonly TimeSpan KeyFreshness = TimeSpan.FromSeconds(1);
 
     /// <summary>Cached keys at most; above it stale entries are swept (and if all are fresh, the cache starts over).</summary>
     public const int MaxCachedKeys = 10_000;
 
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (DateTimeOffset At, KeyRow Row)> _keys = new(StringComparer.Ordinal);
+    private readonly ReadCache<string, KeyRow> _keys = new(KeyFreshness, MaxCachedKeys, StringComparer.Ordinal);
 
     /// <summary>Forget this replica's cached keys of an organization (after a revocation).</summary>
-    public void ForgetKeys(Guid orgId)
-    {
-        foreach (var (prefix, entry) in _keys)
-            if (entry.Row.OrgId == orgId) _keys.TryRemove(prefix, out _);
-    }
+    public void ForgetKeys(Guid orgId) => _keys.Forget((_, row) => row.OrgId == orgId);
 
     /// <summary>last_used_at is written at most this often per key, so authentication does not write on every call.</summary>
     public static readonly TimeSpan LastUsedResolution = TimeSpan.FromMinutes(1);
@@ -51,19 +48,17 @@ public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time)
         var prefix = Secrets.ApiKeyPrefix(key) ?? throw invalid;
         var now = time.GetUtcNow();
         KeyRow? row;
-        if (_keys.TryGetValue(prefix, out var cached) && now - cached.At < KeyFreshness) row = cached.Row;
+        if (_keys.TryGet(prefix, now, out var cached, out var refresh))
+        {
+            row = cached;
+            if (refresh is not null) _ = RefreshKeyAsync(prefix, refresh);
+        }
         else
         {
-            row = await db.WithoutOrgAsync(tx => tx.SingleAsync(
-                "SELECT id, org_id, key_hash, scopes, expires_at, revoked_at, last_used_at FROM auth_api_key($1)",
-                r => new KeyRow(r.GetGuid(0), r.GetGuid(1), (byte[])r[2], (string[])r[3], r.NullableTime(4), r.NullableTime(5), r.NullableTime(6)),
-                ct, prefix), ct);
+            var generation = _keys.Generation;
+            row = await ReadKeyAsync(prefix, ct);
             // Only known prefixes are cached: made-up keys cost a query, not memory.
-            if (row is not null)
-            {
-                if (_keys.Count >= MaxCachedKeys) Sweep(now);
-                _keys[prefix] = (now, row);
-            }
+            if (row is not null) _keys.Store(prefix, row, now, generation);
         }
         // The hash is compared even when the prefix is unknown, so timing does not tell which prefixes exist.
         var matches = Secrets.Matches(key, row?.Hash ?? new byte[32]);
@@ -73,16 +68,29 @@ public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time)
         if (row.LastUsedAt is null || now - row.LastUsedAt > LastUsedResolution)
         {
             await db.InOrgAsync(row.OrgId, tx => tx.ExecuteAsync("UPDATE api_keys SET last_used_at = now() WHERE id = $1", ct, row.Id), ct);
-            if (_keys.TryGetValue(prefix, out var entry)) _keys[prefix] = (entry.At, entry.Row with { LastUsedAt = now });
+            _keys.Update(prefix, cachedRow => cachedRow with { LastUsedAt = now });
         }
         return new Caller(row.OrgId, ActorType.ApiKey, row.Id, null, null, Rbac.ParseScopes(row.Scopes), null, request);
     }
 
-    private void Sweep(DateTimeOffset now)
+    private Task<KeyRow?> ReadKeyAsync(string prefix, CancellationToken ct) => db.WithoutOrgAsync(tx => tx.SingleAsync(
+        "SELECT id, org_id, key_hash, scopes, expires_at, revoked_at, last_used_at FROM auth_api_key($1)",
+        r => new KeyRow(r.GetGuid(0), r.GetGuid(1), (byte[])r[2], (string[])r[3], r.NullableTime(4), r.NullableTime(5), r.NullableTime(6)),
+        ct, prefix), ct);
+
+    /// <summary>Re-reads an ageing key off the request path; on failure it stays and expires as usual.</summary>
+    private async Task RefreshKeyAsync(string prefix, ReadCache<string, KeyRow>.Entry entry)
     {
-        foreach (var (prefix, entry) in _keys)
-            if (now - entry.At >= KeyFreshness) _keys.TryRemove(prefix, out _);
-        if (_keys.Count >= MaxCachedKeys) _keys.Clear();
+        try
+        {
+            var readAt = time.GetUtcNow();
+            var generation = _keys.Generation;
+            _keys.Refreshed(prefix, entry, await ReadKeyAsync(prefix, CancellationToken.None), readAt, generation);
+        }
+        catch (Exception e)
+        {
+            logger.LogWarning("Could not refresh an API key of organization {OrgId}: {Error}", entry.Value.OrgId, ErrorHandlingMiddleware.SafeMessage(e));
+        }
     }
 
     private async Task<Caller> AccessTokenAsync(string token, RequestInfo request, CancellationToken ct)
