@@ -443,6 +443,74 @@ async function loadAll(path) {
   return { items, truncated: !!cursor };
 }
 
+/**
+ * The paging of a filtered list view (agents, runs, audit log, notifications, jobs); the view keeps its rows and draws
+ * them. load() reads the first page, or with append the page after the cursor ("Load more", leaving out rows already
+ * shown). Meanwhile the rows shown stay, dimmed (or a loading panel shows), and "Load more" is disabled. A newer load
+ * wins over an older one still in flight. A 400/422 (the filters) is shown at the filters over an empty list; any
+ * other failure offers a retry in place of the list.
+ *   fetchPage(cursor): the API call (cursor null for the first page); shown(): the rows shown; idOf(row): its key;
+ *   onPage(rows): the rows to show now; onRejected(): the filters were refused (the view empties what it keeps);
+ *   onStart(append): before each load.
+ */
+function pagedList({ ctx, list, more, filters, loadingText, rejectedText, fetchPage, shown, idOf, onPage, onRejected = () => {}, onStart = () => {} }) {
+  const pager = {
+    cursor: null,
+    token: 0,
+    async load({ append = false } = {}) {
+      const token = ++pager.token;
+      onStart(append);
+      if (!append) {
+        if (list.querySelector('table, ul')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel(loadingText));
+      }
+      const button = more.querySelector('button');
+      if (button) button.disabled = true;
+      try {
+        const page = await fetchPage(append ? pager.cursor : null);
+        if (!ctx.alive() || token !== pager.token) return;
+        list.removeAttribute('aria-busy');
+        clearProblem(filters);
+        pager.cursor = page.next_cursor;
+        const known = new Set(shown().map(idOf));
+        onPage(append ? [...shown(), ...page.items.filter((x) => !known.has(idOf(x)))] : page.items);
+      } catch (e) {
+        if (!ctx.alive() || token !== pager.token) return;
+        list.removeAttribute('aria-busy');
+        if (button) button.disabled = false;
+        if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
+          pager.cursor = null;
+          onRejected();
+          setChildren(more);
+          showProblem(filters, e);
+          setChildren(list, emptyState('Check the filters.', rejectedText));
+          return;
+        }
+        setChildren(list, errorPanel(e, () => pager.load({ append })));
+      }
+    },
+    /** "Load more", while there is more. */
+    drawMore(label = 'Load more') {
+      setChildren(more, pager.cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => pager.load({ append: true }) }, label) : null);
+    },
+    /**
+     * A live refresh read the first `max` rows again: they replace those shown, and rows shown below `max` (loaded
+     * with "Load more") stay. Returns the rows to show and those new since the last look.
+     */
+    refreshed(page, max) {
+      const rows = shown();
+      const known = new Set(rows.map(idOf));
+      const added = page.items.filter((x) => !known.has(idOf(x)));
+      if (rows.length <= max) {
+        pager.cursor = page.next_cursor;
+        return { next: page.items, added };
+      }
+      const seen = new Set(page.items.map(idOf));
+      return { next: [...page.items, ...rows.slice(max).filter((x) => !seen.has(idOf(x)))], added };
+    },
+  };
+  return pager;
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // What the signed-in person may do (mirrors Rbac.cs, MemberRules.cs and ApiKeyRules.cs; the server decides)
 // ---------------------------------------------------------------------------------------------------------------
@@ -716,6 +784,26 @@ function openDialog({ title, content, wide = false, initialFocus = null, onClose
 }
 
 /** Returned by a confirmAction action that replaced the dialog's content and keeps it open. */
+/**
+ * Confirmation, then DELETE path. Afterwards toasts `done` and calls `after` (default: `reload`); a 404 (someone else
+ * deleted it first) reloads and shows the problem in the dialog.
+ */
+function confirmDelete({ path, done, reload, after = reload, ...dialog }) {
+  confirmAction({
+    ...dialog,
+    action: async () => {
+      try {
+        await api('DELETE', path);
+      } catch (e) {
+        if (e instanceof ApiError && e.status === 404) reload();
+        throw e;
+      }
+      toast(done);
+      after();
+    },
+  });
+}
+
 const KEEP_OPEN = Symbol('keep-open');
 
 /** Confirmation for a destructive action; the action's failure is shown inside the dialog. */
@@ -1661,21 +1749,14 @@ function showCreatedKey(dialog, result) {
 }
 
 function revokeKey(k, reload) {
-  confirmAction({
+  confirmDelete({
     title: 'Revoke API key',
     message: `Revoke “${k.name}” (${k.prefix}_…)? Everything using it is refused from now on. This cannot be undone.`,
     details: k.last_used_at ? h('p', { class: 'muted' }, 'Last used ', timeEl(k.last_used_at, { rel: true }), '.') : null,
     confirmLabel: 'Revoke key',
-    action: async () => {
-      try {
-        await api('DELETE', `/api-keys/${k.id}`);
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) reload();
-        throw e;
-      }
-      toast(`Key “${k.name}” revoked.`);
-      reload();
-    },
+    path: `/api-keys/${k.id}`,
+    done: `Key “${k.name}” revoked.`,
+    reload,
   });
 }
 
@@ -1764,8 +1845,6 @@ function agentStatusBadge(status) {
 
 function viewAgents(main, ctx) {
   let agents = [];
-  let cursor = null;
-  let loadToken = 0;
   const writable = can.writeAgents();
   const controllable = can.controls();
   const actionable = writable || controllable;
@@ -1793,6 +1872,19 @@ function viewAgents(main, ctx) {
   filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
   const list = h('div', { class: 'card flush' }, loadingPanel('Loading agents…'));
   const more = h('div', { class: 'load-more' });
+  const pager = pagedList({
+    ctx, list, more, filters, loadingText: 'Loading agents…', rejectedText: 'The agents could not be listed with these filters.',
+    fetchPage: (cursor) => {
+      const query = new URLSearchParams(Object.entries(current()).filter(([, v]) => v));
+      query.set('limit', String(AGENT_PAGE_SIZE));
+      if (cursor) query.set('cursor', cursor);
+      return api('GET', `/agents?${query}`);
+    },
+    shown: () => agents, idOf: (a) => a.id,
+    onPage: (rows) => { agents = rows; withFocusKept(list, draw); }, // reloads follow the kill switch: keep the focused row action
+    onRejected: () => { agents = []; countLine.textContent = ''; },
+  });
+  const load = pager.load;
   const register = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openRegisterAgent(agents, () => load()) }, 'Register agent') : null;
   main.append(
     pageHeader('Agents', 'Every agent of the organization with its last 24 hours. Select an agent to see its runs.', register),
@@ -1811,38 +1903,12 @@ function viewAgents(main, ctx) {
     load();
   }
 
-  async function load({ append = false } = {}) {
-    const token = ++loadToken;
-    if (!append && list.querySelector('table')) list.setAttribute('aria-busy', 'true');
-    else if (!append) setChildren(list, loadingPanel('Loading agents…'));
-    const query = new URLSearchParams(Object.entries(current()).filter(([, v]) => v));
-    query.set('limit', String(AGENT_PAGE_SIZE));
-    if (append && cursor) query.set('cursor', cursor);
-    const button = more.querySelector('button');
-    if (button) button.disabled = true;
-    try {
-      const page = await api('GET', `/agents?${query}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      clearProblem(filters);
-      agents = append ? [...agents, ...page.items] : page.items;
-      cursor = page.next_cursor;
-      withFocusKept(list, draw); // reloads follow the kill switch: keep the focused row action
-    } catch (e) {
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      if (button) button.disabled = false;
-      if (e instanceof ApiError && e.status === 422) { showProblem(filters, e); return; }
-      setChildren(list, errorPanel(e, () => load({ append })));
-    }
-  }
-
   function draw() {
     clear.hidden = !filtered();
-    countLine.textContent = `${plural(agents.length, 'agent')}${cursor ? ' loaded, more available' : ''}`;
+    countLine.textContent = `${plural(agents.length, 'agent')}${pager.cursor ? ' loaded, more available' : ''}`;
     setChildren(envList, [...new Set(agents.map((a) => a.environment).filter(Boolean))].sort().map((v) => h('option', { value: v })));
     setChildren(tagList, [...new Set(agents.flatMap((a) => a.tags))].sort().map((v) => h('option', { value: v })));
-    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more agents') : null);
+    pager.drawMore('Load more agents');
     if (!agents.length) {
       setChildren(list, filtered()
         ? emptyState('No agent matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clear.click() }, 'Clear filters'))
@@ -1984,21 +2050,15 @@ function viewAgents(main, ctx) {
   }
 
   function archiveAgent(a) {
-    confirmAction({
+    confirmDelete({
       title: 'Archive agent',
       message: `Archive “${a.name}”? From now on its events are refused. Its runs and history stay, and you can restore it later.`,
       details: a.stats?.runs ? h('p', { class: 'muted' }, `It started ${plural(a.stats.runs, 'run')} in the last 24 hours.`) : null,
       confirmLabel: 'Archive agent',
-      action: async () => {
-        try {
-          await api('DELETE', `/agents/${a.id}`);
-        } catch (e) {
-          if (e instanceof ApiError && e.status === 404) load();
-          throw e;
-        }
-        toast(`“${a.name}” archived.`);
-        if (ctx.alive()) replaceAgent({ ...a, status: 'archived' });
-      },
+      path: `/agents/${a.id}`,
+      done: `“${a.name}” archived.`,
+      reload: load,
+      after: () => { if (ctx.alive()) replaceAgent({ ...a, status: 'archived' }); },
     });
   }
 
@@ -2088,9 +2148,7 @@ function viewRuns(main, ctx) {
   let sort = `${params.get('sort') ?? 'started_at'}:${params.get('order') ?? 'desc'}`;
   if (!RUN_SORTS.some((s) => s.value === sort)) sort = RUN_SORTS[0].value;
   let runs = [];
-  let cursor = null;
   let agents = [];
-  let loadToken = 0;
   let fresh = new Set();
   let signature = '';
   let timer = null;
@@ -2138,6 +2196,20 @@ function viewRuns(main, ctx) {
       countLine));
   const list = h('div', { class: 'card flush' }, loadingPanel('Loading runs…'));
   const more = h('div', { class: 'load-more' });
+  const pager = pagedList({
+    ctx, list, more, filters, loadingText: 'Loading runs…', rejectedText: 'The runs could not be listed with these filters.',
+    fetchPage: (cursor) => api('GET', `/runs?${query({ limit: RUN_PAGE_SIZE, cursor })}`),
+    shown: () => runs, idOf: (r) => r.id,
+    onStart: (append) => { clearTimeout(timer); if (!append) fresh = new Set(); },
+    onPage: (rows) => {
+      runs = rows;
+      signature = runsSignature(runs);
+      draw();
+      if (live.checked) schedule();
+    },
+    onRejected: () => { runs = []; countLine.textContent = ''; liveNote.textContent = ''; },
+  });
+  const load = pager.load;
   main.append(pageHeader('Runs', 'What your agents did: every run with its cost, tokens and outcome. New runs appear within seconds.'),
     filters, announcer, list, more);
 
@@ -2209,44 +2281,6 @@ function viewRuns(main, ctx) {
     if (byName) state.agent = byName.id;
   }
 
-  async function load({ append = false } = {}) {
-    const token = ++loadToken;
-    clearTimeout(timer);
-    if (!append) {
-      fresh = new Set();
-      // Keep the rows shown (dimmed) while the new filters load, rather than flashing an empty panel.
-      if (list.querySelector('table')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading runs…'));
-    }
-    const button = more.querySelector('button');
-    if (button) button.disabled = true;
-    try {
-      const page = await api('GET', `/runs?${query({ limit: RUN_PAGE_SIZE, cursor: append ? cursor : '' })}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      clearProblem(filters);
-      runs = append ? [...runs, ...page.items.filter((r) => !runs.some((x) => x.id === r.id))] : page.items;
-      cursor = page.next_cursor;
-      signature = runsSignature(runs);
-      draw();
-      if (live.checked) schedule();
-    } catch (e) {
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      if (button) button.disabled = false;
-      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
-        runs = [];
-        cursor = null;
-        countLine.textContent = '';
-        liveNote.textContent = '';
-        setChildren(more);
-        showProblem(filters, e);
-        setChildren(list, emptyState('Check the filters.', 'The runs could not be listed with these filters.'));
-        return;
-      }
-      setChildren(list, errorPanel(e, () => load({ append })));
-    }
-  }
-
   const runsSignature = (items) => items.map((r) => `${r.id}|${r.status}|${r.event_count}|${r.cost_micros}|${r.last_event_at}`).join('\n');
 
   function schedule() {
@@ -2260,22 +2294,13 @@ function viewRuns(main, ctx) {
     if (!ctx.alive() || !live.checked) return;
     // Hidden tab, open dialog or a load in flight: try again later.
     if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
-    const token = loadToken;
+    const token = pager.token;
     let wait = LIVE_INTERVAL_MS;
     try {
       const limit = Math.min(RUN_REFRESH_MAX, Math.max(RUN_PAGE_SIZE, runs.length));
       const page = await api('GET', `/runs?${query({ limit })}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      const known = new Set(runs.map((r) => r.id));
-      const added = page.items.filter((r) => !known.has(r.id));
-      let next;
-      if (runs.length <= RUN_REFRESH_MAX) {
-        next = page.items;
-        cursor = page.next_cursor;
-      } else {
-        const seen = new Set(page.items.map((r) => r.id));
-        next = [...page.items, ...runs.slice(RUN_REFRESH_MAX).filter((r) => !seen.has(r.id))];
-      }
+      if (!ctx.alive() || token !== pager.token) return;
+      const { next, added } = pager.refreshed(page, RUN_REFRESH_MAX);
       liveNote.textContent = `Updated ${timeOfDayFormat.format(new Date())}`;
       const sig = runsSignature(next);
       if (sig !== signature) {
@@ -2298,9 +2323,9 @@ function viewRuns(main, ctx) {
     moreCount.hidden = !active;
     moreCount.textContent = String(active);
     clear.hidden = !filtered();
-    countLine.textContent = runs.length ? `${plural(runs.length, 'run')} shown${cursor ? ', more below' : ''}` : '';
+    countLine.textContent = runs.length ? `${plural(runs.length, 'run')} shown${pager.cursor ? ', more below' : ''}` : '';
     setChildren(modelList, [...new Set(runs.flatMap((r) => r.models))].sort().map((m) => h('option', { value: m })));
-    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    pager.drawMore();
     if (!runs.length) {
       setChildren(list, filtered()
         ? emptyState('No run matches these filters.', live.checked ? 'Matching runs appear here as they arrive.' : null,
@@ -3106,10 +3131,8 @@ function viewAudit(main, ctx) {
   }
   const state = Object.fromEntries(AUDIT_FILTERS.map((k) => [k, ctx.params.get(k) ?? '']));
   let rows = [];
-  let cursor = null;
   let startBelow = null; // "show row N": list from row N down (cursor N + 1) rather than from the newest
   let focusRow = null;
-  let loadToken = 0;
   let names = new Map();
   const expanded = new Set();
 
@@ -3143,6 +3166,14 @@ function viewAudit(main, ctx) {
   const startNote = h('div', {});
   const list = h('div', { class: 'card flush' }, loadingPanel('Loading the audit log…'));
   const more = h('div', { class: 'load-more' });
+  const pager = pagedList({
+    ctx, list, more, filters, loadingText: 'Loading the audit log…', rejectedText: 'The audit log could not be read with these filters.',
+    fetchPage: (cursor) => api('GET', `/audit-logs?${query({ limit: AUDIT_PAGE_SIZE, cursor: cursor ?? startBelow })}`),
+    shown: () => rows, idOf: (r) => r.id,
+    onPage: (page) => { rows = page; draw(); },
+    onRejected: () => { rows = []; countLine.textContent = ''; },
+  });
+  const load = pager.load;
   main.append(
     pageHeader('Audit log', 'Every change in the organization: who, what, from where, and the state before and after. Rows are hash-chained, so a changed or missing row shows up when the chain is verified.',
       h('div', { class: 'page-actions-inner' }, verifyButton, csv)),
@@ -3190,38 +3221,6 @@ function viewAudit(main, ctx) {
 
   function clearFilters() { setFilters({}); }
 
-  async function load({ append = false } = {}) {
-    const token = ++loadToken;
-    if (!append) {
-      if (list.querySelector('table')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading the audit log…'));
-    }
-    const button = more.querySelector('button');
-    if (button) button.disabled = true;
-    try {
-      const page = await api('GET', `/audit-logs?${query({ limit: AUDIT_PAGE_SIZE, cursor: append ? cursor : startBelow })}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      clearProblem(filters);
-      rows = append ? [...rows, ...page.items] : page.items;
-      cursor = page.next_cursor;
-      draw();
-    } catch (e) {
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      if (button) button.disabled = false;
-      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
-        rows = [];
-        cursor = null;
-        countLine.textContent = '';
-        setChildren(more);
-        showProblem(filters, e);
-        setChildren(list, emptyState('Check the filters.', 'The audit log could not be read with these filters.'));
-        return;
-      }
-      setChildren(list, errorPanel(e, () => load({ append })));
-    }
-  }
-
   async function loadNames() {
     names = await loadActorNames();
     if (!ctx.alive()) return;
@@ -3231,11 +3230,11 @@ function viewAudit(main, ctx) {
 
   function draw() {
     clear.hidden = !filtered();
-    countLine.textContent = rows.length ? `${plural(rows.length, 'entry', 'entries')} shown${cursor ? ', more below' : ''}` : '';
+    countLine.textContent = rows.length ? `${plural(rows.length, 'entry', 'entries')} shown${pager.cursor ? ', more below' : ''}` : '';
     setChildren(startNote, startBelow ? h('div', { class: 'alert info start-note' },
       h('p', {}, `Showing row ${fmtInt(Number(startBelow) - 1)} and older. `,
         h('button', { type: 'button', class: 'btn ghost small', onclick: () => { startBelow = null; load(); } }, 'Back to the newest'))) : null);
-    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    pager.drawMore();
     if (!rows.length) {
       setChildren(list, filtered()
         ? emptyState('No entry matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
@@ -4075,20 +4074,13 @@ function viewBudgets(main, ctx) {
   }
 
   function deleteBudget(b) {
-    confirmAction({
+    confirmDelete({
       title: 'Delete budget',
       message: `Delete “${b.name}”? Its spend is no longer tracked and no more alerts fire. Agents it paused stay paused until someone resumes them.`,
       confirmLabel: 'Delete budget',
-      action: async () => {
-        try {
-          await api('DELETE', `/budgets/${b.id}`);
-        } catch (e) {
-          if (e instanceof ApiError && e.status === 404) load();
-          throw e;
-        }
-        toast(`Budget “${b.name}” deleted.`);
-        if (ctx.alive()) load();
-      },
+      path: `/budgets/${b.id}`,
+      done: `Budget “${b.name}” deleted.`,
+      reload: () => { if (ctx.alive()) load(); },
     });
   }
 
@@ -4589,8 +4581,6 @@ const NOTICE_PAGE_SIZE = 50;
 function viewNotifications(main, ctx) {
   const state = Object.fromEntries(NOTICE_FILTERS.map((k) => [k, ctx.params.get(k) ?? '']));
   let items = [];
-  let cursor = null;
-  let loadToken = 0;
 
   const show = selectControl([
     { value: '', label: 'All' }, { value: 'true', label: 'Unread only' }, { value: 'false', label: 'Read only' },
@@ -4613,6 +4603,14 @@ function viewNotifications(main, ctx) {
   const markAll = h('button', { type: 'button', class: 'btn secondary', onclick: () => markAllRead() }, 'Mark all read');
   const list = h('div', { class: 'card flush' }, loadingPanel('Loading notifications…'));
   const more = h('div', { class: 'load-more' });
+  const pager = pagedList({
+    ctx, list, more, filters, loadingText: 'Loading notifications…', rejectedText: 'The notifications could not be listed with these filters.',
+    fetchPage: (cursor) => api('GET', `/notifications?${query({ limit: NOTICE_PAGE_SIZE, cursor })}`),
+    shown: () => items, idOf: (n) => n.id,
+    onPage: (rows) => { items = rows; withFocusKept(list, draw); },
+    onRejected: () => { items = []; countLine.textContent = ''; },
+  });
+  const load = pager.load;
   main.append(
     pageHeader('Notifications', 'What the organization’s features have to tell you: approvals waiting, budgets reaching their thresholds. Read marks are yours alone.', markAll),
     filters, list, more);
@@ -4641,43 +4639,11 @@ function viewNotifications(main, ctx) {
     apply();
   }
 
-  async function load({ append = false } = {}) {
-    const token = ++loadToken;
-    if (!append) {
-      if (list.querySelector('ul')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading notifications…'));
-    }
-    const button = more.querySelector('button');
-    if (button) button.disabled = true;
-    try {
-      const page = await api('GET', `/notifications?${query({ limit: NOTICE_PAGE_SIZE, cursor: append ? cursor : '' })}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      clearProblem(filters);
-      items = append ? [...items, ...page.items.filter((n) => !items.some((x) => x.id === n.id))] : page.items;
-      cursor = page.next_cursor;
-      withFocusKept(list, draw);
-    } catch (e) {
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      if (button) button.disabled = false;
-      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
-        items = [];
-        cursor = null;
-        countLine.textContent = '';
-        setChildren(more);
-        showProblem(filters, e);
-        setChildren(list, emptyState('Check the filters.', 'The notifications could not be listed with these filters.'));
-        return;
-      }
-      setChildren(list, errorPanel(e, () => load({ append })));
-    }
-  }
-
   function draw() {
     clear.hidden = !filtered();
     const unread = items.filter((n) => n.read === false).length;
-    countLine.textContent = items.length ? `${plural(items.length, 'notification')} shown${unread ? ` · ${fmtInt(unread)} unread` : ''}${cursor ? ', more below' : ''}` : '';
-    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    countLine.textContent = items.length ? `${plural(items.length, 'notification')} shown${unread ? ` · ${fmtInt(unread)} unread` : ''}${pager.cursor ? ', more below' : ''}` : '';
+    pager.drawMore();
     if (!items.length) {
       setChildren(list, filtered()
         ? emptyState('No notification matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
@@ -4911,20 +4877,13 @@ function viewWebhooks(main, ctx) {
   }
 
   function deleteHook(w) {
-    confirmAction({
+    confirmDelete({
       title: 'Delete webhook endpoint',
       message: `Delete “${w.name}”? Nothing more is sent to ${w.url}, and its delivery log is deleted with it.`,
       confirmLabel: 'Delete endpoint',
-      action: async () => {
-        try {
-          await api('DELETE', `/webhooks/${w.id}`);
-        } catch (e) {
-          if (e instanceof ApiError && e.status === 404) load();
-          throw e;
-        }
-        toast(`Endpoint “${w.name}” deleted.`);
-        if (ctx.alive()) load();
-      },
+      path: `/webhooks/${w.id}`,
+      done: `Endpoint “${w.name}” deleted.`,
+      reload: () => { if (ctx.alive()) load(); },
     });
   }
 
@@ -5272,9 +5231,7 @@ function viewJobs(main, ctx) {
     kind: JOB_KINDS.some((k) => k.value === ctx.params.get('kind')) ? ctx.params.get('kind') : '',
   };
   let jobs = [];
-  let cursor = null;
   let loaded = false;
-  let loadToken = 0;
   let timer = null;
   let paused = false; // polling stopped while the tab is hidden
   let signature = '';
@@ -5301,6 +5258,21 @@ function viewJobs(main, ctx) {
   const schedulesSlot = h('div', { class: 'card flush' }, loadingPanel('Loading schedules…'));
   const schedulesCount = h('p', { class: 'muted small' });
   const createSchedule = writable ? h('button', { type: 'button', class: 'btn secondary', onclick: () => openScheduleForm() }, 'Create schedule') : null;
+  const pager = pagedList({
+    ctx, list, more, filters, loadingText: 'Loading jobs…', rejectedText: 'The jobs could not be listed with these filters.',
+    fetchPage: (cursor) => api('GET', `/jobs?${query({ limit: JOB_PAGE_SIZE, cursor })}`),
+    shown: () => jobs, idOf: (x) => x.job.id,
+    onStart: (append) => { clearTimeout(timer); if (!append) fresh = new Set(); },
+    onPage: (rows) => {
+      jobs = rows;
+      loaded = true;
+      signature = jobsSignature(jobs);
+      withFocusKept(list, draw);
+      schedule();
+    },
+    onRejected: () => { jobs = []; },
+  });
+  const load = pager.load;
   main.append(
     pageHeader('Jobs', 'Background work over the organization’s data, split into key-range shards that run in parallel and checkpoint after every batch: a failure resumes where it stopped. Progress updates live while a job runs.', create),
     filters, announcer, list, more,
@@ -5334,42 +5306,6 @@ function viewJobs(main, ctx) {
   const jobsSignature = (items) => items.map(({ job: j, progress: p }) =>
     `${j.id}|${j.status}|${j.cancel_requested_at}|${p.shards}|${p.shards_done}|${p.shards_failed}|${p.rows}`).join('\n');
 
-  async function load({ append = false } = {}) {
-    const token = ++loadToken;
-    clearTimeout(timer);
-    if (!append) {
-      fresh = new Set();
-      if (list.querySelector('table')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading jobs…'));
-    }
-    const button = more.querySelector('button');
-    if (button) button.disabled = true;
-    try {
-      const page = await api('GET', `/jobs?${query({ limit: JOB_PAGE_SIZE, cursor: append ? cursor : '' })}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      clearProblem(filters);
-      jobs = append ? [...jobs, ...page.items.filter((x) => !jobs.some((y) => y.job.id === x.job.id))] : page.items;
-      cursor = page.next_cursor;
-      loaded = true;
-      signature = jobsSignature(jobs);
-      withFocusKept(list, draw);
-      schedule();
-    } catch (e) {
-      if (!ctx.alive() || token !== loadToken) return;
-      list.removeAttribute('aria-busy');
-      if (button) button.disabled = false;
-      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
-        jobs = [];
-        cursor = null;
-        setChildren(more);
-        showProblem(filters, e);
-        setChildren(list, emptyState('Check the filters.', 'The jobs could not be listed with these filters.'));
-        return;
-      }
-      setChildren(list, errorPanel(e, () => load({ append })));
-    }
-  }
-
   /** Every 2 s while a job shown is running (or about to); stopped while the tab is hidden. */
   function schedule(wait = JOB_LIVE_MS) {
     clearTimeout(timer);
@@ -5384,22 +5320,13 @@ function viewJobs(main, ctx) {
     if (!ctx.alive()) return;
     if (document.visibilityState !== 'visible') { paused = true; liveNote.textContent = 'Paused while the tab is hidden'; return; }
     if (document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
-    const token = loadToken;
+    const token = pager.token;
     let wait = JOB_LIVE_MS;
     try {
       const limit = Math.min(JOB_REFRESH_MAX, Math.max(JOB_PAGE_SIZE, jobs.length));
       const page = await api('GET', `/jobs?${query({ limit })}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      const known = new Set(jobs.map((x) => x.job.id));
-      const added = page.items.filter((x) => !known.has(x.job.id));
-      let next;
-      if (jobs.length <= JOB_REFRESH_MAX) {
-        next = page.items;
-        cursor = page.next_cursor;
-      } else {
-        const seen = new Set(page.items.map((x) => x.job.id));
-        next = [...page.items, ...jobs.slice(JOB_REFRESH_MAX).filter((x) => !seen.has(x.job.id))];
-      }
+      if (!ctx.alive() || token !== pager.token) return;
+      const { next, added } = pager.refreshed(page, JOB_REFRESH_MAX);
       const finished = jobs.filter(({ job }) => !jobTerminal(job))
         .map(({ job }) => next.find((x) => x.job.id === job.id)?.job).filter((j) => j && jobTerminal(j));
       const sig = jobsSignature(next);
@@ -5438,8 +5365,8 @@ function viewJobs(main, ctx) {
   function draw() {
     const running = jobs.filter(({ job }) => job.status === 'running').length;
     clear.hidden = !state.status && !state.kind;
-    countLine.textContent = jobs.length ? `${plural(jobs.length, 'job')} shown${cursor ? ', more below' : ''}${running ? ` · ${fmtInt(running)} running` : ''}` : '';
-    setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ append: true }) }, 'Load more') : null);
+    countLine.textContent = jobs.length ? `${plural(jobs.length, 'job')} shown${pager.cursor ? ', more below' : ''}${running ? ` · ${fmtInt(running)} running` : ''}` : '';
+    pager.drawMore();
     if (!jobs.length) {
       setChildren(list, state.status || state.kind
         ? emptyState('No job matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => { status.value = ''; kind.value = ''; apply(); } }, 'Clear filters'))
@@ -5565,20 +5492,13 @@ function viewJobs(main, ctx) {
   }
 
   function deleteSchedule(s) {
-    confirmAction({
+    confirmDelete({
       title: 'Delete schedule',
       message: `Delete “${s.name}”? It creates no more jobs. Jobs it already created stay, with their results.`,
       confirmLabel: 'Delete schedule',
-      action: async () => {
-        try {
-          await api('DELETE', `/jobs/schedules/${s.id}`);
-        } catch (e) {
-          if (e instanceof ApiError && e.status === 404) loadSchedules();
-          throw e;
-        }
-        toast(`Schedule “${s.name}” deleted.`);
-        if (ctx.alive()) loadSchedules();
-      },
+      path: `/jobs/schedules/${s.id}`,
+      done: `Schedule “${s.name}” deleted.`,
+      reload: () => { if (ctx.alive()) loadSchedules(); },
     });
   }
 

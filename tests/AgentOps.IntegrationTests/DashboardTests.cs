@@ -360,6 +360,59 @@ public class DashboardTests
     }
 
     [Fact]
+    public async Task A_list_pages_with_load_more_and_refused_filters_show_at_the_filters()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        // One page of runs is 50 (RUN_PAGE_SIZE in app.js): 60 runs make a second page.
+        (await api.IngestAsync(key, [.. Enumerable.Range(0, 60).Select(i => Ingesting.Event($"start-{i}", "run.start", i, runId: $"paged-{i:00}"))])).Expect(202);
+        for (var deadline = DateTime.UtcNow.AddSeconds(15); ; await Task.Delay(50))
+        {
+            var listed = (await api.Get("/api/v1/runs?limit=100", key)).Expect(200).Body;
+            if (listed.GetProperty("items").GetArrayLength() == 60) break;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("The runs were not processed.");
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await page.GotoAsync("/#/login");
+            await page.GetByLabel("Email").FillAsync(tenant.AdminEmail);
+            await page.GetByLabel("Password", new() { Exact = true }).FillAsync(tenant.AdminPassword);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" })).ToBeVisibleAsync();
+
+            await page.GotoAsync("/#/runs");
+            var rows = page.Locator("#main table tbody tr");
+            await Assertions.Expect(page.GetByText("50 runs shown, more below")).ToBeVisibleAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(50);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Load more" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("60 runs shown", new() { Exact = true })).ToBeVisibleAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(60);
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Load more" })).ToHaveCountAsync(0);
+            Assert.Equal(60, (await rows.AllInnerTextsAsync()).Distinct().Count());
+
+            // A filter the API refuses: the reason at the filters, an empty list, no "Load more".
+            await page.GotoAsync("/#/runs?min_cost_usd=-1");
+            await Assertions.Expect(page.GetByText("Check the filters.")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("must be from 0 to 1,000,000,000.")).ToBeVisibleAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Load more" })).ToHaveCountAsync(0);
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    [Fact]
     public async Task A_job_made_in_the_form_shows_live_shard_progress_and_its_event_log_and_a_schedule_is_made_paused_and_deleted()
     {
         Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
