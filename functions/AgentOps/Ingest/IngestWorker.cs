@@ -7,7 +7,9 @@ namespace AgentOps.Ingest;
 /// The self-host's ingest workers: AGENTOPS_INGEST_WORKERS loops (default 2), each taking up to
 /// AGENTOPS_INGEST_BATCHES_PER_TRANSACTION accepted batches (default 16; SKIP LOCKED, so loops and replicas never take
 /// the same batch) and processing them in the transaction that deletes them. Woken by the queue after each commit;
-/// otherwise they poll every <see cref="PollInterval"/>. A crash (even kill -9) rolls the transaction back and the
+/// otherwise they poll every <see cref="PollInterval"/>. Unless the last transaction was full, a loop lingers
+/// AGENTOPS_INGEST_LINGER_MS (default 50) before taking, so that a trickle of batches is processed several per
+/// transaction rather than one each. A crash (even kill -9) rolls the transaction back and the
 /// batches are taken again.
 /// </summary>
 public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Controls.ControlEffects effects, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
@@ -29,6 +31,8 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
                 if (result.Batches == BatchesPerTransaction) continue; // more may be waiting
                 if (result.Batches > 0) signal.Pulse(); // let a sibling look too
                 await signal.WaitAsync(PollInterval, stoppingToken);
+                // Woken (or the poll is due): let the batches accepted in the next moment join this transaction.
+                if (options.IngestLinger > TimeSpan.Zero) await Task.Delay(options.IngestLinger, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
             catch (Exception e)

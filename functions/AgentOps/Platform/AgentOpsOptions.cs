@@ -51,6 +51,13 @@ public sealed record AgentOpsOptions
     public int IngestBatchesPerTransaction { get; init; } = 16;
 
     /// <summary>
+    /// How long a self-host ingest worker, woken by an accept, waits before taking the queue, so that batches accepted
+    /// meanwhile share its transaction. A processing transaction has a fixed cost (~10 ms of database work on the
+    /// reference machine) whatever it holds: one batch per transaction cost 2.4× more per event than sixteen.
+    /// </summary>
+    public TimeSpan IngestLinger { get; init; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>
     /// Accepted-but-unprocessed events above which ingest answers 503 with Retry-After: lag stays bounded (and with it
     /// how fresh queries are) instead of growing for as long as clients send faster than workers store.
     /// </summary>
@@ -121,6 +128,7 @@ public sealed record AgentOpsOptions
             InvitationLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_INVITATION_DAYS", 7, 1, 90, errors)),
             IngestWorkers = Int(get, "AGENTOPS_INGEST_WORKERS", 2, 0, 64, errors),
             IngestBatchesPerTransaction = Int(get, "AGENTOPS_INGEST_BATCHES_PER_TRANSACTION", 16, 1, 1000, errors),
+            IngestLinger = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_INGEST_LINGER_MS", 50, 0, 1000, errors)),
             IngestMaxBacklogEvents = Int(get, "AGENTOPS_INGEST_MAX_BACKLOG_EVENTS", 20_000, 1000, 100_000_000, errors),
             JobWorkers = Int(get, "AGENTOPS_JOB_WORKERS", 4, 0, 64, errors),
             JobsDispatchInterval = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOBS_DISPATCH_SECONDS", 10, 1, 3600, errors)),

@@ -21,6 +21,17 @@ public class OptionsTests
         Assert.Equal("http://127.0.0.1:7071", o.ListenUrl);
         Assert.Equal(100, o.ApiKeyRequestsPerSecond);
         Assert.Equal(200, o.ApiKeyBurst);
+        Assert.Equal(TimeSpan.FromMilliseconds(50), o.IngestLinger);
+    }
+
+    [Fact]
+    public void The_ingest_linger_is_set_in_milliseconds_and_bounded()
+    {
+        (string, string)[] required = [("AGENTOPS_DATABASE_URL", "postgresql://a:b@h/d"), ("AGENTOPS_JWT_SECRET", new string('x', 40))];
+        Assert.Equal(TimeSpan.Zero, AgentOpsOptions.FromConfiguration(Env([.. required, ("AGENTOPS_INGEST_LINGER_MS", "0")])).IngestLinger);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), AgentOpsOptions.FromConfiguration(Env([.. required, ("AGENTOPS_INGEST_LINGER_MS", "200")])).IngestLinger);
+        var e = Assert.Throws<InvalidOperationException>(() => AgentOpsOptions.FromConfiguration(Env([.. required, ("AGENTOPS_INGEST_LINGER_MS", "5000")])));
+        Assert.Contains("AGENTOPS_INGEST_LINGER_MS", e.Message);
     }
 
     [Fact]
