@@ -33,6 +33,14 @@ public class DashboardTests
         return page;
     }
 
+    private static async Task SignInAsync(IPage page, string email, string password)
+    {
+        await page.GotoAsync("/#/login");
+        await page.GetByLabel("Email").FillAsync(email);
+        await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+    }
+
     /// <summary>Screenshots for a person to look at, when AGENTOPS_TEST_SCREENSHOTS names a folder.</summary>
     private static async Task SnapshotAsync(IPage page, string name)
     {
@@ -119,10 +127,7 @@ public class DashboardTests
         var page = await OpenPageAsync(browser, server, problems);
         try
         {
-            await page.GotoAsync("/#/login");
-            await page.GetByLabel("Email").FillAsync(tenant.AdminEmail);
-            await page.GetByLabel("Password", new() { Exact = true }).FillAsync(tenant.AdminPassword);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
 
             // The month so far: the total, one bar (every cost is today's), the breakdowns.
@@ -197,10 +202,7 @@ public class DashboardTests
             var viewer = await api.AddMemberAsync(tenant, "viewer");
             var phone = await browser.NewPageAsync(new() { BaseURL = server.Url.ToString(), ViewportSize = new() { Width = 390, Height = 844 } });
             phone.PageError += (_, e) => problems.Add(e);
-            await phone.GotoAsync("/#/login");
-            await phone.GetByLabel("Email").FillAsync(viewer.Email);
-            await phone.GetByLabel("Password", new() { Exact = true }).FillAsync(viewer.Password);
-            await phone.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await SignInAsync(phone, viewer.Email, viewer.Password);
             await phone.GetByRole(AriaRole.Link, new() { Name = "Budgets", Exact = true }).ClickAsync();
             await Assertions.Expect(phone.GetByText("Only admins can create, change or delete budgets.")).ToBeVisibleAsync();
             await Assertions.Expect(phone.Locator(".meter-amount")).ToHaveTextAsync("$1.75 of $10.00");
@@ -239,10 +241,7 @@ public class DashboardTests
         var page = await OpenPageAsync(browser, server, problems);
         try
         {
-            await page.GotoAsync("/#/login");
-            await page.GetByLabel("Email").FillAsync(tenant.AdminEmail);
-            await page.GetByLabel("Password", new() { Exact = true }).FillAsync(tenant.AdminPassword);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Notifications: none unread" })).ToBeVisibleAsync();
 
@@ -381,10 +380,7 @@ public class DashboardTests
         var page = await OpenPageAsync(browser, server, problems);
         try
         {
-            await page.GotoAsync("/#/login");
-            await page.GetByLabel("Email").FillAsync(tenant.AdminEmail);
-            await page.GetByLabel("Password", new() { Exact = true }).FillAsync(tenant.AdminPassword);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" })).ToBeVisibleAsync();
 
             await page.GotoAsync("/#/runs");
@@ -440,10 +436,7 @@ public class DashboardTests
         var page = await OpenPageAsync(browser, server, problems);
         try
         {
-            await page.GotoAsync("/#/login");
-            await page.GetByLabel("Email").FillAsync(tenant.AdminEmail);
-            await page.GetByLabel("Password", new() { Exact = true }).FillAsync(tenant.AdminPassword);
-            await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
             await nav.GetByRole(AriaRole.Link, new() { Name = "Jobs", Exact = true }).ClickAsync();
             await Assertions.Expect(page.GetByText("No jobs yet")).ToBeVisibleAsync();

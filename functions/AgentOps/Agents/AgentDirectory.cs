@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AgentOps.Audit;
 using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
