@@ -90,7 +90,6 @@ public static class AgentOpsApplication
         return services;
     }
 
-    /// <summary>The request pipeline: errors as problems, routing, size limit, access, then the endpoint.</summary>
     /// <summary>
     /// The self-host's background work: the accepted-batch queue in Postgres (group commit), the ingest workers and the
     /// webhook delivery loop. The Azure host replaces the first two with Service Bus (a sink and a queue trigger over the
@@ -120,10 +119,15 @@ public static class AgentOpsApplication
     public static IServiceCollection AddDecisionEventBuffer(this IServiceCollection services) =>
         services.AddHostedService(sp => sp.GetRequiredService<DecisionEventBuffer>());
 
+    /// <summary>
+    /// The request pipeline: errors as problems, routing, size limit, access, the input gate (text, encoding, depth and
+    /// duplicate keys, before anything reads the request), then the endpoint.
+    /// </summary>
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
         if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedHeadersFromAnyProxy());
-        return app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware);
+        return app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
+            .UseMiddleware<InputGateMiddleware>();
     }
 
     /// <summary>X-Forwarded-For/-Proto from whatever front end sits before us (AGENTOPS_TRUST_FORWARDED_HEADERS).</summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 
 namespace AgentOps.Ingest;
@@ -41,6 +42,9 @@ public static class EventParser
     public static ParsedItem Parse(JsonElement item, DateTimeOffset now)
     {
         if (item.ValueKind != JsonValueKind.Object) return Fail(null, "invalid_item", "Each item must be a JSON object.", "$");
+        // The input gate leaves batch items' text to us, so that one item Postgres could not store (NUL, a lone
+        // surrogate, anywhere in it) is refused alone. Checked first: reading such a string would throw.
+        if (JsonInput.InspectText(JsonMarshal.GetRawUtf8Value(item)) is { } fault) return Fail(null, fault.Code, fault.Message, fault.Path);
         // Known up front so that every error can name the event it is about.
         var givenId = item.TryGetProperty("id", out var idElement) && idElement.ValueKind == JsonValueKind.String ? idElement.GetString() : null;
         string? id = null, type = null, runId = null, agent = null, parentId = null, name = null, status = null, model = null, provider = null;
@@ -123,7 +127,6 @@ public static class EventParser
         if (v.ValueKind == JsonValueKind.Null && nullable) return null;
         if (v.ValueKind != JsonValueKind.String) return Wrong(path, "a string");
         value = v.GetString()!;
-        if (value.Contains('\0', StringComparison.Ordinal)) { value = null; return new ItemError("invalid_value", $"{path[2..]} must not contain NUL characters.", path); }
         if (value.Length == 0) { value = null; return nullable ? null : new ItemError("invalid_value", $"{path[2..]} must not be empty.", path); }
         return value.Length > max ? new ItemError("too_long", $"{path[2..]} must be at most {max} characters.", path) : null;
     }
@@ -179,7 +182,6 @@ public static class EventParser
             JsonValueKind.String => v.GetString(),
             _ => v.GetRawText(),
         };
-        if (value is not null && value.Contains('\0', StringComparison.Ordinal)) { value = null; return new ItemError("invalid_value", $"{path[2..]} must not contain NUL characters.", path); }
         return value is not null && System.Text.Encoding.UTF8.GetByteCount(value) > IngestLimits.MaxPayloadBytes
             ? new ItemError("payload_too_large", $"{path[2..]} is larger than {IngestLimits.MaxPayloadBytes / 1024 / 1024} MiB.", path)
             : null;
@@ -195,7 +197,6 @@ public static class EventParser
             _ => v.GetRawText(),
         };
         if (value is { Length: > IngestLimits.MaxErrorLength }) value = value[..IngestLimits.MaxErrorLength];
-        value = value?.Replace("\0", "", StringComparison.Ordinal);
         return null;
     }
 
@@ -205,14 +206,10 @@ public static class EventParser
         if (v.ValueKind == JsonValueKind.Null) return null;
         if (v.ValueKind != JsonValueKind.Object) return Wrong(path, "an object");
         value = v.GetRawText();
-        if (HasNul(value)) { value = null; return new ItemError("invalid_value", "metadata must not contain NUL characters (\\u0000).", path); }
         return System.Text.Encoding.UTF8.GetByteCount(value) > IngestLimits.MaxMetadataBytes
             ? new ItemError("too_long", $"metadata must be at most {IngestLimits.MaxMetadataBytes / 1024} KiB of JSON.", path)
             : null;
     }
-
-    /// <summary>Postgres text cannot hold a NUL character, and jsonb not even the escaped \u0000.</summary>
-    private static bool HasNul(string text) => text.Contains('\0', StringComparison.Ordinal) || text.Contains("\\u0000", StringComparison.Ordinal);
 
     private static ItemError? Tags(JsonElement v, string path, out string[]? value)
     {
@@ -224,7 +221,7 @@ public static class EventParser
         var i = 0;
         foreach (var t in v.EnumerateArray())
         {
-            if (t.ValueKind != JsonValueKind.String || t.GetString() is not { Length: > 0 and <= 64 } tag || tag.Contains('\0', StringComparison.Ordinal))
+            if (t.ValueKind != JsonValueKind.String || t.GetString() is not { Length: > 0 and <= 64 } tag)
                 return new ItemError("invalid_value", "each tag must be a string of 1 to 64 characters.", $"{path}[{i}]");
             tags.Add(tag);
             i++;

@@ -17,7 +17,7 @@ public static class IngestApi
     public static void MapIngestApi(this RouteGroupBuilder api)
     {
         var ingest = api.MapGroup("/ingest").WithTags("Ingest");
-        ingest.MapPost("/", IngestAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes))
+        ingest.MapPost("/", IngestAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes), new BatchItems("batch"))
             .Accepts<JsonElement>("application/json").Produces<IngestResponse>(202).Produces<IngestResponse>(207)
             .WithSummary("Send a batch of events (idempotent by event id)");
         ingest.MapPost("/run", IngestRunAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes))
@@ -109,12 +109,12 @@ public static class IngestApi
         ? TypedResults.Json(response, Json.Options, statusCode: StatusCodes.Status202Accepted)
         : TypedResults.Json(response, Json.Options, statusCode: StatusCodes.Status207MultiStatus);
 
-    /// <summary>Reads a JSON body: application/json only, parsed with the API's depth limit; errors as problems.</summary>
+    /// <summary>Reads a JSON body (the input gate has checked it): application/json only; errors as problems.</summary>
     public static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken ct)
     {
         if (!request.HasJsonContentType())
             throw new ApiProblem(415, "unsupported_media_type", "Unsupported media type", "Send the body as application/json.");
-        try { return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = 64 }, ct); }
+        try { return await JsonDocument.ParseAsync(request.Body, new JsonDocumentOptions { MaxDepth = JsonInput.MaxDepth }, ct); }
         catch (JsonException e) when (request.ContentLength is not 0)
         {
             throw ApiProblem.BadRequest("malformed_json", $"The body is not valid JSON (line {e.LineNumber + 1}).");

@@ -28,11 +28,23 @@ public class JsonAndErrorsTests
     public void Json_errors_become_problems_with_a_code_and_a_path(string body, int status, string code, string? path)
     {
         var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<Create>(body, Json.Options));
-        var problem = ErrorHandlingMiddleware.Translate(e);
+        var problem = ErrorHandlingMiddleware.Translate(AsBinding(e));
         Assert.Equal(status, problem.Status);
         Assert.Equal(code, problem.Code);
         if (path is not null) Assert.Contains(path, problem.Errors!.Keys);
         Assert.DoesNotContain("System.", problem.Detail ?? "");
+    }
+
+    /// <summary>How minimal APIs' body binding reports a JSON failure (RouteHandlerOptions.ThrowOnBadRequest).</summary>
+    internal static Exception AsBinding(JsonException e) =>
+        new Microsoft.AspNetCore.Http.BadHttpRequestException("Failed to read parameter \"Create body\" from the request body as JSON.", e);
+
+    [Fact]
+    public void A_json_failure_of_the_servers_own_is_a_500_not_the_clients_malformed_json()
+    {
+        var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Serialize(JsonDocument.Parse(new string('[', 40) + new string(']', 40)).RootElement,
+            new JsonSerializerOptions { MaxDepth = 8 }));
+        Assert.Equal((500, "internal_error"), (ErrorHandlingMiddleware.Translate(e).Status, ErrorHandlingMiddleware.Translate(e).Code));
     }
 
     [Fact]
@@ -98,7 +110,7 @@ public class OptionalPathTests
     public void A_wrong_type_in_a_patch_field_names_that_field()
     {
         var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<Patch>("""{"name":"x","count":"many"}""", Json.Options));
-        var problem = ErrorHandlingMiddleware.Translate(e);
+        var problem = ErrorHandlingMiddleware.Translate(JsonAndErrorsTests.AsBinding(e));
         Assert.Equal("type_mismatch", problem.Code);
         Assert.Contains("$.count", problem.Errors!.Keys);
     }

@@ -142,7 +142,7 @@ public static class OtlpApi
 
         // Serialized once and read back: the acceptor takes the same JSON elements as /ingest.
         using var document = JsonDocument.Parse(JsonSerializer.SerializeToUtf8Bytes(items, OtlpMapper.Serialization),
-            new JsonDocumentOptions { MaxDepth = OtlpJson.MaxDepth });
+            new JsonDocumentOptions { MaxDepth = Json.MaxOutputDepth });
         var elements = document.RootElement.EnumerateArray().ToArray();
         for (var offset = 0; offset < elements.Length; offset += IngestLimits.MaxEventsPerBatch)
         {

@@ -14,20 +14,14 @@ namespace AgentOps.Ingest.Otlp;
 /// </summary>
 internal static class OtlpJson
 {
-    /// <summary>Nesting the body may have (attribute values nest); deeper bodies are refused as unreadable.</summary>
-    public const int MaxDepth = 64;
-
     private static readonly JsonParser Parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
 
     public static ExportTraceServiceRequest ParseRequest(ReadOnlySpan<byte> utf8)
     {
         if (utf8.IsEmpty) throw ApiProblem.BadRequest("body_required", "Send an ExportTraceServiceRequest as JSON (an empty export is {}).");
-        JsonNode? root;
-        try { root = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = MaxDepth }); }
-        catch (JsonException e)
-        {
-            throw ApiProblem.BadRequest("malformed_json", $"The body is not valid JSON (line {e.LineNumber + 1}).");
-        }
+        // The input gate's rule, here too: a gzip body reaches the endpoint unread.
+        if (JsonInput.Inspect(utf8) is { } fault) throw fault.ToProblem();
+        var root = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = JsonInput.MaxDepth });
         if (root is not JsonObject) throw ApiProblem.BadRequest("malformed_json", "The body must be a JSON object (an ExportTraceServiceRequest).");
         HexIdsToBase64(root);
         LargeIntegersToStrings(root);

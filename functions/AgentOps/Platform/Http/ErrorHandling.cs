@@ -38,7 +38,9 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
     {
         ApiProblem p => p,
         BadHttpRequestException b => FromBadRequest(b),
-        JsonException j => FromJson(j),
+        // Request bodies are read by binding (a BadHttpRequestException around the JsonException) after the input gate;
+        // a bare JsonException is the server's own (writing a response, reading what it stored): a 500, never the
+        // client's "malformed JSON".
         PostgresException { SqlState: PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected } =>
             new ApiProblem(StatusCodes.Status503ServiceUnavailable, "retry", "Try again", "A concurrent change conflicted with this request; it changed nothing. Retry it."),
         NpgsqlException { IsTransient: true } =>
@@ -127,10 +129,14 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
 /// <summary>Rejects bodies above the endpoint's limit before they are read (Content-Length), and caps streamed ones.</summary>
 public sealed class RequestSizeMiddleware(RequestDelegate next, AgentOpsOptions options)
 {
+    /// <summary>The body size the matched endpoint accepts: its own declared limit, else AGENTOPS_MAX_REQUEST_BYTES.</summary>
+    public static long LimitFor(HttpContext context, AgentOpsOptions options) =>
+        context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize
+        ?? options.MaxRequestBytes;
+
     public Task InvokeAsync(HttpContext context)
     {
-        var limit = context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize
-                    ?? options.MaxRequestBytes;
+        var limit = LimitFor(context, options);
         if (context.Request.ContentLength > limit)
             throw new ApiProblem(413, "payload_too_large", "Payload too large", $"The request body is larger than this endpoint's limit of {limit} bytes.");
         var feature = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();

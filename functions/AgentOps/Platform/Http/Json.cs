@@ -5,7 +5,8 @@ namespace AgentOps.Platform.Http;
 
 /// <summary>
 /// The API's JSON rules, in one place: snake_case names, enums as snake_case strings, and unknown fields in a
-/// request body are rejected (400 unknown_field) so that a misspelt field never silently does nothing.
+/// request body are rejected (400 unknown_field) so that a misspelt field never silently does nothing. What a body may
+/// hold at all (UTF-8, text Postgres can store, depth, no duplicate keys) is <see cref="JsonInput"/>'s rule.
 /// </summary>
 public static class Json
 {
@@ -16,8 +17,15 @@ public static class Json
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
-        o.MaxDepth = 32;
+        o.MaxDepth = MaxOutputDepth;
     }
+
+    /// <summary>
+    /// The nesting a response may have. Input is held to <see cref="JsonInput.MaxDepth"/> (32) by the input gate, so a
+    /// stored value plus the few levels a response wraps around it (a page, an audit entry's before/after) always fits:
+    /// what was accepted can always be read back.
+    /// </summary>
+    public const int MaxOutputDepth = 64;
 
     public static JsonSerializerOptions Options { get; } = Create();
 
