@@ -23,11 +23,13 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
     private async Task LoopAsync(CancellationToken stoppingToken)
     {
         await Task.Yield();
+        var taken = new List<Guid>();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                var result = await ProcessOnceAsync(stoppingToken);
+                taken.Clear();
+                var result = await ProcessOnceAsync(taken, stoppingToken);
                 if (result.Batches == BatchesPerTransaction) continue; // more may be waiting
                 if (result.Batches > 0) signal.Pulse(); // let a sibling look too
                 await signal.WaitAsync(PollInterval, stoppingToken);
@@ -37,56 +39,66 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
             catch (Exception e)
             {
-                logger.LogError("Ingest processing failed, retrying batch by batch: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
-                try { await IsolateAsync(stoppingToken); }
+                logger.LogError("Ingest processing of {Batches} batches failed, retrying them one by one: {Error}", taken.Count, ErrorHandlingMiddleware.SafeMessage(e));
+                try { await IsolateAsync(taken, stoppingToken); }
                 catch (Exception again) when (!stoppingToken.IsCancellationRequested)
                 {
+                    // Not the batches' fault (the database is unavailable, say): pause before taking them again.
                     logger.LogError("Ingest processing failed again: {Error}", ErrorHandlingMiddleware.SafeMessage(again));
+                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 }
-                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }
 
     /// <summary>
-    /// After a failed transaction: the oldest batches one per transaction, so one bad batch cannot hold the others back
-    /// (or every organization's ingest, once the backlog sheds load). A batch that fails on its own because of its data
-    /// goes to ingest_dead_letters with the error; a transient failure (database unavailable) dead-letters nothing.
+    /// After a failed transaction: exactly the batches it had taken, each alone in its own transaction, so one bad batch
+    /// cannot hold the others back (or every organization's ingest, once the backlog sheds load). Only a batch that fails
+    /// on its own, twice, because of its data goes to ingest_dead_letters; a neighbour never does. A batch another worker
+    /// holds meanwhile is left to that worker, and one already gone is skipped, so nothing is set aside twice. A transient
+    /// failure (database unavailable) sets nothing aside: it propagates, and the batches are taken again later.
     /// </summary>
-    private async Task IsolateAsync(CancellationToken ct)
+    private async Task IsolateAsync(IReadOnlyList<Guid> batchIds, CancellationToken ct)
     {
-        for (var i = 0; i < BatchesPerTransaction; i++)
+        foreach (var id in batchIds)
         {
-            AcceptedBatch? taken = null;
-            try
+            Exception? failure = null;
+            for (var attempt = 0; attempt < PoisonAttempts; attempt++)
             {
-                var result = await db.InOrgAsync(Guid.Empty, async tx =>
+                try
                 {
-                    var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches(1)",
-                        r => new AcceptedBatch(r.GetGuid(0), r.GetGuid(1), r.Time(2), (byte[])r[3]), ct);
-                    if (one.Count == 0) return ProcessResult.None;
-                    taken = one[0];
-                    return await processor.ProcessAsync(tx, one, ct);
-                }, ct);
-                Committed(result);
-                if (result.Batches == 0) return;
+                    Committed(await db.InOrgAsync(Guid.Empty, async tx =>
+                    {
+                        var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batch($1)", ReadBatch, ct, id);
+                        return one.Count == 0 ? ProcessResult.None : await processor.ProcessAsync(tx, one, ct);
+                    }, ct));
+                    failure = null;
+                    break;
+                }
+                catch (Exception e) when (BatchProcessor.IsPoison(e)) { failure = e; }
             }
-            catch (Exception e) when (taken is not null && BatchProcessor.IsPoison(e))
-            {
-                var events = await db.WithoutOrgAsync(tx => tx.ScalarAsync<int?>("SELECT ingest_dead_letter($1, $2)", ct, taken.Id, ErrorHandlingMiddleware.SafeMessage(e)), ct);
-                logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: {Error}",
-                    taken.Id, taken.OrgId, events, ErrorHandlingMiddleware.SafeMessage(e));
-            }
+            if (failure is null) continue;
+            var error = ErrorHandlingMiddleware.SafeMessage(failure);
+            var moved = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT org_id, event_count FROM ingest_dead_letter($1, $2)",
+                r => (Org: r.GetGuid(0), Events: r.GetInt32(1)), ct, id, error), ct);
+            foreach (var (org, events) in moved)
+                logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: it failed on its own {Attempts} times: {Error}",
+                    id, org, events, PoisonAttempts, error);
         }
     }
 
-    /// <summary>Takes and processes one transaction's worth of batches.</summary>
-    public async Task<ProcessResult> ProcessOnceAsync(CancellationToken ct)
+    /// <summary>A batch is set aside only when it failed this many times alone: a deterministic failure repeats, a fluke does not.</summary>
+    private const int PoisonAttempts = 2;
+
+    private static AcceptedBatch ReadBatch(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetGuid(1), r.Time(2), (byte[])r[3]);
+
+    /// <summary>Takes and processes one transaction's worth of batches; <paramref name="taken"/> receives their ids (also when processing fails).</summary>
+    public async Task<ProcessResult> ProcessOnceAsync(List<Guid> taken, CancellationToken ct)
     {
         var result = await db.InOrgAsync(Guid.Empty, async tx =>
         {
-            var batches = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches($1)",
-                r => new AcceptedBatch(r.GetGuid(0), r.GetGuid(1), r.Time(2), (byte[])r[3]), ct, BatchesPerTransaction);
+            var batches = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches($1)", ReadBatch, ct, BatchesPerTransaction);
+            taken.AddRange(batches.Select(b => b.Id));
             return batches.Count == 0 ? ProcessResult.None : await processor.ProcessAsync(tx, batches, ct);
         }, ct);
         Committed(result);
