@@ -26,7 +26,6 @@ public sealed class Validation
     {
         if (value is null) return null;
         var trimmed = value.Trim();
-        if (trimmed.Contains('\0', StringComparison.Ordinal)) { Add(path, "must not contain NUL characters."); return trimmed; }
         if (trimmed.Length < minLength) Add(path, minLength == 1 ? "must not be empty." : $"must be at least {minLength} characters.");
         else if (trimmed.Length > maxLength) Add(path, $"must be at most {maxLength} characters.");
         return trimmed;
