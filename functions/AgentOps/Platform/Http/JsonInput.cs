@@ -41,8 +41,12 @@ public static class JsonInput
         return Walk(utf8, itemsProperty, checkText: true);
     }
 
-    /// <summary>Checks one item of a batch that the gate passed with <c>itemsProperty</c> set: only the text rule is left to check.</summary>
-    public static InputFault? InspectText(ReadOnlySpan<byte> utf8) => Walk(utf8, null, checkText: true);
+    /// <summary>
+    /// Checks one item of a batch that the gate passed with <c>itemsProperty</c> set: only the text rule is left to check.
+    /// Valid JSON holds no raw NUL or (being UTF-8) raw surrogate, and a backslash only inside strings, so one scan of
+    /// the item's escapes decides; only an item with a problem is walked again, for the path.
+    /// </summary>
+    public static InputFault? InspectText(ReadOnlySpan<byte> utf8) => EscapeProblem(utf8) is null ? null : Walk(utf8, null, checkText: true);
 
     /// <summary>The text rule for a value that did not come as JSON (a query or route value): no NUL, no lone surrogate.</summary>
     public static string? TextProblem(ReadOnlySpan<char> text)
@@ -150,7 +154,9 @@ public static class JsonInput
     {
         for (var i = 0; i < raw.Length; i++)
         {
-            if (raw[i] != (byte)'\\') continue;
+            var next = raw[i..].IndexOf((byte)'\\'); // vectorized: most text has few escapes
+            if (next < 0) return null;
+            i += next;
             if (i + 1 >= raw.Length) return null; // the reader refuses this; not ours to report
             if (raw[i + 1] != (byte)'u') { i++; continue; }
             var code = Hex4(raw, i + 2);
