@@ -105,6 +105,16 @@ public class InputGateTests(ApiFixture fx)
         Assert.Equal(0, (await _client.Get("/api/v1/agents", token)).Expect(200).Body.GetProperty("items").GetArrayLength());
     }
 
+    [Fact]
+    public async Task A_number_postgres_would_refuse_or_blow_up_is_a_400()
+    {
+        var (tenant, key) = await _client.SdkTenantAsync();
+        (await SendBytes(HttpMethod.Post, "/api/v1/agents", """{"name":"n","config":{"a":1e131072}}"""u8.ToArray(), tenant.AdminToken)).ExpectProblem(400, "invalid_number");
+        (await SendBytes(HttpMethod.Post, "/api/v1/agents", """{"name":"n","config":{"a":1e131071}}"""u8.ToArray(), tenant.AdminToken)).ExpectProblem(400, "invalid_number");
+        var batch = $$$"""{"batch":[{"id":"n-1","type":"log","timestamp":"{{{At(0)}}}","run_id":"n","agent":"n","metadata":{"x":1e-400}}]}""";
+        (await SendBytes(HttpMethod.Post, "/api/v1/ingest", Encoding.UTF8.GetBytes(batch), key)).ExpectProblem(400, "invalid_number");
+    }
+
     [Theory]
     [InlineData("/api/v1/agents?tag=a%00b")]
     [InlineData("/api/v1/agents?environment=%00")]

@@ -91,3 +91,31 @@ public class JsonInputTests
         Assert.Equal("must not contain a lone UTF-16 surrogate.", JsonInput.TextProblem(new string(['\ud800', '\ud800', '\udc00'])));
     }
 }
+
+public class JsonInputNumberTests
+{
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-0")]
+    [InlineData("0e0")]
+    [InlineData("0.000e-999")]
+    [InlineData("123456789012345")]
+    [InlineData("9223372036854775808")]
+    [InlineData("1.7976931348623157e308")]
+    [InlineData("5e-324")]
+    [InlineData("-1.5E+10")]
+    public void Numbers_a_double_holds_pass(string number) => Assert.Null(JsonInput.NumberProblem(System.Text.Encoding.UTF8.GetBytes(number)));
+
+    [Theory]
+    [InlineData("1e400", "beyond")]
+    [InlineData("-1e400", "beyond")]
+    [InlineData("0.1e999", "beyond")]
+    [InlineData("1e131072", "beyond")]
+    [InlineData("1e-400", "too close to zero")]
+    public void Numbers_beyond_a_double_are_refused(string number, string why) =>
+        Assert.Contains(why, JsonInput.NumberProblem(System.Text.Encoding.UTF8.GetBytes(number)));
+
+    [Fact]
+    public void The_gate_names_the_number_path() =>
+        Assert.Equal(("invalid_number", "$.config.a[1]"), (JsonInput.Inspect("""{"config":{"a":[1,1e999]}}"""u8)?.Code, JsonInput.Inspect("""{"config":{"a":[1,1e999]}}"""u8)?.Path));
+}

@@ -19,6 +19,9 @@ public sealed record InputFault(string Code, string Message, string Path)
 /// <item>UTF-8 only (RFC 8259): invalid, overlong and truncated sequences and encoded surrogates are refused;</item>
 /// <item>no string or key holds U+0000 (Postgres text cannot, jsonb not even escaped) or a lone UTF-16 surrogate
 /// (<c>"\ud800"</c>: jsonb refuses it and .NET cannot turn it into a string);</item>
+/// <item>numbers within the range of an IEEE 754 double (RFC 8259 §6's interoperable range): Postgres numeric
+/// refuses 1e131072 outright, and writes 1e131071 out as 131,072 digits, so a 9-byte number could not be stored, or
+/// would be stored 15,000 times larger;</item>
 /// <item>at most <see cref="MaxDepth"/> levels of nesting;</item>
 /// <item>no object names a key twice (readers disagree on which value wins, so none is guessed).</item>
 /// </list>
@@ -118,6 +121,11 @@ public static class JsonInput
                             return new InputFault("invalid_text", "A string " + text, PathOf(utf8, frames, depth, pendingNameStart, pendingNameLength));
                         Value(frames, depth, ref pendingNameStart);
                         break;
+                    case JsonTokenType.Number:
+                        if (NumberProblem(reader.ValueSpan) is { } number)
+                            return new InputFault("invalid_number", "A number " + number, PathOf(utf8, frames, depth, pendingNameStart, pendingNameLength));
+                        Value(frames, depth, ref pendingNameStart);
+                        break;
                     default:
                         Value(frames, depth, ref pendingNameStart);
                         break;
@@ -141,6 +149,20 @@ public static class JsonInput
     {
         if (depth > 0 && frames[depth - 1].IsArray) frames[depth - 1].Index++;
         pendingNameStart = -1;
+    }
+
+    /// <summary>
+    /// The problem with a number, if any: beyond a double's range, or so small it would be zero as one (1e-400). A
+    /// number of at most 15 digits without an exponent is always fine, and is not parsed.
+    /// </summary>
+    public static string? NumberProblem(ReadOnlySpan<byte> raw)
+    {
+        var exponent = raw.IndexOfAny((byte)'e', (byte)'E');
+        if (exponent < 0 && raw.Length <= 15) return null;
+        if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
+            return "is beyond the range of a double (about ±1.8e308).";
+        var mantissa = exponent < 0 ? raw : raw[..exponent];
+        return value == 0 && mantissa.IndexOfAnyInRange((byte)'1', (byte)'9') >= 0 ? "is too close to zero for a double (below about 4.9e-324)." : null;
     }
 
     private static bool NameIs(ReadOnlySpan<byte> utf8, int start, int length, string name) =>
