@@ -59,7 +59,8 @@ public sealed partial record HostileReport(int Requests, int Routes, IReadOnlyLi
 
     private static string Cause(Finding f)
     {
-        var cause = TraceId().Replace(f.Detail ?? "", "").Trim();
+        // One cause, whichever key was duplicated or trace id it got.
+        var cause = DuplicateKey().Replace(TraceId().Replace(f.Detail ?? "", ""), "Key: …").Trim();
         // Partial writes differ in their audit head numbers, not in what was written.
         return f.Kind == FindingKind.PartialWrite ? Digits().Replace(cause, "#") : cause;
     }
@@ -79,6 +80,9 @@ public sealed partial record HostileReport(int Requests, int Routes, IReadOnlyLi
 
     [GeneratedRegex(@"\(trace [0-9a-f]+\)")]
     private static partial Regex TraceId();
+
+    [GeneratedRegex(@"Key: [^ ]+")]
+    private static partial Regex DuplicateKey();
 
     [GeneratedRegex(@"\d+")]
     private static partial Regex Digits();
