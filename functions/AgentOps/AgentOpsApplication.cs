@@ -81,12 +81,16 @@ public static class AgentOpsApplication
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        services.AddOpenApi("v1", o =>
         {
-            doc.Info.Title = "AgentOps API";
-            doc.Info.Description = "The control plane for AI agents. Errors are RFC 9457 problem details with a stable `code`.";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info.Title = "AgentOps API";
+                doc.Info.Description = "The control plane for AI agents. Errors are RFC 9457 problem details with a stable `code`.";
+                return Task.CompletedTask;
+            });
+            OpenApiSchemas.Configure(o);
+        });
         return services;
     }
 

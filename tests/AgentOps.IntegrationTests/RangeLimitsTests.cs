@@ -29,6 +29,17 @@ public class RangeLimitsTests(ApiFixture fx)
         Assert.Equal(5m, (await _client.Get($"/api/v1/budgets/{id}", tenant.AdminToken)).Expect(200).Body.GetProperty("budget").GetProperty("max_amount_usd").GetDecimal());
     }
 
+    [Fact]
+    public async Task Numbers_sent_as_strings_are_400_type_mismatch_naming_the_field()
+    {
+        var tenant = await _client.SignupAsync();
+        foreach (var n in new[] { "\"5\"", "\"9223372036854775808\"", "\"-9223372036854775809\"" })
+            Assert.Equal(["$.max_amount_usd"], (await _client.Post("/api/v1/budgets", $$"""{"name":"b","scope":"org","period":"daily","max_amount_usd":{{n}}}""", tenant.AdminToken))
+                .ExpectProblem(400, "type_mismatch").Body.GetProperty("errors").EnumerateObject().Select(p => p.Name));
+        (await _client.Post("/api/v1/jobs", """{"kind":"reindex","batch_size":"10"}""", tenant.AdminToken)).ExpectProblem(400, "type_mismatch");
+        Assert.Equal(0, (await _client.Get("/api/v1/budgets", tenant.AdminToken)).Expect(200).Body.GetProperty("items").GetArrayLength());
+    }
+
     [Theory]
     [InlineData("to=9999-12-31T23:59:59Z", "to")]
     [InlineData("to=0001-01-01T00:00:00Z", "to")]
