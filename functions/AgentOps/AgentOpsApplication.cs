@@ -128,7 +128,7 @@ public static class AgentOpsApplication
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
         if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedHeadersFromAnyProxy());
-        return app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
+        return app.UseMiddleware<ErrorHandlingMiddleware>().Use(RequestHead.Middleware).UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
             .Use(QueryParameters.Middleware);
     }
 
