@@ -12,17 +12,28 @@ namespace AgentOps.IntegrationTests;
 /// chunked bodies); what only Kestrel answers is exactly the short list in docs/api.md, with an empty body.
 /// </summary>
 [Collection(ApiCollection.Name)]
-public sealed class WebServerErrorsTests : IAsyncLifetime
+public sealed class WebServerErrorsTests(WebServerErrorsTests.Server fx) : IClassFixture<WebServerErrorsTests.Server>
 {
-    private ServerProcess _server = null!;
-
-    public async Task InitializeAsync()
+    /// <summary>One server process for the class, without ingest or job workers (it only answers these requests).</summary>
+    public sealed class Server : IAsyncLifetime
     {
-        _server = ServerProcess.Start(TestDatabase.AppUrl);
-        (await _server.WaitReadyAsync()).Dispose();
+        public ServerProcess Process { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            Process = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_INGEST_WORKERS"] = "0", ["AGENTOPS_JOB_WORKERS"] = "0" });
+            try { (await Process.WaitReadyAsync()).Dispose(); }
+            catch
+            {
+                await Process.DisposeAsync(); // never leave a server running on the shared database
+                throw;
+            }
+        }
+
+        public async Task DisposeAsync() => await Process.DisposeAsync();
     }
 
-    public async Task DisposeAsync() => await _server.DisposeAsync();
+    private readonly ServerProcess _server = fx.Process;
 
     private sealed record RawReply(int Status, string? ContentType, byte[] Body)
     {
