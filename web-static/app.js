@@ -5422,10 +5422,11 @@ function viewJobs(main, ctx) {
   async function loadSchedules() {
     if (schedulesSlot.querySelector('table')) schedulesSlot.setAttribute('aria-busy', 'true');
     try {
-      const items = await api('GET', '/jobs/schedules');
+      // A page holds every schedule an organization can have (50); shown by name.
+      const { items } = await loadAll('/jobs/schedules');
       if (!ctx.alive()) return;
       schedulesSlot.removeAttribute('aria-busy');
-      schedules = items;
+      schedules = items.sort((a, b) => a.name.localeCompare(b.name));
       withFocusKept(schedulesSlot, drawSchedules);
     } catch (e) {
       if (!ctx.alive()) return;

@@ -2,6 +2,7 @@ using AgentOps;
 using AgentOps.Demo;
 using AgentOps.Platform;
 using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
 using AgentOps.Platform.Telemetry;
 using Microsoft.Extensions.FileProviders;
 
@@ -17,7 +18,15 @@ var options = AgentOpsOptions.FromConfiguration(Setting);
 AgentOpsTelemetry.ConfigureLogging(builder.Logging, Setting);
 
 builder.WebHost.UseUrls(options.ListenUrl);
-builder.WebHost.ConfigureKestrel(k => k.Limits.MaxRequestBodySize = options.MaxRequestBytes);
+builder.WebHost.ConfigureKestrel(k =>
+{
+    k.Limits.MaxRequestBodySize = options.MaxRequestBytes;
+    // Let the application answer long request lines, large headers and undecodable header values as problems (RequestHead).
+    k.Limits.MaxRequestLineSize = RequestHead.ServerRequestLineBytes;
+    k.Limits.MaxRequestHeadersTotalSize = RequestHead.ServerHeaderBytes;
+    k.Limits.MaxRequestHeaderCount = RequestHead.ServerHeaderCount;
+    k.RequestHeaderEncodingSelector = _ => RequestHead.HeaderEncoding;
+});
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
 builder.Services.AddAgentOps(options).AddAgentOpsSelfHostWorkers();
 

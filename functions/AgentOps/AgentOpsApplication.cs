@@ -81,12 +81,17 @@ public static class AgentOpsApplication
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        services.AddOpenApi("v1", o => o.AddDocumentTransformer((doc, _, _) =>
+        services.AddSingleton<QueryParameters>();
+        services.AddOpenApi("v1", o =>
         {
-            doc.Info.Title = "AgentOps API";
-            doc.Info.Description = "The control plane for AI agents. Errors are RFC 9457 problem details with a stable `code`.";
-            return Task.CompletedTask;
-        }));
+            o.AddDocumentTransformer((doc, _, _) =>
+            {
+                doc.Info.Title = "AgentOps API";
+                doc.Info.Description = "The control plane for AI agents. Errors are RFC 9457 problem details with a stable `code`.";
+                return Task.CompletedTask;
+            });
+            OpenApiSchemas.Configure(o);
+        });
         return services;
     }
 
@@ -120,14 +125,15 @@ public static class AgentOpsApplication
         services.AddHostedService(sp => sp.GetRequiredService<DecisionEventBuffer>());
 
     /// <summary>
-    /// The request pipeline: errors as problems, routing, size limit, access, the input gate (text, encoding, depth and
-    /// duplicate keys, before anything reads the request), then the endpoint.
+    /// The request pipeline: errors as problems, the request head's size, routing, body size limit, access, unknown query
+    /// parameters, the input gate (text, encoding, numbers, depth and duplicate keys, before anything reads the request),
+    /// then the endpoint.
     /// </summary>
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
         if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedHeadersFromAnyProxy());
-        return app.UseMiddleware<ErrorHandlingMiddleware>().UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
-            .UseMiddleware<InputGateMiddleware>();
+        return app.UseMiddleware<ErrorHandlingMiddleware>().Use(RequestHead.Middleware).UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
+            .Use(QueryParameters.Middleware).UseMiddleware<InputGateMiddleware>();
     }
 
     /// <summary>X-Forwarded-For/-Proto from whatever front end sits before us (AGENTOPS_TRUST_FORWARDED_HEADERS).</summary>

@@ -176,7 +176,7 @@ public class JobsTests(ApiFixture fx)
         for (var deadline = DateTime.UtcNow.AddSeconds(15); DateTime.UtcNow < deadline; await Task.Delay(200))
             if ((jobs = (await _client.Get("/api/v1/jobs", tenant.AdminToken)).Expect(200).Body.GetProperty("items")).GetArrayLength() > 0) break;
         Assert.Equal(id, jobs[0].GetProperty("job").GetProperty("schedule_id").GetGuid());
-        var after = (await _client.Get("/api/v1/jobs/schedules", tenant.AdminToken)).Expect(200).Body[0];
+        var after = (await _client.Get("/api/v1/jobs/schedules", tenant.AdminToken)).Expect(200).Body.GetProperty("items")[0];
         Assert.True(after.GetProperty("next_run_at").GetDateTimeOffset() > DateTimeOffset.UtcNow);
         Assert.Equal(0, after.GetProperty("next_run_at").GetDateTimeOffset().Minute % 5);
     }

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using AgentOps.IntegrationTests.Infrastructure;
 using static AgentOps.IntegrationTests.Infrastructure.Ingesting;
 
@@ -26,7 +27,9 @@ public class PricesTests(ApiFixture fx)
         Assert.Equal(5000, (await _client.WaitForRunAsync(aKey, "priced")).GetProperty("run").GetProperty("cost_micros").GetInt64());
         Assert.Equal(12500, (await _client.WaitForRunAsync(bKey, "priced")).GetProperty("run").GetProperty("cost_micros").GetInt64());
 
-        var bList = (await _client.Get("/api/v1/model-prices", b.AdminToken)).Expect(200).Body.EnumerateArray().ToList();
+        var bPage = (await _client.Get("/api/v1/model-prices?limit=200", b.AdminToken)).Expect(200).Body;
+        Assert.Equal(JsonValueKind.Null, bPage.GetProperty("next_cursor").ValueKind);
+        var bList = bPage.GetProperty("items").EnumerateArray().ToList();
         Assert.All(bList, p => Assert.True(p.GetProperty("public").GetBoolean()));
         Assert.Contains(bList, p => p.GetProperty("model").GetString() == "gpt-4o");
         (await _client.Delete($"/api/v1/model-prices/{mine.Id()}", b.AdminToken)).ExpectProblem(404, "not_found");

@@ -31,7 +31,7 @@ public sealed class JobsFunctions(Db db, JobActivities activities, JobSignal sig
 
     [Function("JobSchedulesList"), Requires(Permission.JobsRead)]
     public async Task<IResult> ListSchedules([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/jobs/schedules")] HttpRequest req) =>
-        await JobsApi.ListSchedulesAsync(Bind.CallerOf(req), db, Bind.Aborted(req));
+        await JobsApi.ListSchedulesAsync(Bind.CallerOf(req), db, Bind.QueryInt(req, "limit"), Bind.Query(req, "cursor"), Bind.Aborted(req));
 
     [Function("JobSchedulesUpdate"), Requires(Permission.JobsWrite)]
     public async Task<IResult> UpdateSchedule([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "api/v1/jobs/schedules/{id:guid}")] HttpRequest req, Guid id) =>

@@ -7,7 +7,7 @@ public sealed class PricesFunctions(Db db, PriceBook book, TimeProvider time)
 {
     [Function("ModelPricesList"), Requires(Permission.OrgRead)]
     public async Task<IResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "api/v1/model-prices")] HttpRequest req) =>
-        await PricesApi.ListAsync(Bind.CallerOf(req), db, Bind.Aborted(req));
+        await PricesApi.ListAsync(Bind.CallerOf(req), db, Bind.QueryInt(req, "limit"), Bind.Query(req, "cursor"), Bind.Aborted(req));
 
     [Function("ModelPricesCreate"), Requires(Permission.OrgWrite)]
     public async Task<IResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "api/v1/model-prices")] HttpRequest req) =>

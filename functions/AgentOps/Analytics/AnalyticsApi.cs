@@ -82,6 +82,11 @@ public static class AnalyticsApi
     /// <summary>The range and bucket asked for, defaulted and checked; problems go to <paramref name="v"/>.</summary>
     public static (AnalyticsRange Range, Bucket Bucket) Parse(Validation v, TimeProvider clock, DateTimeOffset? from, DateTimeOffset? to, string? bucket)
     {
+        // Client times are checked before any arithmetic on them (0001-01-01 minus a day is not a time).
+        var outside = false;
+        if (to is { } t && !AnalyticsRange.Holds(t)) { v.Add("to", AnalyticsRange.OutOfBounds); outside = true; }
+        if (from is { } f && !AnalyticsRange.Holds(f)) { v.Add("from", AnalyticsRange.OutOfBounds); outside = true; }
+        if (outside) return (AnalyticsRange.Create(AnalyticsRange.Earliest, AnalyticsRange.Earliest + DefaultRange), Bucket.Hour);
         var end = to ?? clock.GetUtcNow();
         var start = from ?? end - DefaultRange;
         var range = AnalyticsRange.Create(start, end, v);

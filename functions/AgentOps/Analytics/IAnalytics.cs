@@ -41,6 +41,18 @@ public sealed record AnalyticsRange
     /// <summary>Longest range one query covers.</summary>
     public const int MaxDays = 400;
 
+    /// <summary>
+    /// The times a range may start and end at, both included: ClickHouse's DateTime (unsigned 32-bit seconds) holds
+    /// 1970-01-01 to 2106-02-07, and every bucket and default computed from a bound in here stays representable.
+    /// </summary>
+    public static readonly DateTimeOffset Earliest = new(1970, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    public static readonly DateTimeOffset Latest = new(2100, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>What a parameter outside [<see cref="Earliest"/>, <see cref="Latest"/>] is told.</summary>
+    public const string OutOfBounds = "must be from 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z.";
+
+    public static bool Holds(DateTimeOffset t) => t >= Earliest && t <= Latest;
+
     public DateTimeOffset From { get; }
     public DateTimeOffset To { get; }
 
@@ -52,7 +64,9 @@ public sealed record AnalyticsRange
         var f = DateTimeOffset.FromUnixTimeSeconds(from.ToUnixTimeSeconds());
         var t = DateTimeOffset.FromUnixTimeSeconds(to.ToUnixTimeSeconds());
         var v = validation ?? new Validation();
-        if (t <= f) v.Add("to", "must be after from (at least one second).");
+        if (!Holds(f)) v.Add("from", OutOfBounds);
+        else if (!Holds(t)) v.Add("to", OutOfBounds);
+        else if (t <= f) v.Add("to", "must be after from (at least one second).");
         else if (t - f > TimeSpan.FromDays(MaxDays)) v.Add("to", $"the range covers at most {MaxDays} days.");
         if (validation is null) v.ThrowIfInvalid();
         return new AnalyticsRange(f, t);

@@ -25,6 +25,18 @@ public static class BudgetRules
     /// <summary>The largest budget: one billion dollars.</summary>
     public const decimal MaxAmountUsd = 1_000_000_000m;
 
+    /// <summary>
+    /// A maximum in US dollars as integer micro-dollars (rounded to the nearest micro-dollar), or null when it is not
+    /// more than 0 or above <see cref="MaxAmountUsd"/>. The range is checked before the conversion, so any decimal a
+    /// client can send (2^63 included) is an answer, never an overflow.
+    /// </summary>
+    public static long? MaxMicros(decimal usd)
+    {
+        if (usd <= 0 || usd > MaxAmountUsd) return null;
+        var micros = (long)Math.Round(usd * 1_000_000m);
+        return micros < 1 ? null : micros;
+    }
+
     public static BudgetWindow Window(BudgetPeriod period, int? rollingDays, DateOnly today) => period switch
     {
         BudgetPeriod.Daily => new(today, today.AddDays(1)),

@@ -70,9 +70,9 @@ public static class BudgetsApi
         if (parsedPeriod is null) v.Add("$.period", "must be daily, weekly, monthly or rolling.");
         if (parsedPeriod == BudgetPeriod.Rolling && rollingDays is not (>= 1 and <= 366)) v.Add("$.rolling_days", "must be from 1 to 366 for a rolling budget.");
         else if (parsedPeriod is not null and not BudgetPeriod.Rolling && rollingDays is not null) v.Add("$.rolling_days", "belongs to rolling budgets only.");
-        var micros = maxUsd is { } usd ? (long)Math.Round(usd * 1_000_000m) : 0;
+        var micros = maxUsd is { } usd ? BudgetRules.MaxMicros(usd) : null;
         if (maxUsd is null) v.Add("$.max_amount_usd", "is required.");
-        else if (micros < 1 || maxUsd > BudgetRules.MaxAmountUsd) v.Add("$.max_amount_usd", $"must be more than 0 and at most {BudgetRules.MaxAmountUsd:0}.");
+        else if (micros is null) v.Add("$.max_amount_usd", $"must be more than 0 and at most {BudgetRules.MaxAmountUsd:0}.");
         thresholds ??= BudgetRules.DefaultThresholds;
         if (thresholds.Length > BudgetRules.MaxThresholds) v.Add("$.thresholds", $"holds at most {BudgetRules.MaxThresholds} percentages.");
         for (var i = 0; i < thresholds.Length; i++)
@@ -80,7 +80,7 @@ public static class BudgetsApi
         if (autoPause is < 1 or > BudgetRules.MaxPercent) v.Add("$.auto_pause_at_percent", $"must be a percentage from 1 to {BudgetRules.MaxPercent}.");
         v.ThrowIfInvalid();
         return new Budget(id, name!.Trim(), scope!, scope == "team" ? team!.Trim() : null, agentId, parsedPeriod!.Value,
-            parsedPeriod == BudgetPeriod.Rolling ? rollingDays : null, micros, [.. thresholds.Distinct().Order()], autoPause, active, default, default);
+            parsedPeriod == BudgetPeriod.Rolling ? rollingDays : null, micros!.Value, [.. thresholds.Distinct().Order()], autoPause, active, default, default);
     }
 
     private static async Task CheckAgentAsync(Tx tx, Budget budget, CancellationToken ct)

@@ -1,4 +1,5 @@
 using AgentOps.Audit;
+using AgentOps.Tenancy;
 
 namespace AgentOps.Costs;
 
@@ -32,9 +33,15 @@ public static class PricesApi
     /// <summary>The most a price may be: $100,000 per 1M tokens.</summary>
     public const decimal MaxPerMtokUsd = 100_000m;
 
-    public static async Task<Ok<IReadOnlyList<PriceView>>> ListAsync(Caller caller, Db db, CancellationToken ct) =>
-        TypedResults.Ok<IReadOnlyList<PriceView>>(await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync(
-            $"SELECT {PriceView.Columns} FROM model_prices ORDER BY provider, model, org_id NULLS FIRST, effective_from", PriceView.Read, ct), ct));
+    /// <summary>The public list and the organization's prices, one page in id order (the public list's ids are fixed, not time-ordered).</summary>
+    public static async Task<Ok<Page<PriceView>>> ListAsync(Caller caller, Db db, int? limit, string? cursor, CancellationToken ct)
+    {
+        var (take, after) = Paging.Parse(limit, cursor);
+        var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync(
+            $"SELECT {PriceView.Columns} FROM model_prices WHERE (org_id IS NULL OR org_id = $1) AND id > $2 ORDER BY id LIMIT $3",
+            PriceView.Read, ct, caller.OrgId, after, take + 1), ct);
+        return TypedResults.Ok(Paging.Of(rows, take, p => p.Id));
+    }
 
     public static async Task<Created<PriceView>> CreateAsync(CreatePriceRequest body, Caller caller, Db db, PriceBook book, TimeProvider time, CancellationToken ct)
     {

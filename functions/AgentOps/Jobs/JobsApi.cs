@@ -220,9 +220,13 @@ public static class JobsApi
         }
     }
 
-    public static async Task<Ok<IReadOnlyList<JobSchedule>>> ListSchedulesAsync(Caller caller, Db db, CancellationToken ct) =>
-        TypedResults.Ok<IReadOnlyList<JobSchedule>>(await db.InOrgAsync(caller.OrgId, tx =>
-            tx.ListAsync($"SELECT {JobSchedule.Columns} FROM job_schedules s WHERE s.org_id = $1 ORDER BY s.name", JobSchedule.Read, ct, tx.OrgId), ct));
+    public static async Task<Ok<Page<JobSchedule>>> ListSchedulesAsync(Caller caller, Db db, int? limit, string? cursor, CancellationToken ct)
+    {
+        var (take, after) = Paging.Parse(limit, cursor);
+        var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync(
+            $"SELECT {JobSchedule.Columns} FROM job_schedules s WHERE s.org_id = $1 AND s.id > $2 ORDER BY s.id LIMIT $3", JobSchedule.Read, ct, tx.OrgId, after, take + 1), ct);
+        return TypedResults.Ok(Paging.Of(rows, take, s => s.Id));
+    }
 
     public static async Task<Ok<JobSchedule>> UpdateScheduleAsync(Guid id, UpdateScheduleRequest body, Caller caller, Db db, TimeProvider time, CancellationToken ct)
     {

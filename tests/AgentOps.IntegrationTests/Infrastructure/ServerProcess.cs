@@ -53,7 +53,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline && !_process.HasExited; await Task.Delay(100))
         {
             try { if ((await http.GetAsync("/api/health/ready")).StatusCode == HttpStatusCode.OK) return http; }
-            catch (HttpRequestException) { }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException) { } // not listening yet, or slow to answer
         }
         http.Dispose();
         throw new InvalidOperationException($"The server did not become ready:\n{await OutputAsync()}");

@@ -39,6 +39,35 @@ public class AnalyticsRulesTests
         Assert.Throws<ApiProblem>(() => AnalyticsRange.Create(r.From, r.From.AddDays(AnalyticsRange.MaxDays + 1)));
     }
 
+    [Theory]
+    [InlineData("9999-12-31T23:59:59Z", null, "to")]            // once a 500: un-representable DateTime
+    [InlineData("9999-12-31T23:59:59.9999999Z", null, "to")]
+    [InlineData("0001-01-01T00:00:00Z", null, "to")]
+    [InlineData(null, "0001-01-01T00:00:00Z", "from")]
+    [InlineData("0001-01-01T00:00:00Z", "0001-01-01T00:00:00Z", "from")]
+    [InlineData(null, "9999-12-31T23:59:59Z", "from")]
+    [InlineData("1970-01-01T00:00:00Z", null, "from")]           // the default from (24 h before) is before 1970
+    [InlineData("2100-01-01T00:00:01Z", null, "to")]
+    [InlineData(null, "1969-12-31T23:59:59Z", "from")]
+    public void Times_outside_1970_to_2100_are_refused_before_any_arithmetic(string? to, string? from, string field)
+    {
+        var v = new Validation();
+        AnalyticsApi.Parse(v, TimeProvider.System, from is null ? null : DateTimeOffset.Parse(from), to is null ? null : DateTimeOffset.Parse(to), null);
+        var e = Assert.Throws<ApiProblem>(v.ThrowIfInvalid);
+        Assert.Equal(AnalyticsRange.OutOfBounds, Assert.Single(e.Errors![field]));
+    }
+
+    [Fact]
+    public void The_bounds_themselves_are_accepted()
+    {
+        var v = new Validation();
+        var (early, _) = AnalyticsApi.Parse(v, TimeProvider.System, AnalyticsRange.Earliest, AnalyticsRange.Earliest.AddDays(1), null);
+        var (late, _) = AnalyticsApi.Parse(v, TimeProvider.System, null, AnalyticsRange.Latest, "day");
+        Assert.True(v.IsValid);
+        Assert.Equal(AnalyticsRange.Earliest, early.From);
+        Assert.Equal(AnalyticsRange.Latest, late.To);
+    }
+
     [Fact]
     public void Gaps_are_filled_from_the_bucket_of_from_to_before_to()
     {

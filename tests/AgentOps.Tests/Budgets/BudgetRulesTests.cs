@@ -74,4 +74,24 @@ public class BudgetRulesTests
         Assert.Equal(D("2026-11-10"), BudgetRules.AlertPeriodStart(BudgetPeriod.Rolling, BudgetRules.Window(BudgetPeriod.Rolling, 7, today), today));
         Assert.Equal(D("2026-11-01"), BudgetRules.AlertPeriodStart(BudgetPeriod.Monthly, month, today));
     }
+
+    [Theory]
+    [InlineData("0.000001", 1L)]
+    [InlineData("12.5", 12_500_000L)]
+    [InlineData("1000000000", 1_000_000_000_000_000L)]
+    [InlineData("0.0000014", 1L)]
+    public void Maximums_convert_to_micro_dollars(string usd, long micros) =>
+        Assert.Equal(micros, BudgetRules.MaxMicros(decimal.Parse(usd, System.Globalization.CultureInfo.InvariantCulture)));
+
+    [Theory]
+    [InlineData("0")]
+    [InlineData("-1")]
+    [InlineData("0.0000004")] // rounds to nothing
+    [InlineData("1000000000.000001")]
+    [InlineData("9223372036854775808")] // 2^63: once an OverflowException (500)
+    [InlineData("-9223372036854775809")]
+    [InlineData("79228162514264337593543950335")] // decimal.MaxValue
+    [InlineData("-79228162514264337593543950335")]
+    public void Maximums_out_of_range_are_refused_not_overflowed(string usd) =>
+        Assert.Null(BudgetRules.MaxMicros(decimal.Parse(usd, System.Globalization.CultureInfo.InvariantCulture)));
 }

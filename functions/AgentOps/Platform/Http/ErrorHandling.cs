@@ -90,6 +90,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
 
     private static ApiProblem FromStatus(int status) => status switch
     {
+        400 => ApiProblem.BadRequest("bad_request", "The request could not be read (e.g. a malformed chunked body)."),
         404 => new ApiProblem(404, "route_not_found", "Not found", "No such route. The API lives under /api/v1; see /api/openapi.json."),
         405 => new ApiProblem(405, "method_not_allowed", "Method not allowed", "This route does not accept that method."),
         413 => new ApiProblem(413, "payload_too_large", "Payload too large", "The request body is larger than this endpoint accepts."),

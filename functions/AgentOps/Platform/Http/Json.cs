@@ -4,9 +4,10 @@ using System.Text.Json.Serialization;
 namespace AgentOps.Platform.Http;
 
 /// <summary>
-/// The API's JSON rules, in one place: snake_case names, enums as snake_case strings, and unknown fields in a
-/// request body are rejected (400 unknown_field) so that a misspelt field never silently does nothing. What a body may
-/// hold at all (UTF-8, text Postgres can store, depth, no duplicate keys) is <see cref="JsonInput"/>'s rule.
+/// The API's JSON rules, in one place: snake_case names, enums as snake_case strings, numbers only as JSON numbers
+/// ("5" for a number is 400 type_mismatch, as the OpenAPI document says), and unknown fields in a request body are
+/// rejected (400 unknown_field) so that a misspelt field never silently does nothing. What a body may hold at all
+/// (UTF-8, text Postgres can store, numbers a double holds, depth, no duplicate keys) is <see cref="JsonInput"/>'s rule.
 /// </summary>
 public static class Json
 {
@@ -15,6 +16,8 @@ public static class Json
         o.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
         o.DictionaryKeyPolicy = null;
         o.UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow;
+        // JsonSerializerDefaults.Web also reads numbers from strings; the API does not.
+        o.NumberHandling = JsonNumberHandling.Strict;
         o.DefaultIgnoreCondition = JsonIgnoreCondition.Never;
         o.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower, allowIntegerValues: false));
         o.MaxDepth = MaxOutputDepth;

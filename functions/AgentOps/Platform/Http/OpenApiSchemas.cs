@@ -1,0 +1,62 @@
+using System.Text.Json.Serialization.Metadata;
+using Microsoft.AspNetCore.Mvc.ModelBinding;
+using Microsoft.AspNetCore.OpenApi;
+using Microsoft.OpenApi;
+
+namespace AgentOps.Platform.Http;
+
+/// <summary>
+/// Makes the OpenAPI document say what the API reads and writes. Two rules (docs/api.md "OpenAPI"):
+/// <list type="bullet">
+/// <item>A request body property is <c>required</c> only when its type is non-nullable and it has no default, i.e.
+/// when leaving it out cannot be read at all. Fields whose absence the validation refuses (422, with every error
+/// at once) are nullable on purpose and stay optional in the schema; their rules are in docs/api.md. Responses keep
+/// every property required: null fields are written as null, never left out.</item>
+/// <item>A PATCH field (<see cref="Optional{T}"/>) is documented as its value, <c>T</c> or null, never as the wrapper.</item>
+/// </list>
+/// Numbers are JSON numbers only (<see cref="Json"/> reads them strictly), so the generator no longer offers strings.
+/// </summary>
+public static class OpenApiSchemas
+{
+    public static void Configure(OpenApiOptions options)
+    {
+        // Optional<T> has no shape of its own: it is never a component (the property takes T's schema instead).
+        var defaultIds = options.CreateSchemaReferenceId;
+        options.CreateSchemaReferenceId = info => OptionalValueType(info.Type) is null ? defaultIds(info) : null;
+        options.AddSchemaTransformer(TransformAsync);
+    }
+
+    /// <summary>T for <see cref="Optional{T}"/>, else null.</summary>
+    public static Type? OptionalValueType(Type type) =>
+        type.IsGenericType && type.GetGenericTypeDefinition() == typeof(Optional<>) ? type.GetGenericArguments()[0] : null;
+
+    /// <summary>Whether a request may leave the property out: nullable, defaulted or a PATCH field.</summary>
+    public static bool MayOmit(JsonPropertyInfo property)
+    {
+        if (OptionalValueType(property.PropertyType) is not null) return true;
+        if (property.AssociatedParameter is { } parameter) return parameter.HasDefaultValue || parameter.IsNullable;
+        return property.PropertyType.IsValueType ? Nullable.GetUnderlyingType(property.PropertyType) is not null : property.IsSetNullable;
+    }
+
+    private static async Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
+    {
+        if (context.JsonTypeInfo.Kind != JsonTypeInfoKind.Object || schema.Properties is not { Count: > 0 } properties) return;
+        var isRequestBody = context.ParameterDescription?.Source == BindingSource.Body;
+        foreach (var property in context.JsonTypeInfo.Properties)
+        {
+            if (!properties.ContainsKey(property.Name)) continue;
+            if (OptionalValueType(property.PropertyType) is { } valueType)
+            {
+                // Null is readable wherever T can be null (reference types, T?): the validation decides what it means.
+                var value = await context.GetOrCreateSchemaAsync(valueType, null, ct);
+                if (!valueType.IsValueType || Nullable.GetUnderlyingType(valueType) is not null)
+                {
+                    if (value is OpenApiSchema { Type: { } type } inline) inline.Type = type | JsonSchemaType.Null;
+                    else value = new OpenApiSchema { OneOf = [new OpenApiSchema { Type = JsonSchemaType.Null }, value] };
+                }
+                properties[property.Name] = value;
+            }
+            if (isRequestBody && schema.Required is { } required && MayOmit(property)) required.Remove(property.Name);
+        }
+    }
+}
