@@ -182,6 +182,19 @@ public class JobsTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task Renaming_a_schedule_to_a_taken_name_is_a_conflict_that_changes_nothing()
+    {
+        var tenant = await _client.SignupAsync();
+        object Schedule(string name) => new { name, cron = "*/5 * * * *", kind = "custom", payload = new { activity = "events.count_by_type" } };
+        (await _client.Post("/api/v1/jobs/schedules", Schedule("first"), tenant.AdminToken)).Expect(201);
+        var second = (await _client.Post("/api/v1/jobs/schedules", Schedule("second"), tenant.AdminToken)).Expect(201).Id();
+        (await _client.Patch($"/api/v1/jobs/schedules/{second}", new { name = "first" }, tenant.AdminToken)).ExpectProblem(409, "schedule_exists");
+        var names = (await _client.Get("/api/v1/jobs/schedules", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray()
+            .Select(s => s.GetProperty("name").GetString()!).Order().ToArray();
+        Assert.Equal(["first", "second"], names);
+    }
+
+    [Fact]
     public async Task Three_servers_on_one_database_dispatch_each_due_job_once()
     {
         var (tenant, _, types) = await TenantWithEventsAsync(20);

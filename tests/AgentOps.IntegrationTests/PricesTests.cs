@@ -47,5 +47,8 @@ public class PricesTests(ApiFixture fx)
         var bad = (await _client.Post("/api/v1/model-prices", new { model = "", input_per_mtok_usd = -1m, output_per_mtok_usd = 0.0000001m }, a.AdminToken))
             .ExpectProblem(422, "validation_failed");
         Assert.Equal(["$.input_per_mtok_usd", "$.model", "$.output_per_mtok_usd", "$.provider"], bad.Body.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order());
+        var nullAlias = (await _client.Post("/api/v1/model-prices", """{"provider":"p","model":"m","input_per_mtok_usd":1,"output_per_mtok_usd":1,"aliases":[null]}""", a.AdminToken))
+            .ExpectProblem(422, "validation_failed");
+        Assert.True(nullAlias.Body.GetProperty("errors").TryGetProperty("$.aliases", out _));
     }
 }

@@ -48,7 +48,8 @@ public static class PricesApi
         var v = new Validation();
         var provider = Pricing.NormalizeProvider(v.RequiredText("$.provider", body.Provider, 64));
         var model = v.RequiredText("$.model", body.Model, 128)?.ToLowerInvariant();
-        var aliases = (body.Aliases ?? []).Select(a => a.Trim().ToLowerInvariant()).Distinct().ToArray();
+        // A null in the array is refused like an empty name (the type allows it: JSON arrays may hold null).
+        var aliases = (body.Aliases ?? []).Select(a => a?.Trim().ToLowerInvariant() ?? "").Distinct().ToArray();
         if (aliases.Length > 20 || aliases.Any(a => a.Length is 0 or > 128)) v.Add("$.aliases", "holds at most 20 names of 1 to 128 characters.");
         var input = Money(v, "$.input_per_mtok_usd", body.InputPerMtokUsd, required: true);
         var output = Money(v, "$.output_per_mtok_usd", body.OutputPerMtokUsd, required: true);

@@ -199,9 +199,7 @@ public static class JobsApi
         var cron = CheckCron(v, body.Cron);
         var spec = Check(v, activities, body.Kind, body.Payload, body.BatchSize, body.Parallelism, body.Priority, null, false, body.InsertMode, body.MaxAttempts);
         var id = Guid.CreateVersion7();
-        try
-        {
-            return TypedResults.Created((string?)null, await db.InOrgAsync(caller.OrgId, async tx =>
+        return TypedResults.Created((string?)null, await RefuseTakenNameAsync(db.InOrgAsync(caller.OrgId, async tx =>
             {
                 if (await tx.ScalarAsync<long>("SELECT count(*) FROM job_schedules WHERE org_id = $1", ct, tx.OrgId) >= MaxSchedules)
                     throw ApiProblem.Conflict("schedule_limit", $"An organization has at most {MaxSchedules} schedules.");
@@ -212,8 +210,13 @@ public static class JobsApi
                     spec.Priority, spec.InsertMode, spec.MaxAttempts, body.Active ?? true, cron.Next(time.GetUtcNow()) ?? time.GetUtcNow().AddYears(5)))!;
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "job_schedule.created", "job_schedule", id, null, schedule, ct);
                 return schedule;
-            }, ct));
-        }
+            }, ct)));
+    }
+
+    /// <summary>A name another schedule of the organization has, on create and on rename alike: 409, nothing changed.</summary>
+    private static async Task<T> RefuseTakenNameAsync<T>(Task<T> work)
+    {
+        try { return await work; }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "job_schedules_org_name_key" })
         {
             throw ApiProblem.Conflict("schedule_exists", "A schedule with this name exists in this organization.");
@@ -234,7 +237,7 @@ public static class JobsApi
         var cron = body.Cron.IsSet ? CheckCron(v, body.Cron.Value) : null;
         var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
         v.ThrowIfInvalid();
-        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
+        return TypedResults.Ok(await RefuseTakenNameAsync(db.InOrgAsync(caller.OrgId, async tx =>
         {
             var before = await tx.SingleAsync($"SELECT {JobSchedule.Columns} FROM job_schedules s WHERE s.id = $1 AND s.org_id = $2 FOR UPDATE", JobSchedule.Read, ct, id, tx.OrgId)
                 ?? throw ApiProblem.NotFound("schedule");
@@ -245,7 +248,7 @@ public static class JobsApi
                 name?.Trim() ?? before.Name, cron?.Next(time.GetUtcNow()) ?? before.NextRunAt))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "job_schedule.updated", "job_schedule", id, before, after, ct);
             return after;
-        }, ct));
+        }, ct)));
     }
 
     public static async Task<NoContent> DeleteScheduleAsync(Guid id, Caller caller, Db db, CancellationToken ct)

@@ -21,7 +21,7 @@ internal static class OtlpJson
         if (utf8.IsEmpty) throw ApiProblem.BadRequest("body_required", "Send an ExportTraceServiceRequest as JSON (an empty export is {}).");
         // The input gate's rule, here too: a gzip body reaches the endpoint unread.
         if (JsonInput.Inspect(utf8) is { } fault) throw fault.ToProblem();
-        var root = JsonNode.Parse(utf8, documentOptions: new JsonDocumentOptions { MaxDepth = JsonInput.MaxDepth });
+        var root = JsonNode.Parse(JsonInput.WithoutByteOrderMark(utf8), documentOptions: new JsonDocumentOptions { MaxDepth = JsonInput.MaxDepth });
         if (root is not JsonObject) throw ApiProblem.BadRequest("malformed_json", "The body must be a JSON object (an ExportTraceServiceRequest).");
         HexIdsToBase64(root);
         LargeIntegersToStrings(root);

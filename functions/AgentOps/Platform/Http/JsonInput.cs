@@ -38,11 +38,14 @@ public static class JsonInput
     /// <summary>Checks a whole body. <paramref name="itemsProperty"/>: text inside that top-level array's items is left to the caller, which refuses such an item alone.</summary>
     public static InputFault? Inspect(ReadOnlySpan<byte> utf8, string? itemsProperty = null)
     {
-        if (utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF])) utf8 = utf8[3..]; // a byte-order mark, as JsonDocument allows
+        utf8 = WithoutByteOrderMark(utf8);
         if (!Utf8.IsValid(utf8))
             return new InputFault("invalid_encoding", "The body is not valid UTF-8 (JSON must be UTF-8: invalid, overlong or truncated sequences and encoded surrogates are refused).", "$");
         return Walk(utf8, itemsProperty, checkText: true);
     }
+
+    /// <summary>A UTF-8 byte-order mark is allowed before a body (JsonDocument and binding skip it; JsonNode does not).</summary>
+    public static ReadOnlySpan<byte> WithoutByteOrderMark(ReadOnlySpan<byte> utf8) => utf8.StartsWith((ReadOnlySpan<byte>)[0xEF, 0xBB, 0xBF]) ? utf8[3..] : utf8;
 
     /// <summary>
     /// Checks one item of a batch that the gate passed with <c>itemsProperty</c> set: only the text rule is left to check.
