@@ -15,7 +15,7 @@ public class NumbersAndSchemasTests
     public void Numbers_in_strings_are_a_type_mismatch(string body, string path)
     {
         var e = Assert.ThrowsAny<JsonException>(() => JsonSerializer.Deserialize<Body>(body, Json.Options));
-        var problem = ErrorHandlingMiddleware.Translate(e);
+        var problem = ErrorHandlingMiddleware.Translate(JsonAndErrorsTests.AsBinding(e));
         Assert.Equal((400, "type_mismatch"), (problem.Status, problem.Code));
         Assert.Equal([path], problem.Errors!.Keys);
     }
