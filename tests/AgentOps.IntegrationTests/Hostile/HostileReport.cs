@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using AgentOps.IntegrationTests.Infrastructure;
 
 namespace AgentOps.IntegrationTests.Hostile;
 
@@ -68,14 +69,12 @@ public sealed partial record HostileReport(int Requests, int Routes, IReadOnlyLi
     /// <summary>Writes the summary, the notes and up to <see cref="MaxReportLines"/> findings by cause to $AGENTOPS_TEST_REPORT_DIR, when it is set.</summary>
     public void WriteReportFile()
     {
-        if (Environment.GetEnvironmentVariable("AGENTOPS_TEST_REPORT_DIR") is not { Length: > 0 } dir) return;
-        Directory.CreateDirectory(dir);
         var causes = FindingsByCause();
         var lines = new List<string> { Summary, $"took {Elapsed.TotalSeconds:F0} s; {GroupedFindings().Count} distinct findings (route, variant, status, code) from {causes.Count} causes" };
         lines.AddRange(Notes);
         lines.AddRange(causes.Take(MaxReportLines));
         if (causes.Count > MaxReportLines) lines.Add($"… and {causes.Count - MaxReportLines} more (the test's failure message lists every finding)");
-        File.WriteAllLines(Path.Combine(dir, FileName), lines);
+        TestReport.Write(FileName, lines);
     }
 
     [GeneratedRegex(@"\(trace [0-9a-f]+\)")]
