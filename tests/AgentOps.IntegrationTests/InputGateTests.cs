@@ -106,13 +106,39 @@ public class InputGateTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task An_encoded_body_is_refused_unless_the_endpoint_decodes_it()
+    {
+        var (tenant, key) = await _client.SdkTenantAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/agents") { Content = new ByteArrayContent("""{"name":"a","name":"b"}"""u8.ToArray()) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        request.Content.Headers.ContentEncoding.Add("br");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tenant.AdminToken);
+        var response = await _client.SendAsync(request);
+        Assert.Equal(415, (int)response.StatusCode);
+        Assert.Contains("unsupported_content_encoding", await response.Content.ReadAsStringAsync());
+        // OTLP decodes gzip itself, and checks what it decoded.
+        (await SendBytes(HttpMethod.Post, "/api/v1/otlp/v1/traces", """{"resourceSpans":[]}"""u8.ToArray(), key, gzip: true)).Expect(200);
+    }
+
+    [Fact]
+    public async Task Unknown_routes_and_methods_are_404_and_405_whatever_the_body()
+    {
+        var tenant = await _client.SignupAsync();
+        (await SendBytes(HttpMethod.Post, "/api/v1/nope", """{"a":1,"a":2}"""u8.ToArray(), tenant.AdminToken)).ExpectProblem(404, "route_not_found");
+        (await SendBytes(HttpMethod.Put, "/api/v1/agents", "{"u8.ToArray(), tenant.AdminToken)).ExpectProblem(405, "method_not_allowed");
+    }
+
+    [Fact]
     public async Task A_number_postgres_would_refuse_or_blow_up_is_a_400()
     {
         var (tenant, key) = await _client.SdkTenantAsync();
         (await SendBytes(HttpMethod.Post, "/api/v1/agents", """{"name":"n","config":{"a":1e131072}}"""u8.ToArray(), tenant.AdminToken)).ExpectProblem(400, "invalid_number");
         (await SendBytes(HttpMethod.Post, "/api/v1/agents", """{"name":"n","config":{"a":1e131071}}"""u8.ToArray(), tenant.AdminToken)).ExpectProblem(400, "invalid_number");
-        var batch = $$$"""{"batch":[{"id":"n-1","type":"log","timestamp":"{{{At(0)}}}","run_id":"n","agent":"n","metadata":{"x":1e-400}}]}""";
-        (await SendBytes(HttpMethod.Post, "/api/v1/ingest", Encoding.UTF8.GetBytes(batch), key)).ExpectProblem(400, "invalid_number");
+        foreach (var number in new[] { "1e-400", "0e-20000", "1." + new string('0', 16_384) })
+        {
+            var batch = $$$"""{"batch":[{"id":"n-1","type":"log","timestamp":"{{{At(0)}}}","run_id":"n","agent":"n","metadata":{"x":{{{number}}}}}]}""";
+            (await SendBytes(HttpMethod.Post, "/api/v1/ingest", Encoding.UTF8.GetBytes(batch), key)).ExpectProblem(400, "invalid_number");
+        }
     }
 
     [Theory]

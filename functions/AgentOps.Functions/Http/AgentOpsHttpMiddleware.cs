@@ -15,8 +15,7 @@ namespace AgentOps.Functions.Http;
 /// What the self-host's pipeline (<c>AgentOpsApplication.UseAgentOps</c>) does around an endpoint, for HTTP triggers:
 /// client address from forwarded headers when configured, the request size limit (<see cref="RequestSizeMiddleware"/>,
 /// with the function's [RequestBodyLimit] when it declares one), access (<see cref="Access.AuthorizeAsync"/> with the
-/// permission the function declares; anonymous functions skip it), the input gate (<see cref="InputGate"/>; functions
-/// carry no <see cref="BatchItems"/> metadata, so here a batch with one unstorable item is refused whole) and error translation
+/// permission the function declares; anonymous functions skip it), the input gate (<see cref="InputGate"/>) and error translation
 /// (<see cref="ErrorHandlingMiddleware.Translate"/>, written by <see cref="ErrorHandlingMiddleware.WriteAsync"/>).
 /// It runs inside the ASP.NET Core integration's own middleware, which executes the <see cref="IResult"/> a function
 /// returns or that this middleware puts in its place. Other triggers (timers, queues) pass straight through.
@@ -49,7 +48,10 @@ public sealed class AgentOpsHttpMiddleware(FunctionAccess functions, Access acce
                 throw new InvalidOperationException($"HTTP function {name} declares neither [Requires(...)] nor [AnonymousRoute].");
             if (permission is { } required)
                 await access.AuthorizeAsync(http, required, http.RequestAborted);
-            await InputGate.CheckAsync(http, functions.BodyLimit(name) ?? options.MaxRequestBytes, null);
+            // Functions carry no endpoint metadata: what the self-host's ingest and OTLP routes declare (BatchItems,
+            // DecodesContentEncoding) is named here until the routes are derived from the application (issue 12).
+            await InputGate.CheckAsync(http, functions.BodyLimit(name) ?? options.MaxRequestBytes, name == "Ingest" ? "batch" : null,
+                decodesContentEncoding: name == "OtlpTraces");
             await next(context);
         }
         catch (Exception e) when (!http.Response.HasStarted)

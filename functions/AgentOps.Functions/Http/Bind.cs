@@ -9,9 +9,9 @@ namespace AgentOps.Functions.Http;
 /// <summary>
 /// Parameter binding as minimal APIs do it in the self-host, for HTTP triggers: a JSON body with the API's
 /// <see cref="Json.Options"/>, query values, the authenticated <see cref="Caller"/>, the <see cref="RequestInfo"/>.
-/// Failures are thrown as the same exceptions minimal APIs throw (<see cref="BadHttpRequestException"/>,
-/// <see cref="System.Text.Json.JsonException"/>), so <see cref="ErrorHandlingMiddleware.Translate"/> gives the same
-/// problem codes (body_required, unsupported_media_type, malformed_json, unknown_field, bad_request, ...).
+/// Failures are thrown as the same exceptions minimal APIs throw (<see cref="BadHttpRequestException"/>, with a JSON
+/// failure inside it), so <see cref="ErrorHandlingMiddleware.Translate"/> gives the same problem codes (body_required,
+/// unsupported_media_type, unknown_field, type_mismatch, bad_request, ...); a bare JsonException would be the server's 500.
 /// </summary>
 public static class Bind
 {
@@ -22,8 +22,15 @@ public static class Bind
             throw new BadHttpRequestException("Required parameter was not provided from body.");
         if (!request.HasJsonContentType())
             throw new BadHttpRequestException("Expected a JSON request body.", StatusCodes.Status415UnsupportedMediaType);
-        return await request.ReadFromJsonAsync<T>(Json.Options, request.HttpContext.RequestAborted)
-            ?? throw new BadHttpRequestException("Required parameter was not provided from body.");
+        try
+        {
+            return await request.ReadFromJsonAsync<T>(Json.Options, request.HttpContext.RequestAborted)
+                ?? throw new BadHttpRequestException("Required parameter was not provided from body.");
+        }
+        catch (System.Text.Json.JsonException e)
+        {
+            throw new BadHttpRequestException($"Failed to read parameter \"{typeof(T).Name} body\" from the request body as JSON.", e);
+        }
     }
 
     /// <summary>An optional JSON body (minimal APIs bind a nullable body parameter to null when none is sent).</summary>

@@ -39,56 +39,65 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
             catch (Exception e)
             {
-                logger.LogError("Ingest processing of {Batches} batches failed, retrying them one by one: {Error}", taken.Count, ErrorHandlingMiddleware.SafeMessage(e));
-                try { await IsolateAsync(taken, stoppingToken); }
+                logger.LogError("Ingest processing of {Batches} batches failed: {Error}", taken.Count, ErrorHandlingMiddleware.SafeMessage(e));
+                try
+                {
+                    if (taken.Count > 0)
+                    {
+                        await IsolateAsync(taken, stoppingToken);
+                        continue;
+                    }
+                }
                 catch (Exception again) when (!stoppingToken.IsCancellationRequested)
                 {
-                    // Not the batches' fault (the database is unavailable, say): pause before taking them again.
                     logger.LogError("Ingest processing failed again: {Error}", ErrorHandlingMiddleware.SafeMessage(again));
-                    await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 }
+                // Not the batches' fault (the database is unavailable, say): pause before trying again.
+                await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
     }
 
+    private sealed record Isolated(ProcessResult? Processed, Guid Org, int Events, string? Error);
+
     /// <summary>
     /// After a failed transaction: exactly the batches it had taken, each alone in its own transaction, so one bad batch
-    /// cannot hold the others back (or every organization's ingest, once the backlog sheds load). Only a batch that fails
-    /// on its own, twice, because of its data goes to ingest_dead_letters; a neighbour never does. A batch another worker
-    /// holds meanwhile is left to that worker, and one already gone is skipped, so nothing is set aside twice. A transient
+    /// cannot hold the others back (or every organization's ingest, once the backlog sheds load). A batch that fails on
+    /// its own because of its data (Postgres data or integrity errors, an undecodable payload) goes to
+    /// ingest_dead_letters in the same transaction that held it; a neighbour never does. A batch another worker holds
+    /// meanwhile is left to that worker and one already gone is skipped, so nothing is set aside twice. Any other
     /// failure (database unavailable) sets nothing aside: it propagates, and the batches are taken again later.
     /// </summary>
     private async Task IsolateAsync(IReadOnlyList<Guid> batchIds, CancellationToken ct)
     {
         foreach (var id in batchIds)
         {
-            Exception? failure = null;
-            for (var attempt = 0; attempt < PoisonAttempts; attempt++)
+            var outcome = await db.InOrgAsync(Guid.Empty, async tx =>
             {
+                var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_lock_batch($1)", ReadBatch, ct, id);
+                if (one.Count == 0) return null;
+                // Held (locked) across the attempt: no other worker can take it again before the verdict.
+                await tx.ExecuteAsync("SAVEPOINT alone", ct);
                 try
                 {
-                    Committed(await db.InOrgAsync(Guid.Empty, async tx =>
-                    {
-                        var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batch($1)", ReadBatch, ct, id);
-                        return one.Count == 0 ? ProcessResult.None : await processor.ProcessAsync(tx, one, ct);
-                    }, ct));
-                    failure = null;
-                    break;
+                    var processed = await processor.ProcessAsync(tx, one, ct);
+                    await tx.ExecuteAsync("SELECT ingest_delete_batch($1)", ct, id);
+                    return new Isolated(processed, one[0].OrgId, 0, null);
                 }
-                catch (Exception e) when (BatchProcessor.IsPoison(e)) { failure = e; }
-            }
-            if (failure is null) continue;
-            var error = ErrorHandlingMiddleware.SafeMessage(failure);
-            var moved = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT org_id, event_count FROM ingest_dead_letter($1, $2)",
-                r => (Org: r.GetGuid(0), Events: r.GetInt32(1)), ct, id, error), ct);
-            foreach (var (org, events) in moved)
-                logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: it failed on its own {Attempts} times: {Error}",
-                    id, org, events, PoisonAttempts, error);
+                catch (Exception e) when (BatchProcessor.IsPoison(e))
+                {
+                    await tx.ExecuteAsync("ROLLBACK TO SAVEPOINT alone", ct);
+                    var error = ErrorHandlingMiddleware.SafeMessage(e);
+                    var events = await tx.ScalarAsync<int>("SELECT event_count FROM ingest_set_aside($1, $2)", ct, id, error);
+                    return new Isolated(null, one[0].OrgId, events, error);
+                }
+            }, ct);
+            if (outcome?.Processed is { } result) Committed(result);
+            else if (outcome is { Error: { } error })
+                logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: it failed on its own: {Error}",
+                    id, outcome.Org, outcome.Events, error);
         }
     }
-
-    /// <summary>A batch is set aside only when it failed this many times alone: a deterministic failure repeats, a fluke does not.</summary>
-    private const int PoisonAttempts = 2;
 
     private static AcceptedBatch ReadBatch(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetGuid(1), r.Time(2), (byte[])r[3]);
 

@@ -13,7 +13,7 @@ namespace AgentOps.IntegrationTests.Hostile;
 /// 2xx is an access violation.
 /// </summary>
 public sealed record HostileRequest(ApiOperation Op, string Family, string Where, string Url, byte[]? Body, string? ContentType, string? Authorization,
-    bool Denied = false, bool UnknownLength = false, RequestMarker? Marker = null, bool IsBase = false);
+    bool Denied = false, bool UnknownLength = false, RequestMarker? Marker = null, bool IsBase = false, string? ContentEncoding = null);
 
 /// <summary>
 /// Derives every hostile variant of an operation from the operation itself: body variants from the properties of
@@ -61,6 +61,7 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
         ("number -1e400", U("-1e400")),
         ("number 1e-400", U("1e-400")),
         ("number 0.1e999", U("0.1e999")),
+        ("number 0e-20000", U("0e-20000")),
         ("number 2^63 as string", U("\"9223372036854775808\"")),
     ];
 
@@ -293,6 +294,9 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
         foreach (var contentType in new[] { "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/json; charset=utf-16" })
             yield return Body("content type " + contentType, U, contentType);
         yield return Body("no content type", U, contentType: null);
+        // A plain body labelled compressed: refused (415), or, where the endpoint decodes it (OTLP), unreadable gzip.
+        foreach (var encoding in new[] { "gzip", "br" })
+            yield return Body("plain body labelled Content-Encoding: " + encoding, U) with { ContentEncoding = encoding };
         yield return Body("body 1 byte over the limit", _ => Oversized(op.BodyLimit));
         yield return Body("body 1 byte over the limit, no Content-Length", _ => Oversized(op.BodyLimit), unknownLength: true);
     }

@@ -182,7 +182,7 @@ public sealed partial class HostileSweep(ApiFixture fx)
 
     private async Task ExecuteAsync(Lane lane, HostileRequest r, NpgsqlCommand probe, NpgsqlDataSource db, SeededTenant stranger)
     {
-        var answer = await SendAsync(r.Op.Method, r.Url, r.Body, r.ContentType, r.Authorization, r.UnknownLength);
+        var answer = await SendAsync(r.Op.Method, r.Url, r.Body, r.ContentType, r.Authorization, r.UnknownLength, r.ContentEncoding);
         var before = lane.State;
         lane.State = await ReadStateAsync(probe);
         var status = answer.Status.ToString(CultureInfo.InvariantCulture);
@@ -305,13 +305,15 @@ public sealed partial class HostileSweep(ApiFixture fx)
                + (audited is null ? "" : "; audited: " + audited);
     }
 
-    private async Task<Answer> SendAsync(string method, string url, byte[]? body, string? contentType, string? authorization, bool unknownLength = false)
+    private async Task<Answer> SendAsync(string method, string url, byte[]? body, string? contentType, string? authorization, bool unknownLength = false,
+        string? contentEncoding = null)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), url);
         if (body is not null)
         {
             request.Content = unknownLength ? new UnknownLengthContent(body) : new ByteArrayContent(body);
             if (contentType is not null) request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+            if (contentEncoding is not null) request.Content.Headers.TryAddWithoutValidation("Content-Encoding", contentEncoding);
         }
         if (authorization is not null) request.Headers.TryAddWithoutValidation("Authorization", authorization);
         Interlocked.Increment(ref _requests);

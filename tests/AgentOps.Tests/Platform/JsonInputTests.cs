@@ -98,7 +98,7 @@ public class JsonInputNumberTests
     [InlineData("0")]
     [InlineData("-0")]
     [InlineData("0e0")]
-    [InlineData("0.000e-999")]
+    [InlineData("0.000e-99")]
     [InlineData("123456789012345")]
     [InlineData("9223372036854775808")]
     [InlineData("1.7976931348623157e308")]
@@ -118,4 +118,28 @@ public class JsonInputNumberTests
     [Fact]
     public void The_gate_names_the_number_path() =>
         Assert.Equal(("invalid_number", "$.config.a[1]"), (JsonInput.Inspect("""{"config":{"a":[1,1e999]}}"""u8)?.Code, JsonInput.Inspect("""{"config":{"a":[1,1e999]}}"""u8)?.Path));
+}
+
+public class JsonInputScaleTests
+{
+    [Theory]
+    [InlineData("0e-20000")]
+    [InlineData("0e-1001")]
+    [InlineData("1e-99999999999999999999")]
+    [InlineData("1e99999999999999999999")]
+    public void Numbers_postgres_would_keep_with_too_many_decimals_are_refused(string number) =>
+        Assert.NotNull(JsonInput.NumberProblem(System.Text.Encoding.UTF8.GetBytes(number)));
+
+    [Fact]
+    public void A_long_fraction_is_refused_and_a_long_integer_is_not()
+    {
+        Assert.Contains("digits after the decimal point", JsonInput.NumberProblem(System.Text.Encoding.UTF8.GetBytes("1." + new string('0', 16_384))));
+        Assert.Null(JsonInput.NumberProblem(System.Text.Encoding.UTF8.GetBytes("1." + new string('0', JsonInput.MaxScale))));
+        Assert.Null(JsonInput.NumberProblem(System.Text.Encoding.UTF8.GetBytes("1" + new string('0', 300))));
+        Assert.Null(JsonInput.NumberProblem(System.Text.Encoding.UTF8.GetBytes("0e-1000")));
+    }
+
+    [Fact]
+    public void The_items_property_is_recognised_however_it_is_escaped() =>
+        Assert.Null(JsonInput.Inspect("""{"b\u0061tch":[{"a":"\u0000"}]}"""u8, "batch"));
 }

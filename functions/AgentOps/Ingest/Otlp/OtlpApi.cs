@@ -38,7 +38,7 @@ public static class OtlpApi
 
     public static void MapOtlpApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/otlp/v1/traces", ExportTracesAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(OtlpLimits.MaxBodyBytes))
+        api.MapPost("/otlp/v1/traces", ExportTracesAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(OtlpLimits.MaxBodyBytes), new DecodesContentEncoding())
             .WithTags("Ingest").Produces(StatusCodes.Status200OK, null, ProtobufContentType, JsonContentType)
             .WithSummary("Receive an OpenTelemetry trace export (OTLP/HTTP: protobuf or JSON, optionally gzip)")
             .WithDescription("Point an OTLP exporter at this URL (traces signal) with the header Authorization: Bearer <API key with the ingest scope>. " +

@@ -4,10 +4,17 @@ namespace AgentOps.Platform.Http;
 
 /// <summary>
 /// Endpoint metadata: the body is a batch whose items, in the named top-level array, are accepted or refused one by
-/// one (ingest answers 207 with a result per item). The gate still refuses a body that is not UTF-8, too deep or has a
-/// duplicate key, but leaves the text rule inside the items to the endpoint, so one bad item does not cost its neighbours.
+/// one (ingest answers 207 with a result per item). The gate still refuses a body that is not UTF-8, too deep, has a
+/// duplicate key or a number out of range, but leaves the text rule inside the items to the endpoint, so one bad item
+/// does not cost its neighbours.
 /// </summary>
 public sealed record BatchItems(string Property);
+
+/// <summary>
+/// Endpoint metadata: the endpoint decodes a Content-Encoding itself (OTLP: gzip) and then applies
+/// <see cref="JsonInput"/> to what it decoded. Every other endpoint refuses an encoded body (415), which the gate could not read.
+/// </summary>
+public sealed record DecodesContentEncoding;
 
 /// <summary>
 /// The one input gate, before any endpoint reads its request: query and route values and JSON bodies must hold text
@@ -18,14 +25,17 @@ public sealed class InputGateMiddleware(RequestDelegate next, AgentOpsOptions op
 {
     public async Task InvokeAsync(HttpContext context)
     {
-        await InputGate.CheckAsync(context, RequestSizeMiddleware.LimitFor(context, options), context.GetEndpoint()?.Metadata.GetMetadata<BatchItems>()?.Property);
+        // Mapped routes only, like access: an unknown route or method is a 404/405 and is not read.
+        if (context.GetEndpoint() is RouteEndpoint { Metadata: var metadata })
+            await InputGate.CheckAsync(context, RequestSizeMiddleware.LimitFor(context, options), metadata.GetMetadata<BatchItems>()?.Property,
+                metadata.GetMetadata<DecodesContentEncoding>() is not null);
         await next(context);
     }
 }
 
 public static class InputGate
 {
-    public static async Task CheckAsync(HttpContext context, long bodyLimit, string? batchItems)
+    public static async Task CheckAsync(HttpContext context, long bodyLimit, string? batchItems, bool decodesContentEncoding)
     {
         var request = context.Request;
         foreach (var (name, values) in request.Query)
@@ -39,7 +49,13 @@ public static class InputGate
             if (value is string text && JsonInput.TextProblem(text) is { } problem)
                 throw new InputFault("invalid_text", $"The path segment '{name}' " + problem, name).ToProblem();
 
-        if (request.ContentLength == 0 || !request.HasJsonContentType() || IsEncoded(request)) return;
+        if (IsEncoded(request))
+        {
+            if (decodesContentEncoding) return;
+            throw new ApiProblem(StatusCodes.Status415UnsupportedMediaType, "unsupported_content_encoding", "Unsupported media type",
+                "This endpoint takes an uncompressed body (no Content-Encoding).");
+        }
+        if (request.ContentLength == 0 || !request.HasJsonContentType()) return;
         var (buffer, length) = await ReadAsync(request, bodyLimit, context.RequestAborted);
         context.Response.RegisterForDispose(new Returned(buffer));
         if (length > 0 && JsonInput.Inspect(buffer.AsSpan(0, length), batchItems) is { } fault)
@@ -47,7 +63,7 @@ public static class InputGate
         request.Body = new MemoryStream(buffer, 0, length, writable: false);
     }
 
-    /// <summary>A compressed body is the endpoint's to decompress and check (OTLP does, with the same rule).</summary>
+    /// <summary>A Content-Encoding other than identity: only an endpoint that decodes it can read the body.</summary>
     private static bool IsEncoded(HttpRequest request) =>
         request.Headers.ContentEncoding.ToString().Trim() is { Length: > 0 } encoding && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase);
 

@@ -14,14 +14,16 @@ public sealed record InputFault(string Code, string Message, string Path)
 /// <summary>
 /// The one rule for what JSON input may hold, applied before anything reads it (<see cref="InputGateMiddleware"/>) and,
 /// for batch items that are accepted or refused one by one, to each item (ingest). JSON that passes can be read by
-/// System.Text.Json without an exception and stored in Postgres <c>text</c> and <c>jsonb</c> as it is:
+/// System.Text.Json without an exception and stored in Postgres <c>text</c> and <c>jsonb</c> as it is (an encoded body is
+/// refused unless its endpoint decodes it and applies this rule itself, as OTLP does):
 /// <list type="bullet">
 /// <item>UTF-8 only (RFC 8259): invalid, overlong and truncated sequences and encoded surrogates are refused;</item>
 /// <item>no string or key holds U+0000 (Postgres text cannot, jsonb not even escaped) or a lone UTF-16 surrogate
 /// (<c>"\ud800"</c>: jsonb refuses it and .NET cannot turn it into a string);</item>
-/// <item>numbers within the range of an IEEE 754 double (RFC 8259 §6's interoperable range): Postgres numeric
-/// refuses 1e131072 outright, and writes 1e131071 out as 131,072 digits, so a 9-byte number could not be stored, or
-/// would be stored 15,000 times larger;</item>
+/// <item>numbers within the range of an IEEE 754 double (RFC 8259 §6's interoperable range) and with at most
+/// <see cref="MaxScale"/> digits after the point as stored: Postgres numeric refuses 1e131072 and 0e-20000 outright,
+/// and writes 1e131071 out as 131,072 digits, so a 9-byte number could not be stored, or would be stored 15,000 times
+/// larger;</item>
 /// <item>at most <see cref="MaxDepth"/> levels of nesting;</item>
 /// <item>no object names a key twice (readers disagree on which value wins, so none is guessed).</item>
 /// </list>
@@ -85,6 +87,7 @@ public static class JsonInput
         var depth = 0; // frames in use
         var textSkipDepth = int.MaxValue; // inside the items of itemsProperty, text is the caller's to check
         int pendingNameStart = -1, pendingNameLength = 0;
+        var pendingIsItems = false; // the key just read is the top-level itemsProperty
         try
         {
             while (reader.Read())
@@ -96,8 +99,7 @@ public static class JsonInput
                             return new InputFault("too_deep", $"The body nests deeper than {MaxDepth} levels.", PathOf(utf8, frames, depth, pendingNameStart, pendingNameLength));
                         frames[depth] = new Frame { IsArray = reader.TokenType == JsonTokenType.StartArray, Index = -1, NameStart = pendingNameStart, NameLength = pendingNameLength };
                         if (depth > 0 && frames[depth - 1].IsArray) frames[depth - 1].Index++;
-                        frames[depth].ItemsArray = itemsProperty is not null && depth == 1 && frames[depth].IsArray
-                                                   && NameIs(utf8, pendingNameStart, pendingNameLength, itemsProperty);
+                        frames[depth].ItemsArray = pendingIsItems && frames[depth].IsArray;
                         if (frames[depth].ItemsArray) textSkipDepth = depth + 1;
                         if (!frames[depth].IsArray) (keySets[depth] ??= []).Clear();
                         depth++;
@@ -117,6 +119,7 @@ public static class JsonInput
                                 return new InputFault("duplicate_key", "An object names the same key twice.", PathOf(utf8, frames, depth, start, raw.Length));
                             pendingNameStart = start;
                             pendingNameLength = raw.Length;
+                            pendingIsItems = itemsProperty is not null && depth == 1 && reader.ValueTextEquals(itemsProperty);
                             break;
                         }
                     case JsonTokenType.String:
@@ -155,21 +158,33 @@ public static class JsonInput
     }
 
     /// <summary>
-    /// The problem with a number, if any: beyond a double's range, or so small it would be zero as one (1e-400). A
-    /// number of at most 15 digits without an exponent is always fine, and is not parsed.
+    /// The most digits after the decimal point a number may have as Postgres keeps it (the written fraction's digits
+    /// minus the exponent). Postgres numeric refuses more than 16,383 (0e-20000 would be refused at the insert); far fewer
+    /// are enough for any double (4.9e-324 has 324), and fewer keep 0e-16000 from being stored as 16,000 zeros.
+    /// </summary>
+    public const int MaxScale = 1000;
+
+    /// <summary>
+    /// The problem with a number, if any: more than <see cref="MaxScale"/> digits after the point as stored, beyond a
+    /// double's range, or so small it would be zero as one (1e-400). A number of at most 15 characters without an
+    /// exponent is always fine, and is not parsed.
     /// </summary>
     public static string? NumberProblem(ReadOnlySpan<byte> raw)
     {
-        var exponent = raw.IndexOfAny((byte)'e', (byte)'E');
-        if (exponent < 0 && raw.Length <= 15) return null;
+        var exponentAt = raw.IndexOfAny((byte)'e', (byte)'E');
+        if (exponentAt < 0 && raw.Length <= 15) return null;
+        var mantissa = exponentAt < 0 ? raw : raw[..exponentAt];
+        var point = mantissa.IndexOf((byte)'.');
+        long exponent = 0;
+        if (exponentAt >= 0 && !long.TryParse(raw[(exponentAt + 1)..], System.Globalization.NumberStyles.AllowLeadingSign,
+                System.Globalization.CultureInfo.InvariantCulture, out exponent))
+            return "is beyond the range of a double (about ±1.8e308).";
+        if ((point < 0 ? 0 : mantissa.Length - point - 1) - exponent > MaxScale)
+            return $"has more than {MaxScale} digits after the decimal point (as stored).";
         if (!double.TryParse(raw, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var value) || !double.IsFinite(value))
             return "is beyond the range of a double (about ±1.8e308).";
-        var mantissa = exponent < 0 ? raw : raw[..exponent];
         return value == 0 && mantissa.IndexOfAnyInRange((byte)'1', (byte)'9') >= 0 ? "is too close to zero for a double (below about 4.9e-324)." : null;
     }
-
-    private static bool NameIs(ReadOnlySpan<byte> utf8, int start, int length, string name) =>
-        start >= 0 && Encoding.UTF8.GetByteCount(name) == length && Encoding.UTF8.GetString(utf8.Slice(start, length)) == name;
 
     /// <summary>
     /// The problem with an escaped string's raw text, if any: a \u0000 escape, or a \uD800-\uDFFF escape not paired as
