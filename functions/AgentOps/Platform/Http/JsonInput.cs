@@ -43,7 +43,7 @@ public static class JsonInput
         utf8 = WithoutByteOrderMark(utf8);
         if (!Utf8.IsValid(utf8))
             return new InputFault("invalid_encoding", "The body is not valid UTF-8 (JSON must be UTF-8: invalid, overlong or truncated sequences and encoded surrogates are refused).", "$");
-        return Walk(utf8, itemsProperty, checkText: true);
+        return Walk(utf8, itemsProperty);
     }
 
     /// <summary>A UTF-8 byte-order mark is allowed before a body (JsonDocument and binding skip it; JsonNode does not).</summary>
@@ -54,7 +54,7 @@ public static class JsonInput
     /// Valid JSON holds no raw NUL or (being UTF-8) raw surrogate, and a backslash only inside strings, so one scan of
     /// the item's escapes decides; only an item with a problem is walked again, for the path.
     /// </summary>
-    public static InputFault? InspectText(ReadOnlySpan<byte> utf8) => EscapeProblem(utf8) is null ? null : Walk(utf8, null, checkText: true);
+    public static InputFault? InspectText(ReadOnlySpan<byte> utf8) => EscapeProblem(utf8) is null ? null : Walk(utf8, null);
 
     /// <summary>The text rule for a value that did not come as JSON (a query or route value): no NUL, no lone surrogate.</summary>
     public static string? TextProblem(ReadOnlySpan<char> text)
@@ -78,7 +78,7 @@ public static class JsonInput
         public bool ItemsArray;
     }
 
-    private static InputFault? Walk(ReadOnlySpan<byte> utf8, string? itemsProperty, bool checkText)
+    private static InputFault? Walk(ReadOnlySpan<byte> utf8, string? itemsProperty)
     {
         // The reader's own limit sits one above ours so that ours, which can name the path, is met first.
         var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = MaxDepth + 1, CommentHandling = JsonCommentHandling.Disallow });
@@ -104,6 +104,7 @@ public static class JsonInput
                         if (!frames[depth].IsArray) (keySets[depth] ??= []).Clear();
                         depth++;
                         pendingNameStart = -1;
+                        pendingIsItems = false;
                         break;
                     case JsonTokenType.EndObject or JsonTokenType.EndArray:
                         depth--;
@@ -113,7 +114,7 @@ public static class JsonInput
                         {
                             var start = (int)reader.TokenStartIndex + 1;
                             var raw = reader.ValueSpan;
-                            if (checkText && depth < textSkipDepth && reader.ValueIsEscaped && EscapeProblem(raw) is { } problem)
+                            if (depth < textSkipDepth && reader.ValueIsEscaped && EscapeProblem(raw) is { } problem)
                                 return new InputFault("invalid_text", "A key " + problem, PathOf(utf8, frames, depth, start, raw.Length));
                             if (!keySets[depth - 1]!.Add(KeyHash(raw, reader.ValueIsEscaped)))
                                 return new InputFault("duplicate_key", "An object names the same key twice.", PathOf(utf8, frames, depth, start, raw.Length));
@@ -123,17 +124,17 @@ public static class JsonInput
                             break;
                         }
                     case JsonTokenType.String:
-                        if (checkText && depth < textSkipDepth && reader.ValueIsEscaped && EscapeProblem(reader.ValueSpan) is { } text)
+                        if (depth < textSkipDepth && reader.ValueIsEscaped && EscapeProblem(reader.ValueSpan) is { } text)
                             return new InputFault("invalid_text", "A string " + text, PathOf(utf8, frames, depth, pendingNameStart, pendingNameLength));
-                        Value(frames, depth, ref pendingNameStart);
+                        Value(frames, depth, ref pendingNameStart, ref pendingIsItems);
                         break;
                     case JsonTokenType.Number:
                         if (NumberProblem(reader.ValueSpan) is { } number)
                             return new InputFault("invalid_number", "A number " + number, PathOf(utf8, frames, depth, pendingNameStart, pendingNameLength));
-                        Value(frames, depth, ref pendingNameStart);
+                        Value(frames, depth, ref pendingNameStart, ref pendingIsItems);
                         break;
                     default:
-                        Value(frames, depth, ref pendingNameStart);
+                        Value(frames, depth, ref pendingNameStart, ref pendingIsItems);
                         break;
                 }
             }
@@ -151,10 +152,11 @@ public static class JsonInput
     }
 
     /// <summary>A scalar value: counts as the next element of an enclosing array.</summary>
-    private static void Value(Frame[] frames, int depth, ref int pendingNameStart)
+    private static void Value(Frame[] frames, int depth, ref int pendingNameStart, ref bool pendingIsItems)
     {
         if (depth > 0 && frames[depth - 1].IsArray) frames[depth - 1].Index++;
         pendingNameStart = -1;
+        pendingIsItems = false;
     }
 
     /// <summary>
