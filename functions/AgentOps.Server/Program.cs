@@ -1,5 +1,6 @@
 using AgentOps;
 using AgentOps.Demo;
+using AgentOps.Orchestrations.Engine;
 using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
@@ -28,7 +29,7 @@ builder.WebHost.ConfigureKestrel(k =>
     k.RequestHeaderEncodingSelector = _ => RequestHead.HeaderEncoding;
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
-builder.Services.AddAgentOps(options).AddAgentOpsSelfHostWorkers();
+builder.Services.AddAgentOps(options).AddAgentOpsSelfHostWorkers().AddAgentOpsEngine(options);
 
 var app = builder.Build();
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Server");

@@ -111,8 +111,6 @@ public static class AgentOpsApplication
         services.AddDecisionEventBuffer();
         services.AddHostedService<ApprovalExpirySweeper>();
         services.AddSingleton<WebhookDeliveryWorker>();
-        services.AddSingleton<JobWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<JobWorker>());
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryWorker>());
         return services;
     }

@@ -116,7 +116,7 @@ public class JobsTests(ApiFixture fx)
     }
 
     [Fact]
-    public async Task A_dead_workers_lease_is_reclaimed_and_the_shard_resumes()
+    public async Task A_shard_another_owner_left_running_is_taken_over_when_its_lease_ends_and_resumes_at_its_checkpoint()
     {
         var (tenant, _, types) = await TenantWithEventsAsync(20);
         // Due in a minute: the dispatcher leaves it alone while a "worker" that then dies takes its shard.
@@ -131,7 +131,7 @@ public class JobsTests(ApiFixture fx)
             """, id);
         var detail = await WaitForJobAsync(tenant.AdminToken, id);
         Assert.Equal("succeeded", detail.GetProperty("job").GetProperty("status").GetString());
-        Assert.Contains("Shard reclaimed: its worker's lease expired; resuming at its checkpoint", Messages(detail));
+        Assert.Contains("Shard resumed at its checkpoint: its run was interrupted (a worker stopped or crashed)", Messages(detail));
         Assert.Equal(types, Counters(detail));
         Assert.Equal(4, detail.GetProperty("shards")[0].GetProperty("batches").GetInt32()); // 2 by the ghost, 2 after the checkpoint
     }

@@ -3,18 +3,32 @@ using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Jobs;
 
-public enum ShardOutcome { Succeeded, Retrying, Failed, Cancelled, LeaseLost }
+/// <summary>
+/// Where a shard run ended: done one way or another (Succeeded, Failed, Cancelled), or to be run again at RetryAt
+/// (Retrying: it failed below max_attempts or its destination asked to slow down; Waiting: not due yet, or another
+/// owner's live lease holds it).
+/// </summary>
+public enum ShardOutcome { Succeeded, Retrying, Failed, Cancelled, Waiting }
 
-/// <summary>Identifies a job across organizations (workers and orchestrators pass ids, never payloads).</summary>
+/// <summary>Identifies a job across organizations (orchestrations pass ids, never payloads).</summary>
 public sealed record JobRef(Guid OrgId, Guid JobId);
 
 public sealed record ShardRef(Guid OrgId, Guid JobId, int Idx);
 
+/// <summary>What an orchestration needs to drive a job: the shards still to run and how many at once. Failed: the plan failed and the job with it.</summary>
+public sealed record JobPlan(int Shards, int[] Unfinished, int Parallelism, bool Failed = false);
+
+/// <summary>A shard run's end; RetryAt (UTC) when it is to run again.</summary>
+public sealed record ShardRun(ShardOutcome Outcome, DateTime? RetryAt = null)
+{
+    public bool Done => Outcome is ShardOutcome.Succeeded or ShardOutcome.Failed or ShardOutcome.Cancelled;
+}
+
 /// <summary>
-/// The activities every host drives: plan a job into shards, run a shard batch by batch from its checkpoint, finish
-/// the job. Each is idempotent and safe to retry; state lives in Postgres (job_shards.checkpoint_key after every
-/// batch), inputs are ids. The self-host calls them from Postgres work items (JobWorker); Azure from Durable
-/// orchestrators.
+/// The steps every host's job orchestration drives (orchestrations/AgentOps.Orchestrations): plan a job into shards,
+/// run a shard batch by batch from its checkpoint, finish the job. Each is idempotent and safe to run again (a
+/// Durable activity may be redelivered after a crash); state lives in Postgres (job_shards.checkpoint_key after every
+/// batch), inputs are ids.
 /// </summary>
 public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.AgentOpsOptions options, TimeProvider time, ILogger<JobActivities> logger)
 {
@@ -39,40 +53,73 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
         tx.SingleAsync($"SELECT {Job.Columns} FROM jobs j WHERE j.id = $1 AND j.org_id = $2{(forUpdate ? " FOR UPDATE" : "")}", Job.Read, ct, jobId, tx.OrgId);
 
     /// <summary>
-    /// Splits the job into shards (once: a second call returns the same plan). Each source of the kind is cut at the
-    /// quantiles of its keys into up to parallelism shards; a cancelled or finished job gets none.
+    /// Splits the job into shards, once: a second call returns the same plan, with the shards still unfinished. Each
+    /// source of the kind is cut at the quantiles of its keys into up to parallelism shards; a cancelled or finished
+    /// job gets none. A plan that throws fails the job with the reason (the same on every host).
     /// </summary>
-    public Task<int[]> PlanAsync(JobRef job, CancellationToken ct) =>
-        db.InOrgAsync(job.OrgId, async tx =>
+    public async Task<JobPlan> PlanAsync(JobRef job, CancellationToken ct)
+    {
+        try
         {
-            var j = await JobAsync(tx, job.JobId, ct, forUpdate: true) ?? throw new InvalidOperationException($"Job {job.JobId} does not exist.");
-            if (j.PlannedAt is not null || j.Terminal)
-                return (await tx.ListAsync("SELECT idx FROM job_shards WHERE job_id = $1 ORDER BY idx", r => r.GetInt32(0), ct, j.Id)).ToArray();
-            await tx.ExecuteAsync("UPDATE jobs SET started_at = coalesce(started_at, now()), status = 'running' WHERE id = $1", ct, j.Id);
-            var plans = await KindOf(j.Kind).PlanAsync(tx, j, ct);
-            var idx = 0;
-            foreach (var plan in plans)
-                foreach (var range in ShardPlanner.Plan(plan.Boundaries))
-                    await tx.ExecuteAsync("INSERT INTO job_shards (org_id, job_id, idx, source, range_after, range_end) VALUES ($1, $2, $3, $4, $5, $6)",
-                        ct, tx.OrgId, j.Id, idx++, plan.Source, range.After, range.End);
-            await tx.ExecuteAsync("UPDATE jobs SET planned_at = clock_timestamp() WHERE id = $1", ct, j.Id); // now() is when the transaction began
-            await EventAsync(tx, j.Id, null, "info", $"Planned {idx} shard(s)",
-                new { sources = plans.Select(p => new { p.Source, p.Rows }), shards = idx, dry_run = j.DryRun }, ct);
-            return Enumerable.Range(0, idx).ToArray();
+            return await db.InOrgAsync(job.OrgId, async tx =>
+            {
+                var j = await JobAsync(tx, job.JobId, ct, forUpdate: true) ?? throw new InvalidOperationException($"Job {job.JobId} does not exist.");
+                if (j.PlannedAt is null && !j.Terminal)
+                {
+                    await tx.ExecuteAsync("UPDATE jobs SET started_at = coalesce(started_at, now()), status = 'running' WHERE id = $1", ct, j.Id);
+                    var plans = await KindOf(j.Kind).PlanAsync(tx, j, ct);
+                    var idx = 0;
+                    foreach (var plan in plans)
+                        foreach (var range in ShardPlanner.Plan(plan.Boundaries))
+                            await tx.ExecuteAsync("INSERT INTO job_shards (org_id, job_id, idx, source, range_after, range_end) VALUES ($1, $2, $3, $4, $5, $6)",
+                                ct, tx.OrgId, j.Id, idx++, plan.Source, range.After, range.End);
+                    await tx.ExecuteAsync("UPDATE jobs SET planned_at = clock_timestamp() WHERE id = $1", ct, j.Id); // now() is when the transaction began
+                    await EventAsync(tx, j.Id, null, "info", $"Planned {idx} shard(s)",
+                        new { sources = plans.Select(p => new { p.Source, p.Rows }), shards = idx, dry_run = j.DryRun }, ct);
+                }
+                var shards = await tx.ListAsync("SELECT idx, status FROM job_shards WHERE job_id = $1 ORDER BY idx", r => (Idx: r.GetInt32(0), Status: r.GetString(1)), ct, j.Id);
+                return new JobPlan(shards.Count, [.. shards.Where(s => s.Status is "pending" or "running").Select(s => s.Idx)], j.Parallelism);
+            }, ct);
+        }
+        catch (Exception e) when (!ct.IsCancellationRequested)
+        {
+            var error = ErrorHandlingMiddleware.SafeMessage(e);
+            logger.LogWarning("Job {Job} could not be planned: {Error}", job.JobId, error);
+            await db.InOrgAsync(job.OrgId, async tx =>
+            {
+                await tx.ExecuteAsync("UPDATE jobs SET status = 'failed', error = left($2, 2000), finished_at = now() WHERE id = $1 AND status IN ('scheduled', 'running')", ct, job.JobId, error);
+                await EventAsync(tx, job.JobId, null, "error", "Job could not be planned", new { error }, ct);
+            }, ct);
+            return new JobPlan(0, [], 0, Failed: true);
+        }
+    }
+
+    /// <summary>
+    /// Takes a shard for an owner (the job's orchestration: the same owner again after a redelivery, which resumes at
+    /// the checkpoint) and runs it; a shard that is done, not yet due, or held by another owner's live lease is not run.
+    /// </summary>
+    public async Task<ShardRun> RunAsync(ShardRef shard, string owner, CancellationToken ct)
+    {
+        var claim = await db.InOrgAsync(shard.OrgId, async tx =>
+        {
+            var s = await tx.SingleAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 AND s.idx = $2 FOR UPDATE", Shard.Read, ct, shard.JobId, shard.Idx)
+                ?? throw new InvalidOperationException($"Shard {shard.Idx} of job {shard.JobId} does not exist.");
+            var decision = ShardClaims.Decide(s, owner, time.GetUtcNow());
+            if (decision.Take)
+            {
+                await tx.ExecuteAsync("""
+                    UPDATE job_shards SET status = 'running', lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4),
+                           heartbeat_at = now(), started_at = coalesce(started_at, now())
+                    WHERE job_id = $1 AND idx = $2
+                    """, ct, shard.JobId, shard.Idx, owner, (int)Lease.TotalSeconds);
+                if (decision.Resumed)
+                    await EventAsync(tx, shard.JobId, shard.Idx, "warn", "Shard resumed at its checkpoint: its run was interrupted (a worker stopped or crashed)",
+                        new { previous_owner = s.LeaseOwner, s.CheckpointKey, s.Rows }, ct);
+            }
+            return decision;
         }, ct);
-
-    /// <summary>The job's parallelism and attempts (what an orchestrator needs to drive it).</summary>
-    public Task<(int Parallelism, int MaxAttempts)> LimitsAsync(JobRef job, CancellationToken ct) =>
-        db.InOrgAsync(job.OrgId, async tx => await JobAsync(tx, job.JobId, ct) is { } j ? (j.Parallelism, j.MaxAttempts)
-            : throw new InvalidOperationException($"Job {job.JobId} does not exist."), ct);
-
-    /// <summary>Takes a given shard for an owner (Durable: the orchestration), unless it is finished or someone else's live lease holds it.</summary>
-    public Task<bool> ClaimAsync(ShardRef shard, string owner, CancellationToken ct) =>
-        db.InOrgAsync(shard.OrgId, async tx => await tx.ExecuteAsync("""
-            UPDATE job_shards SET status = 'running', lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4),
-                   heartbeat_at = now(), started_at = coalesce(started_at, now())
-            WHERE job_id = $1 AND idx = $2 AND (status = 'pending' OR status = 'running' AND (lease_owner = $3 OR lease_expires_at < now()))
-            """, ct, shard.JobId, shard.Idx, owner, (int)Lease.TotalSeconds) == 1, ct);
+        return claim.Take ? await RunShardAsync(shard, owner, ct) : claim.Run!;
+    }
 
     /// <summary>
     /// Runs a claimed shard from its checkpoint, one transaction per batch: the kind's batch, then the checkpoint
@@ -81,7 +128,7 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
     /// worker took the shard over). A failure keeps its error and checkpoint; below max_attempts the shard is retried
     /// after a backoff, a backpressure signal backs off without using an attempt.
     /// </summary>
-    public async Task<ShardOutcome> RunShardAsync(ShardRef shardRef, string owner, CancellationToken ct)
+    private async Task<ShardRun> RunShardAsync(ShardRef shardRef, string owner, CancellationToken ct)
     {
         while (true)
         {
@@ -93,12 +140,12 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
                     var job = await JobAsync(tx, shardRef.JobId, ct) ?? throw new InvalidOperationException($"Job {shardRef.JobId} does not exist.");
                     var shard = await tx.SingleAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 AND s.idx = $2", Shard.Read, ct, job.Id, shardRef.Idx)
                         ?? throw new InvalidOperationException($"Shard {shardRef.Idx} of job {job.Id} does not exist.");
-                    if (shard.Status != "running" || shard.LeaseOwner != owner) return (ShardOutcome?)ShardOutcome.LeaseLost;
+                    if (shard.Status != "running" || shard.LeaseOwner != owner) return new ShardRun(ShardOutcome.Waiting, LeaseLostRetry());
                     if (job.CancelRequestedAt is not null)
                     {
                         await tx.ExecuteAsync("UPDATE job_shards SET status = 'cancelled', finished_at = now(), lease_owner = NULL WHERE job_id = $1 AND idx = $2", ct, job.Id, shard.Idx);
                         await EventAsync(tx, job.Id, shard.Idx, "info", "Shard stopped at a batch boundary: the job was cancelled", new { shard.CheckpointKey, shard.Rows }, ct);
-                        return ShardOutcome.Cancelled;
+                        return new ShardRun(ShardOutcome.Cancelled);
                     }
                     var batch = await KindOf(job.Kind).RunBatchAsync(tx, job, shard, shard.CheckpointKey ?? shard.RangeAfter, ct);
                     if (batch.Rows == 0)
@@ -106,7 +153,7 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
                         await tx.ExecuteAsync("UPDATE job_shards SET status = 'succeeded', finished_at = now(), lease_owner = NULL, last_error = NULL WHERE job_id = $1 AND idx = $2 AND lease_owner = $3",
                             ct, job.Id, shard.Idx, owner);
                         await EventAsync(tx, job.Id, shard.Idx, "info", "Shard done", new { shard.Rows, shard.Bytes, shard.Batches }, ct);
-                        return ShardOutcome.Succeeded;
+                        return new ShardRun(ShardOutcome.Succeeded);
                     }
                     var data = Add(shard.Data, batch.Counters);
                     var renewed = await tx.ExecuteAsync("""
@@ -118,11 +165,11 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
                     if (renewed == 0) throw new LeaseLostException();
                     return null;
                 }, ct);
-                if (step is { } outcome) return outcome;
+                if (step is not null) return step;
             }
             catch (LeaseLostException)
             {
-                return ShardOutcome.LeaseLost;
+                return new ShardRun(ShardOutcome.Waiting, LeaseLostRetry());
             }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
@@ -133,7 +180,10 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
 
     private sealed class LeaseLostException : Exception;
 
-    private async Task<ShardOutcome> FailedAsync(ShardRef shardRef, string owner, Exception e, CancellationToken ct)
+    /// <summary>Another owner took the shard over meanwhile: look again once its lease could have run out.</summary>
+    private DateTime LeaseLostRetry() => (time.GetUtcNow() + Lease).UtcDateTime;
+
+    private async Task<ShardRun> FailedAsync(ShardRef shardRef, string owner, Exception e, CancellationToken ct)
     {
         var backpressure = e as JobBackpressureException ?? e.InnerException as JobBackpressureException;
         var message = ErrorHandlingMiddleware.SafeMessage(backpressure ?? e);
@@ -150,12 +200,12 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
                        status = CASE WHEN $6 THEN 'pending' ELSE 'failed' END, next_attempt_at = $7, finished_at = CASE WHEN $6 THEN NULL ELSE now() END
                 WHERE job_id = $1 AND idx = $2 AND lease_owner = $3
                 """, ct, job.Id, shardRef.Idx, owner, used, message, retry, next);
-            if (changed == 0) return ShardOutcome.LeaseLost;
+            if (changed == 0) return new ShardRun(ShardOutcome.Waiting, LeaseLostRetry());
             await EventAsync(tx, job.Id, shardRef.Idx, backpressure is not null || retry ? "warn" : "error",
                 backpressure is not null ? $"Destination asked to slow down; shard backs off until {next:O}"
                 : retry ? $"Shard failed (attempt {used} of {job.MaxAttempts}); retrying at {next:O} from its checkpoint"
                 : $"Shard failed after {used} attempt(s)", new { error = message }, ct);
-            return retry ? ShardOutcome.Retrying : ShardOutcome.Failed;
+            return retry ? new ShardRun(ShardOutcome.Retrying, next.UtcDateTime) : new ShardRun(ShardOutcome.Failed);
         }, ct);
     }
 
@@ -171,17 +221,18 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
 
     /// <summary>
     /// Ends the job once every shard has: cancelled if asked, failed if a shard failed, else succeeded (and the kind
-    /// finishes, e.g. moves the export watermark). The result sums the shards. Returns false while shards are still
-    /// pending or running; true (idempotently) once the job is finished.
+    /// finishes, e.g. moves the export watermark). The result sums the shards. Returns null while shards are still
+    /// pending or running; the job's final status (idempotently) once it is finished.
     /// </summary>
-    public Task<bool> FinishAsync(JobRef job, CancellationToken ct) =>
+    public Task<string?> FinishAsync(JobRef job, CancellationToken ct) =>
         db.InOrgAsync(job.OrgId, async tx =>
         {
             var j = await JobAsync(tx, job.JobId, ct, forUpdate: true);
-            if (j is null || j.Terminal) return true;
-            if (j.PlannedAt is null && j.CancelRequestedAt is null) return false;
+            if (j is null) return "missing";
+            if (j.Terminal) return j.Status;
+            if (j.PlannedAt is null && j.CancelRequestedAt is null) return null;
             var shards = await tx.ListAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 ORDER BY s.idx", Shard.Read, ct, j.Id);
-            if (shards.Any(s => s.Status is "pending" or "running")) return false;
+            if (shards.Any(s => s.Status is "pending" or "running")) return null;
             var status = j.CancelRequestedAt is not null ? "cancelled" : shards.Any(s => s.Status == "failed") ? "failed" : "succeeded";
             var counters = new Dictionary<string, long>();
             foreach (var s in shards)
@@ -199,16 +250,6 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
             await tx.ExecuteAsync("UPDATE jobs SET status = $2, finished_at = now(), result = $3::jsonb, error = $4 WHERE id = $1", ct,
                 j.Id, status, JsonSerializer.Serialize(result, Json.Options), error);
             await EventAsync(tx, j.Id, null, status == "failed" ? "error" : "info", $"Job {status}", result, ct);
-            return true;
+            return status;
         }, ct);
-}
-
-public static class JobLeases
-{
-    /// <summary>Renews a shard's lease while a long batch runs (every batch renews it too).</summary>
-    public static Task<int> HeartbeatAsync(Db db, ShardRef shard, string owner, TimeSpan lease, CancellationToken ct) =>
-        db.InOrgAsync(shard.OrgId, tx => tx.ExecuteAsync("""
-            UPDATE job_shards SET heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $4)
-            WHERE job_id = $1 AND idx = $2 AND lease_owner = $3 AND status = 'running'
-            """, ct, shard.JobId, shard.Idx, owner, (int)lease.TotalSeconds), ct);
 }

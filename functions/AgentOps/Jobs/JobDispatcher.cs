@@ -50,17 +50,14 @@ public sealed class JobDispatcher(Db db, TimeProvider time, ILogger<JobDispatche
         return due;
     }
 
-    /// <summary>Running jobs whose shards are all done but which nobody finished (the finishing worker died).</summary>
-    public Task<List<JobRef>> UnfinishedAsync(CancellationToken ct) =>
-        db.WithoutOrgAsync(tx => tx.ListAsync("SELECT id, org_id FROM jobs_unfinalized($1)", r => new JobRef(r.GetGuid(1), r.GetGuid(0)), ct, PerTick), ct);
-
-    /// <summary>A job that cannot be planned (its kind is unavailable in this host, or its plan fails) fails with the reason.</summary>
-    public Task FailAsync(JobRef job, string error, CancellationToken ct) =>
-        db.InOrgAsync(job.OrgId, async tx =>
-        {
-            await tx.ExecuteAsync("UPDATE jobs SET status = 'failed', error = left($2, 2000), finished_at = now() WHERE id = $1 AND status IN ('scheduled', 'running')", ct, job.JobId, error);
-            await JobActivities.EventAsync(tx, job.JobId, null, "error", "Job could not be planned", new { error }, ct);
-        }, ct);
+    /// <summary>
+    /// Running jobs that were planned, oldest dispatch first: the dispatcher makes sure each has a live orchestration
+    /// (after an in-memory engine restarted, a task hub was reset, or a failed job was retried), and tells the
+    /// orchestration of a cancelled one.
+    /// </summary>
+    public Task<List<(JobRef Job, bool CancelRequested)>> RunningAsync(string[] kinds, CancellationToken ct) =>
+        db.WithoutOrgAsync(tx => tx.ListAsync("SELECT id, org_id, cancel_requested FROM jobs_running($1, $2)",
+            r => (new JobRef(r.GetGuid(1), r.GetGuid(0)), r.GetBoolean(2)), ct, PerTick, kinds), ct);
 }
 
 /// <summary>A recurring schedule as stored.</summary>

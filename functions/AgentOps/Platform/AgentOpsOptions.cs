@@ -63,11 +63,24 @@ public sealed record AgentOpsOptions
     /// </summary>
     public int IngestMaxBacklogEvents { get; init; } = 20_000;
 
-    /// <summary>Self-host job driver: shard workers per process, and how often the dispatcher looks for due jobs.</summary>
+    /// <summary>Self-host: orchestration activities (job shards) this process runs at once (0: none, it only serves), and how often the dispatcher looks for due jobs.</summary>
     public int JobWorkers { get; init; } = 4;
     public TimeSpan JobsDispatchInterval { get; init; } = TimeSpan.FromSeconds(10);
     public TimeSpan JobRetryFirstDelay { get; init; } = TimeSpan.FromSeconds(5);
     public TimeSpan JobLease { get; init; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// The self-host's task hub: an Azure Storage connection string (Azurite locally, the backend Durable Functions
+    /// uses on Azure), or null to keep orchestrations in memory (a restart then starts running jobs again from their
+    /// Postgres checkpoints). The rest tunes the Azure Storage provider for one box (docs/jobs.md#engine-settings).
+    /// </summary>
+    public string? TaskHubStorage { get; init; }
+    public string TaskHubName { get; init; } = "agentops";
+    public int TaskHubPartitions { get; init; } = 1;
+    public TimeSpan TaskHubPollingInterval { get; init; } = TimeSpan.FromMilliseconds(250);
+    public TimeSpan TaskHubVisibilityTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>Stable across restarts (a new id waits out the partition lease) and distinct per process on one box: machine name and listen port.</summary>
+    public string TaskHubWorkerId { get; init; } = Environment.MachineName;
 
     /// <summary>The self-host's blob store (large event payloads).</summary>
     public string BlobDirectory { get; init; } = "agentops-data/blobs";
@@ -108,13 +121,14 @@ public sealed record AgentOpsOptions
             if (key.Length < 32) errors.Add("AGENTOPS_JWT_SECRET must hold at least 32 bytes (e.g. the output of `openssl rand -hex 32`).");
         }
 
+        var listenUrl = get("AGENTOPS_LISTEN_URL") is { Length: > 0 } url ? url : "http://127.0.0.1:7071";
         var options = new AgentOpsOptions
         {
             DatabaseConnectionString = database is null ? "" : ConnectionStrings.Normalize(database, "AGENTOPS_DATABASE_URL", errors),
             MigrationsConnectionString = get("AGENTOPS_MIGRATIONS_DATABASE_URL") is { Length: > 0 } m
                 ? ConnectionStrings.Normalize(m, "AGENTOPS_MIGRATIONS_DATABASE_URL", errors) : null,
             JwtSigningKey = key,
-            ListenUrl = get("AGENTOPS_LISTEN_URL") is { Length: > 0 } url ? url : "http://127.0.0.1:7071",
+            ListenUrl = listenUrl,
             AccessTokenLifetime = TimeSpan.FromMinutes(Int(get, "AGENTOPS_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60, errors)),
             RefreshTokenLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_REFRESH_TOKEN_DAYS", 30, 1, 365, errors)),
             LoginAttemptsPerMinutePerEmail = Int(get, "AGENTOPS_LOGIN_PER_MINUTE_PER_EMAIL", 10, 1, 100_000, errors),
@@ -134,6 +148,12 @@ public sealed record AgentOpsOptions
             JobsDispatchInterval = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOBS_DISPATCH_SECONDS", 10, 1, 3600, errors)),
             JobRetryFirstDelay = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_JOB_RETRY_FIRST_MS", 5000, 10, 600_000, errors)),
             JobLease = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOB_LEASE_SECONDS", 60, 2, 3600, errors)),
+            TaskHubStorage = get("AGENTOPS_TASK_HUB_STORAGE") is { Length: > 0 } hub ? hub : null,
+            TaskHubName = TaskHub(get("AGENTOPS_TASK_HUB_NAME"), errors),
+            TaskHubPartitions = Int(get, "AGENTOPS_TASK_HUB_PARTITIONS", 1, 1, 16, errors),
+            TaskHubPollingInterval = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_TASK_HUB_POLLING_MS", 250, 10, 30_000, errors)),
+            TaskHubVisibilityTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_TASK_HUB_VISIBILITY_SECONDS", 30, 5, 600, errors)),
+            TaskHubWorkerId = get("AGENTOPS_TASK_HUB_WORKER_ID") is { Length: > 0 } worker ? worker : $"{Environment.MachineName}-{ListenPort(listenUrl)}",
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
             WebhooksAllowPrivateTargets = Bool(get, "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", errors),
@@ -170,6 +190,17 @@ public sealed record AgentOpsOptions
         if (Enum.GetNames<T>().FirstOrDefault(n => n.Equals(raw, StringComparison.OrdinalIgnoreCase)) is { } known) return Enum.Parse<T>(known);
         errors.Add($"{name} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
         return fallback;
+    }
+
+    /// <summary>Azure Storage names the task hub's queues, tables and container after it: 3–45 letters and digits, a letter first.</summary>
+    private static string ListenPort(string url) => Uri.TryCreate(url.Replace("*", "localhost").Replace("+", "localhost"), UriKind.Absolute, out var uri) ? uri.Port.ToString(CultureInfo.InvariantCulture) : "0";
+
+    private static string TaskHub(string? value, List<string> errors)
+    {
+        if (value is not { Length: > 0 }) return "agentops";
+        if (value.Length is < 3 or > 45 || !char.IsAsciiLetter(value[0]) || !value.All(char.IsAsciiLetterOrDigit))
+            errors.Add("AGENTOPS_TASK_HUB_NAME must be 3–45 letters and digits, starting with a letter.");
+        return value;
     }
 
     private static int Int(Func<string, string?> get, string name, int fallback, int min, int max, List<string> errors)

@@ -41,6 +41,9 @@ public sealed class ApiFixture : IAsyncLifetime
         // Jobs: a dispatcher tick every second and short retry backoffs, so job tests take seconds.
         Environment.SetEnvironmentVariable("AGENTOPS_JOBS_DISPATCH_SECONDS", "1");
         Environment.SetEnvironmentVariable("AGENTOPS_JOB_RETRY_FIRST_MS", "200");
+        // Orchestrations on Azurite, in one task hub for every server of the run (ServerProcess inherits these).
+        Environment.SetEnvironmentVariable("AGENTOPS_TASK_HUB_STORAGE", TestStorage.ConnectionString);
+        Environment.SetEnvironmentVariable("AGENTOPS_TASK_HUB_NAME", TestStorage.TaskHubName);
         Factory = new WebApplicationFactory<Program>().WithWebHostBuilder(b => b.ConfigureLogging(l =>
         {
             l.AddProvider(Logs);

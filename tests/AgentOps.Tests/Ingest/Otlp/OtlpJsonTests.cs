@@ -69,6 +69,16 @@ public class OtlpJsonTests
     }
 
     [Fact]
+    public void An_unknown_enum_name_is_ignored_like_an_unknown_field()
+    {
+        // Protobuf's JSON mapping with ignore_unknown_fields (which OTLP asks receivers for): a newer sender's enum value
+        // leaves the field at its default instead of refusing the batch.
+        var json = """{"resourceSpans":[{"scopeSpans":[{"spans":[{"name":"x","kind":"SPAN_KIND_SIDEWAYS"}]}]}]}""";
+        var span = OtlpJson.ParseRequest(System.Text.Encoding.UTF8.GetBytes(json)).ResourceSpans[0].ScopeSpans[0].Spans[0];
+        Assert.Equal(("x", OpenTelemetry.Proto.Trace.V1.Span.Types.SpanKind.Unspecified), (span.Name, span.Kind));
+    }
+
+    [Fact]
     public void Proto_field_names_are_accepted_too()
     {
         var json = $$$"""
@@ -98,7 +108,7 @@ public class OtlpJsonTests
     [InlineData("", "body_required")]
     [InlineData("{\"resourceSpans\":", "malformed_json")]
     [InlineData("[]", "malformed_json")]
-    [InlineData("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"kind\":\"sideways\"}]}]}]}", "malformed_otlp")]
+    [InlineData("{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[{\"startTimeUnixNano\":\"soon\"}]}]}]}", "malformed_otlp")]
     [InlineData("{\"resourceSpans\":{}}", "malformed_otlp")]
     public void Unreadable_bodies_are_400_problems(string body, string code)
     {
