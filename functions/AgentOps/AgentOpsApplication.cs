@@ -13,6 +13,7 @@ using AgentOps.Ingest;
 using AgentOps.Jobs;
 using AgentOps.Ingest.Otlp;
 using AgentOps.Notifications;
+using AgentOps.OrchestrationMonitor;
 using AgentOps.Runs;
 using AgentOps.Auth;
 using AgentOps.Health;
@@ -167,6 +168,7 @@ public static class AgentOpsApplication
         v1.MapNotificationsApi();
         v1.MapWebhooksApi();
         v1.MapJobsApi();
+        v1.MapOrchestrationsApi();
         v1.MapAnalyticsApi();
         return app;
     }

@@ -21,6 +21,8 @@ public static class EngineSetup
     public static IServiceCollection AddAgentOpsEngine(this IServiceCollection services, AgentOpsOptions options)
     {
         services.AddAgentOpsOrchestrations();
+        // The provider logs every status read and queue poll at Information: an operator wants its warnings.
+        services.AddLogging(b => b.AddFilter("DurableTask.AzureStorage", LogLevel.Warning).AddFilter("DurableTask.Core", LogLevel.Warning));
         services.AddSingleton(new TaskHubIdentity(options.TaskHubStorage is null ? $"memory-{Guid.NewGuid():N}" : options.TaskHubName));
         services.AddSingleton<IOrchestrationService>(sp => options.TaskHubStorage is { } storage
             ? new AzureStorageOrchestrationService(Settings(options, storage, sp.GetRequiredService<ILoggerFactory>()))

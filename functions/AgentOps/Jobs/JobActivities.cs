@@ -18,6 +18,9 @@ public sealed record ShardRef(Guid OrgId, Guid JobId, int Idx);
 /// <summary>What an orchestration needs to drive a job: the shards still to run and how many at once. Failed: the plan failed and the job with it.</summary>
 public sealed record JobPlan(int Shards, int[] Unfinished, int Parallelism, bool Failed = false);
 
+/// <summary>The custom status a job orchestration shows while it runs (the monitor reads it): shards in all, done, running now, and its generation (ContinueAsNew).</summary>
+public sealed record JobProgress(int Shards, int Done, int Running, int Generation);
+
 /// <summary>A shard run's end; RetryAt (UTC) when it is to run again.</summary>
 public sealed record ShardRun(ShardOutcome Outcome, DateTime? RetryAt = null)
 {

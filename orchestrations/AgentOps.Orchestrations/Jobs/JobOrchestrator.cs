@@ -9,9 +9,6 @@ namespace AgentOps.Orchestrations.Jobs;
 /// </summary>
 public sealed record JobRun(JobRef Job, int Generation = 0, int CallsPerGeneration = JobOrchestrator.CallsPerGeneration);
 
-/// <summary>The custom status a job orchestration shows while it runs (the monitor reads it).</summary>
-public sealed record JobProgress(int Shards, int Done, int Running, int Generation);
-
 /// <summary>
 /// One job, start to end (instance id = job id): plan, run the unfinished shards in a sliding window of the job's
 /// parallelism, finish. State lives in Postgres, so this only sequences: a shard that fails below max_attempts, or

@@ -136,6 +136,13 @@ public static class HostileTables
             priority = 0, insert_mode = "sync", max_attempts = 3, active = true,
         },
         ["PATCH /api/v1/jobs/schedules/{id}"] = (_, m) => new { cron = SeededTenant.Cron, active = true, name = m.Text },
+        ["POST /api/v1/orchestrations/{id}/terminate"] = (_, _) => new { reason = "hostile suite" },
+        ["POST /api/v1/orchestrations/{id}/suspend"] = (_, _) => new { reason = "hostile suite" },
+        ["POST /api/v1/orchestrations/{id}/resume"] = (_, _) => new { reason = "hostile suite" },
+        ["POST /api/v1/orchestrations/{id}/events"] = (_, m) => new { name = "note", payload = new { text = m.Text } },
+        // Before the seeds were created: matches nothing, so the corpus purges nothing a read needs.
+        ["POST /api/v1/orchestrations/purge"] = (_, _) => new { statuses = new[] { "completed", "failed", "terminated" }, created_after = "2020-01-01T00:00:00Z",
+            created_before = "2020-01-02T00:00:00Z", dry_run = true },
     };
 
     /// <summary>A policy that never matches (so that it decides nothing elsewhere) but has every field set.</summary>
@@ -171,6 +178,8 @@ public static class HostileTables
         new("/api/v1/webhooks/deliveries/{id}", t => [t.DeliveryId.ToString()]),
         new("/api/v1/jobs/{id}", t => [t.JobId.ToString()], ListRoute: "/api/v1/jobs"),
         new("/api/v1/jobs/schedules/{id}", t => [t.ScheduleId.ToString()]),
+        new("/api/v1/orchestrations/{id}", t => [t.OrchestrationId.ToString()]),
+        new("/api/v1/orchestrations/{id}/purge", t => [t.PurgeableOrchestrationId.ToString()]),
     ];
 
     /// <summary>

@@ -34,6 +34,9 @@ public sealed class SeededTenant
     public Guid DeliveryId { get; private set; }
     public Guid JobId { get; private set; }
     public Guid ScheduleId { get; private set; }
+    /// <summary>Jobs that ran before the corpus: their orchestrations (ended) are what the monitor's routes show; the second one is there to be purged.</summary>
+    public Guid OrchestrationId { get; private set; }
+    public Guid PurgeableOrchestrationId { get; private set; }
     public string RunId => Marker + "-seed-run";
     public string PayloadDay { get; private set; } = "";
     public string PayloadName { get; private set; } = "";
@@ -82,6 +85,8 @@ public sealed class SeededTenant
         t.JobId = (await client.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true, scheduled_at = DateTimeOffset.UtcNow.AddDays(200) }, admin))
             .Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
         t.ScheduleId = (await client.Post("/api/v1/jobs/schedules", new { name = marker, cron = Cron, kind = "reindex" }, admin)).Expect(201).Id();
+        t.OrchestrationId = await RunJobAsync(client, admin);
+        t.PurgeableOrchestrationId = await RunJobAsync(client, admin);
 
         // A run whose input is large enough for the blob store: it gives /runs/{id}, /events/{run_id} and /payloads/{day}/{name}.
         (await client.IngestAsync(t.IngestKey, Ingesting.Event(marker + "-seed-start", "run.start", 0, t.RunId, t.AgentName, new { input = new string('p', 20_000) }))).Expect(202);
@@ -89,6 +94,17 @@ public sealed class SeededTenant
         var reference = run.GetProperty("timeline")[0].GetProperty("event").GetProperty("input_ref").GetString()!.Split('/');
         (t.PayloadDay, t.PayloadName) = (reference[0], reference[1]);
         return t;
+    }
+
+    /// <summary>A dry-run reindex, run to its end (so that it writes nothing while the corpus checks for writes).</summary>
+    private static async Task<Guid> RunJobAsync(HttpClient client, string admin)
+    {
+        var id = (await client.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true }, admin)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); DateTime.UtcNow < deadline; await Task.Delay(200))
+            if (await client.Get($"/api/v1/orchestrations/{id}", admin) is { Status: System.Net.HttpStatusCode.OK } reply
+                && reply.Body.GetProperty("status").GetString() == "completed")
+                return id;
+        throw new InvalidOperationException($"The seed job {id} did not finish in 60 s.");
     }
 
     /// <summary>Never due while tests run (03:00 on January 1st).</summary>
