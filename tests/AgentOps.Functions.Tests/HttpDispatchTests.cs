@@ -97,7 +97,7 @@ public sealed class HttpDispatchTests(AzureHostFixture fx)
         using (var wrongMethod = Request(HttpMethod.Put, "/api/v1/agents", tenant.AdminToken))
             await ExpectProblemAsync(await _client.SendAsync(wrongMethod), 405, "method_not_allowed");
         using (var notJson = Request(HttpMethod.Post, "/api/v1/agents", tenant.AdminToken, new StringContent("{\"name\": ", Encoding.UTF8, "application/json")))
-            Assert.Equal(400, (int)(await ExpectProblemAsync(await _client.SendAsync(notJson), 400, null)).StatusCode);
+            await ExpectProblemAsync(await _client.SendAsync(notJson), 400, null);
         using (var text = Request(HttpMethod.Post, "/api/v1/agents", tenant.AdminToken, new StringContent("name=x", Encoding.UTF8, "text/plain")))
             await ExpectProblemAsync(await _client.SendAsync(text), 415, null);
         using (var forged = Request(HttpMethod.Get, "/api/v1/agents", "not.a.token"))
