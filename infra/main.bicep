@@ -84,7 +84,6 @@ output SERVICE_WEB_URI string = resources.outputs.webUri
 output APPLICATIONINSIGHTS_CONNECTION_STRING string = resources.outputs.applicationInsightsConnectionString
 output AZURE_STORAGE_ACCOUNT_NAME string = resources.outputs.storageAccountName
 output AZURE_STORAGE_BLOB_ENDPOINT string = resources.outputs.storageBlobEndpoint
-output SERVICEBUS_NAMESPACE string = resources.outputs.serviceBusNamespace
 output INGEST_QUEUE_NAME string = resources.outputs.ingestQueueName
 output POSTGRES_HOST string = resources.outputs.postgresHost
 output POSTGRES_DATABASE string = resources.outputs.postgresDatabase

@@ -1,10 +1,10 @@
 // Everything AgentOps runs on, in one resource group (main.bicep creates the group and passes these parameters):
-//   identity      one user-assigned identity for the function app: storage, Service Bus, Application Insights
+//   identity      one user-assigned identity for the function app: storage, Application Insights
 //   monitoring    Log Analytics workspace + Application Insights
 //   storage       the Functions host's storage (identity-based AzureWebJobsStorage), the deployment package container,
-//                 and the application's containers: 'payloads' (large event inputs/outputs) and 'ingest-batches'
-//                 (claim-check payloads of accepted batches too large for a Service Bus message)
-//   messaging     Service Bus namespace + queue 'ingest-batches' (accepted ingest batches, with duplicate detection)
+//                 the application's containers: 'payloads' (large event inputs/outputs) and 'ingest-batches'
+//                 (claim-check payloads of accepted batches too large for a queue message), and the queues
+//                 'ingest-batches' (accepted ingest batches) and 'ingest-batches-poison' (what could not be stored)
 //   database      PostgreSQL Flexible Server 16 with Entra authentication (+ password auth, see the note there)
 //   api           Flex Consumption function app (dotnet-isolated 10.0), tagged azd-service-name: api
 //   web           Static Web App for the dashboard, tagged azd-service-name: web
@@ -39,8 +39,6 @@ var roles = {
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
   storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
-  serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
-  serviceBusDataSender: '69a216fc-b8fb-44d8-bc22-1f3c2cd27a39'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
@@ -129,8 +127,7 @@ resource ingestBatchesContainer 'Microsoft.Storage/storageAccounts/blobServices/
 }
 
 // A claim-check blob is deleted once its batch is processed; this removes what a failed send or delete leaves behind.
-// 30 days: longer than an ingest message can wait in the queue (defaultMessageTimeToLive below), so a message that is
-// still queued, or dead-lettered for inspection, finds its payload.
+// 30 days: the window to replay a poison message (README of the Azure host); ingest messages themselves never expire.
 resource storageLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@2023-05-01' = {
   parent: storage
   name: 'default'
@@ -157,8 +154,9 @@ resource storageLifecycle 'Microsoft.Storage/storageAccounts/managementPolicies@
   dependsOn: [ ingestBatchesContainer ]
 }
 
-// Blob (deployment package, Durable leases, the application's containers), queue and table (Durable Functions' Azure
-// Storage backend, timers). Blob Data Owner on the account covers the application's read/write/delete of its blobs.
+// Blob (deployment package, Durable leases, the application's containers), queue (the ingest queues; Durable
+// Functions' Azure Storage backend) and table (Durable, timers). Blob Data Owner on the account covers the application's
+// read/write/delete of its blobs; Queue Data Contributor its sends, receives and deletes of ingest messages.
 var storageRoles = [ roles.storageBlobDataOwner, roles.storageQueueDataContributor, roles.storageTableDataContributor ]
 
 resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in storageRoles: {
@@ -172,56 +170,25 @@ resource storageAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [f
 }]
 
 // ---------------------------------------------------------------------------------------------------------------------
-// Messaging
+// Ingest queues (functions/AgentOps.Functions/Ingest): one message per accepted batch, at most 64 KiB (larger batches
+// travel as claim checks in the 'ingest-batches' container); host.json's extensions.queues sets delivery (maxDequeueCount
+// 5, then the host moves a message to '<queue>-poison', where the trigger also sets aside what can never be stored).
+// Storage queues, not the design card's Service Bus: its trigger cannot be obtained (README of the Azure host).
 
-resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
-  name: 'sb-${resourceToken}'
-  location: location
-  tags: tags
-  sku: {
-    name: 'Standard'
-    tier: 'Standard'
-  }
-  properties: {
-    disableLocalAuth: true
-    minimumTlsVersion: '1.2'
-  }
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2023-05-01' = {
+  parent: storage
+  name: 'default'
 }
 
-// One message per accepted ingest batch (functions/AgentOps.Functions/Ingest/IngestBatchMessage.cs). Standard tier:
-// messages up to 256 KB, so larger batch payloads travel as claim checks in the 'ingest-batches' container.
-//   requiresDuplicateDetection  the message id is the batch id: a send the client library retries is stored once.
-//                               It cannot be changed on an existing queue: an environment provisioned before it was set
-//                               needs the (empty) queue deleted once before `azd provision` (README of the Azure host).
-//   lockDuration                the maximum: batch triggers do not renew locks, and a received batch of messages is
-//                               processed in several transactions before the last one is completed.
-//   maxDeliveryCount            a batch that keeps failing is dead-lettered after this many deliveries.
-//   defaultMessageTimeToLive    an unprocessed batch expires to the dead-letter queue after 14 days (its claim-check
-//                               blob is kept 30 days).
-resource ingestQueue 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
-  parent: serviceBus
+resource ingestQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
   name: ingestQueueName
-  properties: {
-    requiresDuplicateDetection: true
-    duplicateDetectionHistoryTimeWindow: 'PT10M'
-    lockDuration: 'PT5M'
-    maxDeliveryCount: 10
-    defaultMessageTimeToLive: 'P14D'
-    deadLetteringOnMessageExpiration: true
-  }
 }
 
-var serviceBusRoles = [ roles.serviceBusDataSender, roles.serviceBusDataReceiver ]
-
-resource serviceBusAccess 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in serviceBusRoles: {
-  name: guid(serviceBus.id, apiIdentity.id, roleId)
-  scope: serviceBus
-  properties: {
-    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
-    principalId: apiIdentity.properties.principalId
-    principalType: 'ServicePrincipal'
-  }
-}]
+resource ingestPoisonQueue 'Microsoft.Storage/storageAccounts/queueServices/queues@2023-05-01' = {
+  parent: queueService
+  name: '${ingestQueueName}-poison'
+}
 
 // ---------------------------------------------------------------------------------------------------------------------
 // Database. Entra authentication is on, and the deploying principal becomes the Entra administrator (when its name is
@@ -364,12 +331,10 @@ resource apiSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AzureWebJobsStorage__tableServiceUri: storage.properties.primaryEndpoints.table
     APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${apiIdentity.properties.clientId};Authorization=AAD'
-    ServiceBusConnection__fullyQualifiedNamespace: replace(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':443/', '')
-    ServiceBusConnection__credential: 'managedidentity'
-    ServiceBusConnection__clientId: apiIdentity.properties.clientId
     IngestQueueName: ingestQueue.name
     TASKHUB_NAME: 'agentops'
-    // The application's blob containers (payloads, ingest-batches), read like a trigger connection (AzureServices.cs).
+    // The ingest queue trigger's connection and the application's queue and blob clients (AzureServices.cs).
+    AgentOpsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
     AgentOpsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
     AgentOpsStorage__credential: 'managedidentity'
     AgentOpsStorage__clientId: apiIdentity.properties.clientId
@@ -378,8 +343,8 @@ resource apiSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     // The Functions front end sets X-Forwarded-For: per-IP limits and the audit log then see the client.
     AGENTOPS_TRUST_FORWARDED_HEADERS: 'true'
   }
-  // The host starts with these settings: give it its storage and Service Bus roles first.
-  dependsOn: [ storageAccess, serviceBusAccess, appInsightsPublisher, payloadsContainer, ingestBatchesContainer ]
+  // The host starts with these settings: give it its storage roles, containers and queues first.
+  dependsOn: [ storageAccess, appInsightsPublisher, payloadsContainer, ingestBatchesContainer, ingestPoisonQueue ]
 }
 
 // ---------------------------------------------------------------------------------------------------------------------
@@ -404,7 +369,6 @@ output webName string = web.name
 output webUri string = 'https://${web.properties.defaultHostname}'
 output applicationInsightsConnectionString string = appInsights.properties.ConnectionString
 output storageAccountName string = storage.name
-output serviceBusNamespace string = replace(replace(serviceBus.properties.serviceBusEndpoint, 'https://', ''), ':443/', '')
 output ingestQueueName string = ingestQueue.name
 output storageBlobEndpoint string = storage.properties.primaryEndpoints.blob
 output postgresHost string = postgres.properties.fullyQualifiedDomainName

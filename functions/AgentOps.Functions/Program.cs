@@ -1,6 +1,5 @@
 using AgentOps;
 using AgentOps.Functions;
-using AgentOps.Functions.Http;
 using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using Microsoft.Azure.Functions.Worker;
@@ -11,19 +10,16 @@ using Microsoft.Extensions.Logging;
 using Npgsql;
 
 // The Azure host: reads configuration (app settings / local.settings.json), registers the application and serves its
-// HTTP API as Functions triggers. Like the self-host's Program.cs, this file only wires; everything it calls lives in
-// the application.
+// HTTP API through one catch-all function (HttpApiFunction). Like the self-host's Program.cs, this file only wires;
+// everything it calls lives in the application.
 var builder = FunctionsApplication.CreateBuilder(args);
 builder.ConfigureFunctionsWebApplication();
 
 var options = AgentOpsOptions.FromConfiguration(key => builder.Configuration[key]);
 builder.Services.AddAgentOps(options);
-// Not AddAgentOpsSelfHostWorkers: accepted ingest batches go to Service Bus (processed by the IngestBatches trigger)
+// Not AddAgentOpsSelfHostWorkers: accepted ingest batches go to a storage queue (processed by the IngestBatches trigger)
 // and large payloads to Blob Storage instead of the self-host's Postgres queue, workers and blob folder.
 builder.Services.AddAgentOpsAzure(builder.Configuration);
-builder.Services.AddSingleton(FunctionAccess.Scan(typeof(AgentOpsHttpMiddleware).Assembly));
-// After ConfigureFunctionsWebApplication, so it runs inside the ASP.NET Core integration's middleware.
-builder.UseMiddleware<AgentOpsHttpMiddleware>();
 
 // Logs and traces go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING); the self-host's OTLP/JSON-console
 // logging is not used here, the Functions host owns the console.

@@ -98,7 +98,7 @@ public static class AgentOpsApplication
 
     /// <summary>
     /// The self-host's background work: the accepted-batch queue in Postgres (group commit), the ingest workers and the
-    /// webhook delivery loop. The Azure host replaces the first two with Service Bus (a sink and a queue trigger over the
+    /// webhook delivery loop. The Azure host replaces the first two with a storage queue (a sink and a queue trigger over the
     /// same BatchProcessor) and the loop with a timer trigger over the same WebhookDispatcher.
     /// </summary>
     public static IServiceCollection AddAgentOpsSelfHostWorkers(this IServiceCollection services)

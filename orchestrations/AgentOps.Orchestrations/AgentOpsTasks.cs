@@ -20,6 +20,8 @@ public static class AgentOpsTasks
         .AddActivity<FinishJob>();
 
     /// <summary>What the orchestrations' activities and the job timer need from DI, on either host.</summary>
-    public static IServiceCollection AddAgentOpsOrchestrations(this IServiceCollection services) =>
-        services.AddSingleton<JobStarter>();
+    public static IServiceCollection AddAgentOpsOrchestrations(this IServiceCollection services) => services
+        .AddSingleton<JobStarter>()
+        // Resolved by the Azure host's trigger wrappers; the durabletask worker creates its own per run.
+        .AddTransient<PlanJob>().AddTransient<RunShard>().AddTransient<FinishJob>();
 }

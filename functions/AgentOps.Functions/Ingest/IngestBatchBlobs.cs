@@ -4,7 +4,7 @@ using Azure.Storage.Blobs;
 namespace AgentOps.Functions.Ingest;
 
 /// <summary>
-/// The claim-check payloads of ingest batches too large for a Standard-tier message (<see cref="IngestBatchMessage"/>),
+/// The claim-check payloads of ingest batches too large for a queue message (<see cref="IngestBatchMessage"/>),
 /// in the container "ingest-batches". Written before the message is sent, deleted after the batch is processed;
 /// a lifecycle rule (infra/resources.bicep) removes what a failed send or delete leaves behind.
 /// </summary>

@@ -1,129 +1,85 @@
 using AgentOps.Ingest;
-using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
-using Azure.Messaging.ServiceBus;
+using Azure.Storage.Queues;
+using Azure.Storage.Queues.Models;
 using Microsoft.Azure.Functions.Worker;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Functions.Ingest;
 
+/// <summary>The ingest queue and its poison queue ("&lt;queue&gt;-poison", the name the Functions host uses too).</summary>
+public sealed record IngestQueues(QueueClient Batches, QueueClient Poison)
+{
+    public static string PoisonName(string queue) => queue + "-poison";
+}
+
 /// <summary>
-/// The Azure host's ingest worker (the self-host's is IngestWorker): accepted batches from the Service Bus queue go
-/// through the same <see cref="BatchProcessor"/>, AGENTOPS_INGEST_BATCHES_PER_TRANSACTION batches per transaction, and
-/// their messages are completed only after the commit. Processing is idempotent (a re-sent event id changes nothing),
-/// so every failure can simply let Service Bus deliver the message again:
+/// The Azure host's ingest worker (the self-host's is IngestWorker): each message of the ingest queue is one accepted
+/// batch, processed by the same <see cref="BatchProcessor"/> in its own transaction. The Functions host deletes the
+/// message only when this returns, so an accepted batch is never lost; processing is idempotent (a re-sent event id
+/// changes nothing), so a redelivery after a crash or a failed delete stores nothing twice.
 /// <list type="bullet">
-/// <item>a message that is not a batch, or whose payload is missing or does not decode, is dead-lettered at once with
-/// the reason (<c>not_an_ingest_batch</c>, <c>payload_missing</c>, <c>payload_undecodable</c>);</item>
-/// <item>a transaction that fails is retried one batch per transaction, so a batch that cannot be processed holds back
-/// only itself; a batch that still fails because of its data (<see cref="BatchProcessor.IsPoison"/>, the self-host's
-/// rule too) is dead-lettered as <c>unprocessable</c>; any other failure is abandoned, and Service Bus dead-letters it
-/// after the queue's maxDeliveryCount (MaxDeliveryCountExceeded);</item>
-/// <item>settlement or a crash after the commit means a redelivery that stores nothing twice.</item>
+/// <item>A message that is not a batch, whose claim-check blob is missing, whose payload does not decode, or whose
+/// batch fails because of its data (<see cref="BatchProcessor.IsPoison"/>, the self-host's rule) is set aside at once
+/// on the poison queue, unchanged, with the reason in the log: retrying it could never succeed.</item>
+/// <item>Any other failure (Postgres or Blob Storage unavailable) throws: the message becomes visible again after
+/// host.json's queues.visibilityTimeout and, after queues.maxDequeueCount deliveries, the host moves it to the same
+/// poison queue.</item>
 /// </list>
-/// Batch triggers do not renew message locks: batches whose lock would end before they are processed are abandoned
-/// (redelivered at once) rather than processed for nothing.
+/// A message on the poison queue can be replayed by sending its text to the ingest queue again.
 /// </summary>
-public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Controls.ControlEffects effects, IngestBatchBlobs blobs, AgentOpsOptions options, TimeProvider time,
+public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Controls.ControlEffects effects, IngestBatchBlobs blobs, IngestQueues queues,
     ILogger<IngestBatchesFunction> logger)
 {
-    private static readonly TimeSpan LockMargin = TimeSpan.FromSeconds(20);
-
-    private sealed record Received(ServiceBusReceivedMessage Message, AcceptedBatch Batch, string? PayloadBlob);
-
     [Function("IngestBatches")]
-    public async Task Run(
-        [ServiceBusTrigger("%IngestQueueName%", Connection = "ServiceBusConnection", IsBatched = true, AutoCompleteMessages = false)] ServiceBusReceivedMessage[] messages,
-        ServiceBusMessageActions actions, CancellationToken ct)
+    public async Task Run([QueueTrigger("%" + AzureServices.IngestQueueSetting + "%", Connection = AzureServices.StorageConnection)] QueueMessage message,
+        CancellationToken ct)
     {
-        var received = new List<Received>(messages.Length);
-        foreach (var message in messages)
-            if (await ReadAsync(message, actions, ct) is { } batch) received.Add(batch);
-
-        var chunks = received.Chunk(options.IngestBatchesPerTransaction).ToList();
-        for (var i = 0; i < chunks.Count; i++)
-        {
-            if (chunks[i].Min(r => r.Message.LockedUntil) - time.GetUtcNow() < LockMargin)
-            {
-                foreach (var r in chunks.Skip(i).SelectMany(c => c)) await actions.AbandonMessageAsync(r.Message, cancellationToken: ct);
-                return;
-            }
-            await ProcessAsync(chunks[i], actions, ct);
-        }
-    }
-
-    /// <summary>The batch a message carries; null when the message was dead-lettered or abandoned instead.</summary>
-    private async Task<Received?> ReadAsync(ServiceBusReceivedMessage message, ServiceBusMessageActions actions, CancellationToken ct)
-    {
-        var (header, problem) = IngestBatchMessage.Read(message);
+        var (header, problem) = IngestBatchMessage.Read(message.Body);
         if (header is null)
         {
-            await DeadLetterAsync(message, actions, "not_an_ingest_batch", problem!, ct);
-            return null;
+            await SetAsideAsync(message, "not_an_ingest_batch", problem!, ct);
+            return;
         }
-        byte[]? payload;
-        try
-        {
-            payload = header.PayloadBlob is { } name ? await blobs.GetAsync(name, ct) : message.Body.ToArray();
-        }
-        catch (Exception e) when (!ct.IsCancellationRequested)
-        {
-            // Storage did not answer: nothing is wrong with the message.
-            logger.LogWarning("Could not read the payload of ingest batch {BatchId}, it will be delivered again: {Error}", header.BatchId, e.Message);
-            await actions.AbandonMessageAsync(message, cancellationToken: ct);
-            return null;
-        }
+        var payload = header.PayloadBlob is { } name ? await blobs.GetAsync(name, ct) : header.Inline;
         if (payload is null)
         {
-            await DeadLetterAsync(message, actions, "payload_missing", $"Blob {header.PayloadBlob} of container {IngestBatchBlobs.ContainerName} does not exist.", ct);
-            return null;
+            await SetAsideAsync(message, "payload_missing", $"Blob {header.PayloadBlob} of container {IngestBatchBlobs.ContainerName} does not exist.", ct);
+            return;
         }
         if (IngestBatchMessage.DecodeProblem(payload) is { } undecodable)
         {
-            await DeadLetterAsync(message, actions, "payload_undecodable", undecodable, ct);
-            return null;
+            await SetAsideAsync(message, "payload_undecodable", undecodable, ct);
+            return;
         }
-        return new Received(message, new AcceptedBatch(header.BatchId, header.OrgId, header.AcceptedAt, payload), header.PayloadBlob);
-    }
-
-    /// <summary>One transaction for the batches (BatchProcessor sets each organization itself), then settle them.</summary>
-    private async Task ProcessAsync(Received[] batches, ServiceBusMessageActions actions, CancellationToken ct)
-    {
         try
         {
-            var result = await db.InOrgAsync(Guid.Empty, tx => processor.ProcessAsync(tx, [.. batches.Select(r => r.Batch)], ct), ct);
+            var result = await db.InOrgAsync(Guid.Empty, tx => processor.ProcessAsync(tx, [new AcceptedBatch(header.BatchId, header.OrgId, header.AcceptedAt, payload)], ct), ct);
             foreach (var (org, rejected) in result.Paused) effects.Committed(org, rejected);
+        }
+        catch (Exception e) when (BatchProcessor.IsPoison(e))
+        {
+            await SetAsideAsync(message, "unprocessable", ErrorHandlingMiddleware.SafeMessage(e), ct);
+            return;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            if (batches.Length > 1)
-            {
-                logger.LogWarning("Processing {Batches} ingest batches failed, retrying them one per transaction: {Error}", batches.Length, ErrorHandlingMiddleware.SafeMessage(e));
-                foreach (var one in batches) await ProcessAsync([one], actions, ct);
-                return;
-            }
-            if (BatchProcessor.IsPoison(e))
-            {
-                await DeadLetterAsync(batches[0].Message, actions, "unprocessable", ErrorHandlingMiddleware.SafeMessage(e), ct);
-                return;
-            }
             logger.LogWarning("Ingest batch {BatchId} failed (delivery {Delivery}), it will be delivered again: {Error}",
-                batches[0].Batch.Id, batches[0].Message.DeliveryCount, ErrorHandlingMiddleware.SafeMessage(e));
-            await actions.AbandonMessageAsync(batches[0].Message, cancellationToken: ct);
-            return;
+                header.BatchId, message.DequeueCount, ErrorHandlingMiddleware.SafeMessage(e));
+            throw;
         }
-        foreach (var r in batches)
-        {
-            await actions.CompleteMessageAsync(r.Message, ct);
-            if (r.PayloadBlob is { } name) await DeleteClaimCheckAsync(name, ct);
-        }
+        if (header.PayloadBlob is { } processed) await DeleteClaimCheckAsync(processed, ct);
     }
 
-    private async Task DeadLetterAsync(ServiceBusReceivedMessage message, ServiceBusMessageActions actions, string reason, string description, CancellationToken ct)
+    /// <summary>
+    /// Copies the message to the poison queue as it is (its claim-check blob stays) and returns, so the host deletes
+    /// the original. A copy that fails throws, and the host delivers the message again.
+    /// </summary>
+    private async Task SetAsideAsync(QueueMessage message, string reason, string description, CancellationToken ct)
     {
-        logger.LogError("Dead-lettering message {MessageId}: {Reason}: {Description}", message.MessageId, reason, description);
-        await actions.DeadLetterMessageAsync(message, deadLetterReason: reason, deadLetterErrorDescription: description, cancellationToken: ct);
+        logger.LogError("Setting ingest message {MessageId} aside on {PoisonQueue}: {Reason}: {Description}", message.MessageId, queues.Poison.Name, reason, description);
+        await queues.Poison.SendMessageAsync(message.Body, visibilityTimeout: null, timeToLive: StorageQueueBatchSink.NeverExpires, ct);
     }
 
     private async Task DeleteClaimCheckAsync(string name, CancellationToken ct)

@@ -5,7 +5,7 @@ using NpgsqlTypes;
 
 namespace AgentOps.Ingest;
 
-/// <summary>An accepted batch as a worker receives it (self-host: from ingest_batches; Azure: a Service Bus message).</summary>
+/// <summary>An accepted batch as a worker receives it (self-host: from ingest_batches; Azure: a storage queue message).</summary>
 public sealed record AcceptedBatch(Guid Id, Guid OrgId, DateTimeOffset AcceptedAt, byte[] Payload);
 
 /// <summary>
@@ -32,7 +32,7 @@ public sealed class BatchProcessor(PriceBook prices)
 
     /// <summary>
     /// Failures that would repeat forever for a batch processed on its own: its data (Postgres classes 22, 23) or its
-    /// encoding. Both hosts set such a batch aside (self-host: ingest_dead_letters; Azure: the dead-letter queue)
+    /// encoding. Both hosts set such a batch aside (self-host: ingest_dead_letters; Azure: the poison queue)
     /// instead of retrying it; anything else (the database unavailable) is retried.
     /// </summary>
     public static bool IsPoison(Exception e) => e is System.Text.Json.JsonException

@@ -5,7 +5,7 @@ namespace AgentOps.Ingest;
 /// <summary>
 /// One event as the platform stores it: validated, its agent resolved to an id, large payloads moved to the blob
 /// store. This is the unit that accepted batches carry from the front door to the workers (self-host: the
-/// ingest_batches table; Azure: Service Bus), so it holds inputs only — cost is computed when the batch is processed.
+/// ingest_batches table; Azure: a storage queue), so it holds inputs only — cost is computed when the batch is processed.
 /// </summary>
 public sealed record IngestEvent
 {

@@ -34,7 +34,7 @@ public static class PolicyCheckApi
         TypedResults.Ok(await checker.CheckAsync(caller, body, ct));
 }
 
-/// <summary>The check itself (PolicyCheckApi's handler and the Azure trigger call it).</summary>
+/// <summary>The check itself (PolicyCheckApi's handler calls it).</summary>
 public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache policies, DecisionEventBuffer decisions, TimeProvider time)
 {
     public async Task<PolicyCheckApi.CheckResponse> CheckAsync(Caller caller, PolicyCheckApi.CheckRequest body, CancellationToken ct)

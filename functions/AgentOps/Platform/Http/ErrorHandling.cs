@@ -33,7 +33,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         }
     }
 
-    /// <summary>Maps any exception to the problem the client sees. Pure; the Azure host uses it too.</summary>
+    /// <summary>Maps any exception to the problem the client sees. Pure.</summary>
     public static ApiProblem Translate(Exception e) => e switch
     {
         ApiProblem p => p,
