@@ -1,12 +1,9 @@
 using System.Globalization;
 using DurableTask.Core;
 using DurableTask.Core.History;
-using DurableTask.Core.Query;
 using Microsoft.DurableTask;
 using Microsoft.DurableTask.Client;
 using Core = DurableTask.Core;
-using CoreQuery = DurableTask.Core.Query.OrchestrationQuery;
-using OrchestrationQuery = Microsoft.DurableTask.Client.OrchestrationQuery;
 using PurgeResult = Microsoft.DurableTask.Client.PurgeResult;
 
 namespace AgentOps.Orchestrations.Engine;
@@ -74,25 +71,9 @@ public sealed class TaskHubClient(IOrchestrationServiceClient client, DataConver
         return states is [{ } state, ..] ? ToMetadata(state, getInputsAndOutputs) : null;
     }
 
-    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null)
-    {
-        var queries = client as IOrchestrationServiceQueryClient ?? throw new NotSupportedException("This task hub cannot be queried.");
-        return Pageable.Create(async (continuation, pageSize, cancellation) =>
-        {
-            var query = new CoreQuery
-            {
-                RuntimeStatus = filter?.Statuses?.Select(ToCore).ToList(),
-                CreatedTimeFrom = filter?.CreatedFrom?.UtcDateTime,
-                CreatedTimeTo = filter?.CreatedTo?.UtcDateTime,
-                PageSize = pageSize ?? filter?.PageSize ?? OrchestrationQuery.DefaultPageSize,
-                ContinuationToken = continuation ?? filter?.ContinuationToken,
-                InstanceIdPrefix = filter?.InstanceIdPrefix,
-                FetchInputsAndOutputs = filter?.FetchInputsAndOutputs ?? false,
-            };
-            var result = await queries.GetOrchestrationWithQueryAsync(query, cancellation);
-            return new Page<OrchestrationMetadata>([.. result.OrchestrationState.Select(s => ToMetadata(s, query.FetchInputsAndOutputs))], result.ContinuationToken);
-        });
-    }
+    /// <summary>Not offered: the task hub is shared by organizations; the monitor reaches instances through rows an organization owns.</summary>
+    public override AsyncPageable<OrchestrationMetadata> GetAllInstancesAsync(OrchestrationQuery? filter = null) =>
+        throw new NotSupportedException("Instances are listed through the jobs an organization owns.");
 
     public override async Task<OrchestrationMetadata> WaitForInstanceStartAsync(string instanceId, bool getInputsAndOutputs = false, CancellationToken cancellation = default)
     {
@@ -123,12 +104,9 @@ public sealed class TaskHubClient(IOrchestrationServiceClient client, DataConver
         return new PurgeResult((await Purger.PurgeInstanceStateAsync(instanceId)).DeletedInstanceCount);
     }
 
-    public override async Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default)
-    {
-        cancellation.ThrowIfCancellationRequested();
-        var core = new PurgeInstanceFilter((filter.CreatedFrom ?? default).UtcDateTime, filter.CreatedTo?.UtcDateTime, filter.Statuses?.Select(ToCore));
-        return new PurgeResult((await Purger.PurgeInstanceStateAsync(core)).DeletedInstanceCount);
-    }
+    /// <summary>Not offered: a filter would reach every organization's instances.</summary>
+    public override Task<PurgeResult> PurgeAllInstancesAsync(PurgeInstancesFilter filter, PurgeInstanceOptions? options = null, CancellationToken cancellation = default) =>
+        throw new NotSupportedException("Instances are purged one by one, through the jobs an organization owns.");
 
     /// <summary>
     /// The latest execution's history. The task hub stores it as JSON without type names (Azure Storage keeps only the
@@ -139,7 +117,9 @@ public sealed class TaskHubClient(IOrchestrationServiceClient client, DataConver
         var states = await client.GetOrchestrationStateAsync(instanceId, allExecutions: false);
         if (states is not [{ } state, ..]) throw new ArgumentException($"Orchestration {instanceId} does not exist.", nameof(instanceId));
         cancellation.ThrowIfCancellationRequested();
-        var json = await client.GetOrchestrationHistoryAsync(instanceId, state.OrchestrationInstance.ExecutionId);
+        string json;
+        try { json = await client.GetOrchestrationHistoryAsync(instanceId, state.OrchestrationInstance.ExecutionId); }
+        catch (NotImplementedException) { throw new NotSupportedException("This task hub does not keep histories (the in-memory one)."); }
         var events = new List<HistoryEvent>();
         foreach (var item in Newtonsoft.Json.Linq.JArray.Parse(string.IsNullOrEmpty(json) ? "[]" : json).OfType<Newtonsoft.Json.Linq.JObject>())
             if (item.Value<int?>(nameof(HistoryEvent.EventType)) is { } type && EventClass((EventType)type) is { } cls && item.ToObject(cls) is HistoryEvent e)
@@ -182,19 +162,6 @@ public sealed class TaskHubClient(IOrchestrationServiceClient client, DataConver
         Core.OrchestrationStatus.Pending => OrchestrationRuntimeStatus.Pending,
         Core.OrchestrationStatus.Suspended => OrchestrationRuntimeStatus.Suspended,
         _ => (OrchestrationRuntimeStatus)(int)status,
-    };
-
-    private static Core.OrchestrationStatus ToCore(OrchestrationRuntimeStatus status) => status switch
-    {
-        OrchestrationRuntimeStatus.Running => Core.OrchestrationStatus.Running,
-        OrchestrationRuntimeStatus.Completed => Core.OrchestrationStatus.Completed,
-        OrchestrationRuntimeStatus.ContinuedAsNew => Core.OrchestrationStatus.ContinuedAsNew,
-        OrchestrationRuntimeStatus.Failed => Core.OrchestrationStatus.Failed,
-        OrchestrationRuntimeStatus.Canceled => Core.OrchestrationStatus.Canceled,
-        OrchestrationRuntimeStatus.Terminated => Core.OrchestrationStatus.Terminated,
-        OrchestrationRuntimeStatus.Pending => Core.OrchestrationStatus.Pending,
-        OrchestrationRuntimeStatus.Suspended => Core.OrchestrationStatus.Suspended,
-        _ => (Core.OrchestrationStatus)(int)status,
     };
 #pragma warning restore CS0618
 }

@@ -6,6 +6,7 @@ if (args.FirstOrDefault() == "input-gate") return InputGateBench.Run(args);
 if (args.FirstOrDefault() == "policy") return await PolicyCheckBench.RunAsync(args);
 if (args.FirstOrDefault() == "analytics") return await AnalyticsBench.RunAsync(args);
 if (args.FirstOrDefault() == "export") return await ExportBench.RunAsync(args);
+if (args.FirstOrDefault() == "orchestration") return await OrchestrationBench.RunAsync(args);
 var options = BenchOptions.Parse(args);
 return options.Name switch
 {
@@ -21,5 +22,6 @@ static int Usage()
     Console.Error.WriteLine("       AgentOps.Bench input-gate [--quick]");
     Console.Error.WriteLine("       AgentOps.Bench analytics [--quick]  (env: AGENTOPS_BENCH_OWNER_DATABASE_URL, AGENTOPS_BENCH_DATABASE_URL, AGENTOPS_BENCH_CLICKHOUSE_URL)");
     Console.Error.WriteLine("       AgentOps.Bench export [--events N] [--quick] [--batch N] [--parallelism N]  (env: AGENTOPS_URL, AGENTOPS_BENCH_OWNER_DATABASE_URL, AGENTOPS_BENCH_CLICKHOUSE_URL)");
+    Console.Error.WriteLine("       AgentOps.Bench orchestration  (env: AGENTOPS_BENCH_STORAGE_CONNECTION_STRING)");
     return 2;
 }

@@ -84,7 +84,8 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
                 return new JobPlan(shards.Count, [.. shards.Where(s => s.Status is "pending" or "running").Select(s => s.Idx)], j.Parallelism);
             }, ct);
         }
-        catch (Exception e) when (!ct.IsCancellationRequested)
+        // A database that does not answer is not the plan's fault: the activity fails and its retry policy tries again.
+        catch (Exception e) when (!ct.IsCancellationRequested && e is not (NpgsqlException { IsTransient: true } or TimeoutException))
         {
             var error = ErrorHandlingMiddleware.SafeMessage(e);
             logger.LogWarning("Job {Job} could not be planned: {Error}", job.JobId, error);
@@ -108,21 +109,26 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
             var s = await tx.SingleAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 AND s.idx = $2 FOR UPDATE", Shard.Read, ct, shard.JobId, shard.Idx)
                 ?? throw new InvalidOperationException($"Shard {shard.Idx} of job {shard.JobId} does not exist.");
             var decision = ShardClaims.Decide(s, owner, time.GetUtcNow());
-            if (decision.Take)
-            {
-                await tx.ExecuteAsync("""
-                    UPDATE job_shards SET status = 'running', lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4),
-                           heartbeat_at = now(), started_at = coalesce(started_at, now())
-                    WHERE job_id = $1 AND idx = $2
-                    """, ct, shard.JobId, shard.Idx, owner, (int)Lease.TotalSeconds);
-                if (decision.Resumed)
-                    await EventAsync(tx, shard.JobId, shard.Idx, "warn", "Shard resumed at its checkpoint: its run was interrupted (a worker stopped or crashed)",
-                        new { previous_owner = s.LeaseOwner, s.CheckpointKey, s.Rows }, ct);
-            }
-            return decision;
+            if (!decision.Take) return (decision, Epoch: 0L);
+            var epoch = await tx.ScalarAsync<long>("""
+                UPDATE job_shards SET status = 'running', lease_owner = $3, lease_expires_at = now() + make_interval(secs => $4),
+                       heartbeat_at = now(), started_at = coalesce(started_at, now()), lease_epoch = lease_epoch + 1
+                WHERE job_id = $1 AND idx = $2 RETURNING lease_epoch
+                """, ct, shard.JobId, shard.Idx, owner, (int)Lease.TotalSeconds);
+            if (decision.Resumed)
+                await EventAsync(tx, shard.JobId, shard.Idx, "warn", "Shard resumed at its checkpoint: its run was interrupted (a worker stopped or crashed)",
+                    new { previous_owner = s.LeaseOwner, s.CheckpointKey, s.Rows }, ct);
+            return (decision, Epoch: epoch);
         }, ct);
-        return claim.Take ? await RunShardAsync(shard, owner, ct) : claim.Run!;
+        return claim.decision.Take ? await RunShardAsync(shard, owner, claim.Epoch, ct) : claim.decision.Run!;
     }
+
+    /// <summary>
+    /// How long one shard run (one activity) goes on before it hands the shard back, pending and due at once, to the
+    /// orchestration's next run: an activity must end well inside a Functions timeout (30 min by default on Flex
+    /// Consumption), and a long shard's history shows its progress.
+    /// </summary>
+    public static readonly TimeSpan MaxRunTime = TimeSpan.FromMinutes(5);
 
     /// <summary>
     /// Runs a claimed shard from its checkpoint, one transaction per batch: the kind's batch, then the checkpoint
@@ -131,8 +137,9 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
     /// worker took the shard over). A failure keeps its error and checkpoint; below max_attempts the shard is retried
     /// after a backoff, a backpressure signal backs off without using an attempt.
     /// </summary>
-    private async Task<ShardRun> RunShardAsync(ShardRef shardRef, string owner, CancellationToken ct)
+    private async Task<ShardRun> RunShardAsync(ShardRef shardRef, string owner, long epoch, CancellationToken ct)
     {
+        var started = time.GetTimestamp();
         while (true)
         {
             ct.ThrowIfCancellationRequested();
@@ -141,52 +148,54 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
                 var step = await db.InOrgAsync(shardRef.OrgId, async tx =>
                 {
                     var job = await JobAsync(tx, shardRef.JobId, ct) ?? throw new InvalidOperationException($"Job {shardRef.JobId} does not exist.");
-                    var shard = await tx.SingleAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 AND s.idx = $2", Shard.Read, ct, job.Id, shardRef.Idx)
+                    // Locked, and fenced by the epoch this run took: a second run of the shard waits here, then finds it lost.
+                    var (shard, current) = await tx.SingleAsync($"SELECT {Shard.Columns}, s.lease_epoch FROM job_shards s WHERE s.job_id = $1 AND s.idx = $2 FOR UPDATE",
+                        r => new Fenced(Shard.Read(r), r.GetInt64(17)), ct, job.Id, shardRef.Idx)
                         ?? throw new InvalidOperationException($"Shard {shardRef.Idx} of job {job.Id} does not exist.");
-                    if (shard.Status != "running" || shard.LeaseOwner != owner) return new ShardRun(ShardOutcome.Waiting, LeaseLostRetry());
+                    if (shard.Status != "running" || shard.LeaseOwner != owner || current != epoch) return new ShardRun(ShardOutcome.Waiting, LeaseLostRetry());
                     if (job.CancelRequestedAt is not null)
                     {
                         await tx.ExecuteAsync("UPDATE job_shards SET status = 'cancelled', finished_at = now(), lease_owner = NULL WHERE job_id = $1 AND idx = $2", ct, job.Id, shard.Idx);
                         await EventAsync(tx, job.Id, shard.Idx, "info", "Shard stopped at a batch boundary: the job was cancelled", new { shard.CheckpointKey, shard.Rows }, ct);
                         return new ShardRun(ShardOutcome.Cancelled);
                     }
+                    if (time.GetElapsedTime(started) > MaxRunTime)
+                    {
+                        // Handed back due now: the orchestration's next run takes it as a pending shard (no "resumed" warning).
+                        await tx.ExecuteAsync("UPDATE job_shards SET status = 'pending', next_attempt_at = now(), lease_owner = NULL WHERE job_id = $1 AND idx = $2", ct, job.Id, shard.Idx);
+                        return new ShardRun(ShardOutcome.Waiting, time.GetUtcNow().UtcDateTime);
+                    }
                     var batch = await KindOf(job.Kind).RunBatchAsync(tx, job, shard, shard.CheckpointKey ?? shard.RangeAfter, ct);
                     if (batch.Rows == 0)
                     {
-                        await tx.ExecuteAsync("UPDATE job_shards SET status = 'succeeded', finished_at = now(), lease_owner = NULL, last_error = NULL WHERE job_id = $1 AND idx = $2 AND lease_owner = $3",
-                            ct, job.Id, shard.Idx, owner);
+                        await tx.ExecuteAsync("UPDATE job_shards SET status = 'succeeded', finished_at = now(), lease_owner = NULL, last_error = NULL WHERE job_id = $1 AND idx = $2",
+                            ct, job.Id, shard.Idx);
                         await EventAsync(tx, job.Id, shard.Idx, "info", "Shard done", new { shard.Rows, shard.Bytes, shard.Batches }, ct);
                         return new ShardRun(ShardOutcome.Succeeded);
                     }
                     var data = Add(shard.Data, batch.Counters);
-                    var renewed = await tx.ExecuteAsync("""
-                        UPDATE job_shards SET checkpoint_key = $4, rows = rows + $5, bytes = bytes + $6, batches = batches + 1, data = $7::jsonb,
-                               heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $8)
-                        WHERE job_id = $1 AND idx = $2 AND lease_owner = $3 AND status = 'running'
-                        """, ct, job.Id, shard.Idx, owner, batch.LastKey, (long)batch.Rows, batch.Bytes, data, (int)Lease.TotalSeconds);
-                    // Lost meanwhile: roll this batch back (the new owner does it).
-                    if (renewed == 0) throw new LeaseLostException();
+                    await tx.ExecuteAsync("""
+                        UPDATE job_shards SET checkpoint_key = $3, rows = rows + $4, bytes = bytes + $5, batches = batches + 1, data = $6::jsonb,
+                               heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $7)
+                        WHERE job_id = $1 AND idx = $2
+                        """, ct, job.Id, shard.Idx, batch.LastKey, (long)batch.Rows, batch.Bytes, data, (int)Lease.TotalSeconds);
                     return null;
                 }, ct);
                 if (step is not null) return step;
             }
-            catch (LeaseLostException)
-            {
-                return new ShardRun(ShardOutcome.Waiting, LeaseLostRetry());
-            }
             catch (Exception e) when (!ct.IsCancellationRequested)
             {
-                return await FailedAsync(shardRef, owner, e, ct);
+                return await FailedAsync(shardRef, owner, epoch, e, ct);
             }
         }
     }
 
-    private sealed class LeaseLostException : Exception;
+    private sealed record Fenced(Shard Shard, long Epoch);
 
     /// <summary>Another owner took the shard over meanwhile: look again once its lease could have run out.</summary>
     private DateTime LeaseLostRetry() => (time.GetUtcNow() + Lease).UtcDateTime;
 
-    private async Task<ShardRun> FailedAsync(ShardRef shardRef, string owner, Exception e, CancellationToken ct)
+    private async Task<ShardRun> FailedAsync(ShardRef shardRef, string owner, long epoch, Exception e, CancellationToken ct)
     {
         var backpressure = e as JobBackpressureException ?? e.InnerException as JobBackpressureException;
         var message = ErrorHandlingMiddleware.SafeMessage(backpressure ?? e);
@@ -201,8 +210,8 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
             var changed = await tx.ExecuteAsync("""
                 UPDATE job_shards SET attempts = $4, last_error = left($5, 2000), lease_owner = NULL,
                        status = CASE WHEN $6 THEN 'pending' ELSE 'failed' END, next_attempt_at = $7, finished_at = CASE WHEN $6 THEN NULL ELSE now() END
-                WHERE job_id = $1 AND idx = $2 AND lease_owner = $3
-                """, ct, job.Id, shardRef.Idx, owner, used, message, retry, next);
+                WHERE job_id = $1 AND idx = $2 AND lease_owner = $3 AND lease_epoch = $8
+                """, ct, job.Id, shardRef.Idx, owner, used, message, retry, next, epoch);
             if (changed == 0) return new ShardRun(ShardOutcome.Waiting, LeaseLostRetry());
             await EventAsync(tx, job.Id, shardRef.Idx, backpressure is not null || retry ? "warn" : "error",
                 backpressure is not null ? $"Destination asked to slow down; shard backs off until {next:O}"

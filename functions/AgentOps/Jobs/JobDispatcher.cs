@@ -5,8 +5,9 @@ namespace AgentOps.Jobs;
 
 /// <summary>
 /// The timer's work, host-neutral: start due recurring schedules (each creates a job, unless its previous job is
-/// still going), then take due jobs. Every step claims rows with SKIP LOCKED, so two dispatchers (two replicas, or
-/// a replica and a late timer) never start the same job twice.
+/// still going), then take due jobs, and list the running ones. Schedules and due jobs are claimed with SKIP LOCKED,
+/// so two dispatchers (two replicas, or a replica and a late timer) never start the same job twice; each running job
+/// is looked after under its row lock (JobStarter).
 /// </summary>
 public sealed class JobDispatcher(Db db, TimeProvider time, ILogger<JobDispatcher> logger)
 {
@@ -51,7 +52,7 @@ public sealed class JobDispatcher(Db db, TimeProvider time, ILogger<JobDispatche
     }
 
     /// <summary>
-    /// Running jobs that were planned, oldest dispatch first: the dispatcher makes sure each has a live orchestration
+    /// Running jobs that were planned, a random sample of PerTick (none starves when more run at once): the dispatcher makes sure each has a live orchestration
     /// (after an in-memory engine restarted, a task hub was reset, or a failed job was retried), and tells the
     /// orchestration of a cancelled one.
     /// </summary>

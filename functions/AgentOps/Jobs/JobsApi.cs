@@ -180,7 +180,7 @@ public static class JobsApi
             {
                 // Failed shards start again from their checkpoints, with a fresh set of attempts.
                 var shards = await tx.ExecuteAsync("UPDATE job_shards SET status = 'pending', attempts = 0, next_attempt_at = now(), finished_at = NULL WHERE job_id = $1 AND status = 'failed'", ct, id);
-                await tx.ExecuteAsync("UPDATE jobs SET status = 'running', error = NULL, result = NULL, finished_at = NULL WHERE id = $1", ct, id);
+                await tx.ExecuteAsync("UPDATE jobs SET status = 'running', error = NULL, result = NULL, finished_at = NULL, orchestration_restarts = 0 WHERE id = $1", ct, id);
                 await JobActivities.EventAsync(tx, id, null, "info", $"Retrying {shards} failed shard(s) from their checkpoints", null, ct);
             }
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "job.retried", "job", id, new { before.Status }, new { status = "running" }, ct);

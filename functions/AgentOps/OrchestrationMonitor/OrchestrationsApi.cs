@@ -35,14 +35,17 @@ public static partial class OrchestrationsApi
     /// <summary>Rows looked at per list request at most (a filter that matches little stops here and returns a cursor).</summary>
     public const int MaxScan = 500;
 
-    /// <summary>Instances purged per purge request at most, and rows looked at for it.</summary>
-    public const int MaxPurge = 1_000;
-    public const int MaxPurgeScan = 5_000;
+    /// <summary>Instances purged per purge request at most, and jobs looked at for it (each a task hub lookup; the rest comes with next_cursor).</summary>
+    public const int MaxPurge = 100;
+    public const int MaxPurgeScan = 1_000;
 
     /// <summary>Task hub lookups at once.</summary>
     private const int LookupParallelism = 8;
 
     public const int MaxReasonChars = 1_000;
+
+    /// <summary>JobOrchestrator.CancelEvent (that project depends on this one).</summary>
+    public const string JobCancelEvent = "cancel";
     public const int MaxEventPayloadBytes = 16 * 1024;
 
     public static readonly string[] Statuses = ["running", "pending", "suspended", "completed", "failed", "terminated"];
@@ -59,10 +62,11 @@ public static partial class OrchestrationsApi
 
     public sealed record ReasonRequest(string? Reason);
     public sealed record RaiseEventRequest(string? Name, JsonElement? Payload);
-    public sealed record PurgeRequest(string[]? Statuses, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore, bool? DryRun);
-    public sealed record PurgeResult(int Matched, int Purged, bool DryRun, bool More);
+    public sealed record PurgeRequest(string[]? Statuses, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore, bool? DryRun, string? Cursor);
+    /// <summary>NextCursor: more jobs lie in the window; pass it as cursor to go on.</summary>
+    public sealed record PurgeResult(int Matched, int Purged, bool DryRun, string? NextCursor);
 
-    /// <summary>An instance that continues as new shows as running (the client's ContinuedAsNew status is obsolete).</summary>
+    /// <summary>The client's status in lower case (an instance between generations shows as running: ContinueAsNew happens within one work item).</summary>
     public static string StatusName(OrchestrationRuntimeStatus status) => status.ToString().ToLowerInvariant();
 
     private static InstanceView View(OrchestrationMetadata m, Owner owner, bool data) => new(m.InstanceId, m.Name, StatusName(m.RuntimeStatus), m.CreatedAt,
@@ -102,7 +106,8 @@ public static partial class OrchestrationsApi
         string? next = null;
         for (var scanned = 0; items.Count < take && scanned < MaxScan;)
         {
-            var chunk = Math.Min(take, MaxScan - scanned);
+            // At least 50 rows a query: a small page under a filter that matches little would otherwise take many round trips.
+            var chunk = Math.Min(Math.Max(take, 50), MaxScan - scanned);
             var owners = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync("""
                 SELECT j.id, j.kind, j.status FROM jobs j
                 WHERE j.org_id = $1 AND ($2 = '00000000-0000-0000-0000-000000000000'::uuid OR j.id < $2) AND j.status <> 'scheduled'
@@ -180,8 +185,9 @@ public static partial class OrchestrationsApi
             var status = StatusName(instance.RuntimeStatus);
             if (!allowed.Contains(status))
                 throw ApiProblem.Conflict("orchestration_state", $"The orchestration is {status}: {action.Replace("orchestration.", "")} applies to {string.Join(", ", allowed)} ones.");
-            await operation(tx, owner);
+            // The audit row first, the task hub call last: a refused call rolls the row back with everything else.
             await AuditLog.RecordAsync(tx, Actor.Of(caller), action, "orchestration", id, new { status, job_status = owner.Status }, detail, ct);
+            await operation(tx, owner);
         }, ct);
         var (owner, after) = await FindAsync(db, client, caller, id, false, ct);
         return View(after, owner, false);
@@ -224,7 +230,9 @@ public static partial class OrchestrationsApi
         var v = new Validation();
         var name = v.RequiredText("$.name", body.Name, 100);
         if (name is not null && !EventName().IsMatch(name)) v.Add("$.name", "must be letters, digits, '_', '-' or '.'.");
-        if (body.Payload is { } p && p.GetRawText().Length > MaxEventPayloadBytes) v.Add("$.payload", $"must be at most {MaxEventPayloadBytes / 1024} KiB.");
+        // The job orchestration's own signal: raised alone it would cut every backoff short without cancelling anything.
+        if (name == JobCancelEvent) v.Add("$.name", "is the job orchestration's cancel signal: cancel the job with POST /api/v1/jobs/{id}/cancel.");
+        if (body.Payload is { } p && System.Text.Encoding.UTF8.GetByteCount(p.GetRawText()) > MaxEventPayloadBytes) v.Add("$.payload", $"must be at most {MaxEventPayloadBytes / 1024} KiB.");
         v.ThrowIfInvalid();
         return TypedResults.Ok(await OperateAsync(id, caller, db, client, Live, "orchestration.event_raised", new { name, payload = body.Payload },
             (_, _) => client.RaiseEventAsync(id.ToString(), name!, body.Payload, ct), ct));
@@ -238,10 +246,10 @@ public static partial class OrchestrationsApi
             var instance = await client.GetInstanceAsync(id.ToString(), false, ct) ?? throw ApiProblem.NotFound("orchestration");
             var status = StatusName(instance.RuntimeStatus);
             if (!Ended.Contains(status)) throw ApiProblem.Conflict("orchestration_state", $"The orchestration is {status}: only an ended one (completed, failed, terminated) can be purged.");
-            await client.PurgeInstanceAsync(id.ToString(), cancellation: ct);
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "orchestration.purged", "orchestration", id, new { status, job_status = owner.Status }, null, ct);
+            await client.PurgeInstanceAsync(id.ToString(), cancellation: ct);
         }, ct);
-        return TypedResults.Ok(new PurgeResult(1, 1, false, false));
+        return TypedResults.Ok(new PurgeResult(1, 1, false, null));
     }
 
     public static async Task<Ok<PurgeResult>> PurgeManyAsync(PurgeRequest body, Caller caller, Db db, DurableTaskClient client, CancellationToken ct)
@@ -251,23 +259,34 @@ public static partial class OrchestrationsApi
         if (statuses.Length == 0 || statuses.Any(s => !Ended.Contains(s))) v.Add("$.statuses", "must be one or more of completed, failed, terminated (only ended instances are purged).");
         if (body.CreatedBefore is null) v.Add("$.created_before", "is required: purge what was created before a time.");
         if (body.CreatedAfter > body.CreatedBefore) v.Add("$.created_after", "must not be after created_before.");
+        var after = Guid.Empty;
+        if (body.Cursor is not null && !Guid.TryParse(body.Cursor, out after)) v.Add("$.cursor", "is not a cursor this API returned.");
         v.ThrowIfInvalid();
         var dryRun = body.DryRun ?? false;
+        // Oldest first from the cursor; the next call goes on after the last job looked at (next_cursor).
         var owners = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync("""
             SELECT j.id, j.kind, j.status FROM jobs j
-            WHERE j.org_id = $1 AND j.status <> 'scheduled' AND j.created_at < $2 AND ($3::timestamptz IS NULL OR j.created_at >= $3)
-            ORDER BY j.id LIMIT $4
-            """, ReadOwner, ct, caller.OrgId, body.CreatedBefore, body.CreatedAfter, MaxPurgeScan), ct);
+            WHERE j.org_id = $1 AND j.status <> 'scheduled' AND j.created_at < $2 AND ($3::timestamptz IS NULL OR j.created_at >= $3) AND j.id > $4
+            ORDER BY j.id LIMIT $5
+            """, ReadOwner, ct, caller.OrgId, body.CreatedBefore, body.CreatedAfter, after, MaxPurgeScan), ct);
         var found = await LookupAsync(client, owners, false, ct);
-        var matched = owners.Zip(found).Where(p => p.Second is { } m && statuses.Contains(StatusName(m.RuntimeStatus))).Select(p => p.First.Id).ToList();
-        var more = owners.Count == MaxPurgeScan || matched.Count > MaxPurge;
-        if (dryRun) return TypedResults.Ok(new PurgeResult(matched.Count, 0, true, more));
-        var purged = 0;
-        foreach (var id in matched.Take(MaxPurge))
-            purged += (await client.PurgeInstanceAsync(id.ToString(), cancellation: ct)).PurgedInstanceCount;
+        var matched = new List<Guid>();
+        var last = (Guid?)null;
+        foreach (var (owner, metadata) in owners.Zip(found))
+        {
+            if (matched.Count == MaxPurge) break;
+            last = owner.Id;
+            if (metadata is { } m && statuses.Contains(StatusName(m.RuntimeStatus))) matched.Add(owner.Id);
+        }
+        var next = owners.Count == MaxPurgeScan || last != owners.LastOrDefault()?.Id ? last?.ToString() : null;
+        if (dryRun || matched.Count == 0) return TypedResults.Ok(new PurgeResult(matched.Count, 0, dryRun, next));
+        // Audited before the task hub is touched: the row names every instance this request purges.
         await db.InOrgAsync(caller.OrgId, tx => AuditLog.RecordAsync(tx, Actor.Of(caller), "orchestrations.purged", "orchestration", null, null,
-            new { statuses, body.CreatedAfter, body.CreatedBefore, matched = matched.Count, purged }, ct), ct);
-        return TypedResults.Ok(new PurgeResult(matched.Count, purged, false, more));
+            new { statuses, body.CreatedAfter, body.CreatedBefore, instances = matched }, ct), ct);
+        var purged = 0;
+        foreach (var id in matched)
+            purged += (await client.PurgeInstanceAsync(id.ToString(), cancellation: ct)).PurgedInstanceCount;
+        return TypedResults.Ok(new PurgeResult(matched.Count, purged, false, next));
     }
 
     [GeneratedRegex("^[0-9a-fA-F-]{1,36}$")]

@@ -14,7 +14,7 @@ public sealed record TimelineEntry(DateTime At, string Kind, string? Name, int? 
 /// <summary>Turns Durable Task history events into the monitor's timeline: scheduled → completed per activity, retries, timers, external events.</summary>
 public static class Timeline
 {
-    /// <summary>Events shown per instance (a job's generation holds about three per shard run; a larger history is cut, oldest kept).</summary>
+    /// <summary>Entries shown per instance, the newest (a job's generation holds four to six history events per shard run).</summary>
     public const int MaxEntries = 2_000;
 
     /// <summary>Inputs and outputs are cut to this many characters each.</summary>
@@ -26,7 +26,6 @@ public static class Timeline
         var entries = new List<TimelineEntry>();
         foreach (var e in history)
         {
-            if (entries.Count >= MaxEntries) break;
             TimelineEntry? entry = e switch
             {
                 ExecutionStartedEvent s => Entry(s, "started", s.Name, input: s.Input),
@@ -55,7 +54,7 @@ public static class Timeline
             };
             if (entry is not null) entries.Add(entry);
         }
-        return entries;
+        return entries.Count > MaxEntries ? entries[^MaxEntries..] : entries;
 
         TimelineEntry Remember(int id, DateTime at, string? name, TimelineEntry entry)
         {

@@ -52,7 +52,7 @@ public sealed class JobOrchestrator : TaskOrchestrator<JobRun, string>
         void Fill()
         {
             while (window.Count < Math.Max(1, plan.Parallelism) && queue.Count > 0 && calls.Value < run.CallsPerGeneration)
-                window.Add(RunShardAsync(context, new ShardRef(run.Job.OrgId, run.Job.JobId, queue.Dequeue()), cancelled, calls));
+                window.Add(RunShardAsync(context, new ShardRef(run.Job.OrgId, run.Job.JobId, queue.Dequeue()), cancelled, calls, run.CallsPerGeneration));
             context.SetCustomStatus(new JobProgress(plan.Shards, done, window.Count, run.Generation));
         }
         Fill();
@@ -79,18 +79,25 @@ public sealed class JobOrchestrator : TaskOrchestrator<JobRun, string>
     /// <summary>Runs of one shard per generation (retries and waits included); one still not done goes on in the next generation.</summary>
     public const int RunsPerShard = 20;
 
-    /// <summary>Runs one shard until it is done: between runs it waits for its backoff, unless the job is cancelled meanwhile.</summary>
-    private static async Task<ShardRun> RunShardAsync(TaskOrchestrationContext context, ShardRef shard, Task<bool> cancelled, Counter calls)
+    /// <summary>
+    /// Runs one shard until it is done: between runs it waits for its backoff, unless the job is cancelled meanwhile.
+    /// Stops undone after <see cref="RunsPerShard"/> runs or when the generation's budget of shard runs is spent.
+    /// </summary>
+    private static async Task<ShardRun> RunShardAsync(TaskOrchestrationContext context, ShardRef shard, Task<bool> cancelled, Counter calls, int budget)
     {
         var run = new ShardRun(ShardOutcome.Waiting);
         for (var i = 0; i < RunsPerShard && !run.Done; i++)
         {
             if (i > 0)
             {
+                // The generation's budget is spent: the shard goes on in the next one.
+                if (calls.Value >= budget) break;
                 var earliest = context.CurrentUtcDateTime + MinimumWait;
                 var until = run.RetryAt is { } at && at > earliest ? at : earliest;
-                // A cancelled job's shard runs again at once: it stops there.
-                if (!cancelled.IsCompleted)
+                // A cancelled job's shard runs again after the minimum wait (it stops there), not at its backoff's end;
+                // never at once, or a shard that cannot stop yet (another owner's lease) would spin.
+                if (cancelled.IsCompleted) await context.CreateTimer(earliest, CancellationToken.None);
+                else
                 {
                     using var stop = new CancellationTokenSource();
                     var timer = context.CreateTimer(until, stop.Token);

@@ -1,4 +1,5 @@
 using AgentOps.Jobs;
+using AgentOps.Platform.Http;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Hosting;
 
@@ -11,7 +12,7 @@ namespace AgentOps.Orchestrations.Jobs;
 /// <summary>Plans the job (once; again returns the same plan with what is unfinished). A plan that throws fails the job.</summary>
 public sealed class PlanJob(JobActivities jobs, IHostApplicationLifetime host) : TaskActivity<JobRef, JobPlan>
 {
-    public override Task<JobPlan> RunAsync(TaskActivityContext context, JobRef job) => jobs.PlanAsync(job, host.ApplicationStopping);
+    public override Task<JobPlan> RunAsync(TaskActivityContext context, JobRef job) => Guard.RunAsync(() => jobs.PlanAsync(job, host.ApplicationStopping));
 }
 
 /// <summary>Runs one shard from its checkpoint as the job orchestration's owner of it.</summary>
@@ -24,11 +25,31 @@ public sealed class RunShard(JobActivities jobs, TaskHubIdentity hub, IHostAppli
     /// </summary>
     public static string OwnerOf(TaskHubIdentity hub, ShardRef shard) => $"durable:{hub.Name}:{shard.JobId}:{shard.Idx}";
 
-    public override Task<ShardRun> RunAsync(TaskActivityContext context, ShardRef shard) => jobs.RunAsync(shard, OwnerOf(hub, shard), host.ApplicationStopping);
+    public override Task<ShardRun> RunAsync(TaskActivityContext context, ShardRef shard) =>
+        Guard.RunAsync(() => jobs.RunAsync(shard, OwnerOf(hub, shard), host.ApplicationStopping));
 }
 
 /// <summary>Ends the job once its shards are: returns its final status, or null while a shard is unfinished.</summary>
 public sealed class FinishJob(JobActivities jobs, IHostApplicationLifetime host) : TaskActivity<JobRef, string?>
 {
-    public override Task<string?> RunAsync(TaskActivityContext context, JobRef job) => jobs.FinishAsync(job, host.ApplicationStopping);
+    public override Task<string?> RunAsync(TaskActivityContext context, JobRef job) => Guard.RunAsync(() => jobs.FinishAsync(job, host.ApplicationStopping));
 }
+
+/// <summary>
+/// An activity's own failure reaches the task hub — its history, the monitor, the engine's log — as the message the
+/// API would show (ErrorHandlingMiddleware.SafeMessage: no connection strings, hosts or stack details); the retry
+/// policy retries it all the same.
+/// </summary>
+internal static class Guard
+{
+    public static async Task<T> RunAsync<T>(Func<Task<T>> work)
+    {
+        try { return await work(); }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            throw new JobActivityException(ErrorHandlingMiddleware.SafeMessage(e));
+        }
+    }
+}
+
+public sealed class JobActivityException(string message) : Exception(message);

@@ -16,3 +16,12 @@ GRANT EXECUTE ON FUNCTION jobs_running(integer, text[]) TO agentops_app;
 
 -- Running jobs are few among many finished ones: the dispatcher reads them every tick.
 CREATE INDEX jobs_running_idx ON jobs (id) WHERE status = 'running';
+
+-- A fencing number per shard: every take increments it, and a run writes only while it holds the number it took.
+-- The orchestration's owner is the same after a redelivery (so that it resumes at once); two runs of that owner at
+-- once — a duplicate delivery, or a restarted orchestration while the old activity still runs — must not both commit.
+ALTER TABLE job_shards ADD COLUMN lease_epoch bigint NOT NULL DEFAULT 0;
+
+-- Per-job failures of the restart pass are counted, so that an orchestration that keeps failing ends the job instead
+-- of being started again every tick.
+ALTER TABLE jobs ADD COLUMN orchestration_restarts integer NOT NULL DEFAULT 0;
