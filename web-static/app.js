@@ -5927,7 +5927,7 @@ function openPurgeByFilter(onPurged) {
     statuses,
     field({ label: 'Created after', name: 'created_after', path: '$.created_after', type: 'datetime-local', optional: true, attrs: { step: '1' } }),
     field({ label: 'Created before', name: 'created_before', path: '$.created_before', type: 'datetime-local', attrs: { step: '1' },
-      value: toLocalInput(new Date().toISOString()), hint: 'In your local time. Instances whose job was created before this time.' }),
+      value: toLocalInput(new Date(Date.now() + 60_000).toISOString()), hint: 'In your local time: instances whose job was created before then (by default, everything so far).' }),
     result,
     h('div', { class: 'form-actions' },
       h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
@@ -6345,10 +6345,10 @@ function viewOrchestration(main, ctx) {
       summary(o),
       o.error && h('div', { class: 'alert error run-error' }, h('p', { class: 'strong' }, 'Why it failed'), payloadPre('Error', o.error, { error: true })),
       withData && h('div', { class: 'job-grid' },
-        h('section', { class: 'card job-card', 'aria-label': 'Input' }, h('h2', {}, 'Input'),
-          o.input === null || o.input === undefined ? h('p', { class: 'muted' }, 'None.') : payloadPre('Input', o.input)),
-        h('section', { class: 'card job-card', 'aria-label': 'Output' }, h('h2', {}, 'Output'),
-          o.output === null || o.output === undefined ? h('p', { class: 'muted' }, orchEnded(o.status) ? 'None.' : 'Not yet.') : payloadPre('Output', o.output))),
+        h('section', { class: 'card job-card' }, h('h2', {}, 'Input'),
+          o.input === null || o.input === undefined ? h('p', { class: 'muted' }, 'None.') : payloadPre('Orchestration input', o.input)),
+        h('section', { class: 'card job-card' }, h('h2', {}, 'Output'),
+          o.output === null || o.output === undefined ? h('p', { class: 'muted' }, orchEnded(o.status) ? 'None.' : 'Not yet.') : payloadPre('Orchestration output', o.output))),
       timelineCard(o));
   }
 
