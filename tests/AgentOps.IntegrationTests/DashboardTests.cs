@@ -696,4 +696,102 @@ public class DashboardTests
             throw;
         }
     }
+
+    [Fact]
+    public async Task An_admin_suspends_signals_resumes_terminates_and_purges_a_running_orchestration_from_its_page()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        (await api.IngestAsync(key, [.. Enumerable.Range(0, 10).Select(i => Ingesting.Event($"e-{i:D3}", "log", i, "run-1"))])).Expect(202);
+        await api.WaitForRunAsync(key, "run-1", r => r.GetProperty("run").GetProperty("event_count").GetInt32() == 10);
+        // A shard another owner holds for a while keeps the orchestration running (waiting for the lease) while we operate.
+        var id = (await api.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 5, parallelism = 1,
+            scheduled_at = DateTimeOffset.UtcNow.AddMinutes(1) }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, """
+            WITH j AS (UPDATE jobs SET status = 'running', planned_at = now(), started_at = now() WHERE id = $1 RETURNING org_id, id)
+            INSERT INTO job_shards (org_id, job_id, idx, source, status, lease_owner, lease_expires_at, rows, batches, data)
+            SELECT org_id, id, 0, 'events', 'running', 'ghost-worker', now() + interval '5 minutes', 0, 0, '{}'::jsonb FROM j
+            """, id);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            await page.GotoAsync($"/#/orchestrations/{id}");
+            var statusLine = page.Locator(".title-status");
+            var button = (string name) => page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+            // The page polls every 3 s until the instance has ended.
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+            await Assertions.Expect(button("Resume")).ToBeHiddenAsync();
+            await Assertions.Expect(button("Purge")).ToBeHiddenAsync();
+
+            await button("Suspend").ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByLabel("Reason").FillAsync("looking into it");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Suspend", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Suspended", new() { Timeout = 30_000 });
+            await Assertions.Expect(button("Suspend")).ToBeHiddenAsync();
+
+            // An event: a payload that is not JSON is refused in the form, a bad name by the API, each at its field.
+            await button("Raise event").ClickAsync();
+            await dialog.GetByLabel("Event name").FillAsync("bad name!");
+            await dialog.GetByLabel("Payload (JSON)").FillAsync("{ text: hello }");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Raise event" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Payload (JSON) must be valid JSON")).ToBeVisibleAsync();
+            await dialog.GetByLabel("Payload (JSON)").FillAsync("""{ "text": "hello" }""");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Raise event" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Event name must be letters, digits")).ToBeVisibleAsync();
+            await Assertions.Expect(dialog.GetByLabel("Event name")).ToHaveAttributeAsync("aria-invalid", "true");
+            await dialog.GetByLabel("Event name").FillAsync("note");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Raise event" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+
+            await button("Resume").ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Resume", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+            var timeline = page.GetByRole(AriaRole.List, new() { Name = "History timeline" });
+            await Assertions.Expect(timeline.Locator("li.event_raised")).ToContainTextAsync("Event received: note", new() { Timeout = 30_000 });
+            await Assertions.Expect(timeline.Locator("li.suspended")).ToContainTextAsync("looking into it");
+            await Assertions.Expect(timeline.Locator("li.resumed")).ToHaveCountAsync(1);
+            await SnapshotAsync(page, "orchestration-running");
+
+            // Terminate warns that it cancels the job; once the other owner's lease ends, the job ends cancelled.
+            await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, "UPDATE job_shards SET lease_expires_at = now() + interval '1 second' WHERE job_id = $1", id);
+            await button("Terminate").ClickAsync();
+            await Assertions.Expect(dialog).ToContainTextAsync("This cancels its job.");
+            await dialog.GetByLabel("Reason").FillAsync("stop it");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Terminate", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(page.Locator(".toast")).ToContainTextAsync("Orchestration terminated; its job is cancelled.");
+            // The job's books are closed once the lease ends: the instance ends (terminated, or completed by the run that closes them).
+            await Assertions.Expect(statusLine).ToHaveTextAsync(new Regex("^(Terminated|Completed)$"), new() { Timeout = 30_000 });
+            foreach (var absent in new[] { "Suspend", "Resume", "Raise event", "Terminate" }) await Assertions.Expect(button(absent)).ToBeHiddenAsync();
+            for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(200))
+            {
+                var job = (await api.Get($"/api/v1/jobs/{id}", tenant.AdminToken)).Expect(200).Body.GetProperty("job");
+                if (job.GetProperty("status").GetString() == "cancelled") break;
+                Assert.True(DateTime.UtcNow < deadline, $"the job did not end cancelled: {job}");
+            }
+
+            // Purged one by one: back on the list, where it is no more.
+            await button("Purge").ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Purge", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Orchestrations", Level = 1 })).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("No orchestrations yet")).ToBeVisibleAsync();
+            (await api.Get($"/api/v1/orchestrations/{id}", tenant.AdminToken)).ExpectProblem(404, "not_found");
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
 }
