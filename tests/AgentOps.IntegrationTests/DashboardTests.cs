@@ -769,7 +769,7 @@ public class DashboardTests
             await dialog.GetByLabel("Reason").FillAsync("stop it");
             await dialog.GetByRole(AriaRole.Button, new() { Name = "Terminate", Exact = true }).ClickAsync();
             await Assertions.Expect(dialog).ToHaveCountAsync(0);
-            await Assertions.Expect(page.Locator(".toast")).ToContainTextAsync("Orchestration terminated; its job is cancelled.");
+            await Assertions.Expect(page.Locator(".toast", new() { HasText = "Orchestration terminated; its job is cancelled." })).ToBeVisibleAsync();
             // The job's books are closed once the lease ends: the instance ends (terminated, or completed by the run that closes them).
             await Assertions.Expect(statusLine).ToHaveTextAsync(new Regex("^(Terminated|Completed)$"), new() { Timeout = 30_000 });
             foreach (var absent in new[] { "Suspend", "Resume", "Raise event", "Terminate" }) await Assertions.Expect(button(absent)).ToBeHiddenAsync();
