@@ -533,8 +533,8 @@ const can = {
   readAudit: () => isAdmin(), // AuditRead
   writeBudgets: () => isAdmin(), // BudgetsWrite (reading budgets and costs, CostsRead, is every role's)
   manageWebhooks: () => isAdmin(), // WebhooksManage
-  readJobs: () => atLeast('team_lead'), // JobsRead: admin and team lead
-  writeJobs: () => isAdmin(), // JobsWrite: create, cancel, retry jobs; create, change and delete schedules
+  readJobs: () => atLeast('team_lead'), // JobsRead: admin and team lead (also the orchestration monitor)
+  writeJobs: () => isAdmin(), // JobsWrite: create, cancel, retry jobs; create, change and delete schedules; operate orchestrations
   // ApprovalsDecide and the target rule (ApprovalRules.cs): a role the request names, and never whoever asked.
   decideApproval: (a) => !!session.role && a.approval_required_from.includes(session.role) && !requestedByMe(a),
 };
@@ -938,6 +938,8 @@ const ROUTES = {
   '/audit': { title: 'Audit log', private: true, view: viewAudit, nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
   '/jobs': { title: 'Jobs', private: true, view: viewJobs, nav: 'Jobs', section: 'data', wide: true, visible: () => can.readJobs() },
   '/jobs/:id': { title: 'Job', private: true, view: viewJob, navAs: '/jobs', wide: true },
+  '/orchestrations': { title: 'Orchestrations', private: true, view: viewOrchestrations, nav: 'Orchestrations', section: 'data', wide: true, visible: () => can.readJobs() },
+  '/orchestrations/:id': { title: 'Orchestration', private: true, view: viewOrchestration, navAs: '/orchestrations', wide: true },
   '/webhooks': { title: 'Webhooks', private: true, view: viewWebhooks, nav: 'Webhooks', visible: () => can.manageWebhooks() },
   '/notifications': { title: 'Notifications', private: true, view: viewNotifications },
 };
@@ -946,8 +948,8 @@ const NAV_SECTIONS = [
   { id: 'observe', label: 'Observe' }, { id: 'control', label: 'Control' }, { id: 'data', label: 'Data' }, { id: 'settings', label: 'Settings' },
 ];
 
-/** Routes with an id: /runs/<id> and /jobs/<id> (the id percent-encoded, as runHref and jobHref write it). */
-const ID_ROUTES = [[/^\/runs\/([^/]+)$/, '/runs/:id'], [/^\/jobs\/([^/]+)$/, '/jobs/:id']];
+/** Routes with an id: /runs/<id>, /jobs/<id>, /orchestrations/<id> (the id percent-encoded, as runHref, jobHref and orchestrationHref write it). */
+const ID_ROUTES = [[/^\/runs\/([^/]+)$/, '/runs/:id'], [/^\/jobs\/([^/]+)$/, '/jobs/:id'], [/^\/orchestrations\/([^/]+)$/, '/orchestrations/:id']];
 
 /** The route for a path: an exact entry, or one of ID_ROUTES. */
 function matchRoute(path) {
@@ -5554,7 +5556,9 @@ function viewJob(main, ctx) {
   const cancel = h('button', { type: 'button', class: 'btn danger', hidden: true, onclick: () => cancelJob() }, 'Cancel job');
   const retry = h('button', { type: 'button', class: 'btn primary', hidden: true, onclick: () => retryJob() }, 'Retry failed shards');
   const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ manual: true }) }, 'Refresh');
-  const header = pageHeader('Job', null, h('div', { class: 'page-actions-inner center' }, cancel, retry, refresh));
+  // The job's durable orchestration (same id), once it has started: its history step by step.
+  const orchestration = h('a', { href: orchestrationHref(id), class: 'btn secondary', hidden: true, title: 'The durable orchestration that runs this job' }, 'Orchestration');
+  const header = pageHeader('Job', null, h('div', { class: 'page-actions-inner center' }, cancel, retry, orchestration, refresh));
   const title = header.querySelector('h1');
   title.after(h('div', { class: 'run-id-line' }, statusSlot, h('code', { class: 'mono', title: 'Job id' }, id)));
   const liveNote = h('p', { class: 'muted small live-note', role: 'status' });
@@ -5630,6 +5634,7 @@ function viewJob(main, ctx) {
     setChildren(statusSlot, jobStatusBadge(job.status), job.cancel_requested_at && job.status === 'running' ? badge('Cancelling at the next batch boundary', 'warning') : null);
     cancel.hidden = !writable || !(job.status === 'scheduled' || job.status === 'running') || !!job.cancel_requested_at;
     retry.hidden = !writable || job.status !== 'failed';
+    orchestration.hidden = job.status === 'scheduled';
     setChildren(body,
       summary(job, p, shards),
       job.error && h('div', { class: 'alert error run-error' }, h('p', { class: 'strong' }, job.status === 'failed' ? 'Why it failed' : 'Error'), payloadPre('Error', job.error, { error: true })),
@@ -5820,6 +5825,719 @@ function viewJob(main, ctx) {
         }
         toast('Retrying: the failed shards run again from their checkpoints.', 'info');
         if (ctx.alive()) { previous = null; load(); }
+      },
+    });
+  }
+
+  load();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Orchestrations: the durable orchestration monitor (OrchestrationMonitor/OrchestrationsApi.cs and Timeline.cs)
+// ---------------------------------------------------------------------------------------------------------------
+
+const ORCH_STATUS = {
+  pending: { label: 'Pending', kind: 'scheduled', help: 'Created, waiting for a worker to start it.' },
+  running: { label: 'Running', kind: 'accent live', help: null },
+  suspended: { label: 'Suspended', kind: 'warning', help: 'Suspended by an operator: nothing runs until it is resumed.' },
+  completed: { label: 'Completed', kind: 'success', help: null },
+  failed: { label: 'Failed', kind: 'danger', help: null },
+  terminated: { label: 'Terminated', kind: 'neutral', help: 'Stopped by an operator (its job was cancelled).' },
+};
+// OrchestrationsApi: which operation applies to which status (409 orchestration_state otherwise).
+const ORCH_ENDED = ['completed', 'failed', 'terminated'];
+const ORCH_OPERATIONS = {
+  suspend: ['running', 'pending'],
+  resume: ['suspended'],
+  terminate: ['running', 'pending', 'suspended'],
+  events: ['running', 'pending', 'suspended'],
+  purge: ORCH_ENDED,
+};
+const ORCH_LIVE_MS = 3000;
+const ORCH_SUSPENDED_MS = 10_000; // nothing moves while suspended, unless someone resumes it elsewhere
+const ORCH_PAGE_SIZE = 50;
+const ORCH_REFRESH_MAX = 200; // the API's largest page
+const ORCH_MAX_REASON = 1000; // OrchestrationsApi.MaxReasonChars
+const ORCH_MAX_PAYLOAD = 16 * 1024; // OrchestrationsApi.MaxEventPayloadBytes
+const ORCH_HISTORY_MAX = 2000; // Timeline.MaxEntries
+const ORCH_PURGE_MAX = 1000; // OrchestrationsApi.MaxPurge
+const ORCH_PROBLEMS = {
+  orchestration_state: 'The page now shows its current state.',
+};
+let lastOrchestrationsHash = '#/orchestrations'; // the list as last filtered, for the instance page's way back
+
+const orchestrationHref = (id) => `#/orchestrations/${encodeURIComponent(id)}`;
+const orchEnded = (status) => ORCH_ENDED.includes(status);
+const orchAllows = (operation, status) => can.writeJobs() && ORCH_OPERATIONS[operation].includes(status);
+
+function orchStatusBadge(status) {
+  const s = ORCH_STATUS[status];
+  return badge(s?.label ?? status, s?.kind ?? 'neutral', s?.help ?? null);
+}
+
+/** Shards done of all, from the job orchestration's custom status (null for other orchestrations). */
+function orchProgress(o, { big = false, label = 'Shards done' } = {}) {
+  const p = o.progress;
+  if (!p) return null;
+  const fraction = p.shards ? p.done / p.shards : o.status === 'completed' ? 1 : 0;
+  const state = o.status === 'completed' ? 'succeeded' : o.status === 'failed' ? 'failed' : o.status === 'terminated' ? 'cancelled' : o.status === 'suspended' ? 'pending' : 'running';
+  const words = p.shards ? `${fmtInt(p.done)} of ${plural(p.shards, 'shard')} done` : orchEnded(o.status) ? 'No shards' : 'Planning…';
+  return h('div', { class: 'job-progress' },
+    progressBar(fraction, { label, state, big }),
+    h('span', { class: 'small job-progress-text' }, words,
+      p.running ? ` · ${fmtInt(p.running)} running` : '',
+      p.generation ? h('span', { class: 'muted', title: 'Times the orchestration continued as new (every 100 shard runs)' }, ` · generation ${fmtInt(p.generation)}`) : ''));
+}
+
+/** The job that owns an instance (instance id = job id). */
+function orchJobLink(job) {
+  if (!job) return h('span', { class: 'muted' }, '—');
+  return h('span', { class: 'status-stack' },
+    h('a', { href: jobHref(job.id) }, jobKindLabel(job.kind)),
+    jobStatusBadge(job.status));
+}
+
+/** A reason for an operation (optional; kept in the engine's history and the audit log). */
+function reasonField(hint) {
+  return field({
+    label: 'Reason', name: 'reason', optional: true, control: h('textarea', { rows: 3, maxlength: ORCH_MAX_REASON }),
+    hint: hint ?? `Kept in the orchestration’s history and the audit log. Up to ${fmtInt(ORCH_MAX_REASON)} characters.`,
+  });
+}
+
+/**
+ * Purge ended instances by filter: the dry run counts what matches first, then the same filter purges. Changing a
+ * field goes back to counting.
+ */
+function openPurgeByFilter(onPurged) {
+  const statusChecks = ORCH_ENDED.map((s) => {
+    const id = nextId(`purge-${s}`);
+    return h('div', { class: 'checkbox' },
+      h('input', { type: 'checkbox', id, name: 'statuses', value: s, checked: true }),
+      h('label', { for: id }, ORCH_STATUS[s].label));
+  });
+  const statuses = h('fieldset', { class: 'fieldset', dataset: { path: '$.statuses', label: 'Statuses' } },
+    h('legend', {}, 'Statuses'), h('div', { class: 'check-row' }, statusChecks), h('p', { class: 'field-error', hidden: true }));
+  const result = h('div', { class: 'purge-count', role: 'status', 'aria-live': 'polite' });
+  const submit = h('button', { type: 'submit', class: 'btn primary' }, 'Count matching instances');
+  let counted = null; // { matched, more, body } of the last dry run, while the fields are unchanged
+  const form = h('form', { class: 'stack' },
+    h('p', {}, 'Removes the engine’s state and history of ended instances (completed, failed, terminated). Their jobs and job event logs are kept. Running instances are never purged.'),
+    h('div', { class: 'problem-slot' }),
+    statuses,
+    field({ label: 'Created after', name: 'created_after', path: '$.created_after', type: 'datetime-local', optional: true, attrs: { step: '1' } }),
+    field({ label: 'Created before', name: 'created_before', path: '$.created_before', type: 'datetime-local', attrs: { step: '1' },
+      value: toLocalInput(new Date(Date.now() + 60_000).toISOString()), hint: 'In your local time: instances whose job was created before then (by default, everything so far).' }),
+    result,
+    h('div', { class: 'form-actions' },
+      h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+      submit));
+  const dialog = openDialog({ title: 'Purge ended orchestrations', content: form });
+  const reset = () => {
+    if (!counted) return;
+    counted = null;
+    setChildren(result);
+    submit.className = 'btn primary';
+    submit.textContent = 'Count matching instances';
+    submit.hidden = false;
+  };
+  form.addEventListener('input', reset);
+  form.addEventListener('change', reset);
+  handleSubmit(form, async (data) => {
+    if (counted) {
+      const done = await api('POST', '/orchestrations/purge', { ...counted.body, dry_run: false });
+      dialog.close(true);
+      toast(`Purged ${plural(done.purged, 'orchestration instance')}${done.more ? '; more match: purge again for the rest' : ''}.`);
+      onPurged();
+      return;
+    }
+    const errors = {};
+    const body = { statuses: data.getAll('statuses').filter((v) => typeof v === 'string') };
+    if (!body.statuses.length) errors['$.statuses'] = ['choose at least one.'];
+    const after = text(data, 'created_after');
+    const before = text(data, 'created_before');
+    if (after) {
+      body.created_after = fromLocalInput(after);
+      if (!body.created_after) errors['$.created_after'] = ['must be a date and time.'];
+    }
+    if (!before) errors['$.created_before'] = ['is required: purge what was created before a time.'];
+    else if (!(body.created_before = fromLocalInput(before))) errors['$.created_before'] = ['must be a date and time.'];
+    if (Object.keys(errors).length) throw validationFailed(errors);
+    const dry = await api('POST', '/orchestrations/purge', { ...body, dry_run: true });
+    if (!dry.matched) {
+      setChildren(result, h('p', { class: 'alert info' }, 'No ended instance matches: nothing to purge.'));
+      return;
+    }
+    counted = { body, matched: dry.matched };
+    const shown = Math.min(dry.matched, ORCH_PURGE_MAX);
+    setChildren(result, h('div', { class: 'alert warning' },
+      h('p', { class: 'strong' }, `${plural(dry.matched, 'ended instance')} ${dry.matched === 1 ? 'matches' : 'match'}${dry.more ? ' (at least)' : ''}.`),
+      h('p', {}, dry.more || dry.matched > ORCH_PURGE_MAX
+        ? `One request purges at most ${fmtInt(ORCH_PURGE_MAX)}: purge again for the rest.`
+        : 'Purging cannot be undone.')));
+    submit.className = 'btn danger';
+    submit.textContent = `Purge ${plural(shown, 'instance')}`;
+    submit.focus();
+  }, { codePaths: {} });
+}
+
+function viewOrchestrations(main, ctx) {
+  if (!can.readJobs()) {
+    main.append(pageHeader('Orchestrations', null), h('div', { class: 'card' },
+      emptyState('Only admins and team leads can see orchestrations.', 'Orchestrations are the durable workflows that run the organization’s jobs.')));
+    return;
+  }
+  const writable = can.writeJobs();
+  const params = ctx.params;
+  const state = {
+    status: (params.get('status') ?? '').split(',').filter((s) => Object.hasOwn(ORCH_STATUS, s)),
+    kind: JOB_KINDS.some((k) => k.value === params.get('kind')) ? params.get('kind') : '',
+    from: params.get('from') ?? '',
+    to: params.get('to') ?? '',
+    instance: params.get('instance') ?? '',
+  };
+  let items = [];
+  let timer = null;
+  let paused = false;
+  let signature = '';
+  lastOrchestrationsHash = location.hash || '#/orchestrations';
+
+  const statusBoxes = Object.entries(ORCH_STATUS).map(([value, s]) => {
+    const id = nextId(`orch-status-${value}`);
+    return h('div', { class: 'checkbox' },
+      h('input', { type: 'checkbox', id, value, checked: state.status.includes(value) }),
+      h('label', { for: id }, s.label));
+  });
+  const statusSet = h('fieldset', { class: 'fieldset toolbar-field field orch-statuses', dataset: { path: 'status', label: 'Status' } },
+    h('legend', {}, 'Status'), h('div', { class: 'check-row' }, statusBoxes), h('p', { class: 'field-error', hidden: true }));
+  const kind = selectControl([{ value: '', label: 'Any kind' }, ...JOB_KINDS.map((k) => ({ value: k.value, label: k.label }))], state.kind);
+  const from = h('input', { type: 'datetime-local', value: state.from ? toLocalInput(state.from) : '' });
+  const to = h('input', { type: 'datetime-local', value: state.to ? toLocalInput(state.to) : '' });
+  const instance = h('input', { type: 'search', value: state.instance, autocomplete: 'off', spellcheck: 'false', maxlength: 36, placeholder: '0193f…', class: 'mono' });
+  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => clearFilters() }, 'Clear filters');
+  const liveNote = h('span', { class: 'muted small live-note' });
+  const countLine = h('p', { class: 'muted toolbar-count' });
+  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
+  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter orchestrations' },
+    h('div', { class: 'problem-slot' }),
+    h('div', { class: 'toolbar' }, statusSet),
+    h('div', { class: 'toolbar' },
+      toolbarField('Kind', kind, { path: 'kind' }),
+      toolbarField('Created from', from, { path: 'from' }),
+      toolbarField('Created before', to, { path: 'to' }),
+      toolbarField('Instance id', instance, { path: 'instance', hint: 'The start of an instance id (= job id).' }),
+      h('div', { class: 'toolbar-end' }, clear)),
+    h('div', { class: 'toolbar toolbar-meta' }, liveNote, countLine));
+  const list = h('div', { class: 'card flush' }, loadingPanel('Loading orchestrations…'));
+  const more = h('div', { class: 'load-more' });
+  const purge = writable ? h('button', { type: 'button', class: 'btn secondary', onclick: () => openPurgeByFilter(() => { if (ctx.alive()) load(); }) }, 'Purge ended…') : null;
+  const pager = pagedList({
+    ctx, list, more, filters, loadingText: 'Loading orchestrations…', rejectedText: 'The orchestrations could not be listed with these filters.',
+    fetchPage: (cursor) => api('GET', `/orchestrations?${query({ limit: ORCH_PAGE_SIZE, cursor })}`),
+    shown: () => items, idOf: (x) => x.instance_id,
+    onStart: () => { clearTimeout(timer); },
+    onPage: (rows) => {
+      items = rows;
+      signature = orchSignature(items);
+      withFocusKept(list, draw);
+      schedule();
+    },
+    onRejected: () => { items = []; countLine.textContent = ''; liveNote.textContent = ''; },
+  });
+  const load = pager.load;
+  main.append(
+    pageHeader('Orchestrations', 'The durable workflows behind jobs: one instance per job (same id), with its progress and its history step by step. Running ones update live.', purge),
+    filters, announcer, list, more);
+
+  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
+  for (const input of [kind, from, to, ...statusSet.querySelectorAll('input')]) input.addEventListener('change', () => apply());
+  instance.addEventListener('input', debounce(() => apply(), 400));
+
+  const filtered = () => !!(state.status.length || state.kind || state.from || state.to || state.instance);
+
+  function clearFilters() {
+    for (const box of statusSet.querySelectorAll('input')) box.checked = false;
+    kind.value = '';
+    from.value = '';
+    to.value = '';
+    instance.value = '';
+    apply();
+  }
+
+  function apply() {
+    Object.assign(state, {
+      status: [...statusSet.querySelectorAll('input:checked')].map((b) => b.value),
+      kind: kind.value, from: fromLocalInput(from.value), to: fromLocalInput(to.value), instance: instance.value.trim(),
+    });
+    const qs = query().toString();
+    lastOrchestrationsHash = `#/orchestrations${qs ? `?${qs}` : ''}`;
+    history.replaceState(null, '', lastOrchestrationsHash);
+    load();
+  }
+
+  function query(extra = {}) {
+    const q = new URLSearchParams();
+    if (state.status.length) q.set('status', state.status.join(','));
+    for (const k of ['kind', 'from', 'to', 'instance']) if (state[k]) q.set(k, state[k]);
+    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
+    return q;
+  }
+
+  const orchSignature = (rows) => rows.map((o) =>
+    `${o.instance_id}|${o.status}|${o.last_updated_at}|${o.job?.status}|${o.progress ? `${o.progress.done}/${o.progress.shards}/${o.progress.running}/${o.progress.generation}` : ''}`).join('\n');
+
+  /** Every 3 s while an instance shown is running or pending; stopped while the tab is hidden. */
+  function schedule(wait = ORCH_LIVE_MS) {
+    clearTimeout(timer);
+    if (!ctx.alive()) return;
+    const live = items.some((o) => o.status === 'running' || o.status === 'pending');
+    liveNote.textContent = live ? `Live: updated ${timeOfDayFormat.format(new Date())}` : '';
+    if (live) timer = setTimeout(tick, wait);
+  }
+
+  async function tick() {
+    clearTimeout(timer);
+    if (!ctx.alive()) return;
+    if (document.visibilityState !== 'visible') { paused = true; liveNote.textContent = 'Paused while the tab is hidden'; return; }
+    if (document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
+    const token = pager.token;
+    let wait = ORCH_LIVE_MS;
+    try {
+      const limit = Math.min(ORCH_REFRESH_MAX, Math.max(ORCH_PAGE_SIZE, items.length));
+      const page = await api('GET', `/orchestrations?${query({ limit })}`);
+      if (!ctx.alive() || token !== pager.token) return;
+      const { next } = pager.refreshed(page, ORCH_REFRESH_MAX);
+      const ended = items.filter((o) => !orchEnded(o.status))
+        .map((o) => next.find((x) => x.instance_id === o.instance_id)).filter((o) => o && orchEnded(o.status));
+      const sig = orchSignature(next);
+      if (sig !== signature) {
+        items = next;
+        signature = sig;
+        withFocusKept(list, draw);
+        if (ended.length) announcer.textContent = ended.map((o) => `${o.name} ${o.instance_id.slice(0, 8)} ${ORCH_STATUS[o.status]?.label.toLowerCase() ?? o.status}.`).join(' ');
+      }
+    } catch (e) {
+      if (e instanceof SessionEnded || !ctx.alive()) return;
+      if (e instanceof ApiError && e.status === 429 && e.retryAfter) wait = Math.max(wait, e.retryAfter * 1000);
+      liveNote.textContent = `Auto-refresh failed: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
+      if (ctx.alive()) timer = setTimeout(tick, wait);
+      return;
+    }
+    schedule(wait);
+  }
+
+  const onVisibility = () => {
+    if (!ctx.alive()) { document.removeEventListener('visibilitychange', onVisibility); return; }
+    if (document.visibilityState === 'visible' && paused) { paused = false; tick(); }
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
+  function draw() {
+    const running = items.filter((o) => o.status === 'running').length;
+    clear.hidden = !filtered();
+    countLine.textContent = items.length ? `${plural(items.length, 'instance')} shown${pager.cursor ? ', more below' : ''}${running ? ` · ${fmtInt(running)} running` : ''}` : '';
+    pager.drawMore();
+    if (!items.length) {
+      setChildren(list, filtered()
+        ? emptyState('No orchestration matches these filters.', pager.cursor ? 'Only part of the history was looked at: Load more looks further back.' : null,
+          h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
+        : emptyState('No orchestrations yet', 'Every job that starts runs as an orchestration: it appears here with its progress and history.'));
+      return;
+    }
+    const table = h('table', { class: 'table dense jobs-table orch-table' },
+      h('caption', { class: 'sr-only' }, 'Orchestration instances, newest first. Open one for its history.'),
+      h('thead', {}, h('tr', {}, ['Instance', 'Status', 'Job', 'Created', 'Last update', 'Progress', 'Error'].map((c) => h('th', { scope: 'col' }, c)))),
+      h('tbody', {}, items.map(row)));
+    setChildren(list, h('div', { class: 'table-wrap' }, table));
+  }
+
+  function row(o) {
+    return h('tr', { class: o.status === 'terminated' ? 'inactive' : null },
+      cell('Instance', h('div', { class: 'who job-who' },
+        h('a', { href: orchestrationHref(o.instance_id), class: 'strong', dataset: { focus: `orch:${o.instance_id}` }, 'aria-label': `${o.name} ${o.instance_id}` }, o.name),
+        h('code', { class: 'small muted id-clip', title: o.instance_id }, o.instance_id))),
+      cell('Status', orchStatusBadge(o.status)),
+      cell('Job', orchJobLink(o.job)),
+      cell('Created', startedEl(o.created_at), h('span', { class: 'muted small block' }, relative(o.created_at))),
+      cell('Last update', startedEl(o.last_updated_at), h('span', { class: 'muted small block' }, relative(o.last_updated_at))),
+      h('td', { 'data-label': 'Progress', class: 'progress-col' }, h('div', { class: 'cell' },
+        orchProgress(o, { label: `Shards done: ${o.instance_id}` }) ?? h('span', { class: 'muted' }, '—'))),
+      cell('Error', o.error ? h('span', { class: 'small clamp danger-text', title: o.error }, o.error) : h('span', { class: 'muted' }, '—')));
+  }
+
+  load();
+}
+
+const ORCH_STEP = {
+  started: { label: 'Started', icon: '▶', cls: 'accent' },
+  activity: { label: 'Activity', icon: '◆', cls: '' },
+  suborchestration: { label: 'Sub-orchestration', icon: '◇', cls: '' },
+  timer: { label: 'Timer', icon: '◷', cls: 'muted' },
+  event_raised: { label: 'Event received', icon: '↘', cls: 'accent' },
+  event_sent: { label: 'Event sent', icon: '↗', cls: '' },
+  suspended: { label: 'Suspended', icon: '‖', cls: 'warning' },
+  resumed: { label: 'Resumed', icon: '►', cls: 'success' },
+  terminated: { label: 'Terminated', icon: '■', cls: 'danger' },
+  completed: { label: 'Completed', icon: '✓', cls: 'success' },
+  failed: { label: 'Failed', icon: '×', cls: 'danger' },
+  continued_as_new: { label: 'Continued as new', icon: '↻', cls: 'accent' },
+};
+
+/**
+ * The timeline's steps from history entries: an activity (or sub-orchestration, or timer) is one step from its
+ * scheduling to its completion or failure; a failure followed by the same activity scheduled again marks the latter
+ * as a retry. Everything else is one step of its own.
+ */
+function orchSteps(entries) {
+  const steps = [];
+  const open = new Map(); // task id -> step (task ids restart after continue-as-new: keyed per generation)
+  const failedByName = new Map();
+  let generation = 0;
+  for (const e of entries) {
+    const key = `${generation}:${e.task_id}`;
+    switch (e.kind) {
+      case 'activity_scheduled':
+      case 'suborchestration_scheduled': {
+        const retries = failedByName.get(e.name) ?? 0;
+        if (retries) failedByName.set(e.name, retries - 1);
+        const step = { type: e.kind === 'activity_scheduled' ? 'activity' : 'suborchestration', name: e.name, taskId: e.task_id, at: e.at, end: null, retry: retries > 0, input: e.input };
+        open.set(key, step);
+        steps.push(step);
+        break;
+      }
+      case 'activity_completed':
+      case 'activity_failed':
+      case 'suborchestration_completed':
+      case 'suborchestration_failed': {
+        const failed = e.kind.endsWith('_failed');
+        let step = open.get(key);
+        if (!step) { // scheduled before the history shown
+          step = { type: e.kind.startsWith('activity') ? 'activity' : 'suborchestration', name: e.name, taskId: e.task_id, at: e.at, end: null, retry: false };
+          steps.push(step);
+        }
+        open.delete(key);
+        Object.assign(step, { end: e.at, outcome: failed ? 'failed' : 'completed', durationMs: e.duration_ms, output: e.output, error: e.error });
+        if (failed && step.name) failedByName.set(step.name, (failedByName.get(step.name) ?? 0) + 1);
+        break;
+      }
+      case 'timer_created': {
+        const step = { type: 'timer', taskId: e.task_id, at: e.at, fireAt: e.fire_at, end: null };
+        open.set(key, step);
+        steps.push(step);
+        break;
+      }
+      case 'timer_fired': {
+        let step = open.get(key);
+        if (!step) { step = { type: 'timer', taskId: e.task_id, at: e.at, fireAt: e.fire_at }; steps.push(step); }
+        open.delete(key);
+        Object.assign(step, { end: e.at, outcome: 'fired', durationMs: e.duration_ms });
+        break;
+      }
+      default:
+        steps.push({ type: e.kind, name: e.name, at: e.at, reason: e.reason, input: e.input, output: e.output, error: e.error });
+        if (e.kind === 'continued_as_new') generation += 1;
+    }
+  }
+  return steps;
+}
+
+function viewOrchestration(main, ctx) {
+  const id = ctx.args.id;
+  const openDetails = new Set(); // disclosures open across live refreshes
+  let instance = null;
+  let historyView = null;
+  let historyError = null;
+  let withData = false;
+  let signature = '';
+  let timer = null;
+  let paused = false;
+
+  const statusSlot = h('span', { class: 'title-status' });
+  const op = (label, cls, onclick) => h('button', { type: 'button', class: `btn ${cls}`, hidden: true, onclick }, label);
+  const suspend = op('Suspend', 'secondary', () => operate('suspend'));
+  const resume = op('Resume', 'primary', () => operate('resume'));
+  const raise = op('Raise event', 'secondary', () => raiseEvent());
+  const terminate = op('Terminate', 'danger', () => operate('terminate'));
+  const purge = op('Purge', 'danger', () => purgeOne());
+  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ manual: true }) }, 'Refresh');
+  const header = pageHeader('Orchestration', null, h('div', { class: 'page-actions-inner center' }, suspend, resume, raise, terminate, purge, refresh));
+  const title = header.querySelector('h1');
+  title.after(h('div', { class: 'run-id-line' }, statusSlot, h('code', { class: 'mono', title: 'Instance id' }, id)));
+  const dataBox = h('input', { type: 'checkbox', id: nextId('orch-data') });
+  const liveNote = h('p', { class: 'muted small live-note', role: 'status' });
+  const body = h('div', { class: 'stack-lg' }, loadingPanel('Loading orchestration…'));
+  main.append(h('p', { class: 'back' }, h('a', { href: lastOrchestrationsHash }, '← Orchestrations')), header,
+    h('div', { class: 'toolbar toolbar-meta' },
+      h('div', { class: 'checkbox' }, dataBox, h('label', { for: dataBox.id }, 'Show inputs and outputs')),
+      liveNote),
+    body);
+  dataBox.addEventListener('change', () => { withData = dataBox.checked; signature = ''; load(); });
+
+  async function load({ manual = false } = {}) {
+    clearTimeout(timer);
+    if (manual) refresh.disabled = true;
+    const q = withData ? '?data=true' : '';
+    try {
+      const [next, hist] = await Promise.all([
+        api('GET', `/orchestrations/${encodeURIComponent(id)}${q}`),
+        api('GET', `/orchestrations/${encodeURIComponent(id)}/history${q}`).then((x) => ({ ok: x }), (e) => ({ error: e })),
+      ]);
+      if (!ctx.alive()) return;
+      if (hist.error instanceof SessionEnded) return;
+      instance = next;
+      if (hist.error) { historyError = hist.error; } else { historyView = hist.ok; historyError = null; }
+      const sig = JSON.stringify([withData, instance, historyView?.entries.length, historyView?.entries.at(-1), historyView?.status, historyError?.code]);
+      if (sig !== signature) {
+        signature = sig;
+        withFocusKept(body, draw);
+      }
+      liveNote.textContent = orchEnded(instance.status) ? '' : `Live: updated ${timeOfDayFormat.format(new Date())}`;
+      schedule();
+    } catch (e) {
+      if (!ctx.alive() || e instanceof SessionEnded) return;
+      if (instance && !(e instanceof ApiError && e.status === 404)) {
+        liveNote.textContent = `Could not refresh: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
+        schedule(e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : ORCH_LIVE_MS * 2);
+      } else if (e instanceof ApiError && e.status === 404) {
+        instance = null;
+        for (const b of [suspend, resume, raise, terminate, purge]) b.hidden = true;
+        setChildren(statusSlot);
+        liveNote.textContent = '';
+        setChildren(body, h('div', { class: 'card' }, emptyState('No such orchestration',
+          'It was purged (its job is kept), its job has not started yet, or it belongs to another organization.',
+          h('a', { href: jobHref(id), class: 'btn secondary' }, 'Open the job'))));
+      } else {
+        setChildren(body, errorPanel(e, () => load()));
+      }
+    } finally {
+      refresh.disabled = false;
+    }
+  }
+
+  /** Every 3 s until it has ended (slower while suspended); stopped while the tab is hidden. */
+  function schedule(wait = null) {
+    clearTimeout(timer);
+    if (!ctx.alive() || !instance || orchEnded(instance.status)) return;
+    timer = setTimeout(() => {
+      if (!ctx.alive()) return;
+      if (document.visibilityState !== 'visible') { paused = true; liveNote.textContent = 'Paused while the tab is hidden'; return; }
+      load();
+    }, wait ?? (instance.status === 'suspended' ? ORCH_SUSPENDED_MS : ORCH_LIVE_MS));
+  }
+
+  const onVisibility = () => {
+    if (!ctx.alive()) { document.removeEventListener('visibilitychange', onVisibility); return; }
+    if (document.visibilityState === 'visible' && paused) { paused = false; load(); }
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
+  function draw() {
+    const o = instance;
+    title.textContent = o.name;
+    document.title = `${o.name} · Orchestration · ${session.org?.name ?? ''} · AgentOps`;
+    setChildren(statusSlot, orchStatusBadge(o.status));
+    suspend.hidden = !orchAllows('suspend', o.status);
+    resume.hidden = !orchAllows('resume', o.status);
+    raise.hidden = !orchAllows('events', o.status);
+    terminate.hidden = !orchAllows('terminate', o.status);
+    purge.hidden = !orchAllows('purge', o.status);
+    setChildren(body,
+      summary(o),
+      o.error && h('div', { class: 'alert error run-error' }, h('p', { class: 'strong' }, 'Why it failed'), payloadPre('Error', o.error, { error: true })),
+      withData && h('div', { class: 'job-grid' },
+        h('section', { class: 'card job-card' }, h('h2', {}, 'Input'),
+          o.input === null || o.input === undefined ? h('p', { class: 'muted' }, 'None.') : payloadPre('Orchestration input', o.input)),
+        h('section', { class: 'card job-card' }, h('h2', {}, 'Output'),
+          o.output === null || o.output === undefined ? h('p', { class: 'muted' }, orchEnded(o.status) ? 'None.' : 'Not yet.') : payloadPre('Orchestration output', o.output))),
+      timelineCard(o));
+  }
+
+  function summary(o) {
+    const row = (label, ...value) => [h('dt', {}, label), h('dd', {}, value)];
+    const when = (iso) => [timeEl(iso, { withTime: true }), h('span', { class: 'muted small' }, ` · ${relative(iso)}`)];
+    return h('section', { class: 'card job-summary', 'aria-label': 'Summary' },
+      o.progress && h('div', { class: 'job-overall' }, orchProgress(o, { big: true, label: 'Overall progress' })),
+      h('dl', { class: 'details' },
+        row('Status', orchStatusBadge(o.status)),
+        row('Job', orchJobLink(o.job), ' ', h('code', { class: 'small muted' }, o.job?.id ?? '')),
+        row('Created', when(o.created_at)),
+        row('Last update', when(o.last_updated_at)),
+        o.progress ? row('Generation', fmtInt(o.progress.generation), h('span', { class: 'muted small' }, ' (continues as new every 100 shard runs)')) : null));
+  }
+
+  function disclosure(key, label, value) {
+    const el = h('details', { class: 'disclosure event-data', open: openDetails.has(key) },
+      h('summary', { dataset: { focus: key } }, label), payloadPre(label, value));
+    el.addEventListener('toggle', () => { if (el.open) openDetails.add(key); else openDetails.delete(key); });
+    return el;
+  }
+
+  function timelineCard(o) {
+    const headId = nextId('history');
+    const head = h('div', { class: 'card-head' }, h('h2', { id: headId }, 'History'),
+      h('p', { class: 'muted small' }, 'Oldest first: each activity from its scheduling to its completion, with timers, events and operator actions.'));
+    if (historyError) {
+      const message = historyError instanceof ApiError ? historyError.detail : 'The history could not be shown.';
+      return h('section', { class: 'card flush job-section', 'aria-labelledby': headId }, head, h('p', { class: 'muted pad' }, message));
+    }
+    const entries = historyView?.entries ?? [];
+    const steps = orchSteps(entries);
+    const t0 = entries.length ? new Date(entries[0].at).getTime() : 0;
+    const tEnd = Math.max(t0 + 1, orchEnded(o.status) && entries.length ? new Date(entries.at(-1).at).getTime() : Date.now());
+    const span = tEnd - t0;
+    const pos = (iso) => Math.max(0, Math.min(1, (new Date(iso).getTime() - t0) / span));
+    const offset = (iso) => `+${duration(Math.max(0, new Date(iso).getTime() - t0))}`;
+    const activities = steps.filter((s) => s.type === 'activity');
+    const failures = activities.filter((s) => s.outcome === 'failed').length;
+
+    const item = (s, i) => {
+      const meta = ORCH_STEP[s.type] ?? { label: s.type, icon: '•', cls: '' };
+      const paired = s.type === 'activity' || s.type === 'suborchestration' || s.type === 'timer';
+      const outcome = paired ? (s.outcome ?? 'open') : null;
+      const bar = h('span', { class: `wf-bar ${outcome ?? 'point'}` });
+      const left = pos(s.at);
+      bar.style.left = `${(left * 100).toFixed(2)}%`; // CSSOM: allowed under the CSP
+      if (paired) bar.style.width = `${Math.max(0.6, ((s.end ? pos(s.end) : 1) - left) * 100).toFixed(2)}%`;
+      let name;
+      let facts = [];
+      if (s.type === 'activity' || s.type === 'suborchestration') {
+        name = s.name ?? meta.label;
+        facts = [
+          outcome === 'completed' ? badge('Completed', 'success') : outcome === 'failed' ? badge('Failed', 'danger') : badge(orchEnded(o.status) ? 'Not finished' : 'Running', orchEnded(o.status) ? 'neutral' : 'accent live'),
+          s.retry && h('span', { class: 'chip', title: 'Scheduled again after a failure of the same activity' }, 'Retry'),
+          s.durationMs !== null && s.durationMs !== undefined ? h('span', { class: 'orch-duration' }, duration(s.durationMs)) : null,
+          s.taskId !== null && s.taskId !== undefined ? h('span', { class: 'muted small' }, `task ${s.taskId}`) : null,
+        ];
+      } else if (s.type === 'timer') {
+        name = 'Timer';
+        facts = [
+          s.fireAt && h('span', { class: 'small' }, outcome === 'fired' ? 'fired, due ' : 'fires ', h('time', { datetime: s.fireAt, title: exactTime(s.fireAt) }, timeOfDayFormat.format(new Date(s.fireAt)))),
+          s.durationMs !== null && s.durationMs !== undefined ? h('span', { class: 'orch-duration' }, `waited ${duration(s.durationMs)}`) : null,
+        ];
+      } else {
+        name = s.name ? `${meta.label}: ${s.name}` : meta.label;
+        facts = [s.reason && h('span', { class: 'small orch-reason' }, `“${s.reason}”`)];
+      }
+      const key = `${i}`;
+      return h('li', { class: `orch-step ${s.type} ${outcome ?? ''}`.trim() },
+        h('span', { class: `sev-icon small ${meta.cls}`, 'aria-hidden': 'true' }, meta.icon),
+        h('div', { class: 'orch-step-main' },
+          h('div', { class: 'orch-step-head' },
+            h('span', { class: 'strong orch-step-name' }, name),
+            facts,
+            h('time', { class: 'muted small orch-step-time', datetime: s.at, title: exactTime(s.at) }, offset(s.at))),
+          h('span', { class: 'wf-track', 'aria-hidden': 'true' }, bar),
+          s.error && h('p', { class: 'small danger-text orch-error' }, s.error),
+          withData && s.input !== null && s.input !== undefined ? disclosure(`in:${key}`, 'Input', s.input) : null,
+          withData && s.output !== null && s.output !== undefined ? disclosure(`out:${key}`, 'Output', s.output) : null));
+    };
+
+    return h('section', { class: 'card flush job-section orch-history', 'aria-labelledby': headId },
+      head,
+      h('p', { class: 'muted small pad-x' },
+        `${plural(entries.length, 'event')} · ${plural(activities.length, 'activity', 'activities')}`,
+        failures ? h('span', { class: 'danger-text' }, ` · ${plural(failures, 'failure')}`) : '',
+        historyView?.truncated ? ` · only the first ${fmtInt(ORCH_HISTORY_MAX)} events are shown` : ''),
+      steps.length
+        ? h('ol', { class: 'orch-timeline', 'aria-label': 'History timeline' }, steps.map(item))
+        : h('p', { class: 'muted pad' }, 'No history yet.'));
+  }
+
+  /** A 409 says the instance moved on meanwhile: say so, leave only the way out, and show where it is now. */
+  const explained = (e, dialog) => {
+    if (ctx.alive()) load();
+    if (!(e instanceof ApiError) || !ORCH_PROBLEMS[e.code]) return e;
+    const submit = dialog.body.querySelector('[type=submit]');
+    if (submit) submit.hidden = true;
+    return new ApiError({ ...e, detail: `${e.detail} ${ORCH_PROBLEMS[e.code]}` });
+  };
+
+  function operate(action) {
+    const o = instance;
+    const texts = {
+      suspend: {
+        title: 'Suspend orchestration', confirm: 'Suspend', cls: 'danger', done: 'Orchestration suspended: nothing new starts until it is resumed.',
+        message: `Suspend “${o.name}”? It stops taking steps until it is resumed; activities already running finish, and their results wait.`,
+      },
+      resume: {
+        title: 'Resume orchestration', confirm: 'Resume', cls: 'primary', done: 'Orchestration resumed.',
+        message: `Resume “${o.name}”? It carries on from where it was suspended.`,
+      },
+      terminate: {
+        title: 'Terminate orchestration', confirm: 'Terminate', cls: 'danger', done: 'Orchestration terminated; its job is cancelled.',
+        message: `Terminate “${o.name}”? It stops for good and cannot be resumed.`,
+      },
+    }[action];
+    const form = h('form', { class: 'stack' },
+      h('p', {}, texts.message),
+      action === 'terminate' && h('div', { class: 'alert warning' },
+        h('p', { class: 'strong' }, 'This cancels its job.'),
+        h('p', {}, 'No new shard starts and running shards stop at their next batch boundary. What is done stays done; the job ends cancelled.')),
+      h('div', { class: 'problem-slot' }),
+      reasonField(),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: `btn ${texts.cls}` }, texts.confirm)));
+    const dialog = openDialog({ title: texts.title, content: form });
+    handleSubmit(form, async (data) => {
+      try {
+        await api('POST', `/orchestrations/${encodeURIComponent(id)}/${action}`, { reason: text(data, 'reason') || null });
+      } catch (e) {
+        throw explained(e, dialog);
+      }
+      dialog.close(true);
+      toast(texts.done, action === 'terminate' || action === 'suspend' ? 'info' : 'success');
+      if (ctx.alive()) load();
+    });
+  }
+
+  function raiseEvent() {
+    const payload = h('textarea', { rows: 6, class: 'mono', spellcheck: 'false', placeholder: '{ "note": "hello" }' });
+    const form = h('form', { class: 'stack' },
+      h('p', {}, `Send an external event to “${instance.name}”. It is kept in the history; the orchestration acts on the names it waits for (a job orchestration waits for “cancel”).`),
+      h('div', { class: 'problem-slot' }),
+      field({ label: 'Event name', name: 'name', path: '$.name', autocomplete: 'off', attrs: { maxlength: 100, spellcheck: 'false', class: 'mono' },
+        hint: 'Letters, digits, “_”, “-” or “.”.' }),
+      field({ label: 'Payload (JSON)', name: 'payload', path: '$.payload', optional: true, control: payload,
+        hint: `Any JSON value, up to ${ORCH_MAX_PAYLOAD / 1024} KiB. Empty: no payload.` }),
+      h('div', { class: 'form-actions' },
+        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
+        h('button', { type: 'submit', class: 'btn primary' }, 'Raise event')));
+    const dialog = openDialog({ title: 'Raise an event', content: form });
+    handleSubmit(form, async (data) => {
+      const errors = {};
+      const name = text(data, 'name'); // the server judges the name ($.name); the payload must parse to be sent at all
+      const raw = text(data, 'payload');
+      let value = null;
+      if (raw) {
+        try { value = JSON.parse(raw); } catch (e) { errors['$.payload'] = [`must be valid JSON (${e instanceof SyntaxError ? e.message : 'it could not be read'}).`]; }
+        if (!errors['$.payload'] && byteSize(JSON.stringify(value)) > ORCH_MAX_PAYLOAD) errors['$.payload'] = [`must be at most ${ORCH_MAX_PAYLOAD / 1024} KiB.`];
+      }
+      if (Object.keys(errors).length) throw validationFailed(errors);
+      try {
+        await api('POST', `/orchestrations/${encodeURIComponent(id)}/events`, raw ? { name, payload: value } : { name });
+      } catch (e) {
+        throw explained(e, dialog);
+      }
+      dialog.close(true);
+      toast(`Event “${name}” raised.`);
+      if (ctx.alive()) load();
+    });
+  }
+
+  function purgeOne() {
+    const dialog = confirmAction({
+      title: 'Purge orchestration',
+      message: `Purge “${instance.name}”? Its state and history are removed from the engine for good. The job and its event log are kept.`,
+      confirmLabel: 'Purge',
+      action: async () => {
+        try {
+          await api('POST', `/orchestrations/${encodeURIComponent(id)}/purge`, {});
+        } catch (e) {
+          throw explained(e, dialog);
+        }
+        toast('Orchestration purged.');
+        if (ctx.alive()) navigate(lastOrchestrationsHash.replace(/^#/, ''));
       },
     });
   }

@@ -586,4 +586,212 @@ public class DashboardTests
             throw;
         }
     }
+
+    [Fact]
+    public async Task A_jobs_orchestration_is_listed_opened_with_its_history_timeline_and_purged_after_a_dry_run_count()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var tenant = await api.SignupAsync("Orchestration Org");
+        var lead = await api.AddMemberAsync(tenant, "team_lead");
+        var id = (await api.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        for (var deadline = DateTime.UtcNow.AddSeconds(60); ; await Task.Delay(150))
+        {
+            var reply = await api.Get($"/api/v1/orchestrations/{id}", tenant.AdminToken);
+            if ((int)reply.Status == 200 && reply.Body.GetProperty("status").GetString() == "completed") break;
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"The job's orchestration did not complete: {reply.Body}");
+        }
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Orchestrations", Exact = true }).ClickAsync();
+
+            // Listed with its status, its job and whole progress; the filters narrow the list and clear again.
+            var table = page.GetByRole(AriaRole.Table, new() { Name = "Orchestration instances, newest first" });
+            var row = table.GetByRole(AriaRole.Row).Filter(new() { HasText = id.ToString() });
+            await Assertions.Expect(row).ToContainTextAsync("Completed");
+            await Assertions.Expect(row).ToContainTextAsync("Reindex");
+            await Assertions.Expect(row.GetByRole(AriaRole.Progressbar)).ToHaveAttributeAsync("aria-valuenow", "100");
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = "Failed", Exact = true }).CheckAsync();
+            await Assertions.Expect(page.GetByText("No orchestration matches these filters.")).ToBeVisibleAsync();
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = "Completed", Exact = true }).CheckAsync();
+            await Assertions.Expect(row).ToBeVisibleAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Clear filters" }).First.ClickAsync();
+            await page.GetByLabel("Instance id").FillAsync("not-hex");
+            await Assertions.Expect(page.GetByText("must be the start of an instance id")).ToBeVisibleAsync();
+            await page.GetByLabel("Instance id").FillAsync(id.ToString()[..8]);
+            await Assertions.Expect(table.Locator("tbody tr")).ToHaveCountAsync(1);
+            await SnapshotAsync(page, "orchestrations");
+
+            // The instance: its job, the history as a timeline of every activity, inputs and outputs on demand; no
+            // operation applies to a completed instance but purge.
+            await row.GetByRole(AriaRole.Link, new() { Name = $"JobOrchestrator {id}" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "JobOrchestrator", Level = 1 })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".title-status")).ToHaveTextAsync("Completed");
+            var timeline = page.GetByRole(AriaRole.List, new() { Name = "History timeline" });
+            await Assertions.Expect(timeline.Locator("li").First).ToContainTextAsync("Started");
+            await Assertions.Expect(timeline.Locator("li").Last).ToContainTextAsync("Completed");
+            foreach (var activity in new[] { "PlanJob", "RunShard", "FinishJob" })
+                await Assertions.Expect(timeline.Locator("li.activity.completed").Filter(new() { HasText = activity }).First).ToBeVisibleAsync();
+            await Assertions.Expect(timeline.Locator("li.activity.failed")).ToHaveCountAsync(0);
+            await page.GetByLabel("Show inputs and outputs").CheckAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Orchestration output", Exact = true })).ToContainTextAsync("succeeded");
+            await Assertions.Expect(page.GetByRole(AriaRole.Region, new() { Name = "Orchestration input", Exact = true })).ToContainTextAsync(id.ToString());
+            foreach (var absent in new[] { "Suspend", "Resume", "Raise event", "Terminate" })
+                await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = absent, Exact = true })).ToBeHiddenAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Purge", Exact = true })).ToBeVisibleAsync();
+            await SnapshotAsync(page, "orchestration");
+
+            // The job page links to its orchestration.
+            await page.GotoAsync($"/#/jobs/{id}");
+            await Assertions.Expect(page.Locator(".title-status")).ToHaveTextAsync("Succeeded");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Orchestration", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "JobOrchestrator", Level = 1 })).ToBeVisibleAsync();
+
+            // A team lead reads the history but is offered no operation.
+            var other = await browser.NewPageAsync(new() { BaseURL = server.Url.ToString(), ViewportSize = new() { Width = 1280, Height = 900 } });
+            other.PageError += (_, e) => problems.Add(e);
+            await SignInAsync(other, lead.Email, lead.Password);
+            await other.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Orchestrations", Exact = true }).ClickAsync();
+            await other.GetByRole(AriaRole.Link, new() { Name = $"JobOrchestrator {id}" }).ClickAsync();
+            await Assertions.Expect(other.GetByRole(AriaRole.List, new() { Name = "History timeline" })).ToContainTextAsync("FinishJob");
+            await Assertions.Expect(other.GetByRole(AriaRole.Button, new() { Name = "Purge", Exact = true })).ToBeHiddenAsync();
+            await other.GetByRole(AriaRole.Link, new() { Name = "← Orchestrations" }).ClickAsync();
+            await Assertions.Expect(other.GetByRole(AriaRole.Button, new() { Name = "Purge ended…" })).ToHaveCountAsync(0);
+            await other.CloseAsync();
+
+            // Purge by filter: the dry run counts first, then the same filter purges; the job is kept.
+            await page.GetByRole(AriaRole.Link, new() { Name = "← Orchestrations" }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Purge ended…" }).ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByRole(AriaRole.Checkbox, new() { Name = "Completed" }).UncheckAsync();
+            await dialog.GetByRole(AriaRole.Checkbox, new() { Name = "Failed" }).UncheckAsync();
+            await dialog.GetByRole(AriaRole.Checkbox, new() { Name = "Terminated" }).UncheckAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Count matching instances" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Statuses choose at least one.")).ToBeVisibleAsync();
+            await dialog.GetByRole(AriaRole.Checkbox, new() { Name = "Completed" }).CheckAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Count matching instances" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("1 ended instance matches.")).ToBeVisibleAsync();
+            (await api.Get($"/api/v1/orchestrations/{id}", tenant.AdminToken)).Expect(200);
+            await SnapshotAsync(page, "orchestrations-purge");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Purge 1 instance" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByText("No orchestration matches these filters.")).ToBeVisibleAsync(); // the instance id filter is kept
+            await page.GetByRole(AriaRole.Button, new() { Name = "Clear filters" }).First.ClickAsync();
+            await Assertions.Expect(page.GetByText("No orchestrations yet")).ToBeVisibleAsync();
+            (await api.Get($"/api/v1/orchestrations/{id}", tenant.AdminToken)).ExpectProblem(404, "not_found");
+            Assert.Equal("succeeded", (await api.Get($"/api/v1/jobs/{id}", tenant.AdminToken)).Expect(200).Body.GetProperty("job").GetProperty("status").GetString());
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task An_admin_suspends_signals_resumes_terminates_and_purges_a_running_orchestration_from_its_page()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        (await api.IngestAsync(key, [.. Enumerable.Range(0, 10).Select(i => Ingesting.Event($"e-{i:D3}", "log", i, "run-1"))])).Expect(202);
+        await api.WaitForRunAsync(key, "run-1", r => r.GetProperty("run").GetProperty("event_count").GetInt32() == 10);
+        // A shard another owner holds for a while keeps the orchestration running (waiting for the lease) while we operate.
+        var id = (await api.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 5, parallelism = 1,
+            scheduled_at = DateTimeOffset.UtcNow.AddMinutes(1) }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, """
+            WITH j AS (UPDATE jobs SET status = 'running', planned_at = now(), started_at = now() WHERE id = $1 RETURNING org_id, id)
+            INSERT INTO job_shards (org_id, job_id, idx, source, status, lease_owner, lease_expires_at, rows, batches, data)
+            SELECT org_id, id, 0, 'events', 'running', 'ghost-worker', now() + interval '5 minutes', 0, 0, '{}'::jsonb FROM j
+            """, id);
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            await page.GotoAsync($"/#/orchestrations/{id}");
+            var statusLine = page.Locator(".title-status");
+            var button = (string name) => page.GetByRole(AriaRole.Button, new() { Name = name, Exact = true });
+            // The page polls every 3 s until the instance has ended.
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+            await Assertions.Expect(button("Resume")).ToBeHiddenAsync();
+            await Assertions.Expect(button("Purge")).ToBeHiddenAsync();
+
+            await button("Suspend").ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByLabel("Reason").FillAsync("looking into it");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Suspend", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Suspended", new() { Timeout = 30_000 });
+            await Assertions.Expect(button("Suspend")).ToBeHiddenAsync();
+
+            // An event: a payload that is not JSON is refused in the form, a bad name by the API, each at its field.
+            await button("Raise event").ClickAsync();
+            await dialog.GetByLabel("Event name").FillAsync("bad name!");
+            await dialog.GetByLabel("Payload (JSON)").FillAsync("{ text: hello }");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Raise event" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Payload (JSON) must be valid JSON")).ToBeVisibleAsync();
+            await dialog.GetByLabel("Payload (JSON)").FillAsync("""{ "text": "hello" }""");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Raise event" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("Event name must be letters, digits")).ToBeVisibleAsync();
+            await Assertions.Expect(dialog.GetByLabel("Event name")).ToHaveAttributeAsync("aria-invalid", "true");
+            await dialog.GetByLabel("Event name").FillAsync("note");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Raise event" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+
+            await button("Resume").ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Resume", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(statusLine).ToHaveTextAsync("Running", new() { Timeout = 30_000 });
+            var timeline = page.GetByRole(AriaRole.List, new() { Name = "History timeline" });
+            await Assertions.Expect(timeline.Locator("li.event_raised")).ToContainTextAsync("Event received: note", new() { Timeout = 30_000 });
+            await Assertions.Expect(timeline.Locator("li.suspended")).ToContainTextAsync("looking into it");
+            await Assertions.Expect(timeline.Locator("li.resumed")).ToHaveCountAsync(1);
+            await SnapshotAsync(page, "orchestration-running");
+
+            // Terminate warns that it cancels the job; once the other owner's lease ends, the job ends cancelled.
+            await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, "UPDATE job_shards SET lease_expires_at = now() + interval '1 second' WHERE job_id = $1", id);
+            await button("Terminate").ClickAsync();
+            await Assertions.Expect(dialog).ToContainTextAsync("This cancels its job.");
+            await dialog.GetByLabel("Reason").FillAsync("stop it");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Terminate", Exact = true }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(page.Locator(".toast", new() { HasText = "Orchestration terminated; its job is cancelled." })).ToBeVisibleAsync();
+            // The job's books are closed once the lease ends: the instance ends (terminated, or completed by the run that closes them).
+            await Assertions.Expect(statusLine).ToHaveTextAsync(new Regex("^(Terminated|Completed)$"), new() { Timeout = 30_000 });
+            foreach (var absent in new[] { "Suspend", "Resume", "Raise event", "Terminate" }) await Assertions.Expect(button(absent)).ToBeHiddenAsync();
+            for (var deadline = DateTime.UtcNow.AddSeconds(30); ; await Task.Delay(200))
+            {
+                var job = (await api.Get($"/api/v1/jobs/{id}", tenant.AdminToken)).Expect(200).Body.GetProperty("job");
+                if (job.GetProperty("status").GetString() == "cancelled") break;
+                Assert.True(DateTime.UtcNow < deadline, $"the job did not end cancelled: {job}");
+            }
+
+            // Purged one by one: back on the list, where it is no more.
+            await button("Purge").ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Purge", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Orchestrations", Level = 1 })).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("No orchestrations yet")).ToBeVisibleAsync();
+            (await api.Get($"/api/v1/orchestrations/{id}", tenant.AdminToken)).ExpectProblem(404, "not_found");
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
 }
