@@ -5860,7 +5860,7 @@ const ORCH_REFRESH_MAX = 200; // the API's largest page
 const ORCH_MAX_REASON = 1000; // OrchestrationsApi.MaxReasonChars
 const ORCH_MAX_PAYLOAD = 16 * 1024; // OrchestrationsApi.MaxEventPayloadBytes
 const ORCH_HISTORY_MAX = 2000; // Timeline.MaxEntries
-const ORCH_PURGE_MAX = 1000; // OrchestrationsApi.MaxPurge
+const ORCH_PURGE_MAX = 100; // OrchestrationsApi.MaxPurge
 const ORCH_PROBLEMS = {
   orchestration_state: 'The page now shows its current state.',
 };
@@ -5947,7 +5947,7 @@ function openPurgeByFilter(onPurged) {
     if (counted) {
       const done = await api('POST', '/orchestrations/purge', { ...counted.body, dry_run: false });
       dialog.close(true);
-      toast(`Purged ${plural(done.purged, 'orchestration instance')}${done.more ? '; more match: purge again for the rest' : ''}.`);
+      toast(`Purged ${plural(done.purged, 'orchestration instance')}${done.next_cursor ? '; more match: purge again for the rest' : ''}.`);
       onPurged();
       return;
     }
@@ -5971,8 +5971,8 @@ function openPurgeByFilter(onPurged) {
     counted = { body, matched: dry.matched };
     const shown = Math.min(dry.matched, ORCH_PURGE_MAX);
     setChildren(result, h('div', { class: 'alert warning' },
-      h('p', { class: 'strong' }, `${plural(dry.matched, 'ended instance')} ${dry.matched === 1 ? 'matches' : 'match'}${dry.more ? ' (at least)' : ''}.`),
-      h('p', {}, dry.more || dry.matched > ORCH_PURGE_MAX
+      h('p', { class: 'strong' }, `${plural(dry.matched, 'ended instance')} ${dry.matched === 1 ? 'matches' : 'match'}${dry.next_cursor ? ' (at least)' : ''}.`),
+      h('p', {}, dry.next_cursor || dry.matched > ORCH_PURGE_MAX
         ? `One request purges at most ${fmtInt(ORCH_PURGE_MAX)}: purge again for the rest.`
         : 'Purging cannot be undone.')));
     submit.className = 'btn danger';
