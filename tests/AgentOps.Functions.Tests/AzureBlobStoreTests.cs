@@ -1,5 +1,6 @@
 using AgentOps.Functions.Blobs;
 using AgentOps.Functions.Tests.Infrastructure;
+using AgentOps.IntegrationTests.Infrastructure;
 using Azure.Storage.Blobs;
 
 namespace AgentOps.Functions.Tests;

@@ -17,16 +17,6 @@ using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Functions.Tests.Infrastructure;
 
-/// <summary>The Azurite that ./agentops test starts.</summary>
-public static class TestStorage
-{
-    public static string ConnectionString =>
-        Environment.GetEnvironmentVariable("AGENTOPS_TEST_STORAGE_CONNECTION_STRING") is { Length: > 0 } value
-            ? value
-            : throw new InvalidOperationException(
-                "The Azure host tests need Azurite: AGENTOPS_TEST_STORAGE_CONNECTION_STRING is not set. Run them with `./agentops test`, which starts it.");
-}
-
 /// <summary>
 /// The Azure host's services (AddAgentOps + AddAgentOpsAzure, as its Program.cs registers them) over the real Postgres
 /// and Azurite, behind what the Functions worker's ASP.NET Core integration does with an HTTP invocation: Kestrel
@@ -145,23 +135,4 @@ public sealed class AzureHostFixture : IAsyncLifetime
 public sealed class AzureHostCollection : ICollectionFixture<AzureHostFixture>
 {
     public const string Name = "azure host";
-}
-
-/// <summary>Every log line the host writes, with its exception's text, so tests can look for what must not be there.</summary>
-public sealed class LogCapture : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Lines);
-
-    public void Dispose() { }
-
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)}{(exception is null ? "" : "\n" + exception)}");
-    }
 }

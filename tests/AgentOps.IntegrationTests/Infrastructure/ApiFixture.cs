@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using AgentOps.Notifications;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -56,26 +55,4 @@ public sealed class ApiFixture : IAsyncLifetime
     public HttpClient Client() => Factory.CreateClient();
 
     public async Task DisposeAsync() => await Factory.DisposeAsync();
-}
-
-/// <summary>Keeps every log line (formatted, with its exception) for assertions.</summary>
-public sealed class LogCapture : ILoggerProvider
-{
-    public ConcurrentQueue<string> Lines { get; } = new();
-
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, Lines);
-
-    public void Dispose() { }
-
-    private sealed class Logger(string category, ConcurrentQueue<string> lines) : ILogger
-    {
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            var structured = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
-            lines.Enqueue($"{logLevel} {category}: {formatter(state, exception)} {structured} {exception}");
-        }
-    }
 }
