@@ -396,7 +396,8 @@ public static class ExportBench
 
     /// <summary>
     /// CPU seconds so far per process of this bench, from /proc (Linux; empty elsewhere): the server
-    /// (AgentOps.Server.dll), the bench database's Postgres backends, and the ch-bench ClickHouse server.
+    /// (AgentOps.Server.dll), the bench database's Postgres backends, the ch-bench ClickHouse server and the Azurite
+    /// behind the task hub.
     /// </summary>
     private static Dictionary<int, (string Who, double Seconds)> CpuSnapshot()
     {
@@ -410,7 +411,8 @@ public static class ExportBench
                 var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
                 var who = cmdline.Contains("AgentOps.Server.dll") ? "server"
                     : cmdline.StartsWith("postgres: ", StringComparison.Ordinal) && cmdline.Contains(" agentops_bench ") ? "postgres"
-                    : cmdline.Contains("clickhouse-server") && cmdline.Contains("ch-bench") ? "clickhouse" : null;
+                    : cmdline.Contains("clickhouse-server") && cmdline.Contains("ch-bench") ? "clickhouse"
+                    : cmdline.Contains("azurite") && cmdline.Contains("azurite-bench") ? "azurite" : null;
                 if (who is null) continue;
                 var stat = File.ReadAllText(Path.Combine(dir, "stat"));
                 var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');

@@ -1,5 +1,8 @@
 using System.Text.Json;
 using AgentOps.IntegrationTests.Infrastructure;
+using AgentOps.Orchestrations.Jobs;
+using Microsoft.DurableTask.Client;
+using Microsoft.Extensions.DependencyInjection;
 using static AgentOps.IntegrationTests.Infrastructure.Ingesting;
 
 namespace AgentOps.IntegrationTests;
@@ -134,6 +137,63 @@ public class JobsTests(ApiFixture fx)
         Assert.Contains("Shard resumed at its checkpoint: its run was interrupted (a worker stopped or crashed)", Messages(detail));
         Assert.Equal(types, Counters(detail));
         Assert.Equal(4, detail.GetProperty("shards")[0].GetProperty("batches").GetInt32()); // 2 by the ghost, 2 after the checkpoint
+    }
+
+    /// <summary>A running job whose one shard a "worker" holds for <paramref name="lease"/>: its orchestration stays live, waiting.</summary>
+    private async Task<Guid> JobHeldByAnotherOwnerAsync(Tenant tenant, TimeSpan lease, int restarts = 0)
+    {
+        var id = (await _client.Post("/api/v1/jobs", new { kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 5, parallelism = 1,
+            scheduled_at = DateTimeOffset.UtcNow.AddMinutes(1) }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, """
+            WITH j AS (UPDATE jobs SET status = 'running', planned_at = now(), started_at = now(), orchestration_restarts = $3 WHERE id = $1 RETURNING org_id, id)
+            INSERT INTO job_shards (org_id, job_id, idx, source, status, lease_owner, lease_expires_at, rows, batches, data)
+            SELECT org_id, id, 0, 'events', 'running', 'ghost-worker', now() + make_interval(secs => $2), 0, 0, '{}'::jsonb FROM j
+            """, id, lease.TotalSeconds, restarts);
+        return id;
+    }
+
+    private async Task<OrchestrationRuntimeStatus?> WaitForInstanceAsync(DurableTaskClient hub, Guid id, Func<OrchestrationMetadata?, bool> until)
+    {
+        OrchestrationMetadata? last = null;
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); DateTime.UtcNow < deadline; await Task.Delay(100))
+            if (until(last = await hub.GetInstanceAsync(id.ToString(), false))) return last?.RuntimeStatus;
+        throw new TimeoutException($"Orchestration {id} did not get there: {last?.RuntimeStatus}");
+    }
+
+    [Fact]
+    public async Task The_job_timer_starts_a_lost_orchestration_again_closes_a_cancelled_jobs_and_fails_a_job_after_five_restarts()
+    {
+        var (tenant, _, types) = await TenantWithEventsAsync(20);
+        var hub = fx.Factory.Services.GetRequiredService<DurableTaskClient>();
+
+        // Ended from outside (a task hub reset, a terminate behind the application's back): the timer starts it again
+        // and the job completes, its shard taken over once the other owner's lease ends.
+        var lost = await JobHeldByAnotherOwnerAsync(tenant, TimeSpan.FromSeconds(6));
+        await WaitForInstanceAsync(hub, lost, i => i?.RuntimeStatus == OrchestrationRuntimeStatus.Running);
+        await hub.TerminateInstanceAsync(lost.ToString(), "lost");
+        var done = await WaitForJobAsync(tenant.AdminToken, lost);
+        Assert.Equal("succeeded", done.GetProperty("job").GetProperty("status").GetString());
+        Assert.Equal(types, Counters(done));
+        Assert.Contains(Messages(done), m => m.StartsWith("Orchestration started again", StringComparison.Ordinal));
+        Assert.True(await TestDatabase.ScalarAsync<int>(TestDatabase.AdminUrl, "SELECT orchestration_restarts FROM jobs WHERE id = $1", lost) >= 2);
+
+        // Cancelled, then its orchestration ended: nothing is left to run, so the job is closed and no new one is started.
+        var cancelled = await JobHeldByAnotherOwnerAsync(tenant, TimeSpan.FromMinutes(5));
+        await WaitForInstanceAsync(hub, cancelled, i => i?.RuntimeStatus == OrchestrationRuntimeStatus.Running);
+        (await _client.Post($"/api/v1/jobs/{cancelled}/cancel", new { }, tenant.AdminToken)).Expect(200);
+        await hub.TerminateInstanceAsync(cancelled.ToString(), "gone");
+        var closed = await WaitForJobAsync(tenant.AdminToken, cancelled);
+        Assert.Equal("cancelled", closed.GetProperty("job").GetProperty("status").GetString());
+        Assert.Equal("cancelled", closed.GetProperty("shards")[0].GetProperty("status").GetString());
+        await Task.Delay(TimeSpan.FromSeconds(2)); // two more timer ticks
+        Assert.Equal(OrchestrationRuntimeStatus.Terminated, (await hub.GetInstanceAsync(cancelled.ToString(), false))?.RuntimeStatus);
+
+        // One that keeps ending is not started forever: after five restarts the job fails and says why.
+        var spent = await JobHeldByAnotherOwnerAsync(tenant, TimeSpan.FromMinutes(5), restarts: JobStarter.MaxRestarts);
+        var failed = await WaitForJobAsync(tenant.AdminToken, spent);
+        Assert.Equal("failed", failed.GetProperty("job").GetProperty("status").GetString());
+        Assert.StartsWith($"Its orchestration ended {JobStarter.MaxRestarts} times", failed.GetProperty("job").GetProperty("error").GetString());
+        Assert.Null(await hub.GetInstanceAsync(spent.ToString(), false));
     }
 
     [Fact]

@@ -236,32 +236,53 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
     /// finishes, e.g. moves the export watermark). The result sums the shards. Returns null while shards are still
     /// pending or running; the job's final status (idempotently) once it is finished.
     /// </summary>
-    public Task<string?> FinishAsync(JobRef job, CancellationToken ct) =>
-        db.InOrgAsync(job.OrgId, async tx =>
+    public Task<string?> FinishAsync(JobRef job, CancellationToken ct) => db.InOrgAsync(job.OrgId, tx => FinishAsync(tx, job.JobId, ct), ct);
+
+    /// <summary>
+    /// Closes a cancelled job whose orchestration has ended (an operator terminated it): nothing will run its open
+    /// shards again, so they are cancelled here and the job ends cancelled, instead of a new orchestration being started
+    /// only to stop each shard. A shard run still in flight finds its shard no longer running at its next batch
+    /// boundary (the row lock waits for the batch it is committing) and stops. Returns the job's status, or null when
+    /// the job was not cancelled.
+    /// </summary>
+    public async Task<string?> CloseCancelledAsync(Tx tx, Guid jobId, string reason, CancellationToken ct)
+    {
+        var j = await JobAsync(tx, jobId, ct, forUpdate: true);
+        if (j is null || j.CancelRequestedAt is null) return null;
+        if (j.Terminal) return j.Status;
+        var open = await tx.ExecuteAsync("""
+            UPDATE job_shards SET status = 'cancelled', finished_at = now(), lease_owner = NULL
+            WHERE job_id = $1 AND status IN ('pending', 'running')
+            """, ct, jobId);
+        if (open > 0) await EventAsync(tx, jobId, null, "info", $"{open} open shard(s) cancelled: {reason}", new { shards = open }, ct);
+        return await FinishAsync(tx, jobId, ct);
+    }
+
+    private async Task<string?> FinishAsync(Tx tx, Guid jobId, CancellationToken ct)
+    {
+        var j = await JobAsync(tx, jobId, ct, forUpdate: true);
+        if (j is null) return "missing";
+        if (j.Terminal) return j.Status;
+        if (j.PlannedAt is null && j.CancelRequestedAt is null) return null;
+        var shards = await tx.ListAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 ORDER BY s.idx", Shard.Read, ct, j.Id);
+        if (shards.Any(s => s.Status is "pending" or "running")) return null;
+        var status = j.CancelRequestedAt is not null ? "cancelled" : shards.Any(s => s.Status == "failed") ? "failed" : "succeeded";
+        var counters = new Dictionary<string, long>();
+        foreach (var s in shards)
+            if (s.Data.ValueKind == JsonValueKind.Object)
+                foreach (var p in s.Data.EnumerateObject()) counters[p.Name] = counters.GetValueOrDefault(p.Name) + p.Value.GetInt64();
+        var result = new
         {
-            var j = await JobAsync(tx, job.JobId, ct, forUpdate: true);
-            if (j is null) return "missing";
-            if (j.Terminal) return j.Status;
-            if (j.PlannedAt is null && j.CancelRequestedAt is null) return null;
-            var shards = await tx.ListAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 ORDER BY s.idx", Shard.Read, ct, j.Id);
-            if (shards.Any(s => s.Status is "pending" or "running")) return null;
-            var status = j.CancelRequestedAt is not null ? "cancelled" : shards.Any(s => s.Status == "failed") ? "failed" : "succeeded";
-            var counters = new Dictionary<string, long>();
-            foreach (var s in shards)
-                if (s.Data.ValueKind == JsonValueKind.Object)
-                    foreach (var p in s.Data.EnumerateObject()) counters[p.Name] = counters.GetValueOrDefault(p.Name) + p.Value.GetInt64();
-            var result = new
-            {
-                rows = shards.Sum(s => s.Rows), bytes = shards.Sum(s => s.Bytes), batches = shards.Sum(s => s.Batches), shards = shards.Count,
-                failed_shards = shards.Count(s => s.Status == "failed"),
-                by_source = shards.GroupBy(s => s.Source).ToDictionary(g => g.Key, g => new { rows = g.Sum(s => s.Rows), bytes = g.Sum(s => s.Bytes) }),
-                counters,
-            };
-            if (status == "succeeded") await KindOf(j.Kind).FinishAsync(tx, j, true, ct);
-            var error = status == "failed" ? shards.First(s => s.Status == "failed").LastError : null;
-            await tx.ExecuteAsync("UPDATE jobs SET status = $2, finished_at = now(), result = $3::jsonb, error = $4 WHERE id = $1", ct,
-                j.Id, status, JsonSerializer.Serialize(result, Json.Options), error);
-            await EventAsync(tx, j.Id, null, status == "failed" ? "error" : "info", $"Job {status}", result, ct);
-            return status;
-        }, ct);
+            rows = shards.Sum(s => s.Rows), bytes = shards.Sum(s => s.Bytes), batches = shards.Sum(s => s.Batches), shards = shards.Count,
+            failed_shards = shards.Count(s => s.Status == "failed"),
+            by_source = shards.GroupBy(s => s.Source).ToDictionary(g => g.Key, g => new { rows = g.Sum(s => s.Rows), bytes = g.Sum(s => s.Bytes) }),
+            counters,
+        };
+        if (status == "succeeded") await KindOf(j.Kind).FinishAsync(tx, j, true, ct);
+        var error = status == "failed" ? shards.First(s => s.Status == "failed").LastError : null;
+        await tx.ExecuteAsync("UPDATE jobs SET status = $2, finished_at = now(), result = $3::jsonb, error = $4 WHERE id = $1", ct,
+            j.Id, status, JsonSerializer.Serialize(result, Json.Options), error);
+        await EventAsync(tx, j.Id, null, status == "failed" ? "error" : "info", $"Job {status}", result, ct);
+        return status;
+    }
 }

@@ -194,20 +194,21 @@ public static partial class OrchestrationsApi
     }
 
     public static async Task<Ok<InstanceView>> TerminateAsync(Guid id, ReasonRequest? body, Caller caller, Db db, DurableTaskClient client, JobActivities jobs,
-        JobSignal signal, CancellationToken ct)
+        CancellationToken ct)
     {
         var reason = Reason(new Validation(), body);
         var view = await OperateAsync(id, caller, db, client, Live, "orchestration.terminated", new { status = "terminated", reason }, async (tx, owner) =>
         {
-            // A terminated job orchestration would leave its job running: the job is cancelled with it (running
-            // shards stop at their next batch boundary; the dispatcher closes the job's books).
+            // A terminated job orchestration would leave its job running: the job is cancelled and closed with it (a
+            // shard run still in flight stops at its next batch boundary).
             var job = await tx.SingleAsync($"SELECT {Job.Columns} FROM jobs j WHERE j.id = $1", Job.Read, ct, owner.Id);
             if (job is { Terminal: false })
+            {
                 await JobsApi.RequestCancelAsync(tx, job, Actor.Of(caller), "Cancel requested: its orchestration was terminated", ct);
+                await jobs.CloseCancelledAsync(tx, job.Id, "its orchestration was terminated", ct);
+            }
             await client.TerminateInstanceAsync(id.ToString(), new TerminateInstanceOptions(reason ?? "terminated by an operator"), ct);
         }, ct);
-        await jobs.FinishAsync(new JobRef(caller.OrgId, id), ct);
-        signal.Pulse();
         return TypedResults.Ok(view);
     }
 

@@ -17,7 +17,7 @@ public sealed record DispatchTick(int SchedulesStarted, int JobsStarted, int Orc
 /// restarted, a task hub was reset), ended (a failed job was retried), or failed (its activities kept failing), at
 /// most <see cref="MaxRestarts"/> times per job. A suspended orchestration is left alone: an operator suspended it. A
 /// cancelled job's live orchestration is told by an external event each tick (a ContinueAsNew in between drops it),
-/// so a shard waiting out a backoff stops at once.
+/// so a shard waiting out a backoff stops at once; a cancelled job whose orchestration has ended is closed, not restarted.
 /// </summary>
 public sealed class JobStarter(JobDispatcher dispatcher, JobActivities jobs, Db db, ILogger<JobStarter> logger)
 {
@@ -68,6 +68,12 @@ public sealed class JobStarter(JobDispatcher dispatcher, JobActivities jobs, Db 
                 return false;
             }
             if (existing?.RuntimeStatus is OrchestrationRuntimeStatus.Suspended) return false; // an operator suspended it
+            if (cancelRequested)
+            {
+                // Nothing is left to run for a cancelled job: close it rather than start an orchestration to stop each shard.
+                await jobs.CloseCancelledAsync(tx, job.JobId, $"its orchestration had ended ({existing?.RuntimeStatus.ToString() ?? "gone"})", ct);
+                return false;
+            }
             if (count >= MaxRestarts)
             {
                 await tx.ExecuteAsync("""
