@@ -69,7 +69,10 @@ public static class AgentOpsApplication
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookDispatcher>();
         // Analytics: ClickHouse when configured (its schema ensured at start-up), else the same queries over Postgres.
-        if (options.ClickHouse() is { } clickHouse)
+        var analytics = AnalyticsOptions.Read(options.Settings);
+        options.Settings.ThrowIfInvalid();
+        services.AddSingleton(analytics);
+        if (analytics.ClickHouse() is { } clickHouse)
         {
             services.AddSingleton(sp => new ClickHouseClient(clickHouse, sp.GetService<ILogger<ClickHouseClient>>()));
             services.AddSingleton<ClickHouseExport>();

@@ -1,5 +1,4 @@
 using AgentOps.Audit;
-using AgentOps.Tenancy;
 
 namespace AgentOps.ApiKeys;
 

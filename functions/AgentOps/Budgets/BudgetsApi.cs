@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AgentOps.Audit;
 using AgentOps.Controls;
-using AgentOps.Tenancy;
 
 namespace AgentOps.Budgets;
 

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using AgentOps.Tenancy;
 
 namespace AgentOps.Notifications;
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AgentOps.Audit;
 using AgentOps.Platform;
-using AgentOps.Tenancy;
 
 namespace AgentOps.Notifications;
 

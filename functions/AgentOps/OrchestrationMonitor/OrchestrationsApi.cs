@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using AgentOps.Audit;
 using AgentOps.Jobs;
-using AgentOps.Tenancy;
 using DurableTask.Core.History;
 using Microsoft.DurableTask.Client;
 

@@ -93,26 +93,19 @@ public sealed record AgentOpsOptions
     /// default: a webhook URL is chosen by an organization's admin, and must not become a way into our own network.
     /// </summary>
     public bool WebhooksAllowPrivateTargets { get; init; }
-    /// ClickHouse for analytics (http://user:password@host:8123/database); null: not configured, analytics read Postgres.
-    /// When set, the schema is ensured at start-up and the dashboard's aggregate queries read ClickHouse.
+
+    /// <summary>
+    /// The settings as read, for each feature to read its own from (Analytics: AGENTOPS_CLICKHOUSE_*), so Platform
+    /// names no feature; a feature's invalid setting fails start-up the same way, when its module registers.
     /// </summary>
-    public string? ClickHouseUrl { get; init; }
-
-    /// <summary>How long one ClickHouse request may take (per attempt; failed attempts are retried with backoff).</summary>
-    public TimeSpan ClickHouseTimeout { get; init; } = TimeSpan.FromSeconds(Analytics.ClickHouse.ClickHouseSettings.DefaultRequestTimeoutSeconds);
-
-    /// <summary>gzip, none, or auto (the default: none to a loopback address, gzip to any other).</summary>
-    public Analytics.ClickHouse.ClickHouseCompression ClickHouseCompression { get; init; }
-
-    /// <summary>The parsed ClickHouse connection, or null when not configured.</summary>
-    public Analytics.ClickHouse.ClickHouseSettings? ClickHouse() => ClickHouseUrl is null ? null
-        : Analytics.ClickHouse.ClickHouseSettings.Parse(ClickHouseUrl, "AGENTOPS_CLICKHOUSE_URL", []) with { RequestTimeout = ClickHouseTimeout, Compression = ClickHouseCompression };
+    public Settings Settings { get; init; } = new(_ => null);
 
     public static AgentOpsOptions FromConfiguration(Func<string, string?> get)
     {
-        var errors = new List<string>();
-        var database = Required(get, "AGENTOPS_DATABASE_URL", errors);
-        var secret = Required(get, "AGENTOPS_JWT_SECRET", errors);
+        var settings = new Settings(get);
+        var errors = settings.Errors;
+        var database = settings.Required("AGENTOPS_DATABASE_URL");
+        var secret = settings.Required("AGENTOPS_JWT_SECRET");
         byte[] key = [];
         if (secret is not null)
         {
@@ -129,87 +122,49 @@ public sealed record AgentOpsOptions
                 ? ConnectionStrings.Normalize(m, "AGENTOPS_MIGRATIONS_DATABASE_URL", errors) : null,
             JwtSigningKey = key,
             ListenUrl = listenUrl,
-            AccessTokenLifetime = TimeSpan.FromMinutes(Int(get, "AGENTOPS_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60, errors)),
-            RefreshTokenLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_REFRESH_TOKEN_DAYS", 30, 1, 365, errors)),
-            LoginAttemptsPerMinutePerEmail = Int(get, "AGENTOPS_LOGIN_PER_MINUTE_PER_EMAIL", 10, 1, 100_000, errors),
-            LoginAttemptsPerMinutePerIp = Int(get, "AGENTOPS_LOGIN_PER_MINUTE_PER_IP", 60, 1, 100_000, errors),
-            SignupsPerHourPerIp = Int(get, "AGENTOPS_SIGNUPS_PER_HOUR_PER_IP", 20, 1, 100_000, errors),
-            ApiKeyRequestsPerSecond = Int(get, "AGENTOPS_API_KEY_RATE_PER_SECOND", 100, 1, 1_000_000, errors),
-            ApiKeyBurst = Int(get, "AGENTOPS_API_KEY_BURST", 200, 1, 1_000_000, errors),
-            MaxRequestBytes = Int(get, "AGENTOPS_MAX_REQUEST_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024, errors),
-            ShutdownTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_SHUTDOWN_TIMEOUT_SECONDS", 30, 1, 600, errors)),
-            TrustForwardedHeaders = Bool(get, "AGENTOPS_TRUST_FORWARDED_HEADERS", errors),
-            InvitationLifetime = TimeSpan.FromDays(Int(get, "AGENTOPS_INVITATION_DAYS", 7, 1, 90, errors)),
-            IngestWorkers = Int(get, "AGENTOPS_INGEST_WORKERS", 2, 0, 64, errors),
-            IngestBatchesPerTransaction = Int(get, "AGENTOPS_INGEST_BATCHES_PER_TRANSACTION", 16, 1, 1000, errors),
-            IngestLinger = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_INGEST_LINGER_MS", 50, 0, 1000, errors)),
-            IngestMaxBacklogEvents = Int(get, "AGENTOPS_INGEST_MAX_BACKLOG_EVENTS", 20_000, 1000, 100_000_000, errors),
-            JobWorkers = Int(get, "AGENTOPS_JOB_WORKERS", 4, 0, 64, errors),
-            JobsDispatchInterval = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOBS_DISPATCH_SECONDS", 10, 1, 3600, errors)),
-            JobRetryFirstDelay = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_JOB_RETRY_FIRST_MS", 5000, 10, 600_000, errors)),
-            JobLease = TimeSpan.FromSeconds(Int(get, "AGENTOPS_JOB_LEASE_SECONDS", 60, 2, 3600, errors)),
+            AccessTokenLifetime = TimeSpan.FromMinutes(settings.Int("AGENTOPS_ACCESS_TOKEN_MINUTES", 15, 1, 24 * 60)),
+            RefreshTokenLifetime = TimeSpan.FromDays(settings.Int("AGENTOPS_REFRESH_TOKEN_DAYS", 30, 1, 365)),
+            LoginAttemptsPerMinutePerEmail = settings.Int("AGENTOPS_LOGIN_PER_MINUTE_PER_EMAIL", 10, 1, 100_000),
+            LoginAttemptsPerMinutePerIp = settings.Int("AGENTOPS_LOGIN_PER_MINUTE_PER_IP", 60, 1, 100_000),
+            SignupsPerHourPerIp = settings.Int("AGENTOPS_SIGNUPS_PER_HOUR_PER_IP", 20, 1, 100_000),
+            ApiKeyRequestsPerSecond = settings.Int("AGENTOPS_API_KEY_RATE_PER_SECOND", 100, 1, 1_000_000),
+            ApiKeyBurst = settings.Int("AGENTOPS_API_KEY_BURST", 200, 1, 1_000_000),
+            MaxRequestBytes = settings.Int("AGENTOPS_MAX_REQUEST_BYTES", 1024 * 1024, 1024, 64 * 1024 * 1024),
+            ShutdownTimeout = TimeSpan.FromSeconds(settings.Int("AGENTOPS_SHUTDOWN_TIMEOUT_SECONDS", 30, 1, 600)),
+            TrustForwardedHeaders = settings.Bool("AGENTOPS_TRUST_FORWARDED_HEADERS"),
+            InvitationLifetime = TimeSpan.FromDays(settings.Int("AGENTOPS_INVITATION_DAYS", 7, 1, 90)),
+            IngestWorkers = settings.Int("AGENTOPS_INGEST_WORKERS", 2, 0, 64),
+            IngestBatchesPerTransaction = settings.Int("AGENTOPS_INGEST_BATCHES_PER_TRANSACTION", 16, 1, 1000),
+            IngestLinger = TimeSpan.FromMilliseconds(settings.Int("AGENTOPS_INGEST_LINGER_MS", 50, 0, 1000)),
+            IngestMaxBacklogEvents = settings.Int("AGENTOPS_INGEST_MAX_BACKLOG_EVENTS", 20_000, 1000, 100_000_000),
+            JobWorkers = settings.Int("AGENTOPS_JOB_WORKERS", 4, 0, 64),
+            JobsDispatchInterval = TimeSpan.FromSeconds(settings.Int("AGENTOPS_JOBS_DISPATCH_SECONDS", 10, 1, 3600)),
+            JobRetryFirstDelay = TimeSpan.FromMilliseconds(settings.Int("AGENTOPS_JOB_RETRY_FIRST_MS", 5000, 10, 600_000)),
+            JobLease = TimeSpan.FromSeconds(settings.Int("AGENTOPS_JOB_LEASE_SECONDS", 60, 2, 3600)),
             TaskHubStorage = get("AGENTOPS_TASK_HUB_STORAGE") is { Length: > 0 } hub ? hub : null,
             TaskHubName = TaskHub(get("AGENTOPS_TASK_HUB_NAME"), errors),
-            TaskHubPartitions = Int(get, "AGENTOPS_TASK_HUB_PARTITIONS", 1, 1, 16, errors),
-            TaskHubPollingInterval = TimeSpan.FromMilliseconds(Int(get, "AGENTOPS_TASK_HUB_POLLING_MS", 250, 10, 30_000, errors)),
-            TaskHubVisibilityTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_TASK_HUB_VISIBILITY_SECONDS", 30, 5, 600, errors)),
+            TaskHubPartitions = settings.Int("AGENTOPS_TASK_HUB_PARTITIONS", 1, 1, 16),
+            TaskHubPollingInterval = TimeSpan.FromMilliseconds(settings.Int("AGENTOPS_TASK_HUB_POLLING_MS", 250, 10, 30_000)),
+            TaskHubVisibilityTimeout = TimeSpan.FromSeconds(settings.Int("AGENTOPS_TASK_HUB_VISIBILITY_SECONDS", 30, 5, 600)),
             TaskHubWorkerId = get("AGENTOPS_TASK_HUB_WORKER_ID") is { Length: > 0 } worker ? worker : $"{Environment.MachineName}-{ListenPort(listenUrl)}",
             BlobDirectory = get("AGENTOPS_BLOB_DIR") is { Length: > 0 } blobs ? blobs : "agentops-data/blobs",
             DashboardDirectory = get("AGENTOPS_DASHBOARD_DIR") is { Length: > 0 } dir ? dir : null,
-            WebhooksAllowPrivateTargets = Bool(get, "AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", errors),
-            ClickHouseUrl = get("AGENTOPS_CLICKHOUSE_URL") is { Length: > 0 } ch ? ch : null,
-            ClickHouseTimeout = TimeSpan.FromSeconds(Int(get, "AGENTOPS_CLICKHOUSE_TIMEOUT_SECONDS", Analytics.ClickHouse.ClickHouseSettings.DefaultRequestTimeoutSeconds, 1, 600, errors)),
-            ClickHouseCompression = Choice(get, "AGENTOPS_CLICKHOUSE_COMPRESSION", Analytics.ClickHouse.ClickHouseCompression.Auto, errors),
+            WebhooksAllowPrivateTargets = settings.Bool("AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS"),
+            Settings = settings,
         };
-        if (options.ClickHouseUrl is { } clickHouse) Analytics.ClickHouse.ClickHouseSettings.Parse(clickHouse, "AGENTOPS_CLICKHOUSE_URL", errors);
-        if (errors.Count > 0) throw new InvalidOperationException("AgentOps configuration is invalid:\n  " + string.Join("\n  ", errors));
+        settings.ThrowIfInvalid();
         return options;
     }
 
-    private static string? Required(Func<string, string?> get, string name, List<string> errors)
-    {
-        var value = get(name);
-        if (string.IsNullOrWhiteSpace(value)) { errors.Add($"{name} is required (see docs/configuration.md)."); return null; }
-        return value;
-    }
-
-    private static bool Bool(Func<string, string?> get, string name, List<string> errors) => get(name)?.Trim().ToLowerInvariant() switch
-    {
-        null or "" or "false" or "0" => false,
-        "true" or "1" => true,
-        _ => Fail(errors, $"{name} must be true or false."),
-    };
-
-    private static bool Fail(List<string> errors, string message) { errors.Add(message); return false; }
-
-    /// <summary>One of the enum's names, any case (numbers are not names).</summary>
-    private static T Choice<T>(Func<string, string?> get, string name, T fallback, List<string> errors) where T : struct, Enum
-    {
-        var raw = get(name)?.Trim();
-        if (string.IsNullOrEmpty(raw)) return fallback;
-        if (Enum.GetNames<T>().FirstOrDefault(n => n.Equals(raw, StringComparison.OrdinalIgnoreCase)) is { } known) return Enum.Parse<T>(known);
-        errors.Add($"{name} must be one of {string.Join(", ", Enum.GetNames<T>().Select(n => n.ToLowerInvariant()))}.");
-        return fallback;
-    }
-
-    /// <summary>Azure Storage names the task hub's queues, tables and container after it: 3–45 letters and digits, a letter first.</summary>
     private static string ListenPort(string url) => Uri.TryCreate(url.Replace("*", "localhost").Replace("+", "localhost"), UriKind.Absolute, out var uri) ? uri.Port.ToString(CultureInfo.InvariantCulture) : "0";
 
+    /// <summary>Azure Storage names the task hub's queues, tables and container after it: 3–45 letters and digits, a letter first.</summary>
     private static string TaskHub(string? value, List<string> errors)
     {
         if (value is not { Length: > 0 }) return "agentops";
         if (value.Length is < 3 or > 45 || !char.IsAsciiLetter(value[0]) || !value.All(char.IsAsciiLetterOrDigit))
             errors.Add("AGENTOPS_TASK_HUB_NAME must be 3–45 letters and digits, starting with a letter.");
         return value;
-    }
-
-    private static int Int(Func<string, string?> get, string name, int fallback, int min, int max, List<string> errors)
-    {
-        var raw = get(name);
-        if (string.IsNullOrWhiteSpace(raw)) return fallback;
-        if (int.TryParse(raw, NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max) return v;
-        errors.Add($"{name} must be a whole number from {min} to {max}.");
-        return fallback;
     }
 }
 

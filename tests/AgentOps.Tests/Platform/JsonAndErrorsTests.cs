@@ -1,7 +1,6 @@
 using System.Text.Json;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
-using AgentOps.Tenancy;
 
 namespace AgentOps.Tests.Platform;
 

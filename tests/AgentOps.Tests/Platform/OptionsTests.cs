@@ -1,3 +1,4 @@
+using AgentOps.Analytics;
 using AgentOps.Analytics.ClickHouse;
 using AgentOps.Platform;
 
@@ -73,11 +74,18 @@ public class OptionsTests
             "AGENTOPS_CLICKHOUSE_COMPRESSION" => compression,
             _ => null,
         };
-        Assert.Equal(ClickHouseCompression.Auto, AgentOpsOptions.FromConfiguration(env(null)).ClickHouseCompression);
-        Assert.Equal(ClickHouseCompression.Gzip, AgentOpsOptions.FromConfiguration(env("GZIP")).ClickHouseCompression);
-        Assert.Equal(ClickHouseCompression.None, AgentOpsOptions.FromConfiguration(env("none")).ClickHouseCompression);
+        // Analytics reads its own settings from the platform's, and start-up fails on them the same way.
+        AnalyticsOptions Read(string? compression)
+        {
+            var settings = AgentOpsOptions.FromConfiguration(env(compression)).Settings;
+            var analytics = AnalyticsOptions.Read(settings);
+            settings.ThrowIfInvalid();
+            return analytics;
+        }
+        Assert.Equal(ClickHouseCompression.Auto, Read(null).ClickHouseCompression);
+        Assert.Equal(ClickHouseCompression.Gzip, Read("GZIP").ClickHouseCompression);
+        Assert.Equal(ClickHouseCompression.None, Read("none").ClickHouseCompression);
         foreach (var bad in new[] { "zstd", "1" })
-            Assert.Contains("AGENTOPS_CLICKHOUSE_COMPRESSION must be one of auto, gzip, none",
-                Assert.Throws<InvalidOperationException>(() => AgentOpsOptions.FromConfiguration(env(bad))).Message);
+            Assert.Contains("AGENTOPS_CLICKHOUSE_COMPRESSION must be one of auto, gzip, none", Assert.Throws<InvalidOperationException>(() => Read(bad)).Message);
     }
 }

@@ -8,11 +8,18 @@ namespace AgentOps.Analytics.ClickHouse;
 /// failed) and its message. Messages never carry credentials, the URL's user info, or a stack trace.
 /// </summary>
 public class ClickHouseException(int code, string message, int? httpStatus = null, Exception? inner = null)
-    : Exception(code > 0 ? $"ClickHouse error {code}: {message}" : $"ClickHouse: {message}", inner)
+    : Exception(code > 0 ? $"ClickHouse error {code}: {message}" : $"ClickHouse: {message}", inner), IHasProblem
 {
     public int Code { get; } = code;
     public int? HttpStatus { get; } = httpStatus;
     public string ServerMessage { get; } = message;
+
+    /// <summary>What a client sees: overloaded or unreachable is a 503 to retry; any other error is internal.</summary>
+    public ApiProblem? Problem => this is ClickHouseBackpressureException
+        ? new ApiProblem(StatusCodes.Status503ServiceUnavailable, "analytics_busy", "Service unavailable", "The analytics store is overloaded. Retry shortly.") { RetryAfterSeconds = 5 }
+        : Code == 0
+            ? new ApiProblem(StatusCodes.Status503ServiceUnavailable, "analytics_unavailable", "Service unavailable", "The analytics store did not answer. Retry shortly.") { RetryAfterSeconds = 5 }
+            : null;
 }
 
 /// <summary>

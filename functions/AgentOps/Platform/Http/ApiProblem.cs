@@ -32,3 +32,13 @@ public sealed class ApiProblem(int status, string code, string title, string? de
     public static ApiProblem TooManyRequests(string detail, int retryAfterSeconds) =>
         new(StatusCodes.Status429TooManyRequests, "rate_limited", "Too many requests", detail) { RetryAfterSeconds = retryAfterSeconds };
 }
+
+/// <summary>
+/// An exception of a dependency a feature owns (the analytics store, say) that knows how a client should see it —
+/// overloaded, unreachable — so the error mapping turns it into that problem without Platform knowing the feature.
+/// Null: an internal error like any other.
+/// </summary>
+public interface IHasProblem
+{
+    ApiProblem? Problem { get; }
+}

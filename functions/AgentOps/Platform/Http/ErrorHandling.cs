@@ -45,10 +45,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             new ApiProblem(StatusCodes.Status503ServiceUnavailable, "retry", "Try again", "A concurrent change conflicted with this request; it changed nothing. Retry it."),
         NpgsqlException { IsTransient: true } =>
             new ApiProblem(StatusCodes.Status503ServiceUnavailable, "database_unavailable", "Service unavailable", "The database did not answer; nothing was changed. Retry shortly.") { RetryAfterSeconds = 1 },
-        Analytics.ClickHouse.ClickHouseBackpressureException =>
-            new ApiProblem(StatusCodes.Status503ServiceUnavailable, "analytics_busy", "Service unavailable", "The analytics store is overloaded. Retry shortly.") { RetryAfterSeconds = 5 },
-        Analytics.ClickHouse.ClickHouseException { Code: 0 } =>
-            new ApiProblem(StatusCodes.Status503ServiceUnavailable, "analytics_unavailable", "Service unavailable", "The analytics store did not answer. Retry shortly.") { RetryAfterSeconds = 5 },
+        IHasProblem { Problem: { } problem } => problem,
         _ => new ApiProblem(StatusCodes.Status500InternalServerError, "internal_error", "Internal error", "Something failed on our side; nothing was changed. Quote the trace id when reporting it."),
     };
 

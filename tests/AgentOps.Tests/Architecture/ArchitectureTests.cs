@@ -1,0 +1,99 @@
+namespace AgentOps.Tests.Architecture;
+
+/// <summary>
+/// The application's structure, checked on the compiled assembly. Where today's code breaks a rule, the breaches are
+/// listed here by name: a new one fails the test, and so does a listed one that is gone (take it off the list), so the
+/// lists only shrink until they are empty (issue 13).
+/// </summary>
+public class ArchitectureTests
+{
+    private static readonly IReadOnlyList<Dependencies.Use> Uses = Dependencies.Of(typeof(AgentOpsApplication).Assembly.Location, "AgentOps");
+
+    private static readonly HashSet<string> Infrastructure = ["Platform", Dependencies.CompositionRoot];
+
+    [Fact]
+    public void Platform_uses_no_feature()
+    {
+        var uses = Uses.Where(u => u.FromPart == "Platform" && u.ToPart != "Platform").Select(u => $"{u.FromType} -> {u.ToType}").ToList();
+        Assert.True(uses.Count == 0, "Platform must know no feature:\n" + string.Join("\n", uses));
+    }
+
+    /// <summary>Endpoint classes (<c>*Api</c>) are HTTP only: other features call services, never them.</summary>
+    private static readonly string[] KnownEndpointUses =
+    [
+        "Costs -> AgentOps.Budgets.BudgetsApi",
+        "OrchestrationMonitor -> AgentOps.Jobs.JobsApi",
+    ];
+
+    [Fact]
+    public void No_feature_uses_another_features_endpoint_class()
+    {
+        var uses = Uses.Where(u => !Infrastructure.Contains(u.FromPart) && u.ToType.EndsWith("Api", StringComparison.Ordinal))
+            .Select(u => $"{u.FromPart} -> {u.ToType}").Distinct().Order().ToList();
+        AssertOnlyKnown(KnownEndpointUses, uses, "uses of another feature's endpoint class");
+    }
+
+    /// <summary>Today's circle: every feature-to-feature edge that lies on a cycle. Cut edges, then take them off.</summary>
+    private static readonly string[] KnownCircleEdges =
+    [
+        "Agents -> Controls",
+        "Approvals -> Agents",
+        "Approvals -> Controls",
+        "Approvals -> Ingest",
+        "Approvals -> Policies",
+        "Auth -> Tenancy",
+        "Budgets -> Controls",
+        "Controls -> Agents",
+        "Controls -> Approvals",
+        "Controls -> Policies",
+        "Costs -> Budgets",
+        "Ingest -> Agents",
+        "Ingest -> Budgets",
+        "Ingest -> Controls",
+        "Ingest -> Costs",
+        "Policies -> Agents",
+        "Policies -> Approvals",
+        "Policies -> Ingest",
+        "Tenancy -> Auth",
+    ];
+
+    [Fact]
+    public void Features_form_no_dependency_circle()
+    {
+        var edges = Uses.Where(u => !Infrastructure.Contains(u.FromPart) && !Infrastructure.Contains(u.ToPart))
+            .Select(u => (u.FromPart, u.ToPart)).Distinct().ToList();
+        var reach = edges.GroupBy(e => e.FromPart).ToDictionary(g => g.Key, g => g.Select(e => e.ToPart).ToHashSet());
+        bool Reaches(string from, string to)
+        {
+            var seen = new HashSet<string>();
+            var stack = new Stack<string>([from]);
+            while (stack.TryPop(out var at))
+            {
+                if (at == to) return true;
+                if (seen.Add(at) && reach.TryGetValue(at, out var next)) foreach (var n in next) stack.Push(n);
+            }
+            return false;
+        }
+        // An edge a → b lies on a cycle when b leads back to a.
+        var onCycle = edges.Where(e => Reaches(e.ToPart, e.FromPart)).Select(e => $"{e.FromPart} -> {e.ToPart}").Order().ToList();
+        AssertOnlyKnown(KnownCircleEdges, onCycle, "feature dependencies on a circle");
+    }
+
+    [Fact]
+    public void The_reader_sees_uses_in_signatures_and_method_bodies()
+    {
+        // Guards the guard: known uses of each kind must show up, or the rules above would pass on nothing.
+        Assert.Contains(Uses, u => u is { FromType: "AgentOps.Ingest.BatchProcessor", ToType: "AgentOps.Budgets.BudgetTracker" }); // a call in an async method
+        Assert.Contains(Uses, u => u is { FromType: "AgentOps.Ingest.ProcessResult", ToType: "AgentOps.Controls.RejectedApproval" }); // a record's member type
+        Assert.Contains(Uses, u => u.FromPart == Dependencies.CompositionRoot);
+    }
+
+    private static void AssertOnlyKnown(IEnumerable<string> known, IReadOnlyCollection<string> found, string what)
+    {
+        var added = found.Except(known).ToList();
+        var gone = known.Except(found).ToList();
+        Assert.True(added.Count == 0 && gone.Count == 0,
+            (added.Count > 0 ? $"New {what} (cut them instead):\n  {string.Join("\n  ", added)}\n" : "")
+            + (gone.Count > 0 ? $"Gone from the code, take them off the list:\n  {string.Join("\n  ", gone)}" : ""));
+    }
+}
