@@ -172,7 +172,7 @@ public sealed class BatchProcessor(PriceBook prices)
                                 error_count, tokens_in, tokens_out, tokens_cached, cost_micros, unpriced_calls, models)
               SELECT s.org_id, s.run_id, s.agent_id, st.name, coalesce(en.status, 'running'), st.ts, st.id, en.ts, en.id, s.first_at,
                      s.first_id, s.last_at, st.input, en.output, en.error, coalesce(st.tags, '{}'), st.environment, st.metadata, s.n, s.llm_calls,
-                     s.tool_calls, s.errors, s.tokens_in, s.tokens_out, s.tokens_cached, s.cost, s.unpriced, s.models
+                     s.tool_calls, s.errors + (en.status IS NOT DISTINCT FROM 'failed')::int, s.tokens_in, s.tokens_out, s.tokens_cached, s.cost, s.unpriced, s.models
               FROM sums s LEFT JOIN starts st USING (run_id) LEFT JOIN ends en USING (run_id)
               ORDER BY s.run_id
               ON CONFLICT (org_id, id) DO UPDATE SET
@@ -198,7 +198,10 @@ public sealed class BatchProcessor(PriceBook prices)
                 event_count = runs.event_count + excluded.event_count,
                 llm_calls = runs.llm_calls + excluded.llm_calls,
                 tool_calls = runs.tool_calls + excluded.tool_calls,
-                error_count = runs.error_count + excluded.error_count,
+                -- error_count = the error events (error, or an error on any event but run.end) + 1 while the run is failed (its
+                -- run-level error, from the winning run.end): the old run-level error out, the excluded row's out, the new one in.
+                error_count = runs.error_count - (runs.status = 'failed')::int + excluded.error_count - (excluded.status = 'failed')::int
+                  + (CASE WHEN excluded.end_ts IS NOT NULL AND (runs.end_ts IS NULL OR (excluded.end_ts, excluded.end_event_id) > (runs.end_ts, runs.end_event_id)) THEN excluded.status ELSE runs.status END = 'failed')::int,
                 tokens_in = runs.tokens_in + excluded.tokens_in,
                 tokens_out = runs.tokens_out + excluded.tokens_out,
                 tokens_cached = runs.tokens_cached + excluded.tokens_cached,
