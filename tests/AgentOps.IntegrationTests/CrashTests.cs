@@ -43,7 +43,14 @@ public class CrashTests(ApiFixture fx)
                 for (var b = 0; !stop.IsCancellationRequested; b++)
                 {
                     var ids = Enumerable.Range(0, 50).Select(i => $"crash-{c}-{b}-{i}").ToArray();
-                    var events = ids.Select((id, i) => Event(id, i == 0 ? "run.start" : "log", i, $"crash-run-{c}-{b}", agent: "crash-agent")).ToArray();
+                    // Each batch is one run of 50 events, one of them an LLM call with the client's cost ($0.001): every rollup has
+                    // something that would show a batch folded twice.
+                    var events = ids.Select((id, i) => i switch
+                    {
+                        0 => Event(id, "run.start", i, $"crash-run-{c}-{b}", agent: "crash-agent"),
+                        1 => Event(id, "llm.call", i, $"crash-run-{c}-{b}", agent: "crash-agent", extra: new { model = "gpt-4o", tokens_in = 10, cost_usd = 0.001 }),
+                        _ => Event(id, "log", i, $"crash-run-{c}-{b}", agent: "crash-agent"),
+                    }).ToArray();
                     try
                     {
                         var reply = await client.IngestAsync(key, events);
@@ -70,12 +77,34 @@ public class CrashTests(ApiFixture fx)
         var stored = new HashSet<string>();
         await using (var cmd = new Npgsql.NpgsqlCommand("SELECT id FROM events WHERE org_id = $1", db) { Parameters = { new() { Value = orgId } } })
         await using (var reader = await cmd.ExecuteReaderAsync())
-            while (await reader.ReadAsync()) Assert.True(stored.Add(reader.GetString(0)), "an event is stored twice");
+            while (await reader.ReadAsync()) stored.Add(reader.GetString(0)); // events' primary key: an id is there once at most
         var lost = acked.Where(id => !stored.Contains(id)).ToList();
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged events were lost, e.g. {string.Join(", ", lost.Take(5))}");
-        // Run counters saw each stored event once.
-        Assert.Equal((long)stored.Count, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(event_count)::bigint FROM runs WHERE org_id = $1", orgId));
-        Assert.Equal((long)stored.Count, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(events)::bigint FROM agent_stats_hourly WHERE org_id = $1", orgId));
+        Assert.Equal(0, stored.Count % 50); // batches are stored whole or not at all
+
+        // Nothing was folded twice: a batch processed again after the crash would double what ingest derives from it,
+        // even though its events (by their key) are stored once. Every run is one batch of 50 events with one $0.001 call.
+        Task<long> Scalar(string sql) => TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, sql, orgId);
+        long runs = stored.Count / 50;
+        Assert.Equal(runs, await Scalar("SELECT count(*) FROM runs WHERE org_id = $1"));
+        Assert.Equal(0L, await Scalar("SELECT count(*) FROM runs WHERE org_id = $1 AND (event_count <> 50 OR llm_calls <> 1 OR tokens_in <> 10 OR cost_micros <> 1000)"));
+        Assert.Equal(0L, await Scalar("""
+            SELECT count(*) FROM runs r WHERE r.org_id = $1 AND r.event_count <> (SELECT count(*) FROM events e WHERE e.org_id = r.org_id AND e.run_id = r.id)
+            """));
+        Assert.Equal((long)stored.Count, await Scalar("SELECT sum(events)::bigint FROM agent_stats_hourly WHERE org_id = $1"));
+        Assert.Equal(runs, await Scalar("SELECT sum(llm_calls)::bigint FROM agent_stats_hourly WHERE org_id = $1"));
+        foreach (var (what, sql) in new[]
+                 {
+                     ("events", "SELECT sum(cost_micros)::bigint FROM events WHERE org_id = $1"),
+                     ("runs", "SELECT sum(cost_micros)::bigint FROM runs WHERE org_id = $1"),
+                     ("agent_stats_hourly", "SELECT sum(cost_micros)::bigint FROM agent_stats_hourly WHERE org_id = $1"),
+                     ("cost_daily", "SELECT sum(cost_micros)::bigint FROM cost_daily WHERE org_id = $1"),
+                     ("cost_daily calls", "SELECT sum(calls * 1000)::bigint FROM cost_daily WHERE org_id = $1"),
+                 })
+        {
+            var total = await Scalar(sql);
+            Assert.True(runs * 1000L == total, $"{what}: {total} µ$ for {runs} runs of one $0.001 call");
+        }
     }
 
     [Fact]

@@ -123,8 +123,49 @@ public class IngestTests(ApiFixture fx)
         // gpt-4o-mini: 1000 × $0.15 + 100 × $0.60 per 1M = 150 + 60 µ$; the client's $0.50 for the gpt-4o call wins.
         Assert.Equal(150 + 60 + 500_000, first.GetProperty("cost").GetInt64());
         Assert.Equal(1, first.GetProperty("unpriced").GetInt32());
-        Assert.Equal(2, first.GetProperty("errors").GetInt32());
+        // The failed tool call and the error event, and the run's own error (it failed: "gave up").
+        Assert.Equal(3, first.GetProperty("errors").GetInt32());
         _ = tenant;
+    }
+
+    [Fact]
+    public async Task A_failed_run_counts_its_run_level_error()
+    {
+        var (_, key) = await _client.SdkTenantAsync();
+        // Failed with no error event: its own error is its one error.
+        (await _client.IngestAsync(key,
+            Event("f-s", "run.start", 0, "failed-run"),
+            Event("f-l", "llm.call", 1, "failed-run", extra: new { model = "gpt-4o-mini", tokens_in = 10 }),
+            Event("f-e", "run.end", 2, "failed-run", extra: new { status = "failed", error = "gave up" }))).Expect(202);
+        // An error event and then a failed end: two.
+        (await _client.IngestAsync(key,
+            Event("g-s", "run.start", 0, "errored-run"),
+            Event("g-x", "error", 1, "errored-run", extra: new { error = "boom" }),
+            Event("g-e", "run.end", 2, "errored-run", extra: new { error = "gave up" }))).Expect(202);
+        // A succeeded run: none.
+        (await _client.IngestAsync(key, Event("s-s", "run.start", 0, "ok-run"), Event("s-e", "run.end", 2, "ok-run", extra: new { status = "ok" }))).Expect(202);
+        // Ended failed, then a later run.end (a retry that succeeded) wins in another batch: the run error goes away again.
+        (await _client.IngestAsync(key, Event("r-s", "run.start", 0, "retried-run"), Event("r-e1", "run.end", 2, "retried-run", extra: new { status = "error", error = "first try" }))).Expect(202);
+        await _client.WaitForRunAsync(key, "retried-run", d => d.GetProperty("run").GetProperty("event_count").GetInt32() == 2);
+        Assert.Equal(1, (await _client.Get("/api/v1/runs/retried-run", key)).Expect(200).Body.GetProperty("run").GetProperty("error_count").GetInt32());
+        (await _client.IngestAsync(key, Event("r-e2", "run.end", 3, "retried-run", extra: new { status = "ok" }))).Expect(202);
+        // /ingest/run with a failed status.
+        (await _client.Post("/api/v1/ingest/run", new
+        {
+            run = new { id = "whole-run", agent = "support-bot", started_at = At(0), ended_at = At(3), status = "failed", error = "no answer" },
+            events = new[] { Event("w-l", "log", 1, "whole-run") },
+        }, key)).Expect(202);
+
+        foreach (var (run, events, errors, status) in new[] { ("failed-run", 3, 1, "failed"), ("errored-run", 3, 2, "failed"), ("ok-run", 2, 0, "succeeded"),
+                     ("retried-run", 3, 0, "succeeded"), ("whole-run", 3, 1, "failed") })
+        {
+            var detail = (await _client.WaitForRunAsync(key, run, d => d.GetProperty("run").GetProperty("event_count").GetInt32() == events)).GetProperty("run");
+            Assert.Equal((run, status, errors), (run, detail.GetProperty("status").GetString(), detail.GetProperty("error_count").GetInt32()));
+        }
+        // The list says the same as the detail.
+        var listed = (await _client.Get("/api/v1/runs?limit=10", key)).Expect(200).Body.GetProperty("items").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("id").GetString()!, r => r.GetProperty("error_count").GetInt32());
+        Assert.Equal((1, 2, 0, 0, 1), (listed["failed-run"], listed["errored-run"], listed["ok-run"], listed["retried-run"], listed["whole-run"]));
     }
 
     [Fact]

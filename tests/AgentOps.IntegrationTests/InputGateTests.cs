@@ -59,6 +59,7 @@ public class InputGateTests(ApiFixture fx)
     }
 
     [Theory]
+    [InlineData(new byte[] { 0xFF })] // never UTF-8
     [InlineData(new byte[] { 0xC0, 0xAF })] // overlong
     [InlineData(new byte[] { 0xE2, 0x82 })] // truncated
     [InlineData(new byte[] { 0xED, 0xA0, 0x80 })] // an encoded surrogate

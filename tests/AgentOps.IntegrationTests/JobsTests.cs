@@ -222,6 +222,32 @@ public class JobsTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task Reindex_counts_a_failed_runs_own_error_as_ingest_does()
+    {
+        var (tenant, key) = await _client.SdkTenantAsync();
+        (await _client.IngestAsync(key,
+            Event("f-s", "run.start", 0, "failed-run"), Event("f-x", "error", 1, "failed-run", extra: new { error = "boom" }),
+            Event("f-e", "run.end", 2, "failed-run", extra: new { status = "failed", error = "gave up" }),
+            Event("o-s", "run.start", 0, "ok-run"), Event("o-e", "run.end", 2, "ok-run", extra: new { status = "ok" }))).Expect(202);
+        await _client.WaitForRunAsync(key, "failed-run", d => d.GetProperty("run").GetProperty("event_count").GetInt32() == 3);
+        await _client.WaitForRunAsync(key, "ok-run", d => d.GetProperty("run").GetProperty("event_count").GetInt32() == 2);
+        async Task<int> ErrorCount(string run) => (await _client.Get($"/api/v1/runs/{run}", key)).Expect(200).Body.GetProperty("run").GetProperty("error_count").GetInt32();
+        Assert.Equal((2, 0), (await ErrorCount("failed-run"), await ErrorCount("ok-run")));
+
+        // Runs stored by a build that did not count the run's own error: reindex brings them to ingest's count.
+        await TestDatabase.ExecuteAsync(TestDatabase.AdminUrl, "UPDATE runs SET error_count = 1 WHERE org_id = $1 AND id = 'failed-run'", tenant.OrgId);
+        var dry = await WaitForJobAsync(tenant.AdminToken, (await _client.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal(1, Counters(dry)["error_counts_fixed"]);
+        Assert.Equal(1, await ErrorCount("failed-run"));
+        var real = await WaitForJobAsync(tenant.AdminToken, (await _client.Post("/api/v1/jobs", new { kind = "reindex", batch_size = 2 }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal("succeeded", real.GetProperty("job").GetProperty("status").GetString());
+        Assert.Equal(1, Counters(real)["error_counts_fixed"]);
+        Assert.Equal((2, 0), (await ErrorCount("failed-run"), await ErrorCount("ok-run")));
+        var again = await WaitForJobAsync(tenant.AdminToken, (await _client.Post("/api/v1/jobs", new { kind = "reindex" }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid());
+        Assert.Equal(0, Counters(again)["error_counts_fixed"]);
+    }
+
+    [Fact]
     public async Task A_due_schedule_creates_its_job_and_moves_to_its_next_run()
     {
         var tenant = await _client.SignupAsync();

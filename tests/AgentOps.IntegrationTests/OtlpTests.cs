@@ -215,6 +215,116 @@ public class OtlpTests(ApiFixture fx)
         await ExpectProblemAsync(response, 413, "payload_too_large");
     }
 
+    /// <summary>
+    /// One trace: an invoke_agent root span that names its agent (gen_ai.agent.name "planner") and a chat span that does
+    /// not, from a service named "svc". Whatever the encoding and whichever span arrives first (in exports of their own,
+    /// the first stored before the second is sent, or in one export), the run, its events, the hourly stats and the
+    /// costs all belong to planner, and svc is left with nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("protobuf", "root first")]
+    [InlineData("protobuf", "child first")]
+    [InlineData("protobuf", "together")]
+    [InlineData("json", "root first")]
+    [InlineData("json", "child first")]
+    [InlineData("json", "together")]
+    public async Task A_trace_belongs_to_its_gen_ai_agent_in_runs_stats_and_costs_whatever_the_order_and_encoding(string encoding, string order)
+    {
+        var tenant = await _client.SignupAsync();
+        var (_, key) = await _client.CreateKeyAsync(tenant.AdminToken, "ingest", "write");
+        var traceId = NewTraceId();
+        var trace = Convert.ToHexStringLower(traceId);
+        var start = DateTimeOffset.UtcNow.AddMinutes(-2);
+        var root = new Span
+        {
+            TraceId = ByteString.CopyFrom(traceId), SpanId = ByteString.CopyFrom(Convert.FromHexString("1111111111111111")), Name = "invoke_agent planner",
+            StartTimeUnixNano = Nanos(start), EndTimeUnixNano = Nanos(start.AddSeconds(3)),
+            Attributes =
+            {
+                new KeyValue { Key = "gen_ai.operation.name", Value = new AnyValue { StringValue = "invoke_agent" } },
+                new KeyValue { Key = "gen_ai.agent.name", Value = new AnyValue { StringValue = "planner" } },
+            },
+        };
+        var child = new Span
+        {
+            TraceId = ByteString.CopyFrom(traceId), SpanId = ByteString.CopyFrom(Convert.FromHexString("2222222222222222")),
+            ParentSpanId = ByteString.CopyFrom(Convert.FromHexString("1111111111111111")), Name = "chat gpt-4o-mini",
+            StartTimeUnixNano = Nanos(start.AddSeconds(1)), EndTimeUnixNano = Nanos(start.AddSeconds(2)),
+            Attributes =
+            {
+                new KeyValue { Key = "gen_ai.operation.name", Value = new AnyValue { StringValue = "chat" } },
+                new KeyValue { Key = "gen_ai.request.model", Value = new AnyValue { StringValue = "gpt-4o-mini" } },
+                new KeyValue { Key = "gen_ai.usage.input_tokens", Value = new AnyValue { IntValue = 1000 } },
+                new KeyValue { Key = "gen_ai.usage.output_tokens", Value = new AnyValue { IntValue = 100 } },
+            },
+        };
+        async Task SendAsync(params Span[] spans)
+        {
+            var export = Export("svc", spans);
+            if (encoding == "protobuf")
+            {
+                Assert.Equal(0, (await PostProtobufAsync(key, export)).PartialSuccess?.RejectedSpans ?? 0);
+                return;
+            }
+            using var response = await this.SendAsync(key, Encoding.UTF8.GetBytes(OtlpJsonOf(export)), "application/json");
+            var text = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode == 200 && !text.Contains("rejectedSpans", StringComparison.Ordinal), text);
+        }
+        async Task StoredAsync(int events) =>
+            await WaitForRunAsync(key, trace, d => Run(d).GetProperty("event_count").GetInt32() == events);
+
+        switch (order)
+        {
+            case "root first": await SendAsync(root); await StoredAsync(3); await SendAsync(child); break;
+            case "child first": await SendAsync(child); await StoredAsync(1); await SendAsync(root); break;
+            default: await SendAsync(root, child); break;
+        }
+        var run = Run(await WaitForRunAsync(key, trace, d => Run(d).GetProperty("event_count").GetInt32() == 4));
+        Assert.Equal("planner", run.GetProperty("agent_name").GetString());
+        Assert.True(run.GetProperty("cost_micros").GetInt64() > 0, run.ToString());
+
+        async Task<Dictionary<string, long>> ByAgent(string sql)
+        {
+            await using var connection = await TestDatabase.OpenAsync(TestDatabase.OwnerUrl);
+            await using var command = new Npgsql.NpgsqlCommand(sql, connection) { Parameters = { new() { Value = tenant.OrgId } } };
+            await using var reader = await command.ExecuteReaderAsync();
+            var result = new Dictionary<string, long>();
+            while (await reader.ReadAsync()) result[reader.GetString(0)] = reader.GetInt64(1);
+            return result;
+        }
+        var cost = run.GetProperty("cost_micros").GetInt64();
+        var expected = new Dictionary<string, long> { ["planner"] = cost };
+        Assert.Equal(expected, await ByAgent("SELECT a.name, sum(c.cost_micros)::bigint FROM cost_daily c JOIN agents a ON a.id = c.agent_id WHERE c.org_id = $1 GROUP BY 1 HAVING sum(c.cost_micros) <> 0 OR sum(c.calls) <> 0"));
+        Assert.Equal(expected, await ByAgent("SELECT a.name, sum(h.cost_micros)::bigint FROM agent_stats_hourly h JOIN agents a ON a.id = h.agent_id WHERE h.org_id = $1 GROUP BY 1 HAVING sum(h.cost_micros) <> 0 OR sum(h.events) <> 0"));
+        Assert.Equal(new Dictionary<string, long> { ["planner"] = 4 },
+            await ByAgent("SELECT a.name, sum(h.events)::bigint FROM agent_stats_hourly h JOIN agents a ON a.id = h.agent_id WHERE h.org_id = $1 GROUP BY 1 HAVING sum(h.events) <> 0"));
+        Assert.Equal(new Dictionary<string, long> { ["planner"] = 4 },
+            await ByAgent("SELECT a.name, count(*) FROM events e JOIN agents a ON a.id = e.agent_id WHERE e.org_id = $1 GROUP BY 1"));
+        // The costs API agrees: the agent's cost is the run's.
+        var planner = (await _client.Get("/api/v1/agents", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray()
+            .Single(a => a.GetProperty("name").GetString() == "planner").GetProperty("id").GetGuid();
+        var byAgent = (await _client.Get($"/api/v1/costs/by-agent/{planner}?from={start.AddDays(-1):yyyy-MM-dd}&to={start.AddDays(1):yyyy-MM-dd}", tenant.AdminToken)).Expect(200).Body;
+        Assert.Equal(cost, byAgent.GetProperty("report").GetProperty("total").GetProperty("cost_micros").GetInt64());
+    }
+
+    /// <summary>OTLP/JSON of an export (hex ids, as the JSON exporters write them).</summary>
+    private static string OtlpJsonOf(ExportTraceServiceRequest export)
+    {
+        static string Value(AnyValue v) => v.ValueCase == AnyValue.ValueOneofCase.IntValue
+            ? $$"""{"intValue":"{{v.IntValue}}"}""" : $$"""{"stringValue":{{JsonSerializer.Serialize(v.StringValue)}}}""";
+        static string Attributes(IEnumerable<KeyValue> attributes) =>
+            "[" + string.Join(",", attributes.Select(a => $$"""{"key":{{JsonSerializer.Serialize(a.Key)}},"value":{{Value(a.Value)}}}""")) + "]";
+        var resourceSpans = export.ResourceSpans.Select(rs => $$"""
+            {"resource":{"attributes":{{Attributes(rs.Resource.Attributes)}}},"scopeSpans":[{{string.Join(",", rs.ScopeSpans.Select(ss => $$"""
+            {"spans":[{{string.Join(",", ss.Spans.Select(sp => $$"""
+            {"traceId":"{{Convert.ToHexStringLower(sp.TraceId.Span)}}","spanId":"{{Convert.ToHexStringLower(sp.SpanId.Span)}}",{{(sp.ParentSpanId.IsEmpty ? "" : $"\"parentSpanId\":\"{Convert.ToHexStringLower(sp.ParentSpanId.Span)}\",")}}
+             "name":{{JsonSerializer.Serialize(sp.Name)}},"startTimeUnixNano":"{{sp.StartTimeUnixNano}}","endTimeUnixNano":"{{sp.EndTimeUnixNano}}","attributes":{{Attributes(sp.Attributes)}}}
+            """))}}]}
+            """))}}]}
+            """);
+        return $$"""{"resourceSpans":[{{string.Join(",", resourceSpans)}}]}""";
+    }
+
     private static JsonElement Run(JsonElement detail) => detail.GetProperty("run");
 
     private static ulong Nanos(DateTimeOffset t) => (ulong)(t - DateTimeOffset.UnixEpoch).Ticks * 100;

@@ -60,6 +60,7 @@ public sealed class BatchProcessor(PriceBook prices)
             var priceList = await prices.ForOrgAsync(orgTx, ct);
             events += await StageAsync(tx.Connection, org.Key, org, priceList, ct);
             stored += await MergeAsync(tx, ct);
+            await AttributeTracesAsync(tx, ct);
             if (await BudgetTracker.AddNewCostsAsync(orgTx, ct) is { } paused) pausedOrgs[org.Key] = paused.RejectedApprovals;
         }
         return new ProcessResult(batches.Count, events, stored, pausedOrgs);
@@ -128,6 +129,81 @@ public sealed class BatchProcessor(PriceBook prices)
     }
 
     /// <summary>
+    /// The OTLP attribution rule across exports (docs/otlp.md, <see cref="Otlp.OtlpMapper.AgentSource"/>): for each run this
+    /// batch touched with OTLP events, the agent of its earliest event whose agent came from gen_ai.agent.name is the
+    /// run's agent, and the events whose agent came only from service.name (or the default) move to it — their counts in
+    /// the hourly agent stats, their costs in the daily rollup and in this batch's new costs (budgets) move with them.
+    /// Runs that never name an agent keep ingest's rule (the agent of their earliest event). Runs after the merge, in its
+    /// transaction, in a statement of its own: it sees what the merge wrote and what other workers committed.
+    /// </summary>
+    private static async Task AttributeTracesAsync(Tx tx, CancellationToken ct) =>
+        await tx.ExecuteAsync("""
+            WITH touched AS (
+              SELECT DISTINCT run_id FROM ingest_staging WHERE metadata ? 'otel.agent_from'
+            ),
+            target AS (
+              SELECT DISTINCT ON (e.run_id) e.run_id, e.agent_id
+              FROM events e JOIN touched t ON t.run_id = e.run_id
+              WHERE e.org_id = app_current_org() AND e.metadata ->> 'otel.agent_from' = 'gen_ai.agent.name'
+              ORDER BY e.run_id, e.ts, e.id
+            ),
+            moving AS (
+              SELECT e.id, e.agent_id AS old_agent, tg.agent_id AS new_agent, e.type, e.ts, e.model, e.error, e.tokens_in, e.tokens_out,
+                     e.tokens_cached, e.cost_micros, e.cost_source
+              FROM events e JOIN target tg ON tg.run_id = e.run_id
+              WHERE e.org_id = app_current_org() AND e.agent_id <> tg.agent_id AND e.metadata ->> 'otel.agent_from' IN ('service.name', 'default')
+            ),
+            ev AS (
+              UPDATE events e SET agent_id = m.new_agent FROM moving m WHERE e.org_id = app_current_org() AND e.id = m.id RETURNING 1
+            ),
+            ru AS (
+              UPDATE runs r SET agent_id = tg.agent_id, updated_at = now() FROM target tg
+              WHERE r.org_id = app_current_org() AND r.id = tg.run_id AND r.agent_id <> tg.agent_id RETURNING 1
+            ),
+            deltas AS (
+              SELECT m.old_agent AS agent_id, -1 AS sign, m.* FROM moving m
+              UNION ALL
+              SELECT m.new_agent, 1, m.* FROM moving m
+            ),
+            stats AS (
+              INSERT INTO agent_stats_hourly AS h (org_id, agent_id, hour, events, llm_calls, errors, tokens_in, tokens_out, cost_micros, unpriced_calls)
+              SELECT app_current_org(), agent_id, date_trunc('hour', ts, 'UTC'), sum(sign), coalesce(sum(sign) FILTER (WHERE type = 'llm.call'), 0),
+                     coalesce(sum(sign) FILTER (WHERE type = 'error' OR error IS NOT NULL AND type <> 'run.end'), 0),
+                     coalesce(sum(sign * tokens_in), 0), coalesce(sum(sign * tokens_out), 0), coalesce(sum(sign * cost_micros), 0),
+                     coalesce(sum(sign) FILTER (WHERE cost_source = 'unpriced'), 0)
+              FROM deltas GROUP BY 2, 3 ORDER BY 2, 3
+              ON CONFLICT (org_id, agent_id, hour) DO UPDATE SET
+                events = h.events + excluded.events, llm_calls = h.llm_calls + excluded.llm_calls, errors = h.errors + excluded.errors,
+                tokens_in = h.tokens_in + excluded.tokens_in, tokens_out = h.tokens_out + excluded.tokens_out,
+                cost_micros = h.cost_micros + excluded.cost_micros, unpriced_calls = h.unpriced_calls + excluded.unpriced_calls
+              RETURNING 1
+            ),
+            day_deltas AS (
+              SELECT agent_id, (ts AT TIME ZONE (SELECT timezone FROM organizations WHERE id = app_current_org()))::date AS day,
+                     coalesce(model, '') AS model, coalesce(sum(sign * cost_micros), 0) AS cost, coalesce(sum(sign * tokens_in), 0) AS tokens_in,
+                     coalesce(sum(sign * tokens_out), 0) AS tokens_out, coalesce(sum(sign * tokens_cached), 0) AS tokens_cached, sum(sign) AS calls,
+                     coalesce(sum(sign) FILTER (WHERE cost_source = 'unpriced'), 0) AS unpriced
+              FROM deltas WHERE cost_source IS NOT NULL GROUP BY 1, 2, 3
+            ),
+            costs AS (
+              INSERT INTO cost_daily AS c (org_id, day, agent_id, model, cost_micros, tokens_in, tokens_out, tokens_cached, calls, unpriced_calls)
+              SELECT app_current_org(), day, agent_id, model, cost, tokens_in, tokens_out, tokens_cached, calls, unpriced FROM day_deltas ORDER BY 2, 3, 4
+              ON CONFLICT (org_id, day, agent_id, model) DO UPDATE SET
+                cost_micros = c.cost_micros + excluded.cost_micros, tokens_in = c.tokens_in + excluded.tokens_in,
+                tokens_out = c.tokens_out + excluded.tokens_out, tokens_cached = c.tokens_cached + excluded.tokens_cached,
+                calls = c.calls + excluded.calls, unpriced_calls = c.unpriced_calls + excluded.unpriced_calls
+              RETURNING 1
+            ),
+            budgets AS (
+              INSERT INTO ingest_new_costs (agent_id, day, cost_micros)
+              SELECT agent_id, day, sum(cost) FROM day_deltas GROUP BY 1, 2 HAVING sum(cost) <> 0
+              RETURNING 1
+            )
+            SELECT (SELECT count(*) FROM ev) + 0 * (SELECT count(*) FROM ru) + 0 * (SELECT count(*) FROM stats)
+                   + 0 * (SELECT count(*) FROM costs) + 0 * (SELECT count(*) FROM budgets)
+            """, ct);
+
+    /// <summary>
     /// Inserts the staged events that are new and folds only those into runs, agent stats and the daily cost rollup
     /// (by the organization's calendar day), in one statement; the new cost per agent and day is left in
     /// ingest_new_costs for the budgets.
@@ -172,7 +248,7 @@ public sealed class BatchProcessor(PriceBook prices)
                                 error_count, tokens_in, tokens_out, tokens_cached, cost_micros, unpriced_calls, models)
               SELECT s.org_id, s.run_id, s.agent_id, st.name, coalesce(en.status, 'running'), st.ts, st.id, en.ts, en.id, s.first_at,
                      s.first_id, s.last_at, st.input, en.output, en.error, coalesce(st.tags, '{}'), st.environment, st.metadata, s.n, s.llm_calls,
-                     s.tool_calls, s.errors, s.tokens_in, s.tokens_out, s.tokens_cached, s.cost, s.unpriced, s.models
+                     s.tool_calls, s.errors + (en.status IS NOT DISTINCT FROM 'failed')::int, s.tokens_in, s.tokens_out, s.tokens_cached, s.cost, s.unpriced, s.models
               FROM sums s LEFT JOIN starts st USING (run_id) LEFT JOIN ends en USING (run_id)
               ORDER BY s.run_id
               ON CONFLICT (org_id, id) DO UPDATE SET
@@ -198,7 +274,10 @@ public sealed class BatchProcessor(PriceBook prices)
                 event_count = runs.event_count + excluded.event_count,
                 llm_calls = runs.llm_calls + excluded.llm_calls,
                 tool_calls = runs.tool_calls + excluded.tool_calls,
-                error_count = runs.error_count + excluded.error_count,
+                -- error_count = the error events (error, or an error on any event but run.end) + 1 while the run is failed (its
+                -- run-level error, from the winning run.end): the old run-level error out, the excluded row's out, the new one in.
+                error_count = runs.error_count - (runs.status = 'failed')::int + excluded.error_count - (excluded.status = 'failed')::int
+                  + (CASE WHEN excluded.end_ts IS NOT NULL AND (runs.end_ts IS NULL OR (excluded.end_ts, excluded.end_event_id) > (runs.end_ts, runs.end_event_id)) THEN excluded.status ELSE runs.status END = 'failed')::int,
                 tokens_in = runs.tokens_in + excluded.tokens_in,
                 tokens_out = runs.tokens_out + excluded.tokens_out,
                 tokens_cached = runs.tokens_cached + excluded.tokens_cached,

@@ -10,10 +10,12 @@ namespace AgentOps.IntegrationTests.Hostile;
 /// <summary>
 /// One hostile request: which family of hostile input it carries and where (a JSON path, a query parameter, a path
 /// parameter, a header), and the raw bytes to send. <see cref="Denied"/>: the credentials may not do this, so any
-/// 2xx is an access violation.
+/// 2xx is an access violation. <see cref="Expected"/>: the one answer this request may get (a body that is not UTF-8
+/// is unreadable: 400 invalid_encoding on every route, whatever the route would have done with a readable one).
 /// </summary>
 public sealed record HostileRequest(ApiOperation Op, string Family, string Where, string Url, byte[]? Body, string? ContentType, string? Authorization,
-    bool Denied = false, bool UnknownLength = false, RequestMarker? Marker = null, bool IsBase = false, string? ContentEncoding = null);
+    bool Denied = false, bool UnknownLength = false, RequestMarker? Marker = null, bool IsBase = false, string? ContentEncoding = null,
+    (int Status, string Code)? Expected = null);
 
 /// <summary>
 /// Derives every hostile variant of an operation from the operation itself: body variants from the properties of
@@ -42,6 +44,12 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
         ("script injection", U("\"<script>alert(1)</script>\"")),
         ("path traversal", U("\"../../etc/passwd\"")),
     ];
+
+    /// <summary>What every body that is not UTF-8 is answered with, on every route (docs/api.md#json).</summary>
+    public static readonly (int Status, string Code) NotUtf8 = (400, "invalid_encoding");
+
+    private static bool IsInvalidUtf8(string family) => family.Contains("invalid UTF-8", StringComparison.Ordinal) || family.Contains("truncated UTF-8", StringComparison.Ordinal)
+        || family.Contains("overlong UTF-8", StringComparison.Ordinal) || family.Contains("UTF-8 encoded surrogate", StringComparison.Ordinal);
 
     /// <summary>Raw bytes that are not UTF-8, inside a JSON string.</summary>
     private static readonly (string Family, byte[] Token)[] InvalidUtf8 =
@@ -256,6 +264,9 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
     {
         yield return Request(op, "unexpected body", "body", body: U("{\"hostile\":1}"));
         yield return Request(op, "unexpected malformed body", "body", body: U("{"));
+        foreach (var (family, token) in InvalidUtf8)
+            yield return Request(op, "unexpected body with " + family, "body", body: [.. U("{\"hostile\":"), .. token, (byte)'}']) with { Expected = NotUtf8 };
+        yield return Request(op, "unexpected body: invalid UTF-8 key", "body", body: [(byte)'{', .. FreeFormMembers.Single(m => m.Family == "invalid UTF-8 key").Member, (byte)'}']) with { Expected = NotUtf8 };
         yield return Request(op, "body 1 byte over the limit", "body", body: Oversized(op.BodyLimit));
     }
 
@@ -266,7 +277,8 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
         {
             var marker = nextMarker();
             var baseText = Encoding.UTF8.GetString(Serialize(BaseBody(op, marker)));
-            return Request(op, family, "body", body: body(baseText), contentType: contentType, unknownLength: unknownLength, marker: marker);
+            return Request(op, family, "body", body: body(baseText), contentType: contentType, unknownLength: unknownLength, marker: marker)
+                with { Expected = contentType == Json && IsInvalidUtf8(family) ? NotUtf8 : null };
         }
 
         yield return Body("malformed JSON: open brace", _ => U("{"));
@@ -331,7 +343,8 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
             foreach (var (family, token) in tokens)
             {
                 var marker = nextMarker();
-                yield return Request(op, family, where, body: WithSlot(BaseBody(op, marker), path, token), marker: marker);
+                yield return Request(op, family, where, body: WithSlot(BaseBody(op, marker), path, token), marker: marker)
+                    with { Expected = IsInvalidUtf8(family) ? NotUtf8 : null };
             }
         }
     }

@@ -4,7 +4,8 @@ using AgentOps.IntegrationTests.Infrastructure;
 namespace AgentOps.IntegrationTests.Hostile;
 
 /// <summary>In the order reports list them: a gap in the tables first, then by how much harm the finding does.</summary>
-public enum FindingKind { Unseeded, ServerError, PartialWrite, PoisonedRead, AccessViolation, NonProblem }
+/// <summary><see cref="FindingKind.WrongRefusal"/>: a request whose answer is fixed (an unreadable body: 400 invalid_encoding) got another.</summary>
+public enum FindingKind { Unseeded, ServerError, PartialWrite, PoisonedRead, AccessViolation, NonProblem, WrongRefusal }
 
 /// <summary>One request that broke a rule. <see cref="Where"/> is the JSON path, parameter or header the hostile input sat in.</summary>
 public sealed record Finding(FindingKind Kind, string Route, string Family, string Where, string Status, string Code, string? TraceId = null, string? Detail = null);
@@ -20,7 +21,7 @@ public sealed partial record HostileReport(int Requests, int Routes, IReadOnlyLi
     public string Summary =>
         $"hostile input: {Requests} requests, {Routes} routes, 5xx: {Count(FindingKind.ServerError)}, non-problem errors: {Count(FindingKind.NonProblem)}, " +
         $"partial writes: {Count(FindingKind.PartialWrite)}, poisoned reads: {Count(FindingKind.PoisonedRead)}, " +
-        $"access violations: {Count(FindingKind.AccessViolation)}, unseeded routes: {Count(FindingKind.Unseeded)}";
+        $"access violations: {Count(FindingKind.AccessViolation)}, wrong refusals: {Count(FindingKind.WrongRefusal)}, unseeded routes: {Count(FindingKind.Unseeded)}";
 
     /// <summary>Findings grouped by (kind, route, variant, status, code), each group with where it happened and one server log line.</summary>
     public IReadOnlyList<string> GroupedFindings() =>
@@ -94,6 +95,7 @@ public sealed partial record HostileReport(int Requests, int Routes, IReadOnlyLi
         FindingKind.PartialWrite => "partial write",
         FindingKind.PoisonedRead => "poisoned read",
         FindingKind.AccessViolation => "access",
+        FindingKind.WrongRefusal => "wrong refusal",
         _ => kind.ToString(),
     };
 }

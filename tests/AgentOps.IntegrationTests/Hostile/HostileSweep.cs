@@ -203,6 +203,10 @@ public sealed partial class HostileSweep(ApiFixture fx)
             Add(FindingKind.ServerError, problem?.Code ?? answer.MediaType ?? "empty body", problem?.TraceId, problem is null ? answer.Text(200) : null);
         else if (answer.Status >= 400 && problem is null)
             Add(FindingKind.NonProblem, answer.MediaType ?? "no content type", detail: answer.Body.Length == 0 ? "empty body" : answer.Text(200));
+        // Access is decided before any body is read (a logged-out session's later requests are 401 whatever they carry).
+        if (r.Expected is { } expected && answer.Failure is null && answer.Status is not (401 or 403) && (answer.Status, problem?.Code) != (expected.Status, expected.Code))
+            Add(FindingKind.WrongRefusal, problem?.Code ?? answer.MediaType ?? "empty body", problem?.TraceId,
+                $"expected {expected.Status} {expected.Code}: {answer.Text(200)}");
         if (answer.Failure is not null || answer.Status >= 400)
         {
             // A failed request changes nothing either (docs/api.md: "500 internal_error … nothing was changed").

@@ -54,14 +54,21 @@ public class JobRulesTests
             Cron.Parse(expression).Next(DateTimeOffset.Parse(after, System.Globalization.CultureInfo.InvariantCulture)));
 
     [Theory]
-    [InlineData("")]
-    [InlineData("* * * *")]
-    [InlineData("60 * * * *")]
-    [InlineData("* 24 * * *")]
-    [InlineData("*/0 * * * *")]
-    [InlineData("5-1 * * * *")]
-    [InlineData("a * * * *")]
-    [InlineData("* * 0 * *")]
-    public void Bad_cron_expressions_are_refused_with_the_field_named(string expression) =>
-        Assert.False(Cron.TryParse(expression, out _, out var error) && error is null);
+    [InlineData("", "must have five fields")]
+    [InlineData("* * * *", "must have five fields")]
+    [InlineData("60 * * * *", "the minute field \"60\"")]
+    [InlineData("* 24 * * *", "the hour field \"24\"")]
+    [InlineData("*/0 * * * *", "the minute field \"*/0\"")]
+    [InlineData("5-1 * * * *", "the minute field \"5-1\"")]
+    [InlineData("a * * * *", "the minute field \"a\"")]
+    [InlineData("* * 0 * *", "the day-of-month field \"0\"")]
+    [InlineData("* * * 13 *", "the month field \"13\"")]
+    [InlineData("* * * * 8", "the day-of-week field \"8\"")]
+    public void Bad_cron_expressions_are_refused_with_the_field_named(string expression, string named)
+    {
+        Assert.False(Cron.TryParse(expression, out var cron, out var error));
+        Assert.Null(cron);
+        Assert.NotNull(error);
+        Assert.Contains(named, error, StringComparison.Ordinal);
+    }
 }

@@ -85,20 +85,57 @@ internal static class OtlpMapper
     /// <summary>The serializer the endpoint writes the items with: metadata sizes are measured with it, so they are exact.</summary>
     public static JsonSerializerOptions Serialization { get; } = JsonSerializerOptions.Default;
 
+    /// <summary>Metadata key on every event from OTLP: where its agent came from (<see cref="AgentSource"/>).</summary>
+    public const string AgentFromKey = "otel.agent_from";
+
+    /// <summary>
+    /// The one attribution rule: a trace belongs to the agent named by <c>gen_ai.agent.name</c> anywhere in it (span or
+    /// resource attributes; the earliest span naming one, by start time and span id, when several do), else to
+    /// <c>service.name</c>, else to "otel". A span that names its own agent keeps it. Within one export this is settled
+    /// here; spans of the trace that arrive in another export are settled at the merge (BatchProcessor moves the events,
+    /// stats and costs that came from service.name to the trace's named agent).
+    /// </summary>
+    public enum AgentSource { GenAiAgentName, ServiceName, Default }
+
+    public static string Wire(AgentSource source) => source switch
+    {
+        AgentSource.GenAiAgentName => SemConv.AgentName, AgentSource.ServiceName => SemConv.ServiceName, _ => "default",
+    };
+
     public static IReadOnlyList<MappedSpan> Map(ExportTraceServiceRequest request)
     {
+        // First pass: the gen_ai.agent.name of each trace in this export, from its earliest span that names one.
+        var named = new Dictionary<string, (ulong Start, string SpanId, string Agent)>(StringComparer.Ordinal);
+        foreach (var resourceSpans in request.ResourceSpans)
+        {
+            var resourceAgent = StringOf(Attributes(resourceSpans.Resource?.Attributes), SemConv.AgentName);
+            foreach (var scopeSpans in resourceSpans.ScopeSpans)
+                foreach (var span in scopeSpans.Spans)
+                {
+                    if (!IsValidId(span.TraceId, 16)) continue;
+                    var agent = span.Attributes.FirstOrDefault(a => a.Key == SemConv.AgentName) is { Value: { ValueCase: AnyValue.ValueOneofCase.StringValue, StringValue.Length: > 0 } v }
+                        ? v.StringValue : resourceAgent;
+                    if (agent is null) continue;
+                    var trace = Convert.ToHexStringLower(span.TraceId.Span);
+                    var spanId = Convert.ToHexStringLower(span.SpanId.Span);
+                    if (!named.TryGetValue(trace, out var known) || span.StartTimeUnixNano < known.Start
+                        || span.StartTimeUnixNano == known.Start && string.CompareOrdinal(spanId, known.SpanId) < 0)
+                        named[trace] = (span.StartTimeUnixNano, spanId, agent);
+                }
+        }
         var result = new List<MappedSpan>();
         foreach (var resourceSpans in request.ResourceSpans)
         {
             var resource = Attributes(resourceSpans.Resource?.Attributes);
             foreach (var scopeSpans in resourceSpans.ScopeSpans)
                 foreach (var span in scopeSpans.Spans)
-                    result.Add(MapSpan(span, scopeSpans.Scope?.Name, resource));
+                    result.Add(MapSpan(span, scopeSpans.Scope?.Name, resource,
+                        IsValidId(span.TraceId, 16) && named.TryGetValue(Convert.ToHexStringLower(span.TraceId.Span), out var n) ? n.Agent : null));
         }
         return result;
     }
 
-    public static MappedSpan MapSpan(Span span, string? scopeName, IReadOnlyDictionary<string, AnyValue> resource)
+    public static MappedSpan MapSpan(Span span, string? scopeName, IReadOnlyDictionary<string, AnyValue> resource, string? traceAgent = null)
     {
         if (!IsValidId(span.TraceId, 16)) return Invalid(null, "trace_id must be 16 bytes and not all zero.", "$.trace_id");
         var traceId = Convert.ToHexStringLower(span.TraceId.Span);
@@ -134,7 +171,11 @@ internal static class OtlpMapper
             return ToJson(v, 0, truncate: false);
         }
 
-        var agent = Str(SemConv.AgentName) ?? StringOf(resource, SemConv.AgentName) ?? StringOf(resource, SemConv.ServiceName) ?? DefaultAgent;
+        var (agent, agentSource) = (Str(SemConv.AgentName) ?? StringOf(resource, SemConv.AgentName) ?? traceAgent) is { } namedAgent
+            ? (namedAgent, AgentSource.GenAiAgentName)
+            : StringOf(resource, SemConv.ServiceName) is { } service ? (service, AgentSource.ServiceName) : (DefaultAgent, AgentSource.Default);
+        // A JSON node has one parent: each event gets its own.
+        KeyValuePair<string, JsonNode?> AgentFrom() => new(AgentFromKey, JsonValue.Create(Wire(agentSource)));
         var operation = attributes.TryGetValue(SemConv.OperationName, out var op) && op.ValueCase == AnyValue.ValueOneofCase.StringValue ? op.StringValue : null;
         var model = Str(SemConv.ResponseModel) ?? Str(SemConv.RequestModel);
         var type = operation switch
@@ -229,7 +270,7 @@ internal static class OtlpMapper
 
         var environment = StringOf(resource, SemConv.DeploymentEnvironmentName) ?? StringOf(resource, SemConv.DeploymentEnvironment);
         if (environment is not null) item["environment"] = Cut(environment, MaxEnvironmentLength);
-        item["metadata"] = Metadata(SpanContext(span, scopeName).Concat(attributes.Where(a => !used.Contains(a.Key)).Select(a => Entry(a.Key, a.Value))));
+        item["metadata"] = Metadata(SpanContext(span, scopeName).Prepend(AgentFrom()).Concat(attributes.Where(a => !used.Contains(a.Key)).Select(a => Entry(a.Key, a.Value))));
         var items = new List<JsonObject> { WithoutNulls(item) };
 
         // The run: a trace's root span starts and ends it. A span whose parent lives in another process is the root of
@@ -243,13 +284,13 @@ internal static class OtlpMapper
                 ["id"] = id + ":start", ["type"] = EventTypes.RunStart, ["timestamp"] = start, ["run_id"] = traceId, ["agent"] = Cut(agent, MaxAgentLength),
                 ["name"] = span.Name.Length > 0 ? Cut(span.Name, IngestLimits.MaxNameLength) : null, ["input"] = input?.DeepClone(),
                 ["environment"] = environment is null ? null : Cut(environment, MaxEnvironmentLength),
-                ["metadata"] = Metadata(resource.Select(a => Entry(a.Key, a.Value))),
+                ["metadata"] = Metadata(resource.Select(a => Entry(a.Key, a.Value)).Prepend(AgentFrom())),
             }));
             items.Add(WithoutNulls(new JsonObject
             {
                 ["id"] = id + ":end", ["type"] = EventTypes.RunEnd, ["timestamp"] = end, ["run_id"] = traceId, ["agent"] = Cut(agent, MaxAgentLength),
                 ["status"] = failed ? RunStatuses.Failed : RunStatuses.Succeeded, ["error"] = error, ["output"] = output?.DeepClone(),
-                ["environment"] = environment is null ? null : Cut(environment, MaxEnvironmentLength),
+                ["environment"] = environment is null ? null : Cut(environment, MaxEnvironmentLength), ["metadata"] = Metadata([AgentFrom()]),
             }));
         }
         return new MappedSpan(id, items, null);

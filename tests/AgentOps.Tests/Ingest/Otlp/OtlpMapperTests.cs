@@ -199,7 +199,26 @@ public class OtlpMapperTests
         Assert.Equal("Fiction Writer", AgentOf(Assert.Single(Map(unnamed, resource)).Items[0]));
         Assert.Equal("writers", AgentOf(Assert.Single(Map(unnamed, ("service.name", "writers"))).Items[0]));
         Assert.Equal(OtlpMapper.DefaultAgent, AgentOf(Assert.Single(Map(unnamed)).Items[0]));
-        Assert.DoesNotContain("gen_ai.agent.name", Assert.Single(Parse(Assert.Single(Map(named)).Items)).Metadata ?? "");
+        // The attribute is read, not copied into metadata; where the agent came from is.
+        var metadata = Assert.Single(Parse(Assert.Single(Map(named)).Items)).Metadata ?? "";
+        Assert.DoesNotContain("\"gen_ai.agent.name\":", metadata);
+        Assert.Contains("\"otel.agent_from\":\"gen_ai.agent.name\"", metadata);
+        Assert.Contains("\"otel.agent_from\":\"service.name\"", Assert.Single(Parse(Assert.Single(Map(unnamed, ("service.name", "writers"))).Items)).Metadata);
+    }
+
+    [Fact]
+    public void A_span_without_its_own_agent_takes_the_gen_ai_agent_named_anywhere_in_its_trace_in_the_export()
+    {
+        // The child names no agent and comes first in the export; its trace's root names one: the child is the root's.
+        var root = NewSpan("root", RootHex, parentHex: null, attributes: [("gen_ai.agent.name", "planner")]);
+        var child = NewSpan("child");
+        var mapped = OtlpMapper.Map(Request([child, root], ("service.name", "svc")));
+        Assert.All(mapped.SelectMany(m => m.Items), item => Assert.Equal("planner", AgentOf(item)));
+        Assert.All(Parse(mapped.SelectMany(m => m.Items).ToList()), e => Assert.Contains("\"otel.agent_from\":\"gen_ai.agent.name\"", e.Metadata));
+        // Another trace in the same export does not borrow it.
+        var other = NewSpan("other", "3333333333333333", parentHex: null);
+        other.TraceId = Google.Protobuf.ByteString.CopyFrom(Enumerable.Repeat((byte)7, 16).ToArray());
+        Assert.Equal("svc", AgentOf(OtlpMapper.Map(Request([root, other], ("service.name", "svc")))[1].Items[0]));
     }
 
     [Fact]
