@@ -180,6 +180,22 @@ public class ApprovalsTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task Archiving_an_agent_rejects_its_pending_requests_like_a_pause()
+    {
+        var (tenant, key) = await TenantWithPoliciesAsync(_client);
+        var pending = await RequestApprovalAsync(key, "run-archive", "archived-with-a-request");
+        var agent = (await _client.Get("/api/v1/agents?limit=200", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray()
+            .Single(a => a.GetProperty("name").GetString() == "archived-with-a-request").GetProperty("id").GetGuid();
+        var waiting = _client.Get($"/api/v1/approvals/{pending}/wait?timeout_s=20", key);
+        await Task.Delay(200);
+        (await _client.Delete($"/api/v1/agents/{agent}", tenant.AdminToken)).Expect(204);
+        var woken = (await waiting.WaitAsync(TimeSpan.FromSeconds(2))).Expect(200).Body;
+        Assert.Equal(("rejected", "agent_paused"), (woken.GetProperty("status").GetString(), woken.GetProperty("decision_reason").GetString()));
+        var run = await _client.WaitForRunAsync(key, "run-archive", r => Events(r, "approval.decision").Count == 1);
+        Assert.Equal("rejected", Events(run, "approval.decision").Single().GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task Another_organizations_requests_are_not_found_on_every_route()
     {
         var (owner, key) = await TenantWithPoliciesAsync(_client);

@@ -36,7 +36,7 @@ public class IngestPoisonTests(ApiFixture fx)
         // concurrent failures and isolations.
         var options = services.GetRequiredService<AgentOpsOptions>() with { IngestWorkers = 4, IngestBatchesPerTransaction = 4 };
         var extra = new IngestWorker(services.GetRequiredService<Db>(), services.GetRequiredService<BatchProcessor>(), services.GetRequiredService<IngestSignal>(),
-            services.GetRequiredService<ControlEffects>(), options, services.GetRequiredService<ILogger<IngestWorker>>());
+            options, services.GetRequiredService<ILogger<IngestWorker>>());
         await extra.StartAsync(CancellationToken.None);
         var report = new List<string>();
         try

@@ -29,7 +29,7 @@ public sealed record IngestQueues(QueueClient Batches, QueueClient Poison)
 /// </list>
 /// A message on the poison queue can be replayed by sending its text to the ingest queue again.
 /// </summary>
-public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Controls.ControlEffects effects, IngestBatchBlobs blobs, IngestQueues queues,
+public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, IngestBatchBlobs blobs, IngestQueues queues,
     ILogger<IngestBatchesFunction> logger)
 {
     [Function("IngestBatches")]
@@ -55,8 +55,7 @@ public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Contr
         }
         try
         {
-            var result = await db.InOrgAsync(Guid.Empty, tx => processor.ProcessAsync(tx, [new AcceptedBatch(header.BatchId, header.OrgId, header.AcceptedAt, payload)], ct), ct);
-            foreach (var (org, rejected) in result.Paused) effects.Committed(org, rejected);
+            await db.InOrgAsync(Guid.Empty, tx => processor.ProcessAsync(tx, [new AcceptedBatch(header.BatchId, header.OrgId, header.AcceptedAt, payload)], ct), ct);
         }
         catch (Exception e) when (BatchProcessor.IsPoison(e))
         {

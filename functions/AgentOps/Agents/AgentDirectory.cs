@@ -1,4 +1,6 @@
 using AgentOps.Audit;
+using AgentOps.Contracts;
+using AgentOps.Platform.Events;
 using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
@@ -26,6 +28,7 @@ public sealed record AgentRef(Guid Id, string Name, string Status)
 /// effect everywhere within <see cref="Freshness"/>, and at once on the replica that made it (which invalidates).
 /// </summary>
 public sealed class AgentDirectory(Db db, TimeProvider time, ILogger<AgentDirectory> logger)
+    : IAfterCommit<AgentsStopped>, IAfterCommit<AgentsResumed>, IAfterCommit<KillSwitchPulled>, IAfterCommit<KillSwitchLifted>
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
 
@@ -122,4 +125,11 @@ public sealed class AgentDirectory(Db db, TimeProvider time, ILogger<AgentDirect
 
     /// <summary>Forget what this replica knows of an organization's agents (after a change through the API).</summary>
     public void Invalidate(Guid orgId) => _cache.Forget((key, _) => key.Org == orgId);
+
+    // A change of status anywhere (the buttons, a budget, the kill switch) is seen at once on this replica, within
+    // Freshness on the others.
+    public void Committed(Guid orgId, AgentsStopped e) => Invalidate(orgId);
+    public void Committed(Guid orgId, AgentsResumed e) => Invalidate(orgId);
+    public void Committed(Guid orgId, KillSwitchPulled e) => Invalidate(orgId);
+    public void Committed(Guid orgId, KillSwitchLifted e) => Invalidate(orgId);
 }

@@ -106,7 +106,7 @@ public static class AgentsApi
         TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => tx.SingleAsync($"{WithStats} WHERE a.org_id = $1 AND a.id = $2", AgentView.Read, ct, caller.OrgId, id), ct)
             ?? throw ApiProblem.NotFound("agent"));
 
-    public static async Task<Ok<AgentView>> UpdateAsync(Guid id, UpdateAgentRequest body, Caller caller, Db db, Controls.ControlEffects effects, CancellationToken ct)
+    public static async Task<Ok<AgentView>> UpdateAsync(Guid id, UpdateAgentRequest body, Caller caller, Db db, AgentDirectory directory, CancellationToken ct)
     {
         var v = new Validation();
         var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
@@ -120,7 +120,6 @@ public static class AgentsApi
         v.ThrowIfInvalid();
         try
         {
-            IReadOnlyList<Controls.RejectedApproval> rejected = [];
             var agent = await db.InOrgAsync(caller.OrgId, async tx =>
             {
                 // Shared lock on the organization before the agent: a kill switch in flight is seen, never raced.
@@ -146,12 +145,11 @@ public static class AgentsApi
                     return before;
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), status is not null && status != before.Status ? $"agent.{StatusVerb(status)}" : "agent.updated",
                     "agent", id, before, after, ct);
-                // Paused (or archived) here as by the pause button: nothing may wait on an approval for it.
-                if (after.Status != "active" && before.Status == "active")
-                    rejected = await Controls.EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct);
+                // Paused (or archived) here as by the pause button: the same event, so nothing waits on an approval for it.
+                await AgentStatus.Announce(tx, Actor.Of(caller), id, before.Status, after.Status, ct);
                 return after;
             }, ct);
-            effects.Committed(caller.OrgId, rejected, Controls.KillSwitchChange.Unchanged);
+            directory.Invalidate(caller.OrgId);
             return TypedResults.Ok(agent);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "agents_org_name_key" })
@@ -169,6 +167,7 @@ public static class AgentsApi
             if (before.Status == "archived") return;
             var after = (await tx.SingleAsync($"UPDATE agents a SET status = 'archived', updated_at = now() WHERE a.id = $1 RETURNING {AgentView.Columns}", AgentView.Read, ct, id))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "agent.archived", "agent", id, before, after, ct);
+            await AgentStatus.Announce(tx, Actor.Of(caller), id, before.Status, after.Status, ct);
         }, ct);
         directory.Invalidate(caller.OrgId);
         return TypedResults.NoContent();

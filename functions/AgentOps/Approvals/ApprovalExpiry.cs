@@ -12,7 +12,7 @@ namespace AgentOps.Approvals;
 /// request is expired (and announced) by exactly one of them. Called by <see cref="ApprovalExpirySweeper"/> (self-host)
 /// and by a Timer trigger (Azure host).
 /// </summary>
-public sealed class ApprovalExpiry(Db db, ApprovalOutcomes outcomes, ILogger<ApprovalExpiry> logger)
+public sealed class ApprovalExpiry(Db db, ILogger<ApprovalExpiry> logger)
 {
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
 
@@ -23,9 +23,7 @@ public sealed class ApprovalExpiry(Db db, ApprovalOutcomes outcomes, ILogger<App
         var total = 0;
         foreach (var orgId in orgs)
         {
-            var expired = await db.InOrgAsync(orgId, tx => ApprovalRequests.ExpireDueAsync(tx, null, ct), ct);
-            outcomes.Announce(orgId, expired);
-            total += expired.Count;
+            total += await db.InOrgAsync(orgId, tx => ApprovalRequests.ExpireDueAsync(tx, null, ct), ct);
         }
         if (total > 0) logger.LogInformation("Expired {Count} approval requests in {Orgs} organizations", total, orgs.Count);
         return total;

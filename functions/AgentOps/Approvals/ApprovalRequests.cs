@@ -1,10 +1,10 @@
 using System.Text.Json;
 using AgentOps.Agents;
 using AgentOps.Audit;
-using AgentOps.Controls;
+using AgentOps.Contracts;
 using AgentOps.Ingest;
 using AgentOps.Notifications;
-using AgentOps.Policies;
+using AgentOps.Platform.Events;
 
 namespace AgentOps.Approvals;
 
@@ -40,13 +40,10 @@ public sealed record ApprovalView(Guid Id, string Status, string RunId, Guid Age
     public static string WaitUrlOf(Guid id) => $"/api/v1/approvals/{id}/wait";
 }
 
-/// <summary>An approval request that just ended, for what follows the commit: its event on the run, and waking its waiters.</summary>
-public sealed record ApprovalDecided(Guid Id, string RunId, Guid AgentId, string Status, string Reason, Guid? DecidedBy, string? Comment)
-{
-    public static ApprovalDecided From(RejectedApproval r) => new(r.Id, r.RunId, r.AgentId, "rejected", r.Reason, null, null);
-}
-
-/// <summary>The approval requests' SQL: creating one (with its audit row and notification) and expiring due ones.</summary>
+/// <summary>
+/// The approval requests' SQL: creating one (with its audit row and notification), expiring due ones and rejecting
+/// those of stopped agents. Every end of a request raises <see cref="ApprovalsDecided"/> in its transaction.
+/// </summary>
 public static class ApprovalRequests
 {
     public static readonly Actor System = new(ActorType.System, null, new RequestInfo(null, "agentops approval expiry"));
@@ -56,59 +53,85 @@ public static class ApprovalRequests
     /// (approval.requested) and a notification (approval.requested, warning). Expires timeout minutes from now
     /// (the database's clock, like every expiry check).
     /// </summary>
-    public static async Task<(Guid Id, DateTimeOffset ExpiresAt)> CreateAsync(Tx tx, Caller caller, AgentRef agent, string runId, PolicyRule rule,
-        int version, string context, string? actionType, CancellationToken ct)
+    public static async Task<(Guid Id, DateTimeOffset ExpiresAt)> CreateAsync(Tx tx, Caller caller, AgentRef agent, string runId, PolicyRef policy,
+        string[] approvalFrom, int timeoutMinutes, string context, string? actionType, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
-        var timeout = rule.TimeoutMinutes ?? PoliciesApi.DefaultApprovalTimeoutMinutes;
         var requestedByType = AuditLog.ActorTypeWire(caller.Type);
         var expiresAt = await tx.ScalarAsync<DateTime>("""
             INSERT INTO approvals (id, org_id, run_id, agent_id, policy_id, policy_version, policy_name, context, approval_required_from,
                                    requested_by_type, requested_by, expires_at)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, now() + make_interval(mins => $12))
             RETURNING expires_at
-            """, ct, id, tx.OrgId, runId, agent.Id, rule.Id, version, rule.Name, context, rule.ApprovalFrom, requestedByType, caller.ActorId, timeout);
+            """, ct, id, tx.OrgId, runId, agent.Id, policy.Id, policy.Version, policy.Name, context, approvalFrom, requestedByType, caller.ActorId, timeoutMinutes);
         var expires = new DateTimeOffset(DateTime.SpecifyKind(expiresAt, DateTimeKind.Utc));
         var summary = new
         {
-            status = "pending", run_id = runId, agent_id = agent.Id, agent = agent.Name, policy = new PolicyRef(rule.Id, rule.Name, version),
-            action_type = actionType, approval_required_from = rule.ApprovalFrom, expires_at = expires,
+            status = "pending", run_id = runId, agent_id = agent.Id, agent = agent.Name, policy,
+            action_type = actionType, approval_required_from = approvalFrom, expires_at = expires,
         };
         await AuditLog.RecordAsync(tx, Actor.Of(caller), "approval.requested", "approval", id, null, summary, ct);
-        await Notifier.PublishAsync(tx, new Notice("approval.requested", "warning", $"Approval needed: {rule.Name}",
-            $"{agent.Name} asks to {actionType ?? "act"} (run {runId}); {string.Join(" or ", rule.ApprovalFrom)} may decide before {expires:u}.",
+        await Notifier.PublishAsync(tx, new Notice("approval.requested", "warning", $"Approval needed: {policy.Name}",
+            $"{agent.Name} asks to {actionType ?? "act"} (run {runId}); {string.Join(" or ", approvalFrom)} may decide before {expires:u}.",
             new { approval_id = id, summary.run_id, summary.agent_id, summary.agent, summary.policy, summary.action_type, summary.approval_required_from,
                   summary.expires_at, wait_url = ApprovalView.WaitUrlOf(id) },
             "approval", id.ToString()), ct);
         return (id, expires);
     }
 
-    /// <summary>Expires the organization's pending requests past their expiry (or just one of them), one audit row each (approval.expired, by the system).</summary>
-    public static async Task<List<ApprovalDecided>> ExpireDueAsync(Tx tx, Guid? onlyId, CancellationToken ct)
+    /// <summary>Expires the organization's pending requests past their expiry (or just one of them), one audit row each (approval.expired, by the system); returns how many.</summary>
+    public static async Task<int> ExpireDueAsync(Tx tx, Guid? onlyId, CancellationToken ct)
     {
         var expired = await tx.ListAsync("""
             UPDATE approvals SET status = 'expired', decided_at = now(), decision_reason = 'expired'
             WHERE org_id = $1 AND status = 'pending' AND expires_at <= now() AND ($2::uuid IS NULL OR id = $2)
             RETURNING id, run_id, agent_id, expires_at
-            """, r => (Decided: new ApprovalDecided(r.GetGuid(0), r.GetString(1), r.GetGuid(2), "expired", "expired", null, null), ExpiresAt: r.Time(3)),
+            """, r => (Decided: new ApprovalDecision(r.GetGuid(0), r.GetString(1), r.GetGuid(2), "expired", "expired", null, null), ExpiresAt: r.Time(3)),
             ct, tx.OrgId, onlyId);
         foreach (var (a, expiresAt) in expired)
             await AuditLog.RecordAsync(tx, System, "approval.expired", "approval", a.Id, new { status = "pending" },
                 new { status = "expired", decision_reason = "expired", run_id = a.RunId, agent_id = a.AgentId, expires_at = expiresAt }, ct);
-        return expired.Select(e => e.Decided).ToList();
+        if (expired.Count > 0) await tx.RaiseAsync(new ApprovalsDecided(expired.Select(e => e.Decided).ToList()), ct);
+        return expired.Count;
     }
+
+    /// <summary>Rejects pending requests (of some agents, or all of the organization's) with <paramref name="reason"/>, one audit row each.</summary>
+    public static async Task RejectPendingAsync(Tx tx, Actor actor, IReadOnlyList<Guid>? agentIds, string reason, CancellationToken ct)
+    {
+        var rejected = await tx.ListAsync("""
+            UPDATE approvals SET status = 'rejected', decided_at = now(), decision_reason = $3
+            WHERE org_id = $1 AND status = 'pending' AND ($2::uuid[] IS NULL OR agent_id = ANY($2))
+            RETURNING id, run_id, agent_id
+            """, r => new ApprovalDecision(r.GetGuid(0), r.GetString(1), r.GetGuid(2), "rejected", reason, null, null), ct, tx.OrgId, agentIds?.ToArray(), reason);
+        foreach (var a in rejected)
+            await AuditLog.RecordAsync(tx, actor, "approval.rejected", "approval", a.Id, new { status = "pending" },
+                new { status = "rejected", decision_reason = reason, run_id = a.RunId, agent_id = a.AgentId }, ct);
+        if (rejected.Count > 0) await tx.RaiseAsync(new ApprovalsDecided(rejected), ct);
+    }
+}
+
+/// <summary>
+/// Nothing waits on an approval for an agent that is stopped: a pause (or archive) rejects the agent's pending
+/// requests (reason agent_paused), the kill switch rejects every pending request of the organization (org_killed),
+/// in the transaction that stopped them, as the actor who stopped them.
+/// </summary>
+public sealed class RejectApprovalsOfStoppedAgents : IReaction<AgentsStopped>, IReaction<KillSwitchPulled>
+{
+    public Task ReactAsync(Tx tx, AgentsStopped e, CancellationToken ct) => ApprovalRequests.RejectPendingAsync(tx, e.Actor, e.AgentIds, "agent_paused", ct);
+
+    public Task ReactAsync(Tx tx, KillSwitchPulled e, CancellationToken ct) => ApprovalRequests.RejectPendingAsync(tx, e.Actor, null, "org_killed", ct);
 }
 
 /// <summary>
 /// What follows an approval's end once its transaction committed, whoever ended it (a person, the sweeper, a pause or
 /// the kill switch): an approval.decision event on its run (through the decision buffer) and the waiters woken.
 /// </summary>
-public sealed class ApprovalOutcomes(DecisionEventBuffer events, ApprovalWaiters waiters, TimeProvider time)
+public sealed class ApprovalOutcomes(DecisionEventBuffer events, ApprovalWaiters waiters, TimeProvider time) : IAfterCommit<ApprovalsDecided>
 {
-    public void Announce(Guid orgId, IEnumerable<ApprovalDecided> decided)
+    public void Committed(Guid orgId, ApprovalsDecided e)
     {
         var now = time.GetUtcNow();
-        foreach (var d in decided)
+        foreach (var d in e.Decisions)
         {
             events.Add(orgId, new IngestEvent
             {
@@ -120,6 +143,4 @@ public sealed class ApprovalOutcomes(DecisionEventBuffer events, ApprovalWaiters
             waiters.Wake(d.Id);
         }
     }
-
-    public void Rejected(Guid orgId, IEnumerable<RejectedApproval> rejected) => Announce(orgId, rejected.Select(ApprovalDecided.From));
 }

@@ -1,3 +1,4 @@
+using AgentOps.Contracts;
 using AgentOps.Audit;
 
 namespace AgentOps.Approvals;
@@ -89,11 +90,11 @@ public static class ApprovalsApi
         }
     }
 
-    public static Task<Ok<ApprovalView>> ApproveAsync(Guid id, DecideRequest? body, Caller caller, Db db, ApprovalOutcomes outcomes, CancellationToken ct) =>
-        DecideAsync(id, approve: true, body, caller, db, outcomes, ct);
+    public static Task<Ok<ApprovalView>> ApproveAsync(Guid id, DecideRequest? body, Caller caller, Db db, CancellationToken ct) =>
+        DecideAsync(id, approve: true, body, caller, db, ct);
 
-    public static Task<Ok<ApprovalView>> RejectAsync(Guid id, DecideRequest? body, Caller caller, Db db, ApprovalOutcomes outcomes, CancellationToken ct) =>
-        DecideAsync(id, approve: false, body, caller, db, outcomes, ct);
+    public static Task<Ok<ApprovalView>> RejectAsync(Guid id, DecideRequest? body, Caller caller, Db db, CancellationToken ct) =>
+        DecideAsync(id, approve: false, body, caller, db, ct);
 
     private sealed record Target(string Status, DateTimeOffset ExpiresAt, bool Expired, string RunId, Guid AgentId, string[] RequiredFrom, string RequestedByType, Guid? RequestedBy);
 
@@ -104,14 +105,14 @@ public static class ApprovalsApi
     /// (the other gets 409 approval_decided). A request past its expiry is expired on the spot (committed) and the
     /// answer is 409 approval_expired. A rejection needs its reason (comment); an approval may say why.
     /// </summary>
-    private static async Task<Ok<ApprovalView>> DecideAsync(Guid id, bool approve, DecideRequest? body, Caller caller, Db db, ApprovalOutcomes outcomes, CancellationToken ct)
+    private static async Task<Ok<ApprovalView>> DecideAsync(Guid id, bool approve, DecideRequest? body, Caller caller, Db db, CancellationToken ct)
     {
         var v = new Validation();
         var comment = approve ? v.Text("$.comment", body?.Comment, ApprovalRules.MaxCommentLength) : v.RequiredText("$.comment", body?.Comment, ApprovalRules.MaxCommentLength);
         v.ThrowIfInvalid();
         var status = approve ? "approved" : "rejected";
 
-        var (outcome, decided) = await db.InOrgAsync(caller.OrgId, async tx =>
+        var outcome = await db.InOrgAsync(caller.OrgId, async tx =>
         {
             var target = await tx.SingleAsync("""
                 SELECT status, expires_at, status = 'pending' AND expires_at <= now(), run_id, agent_id, approval_required_from, requested_by_type, requested_by
@@ -125,17 +126,20 @@ public static class ApprovalsApi
             if (target.Status != "pending")
                 throw ApiProblem.Conflict("approval_decided", $"The request is already {target.Status}.");
             if (target.Expired)
-                return (Outcome.Expired, await ApprovalRequests.ExpireDueAsync(tx, id, ct));
+            {
+                await ApprovalRequests.ExpireDueAsync(tx, id, ct);
+                return Outcome.Expired;
+            }
             await tx.ExecuteAsync("""
                 UPDATE approvals SET status = $3, decided_at = now(), decided_by = $4, decision_reason = $3, comment = $5
                 WHERE id = $1 AND org_id = $2 AND status = 'pending'
                 """, ct, id, caller.OrgId, status, caller.UserId, comment);
             await AuditLog.RecordAsync(tx, Actor.Of(caller), $"approval.{status}", "approval", id, new { status = "pending" },
                 new { status, decision_reason = status, comment, run_id = target.RunId, agent_id = target.AgentId }, ct);
-            return (Outcome.Decided, new List<ApprovalDecided> { new(id, target.RunId, target.AgentId, status, status, caller.UserId, comment) });
+            await tx.RaiseAsync(new ApprovalsDecided([new(id, target.RunId, target.AgentId, status, status, caller.UserId, comment)]), ct);
+            return Outcome.Decided;
         }, ct);
 
-        outcomes.Announce(caller.OrgId, decided);
         if (outcome == Outcome.Expired)
             throw ApiProblem.Conflict("approval_expired", "The request expired before it was decided; the agent was told no.");
         return TypedResults.Ok((await ReadAsync(db, caller.OrgId, id, ct))!);

@@ -3,13 +3,6 @@ using NpgsqlTypes;
 
 namespace AgentOps.Audit;
 
-/// <summary>Who did something: a person, an API key or the system, and from where.</summary>
-public sealed record Actor(ActorType Type, Guid? Id, RequestInfo Request)
-{
-    public static Actor Of(Caller caller) => new(caller.Type, caller.ActorId, caller.Request);
-    public static Actor User(Guid userId, RequestInfo request) => new(ActorType.User, userId, request);
-}
-
 /// <summary>
 /// The audit trail: one row per state change, written in the same transaction as the change, so a change without
 /// its row (or a row without its change) cannot exist. Snapshots are the API's own views: secrets and hashes never

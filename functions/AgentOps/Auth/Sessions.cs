@@ -1,3 +1,5 @@
+using AgentOps.Contracts;
+using AgentOps.Platform.Events;
 using AgentOps.Platform;
 
 namespace AgentOps.Auth;
@@ -26,4 +28,10 @@ public sealed class Sessions(AccessTokens accessTokens, AgentOpsOptions options,
 
     public static Task<int> RevokeUserAsync(Tx tx, Guid userId, CancellationToken ct) =>
         tx.ExecuteAsync("UPDATE refresh_sessions SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL", ct, userId);
+}
+
+/// <summary>A removed member's refresh tokens end with the removal (their access tokens are refused by the per-request member check).</summary>
+public sealed class EndSessionsOfRemovedMembers : IReaction<MemberRemoved>
+{
+    public Task ReactAsync(Tx tx, MemberRemoved e, CancellationToken ct) => e.UserId is { } userId ? Sessions.RevokeUserAsync(tx, userId, ct) : Task.CompletedTask;
 }

@@ -1,6 +1,9 @@
+using AgentOps.Agents;
 using AgentOps.Audit;
+using AgentOps.Contracts;
 using AgentOps.Controls;
 using AgentOps.Notifications;
+using AgentOps.Platform.Events;
 
 namespace AgentOps.Budgets;
 
@@ -16,9 +19,9 @@ public sealed record Budget(Guid Id, string Name, string Scope, string? Team, Gu
 }
 
 /// <summary>
-/// Keeps budgets' spend as costs are processed, and acts when a threshold is reached. Runs in the ingest worker's
-/// transaction right after the merge (which leaves the batch's new cost per agent and day in ingest_new_costs), so
-/// spend, alerts and pauses commit with the events that caused them, or not at all.
+/// Keeps budgets' spend as costs are processed, and acts when a threshold is reached. Reacts to
+/// <see cref="CostsAccrued"/> in the ingest worker's transaction, right after the merge, so spend, alerts and pauses
+/// commit with the events that caused them, or not at all.
 /// Exactly once per period, also under concurrent workers: each worker locks the budgets it adds to (in id order)
 /// before adding, so the next one sums the spend including the first's; the alert's primary key refuses a second row.
 /// A budget created or re-scoped is filled from cost_daily under an exclusive per-organization lock that workers take
@@ -37,36 +40,29 @@ public static class BudgetTracker
     public static async Task<DateOnly> TodayAsync(Tx tx, CancellationToken ct) =>
         (await tx.ListAsync("SELECT (now() AT TIME ZONE timezone)::date FROM organizations WHERE id = $1", r => r.GetFieldValue<DateOnly>(0), ct, tx.OrgId))[0];
 
-    /// <summary>
-    /// After the merge: adds the new costs to every active budget whose scope covers them, then checks those budgets.
-    /// Returns what budget auto-pauses stopped (null: nothing), for the caller to act on after commit.
-    /// </summary>
-    public static async Task<EmergencyControls.Paused?> AddNewCostsAsync(Tx tx, CancellationToken ct)
+    /// <summary>Adds the new costs to every active budget whose scope covers them, then checks those budgets.</summary>
+    public static async Task AddNewCostsAsync(Tx tx, IReadOnlyList<AccruedCost> costs, CancellationToken ct)
     {
-        if (!await tx.ScalarAsync<bool>("SELECT EXISTS (SELECT 1 FROM ingest_new_costs)", ct)) return null;
+        if (costs.Count == 0) return;
+        var agentIds = costs.Select(c => c.AgentId).ToArray();
         await LockSpendAsync(tx, exclusive: false, ct);
         var budgets = await tx.ListAsync($"""
             SELECT {Budget.Columns} FROM budgets b
             WHERE b.org_id = $1 AND b.active
-              AND (b.scope = 'org' OR b.agent_id IN (SELECT agent_id FROM ingest_new_costs)
-                   OR b.team IN (SELECT a.team FROM agents a WHERE a.id IN (SELECT agent_id FROM ingest_new_costs)))
+              AND (b.scope = 'org' OR b.agent_id = ANY($2) OR b.team IN (SELECT a.team FROM agents a WHERE a.id = ANY($2)))
             ORDER BY b.id FOR NO KEY UPDATE
-            """, Budget.Read, ct, tx.OrgId);
-        if (budgets.Count == 0) return null;
+            """, Budget.Read, ct, tx.OrgId, agentIds);
+        if (budgets.Count == 0) return;
         await tx.ExecuteAsync("""
             INSERT INTO budget_spend (org_id, budget_id, day, spent_micros)
             SELECT $1, b.id, n.day, sum(n.cost_micros)
-            FROM ingest_new_costs n JOIN agents a ON a.id = n.agent_id
+            FROM unnest($3::uuid[], $4::date[], $5::bigint[]) AS n (agent_id, day, cost_micros) JOIN agents a ON a.id = n.agent_id
             JOIN budgets b ON b.id = ANY($2) AND (b.scope = 'org' OR b.agent_id = n.agent_id OR b.team = a.team)
             GROUP BY b.id, n.day ORDER BY b.id, n.day
             ON CONFLICT (budget_id, day) DO UPDATE SET spent_micros = budget_spend.spent_micros + excluded.spent_micros
-            """, ct, tx.OrgId, budgets.Select(b => b.Id).ToArray());
+            """, ct, tx.OrgId, budgets.Select(b => b.Id).ToArray(), agentIds, costs.Select(c => c.Day).ToArray(), costs.Select(c => c.Micros).ToArray());
         var today = await TodayAsync(tx, ct);
-        EmergencyControls.Paused? paused = null;
-        foreach (var budget in budgets)
-            if (await CheckAsync(tx, budget, today, ct) is { } p)
-                paused = paused is null ? p : new([.. paused.Agents, .. p.Agents], [.. paused.RejectedApprovals, .. p.RejectedApprovals]);
-        return paused;
+        foreach (var budget in budgets) await CheckAsync(tx, budget, today, ct);
     }
 
     /// <summary>
@@ -98,12 +94,12 @@ public static class BudgetTracker
 
     /// <summary>
     /// Fires the thresholds the period's spend has reached and not yet fired (a notification and an audit row), and
-    /// auto-pauses once per period through the emergency-controls path: the kill switch for an organization budget,
-    /// the scope's agents otherwise. The budget itself is the actor.
+    /// auto-pauses once per period: the kill switch for an organization budget, the scope's agents otherwise (their
+    /// pending approvals are rejected by the reactions to that). The budget itself is the actor.
     /// </summary>
-    public static async Task<EmergencyControls.Paused?> CheckAsync(Tx tx, Budget budget, DateOnly today, CancellationToken ct)
+    public static async Task CheckAsync(Tx tx, Budget budget, DateOnly today, CancellationToken ct)
     {
-        if (!budget.Active) return null;
+        if (!budget.Active) return;
         var (window, spent) = await SpendAsync(tx, budget, today, ct);
         var periodStart = BudgetRules.AlertPeriodStart(budget.Period, window, today);
         var actor = new Actor(ActorType.System, budget.Id, new RequestInfo(null, "budget"));
@@ -120,19 +116,18 @@ public static class BudgetTracker
                 $"Budget \"{budget.Name}\" reached {top} %", $"${usd:0.00} of ${maxUsd:0.00} spent this period.", data, "budget", budget.Id.ToString()), ct);
         }
 
-        if (budget.AutoPauseAtPercent is not { } pausePercent || !BudgetRules.Reached(pausePercent, spent, budget.MaxMicros)) return null;
-        if ((await FireAsync(tx, budget, "auto_pause", [pausePercent], periodStart, spent, ct)).Count == 0) return null;
+        if (budget.AutoPauseAtPercent is not { } pausePercent || !BudgetRules.Reached(pausePercent, spent, budget.MaxMicros)) return;
+        if ((await FireAsync(tx, budget, "auto_pause", [pausePercent], periodStart, spent, ct)).Count == 0) return;
         var reason = $"Budget \"{budget.Name}\" reached {pausePercent} % (${usd:0.00} of ${maxUsd:0.00}).";
         if (reason.Length > 500) reason = reason[..500];
         var paused = budget.Scope == "org"
-            ? await EmergencyControls.KillAsync(tx, actor, reason, ct)
-            : await EmergencyControls.PauseAgentsAsync(tx, actor, await tx.ListAsync(
+            ? (await EmergencyControls.KillAsync(tx, actor, reason, ct)).Agents
+            : await AgentStatus.PauseAsync(tx, actor, await tx.ListAsync(
                 "SELECT id FROM agents WHERE org_id = $1 AND status = 'active' AND ($2 = 'agent' AND id = $3 OR $2 = 'team' AND team = $4)",
                 r => r.GetGuid(0), ct, tx.OrgId, budget.Scope, budget.AgentId, budget.Team), reason, "control.agent_paused", ct);
-        await Notifier.PublishAsync(tx, new Notice("budget.auto_paused", "critical", $"Budget \"{budget.Name}\" paused {Agents(budget, paused.Agents.Count)}",
-            reason, new { budget_id = budget.Id, budget.Name, paused_agents = paused.Agents, kill_switch = budget.Scope == "org", spent_usd = usd, max_usd = maxUsd },
+        await Notifier.PublishAsync(tx, new Notice("budget.auto_paused", "critical", $"Budget \"{budget.Name}\" paused {Agents(budget, paused.Count)}",
+            reason, new { budget_id = budget.Id, budget.Name, paused_agents = paused, kill_switch = budget.Scope == "org", spent_usd = usd, max_usd = maxUsd },
             "budget", budget.Id.ToString()), ct);
-        return paused;
     }
 
     private static string Agents(Budget budget, int count) => budget.Scope == "org" ? "the organization (kill switch)" : count == 1 ? "1 agent" : $"{count} agents";
@@ -148,4 +143,10 @@ public static class BudgetTracker
             ON CONFLICT DO NOTHING RETURNING threshold
             """, r => r.GetInt32(0), ct, tx.OrgId, budget.Id, periodStart, kind, percents, spent, budget.MaxMicros,
             budget.Period == BudgetPeriod.Rolling ? budget.RollingDays : null);
+}
+
+/// <summary>Budgets follow the money: the cost an ingest merge accrued goes to the spend of every budget that covers it.</summary>
+public sealed class AddAccruedCostToBudgets : IReaction<CostsAccrued>
+{
+    public Task ReactAsync(Tx tx, CostsAccrued e, CancellationToken ct) => BudgetTracker.AddNewCostsAsync(tx, e.Costs, ct);
 }

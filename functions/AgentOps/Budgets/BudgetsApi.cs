@@ -1,6 +1,5 @@
 using System.Text.Json;
 using AgentOps.Audit;
-using AgentOps.Controls;
 
 namespace AgentOps.Budgets;
 
@@ -88,13 +87,12 @@ public static class BudgetsApi
             throw ApiProblem.Validation(new Dictionary<string, string[]> { ["$.agent_id"] = ["is not an agent of this organization."] });
     }
 
-    public static async Task<Created<BudgetView>> CreateAsync(BudgetRequest body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
+    public static async Task<Created<BudgetView>> CreateAsync(BudgetRequest body, Caller caller, Db db, CancellationToken ct)
     {
         var draft = Check(new Validation(), Guid.CreateVersion7(), body.Name, body.Scope, body.Team, body.AgentId, body.Period, body.RollingDays,
             body.MaxAmountUsd, body.Thresholds, body.AutoPauseAtPercent, body.Active ?? true);
         try
         {
-            EmergencyControls.Paused? paused = null;
             var created = await db.InOrgAsync(caller.OrgId, async tx =>
             {
                 await CheckAgentAsync(tx, draft, ct);
@@ -110,11 +108,9 @@ public static class BudgetsApi
                 await AuditLog.RecordAsync(tx, Actor.Of(caller), "budget.created", "budget", budget.Id, null, BudgetView.Of(budget, null), ct);
                 var today = await BudgetTracker.TodayAsync(tx, ct);
                 await BudgetTracker.FillAsync(tx, budget, today, ct);
-                paused = await BudgetTracker.CheckAsync(tx, budget, today, ct);
+                await BudgetTracker.CheckAsync(tx, budget, today, ct);
                 return BudgetView.Of(budget, await StatusAsync(tx, budget, today, ct));
             }, ct);
-            // A budget born over (or changed below) its limit may have paused agents already.
-            if (paused is not null) effects.Committed(caller.OrgId, paused.RejectedApprovals);
             return TypedResults.Created((string?)null, created);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "budgets_org_name_key" })
@@ -162,11 +158,10 @@ public static class BudgetsApi
             return new BudgetDetail(BudgetView.Of(budget, status), daily, alerts);
         }, ct));
 
-    public static async Task<Ok<BudgetView>> UpdateAsync(Guid id, UpdateBudgetRequest body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
+    public static async Task<Ok<BudgetView>> UpdateAsync(Guid id, UpdateBudgetRequest body, Caller caller, Db db, CancellationToken ct)
     {
         try
         {
-            EmergencyControls.Paused? paused = null;
             var updated = await db.InOrgAsync(caller.OrgId, async tx =>
             {
                 await BudgetTracker.LockSpendAsync(tx, exclusive: true, ct);
@@ -199,11 +194,9 @@ public static class BudgetsApi
                 var view = BudgetView.Of(after, null);
                 if (JsonSerializer.Serialize(BudgetView.Of(before, null) with { UpdatedAt = default }, Json.Options) != JsonSerializer.Serialize(view with { UpdatedAt = default }, Json.Options))
                     await AuditLog.RecordAsync(tx, Actor.Of(caller), "budget.updated", "budget", id, BudgetView.Of(before, null), view, ct);
-                paused = await BudgetTracker.CheckAsync(tx, after, today, ct);
+                await BudgetTracker.CheckAsync(tx, after, today, ct);
                 return BudgetView.Of(after, await StatusAsync(tx, after, today, ct));
             }, ct);
-            // A budget born over (or changed below) its limit may have paused agents already.
-            if (paused is not null) effects.Committed(caller.OrgId, paused.RejectedApprovals);
             return TypedResults.Ok(updated);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.UniqueViolation, ConstraintName: "budgets_org_name_key" })

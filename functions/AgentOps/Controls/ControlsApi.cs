@@ -27,21 +27,10 @@ public static class ControlsApi
     }
 
     public sealed record ReasonRequest(string? Reason);
-    public sealed record ControlStatus(bool Killed, DateTimeOffset? KilledAt, string? KilledReason, long ActiveAgents, long PausedAgents, long PausedByKillSwitch);
-    public sealed record AgentControl(Guid Id, string Name, string Status, string? PausedReason);
     public sealed record KillSwitchResult(ControlStatus Status, IReadOnlyList<Guid> AgentsChanged, IReadOnlyList<Guid> ApprovalsRejected);
 
-    private static Task<ControlStatus> ReadStatusAsync(Tx tx, CancellationToken ct) =>
-        tx.SingleAsync("""
-            SELECT o.killed_at, o.killed_reason,
-                   (SELECT count(*) FROM agents WHERE org_id = o.id AND status = 'active'),
-                   (SELECT count(*) FROM agents WHERE org_id = o.id AND status = 'paused'),
-                   (SELECT count(*) FROM agents WHERE org_id = o.id AND status = 'paused' AND paused_by_kill_switch)
-            FROM organizations o WHERE o.id = $1
-            """, r => new ControlStatus(!r.IsDBNull(0), r.NullableTime(0), r.NullableString(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), ct, tx.OrgId)!;
-
     public static async Task<Ok<ControlStatus>> StatusAsync(Caller caller, Db db, CancellationToken ct) =>
-        TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => ReadStatusAsync(tx, ct), ct));
+        TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => EmergencyControls.StatusAsync(tx, ct), ct));
 
     private static string? Reason(ReasonRequest? body, bool required)
     {
@@ -51,74 +40,35 @@ public static class ControlsApi
         return reason;
     }
 
-    public static async Task<Ok<AgentControl>> PauseAsync(Guid id, ReasonRequest? body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
+    public static async Task<Ok<AgentStatus.AgentControl>> PauseAsync(Guid id, ReasonRequest? body, Caller caller, Db db, CancellationToken ct)
     {
         var reason = Reason(body, required: false);
-        var (agent, rejected) = await SetAgentAsync(id, caller, db, "paused", reason, "control.agent_paused", ct);
-        effects.Committed(caller.OrgId, rejected, KillSwitchChange.Unchanged);
-        return TypedResults.Ok(agent);
+        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => AgentStatus.SetAsync(tx, Actor.Of(caller), id, "paused", reason, "control.agent_paused", ct), ct));
     }
 
-    public static async Task<Ok<AgentControl>> ResumeAsync(Guid id, ReasonRequest? body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
+    public static async Task<Ok<AgentStatus.AgentControl>> ResumeAsync(Guid id, ReasonRequest? body, Caller caller, Db db, CancellationToken ct)
     {
         var reason = Reason(body, required: false);
-        var (agent, _) = await SetAgentAsync(id, caller, db, "active", reason, "control.agent_resumed", ct);
-        effects.Committed(caller.OrgId, killSwitch: KillSwitchChange.Unchanged);
-        return TypedResults.Ok(agent);
+        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => AgentStatus.SetAsync(tx, Actor.Of(caller), id, "active", reason, "control.agent_resumed", ct), ct));
     }
 
-    private static Task<(AgentControl Agent, IReadOnlyList<RejectedApproval> Rejected)> SetAgentAsync(Guid id, Caller caller, Db db, string status, string? reason, string action, CancellationToken ct) =>
-        db.InOrgAsync(caller.OrgId, async tx =>
-        {
-            // The organization first, shared: a kill switch in flight (which locks it exclusively) is seen, never raced.
-            var killed = await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1 FOR SHARE", ct, caller.OrgId) is not null;
-            var before = await tx.SingleAsync("SELECT id, name, status, paused_reason FROM agents WHERE id = $1 AND org_id = $2 FOR UPDATE",
-                r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId) ?? throw ApiProblem.NotFound("agent");
-            if (before.Status == "archived") throw ApiProblem.Conflict("agent_archived", "The agent is archived; restore it first.");
-            if (status == "active" && killed)
-                throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
-            if (before.Status == status) return (before, (IReadOnlyList<RejectedApproval>)[]);
-            var after = (await tx.SingleAsync("""
-                UPDATE agents SET status = $3, paused_reason = CASE WHEN $3 = 'paused' THEN $4 END, paused_by_kill_switch = false, updated_at = now()
-                WHERE id = $1 AND org_id = $2 RETURNING id, name, status, paused_reason
-                """, r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, caller.OrgId, status, reason))!;
-            await AuditLog.RecordAsync(tx, Actor.Of(caller), action, "agent", id, new { agent = before }, new { agent = after, reason }, ct);
-            var rejected = status == "paused"
-                ? await EmergencyControls.RejectPendingApprovalsAsync(tx, Actor.Of(caller), [id], "agent_paused", ct)
-                : [];
-            return (after, rejected);
-        }, ct);
-
-    public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
+    public static async Task<Ok<KillSwitchResult>> KillAsync(ReasonRequest body, Caller caller, Db db, CancellationToken ct)
     {
         var reason = Reason(body, required: true)!;
-        var (result, rejected) = await db.InOrgAsync(caller.OrgId, async tx =>
+        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
         {
             var paused = await EmergencyControls.KillAsync(tx, Actor.Of(caller), reason, ct);
-            return (new KillSwitchResult(await ReadStatusAsync(tx, ct), paused.Agents, paused.RejectedApprovals.Select(a => a.Id).ToList()), paused.RejectedApprovals);
-        }, ct);
-        effects.Committed(caller.OrgId, rejected, KillSwitchChange.Pulled);
-        return TypedResults.Ok(result);
+            return new KillSwitchResult(await EmergencyControls.StatusAsync(tx, ct), paused.Agents, paused.RejectedApprovals);
+        }, ct));
     }
 
-    public static async Task<Ok<KillSwitchResult>> ResumeAllAsync(ReasonRequest? body, Caller caller, Db db, ControlEffects effects, CancellationToken ct)
+    public static async Task<Ok<KillSwitchResult>> ResumeAllAsync(ReasonRequest? body, Caller caller, Db db, CancellationToken ct)
     {
         var reason = Reason(body, required: false);
-        var result = await db.InOrgAsync(caller.OrgId, async tx =>
+        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
         {
-            await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, caller.OrgId);
-            var before = await ReadStatusAsync(tx, ct);
-            await tx.ExecuteAsync("UPDATE organizations SET killed_at = NULL, killed_reason = NULL WHERE id = $1", ct, caller.OrgId);
-            var resumed = await tx.ListAsync("""
-                UPDATE agents SET status = 'active', paused_by_kill_switch = false, paused_reason = NULL, updated_at = now()
-                WHERE org_id = $1 AND status = 'paused' AND paused_by_kill_switch RETURNING id
-                """, r => r.GetGuid(0), ct, caller.OrgId);
-            var after = await ReadStatusAsync(tx, ct);
-            if (before.Killed || resumed.Count > 0)
-                await AuditLog.RecordAsync(tx, Actor.Of(caller), "control.resume_all", "organization", caller.OrgId, before, new { after, resumed_agents = resumed, reason }, ct);
-            return new KillSwitchResult(after, resumed, []);
-        }, ct);
-        effects.Committed(caller.OrgId, killSwitch: KillSwitchChange.Lifted);
-        return TypedResults.Ok(result);
+            var resumed = await EmergencyControls.LiftAsync(tx, Actor.Of(caller), reason, ct);
+            return new KillSwitchResult(await EmergencyControls.StatusAsync(tx, ct), resumed, []);
+        }, ct));
     }
 }

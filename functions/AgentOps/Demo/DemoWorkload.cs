@@ -80,7 +80,7 @@ public static class DemoWorkload
                     '{"all": [{"field": "agent.environment", "operator": "equals", "value": "prod"}, {"field": "action.type", "operator": "starts_with", "value": "delete"}]}')
             """, ct, policy, tx.OrgId);
         await tx.ExecuteAsync("INSERT INTO policy_versions (org_id, policy_id, version, snapshot) SELECT org_id, id, 1, to_jsonb(p) FROM policies p WHERE id = $1", ct, policy);
-        await Audit.AuditLog.RecordAsync(tx, new Audit.Actor(ActorType.System, null, new RequestInfo(null, "agentops demo seed")), "demo.seeded", "organization", tx.OrgId,
+        await Audit.AuditLog.RecordAsync(tx, new Actor(ActorType.System, null, new RequestInfo(null, "agentops demo seed")), "demo.seeded", "organization", tx.OrgId,
             null, new { agents = Agents.Select(a => a.Name), runs = Runs, events = events.Count, budgets = 2, policies = 1 }, ct);
     }
 }

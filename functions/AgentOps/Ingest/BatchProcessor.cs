@@ -1,5 +1,4 @@
-using AgentOps.Budgets;
-using AgentOps.Controls;
+using AgentOps.Contracts;
 using AgentOps.Costs;
 using NpgsqlTypes;
 
@@ -8,13 +7,10 @@ namespace AgentOps.Ingest;
 /// <summary>An accepted batch as a worker receives it (self-host: from ingest_batches; Azure: a storage queue message).</summary>
 public sealed record AcceptedBatch(Guid Id, Guid OrgId, DateTimeOffset AcceptedAt, byte[] Payload);
 
-/// <summary>
-/// What a processing transaction did. Paused: per organization where a budget paused agents, the approvals that
-/// rejected (after commit the caller drops its agent cache and announces them).
-/// </summary>
-public sealed record ProcessResult(int Batches, int Events, int NewEvents, IReadOnlyDictionary<Guid, IReadOnlyList<RejectedApproval>> Paused)
+/// <summary>What a processing transaction did.</summary>
+public sealed record ProcessResult(int Batches, int Events, int NewEvents)
 {
-    public static readonly ProcessResult None = new(0, 0, 0, new Dictionary<Guid, IReadOnlyList<RejectedApproval>>());
+    public static readonly ProcessResult None = new(0, 0, 0);
 }
 
 /// <summary>
@@ -22,6 +18,7 @@ public sealed record ProcessResult(int Batches, int Events, int NewEvents, IRead
 /// (RLS set), the events are priced, binary-COPYed into a temporary staging table, then one statement inserts the new
 /// ones (a re-sent id is skipped) and folds exactly those into their runs and hourly agent stats. Everything happens
 /// in the caller's transaction: a crash before commit leaves the batches to be processed again, with the same result.
+/// The cost each organization's merge accrued is raised as <see cref="CostsAccrued"/> in that transaction (budgets react).
 /// </summary>
 public sealed class BatchProcessor(PriceBook prices)
 {
@@ -50,7 +47,6 @@ public sealed class BatchProcessor(PriceBook prices)
             CREATE TEMP TABLE IF NOT EXISTS ingest_new_costs (agent_id uuid NOT NULL, day date NOT NULL, cost_micros bigint NOT NULL);
             """, ct);
         int events = 0, stored = 0;
-        var pausedOrgs = new Dictionary<Guid, IReadOnlyList<RejectedApproval>>();
         // Organizations in id order, like every row within: concurrent workers lock in one order (no deadlocks).
         foreach (var org in batches.GroupBy(b => b.OrgId).OrderBy(g => g.Key))
         {
@@ -61,9 +57,12 @@ public sealed class BatchProcessor(PriceBook prices)
             events += await StageAsync(tx.Connection, org.Key, org, priceList, ct);
             stored += await MergeAsync(tx, ct);
             await AttributeTracesAsync(tx, ct);
-            if (await BudgetTracker.AddNewCostsAsync(orgTx, ct) is { } paused) pausedOrgs[org.Key] = paused.RejectedApprovals;
+            var accrued = await tx.ListAsync("""
+                SELECT agent_id, day, sum(cost_micros)::bigint FROM ingest_new_costs GROUP BY 1, 2 HAVING sum(cost_micros) <> 0 ORDER BY 1, 2
+                """, r => new AccruedCost(r.GetGuid(0), r.GetFieldValue<DateOnly>(1), r.GetInt64(2)), ct);
+            if (accrued.Count > 0) await orgTx.RaiseAsync(new CostsAccrued(accrued), ct);
         }
-        return new ProcessResult(batches.Count, events, stored, pausedOrgs);
+        return new ProcessResult(batches.Count, events, stored);
     }
 
     /// <summary>Async all the way: a COPY buffer flush must never block a thread-pool thread (2 cores: starvation).</summary>

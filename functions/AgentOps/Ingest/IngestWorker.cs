@@ -12,7 +12,7 @@ namespace AgentOps.Ingest;
 /// transaction rather than one each. A crash (even kill -9) rolls the transaction back and the
 /// batches are taken again.
 /// </summary>
-public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Controls.ControlEffects effects, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
+public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private int BatchesPerTransaction => options.IngestBatchesPerTransaction;
@@ -58,7 +58,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
         }
     }
 
-    private sealed record Isolated(ProcessResult? Processed, Guid Org, int Events, string? Error);
+    private sealed record Isolated(Guid Org, int Events, string? Error);
 
     /// <summary>
     /// After a failed transaction: exactly the batches it had taken, each alone in its own transaction, so one bad batch
@@ -77,23 +77,22 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
                 var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_lock_batch($1)", ReadBatch, ct, id);
                 if (one.Count == 0) return null;
                 // Held (locked) across the attempt: no other worker can take it again before the verdict.
-                await tx.ExecuteAsync("SAVEPOINT alone", ct);
+                var alone = await tx.SavepointAsync("alone", ct);
                 try
                 {
-                    var processed = await processor.ProcessAsync(tx, one, ct);
+                    await processor.ProcessAsync(tx, one, ct);
                     await tx.ExecuteAsync("SELECT ingest_delete_batch($1)", ct, id);
-                    return new Isolated(processed, one[0].OrgId, 0, null);
+                    return new Isolated(one[0].OrgId, 0, null);
                 }
                 catch (Exception e) when (BatchProcessor.IsPoison(e))
                 {
-                    await tx.ExecuteAsync("ROLLBACK TO SAVEPOINT alone", ct);
+                    await tx.RollbackToAsync(alone, ct);
                     var error = ErrorHandlingMiddleware.SafeMessage(e);
                     var events = await tx.ScalarAsync<int>("SELECT event_count FROM ingest_set_aside($1, $2)", ct, id, error);
-                    return new Isolated(null, one[0].OrgId, events, error);
+                    return new Isolated(one[0].OrgId, events, error);
                 }
             }, ct);
-            if (outcome?.Processed is { } result) Committed(result);
-            else if (outcome is { Error: { } error })
+            if (outcome is { Error: { } error })
                 logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: it failed on its own: {Error}",
                     id, outcome.Org, outcome.Events, error);
         }
@@ -110,13 +109,6 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
             taken.AddRange(batches.Select(b => b.Id));
             return batches.Count == 0 ? ProcessResult.None : await processor.ProcessAsync(tx, batches, ct);
         }, ct);
-        Committed(result);
         return result;
-    }
-
-    /// <summary>After commit: a budget that paused agents takes effect on this replica at once; rejected approvals are announced.</summary>
-    private void Committed(ProcessResult result)
-    {
-        foreach (var (org, rejected) in result.Paused) effects.Committed(org, rejected);
     }
 }

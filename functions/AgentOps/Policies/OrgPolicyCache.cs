@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using AgentOps.Contracts;
+using AgentOps.Platform.Events;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Policies;
-
-/// <summary>A policy as the check answers with it: what decided, at which version.</summary>
-public sealed record PolicyRef(Guid Id, string Name, int Version);
 
 /// <summary>What the check needs of an organization, read in one transaction: is the kill switch on, and its active policies compiled.</summary>
 public sealed record OrgPolicySnapshot(bool Killed, PolicySet Set, IReadOnlyDictionary<Guid, (PolicyRule Rule, int Version)> Policies)
@@ -26,7 +25,7 @@ public sealed record OrgPolicySnapshot(bool Killed, PolicySet Set, IReadOnlyDict
 /// for the database, and none is answered from data older than <see cref="Freshness"/>: past it, checks wait.</para>
 /// Policies whose id and version did not change since the last load are not parsed and compiled again.
 /// </summary>
-public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCache> logger)
+public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCache> logger) : IAfterCommit<KillSwitchPulled>, IAfterCommit<KillSwitchLifted>
 {
     public static readonly TimeSpan Freshness = TimeSpan.FromSeconds(1);
     public static readonly TimeSpan RefreshAfter = Freshness / 2;
@@ -94,6 +93,9 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
             if (_entries.TryUpdate(orgId, updated, current)) return;
         }
     }
+
+    public void Committed(Guid orgId, KillSwitchPulled e) => SetKilled(orgId, true);
+    public void Committed(Guid orgId, KillSwitchLifted e) => SetKilled(orgId, false);
 
     /// <summary>
     /// Loads a successor off the request path and puts it in place of the entry, unless the entry was replaced or

@@ -1,3 +1,4 @@
+using AgentOps.Contracts;
 using System.Text.Json;
 using AgentOps.Agents;
 using AgentOps.Approvals;
@@ -74,8 +75,8 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
             PolicyCheckApi.ApprovalRef? approval = null;
             if (verdict == PolicyAction.RequireApproval)
             {
-                var (id, expiresAt) = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.CreateAsync(tx, caller, agent, runId, rule!, policy!.Version,
-                    context!.RootElement.GetRawText(), actionType, ct), ct);
+                var (id, expiresAt) = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.CreateAsync(tx, caller, agent, runId, policy!, rule!.ApprovalFrom,
+                    rule.TimeoutMinutes ?? PoliciesApi.DefaultApprovalTimeoutMinutes, context!.RootElement.GetRawText(), actionType, ct), ct);
                 approval = new PolicyCheckApi.ApprovalRef(id, "pending", expiresAt, ApprovalView.WaitUrlOf(id));
             }
 

@@ -1,5 +1,5 @@
 using AgentOps.Audit;
-using AgentOps.Auth;
+using AgentOps.Contracts;
 using AgentOps.Platform;
 
 namespace AgentOps.Tenancy;
@@ -96,7 +96,7 @@ public static class MembersApi
             if (MemberRules.CheckRemove(caller, Target(before), admins) is { } denied) throw denied;
             await tx.ExecuteAsync("DELETE FROM organization_members WHERE id = $1", ct, id);
             // Their access ends now, not when their access token expires (the per-request check also sees it).
-            if (before.UserId is { } userId) await Sessions.RevokeUserAsync(tx, userId, ct);
+            await tx.RaiseAsync(new MemberRemoved(id, before.UserId), ct);
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "member.removed", "member", id, before, null, ct);
         }, ct);
         return TypedResults.NoContent();

@@ -1,10 +1,9 @@
 using System.Diagnostics;
 using System.Threading.Channels;
-using AgentOps.Ingest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Policies;
+namespace AgentOps.Ingest;
 
 /// <summary>
 /// Puts decisions on their runs' timelines (policy.decision, approval.decision events) without making the check wait
