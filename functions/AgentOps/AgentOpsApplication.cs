@@ -1,4 +1,5 @@
 using AgentOps.Agents;
+using AgentOps.Demo;
 using AgentOps.Approvals;
 using AgentOps.Analytics;
 using AgentOps.Analytics.ClickHouse;
@@ -30,6 +31,15 @@ namespace AgentOps;
 /// <summary>The application as the hosts see it: its services, its middleware and its routes.</summary>
 public static class AgentOpsApplication
 {
+    /// <summary>The features, one module each (registration and route order).</summary>
+    public static readonly IReadOnlyList<IFeatureModule> Modules =
+    [
+        new HealthModule(), new AuthModule(), new TenancyModule(), new ApiKeysModule(), new AgentsModule(), new IngestModule(),
+        new RunsModule(), new CostsModule(), new AuditModule(), new ControlsModule(), new PoliciesModule(), new BudgetsModule(),
+        new ApprovalsModule(), new NotificationsModule(), new JobsModule(), new OrchestrationMonitorModule(), new AnalyticsModule(),
+        new BlobsModule(), new DemoModule(),
+    ];
+
     public static IServiceCollection AddAgentOps(this IServiceCollection services, AgentOpsOptions options)
     {
         services.AddSingleton(options);
@@ -46,51 +56,8 @@ public static class AgentOpsApplication
         services.AddSingleton<Authenticator>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<Access>();
-        services.AddSingleton<Sessions>();
-        services.AddReaction<EndSessionsOfRemovedMembers, MemberRemoved>();
-        services.AddSingleton<AgentDirectory>();
-        services.AddAfterCommit<AgentDirectory, AgentsStopped>().AddAfterCommit<AgentDirectory, AgentsResumed>()
-            .AddAfterCommit<AgentDirectory, KillSwitchPulled>().AddAfterCommit<AgentDirectory, KillSwitchLifted>();
-        services.AddSingleton<JobSignal>();
-        services.AddSingleton<JobDispatcher>();
-        services.AddSingleton<JobActivities>();
-        services.AddSingleton<IJobKind, ReindexJobKind>();
-        services.AddSingleton<IJobKind, CustomJobKind>();
-        services.AddSingleton<ICustomJobActivity, CountEventsByType>();
-        services.AddSingleton<IngestRateLimits>();
-        services.AddSingleton<PriceBook>();
-        services.AddSingleton<BatchProcessor>();
-        services.AddSingleton<IngestAcceptor>();
-        services.AddSingleton<IngestSignal>();
-        services.AddSingleton<IngestBacklog>();
-        services.AddSingleton<OrgPolicyCache>();
-        services.AddAfterCommit<OrgPolicyCache, KillSwitchPulled>().AddAfterCommit<OrgPolicyCache, KillSwitchLifted>();
-        services.AddReaction<AddAccruedCostToBudgets, CostsAccrued>();
-        services.AddReaction<RejectApprovalsOfStoppedAgents, AgentsStopped>().AddReaction<RejectApprovalsOfStoppedAgents, KillSwitchPulled>();
-        services.AddSingleton<PolicyChecker>();
-        // Needs the host's IAcceptedBatchSink; each host runs it as a hosted service after its sink (AddDecisionEventBuffer).
-        services.AddSingleton<DecisionEventBuffer>();
-        services.AddSingleton<ApprovalWaiters>();
-        services.AddSingleton<ApprovalOutcomes>();
-        services.AddAfterCommit<ApprovalOutcomes, ApprovalsDecided>();
-        services.AddSingleton<ApprovalExpiry>();
-        services.AddSingleton(WebhookRetrySchedule.Default);
-        services.AddSingleton<WebhookSender>();
-        services.AddSingleton<WebhookDispatcher>();
-        // Analytics: ClickHouse when configured (its schema ensured at start-up), else the same queries over Postgres.
-        var analytics = AnalyticsOptions.Read(options.Settings);
+        foreach (var module in Modules) module.AddServices(services, options.Settings);
         options.Settings.ThrowIfInvalid();
-        services.AddSingleton(analytics);
-        if (analytics.ClickHouse() is { } clickHouse)
-        {
-            services.AddSingleton(sp => new ClickHouseClient(clickHouse, sp.GetService<ILogger<ClickHouseClient>>()));
-            services.AddSingleton<ClickHouseExport>();
-            services.AddSingleton<IJobKind, ClickHouseExportJobKind>();
-            services.AddSingleton<IAnalytics, ClickHouseAnalytics>();
-            services.AddHostedService<ClickHouseSchemaService>();
-        }
-        else services.AddSingleton<IAnalytics, PostgresAnalytics>();
-        services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -159,29 +126,8 @@ public static class AgentOpsApplication
     public static IEndpointRouteBuilder MapAgentOps(this IEndpointRouteBuilder app)
     {
         app.MapOpenApi("/api/openapi.json").Anonymous();
-        app.MapHealthApi();
         var v1 = app.MapGroup("/api/v1");
-        v1.MapAuthApi();
-        v1.MapOrgsApi();
-        v1.MapMembersApi();
-        v1.MapApiKeysApi();
-        v1.MapAgentsApi();
-        v1.MapIngestApi();
-        v1.MapOtlpApi();
-        v1.MapRunsApi();
-        v1.MapPricesApi();
-        v1.MapAuditApi();
-        v1.MapControlsApi();
-        v1.MapPoliciesApi();
-        v1.MapBudgetsApi();
-        v1.MapCostsApi();
-        v1.MapPolicyCheckApi();
-        v1.MapApprovalsApi();
-        v1.MapNotificationsApi();
-        v1.MapWebhooksApi();
-        v1.MapJobsApi();
-        v1.MapOrchestrationsApi();
-        v1.MapAnalyticsApi();
+        foreach (var module in Modules) module.MapEndpoints(app, v1);
         return app;
     }
 

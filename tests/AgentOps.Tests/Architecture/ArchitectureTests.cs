@@ -64,6 +64,19 @@ public class ArchitectureTests
     }
 
     [Fact]
+    public void Every_feature_has_one_module_and_the_application_lists_them_all()
+    {
+        var features = typeof(AgentOpsApplication).Assembly.GetTypes()
+            .Select(t => t.Namespace?.Split('.') is ["AgentOps", var part, ..] ? part : null).OfType<string>().Where(p => !Shared.Contains(p)).ToHashSet();
+        var modules = typeof(AgentOpsApplication).Assembly.GetTypes().Where(t => t.IsClass && typeof(AgentOps.Platform.IFeatureModule).IsAssignableFrom(t))
+            .GroupBy(t => t.Namespace!.Split('.')[1]).ToDictionary(g => g.Key, g => g.Select(t => t.Name).ToList());
+        var without = features.Where(f => !modules.ContainsKey(f)).ToList();
+        Assert.True(without.Count == 0, "Features without a module: " + string.Join(", ", without));
+        Assert.All(modules, m => Assert.Single(m.Value));
+        Assert.Equal(modules.Values.Select(m => m[0]).Order(), AgentOpsApplication.Modules.Select(m => m.GetType().Name).Order());
+    }
+
+    [Fact]
     public void The_reader_sees_uses_in_signatures_and_method_bodies()
     {
         // Guards the guard: known uses of each kind must show up, or the rules above would pass on nothing.

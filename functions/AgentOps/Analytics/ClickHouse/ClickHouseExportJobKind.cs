@@ -1,7 +1,7 @@
 using System.Text.Json;
-using AgentOps.Analytics.ClickHouse;
+using AgentOps.Jobs;
 
-namespace AgentOps.Jobs;
+namespace AgentOps.Analytics.ClickHouse;
 
 /// <summary>
 /// clickhouse_export: copies the organization's runs and events to ClickHouse. Incremental (the default) exports what

@@ -1,0 +1,8 @@
+using AgentOps.Platform;
+
+namespace AgentOps.ApiKeys;
+
+public sealed class ApiKeysModule : IFeatureModule
+{
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapApiKeysApi();
+}

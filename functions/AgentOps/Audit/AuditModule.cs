@@ -1,0 +1,8 @@
+using AgentOps.Platform;
+
+namespace AgentOps.Audit;
+
+public sealed class AuditModule : IFeatureModule
+{
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapAuditApi();
+}

@@ -1,0 +1,17 @@
+using AgentOps.Contracts;
+using AgentOps.Platform;
+using AgentOps.Platform.Events;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentOps.Auth;
+
+public sealed class AuthModule : IFeatureModule
+{
+    public void AddServices(IServiceCollection services, Settings settings)
+    {
+        services.AddSingleton<Sessions>();
+        services.AddReaction<EndSessionsOfRemovedMembers, MemberRemoved>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapAuthApi();
+}

@@ -1,0 +1,13 @@
+using AgentOps.Contracts;
+using AgentOps.Platform;
+using AgentOps.Platform.Events;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentOps.Budgets;
+
+public sealed class BudgetsModule : IFeatureModule
+{
+    public void AddServices(IServiceCollection services, Settings settings) => services.AddReaction<AddAccruedCostToBudgets, CostsAccrued>();
+
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapBudgetsApi();
+}

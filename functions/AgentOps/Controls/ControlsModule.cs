@@ -1,0 +1,8 @@
+using AgentOps.Platform;
+
+namespace AgentOps.Controls;
+
+public sealed class ControlsModule : IFeatureModule
+{
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapControlsApi();
+}

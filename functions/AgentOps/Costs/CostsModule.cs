@@ -1,0 +1,15 @@
+using AgentOps.Platform;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentOps.Costs;
+
+public sealed class CostsModule : IFeatureModule
+{
+    public void AddServices(IServiceCollection services, Settings settings) => services.AddSingleton<PriceBook>();
+
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api)
+    {
+        api.MapPricesApi();
+        api.MapCostsApi();
+    }
+}

@@ -1,0 +1,6 @@
+using AgentOps.Platform;
+
+namespace AgentOps.Demo;
+
+/// <summary>The demo seed has no services or routes: the hosts call it on request (./agentops up).</summary>
+public sealed class DemoModule : IFeatureModule;

@@ -1,0 +1,8 @@
+using AgentOps.Platform;
+
+namespace AgentOps.Health;
+
+public sealed class HealthModule : IFeatureModule
+{
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => root.MapHealthApi();
+}

@@ -1,0 +1,25 @@
+using AgentOps.Ingest.Otlp;
+using AgentOps.Platform;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentOps.Ingest;
+
+public sealed class IngestModule : IFeatureModule
+{
+    public void AddServices(IServiceCollection services, Settings settings)
+    {
+        services.AddSingleton<IngestRateLimits>();
+        services.AddSingleton<BatchProcessor>();
+        services.AddSingleton<IngestAcceptor>();
+        services.AddSingleton<IngestSignal>();
+        services.AddSingleton<IngestBacklog>();
+        // Needs the host's IAcceptedBatchSink; each host runs it as a hosted service after its sink (AddDecisionEventBuffer).
+        services.AddSingleton<DecisionEventBuffer>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api)
+    {
+        api.MapIngestApi();
+        api.MapOtlpApi();
+    }
+}

@@ -1,0 +1,20 @@
+using AgentOps.Platform;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace AgentOps.Notifications;
+
+public sealed class NotificationsModule : IFeatureModule
+{
+    public void AddServices(IServiceCollection services, Settings settings)
+    {
+        services.AddSingleton(WebhookRetrySchedule.Default);
+        services.AddSingleton<WebhookSender>();
+        services.AddSingleton<WebhookDispatcher>();
+    }
+
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api)
+    {
+        api.MapNotificationsApi();
+        api.MapWebhooksApi();
+    }
+}

@@ -1,0 +1,8 @@
+using AgentOps.Platform;
+
+namespace AgentOps.OrchestrationMonitor;
+
+public sealed class OrchestrationMonitorModule : IFeatureModule
+{
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapOrchestrationsApi();
+}
