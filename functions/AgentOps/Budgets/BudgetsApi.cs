@@ -29,30 +29,9 @@ public static class BudgetsApi
         Optional<string> Period, Optional<int?> RollingDays, Optional<decimal> MaxAmountUsd, Optional<int[]> Thresholds, Optional<int?> AutoPauseAtPercent,
         Optional<bool> Active);
 
-    public sealed record BudgetStatus(DateOnly PeriodStart, DateOnly PeriodEnd, decimal SpentUsd, decimal RemainingUsd, decimal Percent, string State,
-        decimal? ProjectedUsd, int[] ThresholdsReached, bool AutoPaused);
-
-    public sealed record BudgetView(Guid Id, string Name, string Scope, string? Team, Guid? AgentId, string Period, int? RollingDays, decimal MaxAmountUsd,
-        int[] Thresholds, int? AutoPauseAtPercent, bool Active, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, BudgetStatus? Status)
-    {
-        public static BudgetView Of(Budget b, BudgetStatus? status) => new(b.Id, b.Name, b.Scope, b.Team, b.AgentId, BudgetRules.ToWire(b.Period), b.RollingDays,
-            b.MaxMicros / 1_000_000m, b.Thresholds, b.AutoPauseAtPercent, b.Active, b.CreatedAt, b.UpdatedAt, status);
-    }
-
     public sealed record DaySpend(DateOnly Day, decimal SpentUsd);
     public sealed record AlertView(DateOnly PeriodStart, string Kind, int Threshold, decimal SpentUsd, decimal MaxAmountUsd, DateTimeOffset FiredAt);
     public sealed record BudgetDetail(BudgetView Budget, IReadOnlyList<DaySpend> Daily, IReadOnlyList<AlertView> Alerts);
-
-    public static async Task<BudgetStatus> StatusAsync(Tx tx, Budget budget, DateOnly today, CancellationToken ct)
-    {
-        var (window, spent) = await BudgetTracker.SpendAsync(tx, budget, today, ct);
-        var autoPaused = await tx.ScalarAsync<bool>(
-            "SELECT EXISTS (SELECT 1 FROM budget_alerts WHERE budget_id = $1 AND kind = 'auto_pause' AND period_start >= $2)", ct, budget.Id, window.Start);
-        var projected = BudgetRules.Projected(budget.Period, window, today, spent);
-        return new BudgetStatus(window.Start, window.End, spent / 1_000_000m, Math.Max(0, budget.MaxMicros - spent) / 1_000_000m,
-            Math.Round(spent * 100m / budget.MaxMicros, 2), BudgetRules.Status(budget.Thresholds, spent, budget.MaxMicros),
-            projected / 1_000_000m, BudgetRules.ReachedThresholds(budget.Thresholds, spent, budget.MaxMicros), autoPaused);
-    }
 
     /// <summary>A budget as it would be stored, or every error with its path.</summary>
     private static Budget Check(Validation v, Guid id, string? name, string? scope, string? team, Guid? agentId, string? period, int? rollingDays,
@@ -109,7 +88,7 @@ public static class BudgetsApi
                 var today = await BudgetTracker.TodayAsync(tx, ct);
                 await BudgetTracker.FillAsync(tx, budget, today, ct);
                 await BudgetTracker.CheckAsync(tx, budget, today, ct);
-                return BudgetView.Of(budget, await StatusAsync(tx, budget, today, ct));
+                return BudgetView.Of(budget, await BudgetViews.StatusAsync(tx, budget, today, ct));
             }, ct);
             return TypedResults.Created((string?)null, created);
         }
@@ -130,7 +109,7 @@ public static class BudgetsApi
                 """, Budget.Read, ct, tx.OrgId, after, scope, active, take + 1);
             var today = await BudgetTracker.TodayAsync(tx, ct);
             var views = new List<BudgetView>(budgets.Count);
-            foreach (var b in budgets) views.Add(BudgetView.Of(b, await StatusAsync(tx, b, today, ct)));
+            foreach (var b in budgets) views.Add(BudgetView.Of(b, await BudgetViews.StatusAsync(tx, b, today, ct)));
             return views;
         }, ct);
         return TypedResults.Ok(Paging.Of(rows, take, b => b.Id));
@@ -145,7 +124,7 @@ public static class BudgetsApi
             var budget = await tx.SingleAsync($"SELECT {Budget.Columns} FROM budgets b WHERE b.id = $1 AND b.org_id = $2", Budget.Read, ct, id, tx.OrgId)
                 ?? throw ApiProblem.NotFound("budget");
             var today = await BudgetTracker.TodayAsync(tx, ct);
-            var status = await StatusAsync(tx, budget, today, ct);
+            var status = await BudgetViews.StatusAsync(tx, budget, today, ct);
             var daily = await tx.ListAsync("""
                 SELECT d::date, coalesce(s.spent_micros, 0) FROM generate_series($2::date, $3::date - 1, interval '1 day') d
                 LEFT JOIN budget_spend s ON s.budget_id = $1 AND s.day = d::date ORDER BY 1
@@ -195,7 +174,7 @@ public static class BudgetsApi
                 if (JsonSerializer.Serialize(BudgetView.Of(before, null) with { UpdatedAt = default }, Json.Options) != JsonSerializer.Serialize(view with { UpdatedAt = default }, Json.Options))
                     await AuditLog.RecordAsync(tx, Actor.Of(caller), "budget.updated", "budget", id, BudgetView.Of(before, null), view, ct);
                 await BudgetTracker.CheckAsync(tx, after, today, ct);
-                return BudgetView.Of(after, await StatusAsync(tx, after, today, ct));
+                return BudgetView.Of(after, await BudgetViews.StatusAsync(tx, after, today, ct));
             }, ct);
             return TypedResults.Ok(updated);
         }

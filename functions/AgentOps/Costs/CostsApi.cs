@@ -30,7 +30,7 @@ public static class CostsApi
     public sealed record CostReport(DateOnly From, DateOnly To, string Timezone, string Currency, Totals Total, IReadOnlyList<DayCost> Daily,
         IReadOnlyList<AgentCost> ByAgent, IReadOnlyList<TeamCost> ByTeam, IReadOnlyList<ModelCost> ByModel);
 
-    public sealed record SummaryResponse(CostReport Report, IReadOnlyList<BudgetsApi.BudgetView> Budgets);
+    public sealed record SummaryResponse(CostReport Report, IReadOnlyList<BudgetView> Budgets);
     public sealed record AgentResponse(Guid AgentId, string Name, string? Team, CostReport Report);
     public sealed record TeamResponse(string Team, CostReport Report);
 
@@ -43,11 +43,7 @@ public static class CostsApi
         return TypedResults.Json(await db.InOrgAsync(caller.OrgId, async tx =>
         {
             var report = await ReportAsync(tx, from, to, new Scope(null, null), ct);
-            var today = await BudgetTracker.TodayAsync(tx, ct);
-            var budgets = await tx.ListAsync($"SELECT {Budget.Columns} FROM budgets b WHERE b.org_id = $1 AND b.active ORDER BY b.name", Budget.Read, ct, tx.OrgId);
-            var views = new List<BudgetsApi.BudgetView>(budgets.Count);
-            foreach (var b in budgets) views.Add(BudgetsApi.BudgetView.Of(b, await BudgetsApi.StatusAsync(tx, b, today, ct)));
-            return new SummaryResponse(report, views);
+            return new SummaryResponse(report, await BudgetViews.ActiveAsync(tx, ct));
         }, ct), Json.Options);
     }
 

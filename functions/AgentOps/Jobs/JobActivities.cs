@@ -1,3 +1,4 @@
+using AgentOps.Audit;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
 
@@ -284,5 +285,23 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
             j.Id, status, JsonSerializer.Serialize(result, Json.Options), error);
         await EventAsync(tx, j.Id, null, status == "failed" ? "error" : "info", $"Job {status}", result, ct);
         return status;
+    }
+
+    /// <summary>
+    /// Cancels a job the caller has locked (not yet terminal): shards not running never start, running ones stop at
+    /// their next batch boundary, a scheduled job ends now. Audited; nothing when a cancel was already requested.
+    /// </summary>
+    public static async Task RequestCancelAsync(Tx tx, Job before, Actor actor, string message, CancellationToken ct)
+    {
+        if (before.CancelRequestedAt is not null) return;
+        await tx.ExecuteAsync("""
+            UPDATE jobs SET cancel_requested_at = now(),
+                   status = CASE WHEN status = 'scheduled' THEN 'cancelled' ELSE status END,
+                   finished_at = CASE WHEN status = 'scheduled' THEN now() END
+            WHERE id = $1
+            """, ct, before.Id);
+        var stopped = await tx.ExecuteAsync("UPDATE job_shards SET status = 'cancelled', finished_at = now() WHERE job_id = $1 AND status = 'pending'", ct, before.Id);
+        await JobActivities.EventAsync(tx, before.Id, null, "info", message, new { pending_shards_cancelled = stopped }, ct);
+        await AuditLog.RecordAsync(tx, actor, "job.cancelled", "job", before.Id, new { before.Status }, new { cancel_requested = true }, ct);
     }
 }

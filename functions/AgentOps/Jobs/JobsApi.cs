@@ -141,29 +141,11 @@ public static class JobsApi
             var before = await tx.SingleAsync($"SELECT {Job.Columns} FROM jobs j WHERE j.id = $1 AND j.org_id = $2 FOR UPDATE", Job.Read, ct, id, tx.OrgId)
                 ?? throw ApiProblem.NotFound("job");
             if (before.Terminal) throw ApiProblem.Conflict("job_finished", $"The job is already {before.Status}.");
-            await RequestCancelAsync(tx, before, Actor.Of(caller), "Cancel requested", ct);
+            await JobActivities.RequestCancelAsync(tx, before, Actor.Of(caller), "Cancel requested", ct);
         }, ct);
         await activities.FinishAsync(new JobRef(caller.OrgId, id), ct);
         signal.Pulse(); // the dispatcher tells the job's orchestration (self-host: now; Azure: on the timer's next tick)
         return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx => ViewAsync(tx, id, ct), ct));
-    }
-
-    /// <summary>
-    /// Cancels a job the caller has locked (not yet terminal): shards not running never start, running ones stop at
-    /// their next batch boundary, a scheduled job ends now. Audited; nothing when a cancel was already requested.
-    /// </summary>
-    public static async Task RequestCancelAsync(Tx tx, Job before, Actor actor, string message, CancellationToken ct)
-    {
-        if (before.CancelRequestedAt is not null) return;
-        await tx.ExecuteAsync("""
-            UPDATE jobs SET cancel_requested_at = now(),
-                   status = CASE WHEN status = 'scheduled' THEN 'cancelled' ELSE status END,
-                   finished_at = CASE WHEN status = 'scheduled' THEN now() END
-            WHERE id = $1
-            """, ct, before.Id);
-        var stopped = await tx.ExecuteAsync("UPDATE job_shards SET status = 'cancelled', finished_at = now() WHERE job_id = $1 AND status = 'pending'", ct, before.Id);
-        await JobActivities.EventAsync(tx, before.Id, null, "info", message, new { pending_shards_cancelled = stopped }, ct);
-        await AuditLog.RecordAsync(tx, actor, "job.cancelled", "job", before.Id, new { before.Status }, new { cancel_requested = true }, ct);
     }
 
     public static async Task<Ok<JobView>> RetryAsync(Guid id, Caller caller, Db db, JobSignal signal, CancellationToken ct)

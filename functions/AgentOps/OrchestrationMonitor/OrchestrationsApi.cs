@@ -203,7 +203,7 @@ public static partial class OrchestrationsApi
             var job = await tx.SingleAsync($"SELECT {Job.Columns} FROM jobs j WHERE j.id = $1", Job.Read, ct, owner.Id);
             if (job is { Terminal: false })
             {
-                await JobsApi.RequestCancelAsync(tx, job, Actor.Of(caller), "Cancel requested: its orchestration was terminated", ct);
+                await JobActivities.RequestCancelAsync(tx, job, Actor.Of(caller), "Cancel requested: its orchestration was terminated", ct);
                 await jobs.CloseCancelledAsync(tx, job.Id, "its orchestration was terminated", ct);
             }
             await client.TerminateInstanceAsync(id.ToString(), new TerminateInstanceOptions(reason ?? "terminated by an operator"), ct);
