@@ -19,7 +19,7 @@ public static class TableOwners
         // the merge, the OTLP attribution and the reindex alike. ingest_staging and ingest_new_costs are the
         // processing transaction's temporary tables.
         ["Ingest"] = ["ingest_batches", "ingest_dead_letters", "events", "runs", "agent_stats_hourly", "cost_daily", "ingest_staging", "ingest_new_costs"],
-        ["Costs"] = ["model_prices"],
+        ["Costs"] = ["model_prices", "price_lists"],
         ["Policies"] = ["policies", "policy_versions"],
         ["Budgets"] = ["budgets", "budget_spend", "budget_alerts"],
         ["Notifications"] = ["notifications", "notification_reads", "webhook_endpoints", "webhook_deliveries"],
