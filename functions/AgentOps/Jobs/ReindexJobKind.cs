@@ -25,17 +25,17 @@ public sealed class ReindexJobKind(PriceBook prices) : IJobKind
         return [await KeyQuantiles.PlanAsync(tx, "events", "events", null, null, null, job, ct)];
     }
 
-    private sealed record Row(string Id, string RunId, Guid AgentId, DateTimeOffset Ts, string? Model, string? Provider, long? In, long? Out, long? Cached,
-        long? Cost, string? Source);
+    /// <summary>What pricing reads of an event (its run, agent and counts are the rollup fold's business: Ingest's Rollups reads them itself).</summary>
+    private sealed record Row(string Id, DateTimeOffset Ts, string? Model, string? Provider, long? In, long? Out, long? Cached, long? Cost, string? Source);
 
     public async Task<BatchResult> RunBatchAsync(Tx tx, Job job, Shard shard, string? after, CancellationToken ct)
     {
         var rows = await tx.ListAsync("""
-            SELECT id, run_id, agent_id, ts, model, provider, tokens_in, tokens_out, tokens_cached, cost_micros, cost_source FROM events
+            SELECT id, ts, model, provider, tokens_in, tokens_out, tokens_cached, cost_micros, cost_source FROM events
             WHERE org_id = $1 AND ($2::text IS NULL OR id > $2) AND ($3::text IS NULL OR id <= $3) ORDER BY id LIMIT $4
-            """, r => new Row(r.GetString(0), r.GetString(1), r.GetGuid(2), r.Time(3), r.NullableString(4), r.NullableString(5),
-                r.IsDBNull(6) ? null : r.GetInt64(6), r.IsDBNull(7) ? null : r.GetInt64(7), r.IsDBNull(8) ? null : r.GetInt64(8),
-                r.IsDBNull(9) ? null : r.GetInt64(9), r.NullableString(10)), ct, tx.OrgId, after, shard.RangeEnd, job.BatchSize);
+            """, r => new Row(r.GetString(0), r.Time(1), r.NullableString(2), r.NullableString(3),
+                r.IsDBNull(4) ? null : r.GetInt64(4), r.IsDBNull(5) ? null : r.GetInt64(5), r.IsDBNull(6) ? null : r.GetInt64(6),
+                r.IsDBNull(7) ? null : r.GetInt64(7), r.NullableString(8)), ct, tx.OrgId, after, shard.RangeEnd, job.BatchSize);
         if (rows.Count == 0) return new BatchResult(null, 0, 0);
         var priceList = await prices.ForOrgAsync(tx, ct);
         var changes = new List<(Row Row, long? Cost, string Source)>();
