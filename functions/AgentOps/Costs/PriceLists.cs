@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
+using AgentOps.Platform.Events;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Costs;
@@ -82,7 +83,8 @@ public static class PriceLists
         foreach (var list in lists)
         {
             await using var tx = await connection.BeginTransactionAsync(ct);
-            var db = new Tx(connection, tx, Guid.Empty);
+            // No organization and no domain events: the public price list is the system's, applied before the application serves.
+            var db = new Tx(connection, tx, Guid.Empty, new RaisedEvents(DomainEvents.None));
             await db.ExecuteAsync("SELECT pg_advisory_xact_lock($1)", ct, LockKey);
             var recorded = await db.ScalarAsync<string>("SELECT checksum FROM price_lists WHERE version = $1", ct, list.Version);
             if (recorded == list.Checksum) continue;

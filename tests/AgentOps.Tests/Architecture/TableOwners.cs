@@ -24,7 +24,9 @@ public static class TableOwners
         ["Budgets"] = ["budgets", "budget_spend", "budget_alerts"],
         ["Notifications"] = ["notifications", "notification_reads", "webhook_endpoints", "webhook_deliveries"],
         ["Approvals"] = ["approvals"],
-        ["Jobs"] = ["job_schedules", "jobs", "job_shards", "job_events", "export_watermarks"],
+        ["Jobs"] = ["job_schedules", "jobs", "job_shards", "job_events"],
+        // The ClickHouse export (an Analytics job kind) keeps how far it got.
+        ["Analytics"] = ["export_watermarks"],
     };
 
     public static readonly IReadOnlyDictionary<string, string> OwnerOf =
