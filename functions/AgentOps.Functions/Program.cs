@@ -33,7 +33,7 @@ using (var startup = new CancellationTokenSource(TimeSpan.FromMinutes(1)))
 {
     var log = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Functions");
     if (options.MigrationsConnectionString is { } owner)
-        await Migrator.ApplyAsync(owner, log, startup.Token);
+        await AgentOpsApplication.PrepareDatabaseAsync(owner, log, startup.Token);
     await AgentOpsApplication.AssertRoleRespectsRlsAsync(host.Services.GetRequiredService<NpgsqlDataSource>(), startup.Token);
 }
 

@@ -40,7 +40,7 @@ var telemetry = AgentOpsTelemetry.ExportEnabled(Setting) ? AgentOpsTelemetry.Sta
 try
 {
     if (options.MigrationsConnectionString is { } owner)
-        await Migrator.ApplyAsync(owner, log, startup.Token);
+        await AgentOpsApplication.PrepareDatabaseAsync(owner, log, startup.Token);
     if (args is ["migrate", ..])
     {
         if (options.MigrationsConnectionString is null) throw new InvalidOperationException("migrate needs AGENTOPS_MIGRATIONS_DATABASE_URL (the schema owner).");

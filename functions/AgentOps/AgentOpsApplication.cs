@@ -132,6 +132,16 @@ public static class AgentOpsApplication
     }
 
     /// <summary>
+    /// Brings the database to what this build needs, as the schema owner, at start-up of either host: the migrations,
+    /// then the reference data the application versions itself (the public model price list, Costs/PriceLists).
+    /// </summary>
+    public static async Task PrepareDatabaseAsync(string ownerConnectionString, ILogger logger, CancellationToken ct)
+    {
+        await Migrator.ApplyAsync(ownerConnectionString, logger, ct);
+        await PriceLists.ApplyAsync(ownerConnectionString, PriceLists.Embedded, logger, ct);
+    }
+
+    /// <summary>
     /// Refuses to run as a role that would make row-level security moot: a superuser, a BYPASSRLS role, or the owner
     /// of the tables or a member of it (owners are exempt from their tables' policies).
     /// </summary>

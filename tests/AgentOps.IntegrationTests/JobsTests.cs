@@ -1,6 +1,10 @@
 using System.Text.Json;
+using AgentOps.Jobs;
+using AgentOps.Platform.Database;
+using AgentOps.Platform.Http;
 using AgentOps.IntegrationTests.Infrastructure;
 using AgentOps.Orchestrations.Jobs;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.DependencyInjection;
 using static AgentOps.IntegrationTests.Infrastructure.Ingesting;
@@ -317,7 +321,13 @@ public class JobsTests(ApiFixture fx)
             tenant.AdminToken)).ExpectProblem(422, "validation_failed").Body.GetProperty("errors");
         foreach (var path in new[] { "$.payload.activity", "$.batch_size", "$.parallelism", "$.insert_mode" })
             Assert.True(bad.TryGetProperty(path, out _), $"missing {path} in {bad}");
-        (await _client.Post("/api/v1/jobs", new { kind = "compact" }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+        // A kind is one the host registers (an IJobKind), named in the problem; the filters only check a name's shape.
+        var unknown = (await _client.Post("/api/v1/jobs", new { kind = "compact" }, tenant.AdminToken)).ExpectProblem(422, "validation_failed").Body.GetProperty("errors");
+        Assert.Equal("must be one of the job kinds this host runs: custom, reindex.", unknown.GetProperty("$.kind")[0].GetString());
+        (await _client.Post("/api/v1/jobs/schedules", new { name = "compaction", cron = "0 3 * * *", kind = "compact" }, tenant.AdminToken))
+            .ExpectProblem(422, "validation_failed").Body.GetProperty("errors").GetProperty("$.kind");
+        Assert.Equal(0, (await _client.Get("/api/v1/jobs?kind=compact", tenant.AdminToken)).Expect(200).Body.GetProperty("items").GetArrayLength());
+        (await _client.Get("/api/v1/jobs?kind=Not%20a%20kind", tenant.AdminToken)).ExpectProblem(422, "validation_failed");
 
         var id = (await _client.Post("/api/v1/jobs", new { kind = "reindex", scheduled_at = DateTimeOffset.UtcNow.AddHours(1) }, tenant.AdminToken)).Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
         var schedule = (await _client.Post("/api/v1/jobs/schedules", new { name = "nightly", cron = "0 3 * * *", kind = "reindex" }, tenant.AdminToken)).Expect(201).Body.GetProperty("id").GetGuid();
@@ -333,5 +343,32 @@ public class JobsTests(ApiFixture fx)
         Assert.Equal("cancelled", (await _client.Post($"/api/v1/jobs/{id}/cancel", new { }, tenant.AdminToken)).Expect(200).Body.GetProperty("job").GetProperty("status").GetString());
         var actions = (await _client.Get("/api/v1/audit-logs?entity_type=job", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray().Select(r => r.GetProperty("action").GetString());
         Assert.Equal(["job.cancelled", "job.created"], actions);
+    }
+
+    /// <summary>A kind that only a test registers: it needs no migration to be stored (0012 dropped the database's list).</summary>
+    private sealed class CompactionJobKind : IJobKind
+    {
+        public string Kind => "compaction";
+        public void Validate(JsonElement payload, Validation v) { }
+        public Task<IReadOnlyList<SourcePlan>> PlanAsync(Tx tx, Job job, CancellationToken ct) => Task.FromResult<IReadOnlyList<SourcePlan>>([]);
+        public Task<BatchResult> RunBatchAsync(Tx tx, Job job, Shard shard, string? after, CancellationToken ct) => Task.FromResult(new BatchResult(null, 0, 0));
+        public Task FinishAsync(Tx tx, Job job, bool succeeded, CancellationToken ct) => Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_job_kind_registered_in_code_is_accepted_without_a_migration()
+    {
+        await using var host = fx.Factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<IJobKind, CompactionJobKind>()));
+        var client = host.CreateClient();
+        var tenant = await client.SignupAsync();
+        // Scheduled an hour ahead and cancelled: no dispatcher (of this host or the fixture's, which lacks the kind) runs it.
+        var job = (await client.Post("/api/v1/jobs", new { kind = "compaction", scheduled_at = DateTimeOffset.UtcNow.AddHours(1) }, tenant.AdminToken)).Expect(201)
+            .Body.GetProperty("job");
+        Assert.Equal("compaction", job.GetProperty("kind").GetString());
+        var id = job.GetProperty("id").GetGuid();
+        Assert.Equal(id, (await client.Get("/api/v1/jobs?kind=compaction", tenant.AdminToken)).Expect(200).Body.GetProperty("items")[0].GetProperty("job").GetProperty("id").GetGuid());
+        (await client.Post($"/api/v1/jobs/{id}/cancel", new { }, tenant.AdminToken)).Expect(200);
+        // The fixture's host does not register it: there it is refused like any unknown kind.
+        (await _client.Post("/api/v1/jobs", new { kind = "compaction" }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
     }
 }

@@ -46,11 +46,9 @@ public static class AuthApi
         {
             var response = await db.InOrgAsync(orgId, async tx =>
             {
-                var org = (await tx.SingleAsync($"INSERT INTO organizations (id, name) VALUES ($1, $2) RETURNING {OrgView.Columns}", OrgView.Read, ct, orgId, orgName))!;
+                var org = await TenancyStore.CreateOrganizationAsync(tx, orgName!, ct);
                 await tx.ExecuteAsync("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)", ct, userId, email, name, hash);
-                await tx.ExecuteAsync("INSERT INTO organization_members (id, org_id, user_id, email, role, status) VALUES ($1, $2, $3, $4, 'admin', 'active')",
-                    ct, memberId, orgId, userId, email);
-                var member = (await tx.SingleAsync($"{MemberView.Select} WHERE m.id = $1", MemberView.Read, ct, memberId))!;
+                var member = await TenancyStore.AddFirstAdminAsync(tx, memberId, userId, email!, ct);
                 var actor = Actor.User(userId, request);
                 await AuditLog.RecordAsync(tx, actor, "org.created", "organization", orgId, null, org, ct);
                 await AuditLog.RecordAsync(tx, actor, "member.joined", "member", memberId, null, member, ct);
@@ -194,12 +192,7 @@ public static class AuthApi
                 userId = Guid.CreateVersion7();
                 await tx.ExecuteAsync("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, $3, $4)", ct, userId, invitation.Email, name, Passwords.Hash(body.Password));
             }
-            var before = (await tx.SingleAsync($"{MemberView.Select} WHERE m.id = $1", MemberView.Read, ct, invitation.Id))!;
-            await tx.ExecuteAsync("""
-                UPDATE organization_members SET user_id = $2, status = 'active', invite_token_hash = NULL, invite_expires_at = NULL, updated_at = now()
-                WHERE id = $1
-                """, ct, invitation.Id, userId);
-            var after = (await tx.SingleAsync($"{MemberView.Select} WHERE m.id = $1", MemberView.Read, ct, invitation.Id))!;
+            var (before, after) = await TenancyStore.AcceptInvitationAsync(tx, invitation.Id, userId, ct);
             await AuditLog.RecordAsync(tx, Actor.User(userId, request), "member.joined", "member", invitation.Id, before, after, ct);
             var tokens = await sessions.IssueAsync(tx, userId, Guid.CreateVersion7(), ct);
             var org = (await tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations", OrgView.Read, ct))!;

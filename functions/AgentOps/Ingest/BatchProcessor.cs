@@ -135,8 +135,9 @@ public sealed class BatchProcessor(PriceBook prices)
     /// Runs that never name an agent keep ingest's rule (the agent of their earliest event). Runs after the merge, in its
     /// transaction, in a statement of its own: it sees what the merge wrote and what other workers committed.
     /// </summary>
-    private static async Task AttributeTracesAsync(Tx tx, CancellationToken ct) =>
-        await tx.ExecuteAsync("""
+    private static async Task AttributeTracesAsync(Tx tx, CancellationToken ct) => await tx.ExecuteAsync(AttributeTracesSql, ct);
+
+    private static readonly string AttributeTracesSql = $$"""
             WITH touched AS (
               SELECT DISTINCT run_id FROM ingest_staging WHERE metadata ? 'otel.agent_from'
             ),
@@ -147,60 +148,26 @@ public sealed class BatchProcessor(PriceBook prices)
               ORDER BY e.run_id, e.ts, e.id
             ),
             moving AS (
-              SELECT e.id, e.agent_id AS old_agent, tg.agent_id AS new_agent, e.type, e.ts, e.model, e.error, e.tokens_in, e.tokens_out,
-                     e.tokens_cached, e.cost_micros, e.cost_source
+              SELECT e.id, tg.agent_id AS new_agent, e.run_id, e.agent_id, e.ts, e.type, e.model, e.error, e.tokens_in, e.tokens_out, e.tokens_cached,
+                     e.cost_micros, e.cost_source
               FROM events e JOIN target tg ON tg.run_id = e.run_id
               WHERE e.org_id = app_current_org() AND e.agent_id <> tg.agent_id AND e.metadata ->> 'otel.agent_from' IN ('service.name', 'default')
             ),
-            ev AS (
-              UPDATE events e SET agent_id = m.new_agent FROM moving m WHERE e.org_id = app_current_org() AND e.id = m.id RETURNING 1
+            moved AS (
+              UPDATE events e SET agent_id = m.new_agent FROM moving m WHERE e.org_id = app_current_org() AND e.id = m.id
             ),
-            ru AS (
+            retargeted AS (
               UPDATE runs r SET agent_id = tg.agent_id, updated_at = now() FROM target tg
-              WHERE r.org_id = app_current_org() AND r.id = tg.run_id AND r.agent_id <> tg.agent_id RETURNING 1
+              WHERE r.org_id = app_current_org() AND r.id = tg.run_id AND r.agent_id <> tg.agent_id
             ),
-            deltas AS (
-              SELECT m.old_agent AS agent_id, -1 AS sign, m.* FROM moving m
+            moving_deltas AS (
+              SELECT -1 AS sign, run_id, agent_id, ts, type, model, error, tokens_in, tokens_out, tokens_cached, cost_micros, cost_source FROM moving
               UNION ALL
-              SELECT m.new_agent, 1, m.* FROM moving m
+              SELECT 1, run_id, new_agent, ts, type, model, error, tokens_in, tokens_out, tokens_cached, cost_micros, cost_source FROM moving
             ),
-            stats AS (
-              INSERT INTO agent_stats_hourly AS h (org_id, agent_id, hour, events, llm_calls, errors, tokens_in, tokens_out, cost_micros, unpriced_calls)
-              SELECT app_current_org(), agent_id, date_trunc('hour', ts, 'UTC'), sum(sign), coalesce(sum(sign) FILTER (WHERE type = 'llm.call'), 0),
-                     coalesce(sum(sign) FILTER (WHERE type = 'error' OR error IS NOT NULL AND type <> 'run.end'), 0),
-                     coalesce(sum(sign * tokens_in), 0), coalesce(sum(sign * tokens_out), 0), coalesce(sum(sign * cost_micros), 0),
-                     coalesce(sum(sign) FILTER (WHERE cost_source = 'unpriced'), 0)
-              FROM deltas GROUP BY 2, 3 ORDER BY 2, 3
-              ON CONFLICT (org_id, agent_id, hour) DO UPDATE SET
-                events = h.events + excluded.events, llm_calls = h.llm_calls + excluded.llm_calls, errors = h.errors + excluded.errors,
-                tokens_in = h.tokens_in + excluded.tokens_in, tokens_out = h.tokens_out + excluded.tokens_out,
-                cost_micros = h.cost_micros + excluded.cost_micros, unpriced_calls = h.unpriced_calls + excluded.unpriced_calls
-              RETURNING 1
-            ),
-            day_deltas AS (
-              SELECT agent_id, (ts AT TIME ZONE (SELECT timezone FROM organizations WHERE id = app_current_org()))::date AS day,
-                     coalesce(model, '') AS model, coalesce(sum(sign * cost_micros), 0) AS cost, coalesce(sum(sign * tokens_in), 0) AS tokens_in,
-                     coalesce(sum(sign * tokens_out), 0) AS tokens_out, coalesce(sum(sign * tokens_cached), 0) AS tokens_cached, sum(sign) AS calls,
-                     coalesce(sum(sign) FILTER (WHERE cost_source = 'unpriced'), 0) AS unpriced
-              FROM deltas WHERE cost_source IS NOT NULL GROUP BY 1, 2, 3
-            ),
-            costs AS (
-              INSERT INTO cost_daily AS c (org_id, day, agent_id, model, cost_micros, tokens_in, tokens_out, tokens_cached, calls, unpriced_calls)
-              SELECT app_current_org(), day, agent_id, model, cost, tokens_in, tokens_out, tokens_cached, calls, unpriced FROM day_deltas ORDER BY 2, 3, 4
-              ON CONFLICT (org_id, day, agent_id, model) DO UPDATE SET
-                cost_micros = c.cost_micros + excluded.cost_micros, tokens_in = c.tokens_in + excluded.tokens_in,
-                tokens_out = c.tokens_out + excluded.tokens_out, tokens_cached = c.tokens_cached + excluded.tokens_cached,
-                calls = c.calls + excluded.calls, unpriced_calls = c.unpriced_calls + excluded.unpriced_calls
-              RETURNING 1
-            ),
-            budgets AS (
-              INSERT INTO ingest_new_costs (agent_id, day, cost_micros)
-              SELECT agent_id, day, sum(cost) FROM day_deltas GROUP BY 1, 2 HAVING sum(cost) <> 0
-              RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM ev) + 0 * (SELECT count(*) FROM ru) + 0 * (SELECT count(*) FROM stats)
-                   + 0 * (SELECT count(*) FROM costs) + 0 * (SELECT count(*) FROM budgets)
-            """, ct);
+            {{Rollups.Fold("moving_deltas", RollupTargets.AgentHours | RollupTargets.CostDays | RollupTargets.NewCosts)}}
+            SELECT 1
+            """;
 
     /// <summary>
     /// Inserts the staged events that are new and folds only those into runs, agent stats and the daily cost rollup
@@ -208,8 +175,9 @@ public sealed class BatchProcessor(PriceBook prices)
     /// ingest_new_costs for the budgets.
     /// Rows are written in key order so that concurrent workers lock them in the same order (no deadlocks).
     /// </summary>
-    private static async Task<int> MergeAsync(Tx tx, CancellationToken ct) =>
-        (int)(await tx.ScalarAsync<long>($$"""
+    private static async Task<int> MergeAsync(Tx tx, CancellationToken ct) => (int)await tx.ScalarAsync<long>(MergeSql, ct);
+
+    private static readonly string MergeSql = $$"""
             WITH new AS (
               INSERT INTO events ({{Columns}})
               SELECT {{Columns}} FROM ingest_staging ORDER BY id
@@ -232,12 +200,12 @@ public sealed class BatchProcessor(PriceBook prices)
             sums AS (
               SELECT org_id, run_id, (array_agg(agent_id ORDER BY ts, id))[1] AS agent_id, (array_agg(id ORDER BY ts, id))[1] AS first_id,
                      min(ts) AS first_at, max(coalesce(ended_at, ts)) AS last_at, count(*) AS n,
-                     count(*) FILTER (WHERE type = 'llm.call') AS llm_calls,
-                     count(*) FILTER (WHERE type = 'tool.call') AS tool_calls,
-                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL AND type <> 'run.end') AS errors,
+                     count(*) FILTER (WHERE {{Rollups.IsLlmCall}}) AS llm_calls,
+                     count(*) FILTER (WHERE {{Rollups.IsToolCall}}) AS tool_calls,
+                     count(*) FILTER (WHERE {{Rollups.IsError}}) AS errors,
                      coalesce(sum(tokens_in), 0) AS tokens_in, coalesce(sum(tokens_out), 0) AS tokens_out,
                      coalesce(sum(tokens_cached), 0) AS tokens_cached, coalesce(sum(cost_micros), 0) AS cost,
-                     count(*) FILTER (WHERE cost_source = 'unpriced') AS unpriced,
+                     count(*) FILTER (WHERE {{Rollups.IsUnpriced}}) AS unpriced,
                      coalesce(array_agg(DISTINCT model) FILTER (WHERE model IS NOT NULL), '{}') AS models
               FROM new GROUP BY org_id, run_id
             ),
@@ -284,50 +252,9 @@ public sealed class BatchProcessor(PriceBook prices)
                 unpriced_calls = runs.unpriced_calls + excluded.unpriced_calls,
                 models = ARRAY(SELECT DISTINCT m FROM unnest(runs.models || excluded.models) AS m ORDER BY m),
                 updated_at = now()
-              RETURNING 1
             ),
-            stats_up AS (
-              INSERT INTO agent_stats_hourly (org_id, agent_id, hour, events, llm_calls, errors, tokens_in, tokens_out, cost_micros, unpriced_calls)
-              SELECT org_id, agent_id, date_trunc('hour', ts, 'UTC'), count(*), count(*) FILTER (WHERE type = 'llm.call'),
-                     count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL AND type <> 'run.end'), coalesce(sum(tokens_in), 0), coalesce(sum(tokens_out), 0),
-                     coalesce(sum(cost_micros), 0), count(*) FILTER (WHERE cost_source = 'unpriced')
-              FROM new GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-              ON CONFLICT (org_id, agent_id, hour) DO UPDATE SET
-                events = agent_stats_hourly.events + excluded.events,
-                llm_calls = agent_stats_hourly.llm_calls + excluded.llm_calls,
-                errors = agent_stats_hourly.errors + excluded.errors,
-                tokens_in = agent_stats_hourly.tokens_in + excluded.tokens_in,
-                tokens_out = agent_stats_hourly.tokens_out + excluded.tokens_out,
-                cost_micros = agent_stats_hourly.cost_micros + excluded.cost_micros,
-                unpriced_calls = agent_stats_hourly.unpriced_calls + excluded.unpriced_calls
-              RETURNING 1
-            ),
-            day_costs AS (
-              SELECT org_id, (ts AT TIME ZONE (SELECT timezone FROM organizations WHERE id = app_current_org()))::date AS day, agent_id,
-                     coalesce(model, '') AS model, coalesce(sum(cost_micros), 0) AS cost, coalesce(sum(tokens_in), 0) AS tokens_in,
-                     coalesce(sum(tokens_out), 0) AS tokens_out, coalesce(sum(tokens_cached), 0) AS tokens_cached, count(*) AS calls,
-                     count(*) FILTER (WHERE cost_source = 'unpriced') AS unpriced
-              FROM new WHERE cost_source IS NOT NULL
-              GROUP BY 1, 2, 3, 4
-            ),
-            costs_up AS (
-              INSERT INTO cost_daily (org_id, day, agent_id, model, cost_micros, tokens_in, tokens_out, tokens_cached, calls, unpriced_calls)
-              SELECT org_id, day, agent_id, model, cost, tokens_in, tokens_out, tokens_cached, calls, unpriced FROM day_costs ORDER BY 1, 2, 3, 4
-              ON CONFLICT (org_id, day, agent_id, model) DO UPDATE SET
-                cost_micros = cost_daily.cost_micros + excluded.cost_micros,
-                tokens_in = cost_daily.tokens_in + excluded.tokens_in,
-                tokens_out = cost_daily.tokens_out + excluded.tokens_out,
-                tokens_cached = cost_daily.tokens_cached + excluded.tokens_cached,
-                calls = cost_daily.calls + excluded.calls,
-                unpriced_calls = cost_daily.unpriced_calls + excluded.unpriced_calls
-              RETURNING 1
-            ),
-            costs_new AS (
-              INSERT INTO ingest_new_costs (agent_id, day, cost_micros)
-              SELECT agent_id, day, sum(cost) FROM day_costs GROUP BY 1, 2 HAVING sum(cost) <> 0
-              RETURNING 1
-            )
-            SELECT (SELECT count(*) FROM new) + 0 * (SELECT count(*) FROM runs_up) + 0 * (SELECT count(*) FROM stats_up)
-                   + 0 * (SELECT count(*) FROM costs_up) + 0 * (SELECT count(*) FROM costs_new)
-            """, ct));
+            new_deltas AS (SELECT 1 AS sign, {{Rollups.EventColumns}} FROM new),
+            {{Rollups.Fold("new_deltas", RollupTargets.AgentHours | RollupTargets.CostDays | RollupTargets.NewCosts)}}
+            SELECT count(*) FROM new
+            """;
 }

@@ -2,12 +2,25 @@ using System.Text.Json;
 
 namespace AgentOps.Jobs;
 
-public static class JobKinds
+/// <summary>
+/// The kinds the application ships. The kinds a host runs are the <see cref="IJobKind"/>s it registers
+/// (<see cref="JobActivities.Kinds"/>): a job is created only for one of those, so a new kind is code, not a migration
+/// (0012 dropped the database's frozen list and keeps only the shape of a name, <see cref="IsName"/>).
+/// </summary>
+public static partial class JobKinds
 {
     public const string ClickHouseExport = "clickhouse_export";
     public const string Reindex = "reindex";
     public const string Custom = "custom";
-    public static readonly string[] All = [ClickHouseExport, Reindex, Custom];
+
+    /// <summary>What a filter by kind says when the value cannot be a kind's name.</summary>
+    public const string NameRule = "must be a job kind's name (a lower-case letter, then lower-case letters, digits or _; at most 63).";
+
+    /// <summary>Whether a value has the shape of a kind's name (the jobs table checks the same). A filter needs no more: it may name a kind another host runs.</summary>
+    public static bool IsName(string kind) => Name().IsMatch(kind);
+
+    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
+    private static partial System.Text.RegularExpressions.Regex Name();
 }
 
 /// <summary>A job as stored.</summary>

@@ -49,6 +49,14 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
     /// <summary>The kinds this host runs: its dispatcher and workers take only these (a host without ClickHouse leaves exports alone).</summary>
     public string[] Kinds => [.. _kinds.Keys];
 
+    /// <summary>
+    /// Records the time window a job covers (from: exclusive, null = from the beginning; to: now), for a kind whose plan
+    /// cuts one (the ClickHouse export); returns the window's end. Jobs owns the jobs table: kinds record through this.
+    /// </summary>
+    public static async Task<DateTimeOffset> RecordWindowAsync(Tx tx, Guid jobId, DateTimeOffset? from, CancellationToken ct) =>
+        new(DateTime.SpecifyKind(await tx.ScalarAsync<DateTime>("UPDATE jobs SET window_from = $2, window_to = now() WHERE id = $1 AND org_id = $3 RETURNING window_to",
+            ct, jobId, from, tx.OrgId), DateTimeKind.Utc));
+
     public static Task EventAsync(Tx tx, Guid jobId, int? shard, string level, string message, object? data, CancellationToken ct) =>
         tx.ExecuteAsync("INSERT INTO job_events (org_id, job_id, shard_idx, level, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)", ct,
             tx.OrgId, jobId, shard, level, message, data is null ? null : JsonSerializer.Serialize(data, data.GetType(), Json.Options));

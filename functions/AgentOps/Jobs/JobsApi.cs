@@ -51,9 +51,10 @@ public static class JobsApi
     private static JobSpec Check(Validation v, JobActivities activities, string? kind, JsonElement? payload, int? batchSize, int? parallelism, int? priority,
         DateTimeOffset? scheduledAt, bool? dryRun, string? insertMode, int? maxAttempts)
     {
-        if (kind is null || !JobKinds.All.Contains(kind)) v.Add("$.kind", "must be clickhouse_export, reindex or custom.");
-        else if (!activities.Supports(kind)) v.Add("$.kind", kind == JobKinds.ClickHouseExport
-            ? "needs ClickHouse: set AGENTOPS_CLICKHOUSE_URL (docs/configuration.md)." : $"{kind} is not available in this host.");
+        // The kinds are the registered IJobKinds (not a list in the database: a new kind needs no migration).
+        if (kind is null || !activities.Supports(kind)) v.Add("$.kind", kind == JobKinds.ClickHouseExport
+            ? "needs ClickHouse: set AGENTOPS_CLICKHOUSE_URL (docs/configuration.md)."
+            : $"must be one of the job kinds this host runs: {string.Join(", ", activities.Kinds.Order(StringComparer.Ordinal))}.");
         var body = payload ?? JsonDocument.Parse("{}").RootElement;
         if (body.ValueKind != JsonValueKind.Object) v.Add("$.payload", "must be a JSON object.");
         else if (body.GetRawText().Length > 16 * 1024) v.Add("$.payload", "must be at most 16 KiB.");
@@ -110,7 +111,7 @@ public static class JobsApi
         var (take, after) = Paging.Parse(limit, cursor);
         var v = new Validation();
         if (status is not (null or "scheduled" or "running" or "succeeded" or "failed" or "cancelled")) v.Add("status", "must be scheduled, running, succeeded, failed or cancelled.");
-        if (kind is not null && !JobKinds.All.Contains(kind)) v.Add("kind", "must be clickhouse_export, reindex or custom.");
+        if (kind is not null && !JobKinds.IsName(kind)) v.Add("kind", JobKinds.NameRule);
         v.ThrowIfInvalid();
         // Newest first: v7 ids order by creation, so the cursor is the last id seen and the next page lies below it.
         var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync($"""

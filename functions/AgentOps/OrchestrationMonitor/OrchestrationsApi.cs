@@ -93,7 +93,7 @@ public static partial class OrchestrationsApi
         var v = new Validation();
         var statuses = status?.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries) ?? [];
         if (statuses.Any(s => !Statuses.Contains(s))) v.Add("status", $"must be one or more of {string.Join(", ", Statuses)} (comma-separated).");
-        if (kind is not null && !JobKinds.All.Contains(kind)) v.Add("kind", "must be clickhouse_export, reindex or custom.");
+        if (kind is not null && !JobKinds.IsName(kind)) v.Add("kind", JobKinds.NameRule);
         if (name is { Length: > 200 }) v.Add("name", "must be at most 200 characters.");
         if (from > to) v.Add("from", "must not be after to.");
         if (instance is not null && !InstancePrefix().IsMatch(instance)) v.Add("instance", "must be the start of an instance id (hex digits and dashes, at most 36).");

@@ -31,9 +31,8 @@ public sealed class ClickHouseExportJobKind(ClickHouseExport export) : IJobKind
         // One window for both sources: they move together (one job exports both), so their watermarks are equal.
         var from = Full(job) ? null : await tx.ScalarAsync<DateTime?>(
             "SELECT CASE WHEN count(*) = 2 THEN min(watermark) END FROM export_watermarks WHERE org_id = $1 AND source IN ('runs', 'events')", ct, tx.OrgId);
-        var to = await tx.ScalarAsync<DateTime>("UPDATE jobs SET window_from = $2, window_to = now() WHERE id = $1 RETURNING window_to", ct, job.Id, from);
         DateTimeOffset? after = from is { } f ? new DateTimeOffset(DateTime.SpecifyKind(f, DateTimeKind.Utc)) : null;
-        var upTo = new DateTimeOffset(DateTime.SpecifyKind(to, DateTimeKind.Utc));
+        var upTo = await JobActivities.RecordWindowAsync(tx, job.Id, after, ct);
         return
         [
             await KeyQuantiles.PlanAsync(tx, "runs", "runs", "updated_at", after, upTo, job, ct),
