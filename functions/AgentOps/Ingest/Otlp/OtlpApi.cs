@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentOps.Ingest.Contracts;
 using Google.Protobuf;
 using Microsoft.Net.Http.Headers;
 using OpenTelemetry.Proto.Collector.Trace.V1;
@@ -35,17 +36,21 @@ public static class OtlpApi
 {
     public const string ProtobufContentType = "application/x-protobuf";
     public const string JsonContentType = "application/json";
+    /// <summary>Also read as protobuf (some exporters send it).</summary>
+    public const string ProtobufAliasContentType = "application/protobuf";
 
     public static void MapOtlpApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/otlp/v1/traces", ExportTracesAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(OtlpLimits.MaxBodyBytes), new DecodesContentEncoding())
-            .WithTags("Ingest").Produces(StatusCodes.Status200OK, null, ProtobufContentType, JsonContentType)
+        api.MapPost("/otlp/v1/traces", ExportTracesAsync).Requires(Permission.Ingest).WithName("exportTraces").WithMetadata(new BodyLimit(OtlpLimits.MaxBodyBytes), new DecodesContentEncoding())
+            .WithTags("Ingest")
+            .Accepts<OtlpExportTraceRequest>(JsonContentType, ProtobufContentType, ProtobufAliasContentType)
+            .Produces<OtlpExportTraceResponse>(StatusCodes.Status200OK, JsonContentType, ProtobufContentType)
             .WithSummary("Receive an OpenTelemetry trace export (OTLP/HTTP: protobuf or JSON, optionally gzip)")
             .WithDescription("Point an OTLP exporter at this URL (traces signal) with the header Authorization: Bearer <API key with the ingest scope>. " +
                              "A trace is a run; GenAI spans become llm.call and tool.call events, other spans external.action.");
     }
 
-    public static async Task<IResult> ExportTracesAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
+    public static async Task<Results<ContentHttpResult, FileContentHttpResult>> ExportTracesAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
     {
         var json = IsJson(request);
         var body = await ReadBodyAsync(request, ct);
@@ -69,7 +74,7 @@ public static class OtlpApi
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type))
         {
             if (type.MediaType.Equals(ProtobufContentType, StringComparison.OrdinalIgnoreCase)
-                || type.MediaType.Equals("application/protobuf", StringComparison.OrdinalIgnoreCase)) return false;
+                || type.MediaType.Equals(ProtobufAliasContentType, StringComparison.OrdinalIgnoreCase)) return false;
             if (type.MediaType.Equals(JsonContentType, StringComparison.OrdinalIgnoreCase)) return true;
         }
         throw new ApiProblem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "Unsupported media type",
