@@ -36,14 +36,12 @@ public static class OtlpApi
 {
     public const string ProtobufContentType = "application/x-protobuf";
     public const string JsonContentType = "application/json";
-    /// <summary>Also read as protobuf (some exporters send it).</summary>
-    public const string ProtobufAliasContentType = "application/protobuf";
 
     public static void MapOtlpApi(this RouteGroupBuilder api)
     {
         api.MapPost("/otlp/v1/traces", ExportTracesAsync).Requires(Permission.Ingest).WithName("exportTraces").WithMetadata(new BodyLimit(OtlpLimits.MaxBodyBytes), new DecodesContentEncoding())
             .WithTags("Ingest")
-            .Accepts<OtlpExportTraceRequest>(JsonContentType, ProtobufContentType, ProtobufAliasContentType)
+            .WithMetadata(new ReadsBody(typeof(OtlpExportTraceRequest), JsonContentType, ProtobufContentType))
             .Produces<OtlpExportTraceResponse>(StatusCodes.Status200OK, JsonContentType, ProtobufContentType)
             .WithSummary("Receive an OpenTelemetry trace export (OTLP/HTTP: protobuf or JSON, optionally gzip)")
             .WithDescription("Point an OTLP exporter at this URL (traces signal) with the header Authorization: Bearer <API key with the ingest scope>. " +
@@ -74,7 +72,7 @@ public static class OtlpApi
         if (MediaTypeHeaderValue.TryParse(request.ContentType, out var type))
         {
             if (type.MediaType.Equals(ProtobufContentType, StringComparison.OrdinalIgnoreCase)
-                || type.MediaType.Equals(ProtobufAliasContentType, StringComparison.OrdinalIgnoreCase)) return false;
+                || type.MediaType.Equals("application/protobuf", StringComparison.OrdinalIgnoreCase)) return false;
             if (type.MediaType.Equals(JsonContentType, StringComparison.OrdinalIgnoreCase)) return true;
         }
         throw new ApiProblem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "Unsupported media type",

@@ -13,6 +13,20 @@ public sealed record ProblemResponses(IReadOnlyList<int> Statuses);
 /// <summary>Endpoint metadata: with ?format=csv the operation answers text/csv instead of JSON (an export).</summary>
 public sealed record CsvExport;
 
+/// <summary>
+/// Endpoint metadata: the handler reads its body itself, in any of <see cref="Encodings"/>, and answers 415 for
+/// others — after access is checked, so an unauthenticated caller learns nothing about the route. Declared to routing as
+/// accepting any content type (so the router does not answer 415 before access), and to the OpenAPI document as the
+/// encodings named here, each with the <see cref="IAcceptsMetadata.RequestType"/>'s schema.
+/// </summary>
+public sealed record ReadsBody(Type Body, params string[] Encodings) : Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata
+{
+    public const string AnyContentType = "*/*";
+    IReadOnlyList<string> Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata.ContentTypes => [AnyContentType];
+    Type? Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata.RequestType => Body;
+    bool Microsoft.AspNetCore.Http.Metadata.IAcceptsMetadata.IsOptional => false;
+}
+
 public static class ProblemResponseExtensions
 {
     /// <summary>Declares problem statuses the route's metadata does not imply (see <see cref="OpenApiProblems"/>).</summary>
@@ -92,6 +106,9 @@ public static class OpenApiProblems
                 },
             };
         }
+        if (metadata.OfType<ReadsBody>().LastOrDefault() is { } reads && operation.RequestBody is OpenApiRequestBody { Content: { } accepted }
+            && accepted.TryGetValue(ReadsBody.AnyContentType, out var any) && accepted.Remove(ReadsBody.AnyContentType))
+            foreach (var encoding in reads.Encodings) accepted[encoding] = new OpenApiMediaType { Schema = any.Schema };
         if (metadata.OfType<CsvExport>().Any() && operation.Responses.TryGetValue("200", out var ok) && ok is OpenApiResponse success)
         {
             success.Content ??= new Dictionary<string, OpenApiMediaType>(StringComparer.Ordinal);
