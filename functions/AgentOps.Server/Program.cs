@@ -34,6 +34,18 @@ builder.Services.AddAgentOps(options).AddAgentOpsSelfHostWorkers().AddAgentOpsEn
 var app = builder.Build();
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Server");
 using var startup = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+
+// `spec DIR`: writes the contract files (sdk/spec/) from this wiring's endpoints; touches no database.
+if (args is ["spec", ..])
+{
+    // Building the request pipeline registers its endpoints with routing, where the OpenAPI generator reads them.
+    _ = new AgentOpsRequestPipeline(app.Services, options);
+    var directory = args.Length > 1 ? args[1] : Path.Combine("sdk", "spec");
+    var files = await AgentOpsSpec.GenerateAsync(app.Services, startup.Token);
+    await OpenApiSpec.WriteAsync(directory, files, startup.Token);
+    log.LogInformation("Wrote {Files} to {Directory}", string.Join(", ", files.Keys), directory);
+    return;
+}
 // Started before migrations so that start-up work is traced too; disposed last to flush.
 var telemetry = AgentOpsTelemetry.ExportEnabled(Setting) ? AgentOpsTelemetry.StartProviders(Setting) : [];
 

@@ -71,6 +71,7 @@ public static class AgentOpsApplication
                 return Task.CompletedTask;
             });
             OpenApiSchemas.Configure(o);
+            OpenApiProblems.Configure(o);
         });
         return services;
     }

@@ -9,11 +9,11 @@ public static class AgentsApi
     public static void MapAgentsApi(this RouteGroupBuilder api)
     {
         var agents = api.MapGroup("/agents").WithTags("Agents");
-        agents.MapPost("/", CreateAsync).Requires(Permission.AgentsWrite).WithSummary("Register an agent");
-        agents.MapGet("/", ListAsync).Requires(Permission.AgentsRead).WithSummary("Agents with their last-24-hour stats");
-        agents.MapGet("/{id:guid}", GetAsync).Requires(Permission.AgentsRead).WithSummary("One agent with its stats");
-        agents.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.AgentsWrite).WithSummary("Change an agent (absent fields stay)");
-        agents.MapDelete("/{id:guid}", ArchiveAsync).Requires(Permission.AgentsWrite).WithSummary("Archive an agent");
+        agents.MapPost("/", CreateAsync).Requires(Permission.AgentsWrite).WithName("createAgent").Problems(409).WithSummary("Register an agent");
+        agents.MapGet("/", ListAsync).Requires(Permission.AgentsRead).WithName("listAgents").WithSummary("Agents with their last-24-hour stats");
+        agents.MapGet("/{id:guid}", GetAsync).Requires(Permission.AgentsRead).WithName("getAgent").WithSummary("One agent with its stats");
+        agents.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.AgentsWrite).WithName("updateAgent").Problems(409).WithSummary("Change an agent (absent fields stay)");
+        agents.MapDelete("/{id:guid}", ArchiveAsync).Requires(Permission.AgentsWrite).WithName("archiveAgent").WithSummary("Archive an agent");
     }
 
     public static readonly string[] Statuses = ["active", "paused", "archived"];

@@ -11,9 +11,9 @@ public static class AnalyticsApi
     public static void MapAnalyticsApi(this RouteGroupBuilder api)
     {
         var analytics = api.MapGroup("/analytics").WithTags("Analytics");
-        analytics.MapGet("/summary", SummaryAsync).Requires(Permission.RunsRead).WithSummary("Totals, error rate, latency percentiles, runs and cost over time, top agents");
-        analytics.MapGet("/timeseries", TimeseriesAsync).Requires(Permission.RunsRead).WithSummary("Runs and cost per hour or day, by agent, status or model");
-        analytics.MapGet("/top-agents", TopAgentsAsync).Requires(Permission.RunsRead).WithSummary("Agents ranked by cost or runs");
+        analytics.MapGet("/summary", SummaryAsync).Requires(Permission.RunsRead).WithName("getAnalyticsSummary").WithSummary("Totals, error rate, latency percentiles, runs and cost over time, top agents");
+        analytics.MapGet("/timeseries", TimeseriesAsync).Requires(Permission.RunsRead).WithName("getAnalyticsTimeseries").WithSummary("Runs and cost per hour or day, by agent, status or model");
+        analytics.MapGet("/top-agents", TopAgentsAsync).Requires(Permission.RunsRead).WithName("getTopAgents").WithSummary("Agents ranked by cost or runs");
     }
 
     public static readonly TimeSpan DefaultRange = TimeSpan.FromHours(24);

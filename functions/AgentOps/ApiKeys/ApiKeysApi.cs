@@ -11,9 +11,9 @@ public static class ApiKeysApi
     public static void MapApiKeysApi(this RouteGroupBuilder api)
     {
         var keys = api.MapGroup("/api-keys").WithTags("API keys");
-        keys.MapPost("/", CreateAsync).Requires(Permission.ApiKeysWrite).WithSummary("Create a key (the key is in this response only)");
-        keys.MapGet("/", ListAsync).Requires(Permission.ApiKeysRead).WithSummary("Keys of the organization (never the secret)");
-        keys.MapDelete("/{id:guid}", RevokeAsync).Requires(Permission.ApiKeysWrite).WithSummary("Revoke a key (takes effect at once)");
+        keys.MapPost("/", CreateAsync).Requires(Permission.ApiKeysWrite).WithName("createApiKey").WithSummary("Create a key (the key is in this response only)");
+        keys.MapGet("/", ListAsync).Requires(Permission.ApiKeysRead).WithName("listApiKeys").WithSummary("Keys of the organization (never the secret)");
+        keys.MapDelete("/{id:guid}", RevokeAsync).Requires(Permission.ApiKeysWrite).WithName("revokeApiKey").WithSummary("Revoke a key (takes effect at once)");
     }
 
     public sealed record CreateApiKeyRequest(string? Name, string[]? Scopes, DateTimeOffset? ExpiresAt);

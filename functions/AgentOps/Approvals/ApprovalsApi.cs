@@ -14,12 +14,12 @@ public static class ApprovalsApi
     public static void MapApprovalsApi(this RouteGroupBuilder api)
     {
         var approvals = api.MapGroup("/approvals").WithTags("Approvals");
-        approvals.MapGet("/pending", PendingAsync).Requires(Permission.ApprovalsRead).WithSummary("Pending approval requests, oldest first");
-        approvals.MapGet("/", ListAsync).Requires(Permission.ApprovalsRead).WithSummary("All approval requests, oldest first, filtered by status");
-        approvals.MapGet("/{id:guid}", GetAsync).Requires(Permission.ApprovalsRead).WithSummary("One approval request");
-        approvals.MapGet("/{id:guid}/wait", WaitAsync).Requires(Permission.ApprovalsRead).WithSummary("Long-poll: the request as soon as it is decided, or at the timeout");
-        approvals.MapPost("/{id:guid}/approve", ApproveAsync).Requires(Permission.ApprovalsDecide).WithSummary("Approve (a person whose role the policy names)");
-        approvals.MapPost("/{id:guid}/reject", RejectAsync).Requires(Permission.ApprovalsDecide).WithSummary("Reject, with the reason as comment");
+        approvals.MapGet("/pending", PendingAsync).Requires(Permission.ApprovalsRead).WithName("listPendingApprovals").WithSummary("Pending approval requests, oldest first");
+        approvals.MapGet("/", ListAsync).Requires(Permission.ApprovalsRead).WithName("listApprovals").WithSummary("All approval requests, oldest first, filtered by status");
+        approvals.MapGet("/{id:guid}", GetAsync).Requires(Permission.ApprovalsRead).WithName("getApproval").WithSummary("One approval request");
+        approvals.MapGet("/{id:guid}/wait", WaitAsync).Requires(Permission.ApprovalsRead).WithName("waitForApproval").WithSummary("Long-poll: the request as soon as it is decided, or at the timeout");
+        approvals.MapPost("/{id:guid}/approve", ApproveAsync).Requires(Permission.ApprovalsDecide).WithName("approveApproval").Problems(409).WithSummary("Approve (a person whose role the policy names)");
+        approvals.MapPost("/{id:guid}/reject", RejectAsync).Requires(Permission.ApprovalsDecide).WithName("rejectApproval").Problems(409).WithSummary("Reject, with the reason as comment");
     }
 
     public static readonly string[] Statuses = ["pending", "approved", "rejected", "expired"];

@@ -10,8 +10,8 @@ public static class AuditApi
     public static void MapAuditApi(this RouteGroupBuilder api)
     {
         var audit = api.MapGroup("/audit-logs").WithTags("Audit");
-        audit.MapGet("/", ListAsync).Requires(Permission.AuditRead).WithSummary("Audit rows, newest first (?format=csv for a file)");
-        audit.MapGet("/verify", VerifyAsync).Requires(Permission.AuditRead).WithSummary("Recompute the organization's hash chain");
+        audit.MapGet("/", ListAsync).Requires(Permission.AuditRead).WithName("listAuditLog").ExportsCsv().WithSummary("Audit rows, newest first (?format=csv for a file)");
+        audit.MapGet("/verify", VerifyAsync).Requires(Permission.AuditRead).WithName("verifyAuditChain").WithSummary("Recompute the organization's hash chain");
     }
 
     public sealed record AuditView(Guid Id, long ChainIndex, string ActorType, Guid? ActorId, string Action, string EntityType, string? EntityId,
@@ -28,7 +28,7 @@ public static class AuditApi
         r.NullableString(6), Json(r.NullableString(7)), Json(r.NullableString(8)), r.NullableString(9), r.NullableString(10), r.Time(11),
         Convert.ToHexStringLower((byte[])r[12]));
 
-    public static async Task<IResult> ListAsync(Caller caller, Db db, string? actor, string? action, string? entity_type, string? entity_id,
+    public static async Task<Results<Ok<AuditPage>, PushStreamHttpResult>> ListAsync(Caller caller, Db db, string? actor, string? action, string? entity_type, string? entity_id,
         DateTimeOffset? from, DateTimeOffset? to, int? limit, string? cursor, string? format, CancellationToken ct)
     {
         var v = new Validation();
@@ -72,7 +72,7 @@ public static class AuditApi
             }, ct), "text/csv", $"audit-{DateTime.UtcNow:yyyyMMdd-HHmmss}.csv");
         var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync(sql, Read, ct, args), ct);
         var next = rows.Count > take ? rows[take - 1].ChainIndex.ToString(CultureInfo.InvariantCulture) : null;
-        return TypedResults.Json(new AuditPage(rows.Take(take).ToList(), next), Platform.Http.Json.Options);
+        return TypedResults.Ok(new AuditPage(rows.Take(take).ToList(), next));
     }
 
     private const string CsvHeader = "chain_index,created_at,actor_type,actor_id,action,entity_type,entity_id,ip,user_agent,before,after,hash\r\n";
@@ -82,7 +82,7 @@ public static class AuditApi
         r.ChainIndex.ToString(CultureInfo.InvariantCulture), r.CreatedAt.UtcDateTime.ToString("O", CultureInfo.InvariantCulture), r.ActorType,
         r.ActorId?.ToString(), r.Action, r.EntityType, r.EntityId, r.Ip, r.UserAgent, r.Before?.GetRawText(), r.After?.GetRawText(), r.Hash);
 
-    public static async Task<IResult> VerifyAsync(Caller caller, Db db, CancellationToken ct)
+    public static async Task<Ok<AuditChain.Verdict>> VerifyAsync(Caller caller, Db db, CancellationToken ct)
     {
         var verdict = await db.InOrgAsync(caller.OrgId, async tx =>
         {
@@ -92,6 +92,6 @@ public static class AuditApi
             while (await r.ReadAsync(ct) && verifier.Add(new AuditChain.Link(r.GetInt64(0), (byte[])r[1], (byte[])r[2], r.GetString(3)))) { }
             return verifier.Result;
         }, ct);
-        return TypedResults.Json(verdict, Platform.Http.Json.Options);
+        return TypedResults.Ok(verdict);
     }
 }

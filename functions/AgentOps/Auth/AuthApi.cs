@@ -10,11 +10,11 @@ public static class AuthApi
     public static void MapAuthApi(this RouteGroupBuilder api)
     {
         var auth = api.MapGroup("/auth").WithTags("Auth");
-        auth.MapPost("/signup", SignupAsync).Anonymous().WithSummary("Create an organization and its first admin");
-        auth.MapPost("/login", LoginAsync).Anonymous().WithSummary("Exchange e-mail and password for tokens");
-        auth.MapPost("/refresh-token", RefreshAsync).Anonymous().WithSummary("Rotate a refresh token for a new token pair");
-        auth.MapPost("/accept-invite", AcceptInvitationAsync).Anonymous().WithSummary("Join an organization with an invitation token");
-        auth.MapPost("/logout", LogoutAsync).Requires(Permission.UserSession).WithSummary("End this login session");
+        auth.MapPost("/signup", SignupAsync).Anonymous().WithName("signUp").Problems(409, 429).WithSummary("Create an organization and its first admin");
+        auth.MapPost("/login", LoginAsync).Anonymous().WithName("logIn").Problems(429).WithSummary("Exchange e-mail and password for tokens");
+        auth.MapPost("/refresh-token", RefreshAsync).Anonymous().WithName("refreshToken").WithSummary("Rotate a refresh token for a new token pair");
+        auth.MapPost("/accept-invite", AcceptInvitationAsync).Anonymous().WithName("acceptInvite").Problems(404, 410).WithSummary("Join an organization with an invitation token");
+        auth.MapPost("/logout", LogoutAsync).Requires(Permission.UserSession).WithName("logOut").WithSummary("End this login session");
     }
 
     public sealed record SignupRequest(string? OrgName, string? Email, string? Password, string? Name);

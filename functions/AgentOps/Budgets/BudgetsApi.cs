@@ -12,11 +12,11 @@ public static class BudgetsApi
     public static void MapBudgetsApi(this RouteGroupBuilder api)
     {
         var budgets = api.MapGroup("/budgets").WithTags("Budgets");
-        budgets.MapPost("/", CreateAsync).Requires(Permission.BudgetsWrite).WithSummary("Create a budget");
-        budgets.MapGet("/", ListAsync).Requires(Permission.CostsRead).WithSummary("Budgets with their current period's status");
-        budgets.MapGet("/{id:guid}", GetAsync).Requires(Permission.CostsRead).WithSummary("A budget: status, daily spend this period, alerts fired");
-        budgets.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.BudgetsWrite).WithSummary("Change a budget (absent fields stay)");
-        budgets.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.BudgetsWrite).WithSummary("Delete a budget");
+        budgets.MapPost("/", CreateAsync).Requires(Permission.BudgetsWrite).WithName("createBudget").Problems(409).WithSummary("Create a budget");
+        budgets.MapGet("/", ListAsync).Requires(Permission.CostsRead).WithName("listBudgets").WithSummary("Budgets with their current period's status");
+        budgets.MapGet("/{id:guid}", GetAsync).Requires(Permission.CostsRead).WithName("getBudget").WithSummary("A budget: status, daily spend this period, alerts fired");
+        budgets.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.BudgetsWrite).WithName("updateBudget").Problems(409).WithSummary("Change a budget (absent fields stay)");
+        budgets.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.BudgetsWrite).WithName("deleteBudget").WithSummary("Delete a budget");
     }
 
     /// <summary>Budgets per organization, at most.</summary>

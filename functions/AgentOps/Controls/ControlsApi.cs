@@ -19,11 +19,11 @@ public static class ControlsApi
     public static void MapControlsApi(this RouteGroupBuilder api)
     {
         var controls = api.MapGroup("/controls").WithTags("Controls");
-        controls.MapGet("/status", StatusAsync).Requires(Permission.OrgRead).WithSummary("Is the kill switch on; how many agents are paused");
-        controls.MapPost("/pause-agent/{id:guid}", PauseAsync).Requires(Permission.Controls).WithSummary("Pause one agent");
-        controls.MapPost("/resume-agent/{id:guid}", ResumeAsync).Requires(Permission.Controls).WithSummary("Resume one agent");
-        controls.MapPost("/kill-switch", KillAsync).Requires(Permission.Controls).WithSummary("Pause every agent of the organization at once");
-        controls.MapPost("/resume-all", ResumeAllAsync).Requires(Permission.Controls).WithSummary("Lift the kill switch: resume the agents it paused");
+        controls.MapGet("/status", StatusAsync).Requires(Permission.OrgRead).WithName("getControlStatus").WithSummary("Is the kill switch on; how many agents are paused");
+        controls.MapPost("/pause-agent/{id:guid}", PauseAsync).Requires(Permission.Controls).WithName("pauseAgent").Problems(409).WithSummary("Pause one agent");
+        controls.MapPost("/resume-agent/{id:guid}", ResumeAsync).Requires(Permission.Controls).WithName("resumeAgent").Problems(409).WithSummary("Resume one agent");
+        controls.MapPost("/kill-switch", KillAsync).Requires(Permission.Controls).WithName("activateKillSwitch").WithSummary("Pause every agent of the organization at once");
+        controls.MapPost("/resume-all", ResumeAllAsync).Requires(Permission.Controls).WithName("resumeAllAgents").WithSummary("Lift the kill switch: resume the agents it paused");
     }
 
     public sealed record ReasonRequest(string? Reason);

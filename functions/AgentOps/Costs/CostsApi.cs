@@ -14,9 +14,9 @@ public static class CostsApi
     public static void MapCostsApi(this RouteGroupBuilder api)
     {
         var costs = api.MapGroup("/costs").WithTags("Costs");
-        costs.MapGet("/summary", SummaryAsync).Requires(Permission.CostsRead).WithSummary("Total, daily, by agent, team and model, with budget status");
-        costs.MapGet("/by-agent/{id:guid}", ByAgentAsync).Requires(Permission.CostsRead).WithSummary("One agent: daily and per model");
-        costs.MapGet("/by-team/{name}", ByTeamAsync).Requires(Permission.CostsRead).WithSummary("One team's agents: daily, per agent and per model");
+        costs.MapGet("/summary", SummaryAsync).Requires(Permission.CostsRead).WithName("getCostSummary").ExportsCsv().WithSummary("Total, daily, by agent, team and model, with budget status");
+        costs.MapGet("/by-agent/{id:guid}", ByAgentAsync).Requires(Permission.CostsRead).WithName("getAgentCosts").ExportsCsv().WithSummary("One agent: daily and per model");
+        costs.MapGet("/by-team/{name}", ByTeamAsync).Requires(Permission.CostsRead).WithName("getTeamCosts").ExportsCsv().WithSummary("One team's agents: daily, per agent and per model");
     }
 
     public const int MaxDays = 366;
@@ -36,18 +36,18 @@ public static class CostsApi
 
     private sealed record Scope(Guid? AgentId, string? Team);
 
-    public static async Task<IResult> SummaryAsync(Caller caller, Db db, DateOnly? from, DateOnly? to, string? format, CancellationToken ct)
+    public static async Task<Results<Ok<SummaryResponse>, PushStreamHttpResult>> SummaryAsync(Caller caller, Db db, DateOnly? from, DateOnly? to, string? format, CancellationToken ct)
     {
         CheckFormat(format);
         if (format == "csv") return await CsvAsync(caller, db, from, to, new Scope(null, null), "costs", ct);
-        return TypedResults.Json(await db.InOrgAsync(caller.OrgId, async tx =>
+        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
         {
             var report = await ReportAsync(tx, from, to, new Scope(null, null), ct);
             return new SummaryResponse(report, await BudgetViews.ActiveAsync(tx, ct));
-        }, ct), Json.Options);
+        }, ct));
     }
 
-    public static async Task<IResult> ByAgentAsync(Guid id, Caller caller, Db db, DateOnly? from, DateOnly? to, string? format, CancellationToken ct)
+    public static async Task<Results<Ok<AgentResponse>, PushStreamHttpResult>> ByAgentAsync(Guid id, Caller caller, Db db, DateOnly? from, DateOnly? to, string? format, CancellationToken ct)
     {
         CheckFormat(format);
         var agent = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync("SELECT name, team FROM agents WHERE id = $1 AND org_id = $2",
@@ -55,16 +55,16 @@ public static class CostsApi
         if (agent.Count == 0) throw ApiProblem.NotFound("agent");
         if (format == "csv") return await CsvAsync(caller, db, from, to, new Scope(id, null), $"costs-agent-{id}", ct);
         var report = await db.InOrgAsync(caller.OrgId, tx => ReportAsync(tx, from, to, new Scope(id, null), ct), ct);
-        return TypedResults.Json(new AgentResponse(id, agent[0].Name, agent[0].Team, report), Json.Options);
+        return TypedResults.Ok(new AgentResponse(id, agent[0].Name, agent[0].Team, report));
     }
 
-    public static async Task<IResult> ByTeamAsync(string name, Caller caller, Db db, DateOnly? from, DateOnly? to, string? format, CancellationToken ct)
+    public static async Task<Results<Ok<TeamResponse>, PushStreamHttpResult>> ByTeamAsync(string name, Caller caller, Db db, DateOnly? from, DateOnly? to, string? format, CancellationToken ct)
     {
         CheckFormat(format);
         if (name.Length is < 1 or > 100) throw ApiProblem.Validation(new Dictionary<string, string[]> { ["name"] = ["must be 1 to 100 characters."] });
         if (format == "csv") return await CsvAsync(caller, db, from, to, new Scope(null, name), "costs-team", ct);
         var report = await db.InOrgAsync(caller.OrgId, tx => ReportAsync(tx, from, to, new Scope(null, name), ct), ct);
-        return TypedResults.Json(new TeamResponse(name, report), Json.Options);
+        return TypedResults.Ok(new TeamResponse(name, report));
     }
 
     private static void CheckFormat(string? format)
@@ -121,7 +121,7 @@ public static class CostsApi
     private const string CsvHeader = "day,agent_id,agent_name,team,model,cost_usd,tokens_in,tokens_out,tokens_cached,calls,unpriced_calls\r\n";
 
     /// <summary>The rollup rows of the range, streamed from the database to the client.</summary>
-    private static async Task<IResult> CsvAsync(Caller caller, Db db, DateOnly? from, DateOnly? to, Scope scope, string name, CancellationToken ct)
+    private static async Task<PushStreamHttpResult> CsvAsync(Caller caller, Db db, DateOnly? from, DateOnly? to, Scope scope, string name, CancellationToken ct)
     {
         // Checked before the first byte goes out: a bad range is a problem response, not a broken file.
         var (start, end, _) = await db.InOrgAsync(caller.OrgId, tx => RangeAsync(tx, from, to, ct), ct);

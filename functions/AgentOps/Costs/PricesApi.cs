@@ -12,9 +12,9 @@ public static class PricesApi
     public static void MapPricesApi(this RouteGroupBuilder api)
     {
         var prices = api.MapGroup("/model-prices").WithTags("Costs");
-        prices.MapGet("/", ListAsync).Requires(Permission.OrgRead).WithSummary("The public price list and this organization's own prices");
-        prices.MapPost("/", CreateAsync).Requires(Permission.OrgWrite).WithSummary("Add an organization price (it overrides the public one)");
-        prices.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.OrgWrite).WithSummary("Remove one of the organization's prices");
+        prices.MapGet("/", ListAsync).Requires(Permission.OrgRead).WithName("listPrices").WithSummary("The public price list and this organization's own prices");
+        prices.MapPost("/", CreateAsync).Requires(Permission.OrgWrite).WithName("createPrice").WithSummary("Add an organization price (it overrides the public one)");
+        prices.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.OrgWrite).WithName("deletePrice").WithSummary("Remove one of the organization's prices");
     }
 
     public sealed record PriceView(Guid Id, bool Public, string Provider, string Model, string[] Aliases, decimal InputPerMtokUsd, decimal OutputPerMtokUsd,

@@ -10,8 +10,8 @@ public static class HealthApi
     public static void MapHealthApi(this IEndpointRouteBuilder app)
     {
         var health = app.MapGroup("/api/health").WithTags("Health");
-        health.MapGet("/", Live).Anonymous();
-        health.MapGet("/ready", ReadyAsync).Anonymous();
+        health.MapGet("/", Live).Anonymous().WithName("getHealth");
+        health.MapGet("/ready", ReadyAsync).Anonymous().WithName("getReadiness").Problems(503);
     }
 
     public sealed record HealthStatus(string Status, int? SchemaVersion, int ExpectedSchemaVersion);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentOps.Ingest.Contracts;
 using Microsoft.AspNetCore.Http.Metadata;
 
 namespace AgentOps.Ingest;
@@ -17,15 +18,13 @@ public static class IngestApi
     public static void MapIngestApi(this RouteGroupBuilder api)
     {
         var ingest = api.MapGroup("/ingest").WithTags("Ingest");
-        ingest.MapPost("/", IngestAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes), new BatchItems("batch"))
-            .Accepts<JsonElement>("application/json").Produces<IngestResponse>(202).Produces<IngestResponse>(207)
-            .WithSummary("Send a batch of events (idempotent by event id)");
-        ingest.MapPost("/run", IngestRunAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes))
-            .Accepts<JsonElement>("application/json").Produces<IngestResponse>(202).Produces<IngestResponse>(207)
-            .WithSummary("Send one run and its events in one call");
+        ingest.MapPost("/", IngestAsync).Requires(Permission.Ingest).WithName("ingestEvents").WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes), new BatchItems("batch"))
+            .Accepts<IngestBatchRequest>("application/json").WithSummary("Send a batch of events (idempotent by event id)");
+        ingest.MapPost("/run", IngestRunAsync).Requires(Permission.Ingest).WithName("ingestRun").WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes))
+            .Accepts<IngestRunRequest>("application/json").WithSummary("Send one run and its events in one call");
     }
 
-    public static async Task<IResult> IngestAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
+    public static async Task<Results<Accepted<IngestResponse>, MultiStatus<IngestResponse>>> IngestAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
     {
         using var body = await ReadJsonAsync(request, ct);
         var batch = SingleArrayField(body.RootElement, "batch");
@@ -37,7 +36,7 @@ public static class IngestApi
     ///  "events": [...]}: a run.start (id "&lt;run&gt;:start"), the events (run_id and agent default to the run's) and, when
     /// the run has ended_at or status, a run.end (id "&lt;run&gt;:end"). Re-sending it changes nothing.
     /// </summary>
-    public static async Task<IResult> IngestRunAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
+    public static async Task<Results<Accepted<IngestResponse>, MultiStatus<IngestResponse>>> IngestRunAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
     {
         using var body = await ReadJsonAsync(request, ct);
         var root = body.RootElement;
@@ -105,9 +104,9 @@ public static class IngestApi
         return items;
     }
 
-    private static IResult Respond(IngestResponse response) => response.Rejected == 0
-        ? TypedResults.Json(response, Json.Options, statusCode: StatusCodes.Status202Accepted)
-        : TypedResults.Json(response, Json.Options, statusCode: StatusCodes.Status207MultiStatus);
+    private static Results<Accepted<IngestResponse>, MultiStatus<IngestResponse>> Respond(IngestResponse response) => response.Rejected == 0
+        ? TypedResults.Accepted((string?)null, response)
+        : new MultiStatus<IngestResponse>(response);
 
     /// <summary>Reads a JSON body (the input gate has checked it): application/json only; errors as problems.</summary>
     public static async Task<JsonDocument> ReadJsonAsync(HttpRequest request, CancellationToken ct)

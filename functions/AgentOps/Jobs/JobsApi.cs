@@ -12,15 +12,15 @@ public static class JobsApi
     public static void MapJobsApi(this RouteGroupBuilder api)
     {
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
-        jobs.MapPost("/", CreateAsync).Requires(Permission.JobsWrite).WithSummary("Create a job");
-        jobs.MapGet("/", ListAsync).Requires(Permission.JobsRead).WithSummary("Jobs, newest first");
-        jobs.MapGet("/{id:guid}", GetAsync).Requires(Permission.JobsRead).WithSummary("A job with its shards and events");
-        jobs.MapPost("/{id:guid}/cancel", CancelAsync).Requires(Permission.JobsWrite).WithSummary("Cancel a job");
-        jobs.MapPost("/{id:guid}/retry", RetryAsync).Requires(Permission.JobsWrite).WithSummary("Run a failed job's failed shards again");
-        jobs.MapPost("/schedules", CreateScheduleAsync).Requires(Permission.JobsWrite).WithSummary("Create a recurring schedule");
-        jobs.MapGet("/schedules", ListSchedulesAsync).Requires(Permission.JobsRead).WithSummary("Recurring schedules");
-        jobs.MapPatch("/schedules/{id:guid}", UpdateScheduleAsync).Requires(Permission.JobsWrite).WithSummary("Change a schedule (cron, active)");
-        jobs.MapDelete("/schedules/{id:guid}", DeleteScheduleAsync).Requires(Permission.JobsWrite).WithSummary("Delete a schedule");
+        jobs.MapPost("/", CreateAsync).Requires(Permission.JobsWrite).WithName("createJob").WithSummary("Create a job");
+        jobs.MapGet("/", ListAsync).Requires(Permission.JobsRead).WithName("listJobs").WithSummary("Jobs, newest first");
+        jobs.MapGet("/{id:guid}", GetAsync).Requires(Permission.JobsRead).WithName("getJob").WithSummary("A job with its shards and events");
+        jobs.MapPost("/{id:guid}/cancel", CancelAsync).Requires(Permission.JobsWrite).WithName("cancelJob").Problems(409).WithSummary("Cancel a job");
+        jobs.MapPost("/{id:guid}/retry", RetryAsync).Requires(Permission.JobsWrite).WithName("retryJob").Problems(409).WithSummary("Run a failed job's failed shards again");
+        jobs.MapPost("/schedules", CreateScheduleAsync).Requires(Permission.JobsWrite).WithName("createJobSchedule").Problems(409).WithSummary("Create a recurring schedule");
+        jobs.MapGet("/schedules", ListSchedulesAsync).Requires(Permission.JobsRead).WithName("listJobSchedules").WithSummary("Recurring schedules");
+        jobs.MapPatch("/schedules/{id:guid}", UpdateScheduleAsync).Requires(Permission.JobsWrite).WithName("updateJobSchedule").WithSummary("Change a schedule (cron, active)");
+        jobs.MapDelete("/schedules/{id:guid}", DeleteScheduleAsync).Requires(Permission.JobsWrite).WithName("deleteJobSchedule").WithSummary("Delete a schedule");
     }
 
     public const int DefaultBatchSize = 50_000;

@@ -17,10 +17,10 @@ public static class NotificationsApi
     public static void MapNotificationsApi(this RouteGroupBuilder api)
     {
         var notifications = api.MapGroup("/notifications").WithTags("Notifications");
-        notifications.MapGet("/", ListAsync).Requires(Permission.NotificationsRead).WithSummary("Notifications, newest first, with the caller's read state");
-        notifications.MapGet("/unread-count", UnreadCountAsync).Requires(Permission.UserSession).WithSummary("How many the caller has not read (at most 1000)");
-        notifications.MapPost("/{id:guid}/read", MarkReadAsync).Requires(Permission.UserSession).WithSummary("Mark one read, for the caller");
-        notifications.MapPost("/read-all", MarkAllReadAsync).Requires(Permission.UserSession).WithSummary("Mark every current notification read, for the caller");
+        notifications.MapGet("/", ListAsync).Requires(Permission.NotificationsRead).WithName("listNotifications").WithSummary("Notifications, newest first, with the caller's read state");
+        notifications.MapGet("/unread-count", UnreadCountAsync).Requires(Permission.UserSession).WithName("countUnreadNotifications").WithSummary("How many the caller has not read (at most 1000)");
+        notifications.MapPost("/{id:guid}/read", MarkReadAsync).Requires(Permission.UserSession).WithName("markNotificationRead").WithSummary("Mark one read, for the caller");
+        notifications.MapPost("/read-all", MarkAllReadAsync).Requires(Permission.UserSession).WithName("markAllNotificationsRead").WithSummary("Mark every current notification read, for the caller");
     }
 
     /// <summary><c>read</c>/<c>read_at</c> are the calling person's; null for API keys (they have no read state).</summary>

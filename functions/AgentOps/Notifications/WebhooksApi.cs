@@ -20,15 +20,15 @@ public static partial class WebhooksApi
     public static void MapWebhooksApi(this RouteGroupBuilder api)
     {
         var webhooks = api.MapGroup("/webhooks").WithTags("Webhooks");
-        webhooks.MapPost("/", CreateAsync).Requires(Permission.WebhooksManage).WithSummary("Create an endpoint (the secret is in this response only)");
-        webhooks.MapGet("/", ListAsync).Requires(Permission.WebhooksManage).WithSummary("Endpoints of the organization (secret hint only)");
-        webhooks.MapGet("/{id:guid}", GetAsync).Requires(Permission.WebhooksManage).WithSummary("An endpoint");
-        webhooks.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.WebhooksManage).WithSummary("Change an endpoint");
-        webhooks.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.WebhooksManage).WithSummary("Delete an endpoint and its delivery log");
-        webhooks.MapPost("/{id:guid}/rotate-secret", RotateSecretAsync).Requires(Permission.WebhooksManage).WithSummary("Replace the signing secret (the new one is in this response only)");
-        webhooks.MapPost("/{id:guid}/test", TestAsync).Requires(Permission.WebhooksManage).WithSummary("Queue a webhook.test delivery to this endpoint only");
-        webhooks.MapGet("/{id:guid}/deliveries", DeliveriesAsync).Requires(Permission.WebhooksManage).WithSummary("The endpoint's delivery log, newest first");
-        webhooks.MapPost("/deliveries/{id:guid}/redeliver", RedeliverAsync).Requires(Permission.WebhooksManage).WithSummary("Queue a failed delivery again");
+        webhooks.MapPost("/", CreateAsync).Requires(Permission.WebhooksManage).WithName("createWebhook").Problems(409).WithSummary("Create an endpoint (the secret is in this response only)");
+        webhooks.MapGet("/", ListAsync).Requires(Permission.WebhooksManage).WithName("listWebhooks").WithSummary("Endpoints of the organization (secret hint only)");
+        webhooks.MapGet("/{id:guid}", GetAsync).Requires(Permission.WebhooksManage).WithName("getWebhook").WithSummary("An endpoint");
+        webhooks.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.WebhooksManage).WithName("updateWebhook").WithSummary("Change an endpoint");
+        webhooks.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.WebhooksManage).WithName("deleteWebhook").WithSummary("Delete an endpoint and its delivery log");
+        webhooks.MapPost("/{id:guid}/rotate-secret", RotateSecretAsync).Requires(Permission.WebhooksManage).WithName("rotateWebhookSecret").WithSummary("Replace the signing secret (the new one is in this response only)");
+        webhooks.MapPost("/{id:guid}/test", TestAsync).Requires(Permission.WebhooksManage).WithName("testWebhook").Problems(409).WithSummary("Queue a webhook.test delivery to this endpoint only");
+        webhooks.MapGet("/{id:guid}/deliveries", DeliveriesAsync).Requires(Permission.WebhooksManage).WithName("listWebhookDeliveries").WithSummary("The endpoint's delivery log, newest first");
+        webhooks.MapPost("/deliveries/{id:guid}/redeliver", RedeliverAsync).Requires(Permission.WebhooksManage).WithName("redeliverWebhookDelivery").Problems(409).WithSummary("Queue a failed delivery again");
     }
 
     public sealed record CreateWebhookRequest(string? Name, string? Url, string[]? Kinds, bool? Active);

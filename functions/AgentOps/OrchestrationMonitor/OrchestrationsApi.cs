@@ -20,15 +20,15 @@ public static partial class OrchestrationsApi
     public static void MapOrchestrationsApi(this RouteGroupBuilder api)
     {
         var o = api.MapGroup("/orchestrations").WithTags("Orchestrations");
-        o.MapGet("/", ListAsync).Requires(Permission.JobsRead).WithSummary("Orchestration instances, newest first");
-        o.MapGet("/{id:guid}", GetAsync).Requires(Permission.JobsRead).WithSummary("An orchestration instance (inputs and outputs with ?data=true)");
-        o.MapGet("/{id:guid}/history", HistoryAsync).Requires(Permission.JobsRead).WithSummary("An instance's history as a timeline");
-        o.MapPost("/{id:guid}/terminate", TerminateAsync).Requires(Permission.JobsWrite).WithSummary("Terminate an instance (its job is cancelled)");
-        o.MapPost("/{id:guid}/suspend", SuspendAsync).Requires(Permission.JobsWrite).WithSummary("Suspend an instance");
-        o.MapPost("/{id:guid}/resume", ResumeAsync).Requires(Permission.JobsWrite).WithSummary("Resume a suspended instance");
-        o.MapPost("/{id:guid}/events", RaiseEventAsync).Requires(Permission.JobsWrite).WithSummary("Raise an external event");
-        o.MapPost("/{id:guid}/purge", PurgeAsync).Requires(Permission.JobsWrite).WithSummary("Purge an ended instance's state and history");
-        o.MapPost("/purge", PurgeManyAsync).Requires(Permission.JobsWrite).WithSummary("Purge ended instances by filter (dry_run counts)");
+        o.MapGet("/", ListAsync).Requires(Permission.JobsRead).WithName("listOrchestrations").WithSummary("Orchestration instances, newest first");
+        o.MapGet("/{id:guid}", GetAsync).Requires(Permission.JobsRead).WithName("getOrchestration").WithSummary("An orchestration instance (inputs and outputs with ?data=true)");
+        o.MapGet("/{id:guid}/history", HistoryAsync).Requires(Permission.JobsRead).WithName("getOrchestrationHistory").WithSummary("An instance's history as a timeline");
+        o.MapPost("/{id:guid}/terminate", TerminateAsync).Requires(Permission.JobsWrite).WithName("terminateOrchestration").Problems(409).WithSummary("Terminate an instance (its job is cancelled)");
+        o.MapPost("/{id:guid}/suspend", SuspendAsync).Requires(Permission.JobsWrite).WithName("suspendOrchestration").Problems(409).WithSummary("Suspend an instance");
+        o.MapPost("/{id:guid}/resume", ResumeAsync).Requires(Permission.JobsWrite).WithName("resumeOrchestration").Problems(409).WithSummary("Resume a suspended instance");
+        o.MapPost("/{id:guid}/events", RaiseEventAsync).Requires(Permission.JobsWrite).WithName("raiseOrchestrationEvent").Problems(409).WithSummary("Raise an external event");
+        o.MapPost("/{id:guid}/purge", PurgeAsync).Requires(Permission.JobsWrite).WithName("purgeOrchestration").Problems(409).WithSummary("Purge an ended instance's state and history");
+        o.MapPost("/purge", PurgeManyAsync).Requires(Permission.JobsWrite).WithName("purgeOrchestrations").WithSummary("Purge ended instances by filter (dry_run counts)");
     }
 
     /// <summary>Rows looked at per list request at most (a filter that matches little stops here and returns a cursor).</summary>

@@ -13,13 +13,13 @@ public static class PoliciesApi
     public static void MapPoliciesApi(this RouteGroupBuilder api)
     {
         var policies = api.MapGroup("/policies").WithTags("Policies");
-        policies.MapGet("/templates", () => TypedResults.Ok(PolicyTemplates.All)).Requires(Permission.PoliciesRead).WithSummary("Starting points for common policies");
-        policies.MapPost("/", CreateAsync).Requires(Permission.PoliciesWrite).WithSummary("Create a policy (version 1)");
-        policies.MapGet("/", ListAsync).Requires(Permission.PoliciesRead).WithSummary("Policies, by priority");
-        policies.MapGet("/{id:guid}", GetAsync).Requires(Permission.PoliciesRead).WithSummary("A policy and its versions");
-        policies.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.PoliciesWrite).WithSummary("Change a policy (a new version)");
-        policies.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.PoliciesWrite).WithSummary("Delete a policy (its versions stay)");
-        policies.MapPost("/{id:guid}/evaluate", EvaluateAsync).Requires(Permission.PoliciesRead).WithSummary("Dry run on a sample context, with evidence");
+        policies.MapGet("/templates", () => TypedResults.Ok(PolicyTemplates.All)).Requires(Permission.PoliciesRead).WithName("listPolicyTemplates").WithSummary("Starting points for common policies");
+        policies.MapPost("/", CreateAsync).Requires(Permission.PoliciesWrite).WithName("createPolicy").Problems(409).WithSummary("Create a policy (version 1)");
+        policies.MapGet("/", ListAsync).Requires(Permission.PoliciesRead).WithName("listPolicies").WithSummary("Policies, by priority");
+        policies.MapGet("/{id:guid}", GetAsync).Requires(Permission.PoliciesRead).WithName("getPolicy").WithSummary("A policy and its versions");
+        policies.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.PoliciesWrite).WithName("updatePolicy").Problems(409).WithSummary("Change a policy (a new version)");
+        policies.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.PoliciesWrite).WithName("deletePolicy").WithSummary("Delete a policy (its versions stay)");
+        policies.MapPost("/{id:guid}/evaluate", EvaluateAsync).Requires(Permission.PoliciesRead).WithName("evaluatePolicy").WithSummary("Dry run on a sample context, with evidence");
     }
 
     public sealed record PolicyRequest(string? Name, string? Description, bool? Active, int? Priority, string? Action, JsonElement? Conditions,

@@ -4,6 +4,7 @@ using AgentOps.Agents;
 using AgentOps.Approvals;
 using AgentOps.Audit;
 using AgentOps.Ingest;
+using AgentOps.Policies.Contracts;
 
 namespace AgentOps.Policies;
 
@@ -22,23 +23,17 @@ public static class PolicyCheckApi
     public const int MaxAgentLength = 200;
 
     public static void MapPolicyCheckApi(this RouteGroupBuilder api) =>
-        api.MapPost("/policy/check", CheckAsync).Requires(Permission.PolicyCheck).WithMetadata(new BodyLimit(MaxBodyBytes)).WithTags("Policies")
+        api.MapPost("/policy/check", CheckAsync).Requires(Permission.PolicyCheck).WithName("checkPolicy").Problems(409).WithMetadata(new BodyLimit(MaxBodyBytes)).WithTags("Policies")
             .WithSummary("May the agent take this action? allow, block or require_approval");
 
-    public sealed record CheckRequest(string? RunId, string? Agent, JsonElement? Action, JsonElement? Context);
-
-    public sealed record ApprovalRef(Guid Id, string Status, DateTimeOffset ExpiresAt, string WaitUrl);
-
-    public sealed record CheckResponse(string Decision, string Reason, PolicyRef? Policy, IReadOnlyList<Guid> Matched, ApprovalRef? Approval, Guid CheckId);
-
-    public static async Task<Ok<CheckResponse>> CheckAsync(CheckRequest body, Caller caller, PolicyChecker checker, CancellationToken ct) =>
+    public static async Task<Ok<PolicyCheckResponse>> CheckAsync(PolicyCheckRequest body, Caller caller, PolicyChecker checker, CancellationToken ct) =>
         TypedResults.Ok(await checker.CheckAsync(caller, body, ct));
 }
 
 /// <summary>The check itself (PolicyCheckApi's handler calls it).</summary>
 public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache policies, DecisionEventBuffer decisions, TimeProvider time)
 {
-    public async Task<PolicyCheckApi.CheckResponse> CheckAsync(Caller caller, PolicyCheckApi.CheckRequest body, CancellationToken ct)
+    public async Task<PolicyCheckResponse> CheckAsync(Caller caller, PolicyCheckRequest body, CancellationToken ct)
     {
         var (runId, agentKey, action) = Validate(body);
         // An unknown agent name is registered only for callers that may write agents (as during ingest).
@@ -72,12 +67,12 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
             var actionType = action.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
             var policy = rule is null ? null : snapshot.Ref(rule);
 
-            PolicyCheckApi.ApprovalRef? approval = null;
+            PolicyApprovalRef? approval = null;
             if (verdict == PolicyAction.RequireApproval)
             {
                 var (id, expiresAt) = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.CreateAsync(tx, caller, agent, runId, policy!, rule!.ApprovalFrom,
                     rule.TimeoutMinutes ?? PoliciesApi.DefaultApprovalTimeoutMinutes, context!.RootElement.GetRawText(), actionType, ct), ct);
-                approval = new PolicyCheckApi.ApprovalRef(id, "pending", expiresAt, ApprovalView.WaitUrlOf(id));
+                approval = new PolicyApprovalRef(id, "pending", expiresAt, ApprovalView.WaitUrlOf(id));
             }
 
             var checkId = Guid.CreateVersion7();
@@ -89,7 +84,7 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
                 Metadata = JsonSerializer.Serialize(new DecisionMetadata(checkId, wire, reason, policy?.Id, policy?.Version, policy?.Name, actionType,
                     approval?.Id, [.. matched.Select(m => m.Id)]), Json.Options),
             });
-            return new PolicyCheckApi.CheckResponse(wire, reason, policy, [.. matched.Select(m => m.Id)], approval, checkId);
+            return new PolicyCheckResponse(wire, reason, policy, [.. matched.Select(m => m.Id)], approval, checkId);
         }
         finally
         {
@@ -100,7 +95,7 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
     private sealed record DecisionMetadata(Guid CheckId, string Decision, string Reason, Guid? PolicyId, int? PolicyVersion, string? PolicyName,
         string? ActionType, Guid? ApprovalId, Guid[] Matched);
 
-    private static (string RunId, string Agent, JsonElement Action) Validate(PolicyCheckApi.CheckRequest body)
+    private static (string RunId, string Agent, JsonElement Action) Validate(PolicyCheckRequest body)
     {
         var v = new Validation();
         var runId = v.RequiredText("$.run_id", body.RunId, PolicyCheckApi.MaxRunIdLength);

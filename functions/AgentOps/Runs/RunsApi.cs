@@ -10,11 +10,11 @@ public static class RunsApi
     public static void MapRunsApi(this RouteGroupBuilder api)
     {
         var runs = api.MapGroup("/runs").WithTags("Runs");
-        runs.MapGet("/", ListAsync).Requires(Permission.RunsRead).WithSummary("Runs, filtered and sorted, cursor-paginated");
+        runs.MapGet("/", ListAsync).Requires(Permission.RunsRead).WithName("listRuns").WithSummary("Runs, filtered and sorted, cursor-paginated");
         // Catch-all: client run ids may contain "/".
-        runs.MapGet("/{**id}", GetAsync).Requires(Permission.RunsRead).WithSummary("A run with its ordered span tree and events");
-        api.MapGet("/events/{**runId}", EventsAsync).Requires(Permission.RunsRead).WithTags("Runs").WithSummary("A run's events in time order");
-        api.MapGet("/payloads/{day}/{name}", PayloadAsync).Requires(Permission.RunsRead).WithTags("Runs").WithSummary("A large input or output kept in the blob store");
+        runs.MapGet("/{**id}", GetAsync).Requires(Permission.RunsRead).WithName("getRun").WithSummary("A run with its ordered span tree and events");
+        api.MapGet("/events/{**runId}", EventsAsync).Requires(Permission.RunsRead).WithName("listRunEvents").WithTags("Runs").WithSummary("A run's events in time order");
+        api.MapGet("/payloads/{day}/{name}", PayloadAsync).Requires(Permission.RunsRead).WithName("getPayload").Produces<string>(StatusCodes.Status200OK, "text/plain").WithTags("Runs").WithSummary("A large input or output kept in the blob store");
     }
 
     public sealed record RunView(string Id, Guid AgentId, string? AgentName, string? Name, string Status, DateTimeOffset StartedAt, DateTimeOffset? EndedAt,
@@ -207,7 +207,7 @@ public static class RunsApi
         return TypedResults.Ok(new EventsPage(rows, next));
     }
 
-    public static async Task<IResult> PayloadAsync(string day, string name, Caller caller, IBlobStore blobs, CancellationToken ct) =>
+    public static async Task<ContentHttpResult> PayloadAsync(string day, string name, Caller caller, IBlobStore blobs, CancellationToken ct) =>
         await blobs.GetAsync(caller.OrgId, $"{day}/{name}", ct) is { } text
             ? TypedResults.Text(text, "text/plain", Encoding.UTF8)
             : throw ApiProblem.NotFound("payload");

@@ -14,10 +14,10 @@ public static class MembersApi
     public static void MapMembersApi(this RouteGroupBuilder api)
     {
         var members = api.MapGroup("/org-members").WithTags("Members");
-        members.MapPost("/", InviteAsync).Requires(Permission.MembersWrite).WithSummary("Invite someone (returns a one-time invitation token)");
-        members.MapGet("/", ListAsync).Requires(Permission.MembersRead).WithSummary("Members and open invitations");
-        members.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.MembersWrite).WithSummary("Change a member's role or team");
-        members.MapDelete("/{id:guid}", RemoveAsync).Requires(Permission.MembersWrite).WithSummary("Remove a member or withdraw an invitation");
+        members.MapPost("/", InviteAsync).Requires(Permission.MembersWrite).WithName("inviteMember").Problems(409).WithSummary("Invite someone (returns a one-time invitation token)");
+        members.MapGet("/", ListAsync).Requires(Permission.MembersRead).WithName("listMembers").WithSummary("Members and open invitations");
+        members.MapPatch("/{id:guid}", UpdateAsync).Requires(Permission.MembersWrite).WithName("updateMember").Problems(409).WithSummary("Change a member's role or team");
+        members.MapDelete("/{id:guid}", RemoveAsync).Requires(Permission.MembersWrite).WithName("removeMember").Problems(409).WithSummary("Remove a member or withdraw an invitation");
     }
 
     public sealed record InviteRequest(string? Email, string? Role, string? Team);

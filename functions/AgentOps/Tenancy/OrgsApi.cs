@@ -8,8 +8,8 @@ public static class OrgsApi
     public static void MapOrgsApi(this RouteGroupBuilder api)
     {
         var orgs = api.MapGroup("/orgs").WithTags("Organization");
-        orgs.MapGet("/profile", GetAsync).Requires(Permission.OrgRead).WithSummary("The caller's organization");
-        orgs.MapPatch("/profile", UpdateAsync).Requires(Permission.OrgWrite).WithSummary("Rename it or change its time zone");
+        orgs.MapGet("/profile", GetAsync).Requires(Permission.OrgRead).WithName("getOrgProfile").WithSummary("The caller's organization");
+        orgs.MapPatch("/profile", UpdateAsync).Requires(Permission.OrgWrite).WithName("updateOrgProfile").WithSummary("Rename it or change its time zone");
     }
 
     /// <summary>Absent fields stay as they are.</summary>

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using AgentOps.Ingest.Contracts;
 using Google.Protobuf;
 using Microsoft.Net.Http.Headers;
 using OpenTelemetry.Proto.Collector.Trace.V1;
@@ -38,14 +39,16 @@ public static class OtlpApi
 
     public static void MapOtlpApi(this RouteGroupBuilder api)
     {
-        api.MapPost("/otlp/v1/traces", ExportTracesAsync).Requires(Permission.Ingest).WithMetadata(new BodyLimit(OtlpLimits.MaxBodyBytes), new DecodesContentEncoding())
-            .WithTags("Ingest").Produces(StatusCodes.Status200OK, null, ProtobufContentType, JsonContentType)
+        api.MapPost("/otlp/v1/traces", ExportTracesAsync).Requires(Permission.Ingest).WithName("exportTraces").WithMetadata(new BodyLimit(OtlpLimits.MaxBodyBytes), new DecodesContentEncoding())
+            .WithTags("Ingest")
+            .WithMetadata(new ReadsBody(typeof(OtlpExportTraceRequest), JsonContentType, ProtobufContentType))
+            .Produces<OtlpExportTraceResponse>(StatusCodes.Status200OK, JsonContentType, ProtobufContentType)
             .WithSummary("Receive an OpenTelemetry trace export (OTLP/HTTP: protobuf or JSON, optionally gzip)")
             .WithDescription("Point an OTLP exporter at this URL (traces signal) with the header Authorization: Bearer <API key with the ingest scope>. " +
                              "A trace is a run; GenAI spans become llm.call and tool.call events, other spans external.action.");
     }
 
-    public static async Task<IResult> ExportTracesAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
+    public static async Task<Results<ContentHttpResult, FileContentHttpResult>> ExportTracesAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
     {
         var json = IsJson(request);
         var body = await ReadBodyAsync(request, ct);

@@ -86,6 +86,9 @@ public static class Rbac
 
     public static IReadOnlyCollection<Permission> All => Matrix.Keys;
 
+    /// <summary>Whether some API key scope grants the permission (else only signed-in people hold it).</summary>
+    public static bool KeysMayHold(Permission permission) => Matrix[permission].KeyScope != Scopes.None;
+
     public static bool Allows(Caller caller, Permission permission)
     {
         var (leastRole, keyScope) = Matrix[permission];

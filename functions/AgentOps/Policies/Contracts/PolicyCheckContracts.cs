@@ -1,0 +1,27 @@
+using System.ComponentModel;
+using System.Text.Json;
+using AgentOps.Contracts;
+
+namespace AgentOps.Policies.Contracts;
+
+// The policy check's wire contract (POST /policy/check): what an SDK sends before an action and what it gets back.
+// Fields of the request are nullable so that validation reports every missing one at once (422, docs/api.md).
+
+[Description("May the agent take this action? Every field is required; a missing one is a 422 naming it.")]
+public sealed record PolicyCheckRequest(
+    [property: Description("The run the action belongs to (at most 200 characters).")] string? RunId,
+    [property: Description("The agent's id or name (a name is registered on first use when the key may write agents).")] string? Agent,
+    [property: Description("The action, an object: its type (e.g. send_email) and whatever the policies read, as action.<field>.")] JsonElement? Action,
+    [property: Description("Optional facts the policies may read as context.<field> (an object).")] JsonElement? Context);
+
+[Description("The approval request to wait on (GET wait_url long-polls until it is decided).")]
+public sealed record PolicyApprovalRef(Guid Id, string Status, DateTimeOffset ExpiresAt, string WaitUrl);
+
+[Description("The decision: allow, block or require_approval (then approval names the request to wait on).")]
+public sealed record PolicyCheckResponse(
+    [property: Description("allow, block or require_approval.")] string Decision,
+    [property: Description("Why, for people and logs.")] string Reason,
+    [property: Description("The policy whose rule decided, if any.")] PolicyRef? Policy,
+    [property: Description("Every policy whose rule matched.")] IReadOnlyList<Guid> Matched,
+    PolicyApprovalRef? Approval,
+    [property: Description("This check's id, also on the run's policy.decision event.")] Guid CheckId);
