@@ -1,3 +1,4 @@
+using AgentOps.Platform;
 using AgentOps.Audit;
 using AgentOps.Contracts;
 
@@ -37,10 +38,10 @@ public static class AgentStatus
     {
         var killed = await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1 FOR SHARE", ct, tx.OrgId) is not null;
         var before = await tx.SingleAsync("SELECT id, name, status, paused_reason FROM agents WHERE id = $1 AND org_id = $2 FOR UPDATE",
-            r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, tx.OrgId) ?? throw ApiProblem.NotFound("agent");
-        if (before.Status == "archived") throw ApiProblem.Conflict("agent_archived", "The agent is archived; restore it first.");
+            r => new AgentControl(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3)), ct, id, tx.OrgId) ?? throw DomainError.NotFound("agent");
+        if (before.Status == "archived") throw DomainError.Conflict("agent_archived", "The agent is archived; restore it first.");
         if (status == "active" && killed)
-            throw ApiProblem.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
+            throw DomainError.Conflict("org_killed", "The organization's kill switch is on: lift it with resume-all first.");
         if (before.Status == status) return before;
         var after = (await tx.SingleAsync("""
             UPDATE agents SET status = $3, paused_reason = CASE WHEN $3 = 'paused' THEN $4 END, paused_by_kill_switch = false, updated_at = now()

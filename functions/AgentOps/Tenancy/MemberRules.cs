@@ -1,3 +1,4 @@
+using AgentOps.Platform;
 
 namespace AgentOps.Tenancy;
 
@@ -17,26 +18,26 @@ public static class MemberRules
     private static bool TeamLeadMayTouch(Caller c, Role role, string? team) =>
         c.Role == Role.TeamLead && c.Team is not null && role is Role.Member or Role.Viewer && team == c.Team;
 
-    public static ApiProblem? CheckInvite(Caller actor, Role role, string? team) =>
+    public static DomainError? CheckInvite(Caller actor, Role role, string? team) =>
         ActsAsAdmin(actor) || TeamLeadMayTouch(actor, role, team)
             ? null
-            : ApiProblem.Forbidden("forbidden", "Team leads may invite only members and viewers into their own team.");
+            : DomainError.Forbidden("forbidden", "Team leads may invite only members and viewers into their own team.");
 
-    public static ApiProblem? CheckChange(Caller actor, Target target, Role newRole, string? newTeam, int activeAdmins)
+    public static DomainError? CheckChange(Caller actor, Target target, Role newRole, string? newTeam, int activeAdmins)
     {
         if (!ActsAsAdmin(actor) && !(TeamLeadMayTouch(actor, target.Role, target.Team) && TeamLeadMayTouch(actor, newRole, newTeam)))
-            return ApiProblem.Forbidden("forbidden", "Team leads may change only members and viewers of their own team, within it.");
+            return DomainError.Forbidden("forbidden", "Team leads may change only members and viewers of their own team, within it.");
         return IsLastAdmin(target, activeAdmins) && newRole != Role.Admin
-            ? ApiProblem.Conflict("last_admin", "This is the organization's last admin; make someone else admin first.")
+            ? DomainError.Conflict("last_admin", "This is the organization's last admin; make someone else admin first.")
             : null;
     }
 
-    public static ApiProblem? CheckRemove(Caller actor, Target target, int activeAdmins)
+    public static DomainError? CheckRemove(Caller actor, Target target, int activeAdmins)
     {
         if (!ActsAsAdmin(actor) && !TeamLeadMayTouch(actor, target.Role, target.Team))
-            return ApiProblem.Forbidden("forbidden", "Team leads may remove only members and viewers of their own team.");
+            return DomainError.Forbidden("forbidden", "Team leads may remove only members and viewers of their own team.");
         return IsLastAdmin(target, activeAdmins)
-            ? ApiProblem.Conflict("last_admin", "This is the organization's last admin; make someone else admin first.")
+            ? DomainError.Conflict("last_admin", "This is the organization's last admin; make someone else admin first.")
             : null;
     }
 

@@ -57,6 +57,27 @@ public class ArchitectureTests
             + string.Join("\n  ", onCycle));
     }
 
+    /// <summary>
+    /// HTTP problems are the endpoints' language: services, rules and workers refuse with a DomainError (Platform maps it).
+    /// What still speaks HTTP outside an endpoint class is listed here; the list only shrinks.
+    /// </summary>
+    private static readonly string[] KnownProblemsOutsideEndpoints =
+    [
+        "AgentOps.Analytics.ClickHouse.ClickHouseException", // IHasProblem: a dependency's overload as the client should see it (503)
+        "AgentOps.Ingest.IngestBacklog",                     // admission at the front door: 503 with Retry-After
+        "AgentOps.Ingest.IngestRateLimits",                  // admission: 429 with Retry-After, 413
+        "AgentOps.Ingest.Otlp.OtlpJson",                     // the wire parser: 400 malformed_otlp
+        "AgentOps.Policies.PolicyChecker",                   // 422 unknown_agent with its JSON path, 409 agent_archived
+    ];
+
+    [Fact]
+    public void Only_endpoints_speak_in_http_problems()
+    {
+        var uses = Uses.Where(u => !Infrastructure.Contains(u.FromPart) && u.ToType == "AgentOps.Platform.Http.ApiProblem" && !u.FromType.EndsWith("Api", StringComparison.Ordinal))
+            .Select(u => u.FromType).Distinct().Order().ToList();
+        AssertOnlyKnown(KnownProblemsOutsideEndpoints, uses, "HTTP problems outside endpoint classes");
+    }
+
     [Fact]
     public void Every_feature_has_one_module_and_the_application_lists_them_all()
     {

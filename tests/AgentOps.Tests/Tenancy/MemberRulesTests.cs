@@ -1,3 +1,4 @@
+using AgentOps.Platform;
 using AgentOps.Platform.Auth;
 using AgentOps.Tenancy;
 
@@ -46,7 +47,7 @@ public class MemberRulesTests
         var lastAdmin = new MemberRules.Target(Role.Admin, null, "active");
         Assert.Equal("last_admin", MemberRules.CheckChange(Admin, lastAdmin, Role.Member, null, 1)?.Code);
         Assert.Equal("last_admin", MemberRules.CheckRemove(Admin, lastAdmin, 1)?.Code);
-        Assert.Equal(409, MemberRules.CheckRemove(Admin, lastAdmin, 1)?.Status);
+        Assert.Equal(DomainErrorKind.Conflict, MemberRules.CheckRemove(Admin, lastAdmin, 1)?.Kind);
         Assert.Null(MemberRules.CheckChange(Admin, lastAdmin, Role.Member, null, 2));
         Assert.Null(MemberRules.CheckChange(Admin, lastAdmin, Role.Admin, "core", 1));
         // An invited admin is not one of the active admins the organization relies on.

@@ -37,6 +37,12 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
     public static ApiProblem Translate(Exception e) => e switch
     {
         ApiProblem p => p,
+        DomainError d => d.Kind switch
+        {
+            DomainErrorKind.NotFound => new ApiProblem(StatusCodes.Status404NotFound, d.Code, "Not found", d.Detail),
+            DomainErrorKind.Forbidden => ApiProblem.Forbidden(d.Code, d.Detail),
+            _ => ApiProblem.Conflict(d.Code, d.Detail),
+        },
         BadHttpRequestException b => FromBadRequest(b),
         // Request bodies are read by binding (a BadHttpRequestException around the JsonException) after the input gate;
         // a bare JsonException is the server's own (writing a response, reading what it stored): a 500, never the

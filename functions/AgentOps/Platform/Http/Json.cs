@@ -36,6 +36,9 @@ public static class Json
     {
         var o = new JsonSerializerOptions(JsonSerializerDefaults.Web);
         Configure(o);
+        // Read-only from the start, with the reflection resolver: GetTypeInfo (the contract tests, the spec) must not
+        // depend on whether something was serialized first, and nobody may change the options after they were shared.
+        o.MakeReadOnly(populateMissingResolver: true);
         return o;
     }
 }
