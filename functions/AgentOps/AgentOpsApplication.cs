@@ -6,7 +6,6 @@ using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Controls;
 using AgentOps.Policies;
-using AgentOps.Blobs;
 using AgentOps.Budgets;
 using AgentOps.Costs;
 using AgentOps.Ingest;
@@ -56,7 +55,6 @@ public static class AgentOpsApplication
         services.AddSingleton<PriceBook>();
         services.AddSingleton<BatchProcessor>();
         services.AddSingleton<IngestAcceptor>();
-        services.AddSingleton<IngestSignal>();
         services.AddSingleton<IngestBacklog>();
         services.AddSingleton<OrgPolicyCache>();
         services.AddSingleton<PolicyChecker>();
@@ -81,7 +79,6 @@ public static class AgentOpsApplication
             services.AddHostedService<ClickHouseSchemaService>();
         }
         else services.AddSingleton<IAnalytics, PostgresAnalytics>();
-        services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));
         // Binding errors are thrown so the error middleware answers them as problems with a code.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
@@ -96,26 +93,6 @@ public static class AgentOpsApplication
             });
             OpenApiSchemas.Configure(o);
         });
-        return services;
-    }
-
-    /// <summary>
-    /// The self-host's background work: the accepted-batch queue in Postgres (group commit), the ingest workers and the
-    /// webhook delivery loop. The Azure host replaces the first two with a storage queue (a sink and a queue trigger over the
-    /// same BatchProcessor) and the loop with a timer trigger over the same WebhookDispatcher.
-    /// </summary>
-    public static IServiceCollection AddAgentOpsSelfHostWorkers(this IServiceCollection services)
-    {
-        services.AddSingleton<PostgresBatchQueue>();
-        services.AddSingleton<IAcceptedBatchSink>(sp => sp.GetRequiredService<PostgresBatchQueue>());
-        services.AddHostedService(sp => sp.GetRequiredService<PostgresBatchQueue>());
-        services.AddSingleton<IngestWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
-        services.AddHostedService<IngestBacklogSampler>();
-        services.AddDecisionEventBuffer();
-        services.AddHostedService<ApprovalExpirySweeper>();
-        services.AddSingleton<WebhookDeliveryWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryWorker>());
         return services;
     }
 

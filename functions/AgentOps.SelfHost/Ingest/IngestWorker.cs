@@ -1,7 +1,8 @@
+using AgentOps.Ingest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Ingest;
+namespace AgentOps.SelfHost.Ingest;
 
 /// <summary>
 /// The self-host's ingest workers: AGENTOPS_INGEST_WORKERS loops (default 2), each taking up to

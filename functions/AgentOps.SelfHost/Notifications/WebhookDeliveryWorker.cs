@@ -1,7 +1,8 @@
+using AgentOps.Notifications;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Notifications;
+namespace AgentOps.SelfHost.Notifications;
 
 /// <summary>
 /// The self-host's webhook sender: runs <see cref="WebhookDispatcher.DeliverDueAsync"/> round after round. Between

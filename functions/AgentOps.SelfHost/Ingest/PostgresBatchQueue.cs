@@ -1,15 +1,10 @@
 using System.Threading.Channels;
+using AgentOps.Ingest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NpgsqlTypes;
 
-namespace AgentOps.Ingest;
-
-/// <summary>Where accepted batches go. Returns only once the batch is durable (the 202 waits for it).</summary>
-public interface IAcceptedBatchSink
-{
-    Task AcceptAsync(Guid orgId, IngestEvent[] events, CancellationToken ct);
-}
+namespace AgentOps.SelfHost.Ingest;
 
 /// <summary>Wakes the workers when batches were committed (they also poll, for batches left by another process).</summary>
 public sealed class IngestSignal
