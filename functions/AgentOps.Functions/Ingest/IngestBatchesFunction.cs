@@ -1,4 +1,5 @@
 using AgentOps.Ingest;
+using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
 using Azure.Storage.Queues;
@@ -60,13 +61,13 @@ public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Contr
         }
         catch (Exception e) when (BatchProcessor.IsPoison(e))
         {
-            await SetAsideAsync(message, "unprocessable", ErrorHandlingMiddleware.SafeMessage(e), ct);
+            await SetAsideAsync(message, "unprocessable", SafeErrors.Message(e), ct);
             return;
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             logger.LogWarning("Ingest batch {BatchId} failed (delivery {Delivery}), it will be delivered again: {Error}",
-                header.BatchId, message.DequeueCount, ErrorHandlingMiddleware.SafeMessage(e));
+                header.BatchId, message.DequeueCount, SafeErrors.Message(e));
             throw;
         }
         if (header.PayloadBlob is { } processed) await DeleteClaimCheckAsync(processed, ct);

@@ -1,4 +1,5 @@
 using AgentOps.Approvals;
+using AgentOps.Platform;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,7 @@ public sealed class ApprovalExpirySweeper(ApprovalExpiry expiry, TimeProvider ti
             try { await expiry.SweepAsync(stoppingToken); }
             catch (Exception e) when (!stoppingToken.IsCancellationRequested)
             {
-                logger.LogWarning("Approval expiry sweep failed: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
+                logger.LogWarning("Approval expiry sweep failed: {Error}", SafeErrors.Message(e));
             }
             try { await Task.Delay(ApprovalExpiry.Interval, time, stoppingToken); }
             catch (OperationCanceledException) { return; }

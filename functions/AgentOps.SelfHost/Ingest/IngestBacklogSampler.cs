@@ -1,4 +1,5 @@
 using AgentOps.Ingest;
+using AgentOps.Platform;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -17,7 +18,7 @@ public sealed class IngestBacklogSampler(Db db, IngestBacklog backlog, ILogger<I
                 try { backlog.Report(await db.WithoutOrgAsync(tx => tx.ScalarAsync<long>("SELECT ingest_backlog()", stoppingToken), stoppingToken)); }
                 catch (Exception e) when (!stoppingToken.IsCancellationRequested)
                 {
-                    logger.LogWarning("Could not sample the ingest backlog: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
+                    logger.LogWarning("Could not sample the ingest backlog: {Error}", SafeErrors.Message(e));
                 }
             }
         }

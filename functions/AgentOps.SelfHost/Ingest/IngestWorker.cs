@@ -1,4 +1,5 @@
 using AgentOps.Ingest;
+using AgentOps.Platform;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -40,7 +41,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
             catch (Exception e)
             {
-                logger.LogError("Ingest processing of {Batches} batches failed: {Error}", taken.Count, ErrorHandlingMiddleware.SafeMessage(e));
+                logger.LogError("Ingest processing of {Batches} batches failed: {Error}", taken.Count, SafeErrors.Message(e));
                 try
                 {
                     if (taken.Count > 0)
@@ -51,7 +52,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
                 }
                 catch (Exception again) when (!stoppingToken.IsCancellationRequested)
                 {
-                    logger.LogError("Ingest processing failed again: {Error}", ErrorHandlingMiddleware.SafeMessage(again));
+                    logger.LogError("Ingest processing failed again: {Error}", SafeErrors.Message(again));
                 }
                 // Not the batches' fault (the database is unavailable, say): pause before trying again.
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -88,7 +89,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
                 catch (Exception e) when (BatchProcessor.IsPoison(e))
                 {
                     await tx.ExecuteAsync("ROLLBACK TO SAVEPOINT alone", ct);
-                    var error = ErrorHandlingMiddleware.SafeMessage(e);
+                    var error = SafeErrors.Message(e);
                     var events = await tx.ScalarAsync<int>("SELECT event_count FROM ingest_set_aside($1, $2)", ct, id, error);
                     return new Isolated(null, one[0].OrgId, events, error);
                 }

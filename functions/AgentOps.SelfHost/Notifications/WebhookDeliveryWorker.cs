@@ -1,4 +1,5 @@
 using AgentOps.Notifications;
+using AgentOps.Platform;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -31,7 +32,7 @@ public sealed class WebhookDeliveryWorker(WebhookDispatcher dispatcher, NpgsqlDa
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
                 catch (Exception e)
                 {
-                    logger.LogError("Webhook delivery round failed, trying again in {Seconds} s: {Error}", AfterError.TotalSeconds, ErrorHandlingMiddleware.SafeMessage(e));
+                    logger.LogError("Webhook delivery round failed, trying again in {Seconds} s: {Error}", AfterError.TotalSeconds, SafeErrors.Message(e));
                     await Task.Delay(AfterError, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 }
             }
@@ -58,7 +59,7 @@ public sealed class WebhookDeliveryWorker(WebhookDispatcher dispatcher, NpgsqlDa
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            logger.LogWarning("Webhook wake-up connection failed, polling every {Seconds} s: {Error}", PollInterval.TotalSeconds, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Webhook wake-up connection failed, polling every {Seconds} s: {Error}", PollInterval.TotalSeconds, SafeErrors.Message(e));
             if (listener is not null) await listener.DisposeAsync();
             await Task.Delay(PollInterval, ct);
             return null;

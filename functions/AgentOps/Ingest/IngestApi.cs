@@ -1,11 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Microsoft.AspNetCore.Http.Metadata;
 
 namespace AgentOps.Ingest;
-
-/// <summary>Endpoint metadata: this route accepts bodies up to the given size (the request size middleware enforces it).</summary>
-public sealed record BodyLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
 
 /// <summary>
 /// POST /ingest ({"batch": [...]}, up to 1,000 events and 5 MiB) and POST /ingest/run (one run with its events).

@@ -1,3 +1,4 @@
+using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Notifications;
@@ -34,7 +35,7 @@ public sealed class WebhookDispatcher(Db db, WebhookSender sender, WebhookRetryS
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
                     // Left pending: the lease ends and the delivery is claimed again.
-                    logger.LogError("Webhook delivery {Delivery} of organization {Org} could not be processed: {Error}", c.Id, c.OrgId, ErrorHandlingMiddleware.SafeMessage(e));
+                    logger.LogError("Webhook delivery {Delivery} of organization {Org} could not be processed: {Error}", c.Id, c.OrgId, SafeErrors.Message(e));
                 }
             });
         return claimed.Count;

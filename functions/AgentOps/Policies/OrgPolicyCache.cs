@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Policies;
@@ -111,7 +112,7 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
         }
         catch (Exception e)
         {
-            logger.LogWarning("Could not refresh the policies of organization {OrgId}: {Error}", orgId, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Could not refresh the policies of organization {OrgId}: {Error}", orgId, SafeErrors.Message(e));
         }
     }
 
@@ -125,7 +126,7 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
         {
             // The next check tries again rather than every check failing for Freshness.
             _entries.TryRemove(new KeyValuePair<Guid, Entry>(orgId, entry));
-            logger.LogWarning("Could not load the policies of organization {OrgId}: {Error}", orgId, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Could not load the policies of organization {OrgId}: {Error}", orgId, SafeErrors.Message(e));
             entry.Result.TrySetException(e);
         }
     }
