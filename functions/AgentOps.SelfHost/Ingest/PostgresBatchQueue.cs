@@ -81,12 +81,12 @@ public sealed class PostgresBatchQueue(Db db, IngestSignal signal, ILogger<Postg
     }
 
     private Task WriteAsync(List<Pending> group, CancellationToken ct) =>
-        db.InOrgAsync(Guid.Empty, async tx =>
+        db.AcrossOrgsAsync(async orgs =>
         {
             foreach (var org in group.GroupBy(p => p.OrgId))
             {
                 var batch = org.ToList();
-                await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, org.Key.ToString());
+                var tx = await orgs.EnterAsync(org.Key, ct);
                 await tx.ExecuteAsync("""
                     INSERT INTO ingest_batches (id, org_id, event_count, payload)
                     SELECT gen_random_uuid(), $1, c, p FROM unnest($2::int[], $3::bytea[]) AS t(c, p)

@@ -2,8 +2,11 @@
 namespace AgentOps.Platform.Database;
 
 /// <summary>
-/// The application's only door to Postgres. Tenant work runs in <see cref="InOrgAsync{T}"/>: one transaction with
-/// the organization set for row-level security, so a query that forgets its org filter still sees one tenant.
+/// The application's only door to Postgres, and the only code that sets app.org_id (row-level security). Tenant work
+/// runs in <see cref="InOrgAsync{T}"/>: one transaction with the organization set, so a query that forgets its org
+/// filter still sees one tenant. Work that spans organizations (workers, sweepers, the batch processor) runs in
+/// <see cref="AcrossOrgsAsync{T}"/> and enters each organization explicitly; before any org is known,
+/// <see cref="WithoutOrgAsync{T}"/> reaches only the SECURITY DEFINER look-ups.
 /// </summary>
 public sealed class Db(NpgsqlDataSource dataSource)
 {
@@ -11,14 +14,31 @@ public sealed class Db(NpgsqlDataSource dataSource)
 
     public async Task<T> InOrgAsync<T>(Guid orgId, Func<Tx, Task<T>> work, CancellationToken ct)
     {
+        AcrossOrgs.ThrowIfNoOrganization(orgId);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
-        var tx = new Tx(connection, transaction, orgId);
-        await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, orgId.ToString());
+        var tx = await new AcrossOrgs(connection, transaction).EnterAsync(orgId, ct);
         var result = await work(tx);
         await transaction.CommitAsync(ct);
         return result;
     }
+
+    /// <summary>
+    /// One transaction for work that spans organizations. It starts in none (row-level security shows no tenant row;
+    /// the SECURITY DEFINER queue and claim functions work); <see cref="AcrossOrgs.EnterAsync"/> switches it to one
+    /// organization at a time, on the same transaction, so per-org work can share one commit (group commit).
+    /// </summary>
+    public async Task<T> AcrossOrgsAsync<T>(Func<AcrossOrgs, Task<T>> work, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var result = await work(new AcrossOrgs(connection, transaction));
+        await transaction.CommitAsync(ct);
+        return result;
+    }
+
+    public Task AcrossOrgsAsync(Func<AcrossOrgs, Task> work, CancellationToken ct) =>
+        AcrossOrgsAsync(async orgs => { await work(orgs); return true; }, ct);
 
     public Task InOrgAsync(Guid orgId, Func<Tx, Task> work, CancellationToken ct) =>
         InOrgAsync(orgId, async tx => { await work(tx); return true; }, ct);
@@ -31,14 +51,51 @@ public sealed class Db(NpgsqlDataSource dataSource)
     }
 }
 
+/// <summary>
+/// The handle of a transaction that spans organizations (<see cref="Db.AcrossOrgsAsync{T}"/>). <see cref="EnterAsync"/>
+/// is the one place app.org_id changes within a transaction: the organization entered last is the one in force for
+/// the whole transaction, so a <see cref="Tx"/> of an organization left since must not be used again.
+/// </summary>
+public sealed class AcrossOrgs
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
+
+    internal AcrossOrgs(NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        _connection = connection;
+        _transaction = transaction;
+        Unscoped = new Tx(connection, transaction, Guid.Empty);
+    }
+
+    /// <summary>
+    /// Statements of no organization: the SECURITY DEFINER queue and claim functions (ingest_take_batches, …), session
+    /// settings, temporary tables, savepoints. It runs under whichever organization was entered last (none at first),
+    /// so tenant rows are read and written only through the <see cref="Tx"/> that <see cref="EnterAsync"/> returns.
+    /// </summary>
+    public Tx Unscoped { get; }
+
+    /// <summary>Sets app.org_id to <paramref name="orgId"/> for the rest of the transaction (until another is entered).</summary>
+    public async Task<Tx> EnterAsync(Guid orgId, CancellationToken ct)
+    {
+        ThrowIfNoOrganization(orgId);
+        var tx = new Tx(_connection, _transaction, orgId);
+        await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, orgId.ToString());
+        return tx;
+    }
+
+    /// <summary>The empty id is no organization: cross-org work says so with <see cref="Db.AcrossOrgsAsync{T}"/>, not with a fake org.</summary>
+    internal static void ThrowIfNoOrganization(Guid orgId)
+    {
+        if (orgId == Guid.Empty) throw new ArgumentException("Guid.Empty is no organization; work across organizations goes through Db.AcrossOrgsAsync.", nameof(orgId));
+    }
+}
+
 /// <summary>A connection (and transaction) with positional-parameter helpers: SQL stays readable next to the feature.</summary>
 public sealed class Tx(NpgsqlConnection connection, NpgsqlTransaction? transaction, Guid orgId)
 {
     public Guid OrgId => orgId;
     public NpgsqlConnection Connection => connection;
-
-    /// <summary>The same connection and transaction, for work in another organization (the caller sets app.org_id).</summary>
-    public Tx ForOrg(Guid otherOrgId) => new(connection, transaction, otherOrgId);
 
     public NpgsqlCommand Command(string sql, params object?[] args)
     {
