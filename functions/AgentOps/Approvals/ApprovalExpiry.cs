@@ -13,7 +13,11 @@ namespace AgentOps.Approvals;
 /// </summary>
 public sealed class ApprovalExpiry(Db db, ApprovalOutcomes outcomes, ILogger<ApprovalExpiry> logger)
 {
+    /// <summary>How often each runtime sweeps: the self-host's sweeper waits this long, the Azure timer runs on <see cref="Schedule"/>.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary><see cref="Interval"/> as the NCRONTAB expression (with seconds) of the Azure host's timer trigger.</summary>
+    public const string Schedule = "*/5 * * * * *";
 
     /// <summary>Returns how many requests it expired.</summary>
     public async Task<int> SweepAsync(CancellationToken ct)
