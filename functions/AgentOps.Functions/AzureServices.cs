@@ -11,13 +11,12 @@ using Azure.Storage.Queues;
 using Microsoft.DurableTask.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace AgentOps.Functions;
 
 /// <summary>
-/// What the Azure host puts where the self-host has its Postgres batch queue, its ingest workers and its blob folder
-/// (AddAgentOpsSelfHostWorkers, FileBlobStore): the storage-queue sink (<see cref="StorageQueueBatchSink"/>, processed
+/// What the Azure host puts where the self-host runtime (AgentOps.SelfHost) has its Postgres batch queue, its ingest
+/// workers and its blob folder: the storage-queue sink (<see cref="StorageQueueBatchSink"/>, processed
 /// by the <see cref="IngestBatchesFunction"/> trigger), Blob Storage (<see cref="AzureBlobStore"/>,
 /// <see cref="IngestBatchBlobs"/>) and the application's request pipeline for the catch-all HTTP function.
 /// The storage account is read the way the Functions host reads the queue trigger's Connection setting: a connection
@@ -44,8 +43,8 @@ public static class AzureServices
         services.AddSingleton(new IngestBatchBlobs(blobService.GetBlobContainerClient(IngestBatchBlobs.ContainerName)));
         services.AddSingleton<IAcceptedBatchSink>(sp => new StorageQueueBatchSink(sp.GetRequiredService<IngestQueues>().Batches,
             sp.GetRequiredService<IngestBatchBlobs>(), sp.GetRequiredService<TimeProvider>()));
-        services.Replace(ServiceDescriptor.Singleton<IBlobStore>(sp =>
-            new AzureBlobStore(blobService.GetBlobContainerClient(AzureBlobStore.ContainerName), sp.GetRequiredService<TimeProvider>())));
+        services.AddSingleton<IBlobStore>(sp =>
+            new AzureBlobStore(blobService.GetBlobContainerClient(AzureBlobStore.ContainerName), sp.GetRequiredService<TimeProvider>()));
         // Policy and approval decisions reach their runs through this instance's buffer, flushed to the queue sink
         // above (per instance: a scale-in or crash loses at most its last 100 ms of decision events).
         services.AddDecisionEventBuffer();

@@ -17,8 +17,8 @@ builder.ConfigureFunctionsWebApplication();
 
 var options = AgentOpsOptions.FromConfiguration(key => builder.Configuration[key]);
 builder.Services.AddAgentOps(options);
-// Not AddAgentOpsSelfHostWorkers: accepted ingest batches go to a storage queue (processed by the IngestBatches trigger)
-// and large payloads to Blob Storage instead of the self-host's Postgres queue, workers and blob folder.
+// Not the self-host runtime (AgentOps.SelfHost): accepted ingest batches go to a storage queue (processed by the
+// IngestBatches trigger) and large payloads to Blob Storage instead of its Postgres queue, workers and blob folder.
 builder.Services.AddAgentOpsAzure(builder.Configuration);
 
 // Logs and traces go to Application Insights (APPLICATIONINSIGHTS_CONNECTION_STRING); the self-host's OTLP/JSON-console

@@ -5,6 +5,7 @@ using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
 using AgentOps.Platform.Telemetry;
+using AgentOps.SelfHost;
 using Microsoft.Extensions.FileProviders;
 
 // The self-host: reads configuration, runs one-shot commands (migrate, seed-demo) or serves the application on
@@ -29,7 +30,7 @@ builder.WebHost.ConfigureKestrel(k =>
     k.RequestHeaderEncodingSelector = _ => RequestHead.HeaderEncoding;
 });
 builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = options.ShutdownTimeout);
-builder.Services.AddAgentOps(options).AddAgentOpsSelfHostWorkers().AddAgentOpsEngine(options);
+builder.Services.AddAgentOps(options).AddAgentOpsSelfHost(options).AddAgentOpsEngine(options);
 
 var app = builder.Build();
 var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.Server");

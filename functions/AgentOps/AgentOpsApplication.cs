@@ -77,26 +77,6 @@ public static class AgentOpsApplication
     }
 
     /// <summary>
-    /// The self-host's background work: the accepted-batch queue in Postgres (group commit), the ingest workers and the
-    /// webhook delivery loop. The Azure host replaces the first two with a storage queue (a sink and a queue trigger over the
-    /// same BatchProcessor) and the loop with a timer trigger over the same WebhookDispatcher.
-    /// </summary>
-    public static IServiceCollection AddAgentOpsSelfHostWorkers(this IServiceCollection services)
-    {
-        services.AddSingleton<PostgresBatchQueue>();
-        services.AddSingleton<IAcceptedBatchSink>(sp => sp.GetRequiredService<PostgresBatchQueue>());
-        services.AddHostedService(sp => sp.GetRequiredService<PostgresBatchQueue>());
-        services.AddSingleton<IngestWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<IngestWorker>());
-        services.AddHostedService<IngestBacklogSampler>();
-        services.AddDecisionEventBuffer();
-        services.AddHostedService<ApprovalExpirySweeper>();
-        services.AddSingleton<WebhookDeliveryWorker>();
-        services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryWorker>());
-        return services;
-    }
-
-    /// <summary>
     /// Runs the decision-event buffer. Register it after the host's IAcceptedBatchSink (and its hosted service, if
     /// any): hosted services stop in reverse order, so the buffer flushes its last events while the sink still takes them.
     /// </summary>

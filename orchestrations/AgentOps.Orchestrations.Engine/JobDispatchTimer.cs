@@ -29,7 +29,7 @@ public sealed class JobDispatchTimer(JobStarter starter, DurableTaskClient clien
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
             catch (Exception e)
             {
-                logger.LogError("Job dispatch failed: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
+                logger.LogError("Job dispatch failed: {Error}", SafeErrors.Message(e));
             }
             try { await signal.WaitAsync(options.JobsDispatchInterval, stoppingToken); }
             catch (OperationCanceledException) { }

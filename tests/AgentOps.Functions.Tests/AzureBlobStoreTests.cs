@@ -26,7 +26,7 @@ public sealed class AzureBlobStoreTests : IAsyncLifetime
         var text = "Grüße — " + new string('x', 300_000) + " ✓";
         var reference = await _store.PutAsync(org, text, CancellationToken.None);
 
-        Assert.True(AgentOps.Blobs.FileBlobStore.IsReference(reference), reference);
+        Assert.True(AgentOps.Blobs.BlobReferences.IsValid(reference), reference);
         Assert.Equal(text, await _store.GetAsync(org, reference, CancellationToken.None));
         var blob = _container.GetBlobClient($"{org:N}/{reference}");
         Assert.Equal("text/plain; charset=utf-8", (await blob.GetPropertiesAsync()).Value.ContentType);

@@ -3,6 +3,7 @@ using AgentOps.Ingest;
 using AgentOps.IntegrationTests.Infrastructure;
 using AgentOps.Platform;
 using AgentOps.Platform.Database;
+using AgentOps.SelfHost.Ingest;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

@@ -3,6 +3,7 @@ using AgentOps.IntegrationTests.Infrastructure;
 using AgentOps.Notifications;
 using AgentOps.Platform;
 using AgentOps.Platform.Database;
+using AgentOps.SelfHost.Notifications;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging.Abstractions;

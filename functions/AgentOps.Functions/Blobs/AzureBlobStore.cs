@@ -6,9 +6,9 @@ using Azure.Storage.Blobs.Models;
 namespace AgentOps.Functions.Blobs;
 
 /// <summary>
-/// The Azure host's <see cref="IBlobStore"/> (the self-host's is FileBlobStore): large event inputs and outputs as
-/// blobs "&lt;org id&gt;/&lt;reference&gt;" of the container "payloads". References have FileBlobStore's shape
-/// (yyyy-MM-dd/&lt;uuid&gt;.txt) and are checked with its <see cref="FileBlobStore.IsReference"/> before use, so a
+/// The Azure host's <see cref="IBlobStore"/> (the self-host runtime's is FileBlobStore): large event inputs and outputs as
+/// blobs "&lt;org id&gt;/&lt;reference&gt;" of the container "payloads". References have the application's one shape
+/// (<see cref="BlobReferences"/>: yyyy-MM-dd/&lt;uuid&gt;.txt) and are checked with <see cref="BlobReferences.IsValid"/> before use, so a
 /// reference only ever resolves inside the caller's organization. One upload is one Put Blob, so a reference never
 /// points at half a payload.
 /// </summary>
@@ -18,7 +18,7 @@ public sealed class AzureBlobStore(BlobContainerClient container, TimeProvider t
 
     public async Task<string> PutAsync(Guid orgId, string text, CancellationToken ct)
     {
-        var reference = $"{time.GetUtcNow():yyyy-MM-dd}/{Guid.CreateVersion7():N}.txt";
+        var reference = BlobReferences.New(time);
         var upload = new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/plain; charset=utf-8" } };
         await container.GetBlobClient(BlobName(orgId, reference)).UploadAsync(BinaryData.FromString(text), upload, ct);
         return reference;
@@ -26,7 +26,7 @@ public sealed class AzureBlobStore(BlobContainerClient container, TimeProvider t
 
     public async Task<string?> GetAsync(Guid orgId, string reference, CancellationToken ct)
     {
-        if (!FileBlobStore.IsReference(reference)) return null;
+        if (!BlobReferences.IsValid(reference)) return null;
         try { return (await container.GetBlobClient(BlobName(orgId, reference)).DownloadContentAsync(ct)).Value.Content.ToString(); }
         catch (RequestFailedException e) when (e.Status == 404) { return null; }
     }

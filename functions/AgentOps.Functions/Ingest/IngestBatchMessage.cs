@@ -75,10 +75,14 @@ public static class IngestBatchMessage
         catch (JsonException) { return (null, "The message is not JSON."); }
     }
 
-    /// <summary>Whether <see cref="BatchProcessor"/> can decode the payload; null when it can.</summary>
+    /// <summary>Whether <see cref="BatchProcessor"/> can decode the payload (<see cref="BatchCodec.Decode"/> decides); null when it can.</summary>
     public static string? DecodeProblem(byte[] payload)
     {
-        try { return BatchCodec.Decode(payload) is null ? "The payload is JSON null, not an array of events." : null; }
+        try
+        {
+            BatchCodec.Decode(payload);
+            return null;
+        }
         catch (JsonException e) { return $"The payload is not a BatchCodec array of events: {e.Message}"; }
     }
 }

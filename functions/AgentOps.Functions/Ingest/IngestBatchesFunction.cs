@@ -1,4 +1,5 @@
 using AgentOps.Ingest;
+using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
 using Azure.Storage.Queues;
@@ -21,8 +22,9 @@ public sealed record IngestQueues(QueueClient Batches, QueueClient Poison)
 /// changes nothing), so a redelivery after a crash or a failed delete stores nothing twice.
 /// <list type="bullet">
 /// <item>A message that is not a batch, whose claim-check blob is missing, whose payload does not decode, or whose
-/// batch fails because of its data (<see cref="BatchProcessor.IsPoison"/>, the self-host's rule) is set aside at once
-/// on the poison queue, unchanged, with the reason in the log: retrying it could never succeed.</item>
+/// batch fails because of its data (<see cref="PoisonBatches"/>: the application's policy, which the self-host's workers
+/// apply too) is set aside at once on the poison queue, unchanged, with the reason in the log: retrying it could never
+/// succeed.</item>
 /// <item>Any other failure (Postgres or Blob Storage unavailable) throws: the message becomes visible again after
 /// host.json's queues.visibilityTimeout and, after queues.maxDequeueCount deliveries, the host moves it to the same
 /// poison queue.</item>
@@ -53,20 +55,22 @@ public sealed class IngestBatchesFunction(Db db, BatchProcessor processor, Inges
             await SetAsideAsync(message, "payload_undecodable", undecodable, ct);
             return;
         }
+        AloneOutcome outcome;
         try
         {
-            await db.InOrgAsync(Guid.Empty, tx => processor.ProcessAsync(tx, [new AcceptedBatch(header.BatchId, header.OrgId, header.AcceptedAt, payload)], ct), ct);
-        }
-        catch (Exception e) when (BatchProcessor.IsPoison(e))
-        {
-            await SetAsideAsync(message, "unprocessable", ErrorHandlingMiddleware.SafeMessage(e), ct);
-            return;
+            outcome = await db.AcrossOrgsAsync(orgs => PoisonBatches.ProcessAloneAsync(processor, orgs,
+                new AcceptedBatch(header.BatchId, header.OrgId, header.AcceptedAt, payload), ct), ct);
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
             logger.LogWarning("Ingest batch {BatchId} failed (delivery {Delivery}), it will be delivered again: {Error}",
-                header.BatchId, message.DequeueCount, ErrorHandlingMiddleware.SafeMessage(e));
+                header.BatchId, message.DequeueCount, SafeErrors.Message(e));
             throw;
+        }
+        if (outcome.Processed is null)
+        {
+            await SetAsideAsync(message, "unprocessable", outcome.PoisonReason!, ct);
+            return;
         }
         if (header.PayloadBlob is { } processed) await DeleteClaimCheckAsync(processed, ct);
     }

@@ -102,7 +102,7 @@ public sealed class AgentDirectory(Db db, TimeProvider time, ILogger<AgentDirect
         }
         catch (Exception e)
         {
-            logger.LogWarning("Could not refresh the agents of organization {OrgId}: {Error}", orgId, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Could not refresh the agents of organization {OrgId}: {Error}", orgId, SafeErrors.Message(e));
         }
     }
 

@@ -1,4 +1,3 @@
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Approvals;
@@ -9,12 +8,16 @@ namespace AgentOps.Approvals;
 /// Reads and decisions already treat them as expired before this runs (lazy expiry); this makes it a fact. One pass:
 /// the organizations with due requests (approvals_due_orgs, SECURITY DEFINER) then one conditional UPDATE per
 /// organization under its row-level security. Idempotent, so replicas sweeping at the same time do no harm: each
-/// request is expired (and announced) by exactly one of them. Called by <see cref="ApprovalExpirySweeper"/> (self-host)
+/// request is expired (and announced) by exactly one of them. Called by ApprovalExpirySweeper (the self-host runtime)
 /// and by a Timer trigger (Azure host).
 /// </summary>
 public sealed class ApprovalExpiry(Db db, ILogger<ApprovalExpiry> logger)
 {
+    /// <summary>How often each runtime sweeps: the self-host's sweeper waits this long, the Azure timer runs on <see cref="Schedule"/>.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromSeconds(5);
+
+    /// <summary><see cref="Interval"/> as the NCRONTAB expression (with seconds) of the Azure host's timer trigger.</summary>
+    public const string Schedule = "*/5 * * * * *";
 
     /// <summary>Returns how many requests it expired.</summary>
     public async Task<int> SweepAsync(CancellationToken ct)
@@ -27,23 +30,5 @@ public sealed class ApprovalExpiry(Db db, ILogger<ApprovalExpiry> logger)
         }
         if (total > 0) logger.LogInformation("Expired {Count} approval requests in {Orgs} organizations", total, orgs.Count);
         return total;
-    }
-}
-
-/// <summary>The self-host's expiry timer: a sweep every <see cref="ApprovalExpiry.Interval"/>; a failed sweep is logged and the next one tries again.</summary>
-public sealed class ApprovalExpirySweeper(ApprovalExpiry expiry, TimeProvider time, ILogger<ApprovalExpirySweeper> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try { await expiry.SweepAsync(stoppingToken); }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                logger.LogWarning("Approval expiry sweep failed: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
-            }
-            try { await Task.Delay(ApprovalExpiry.Interval, time, stoppingToken); }
-            catch (OperationCanceledException) { return; }
-        }
     }
 }

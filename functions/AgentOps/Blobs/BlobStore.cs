@@ -1,5 +1,3 @@
-using System.Text;
-
 namespace AgentOps.Blobs;
 
 /// <summary>
@@ -13,35 +11,16 @@ public interface IBlobStore
 }
 
 /// <summary>
-/// The self-host's blob store: files under AGENTOPS_BLOB_DIR/&lt;org id&gt;/&lt;yyyy-MM-dd&gt;/&lt;uuid&gt;.txt, written to a
-/// temporary name, flushed to disk and renamed, so a reference never points at half a file.
+/// The one shape of a payload reference, whichever store holds it: "yyyy-MM-dd/&lt;uuid&gt;.txt", relative to the
+/// organization's own folder or prefix. Every store hands out <see cref="New"/> and resolves only what passes
+/// <see cref="IsValid"/>, so a reference never escapes its organization and GET /payloads/{day}/{name} works on every host.
 /// </summary>
-public sealed class FileBlobStore(string root, TimeProvider time) : IBlobStore
+public static class BlobReferences
 {
-    public async Task<string> PutAsync(Guid orgId, string text, CancellationToken ct)
-    {
-        var reference = $"{time.GetUtcNow():yyyy-MM-dd}/{Guid.CreateVersion7():N}.txt";
-        var path = Path.Combine(root, orgId.ToString("N"), reference);
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var temporary = path + ".tmp";
-        await using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 64 * 1024, FileOptions.Asynchronous))
-        {
-            await file.WriteAsync(Encoding.UTF8.GetBytes(text), ct);
-            file.Flush(flushToDisk: true);
-        }
-        File.Move(temporary, path);
-        return reference;
-    }
+    public static string New(TimeProvider time) => $"{time.GetUtcNow():yyyy-MM-dd}/{Guid.CreateVersion7():N}.txt";
 
-    public async Task<string?> GetAsync(Guid orgId, string reference, CancellationToken ct)
-    {
-        if (!IsReference(reference)) return null;
-        var path = Path.Combine(root, orgId.ToString("N"), reference);
-        return File.Exists(path) ? await File.ReadAllTextAsync(path, Encoding.UTF8, ct) : null;
-    }
-
-    /// <summary>Only the shape this store hands out: no "..", no absolute paths, nothing outside the org's folder.</summary>
-    public static bool IsReference(string reference) =>
+    /// <summary>Only the shape stores hand out: no "..", no absolute paths, nothing outside the org's folder.</summary>
+    public static bool IsValid(string reference) =>
         reference.Length == 10 + 1 + 32 + 4
         && DateOnly.TryParseExact(reference[..10], "yyyy-MM-dd", out _)
         && reference[10] == '/'

@@ -1,10 +1,6 @@
 using AgentOps.Platform;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.Blobs;
 
-public sealed class BlobsModule : IFeatureModule
-{
-    public void AddServices(IServiceCollection services, Settings settings) =>
-        services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(sp.GetRequiredService<AgentOpsOptions>().BlobDirectory), sp.GetRequiredService<TimeProvider>()));
-}
+/// <summary>Payload blobs: the application knows only IBlobStore; each runtime registers its store (self-host: a folder; Azure: Blob Storage).</summary>
+public sealed class BlobsModule : IFeatureModule;

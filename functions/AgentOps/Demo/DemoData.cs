@@ -37,8 +37,11 @@ public static class DemoData
 
         var orgId = existing ?? Guid.CreateVersion7();
         var system = new Actor(ActorType.System, null, new RequestInfo(null, "agentops demo seed"));
-        await db.InOrgAsync(orgId, async tx =>
+        // Across organizations only in name: the seed runs the real ingest path (BatchProcessor enters the batch's
+        // organization itself), in the one transaction that creates this organization.
+        await db.AcrossOrgsAsync(async orgs =>
         {
+            var tx = await orgs.EnterAsync(orgId, ct);
             Guid userId;
             if (existing is null)
             {
@@ -48,7 +51,7 @@ public static class DemoData
                 await tx.ExecuteAsync("INSERT INTO organization_members (id, org_id, user_id, email, role, status) VALUES ($1, $2, $3, $4, 'admin', 'active')",
                     ct, Guid.CreateVersion7(), orgId, userId, demo.Email);
                 await AuditLog.RecordAsync(tx, system, "org.created", "organization", orgId, null, new { name = OrgName, demo = true }, ct);
-                await DemoWorkload.SeedAsync(tx, processor, ct);
+                await DemoWorkload.SeedAsync(orgs, tx, processor, ct);
             }
             else
             {

@@ -18,7 +18,7 @@ public static class DemoWorkload
 
     public const int Runs = 120;
 
-    public static async Task SeedAsync(Tx tx, BatchProcessor processor, CancellationToken ct)
+    public static async Task SeedAsync(AcrossOrgs orgs, Tx tx, BatchProcessor processor, CancellationToken ct)
     {
         var random = new Random(42);
         var agentIds = new Dictionary<string, Guid>();
@@ -60,7 +60,7 @@ public static class DemoWorkload
                 Status = failed ? "failed" : "succeeded", Error = failed ? "tool crm.lookup timed out" : null, Output = failed ? null : "Answered" });
         }
         var batch = new AcceptedBatch(Guid.CreateVersion7(), tx.OrgId, now, BatchCodec.Encode([.. events]));
-        await processor.ProcessAsync(tx, [batch], ct);
+        await processor.ProcessAsync(orgs, [batch], ct);
 
         // Budgets over what was just spent: the monthly one comfortable, the support team's weekly one close to its limit.
         var today = await BudgetTracker.TodayAsync(tx, ct);

@@ -28,19 +28,16 @@ public sealed class BatchProcessor(PriceBook prices)
         """;
 
     /// <summary>
-    /// Failures that would repeat forever for a batch processed on its own: its data (Postgres classes 22, 23) or its
-    /// encoding. Both hosts set such a batch aside (self-host: ingest_dead_letters; Azure: the poison queue)
-    /// instead of retrying it; anything else (the database unavailable) is retried.
+    /// Processes batches of any organizations in the caller's cross-org transaction: each organization is entered in
+    /// turn (<see cref="AcrossOrgs.EnterAsync"/>) and its events are folded under its own row-level security, all in
+    /// one commit (group commit).
     /// </summary>
-    public static bool IsPoison(Exception e) => e is System.Text.Json.JsonException
-        || e is PostgresException { SqlState: var state } && (state.StartsWith("22", StringComparison.Ordinal) || state.StartsWith("23", StringComparison.Ordinal));
-
-    public async Task<ProcessResult> ProcessAsync(Tx tx, IReadOnlyList<AcceptedBatch> batches, CancellationToken ct)
+    public async Task<ProcessResult> ProcessAsync(AcrossOrgs orgs, IReadOnlyList<AcceptedBatch> batches, CancellationToken ct)
     {
         // synchronous_commit off is safe here and only here: the batches' deletion commits with their events, so a
         // crash that loses this commit brings the batches back and they are processed again (idempotently). The 202
         // was sent on the accept path's own synchronous commit.
-        await tx.ExecuteAsync($"""
+        await orgs.Unscoped.ExecuteAsync($"""
             SET LOCAL client_min_messages = warning;
             SET LOCAL synchronous_commit = off;
             CREATE TEMP TABLE IF NOT EXISTS ingest_staging AS SELECT {Columns} FROM events WITH NO DATA;
@@ -50,14 +47,13 @@ public sealed class BatchProcessor(PriceBook prices)
         // Organizations in id order, like every row within: concurrent workers lock in one order (no deadlocks).
         foreach (var org in batches.GroupBy(b => b.OrgId).OrderBy(g => g.Key))
         {
-            await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, org.Key.ToString());
-            await tx.ExecuteAsync("TRUNCATE ingest_staging, ingest_new_costs", ct);
-            var orgTx = tx.ForOrg(org.Key);
+            var orgTx = await orgs.EnterAsync(org.Key, ct);
+            await orgTx.ExecuteAsync("TRUNCATE ingest_staging, ingest_new_costs", ct);
             var priceList = await prices.ForOrgAsync(orgTx, ct);
-            events += await StageAsync(tx.Connection, org.Key, org, priceList, ct);
-            stored += await MergeAsync(tx, ct);
-            await AttributeTracesAsync(tx, ct);
-            var accrued = await tx.ListAsync("""
+            events += await StageAsync(orgTx.Connection, org.Key, org, priceList, ct);
+            stored += await MergeAsync(orgTx, ct);
+            await AttributeTracesAsync(orgTx, ct);
+            var accrued = await orgTx.ListAsync("""
                 SELECT agent_id, day, sum(cost_micros)::bigint FROM ingest_new_costs GROUP BY 1, 2 HAVING sum(cost_micros) <> 0 ORDER BY 1, 2
                 """, r => new AccruedCost(r.GetGuid(0), r.GetFieldValue<DateOnly>(1), r.GetInt64(2)), ct);
             if (accrued.Count > 0) await orgTx.RaiseAsync(new CostsAccrued(accrued), ct);

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Threading.Channels;
+using AgentOps.Platform;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -76,7 +77,7 @@ public sealed class DecisionEventBuffer(IAcceptedBatchSink sink, ILogger<Decisio
             catch (Exception e)
             {
                 // The decisions were answered already; their events are lost, which the log says (the audit trail keeps approvals).
-                logger.LogError("Could not store {Count} decision events of organization {OrgId}: {Error}", events.Length, org.Key, ErrorHandlingMiddleware.SafeMessage(e));
+                logger.LogError("Could not store {Count} decision events of organization {OrgId}: {Error}", events.Length, org.Key, SafeErrors.Message(e));
             }
         }
     }

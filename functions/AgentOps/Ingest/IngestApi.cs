@@ -5,9 +5,6 @@ using Microsoft.AspNetCore.Http.Metadata;
 
 namespace AgentOps.Ingest;
 
-/// <summary>Endpoint metadata: this route accepts bodies up to the given size (the request size middleware enforces it).</summary>
-public sealed record BodyLimit(long? MaxRequestBodySize) : IRequestSizeLimitMetadata;
-
 /// <summary>
 /// POST /ingest ({"batch": [...]}, up to 1,000 events and 5 MiB) and POST /ingest/run (one run with its events).
 /// 202 when every item is accepted; 207 with a result per item when some are not (the valid ones are kept);

@@ -1,6 +1,4 @@
 using AgentOps.Platform;
-using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Ingest;
 
@@ -8,7 +6,7 @@ namespace AgentOps.Ingest;
 /// How far processing is behind acceptance, as the front door sees it. Above
 /// <see cref="AgentOpsOptions.IngestMaxBacklogEvents"/> ingest sheds load with 503 ingest_backlogged and Retry-After
 /// (SDKs and OTLP exporters retry it), so lag stays bounded instead of growing for as long as clients outpace the
-/// workers. The self-host samples its queue table every <see cref="SampleInterval"/>; a host without a sampler never sheds.
+/// workers. The self-host runtime samples its queue table every <see cref="SampleInterval"/>; a host without a sampler never sheds.
 /// </summary>
 public sealed class IngestBacklog(AgentOpsOptions options)
 {
@@ -24,26 +22,5 @@ public sealed class IngestBacklog(AgentOpsOptions options)
         if (Events > options.IngestMaxBacklogEvents)
             throw new ApiProblem(503, "ingest_backlogged", "Service unavailable",
                 $"Processing is {Events} events behind; nothing in this request was accepted. Retry after the Retry-After delay.") { RetryAfterSeconds = 1 };
-    }
-}
-
-/// <summary>The self-host's sampler: the accepted-batches table's event count, every 100 ms.</summary>
-public sealed class IngestBacklogSampler(Db db, IngestBacklog backlog, ILogger<IngestBacklogSampler> logger) : BackgroundService
-{
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(IngestBacklog.SampleInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                try { backlog.Report(await db.WithoutOrgAsync(tx => tx.ScalarAsync<long>("SELECT ingest_backlog()", stoppingToken), stoppingToken)); }
-                catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-                {
-                    logger.LogWarning("Could not sample the ingest backlog: {Error}", ErrorHandlingMiddleware.SafeMessage(e));
-                }
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
     }
 }

@@ -89,5 +89,7 @@ internal sealed partial class IngestJsonContext : JsonSerializerContext;
 public static class BatchCodec
 {
     public static byte[] Encode(IngestEvent[] events) => System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(events, IngestJsonContext.Default.IngestEventArray);
-    public static IngestEvent[] Decode(ReadOnlySpan<byte> payload) => System.Text.Json.JsonSerializer.Deserialize(payload, IngestJsonContext.Default.IngestEventArray)!;
+    /// <summary>The events of a payload; a JsonException when it is not an array of events (so it is poison, <see cref="PoisonBatches.IsPoison"/>).</summary>
+    public static IngestEvent[] Decode(ReadOnlySpan<byte> payload) => System.Text.Json.JsonSerializer.Deserialize(payload, IngestJsonContext.Default.IngestEventArray)
+        ?? throw new System.Text.Json.JsonException("The payload is JSON null, not an array of events.");
 }

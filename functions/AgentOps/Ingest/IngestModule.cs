@@ -11,7 +11,6 @@ public sealed class IngestModule : IFeatureModule
         services.AddSingleton<IngestRateLimits>();
         services.AddSingleton<BatchProcessor>();
         services.AddSingleton<IngestAcceptor>();
-        services.AddSingleton<IngestSignal>();
         services.AddSingleton<IngestBacklog>();
         // Needs the host's IAcceptedBatchSink; each host runs it as a hosted service after its sink (AddDecisionEventBuffer).
         services.AddSingleton<DecisionEventBuffer>();

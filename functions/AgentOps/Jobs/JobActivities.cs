@@ -1,5 +1,6 @@
 using AgentOps.Audit;
 using System.Text.Json;
+using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Jobs;
@@ -96,7 +97,7 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
         // A database that does not answer is not the plan's fault: the activity fails and its retry policy tries again.
         catch (Exception e) when (!ct.IsCancellationRequested && e is not (NpgsqlException { IsTransient: true } or TimeoutException))
         {
-            var error = ErrorHandlingMiddleware.SafeMessage(e);
+            var error = SafeErrors.Message(e);
             logger.LogWarning("Job {Job} could not be planned: {Error}", job.JobId, error);
             await db.InOrgAsync(job.OrgId, async tx =>
             {
@@ -207,7 +208,7 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
     private async Task<ShardRun> FailedAsync(ShardRef shardRef, string owner, long epoch, Exception e, CancellationToken ct)
     {
         var backpressure = e as JobBackpressureException ?? e.InnerException as JobBackpressureException;
-        var message = ErrorHandlingMiddleware.SafeMessage(backpressure ?? e);
+        var message = SafeErrors.Message(backpressure ?? e);
         logger.LogWarning("Job {Job} shard {Shard} failed: {Error}", shardRef.JobId, shardRef.Idx, message);
         return await db.InOrgAsync(shardRef.OrgId, async tx =>
         {

@@ -1,10 +1,11 @@
+using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Notifications;
 
 /// <summary>
-/// One round of webhook delivery, for both hosts (the self-host's <see cref="WebhookDeliveryWorker"/> loops over it,
-/// the Azure host calls it from a timer): claim up to <see cref="BatchSize"/> due deliveries of any organization
+/// Webhook delivery, for both runtimes (the self-host runtime's WebhookDeliveryWorker calls
+/// <see cref="DeliverAllDueAsync"/> between wake-ups, the Azure host from a timer). One round: claim up to <see cref="BatchSize"/> due deliveries of any organization
 /// (webhook_claim_deliveries: SKIP LOCKED, and next_attempt_at pushed out by <see cref="Lease"/>, so replicas never
 /// send the same delivery at once and a replica that dies mid-send leaves it to be retried), send them
 /// <see cref="Parallelism"/> at a time, and record each attempt in its organization's transaction.
@@ -22,6 +23,30 @@ public sealed class WebhookDispatcher(Db db, WebhookSender sender, WebhookRetryS
 
     private sealed record Due(string Url, string Secret, bool Active, string Kind, string Body, int Attempts);
 
+    /// <summary>How long <see cref="DeliverAllDueAsync"/> starts new rounds: one call never holds its runtime's worker (or timer) for long.</summary>
+    public static readonly TimeSpan RoundsBudget = TimeSpan.FromSeconds(30);
+
+    /// <summary>What <see cref="DeliverAllDueAsync"/> did: deliveries claimed, and whether more may be due (its last round was full).</summary>
+    public sealed record Rounds(int Claimed, bool MoreMayBeDue);
+
+    /// <summary>
+    /// Both runtimes' delivery loop (the self-host's worker between wake-ups, the Azure host's timer): rounds of
+    /// <see cref="DeliverDueAsync"/> while a round comes back full (more may be waiting), starting none after
+    /// <see cref="RoundsBudget"/>. A round in progress is never cut short by the budget: its sends finish and are recorded.
+    /// </summary>
+    public async Task<Rounds> DeliverAllDueAsync(CancellationToken ct)
+    {
+        var started = time.GetTimestamp();
+        var total = 0;
+        int claimed;
+        do
+        {
+            claimed = await DeliverDueAsync(ct);
+            total += claimed;
+        } while (claimed == BatchSize && time.GetElapsedTime(started) < RoundsBudget && !ct.IsCancellationRequested);
+        return new Rounds(total, claimed == BatchSize);
+    }
+
     /// <summary>Sends what is due now; returns how many deliveries it claimed (BatchSize: more may be waiting).</summary>
     public async Task<int> DeliverDueAsync(CancellationToken ct)
     {
@@ -34,7 +59,7 @@ public sealed class WebhookDispatcher(Db db, WebhookSender sender, WebhookRetryS
                 catch (Exception e) when (!token.IsCancellationRequested)
                 {
                     // Left pending: the lease ends and the delivery is claimed again.
-                    logger.LogError("Webhook delivery {Delivery} of organization {Org} could not be processed: {Error}", c.Id, c.OrgId, ErrorHandlingMiddleware.SafeMessage(e));
+                    logger.LogError("Webhook delivery {Delivery} of organization {Org} could not be processed: {Error}", c.Id, c.OrgId, SafeErrors.Message(e));
                 }
             });
         return claimed.Count;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using AgentOps.Contracts;
 using AgentOps.Platform.Events;
+using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Policies;
@@ -113,7 +114,7 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
         }
         catch (Exception e)
         {
-            logger.LogWarning("Could not refresh the policies of organization {OrgId}: {Error}", orgId, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Could not refresh the policies of organization {OrgId}: {Error}", orgId, SafeErrors.Message(e));
         }
     }
 
@@ -127,7 +128,7 @@ public sealed class OrgPolicyCache(Db db, TimeProvider time, ILogger<OrgPolicyCa
         {
             // The next check tries again rather than every check failing for Freshness.
             _entries.TryRemove(new KeyValuePair<Guid, Entry>(orgId, entry));
-            logger.LogWarning("Could not load the policies of organization {OrgId}: {Error}", orgId, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Could not load the policies of organization {OrgId}: {Error}", orgId, SafeErrors.Message(e));
             entry.Result.TrySetException(e);
         }
     }

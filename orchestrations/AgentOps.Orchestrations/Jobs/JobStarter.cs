@@ -1,4 +1,5 @@
 using AgentOps.Jobs;
+using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
 using Microsoft.DurableTask;
@@ -44,7 +45,7 @@ public sealed class JobStarter(JobDispatcher dispatcher, JobActivities jobs, Db 
         try { return await work(); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            logger.LogWarning("Job {Job}: dispatch step failed: {Error}", job.JobId, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Job {Job}: dispatch step failed: {Error}", job.JobId, SafeErrors.Message(e));
             return default;
         }
     }

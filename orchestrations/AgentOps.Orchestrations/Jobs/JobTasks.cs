@@ -1,4 +1,5 @@
 using AgentOps.Jobs;
+using AgentOps.Platform;
 using AgentOps.Platform.Http;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.Hosting;
@@ -37,7 +38,7 @@ public sealed class FinishJob(JobActivities jobs, IHostApplicationLifetime host)
 
 /// <summary>
 /// An activity's own failure reaches the task hub — its history, the monitor, the engine's log — as the message the
-/// API would show (ErrorHandlingMiddleware.SafeMessage: no connection strings, hosts or stack details); the retry
+/// API would show (SafeErrors.Message: no connection strings, hosts or stack details); the retry
 /// policy retries it all the same.
 /// </summary>
 internal static class Guard
@@ -47,7 +48,7 @@ internal static class Guard
         try { return await work(); }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            throw new JobActivityException(ErrorHandlingMiddleware.SafeMessage(e));
+            throw new JobActivityException(SafeErrors.Message(e));
         }
     }
 }

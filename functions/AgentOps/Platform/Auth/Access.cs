@@ -28,7 +28,8 @@ public sealed class Access(Authenticator authenticator, RateLimits rateLimits)
                 throw Http.ApiProblem.Forbidden("forbidden", caller.Type == ActorType.ApiKey
                     ? "This API key's scopes do not allow this operation."
                     : "Your role does not allow this operation.");
-            context.Items[typeof(Caller)] = caller;
+            // A typed request feature, not a bag entry: the endpoint binds it (Caller.BindAsync) and nothing else can collide with it.
+            context.Features.Set(caller);
             // The request span says who it served (ids only; never a credential).
             Activity.Current?.SetTag("agentops.org_id", caller.OrgId).SetTag("agentops.actor_type", caller.Type.ToString()).SetTag("enduser.id", caller.ActorId);
             AgentOpsTelemetry.AccessDecisions.Add(1, new("credential", credential), new("outcome", "ok"));

@@ -89,7 +89,7 @@ public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time,
         }
         catch (Exception e)
         {
-            logger.LogWarning("Could not refresh an API key of organization {OrgId}: {Error}", entry.Value.OrgId, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Could not refresh an API key of organization {OrgId}: {Error}", entry.Value.OrgId, SafeErrors.Message(e));
         }
     }
 

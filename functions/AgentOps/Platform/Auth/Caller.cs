@@ -6,7 +6,8 @@ public enum ActorType { User, ApiKey, System }
 
 /// <summary>
 /// The authenticated party of a request: a person in one organization (with a role) or an API key (with scopes).
-/// Endpoints take it as a parameter; it is bound from what <see cref="Access"/> established.
+/// Endpoints take it as a parameter; it is bound from the request feature <see cref="Access"/> set
+/// (<c>HttpContext.Features</c>, typed: one per request, set once access is granted).
 /// </summary>
 public sealed record Caller(Guid OrgId, ActorType Type, Guid ActorId, Role? Role, string? Team, Scopes Scopes, Guid? SessionFamilyId, RequestInfo Request)
 {
@@ -14,6 +15,6 @@ public sealed record Caller(Guid OrgId, ActorType Type, Guid ActorId, Role? Role
     public Guid? UserId => Type == ActorType.User ? ActorId : null;
 
     public static ValueTask<Caller?> BindAsync(HttpContext context, ParameterInfo _) =>
-        ValueTask.FromResult<Caller?>(context.Items[typeof(Caller)] as Caller
+        ValueTask.FromResult<Caller?>(context.Features.Get<Caller>()
             ?? throw new InvalidOperationException("Endpoint takes a Caller but is not behind the access filter."));
 }

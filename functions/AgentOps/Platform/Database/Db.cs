@@ -3,8 +3,11 @@ using AgentOps.Platform.Events;
 namespace AgentOps.Platform.Database;
 
 /// <summary>
-/// The application's only door to Postgres. Tenant work runs in <see cref="InOrgAsync{T}"/>: one transaction with
-/// the organization set for row-level security, so a query that forgets its org filter still sees one tenant.
+/// The application's only door to Postgres, and the only code that sets app.org_id (row-level security). Tenant work
+/// runs in <see cref="InOrgAsync{T}"/>: one transaction with the organization set, so a query that forgets its org
+/// filter still sees one tenant. Work that spans organizations (workers, sweepers, the batch processor) runs in
+/// <see cref="AcrossOrgsAsync{T}"/> and enters each organization explicitly; before any org is known,
+/// <see cref="WithoutOrgAsync{T}"/> reaches only the SECURITY DEFINER look-ups.
 /// </summary>
 public sealed class Db(NpgsqlDataSource dataSource, DomainEvents events)
 {
@@ -15,16 +18,35 @@ public sealed class Db(NpgsqlDataSource dataSource, DomainEvents events)
 
     public async Task<T> InOrgAsync<T>(Guid orgId, Func<Tx, Task<T>> work, CancellationToken ct)
     {
+        AcrossOrgs.ThrowIfNoOrganization(orgId);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         var raised = new RaisedEvents(events);
-        var tx = new Tx(connection, transaction, orgId, raised);
-        await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, orgId.ToString());
+        var tx = await new AcrossOrgs(connection, transaction, raised).EnterAsync(orgId, ct);
         var result = await work(tx);
         await transaction.CommitAsync(ct);
         raised.Committed();
         return result;
     }
+
+    /// <summary>
+    /// One transaction for work that spans organizations. It starts in none (row-level security shows no tenant row;
+    /// the SECURITY DEFINER queue and claim functions work); <see cref="AcrossOrgs.EnterAsync"/> switches it to one
+    /// organization at a time, on the same transaction, so per-org work can share one commit (group commit).
+    /// </summary>
+    public async Task<T> AcrossOrgsAsync<T>(Func<AcrossOrgs, Task<T>> work, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(ct);
+        var raised = new RaisedEvents(events);
+        var result = await work(new AcrossOrgs(connection, transaction, raised));
+        await transaction.CommitAsync(ct);
+        raised.Committed();
+        return result;
+    }
+
+    public Task AcrossOrgsAsync(Func<AcrossOrgs, Task> work, CancellationToken ct) =>
+        AcrossOrgsAsync(async orgs => { await work(orgs); return true; }, ct);
 
     public Task InOrgAsync(Guid orgId, Func<Tx, Task> work, CancellationToken ct) =>
         InOrgAsync(orgId, async tx => { await work(tx); return true; }, ct);
@@ -34,6 +56,49 @@ public sealed class Db(NpgsqlDataSource dataSource, DomainEvents events)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         return await work(new Tx(connection, null, Guid.Empty, new RaisedEvents(DomainEvents.None)));
+    }
+}
+
+/// <summary>
+/// The handle of a transaction that spans organizations (<see cref="Db.AcrossOrgsAsync{T}"/>). <see cref="EnterAsync"/>
+/// is the one place app.org_id changes within a transaction: the organization entered last is the one in force for
+/// the whole transaction, so a <see cref="Tx"/> of an organization left since must not be used again.
+/// </summary>
+public sealed class AcrossOrgs
+{
+    private readonly NpgsqlConnection _connection;
+    private readonly NpgsqlTransaction _transaction;
+
+    private readonly RaisedEvents _raised;
+
+    internal AcrossOrgs(NpgsqlConnection connection, NpgsqlTransaction transaction, RaisedEvents raised)
+    {
+        _connection = connection;
+        _transaction = transaction;
+        _raised = raised;
+        Unscoped = new Tx(connection, transaction, Guid.Empty, raised);
+    }
+
+    /// <summary>
+    /// Statements of no organization: the SECURITY DEFINER queue and claim functions (ingest_take_batches, …), session
+    /// settings, temporary tables, savepoints. It runs under whichever organization was entered last (none at first),
+    /// so tenant rows are read and written only through the <see cref="Tx"/> that <see cref="EnterAsync"/> returns.
+    /// </summary>
+    public Tx Unscoped { get; }
+
+    /// <summary>Sets app.org_id to <paramref name="orgId"/> for the rest of the transaction (until another is entered).</summary>
+    public async Task<Tx> EnterAsync(Guid orgId, CancellationToken ct)
+    {
+        ThrowIfNoOrganization(orgId);
+        var tx = new Tx(_connection, _transaction, orgId, _raised);
+        await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, orgId.ToString());
+        return tx;
+    }
+
+    /// <summary>The empty id is no organization: cross-org work says so with <see cref="Db.AcrossOrgsAsync{T}"/>, not with a fake org.</summary>
+    internal static void ThrowIfNoOrganization(Guid orgId)
+    {
+        if (orgId == Guid.Empty) throw new ArgumentException("Guid.Empty is no organization; work across organizations goes through Db.AcrossOrgsAsync.", nameof(orgId));
     }
 }
 
@@ -50,16 +115,14 @@ public sealed class Tx
     public Guid OrgId { get; }
     public NpgsqlConnection Connection => _connection;
 
-    /// <summary>The same connection and transaction, for work in another organization (the caller sets app.org_id).</summary>
-    public Tx ForOrg(Guid otherOrgId) => new(_connection, _transaction, otherOrgId, _raised);
-
     /// <summary>
     /// Publishes a domain event of this organization: its reactions run now, in this transaction (they commit with it
     /// or not at all); its after-commit handlers run once the transaction has committed, never if it rolls back.
     /// </summary>
     public async Task RaiseAsync<TEvent>(TEvent e, CancellationToken ct) where TEvent : IDomainEvent
     {
-        if (_transaction is null) throw new InvalidOperationException("Events are raised in a transaction (InOrgAsync), not in a look-up without one.");
+        if (_transaction is null || OrgId == Guid.Empty)
+            throw new InvalidOperationException("Events are raised in an organization's transaction (InOrgAsync, AcrossOrgs.EnterAsync), not in a look-up or unscoped.");
         _raised.Add(OrgId, e);
         await _raised.Dispatcher.ReactAsync(this, e, ct);
     }

@@ -51,7 +51,7 @@ public sealed class DomainEvents(IServiceProvider services, ILogger<DomainEvents
             try { handler.Committed(orgId, e); }
             catch (Exception error)
             {
-                logger.LogError("After-commit handler {Handler} failed on {Event}: {Error}", handler.GetType().Name, typeof(TEvent).Name, AgentOps.Platform.Http.ErrorHandlingMiddleware.SafeMessage(error));
+                logger.LogError("After-commit handler {Handler} failed on {Event}: {Error}", handler.GetType().Name, typeof(TEvent).Name, SafeErrors.Message(error));
             }
         }
     }

@@ -28,7 +28,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             if (problem.Status >= 500)
                 logger.LogError("Unhandled {ExceptionType} on {Method} {Route}: {Message} (trace {TraceId})",
                     e.GetType().Name, context.Request.Method, context.GetEndpoint()?.DisplayName ?? context.Request.Path.ToString(),
-                    SafeMessage(e), Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier);
+                    SafeErrors.Message(e), Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier);
             await WriteAsync(context, problem);
         }
     }
@@ -101,9 +101,6 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         _ => new ApiProblem(status, "http_" + status.ToString(CultureInfo.InvariantCulture), "Error", null),
     };
 
-    /// <summary>Database errors can quote row values in their detail; only the primary message text is logged.</summary>
-    public static string SafeMessage(Exception e) => e is PostgresException pg ? $"{pg.SqlState}: {pg.MessageText}" : e.Message;
-
     public static ProblemDetails ToProblemDetails(ApiProblem p, HttpContext context)
     {
         var details = new ProblemDetails
@@ -127,24 +124,5 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         if (p.RetryAfterSeconds is { } retry) context.Response.Headers.RetryAfter = retry.ToString(CultureInfo.InvariantCulture);
         if (p.Status == StatusCodes.Status401Unauthorized) context.Response.Headers.WWWAuthenticate = "Bearer";
         await context.Response.WriteAsJsonAsync(ToProblemDetails(p, context), Json.Options, "application/problem+json", context.RequestAborted);
-    }
-}
-
-/// <summary>Rejects bodies above the endpoint's limit before they are read (Content-Length), and caps streamed ones.</summary>
-public sealed class RequestSizeMiddleware(RequestDelegate next, AgentOpsOptions options)
-{
-    /// <summary>The body size the matched endpoint accepts: its own declared limit, else AGENTOPS_MAX_REQUEST_BYTES.</summary>
-    public static long LimitFor(HttpContext context, AgentOpsOptions options) =>
-        context.GetEndpoint()?.Metadata.GetMetadata<Microsoft.AspNetCore.Http.Metadata.IRequestSizeLimitMetadata>()?.MaxRequestBodySize
-        ?? options.MaxRequestBytes;
-
-    public Task InvokeAsync(HttpContext context)
-    {
-        var limit = LimitFor(context, options);
-        if (context.Request.ContentLength > limit)
-            throw new ApiProblem(413, "payload_too_large", "Payload too large", $"The request body is larger than this endpoint's limit of {limit} bytes.");
-        var feature = context.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>();
-        if (feature is { IsReadOnly: false }) feature.MaxRequestBodySize = limit;
-        return next(context);
     }
 }

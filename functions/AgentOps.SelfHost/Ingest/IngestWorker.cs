@@ -1,7 +1,9 @@
+using AgentOps.Ingest;
+using AgentOps.Platform;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Ingest;
+namespace AgentOps.SelfHost.Ingest;
 
 /// <summary>
 /// The self-host's ingest workers: AGENTOPS_INGEST_WORKERS loops (default 2), each taking up to
@@ -39,7 +41,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
             catch (Exception e)
             {
-                logger.LogError("Ingest processing of {Batches} batches failed: {Error}", taken.Count, ErrorHandlingMiddleware.SafeMessage(e));
+                logger.LogError("Ingest processing of {Batches} batches failed: {Error}", taken.Count, SafeErrors.Message(e));
                 try
                 {
                     if (taken.Count > 0)
@@ -50,7 +52,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
                 }
                 catch (Exception again) when (!stoppingToken.IsCancellationRequested)
                 {
-                    logger.LogError("Ingest processing failed again: {Error}", ErrorHandlingMiddleware.SafeMessage(again));
+                    logger.LogError("Ingest processing failed again: {Error}", SafeErrors.Message(again));
                 }
                 // Not the batches' fault (the database is unavailable, say): pause before trying again.
                 await Task.Delay(TimeSpan.FromSeconds(1), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
@@ -63,7 +65,7 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
     /// <summary>
     /// After a failed transaction: exactly the batches it had taken, each alone in its own transaction, so one bad batch
     /// cannot hold the others back (or every organization's ingest, once the backlog sheds load). A batch that fails on
-    /// its own because of its data (Postgres data or integrity errors, an undecodable payload) goes to
+    /// its own because of its data (<see cref="PoisonBatches"/>, the policy the Azure host's trigger applies too) goes to
     /// ingest_dead_letters in the same transaction that held it; a neighbour never does. A batch another worker holds
     /// meanwhile is left to that worker and one already gone is skipped, so nothing is set aside twice. Any other
     /// failure (database unavailable) sets nothing aside: it propagates, and the batches are taken again later.
@@ -72,25 +74,19 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
     {
         foreach (var id in batchIds)
         {
-            var outcome = await db.InOrgAsync(Guid.Empty, async tx =>
+            var outcome = await db.AcrossOrgsAsync(async orgs =>
             {
-                var one = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_lock_batch($1)", ReadBatch, ct, id);
+                var one = await orgs.Unscoped.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_lock_batch($1)", ReadBatch, ct, id);
                 if (one.Count == 0) return null;
                 // Held (locked) across the attempt: no other worker can take it again before the verdict.
-                var alone = await tx.SavepointAsync("alone", ct);
-                try
+                var alone = await PoisonBatches.ProcessAloneAsync(processor, orgs, one[0], ct);
+                if (alone.Processed is not null)
                 {
-                    await processor.ProcessAsync(tx, one, ct);
-                    await tx.ExecuteAsync("SELECT ingest_delete_batch($1)", ct, id);
+                    await orgs.Unscoped.ExecuteAsync("SELECT ingest_delete_batch($1)", ct, id);
                     return new Isolated(one[0].OrgId, 0, null);
                 }
-                catch (Exception e) when (BatchProcessor.IsPoison(e))
-                {
-                    await tx.RollbackToAsync(alone, ct);
-                    var error = ErrorHandlingMiddleware.SafeMessage(e);
-                    var events = await tx.ScalarAsync<int>("SELECT event_count FROM ingest_set_aside($1, $2)", ct, id, error);
-                    return new Isolated(one[0].OrgId, events, error);
-                }
+                var events = await orgs.Unscoped.ScalarAsync<int>("SELECT event_count FROM ingest_set_aside($1, $2)", ct, id, alone.PoisonReason);
+                return new Isolated(one[0].OrgId, events, alone.PoisonReason);
             }, ct);
             if (outcome is { Error: { } error })
                 logger.LogError("Moved accepted batch {Batch} of organization {Org} ({Events} events) to ingest_dead_letters: it failed on its own: {Error}",
@@ -103,11 +99,11 @@ public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal s
     /// <summary>Takes and processes one transaction's worth of batches; <paramref name="taken"/> receives their ids (also when processing fails).</summary>
     public async Task<ProcessResult> ProcessOnceAsync(List<Guid> taken, CancellationToken ct)
     {
-        var result = await db.InOrgAsync(Guid.Empty, async tx =>
+        var result = await db.AcrossOrgsAsync(async orgs =>
         {
-            var batches = await tx.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches($1)", ReadBatch, ct, BatchesPerTransaction);
+            var batches = await orgs.Unscoped.ListAsync("SELECT id, org_id, accepted_at, payload FROM ingest_take_batches($1)", ReadBatch, ct, BatchesPerTransaction);
             taken.AddRange(batches.Select(b => b.Id));
-            return batches.Count == 0 ? ProcessResult.None : await processor.ProcessAsync(tx, batches, ct);
+            return batches.Count == 0 ? ProcessResult.None : await processor.ProcessAsync(orgs, batches, ct);
         }, ct);
         return result;
     }

@@ -1,13 +1,16 @@
+using AgentOps.Notifications;
+using AgentOps.Platform;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace AgentOps.Notifications;
+namespace AgentOps.SelfHost.Notifications;
 
 /// <summary>
-/// The self-host's webhook sender: runs <see cref="WebhookDispatcher.DeliverDueAsync"/> round after round. Between
-/// rounds it waits for a Postgres notification on <see cref="Notifier.WakeChannel"/> (sent by the commit of a
+/// The self-host runtime's webhook sender: runs the application's delivery loop
+/// (<see cref="WebhookDispatcher.DeliverAllDueAsync"/>, which the Azure host's timer runs too) again and again. In
+/// between it waits for a Postgres notification on <see cref="Notifier.WakeChannel"/> (sent by the commit of a
 /// transaction that queued deliveries, on any replica) or at most <see cref="PollInterval"/> (retries fall due without
-/// anyone saying so). A full round goes again at once. (The Azure host calls DeliverDueAsync from a timer instead.)
+/// anyone saying so); when the loop stopped with more due (its budget ran out), it goes again at once.
 /// </summary>
 public sealed class WebhookDeliveryWorker(WebhookDispatcher dispatcher, NpgsqlDataSource dataSource, ILogger<WebhookDeliveryWorker> logger) : BackgroundService
 {
@@ -24,13 +27,13 @@ public sealed class WebhookDeliveryWorker(WebhookDispatcher dispatcher, NpgsqlDa
             {
                 try
                 {
-                    if (await dispatcher.DeliverDueAsync(stoppingToken) == WebhookDispatcher.BatchSize) continue;
+                    if ((await dispatcher.DeliverAllDueAsync(stoppingToken)).MoreMayBeDue) continue;
                     listener = await WaitForWorkAsync(listener, stoppingToken);
                 }
                 catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested) { }
                 catch (Exception e)
                 {
-                    logger.LogError("Webhook delivery round failed, trying again in {Seconds} s: {Error}", AfterError.TotalSeconds, ErrorHandlingMiddleware.SafeMessage(e));
+                    logger.LogError("Webhook delivery round failed, trying again in {Seconds} s: {Error}", AfterError.TotalSeconds, SafeErrors.Message(e));
                     await Task.Delay(AfterError, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
                 }
             }
@@ -57,7 +60,7 @@ public sealed class WebhookDeliveryWorker(WebhookDispatcher dispatcher, NpgsqlDa
         }
         catch (Exception e) when (!ct.IsCancellationRequested)
         {
-            logger.LogWarning("Webhook wake-up connection failed, polling every {Seconds} s: {Error}", PollInterval.TotalSeconds, ErrorHandlingMiddleware.SafeMessage(e));
+            logger.LogWarning("Webhook wake-up connection failed, polling every {Seconds} s: {Error}", PollInterval.TotalSeconds, SafeErrors.Message(e));
             if (listener is not null) await listener.DisposeAsync();
             await Task.Delay(PollInterval, ct);
             return null;

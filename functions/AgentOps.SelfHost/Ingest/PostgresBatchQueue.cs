@@ -1,15 +1,10 @@
 using System.Threading.Channels;
+using AgentOps.Ingest;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using NpgsqlTypes;
 
-namespace AgentOps.Ingest;
-
-/// <summary>Where accepted batches go. Returns only once the batch is durable (the 202 waits for it).</summary>
-public interface IAcceptedBatchSink
-{
-    Task AcceptAsync(Guid orgId, IngestEvent[] events, CancellationToken ct);
-}
+namespace AgentOps.SelfHost.Ingest;
 
 /// <summary>Wakes the workers when batches were committed (they also poll, for batches left by another process).</summary>
 public sealed class IngestSignal
@@ -86,12 +81,12 @@ public sealed class PostgresBatchQueue(Db db, IngestSignal signal, ILogger<Postg
     }
 
     private Task WriteAsync(List<Pending> group, CancellationToken ct) =>
-        db.InOrgAsync(Guid.Empty, async tx =>
+        db.AcrossOrgsAsync(async orgs =>
         {
             foreach (var org in group.GroupBy(p => p.OrgId))
             {
                 var batch = org.ToList();
-                await tx.ExecuteAsync("SELECT set_config('app.org_id', $1, true)", ct, org.Key.ToString());
+                var tx = await orgs.EnterAsync(org.Key, ct);
                 await tx.ExecuteAsync("""
                     INSERT INTO ingest_batches (id, org_id, event_count, payload)
                     SELECT gen_random_uuid(), $1, c, p FROM unnest($2::int[], $3::bytea[]) AS t(c, p)
