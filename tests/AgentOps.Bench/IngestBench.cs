@@ -28,6 +28,9 @@ public static class IngestBench
         public readonly ConcurrentBag<double> AcceptMs = [];
         public readonly ConcurrentBag<double> FreshnessMs = [];
         public readonly ConcurrentQueue<(int Client, long Seq)> AckedBatches = new();
+        /// <summary>Every acknowledged request: when it was sent (ms since the Unix epoch, to line up with server and
+        /// database logs) and how long it took.</summary>
+        public readonly ConcurrentQueue<(double SentUnixMs, double Ms)> Timeline = new();
     }
 
     public static async Task<int> RunAsync(BenchOptions o)
@@ -94,7 +97,20 @@ public static class IngestBench
             cpu_steal_percent = steal,
         };
         Console.WriteLine(JsonSerializer.Serialize(result));
+        if (o.Timeline is { } path) WriteTimeline(path, ("full", full), ("half", half));
         return lost == 0 && duplicates == 0 ? 0 : 1;
+    }
+
+    /// <summary>--timeline FILE: every acknowledged request as CSV (phase, sent_unix_ms, accept_ms), to find what the
+    /// slow ones have in common with the server's and the database's own timelines.</summary>
+    private static void WriteTimeline(string path, params (string Name, Phase Phase)[] phases)
+    {
+        using var w = new StreamWriter(path);
+        w.WriteLine("phase,sent_unix_ms,accept_ms");
+        foreach (var (name, phase) in phases)
+        foreach (var (sent, ms) in phase.Timeline.OrderBy(t => t.SentUnixMs))
+            w.WriteLine(FormattableString.Invariant($"{name},{sent:F0},{ms:F2}"));
+        Log($"timeline of {phases.Sum(p => p.Phase.Timeline.Count):N0} requests written to {path}");
     }
 
     private static void Log(string message) => Console.Error.WriteLine($"bench: {message}");
@@ -162,6 +178,7 @@ public static class IngestBench
                 using var content = new ByteArrayContent(generator.Batch(client, seq));
                 content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
                 var sent = Stopwatch.GetTimestamp();
+                var sentUnixMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
                 try
                 {
                     using var response = await http.PostAsync("/api/v1/ingest", content, CancellationToken.None);
@@ -169,6 +186,7 @@ public static class IngestBench
                     if (response.StatusCode == HttpStatusCode.Accepted)
                     {
                         phase.AcceptMs.Add(ms);
+                        phase.Timeline.Enqueue((sentUnixMs, ms));
                         Interlocked.Add(ref phase.Acked, o.BatchSize);
                         phase.AckedBatches.Enqueue((client, seq));
                         if (sampleFreshness) EventGenerator.Current = new EventGenerator.Sample(client, seq, Stopwatch.GetTimestamp());
