@@ -18,9 +18,13 @@ namespace AgentOps.SelfHost;
 /// </summary>
 public static class SelfHostRuntime
 {
+    /// <summary>Registers the runtime; its settings (<see cref="SelfHostOptions"/>) fail start-up here when invalid.</summary>
     public static IServiceCollection AddAgentOpsSelfHost(this IServiceCollection services, AgentOpsOptions options)
     {
-        services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(options.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
+        var runtime = SelfHostOptions.Read(options.Settings);
+        options.Settings.ThrowIfInvalid();
+        services.AddSingleton(runtime);
+        services.AddSingleton<IBlobStore>(sp => new FileBlobStore(Path.GetFullPath(runtime.BlobDirectory), sp.GetRequiredService<TimeProvider>()));
         services.AddSingleton<IngestSignal>();
         services.AddSingleton<PostgresBatchQueue>();
         services.AddSingleton<IAcceptedBatchSink>(sp => sp.GetRequiredService<PostgresBatchQueue>());

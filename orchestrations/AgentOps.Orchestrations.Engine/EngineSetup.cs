@@ -18,8 +18,11 @@ public static class EngineSetup
     /// memory), the durabletask worker over it with every AgentOps orchestration (unless AGENTOPS_JOB_WORKERS is 0:
     /// then this process only serves), a <see cref="DurableTaskClient"/> for the application, and the job timer.
     /// </summary>
-    public static IServiceCollection AddAgentOpsEngine(this IServiceCollection services, AgentOpsOptions options)
+    public static IServiceCollection AddAgentOpsEngine(this IServiceCollection services, AgentOpsOptions platform)
     {
+        var options = EngineOptions.Read(platform.Settings, platform.ListenUrl);
+        platform.Settings.ThrowIfInvalid();
+        services.AddSingleton(options);
         services.AddAgentOpsOrchestrations();
         // The provider logs every status read and queue poll at Information: an operator wants its warnings.
         services.AddLogging(b => b.AddFilter("DurableTask.AzureStorage", LogLevel.Warning).AddFilter("DurableTask.Core", LogLevel.Warning));
@@ -48,7 +51,7 @@ public static class EngineSetup
     /// minutes), a stable worker id (a restarted worker owns its partition again at once instead of waiting out the
     /// lease), and AGENTOPS_JOB_WORKERS activities at once.
     /// </summary>
-    public static AzureStorageOrchestrationServiceSettings Settings(AgentOpsOptions options, string connectionString, ILoggerFactory loggers) => new()
+    public static AzureStorageOrchestrationServiceSettings Settings(EngineOptions options, string connectionString, ILoggerFactory loggers) => new()
     {
         TaskHubName = options.TaskHubName,
         StorageAccountClientProvider = new StorageAccountClientProvider(connectionString),

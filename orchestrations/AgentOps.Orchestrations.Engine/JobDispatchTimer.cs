@@ -12,7 +12,7 @@ namespace AgentOps.Orchestrations.Engine;
 /// The self-host's job timer (Azure's is a Timer trigger over the same <see cref="JobStarter"/>): a tick every
 /// AGENTOPS_JOBS_DISPATCH_SECONDS (10), and at once when a job is created, retried or cancelled on this process.
 /// </summary>
-public sealed class JobDispatchTimer(JobStarter starter, DurableTaskClient client, JobSignal signal, AgentOpsOptions options,
+public sealed class JobDispatchTimer(JobStarter starter, DurableTaskClient client, JobSignal signal, EngineOptions options,
     ILogger<JobDispatchTimer> logger) : BackgroundService
 {
     private readonly string _name = $"self-host:{Environment.MachineName}/{Environment.ProcessId}";

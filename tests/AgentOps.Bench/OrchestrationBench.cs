@@ -186,8 +186,8 @@ public static class OrchestrationBench
         return host;
     }
 
-    private static AgentOpsOptions Options(string storage, string hub, string workerId) =>
-        new() { DatabaseConnectionString = "", JwtSigningKey = [], TaskHubName = hub, TaskHubWorkerId = workerId, JobWorkers = Window, TaskHubStorage = storage };
+    private static EngineOptions Options(string storage, string hub, string workerId) =>
+        new() { TaskHubName = hub, TaskHubWorkerId = workerId, JobWorkers = Window, TaskHubStorage = storage };
 
     /// <summary>The task hub's service, not started (a client only), or to delete the hub afterwards.</summary>
     private static AzureStorageOrchestrationService Service(string storage, string hub) =>

@@ -3,6 +3,7 @@ using AgentOps.Ingest;
 using AgentOps.IntegrationTests.Infrastructure;
 using AgentOps.Platform;
 using AgentOps.Platform.Database;
+using AgentOps.SelfHost;
 using AgentOps.SelfHost.Ingest;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -35,7 +36,7 @@ public class IngestPoisonTests(ApiFixture fx)
         var sink = services.GetRequiredService<IAcceptedBatchSink>();
         // Four more worker loops beside the server's own two, taking a few batches per transaction: many groups, many
         // concurrent failures and isolations.
-        var options = services.GetRequiredService<AgentOpsOptions>() with { IngestWorkers = 4, IngestBatchesPerTransaction = 4 };
+        var options = services.GetRequiredService<SelfHostOptions>() with { IngestWorkers = 4, IngestBatchesPerTransaction = 4 };
         var extra = new IngestWorker(services.GetRequiredService<Db>(), services.GetRequiredService<BatchProcessor>(), services.GetRequiredService<IngestSignal>(),
             options, services.GetRequiredService<ILogger<IngestWorker>>());
         await extra.StartAsync(CancellationToken.None);

@@ -219,6 +219,19 @@ public class IngestTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task A_new_ingest_rate_applies_from_the_next_request_not_after_the_settings_cache_expires()
+    {
+        var (tenant, key) = await _client.SdkTenantAsync();
+        // The first request caches the defaults (1,000 events/s, burst 5,000) for 5 s.
+        (await _client.IngestAsync(key, [Event("warm", "log", 0, "re-rated")])).Expect(202);
+        (await _client.Patch("/api/v1/orgs/profile", new { ingest_events_per_second = 1, ingest_burst = 1000 }, tenant.AdminToken)).Expect(200);
+        // Once the change committed (OrganizationUpdated), the bucket is the new one: a full burst, then 10 more events
+        // need 10 s of refill (the stale defaults would have taken both batches).
+        (await _client.IngestAsync(key, Enumerable.Range(0, 1000).Select(i => Event($"full{i}", "log", 0, "re-rated")).ToArray())).Expect(202);
+        (await _client.IngestAsync(key, Enumerable.Range(0, 10).Select(i => Event($"more{i}", "log", 0, "re-rated")).ToArray())).ExpectProblem(429, "rate_limited");
+    }
+
+    [Fact]
     public async Task Paused_archived_and_unknown_agents_are_item_errors_that_sdks_can_act_on()
     {
         var (tenant, key) = await _client.SdkTenantAsync();

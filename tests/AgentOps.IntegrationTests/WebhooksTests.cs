@@ -185,7 +185,7 @@ public class WebhooksTests(ApiFixture fx)
         await worker.StopAsync(CancellationToken.None);
         try
         {
-            var options = fx.Factory.Services.GetRequiredService<AgentOpsOptions>() with { WebhooksAllowPrivateTargets = false };
+            var options = fx.Factory.Services.GetRequiredService<WebhookOptions>() with { AllowPrivateTargets = false };
             using var sender = new WebhookSender(options, TimeProvider.System);
             var strict = new WebhookDispatcher(fx.Factory.Services.GetRequiredService<Db>(), sender, ApiFixture.FastRetries, TimeProvider.System,
                 NullLogger<WebhookDispatcher>.Instance);
@@ -201,7 +201,7 @@ public class WebhooksTests(ApiFixture fx)
 
             // The API refuses such URLs up front under the same setting.
             var v = new AgentOps.Platform.Http.Validation();
-            Assert.Null(WebhookTargets.Check(v, "$.url", receiver.Url, options.WebhooksAllowPrivateTargets));
+            Assert.Null(WebhookTargets.Check(v, "$.url", receiver.Url, options.AllowPrivateTargets));
         }
         finally
         {

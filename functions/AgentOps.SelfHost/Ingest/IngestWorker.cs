@@ -14,7 +14,7 @@ namespace AgentOps.SelfHost.Ingest;
 /// transaction rather than one each. A crash (even kill -9) rolls the transaction back and the
 /// batches are taken again.
 /// </summary>
-public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, Platform.AgentOpsOptions options, ILogger<IngestWorker> logger) : BackgroundService
+public sealed class IngestWorker(Db db, BatchProcessor processor, IngestSignal signal, SelfHostOptions options, ILogger<IngestWorker> logger) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(500);
     private int BatchesPerTransaction => options.IngestBatchesPerTransaction;

@@ -41,3 +41,6 @@ public sealed record ApprovalDecision(Guid Id, string RunId, Guid AgentId, strin
 
 /// <summary>A member left the organization (removed by an admin). Raised by Tenancy; Auth ends the person's sessions in the same transaction.</summary>
 public sealed record MemberRemoved(Guid MemberId, Guid? UserId) : IDomainEvent;
+
+/// <summary>The organization's profile changed (Tenancy), its ingest rate and burst among it: Ingest re-reads them after the commit.</summary>
+public sealed record OrganizationUpdated : IDomainEvent;

@@ -1,6 +1,7 @@
 using AgentOps.Agents;
 using AgentOps.Audit;
 using AgentOps.Contracts;
+using AgentOps.Tenancy;
 
 namespace AgentOps.Controls;
 
@@ -26,14 +27,12 @@ public static class EmergencyControls
             """, r => new ControlStatus(!r.IsDBNull(0), r.NullableTime(0), r.NullableString(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)), ct, tx.OrgId)!;
 
     /// <summary>
-    /// Marks the organization (first reason wins while it stays on) and pauses every active agent. Locks the
-    /// organization row first, so concurrent switches, resumes and registrations wait and then see it.
+    /// Marks the organization (Tenancy's flag: first reason wins while it stays on; the row locked first, so concurrent
+    /// switches, resumes and registrations wait and then see it) and pauses every active agent.
     /// </summary>
     public static async Task<Paused> KillAsync(Tx tx, Actor actor, string reason, CancellationToken ct)
     {
-        await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, tx.OrgId);
-        var wasKilled = await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1", ct, tx.OrgId) is not null;
-        await tx.ExecuteAsync("UPDATE organizations SET killed_at = coalesce(killed_at, now()), killed_reason = coalesce(killed_reason, $2) WHERE id = $1", ct, tx.OrgId, reason);
+        var wasKilled = await TenancyStore.SetKilledAsync(tx, reason, ct);
         var paused = await AgentStatus.PauseAllForKillSwitchAsync(tx, reason, ct);
         var decidedBefore = tx.Raised<ApprovalsDecided>().Count();
         await tx.RaiseAsync(new KillSwitchPulled(paused, reason, actor), ct);
@@ -47,9 +46,9 @@ public static class EmergencyControls
     /// <summary>Lifts the kill switch: the agents it paused are active again (one audit row when anything changed).</summary>
     public static async Task<IReadOnlyList<Guid>> LiftAsync(Tx tx, Actor actor, string? reason, CancellationToken ct)
     {
-        await tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, tx.OrgId);
+        await TenancyStore.LockOrganizationAsync(tx, ct);
         var before = await StatusAsync(tx, ct);
-        await tx.ExecuteAsync("UPDATE organizations SET killed_at = NULL, killed_reason = NULL WHERE id = $1", ct, tx.OrgId);
+        await TenancyStore.ClearKilledAsync(tx, ct);
         var resumed = await AgentStatus.ResumeKillSwitchPausedAsync(tx, ct);
         if (before.Killed || resumed.Count > 0)
         {

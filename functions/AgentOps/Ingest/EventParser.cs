@@ -7,7 +7,7 @@ namespace AgentOps.Ingest;
 /// <summary>The ingest limits, in one place (docs/api.md quotes them).</summary>
 public static class IngestLimits
 {
-    public const int MaxEventsPerBatch = 1000;
+    public const int MaxEventsPerBatch = AgentOps.Contracts.IngestBatch.MaxEvents;
     public const int MaxBodyBytes = 5 * 1024 * 1024;
     public const int MaxIdLength = 128;
     public const int MaxNameLength = 256;

@@ -1,5 +1,7 @@
+using AgentOps.Contracts;
 using AgentOps.Ingest.Otlp;
 using AgentOps.Platform;
+using AgentOps.Platform.Events;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.Ingest;
@@ -8,7 +10,8 @@ public sealed class IngestModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services, Settings settings)
     {
-        services.AddSingleton<IngestRateLimits>();
+        services.AddSingleton(IngestOptions.Read(settings));
+        services.AddSingleton<IngestRateLimits>().AddAfterCommit<IngestRateLimits, OrganizationUpdated>();
         services.AddSingleton<BatchProcessor>();
         services.AddSingleton<IngestAcceptor>();
         services.AddSingleton<IngestBacklog>();

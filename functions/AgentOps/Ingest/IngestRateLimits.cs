@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Threading.RateLimiting;
+using AgentOps.Contracts;
+using AgentOps.Platform.Events;
 
 namespace AgentOps.Ingest;
 
@@ -10,7 +12,7 @@ namespace AgentOps.Ingest;
 /// takes as many tokens as it has valid events; when they are not there, the whole request gets 429 with Retry-After
 /// and nothing is accepted. Per process, like the other limits; settings are re-read every <see cref="SettingsFreshness"/>.
 /// </summary>
-public sealed class IngestRateLimits(Db db, TimeProvider time) : IDisposable
+public sealed class IngestRateLimits(Db db, TimeProvider time) : IAfterCommit<OrganizationUpdated>, IDisposable
 {
     public static readonly TimeSpan SettingsFreshness = TimeSpan.FromSeconds(5);
     private readonly ConcurrentDictionary<Guid, (DateTimeOffset At, int Rate, int Burst)> _settings = new();
@@ -50,7 +52,8 @@ public sealed class IngestRateLimits(Db db, TimeProvider time) : IDisposable
         return (row[0], row[1]);
     }
 
-    public void Invalidate(Guid orgId) => _settings.TryRemove(orgId, out _);
+    /// <summary>Once a profile change committed, this replica reads the new rate and burst at the next request.</summary>
+    public void Committed(Guid orgId, OrganizationUpdated e) => _settings.TryRemove(orgId, out _);
 
     public void Dispose()
     {

@@ -35,10 +35,10 @@ public sealed record ShardRun(ShardOutcome Outcome, DateTime? RetryAt = null)
 /// Durable activity may be redelivered after a crash); state lives in Postgres (job_shards.checkpoint_key after every
 /// batch), inputs are ids.
 /// </summary>
-public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.AgentOpsOptions options, TimeProvider time, ILogger<JobActivities> logger)
+public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, JobsOptions options, TimeProvider time, ILogger<JobActivities> logger)
 {
     /// <summary>How long a shard's claim lasts without a heartbeat (AGENTOPS_JOB_LEASE_SECONDS, 60); every batch renews it.</summary>
-    public TimeSpan Lease => options.JobLease;
+    public TimeSpan Lease => options.Lease;
 
     private readonly Dictionary<string, IJobKind> _kinds = kinds.ToDictionary(k => k.Kind);
 
@@ -216,7 +216,7 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, Platform.A
             var attempts = await tx.ScalarAsync<int>("SELECT attempts FROM job_shards WHERE job_id = $1 AND idx = $2", ct, job.Id, shardRef.Idx);
             var used = backpressure is null ? attempts + 1 : attempts;
             var retry = used < job.MaxAttempts;
-            var next = time.GetUtcNow() + JobRetry.Delay(Math.Max(1, used), Random.Shared.NextDouble(), options.JobRetryFirstDelay);
+            var next = time.GetUtcNow() + JobRetry.Delay(Math.Max(1, used), Random.Shared.NextDouble(), options.RetryFirstDelay);
             var changed = await tx.ExecuteAsync("""
                 UPDATE job_shards SET attempts = $4, last_error = left($5, 2000), lease_owner = NULL,
                        status = CASE WHEN $6 THEN 'pending' ELSE 'failed' END, next_attempt_at = $7, finished_at = CASE WHEN $6 THEN NULL ELSE now() END

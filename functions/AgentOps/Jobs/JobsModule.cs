@@ -7,6 +7,7 @@ public sealed class JobsModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services, Settings settings)
     {
+        services.AddSingleton(JobsOptions.Read(settings));
         services.AddSingleton<JobSignal>();
         services.AddSingleton<JobDispatcher>();
         services.AddSingleton<JobActivities>();

@@ -7,6 +7,7 @@ public sealed class NotificationsModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services, Settings settings)
     {
+        services.AddSingleton(WebhookOptions.Read(settings));
         services.AddSingleton(WebhookRetrySchedule.Default);
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookDispatcher>();

@@ -59,10 +59,10 @@ public sealed class WebhookSender : IDisposable
     private readonly TimeProvider _time;
     private readonly bool _allowPrivate;
 
-    public WebhookSender(AgentOpsOptions options, TimeProvider time)
+    public WebhookSender(WebhookOptions options, TimeProvider time)
     {
         _time = time;
-        _allowPrivate = options.WebhooksAllowPrivateTargets;
+        _allowPrivate = options.AllowPrivateTargets;
         var handler = new SocketsHttpHandler
         {
             UseProxy = false,

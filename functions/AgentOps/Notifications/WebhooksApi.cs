@@ -75,9 +75,9 @@ public static partial class WebhooksApi
         return (trimmed!, uri!.OriginalString, kinds.Distinct().Order(StringComparer.Ordinal).ToArray());
     }
 
-    public static async Task<Created<WebhookWithSecret>> CreateAsync(CreateWebhookRequest body, Caller caller, Db db, AgentOpsOptions options, CancellationToken ct)
+    public static async Task<Created<WebhookWithSecret>> CreateAsync(CreateWebhookRequest body, Caller caller, Db db, WebhookOptions options, CancellationToken ct)
     {
-        var (name, url, kinds) = Check(new Validation(), body.Name, body.Url, body.Kinds, false, options.WebhooksAllowPrivateTargets);
+        var (name, url, kinds) = Check(new Validation(), body.Name, body.Url, body.Kinds, false, options.AllowPrivateTargets);
         var secret = WebhookSigning.NewSecret();
         var id = Guid.CreateVersion7();
         var created = await db.InOrgAsync(caller.OrgId, async tx =>
@@ -114,14 +114,14 @@ public static partial class WebhooksApi
             WebhookView.Read, ct, id, tx.OrgId) ?? throw ApiProblem.NotFound("webhook");
 
     /// <summary>Absent fields stay; a PATCH that changes nothing writes and audits nothing.</summary>
-    public static async Task<Ok<WebhookView>> UpdateAsync(Guid id, UpdateWebhookRequest body, Caller caller, Db db, AgentOpsOptions options, CancellationToken ct) =>
+    public static async Task<Ok<WebhookView>> UpdateAsync(Guid id, UpdateWebhookRequest body, Caller caller, Db db, WebhookOptions options, CancellationToken ct) =>
         TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
         {
             var before = await FindAsync(tx, id, true, ct);
             var v = new Validation();
             if (body.Active is { IsSet: true, Value: null }) v.Add("$.active", "must be true or false.");
             var (name, url, kinds) = Check(v, body.Name.Or(before.Name), body.Url.Or(before.Url), body.Kinds.IsSet ? body.Kinds.Value : before.Kinds,
-                body.Kinds.IsSet, options.WebhooksAllowPrivateTargets);
+                body.Kinds.IsSet, options.AllowPrivateTargets);
             var active = body.Active.Value ?? before.Active;
             if (name == before.Name && url == before.Url && kinds.SequenceEqual(before.Kinds) && active == before.Active) return before;
             var after = (await tx.SingleAsync($"""

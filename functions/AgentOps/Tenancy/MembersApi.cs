@@ -25,7 +25,7 @@ public static class MembersApi
     /// <summary>Absent fields stay; "team": null clears the team.</summary>
     public sealed record UpdateMemberRequest(Optional<string> Role, Optional<string> Team);
 
-    public static async Task<Created<InvitationResponse>> InviteAsync(InviteRequest body, Caller caller, Db db, AgentOpsOptions options,
+    public static async Task<Created<InvitationResponse>> InviteAsync(InviteRequest body, Caller caller, Db db, TenancyOptions options,
         TimeProvider time, CancellationToken ct)
     {
         var v = new Validation();

@@ -1,4 +1,5 @@
 using AgentOps.Audit;
+using AgentOps.Contracts;
 
 namespace AgentOps.Tenancy;
 
@@ -23,7 +24,7 @@ public static class OrgsApi
             tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1", OrgView.Read, ct, caller.OrgId), ct)
             ?? throw ApiProblem.NotFound("organization"));
 
-    public static async Task<Ok<OrgView>> UpdateAsync(UpdateOrgRequest body, Caller caller, Db db, Ingest.IngestRateLimits rates, CancellationToken ct)
+    public static async Task<Ok<OrgView>> UpdateAsync(UpdateOrgRequest body, Caller caller, Db db, CancellationToken ct)
     {
         var v = new Validation();
         var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
@@ -33,8 +34,8 @@ public static class OrgsApi
         var rate = body.IngestEventsPerSecond.IsSet ? body.IngestEventsPerSecond.Value : null;
         var burst = body.IngestBurst.IsSet ? body.IngestBurst.Value : null;
         if (body.IngestEventsPerSecond.IsSet && rate is not (>= 1 and <= MaxIngestRate)) v.Add("$.ingest_events_per_second", $"must be from 1 to {MaxIngestRate}.");
-        if (body.IngestBurst.IsSet && burst is not (>= Ingest.IngestLimits.MaxEventsPerBatch and <= MaxIngestRate * 10))
-            v.Add("$.ingest_burst", $"must be from {Ingest.IngestLimits.MaxEventsPerBatch} (one full batch) to {MaxIngestRate * 10}.");
+        if (body.IngestBurst.IsSet && burst is not (>= IngestBatch.MaxEvents and <= MaxIngestRate * 10))
+            v.Add("$.ingest_burst", $"must be from {IngestBatch.MaxEvents} (one full batch) to {MaxIngestRate * 10}.");
         v.ThrowIfInvalid();
 
         return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
@@ -50,7 +51,7 @@ public static class OrgsApi
                 WHERE id = $1 RETURNING {OrgView.Columns}
                 """, OrgView.Read, ct, caller.OrgId, wanted.Name, wanted.Timezone, wanted.IngestEventsPerSecond, wanted.IngestBurst))!;
             await AuditLog.RecordAsync(tx, Actor.Of(caller), "org.updated", "organization", caller.OrgId, before, after, ct);
-            rates.Invalidate(caller.OrgId);
+            await tx.RaiseAsync(new OrganizationUpdated(), ct);
             return after;
         }, ct));
     }

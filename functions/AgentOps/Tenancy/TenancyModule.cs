@@ -1,9 +1,12 @@
 using AgentOps.Platform;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.Tenancy;
 
 public sealed class TenancyModule : IFeatureModule
 {
+    public void AddServices(IServiceCollection services, Settings settings) => services.AddSingleton(TenancyOptions.Read(settings));
+
     public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api)
     {
         api.MapOrgsApi();

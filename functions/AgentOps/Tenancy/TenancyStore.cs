@@ -2,7 +2,8 @@ namespace AgentOps.Tenancy;
 
 /// <summary>
 /// The writes other features need of Tenancy's tables (organizations, organization_members): Auth creates an
-/// organization with its first admin at sign-up and activates an invited member when the invitation is accepted.
+/// organization with its first admin at sign-up and activates an invited member when the invitation is accepted;
+/// Controls sets and clears the organization's kill-switch flag.
 /// Tenancy owns the tables (docs/architecture.md, table ownership), so the SQL lives here; the caller keeps its
 /// transaction and audits the change.
 /// </summary>
@@ -31,4 +32,23 @@ public static class TenancyStore
         var after = (await tx.SingleAsync($"{MemberView.Select} WHERE m.id = $1", MemberView.Read, ct, memberId))!;
         return (before, after);
     }
+
+    /// <summary>
+    /// Sets the kill-switch flag (the first reason wins while it stays on) after locking the organization row, so
+    /// concurrent switches, resumes and agent registrations wait and then see it. Returns whether it was already on.
+    /// </summary>
+    public static async Task<bool> SetKilledAsync(Tx tx, string reason, CancellationToken ct)
+    {
+        var wasKilled = await tx.ScalarAsync<DateTime?>("SELECT killed_at FROM organizations WHERE id = $1 FOR UPDATE", ct, tx.OrgId) is not null;
+        await tx.ExecuteAsync("UPDATE organizations SET killed_at = coalesce(killed_at, now()), killed_reason = coalesce(killed_reason, $2) WHERE id = $1", ct, tx.OrgId, reason);
+        return wasKilled;
+    }
+
+    /// <summary>Locks the organization row (as <see cref="SetKilledAsync"/> does) before the flag is read and cleared.</summary>
+    public static Task LockOrganizationAsync(Tx tx, CancellationToken ct) =>
+        tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, tx.OrgId);
+
+    /// <summary>Clears the kill-switch flag.</summary>
+    public static Task ClearKilledAsync(Tx tx, CancellationToken ct) =>
+        tx.ExecuteAsync("UPDATE organizations SET killed_at = NULL, killed_reason = NULL WHERE id = $1", ct, tx.OrgId);
 }

@@ -9,7 +9,7 @@ public class IngestBacklogTests
     [Fact]
     public void Above_the_limit_ingest_sheds_with_503_and_retry_after()
     {
-        var backlog = new IngestBacklog(new AgentOpsOptions { DatabaseConnectionString = "unused", JwtSigningKey = new byte[32], IngestMaxBacklogEvents = 1000 });
+        var backlog = new IngestBacklog(new IngestOptions { MaxBacklogEvents = 1000 });
         backlog.Report(1000);
         backlog.ThrowIfOverloaded();
         backlog.Report(1001);
