@@ -8,7 +8,7 @@ namespace AgentOps.Agents;
 public sealed class AgentsModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services, Settings settings) =>
-        services.AddAfterCommit<AgentDirectory, AgentsStopped>().AddAfterCommit<AgentDirectory, AgentsResumed>()
+        services.AddSingleton<AgentService>().AddAfterCommit<AgentDirectory, AgentsStopped>().AddAfterCommit<AgentDirectory, AgentsResumed>()
             .AddAfterCommit<AgentDirectory, KillSwitchPulled>().AddAfterCommit<AgentDirectory, KillSwitchLifted>();
 
     public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapAgentsApi();

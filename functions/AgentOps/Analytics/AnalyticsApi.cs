@@ -32,23 +32,23 @@ public static class AnalyticsApi
         public static PointView Of(SeriesPoint p) => new(p.Start, p.Key.Length == 0 ? null : p.Key, p.Count, p.Errors, p.CostMicros, p.CostMicros / 1_000_000m, p.TokensIn, p.TokensOut);
     }
 
-    public sealed record AgentView(Guid AgentId, string? Name, long Runs, long FailedRuns, long CostMicros, decimal CostUsd, long TokensIn, long TokensOut);
+    public sealed record TopAgentView(Guid AgentId, string? Name, long Runs, long FailedRuns, long CostMicros, decimal CostUsd, long TokensIn, long TokensOut);
 
-    public sealed record SummaryResponse(string Store, DateTimeOffset From, DateTimeOffset To, string Bucket, TotalsView Totals, LatencyPercentiles Latency,
-        IReadOnlyList<PointView> Series, IReadOnlyList<AgentView> TopAgents, IReadOnlyList<StatusCount> ByStatus);
+    public sealed record AnalyticsSummaryResponse(string Store, DateTimeOffset From, DateTimeOffset To, string Bucket, TotalsView Totals, LatencyPercentiles Latency,
+        IReadOnlyList<PointView> Series, IReadOnlyList<TopAgentView> TopAgents, IReadOnlyList<StatusCount> ByStatus);
 
     public sealed record TimeseriesResponse(string Store, DateTimeOffset From, DateTimeOffset To, string Bucket, string By, IReadOnlyList<PointView> Points);
 
-    public sealed record TopAgentsResponse(string Store, DateTimeOffset From, DateTimeOffset To, string By, IReadOnlyList<AgentView> Agents);
+    public sealed record TopAgentsResponse(string Store, DateTimeOffset From, DateTimeOffset To, string By, IReadOnlyList<TopAgentView> Agents);
 
-    public static async Task<Ok<SummaryResponse>> SummaryAsync(Caller caller, IAnalytics analytics, Db db, TimeProvider clock, DateTimeOffset? from,
+    public static async Task<Ok<AnalyticsSummaryResponse>> SummaryAsync(Caller caller, IAnalytics analytics, Db db, TimeProvider clock, DateTimeOffset? from,
         DateTimeOffset? to, string? bucket, CancellationToken ct)
     {
         var v = new Validation();
         var (range, b) = Parse(v, clock, from, to, bucket);
         v.ThrowIfInvalid();
         var s = await analytics.SummaryAsync(caller.OrgId, range, b, ct);
-        return TypedResults.Ok(new SummaryResponse(analytics.Store, s.From, s.To, Name(b), TotalsView.Of(s.Totals), s.Latency,
+        return TypedResults.Ok(new AnalyticsSummaryResponse(analytics.Store, s.From, s.To, Name(b), TotalsView.Of(s.Totals), s.Latency,
             [.. s.Series.Select(PointView.Of)], await NamedAsync(db, caller.OrgId, s.TopAgents, ct), s.ByStatus));
     }
 
@@ -106,12 +106,12 @@ public static class AnalyticsApi
     private static string Name(Bucket b) => b == Bucket.Hour ? "hour" : "day";
 
     /// <summary>Agent names come from Postgres (ClickHouse keeps ids only); an agent deleted since shows without a name.</summary>
-    private static async Task<List<AgentView>> NamedAsync(Db db, Guid orgId, IReadOnlyList<AgentRank> agents, CancellationToken ct)
+    private static async Task<List<TopAgentView>> NamedAsync(Db db, Guid orgId, IReadOnlyList<AgentRank> agents, CancellationToken ct)
     {
         if (agents.Count == 0) return [];
         var names = await db.InOrgAsync(orgId, tx => tx.ListAsync("SELECT id, name FROM agents WHERE org_id = $1 AND id = ANY($2)",
             r => (Id: r.GetGuid(0), Name: r.GetString(1)), ct, orgId, agents.Select(a => a.AgentId).ToArray()), ct);
         var byId = names.ToDictionary(n => n.Id, n => n.Name);
-        return [.. agents.Select(a => new AgentView(a.AgentId, byId.GetValueOrDefault(a.AgentId), a.Runs, a.FailedRuns, a.CostMicros, a.CostMicros / 1_000_000m, a.TokensIn, a.TokensOut))];
+        return [.. agents.Select(a => new TopAgentView(a.AgentId, byId.GetValueOrDefault(a.AgentId), a.Runs, a.FailedRuns, a.CostMicros, a.CostMicros / 1_000_000m, a.TokensIn, a.TokensOut))];
     }
 }

@@ -40,13 +40,49 @@ public sealed record ApprovalView(Guid Id, string Status, string RunId, Guid Age
     public static string WaitUrlOf(Guid id) => $"/api/v1/approvals/{id}/wait";
 }
 
+/// <summary>Which requests a list shows: by agent (id or name), run and status as read (null: any).</summary>
+public sealed record ApprovalFilter(string? Agent, string? RunId, string? Status);
+
+/// <summary>A request as a decision needs it, read under the row lock.</summary>
+public sealed record DecisionTarget(string Status, bool Expired, string RunId, Guid AgentId, string[] RequiredFrom, string RequestedByType, Guid? RequestedBy);
+
 /// <summary>
-/// The approval requests' SQL: creating one (with its audit row and notification), expiring due ones and rejecting
-/// those of stopped agents. Every end of a request raises <see cref="ApprovalsDecided"/> in its transaction.
+/// The approvals table's store, all of its SQL: creating a request (with its audit row and notification), reading and
+/// listing them, recording a decision, expiring due ones and rejecting those of stopped agents. Every end of a request
+/// raises <see cref="ApprovalsDecided"/> in its transaction.
 /// </summary>
 public static class ApprovalRequests
 {
     public static readonly Actor System = new(ActorType.System, null, new RequestInfo(null, "agentops approval expiry"));
+
+    /// <summary>A page in id order after <paramref name="after"/>, with the status as read (lazily expired requests are expired, not pending).</summary>
+    public static Task<List<ApprovalView>> PageAsync(Tx tx, ApprovalFilter filter, Guid after, int take, CancellationToken ct) =>
+        tx.ListAsync($"""
+            {ApprovalView.Select}
+            WHERE a.org_id = $1 AND a.id > $2
+              AND ($3::text IS NULL OR a.agent_id::text = $3 OR ag.name = $3)
+              AND ($4::text IS NULL OR a.run_id = $4)
+              AND ($5::text IS NULL OR (CASE WHEN a.status = 'pending' AND a.expires_at <= now() THEN 'expired' ELSE a.status END) = $5)
+            ORDER BY a.id LIMIT $6
+            """, ApprovalView.Read, ct, tx.OrgId, after, filter.Agent, filter.RunId, filter.Status, take);
+
+    public static Task<ApprovalView?> ReadAsync(Tx tx, Guid id, CancellationToken ct) =>
+        tx.SingleAsync($"{ApprovalView.Select} WHERE a.id = $1 AND a.org_id = $2", ApprovalView.Read, ct, id, tx.OrgId);
+
+    /// <summary>Locks the request (concurrent decisions wait, then see the first one) and reads what a decision needs.</summary>
+    public static Task<DecisionTarget?> LockForDecisionAsync(Tx tx, Guid id, CancellationToken ct) =>
+        tx.SingleAsync("""
+            SELECT status, status = 'pending' AND expires_at <= now(), run_id, agent_id, approval_required_from, requested_by_type, requested_by
+            FROM approvals WHERE id = $1 AND org_id = $2 FOR UPDATE
+            """, r => new DecisionTarget(r.GetString(0), r.GetBoolean(1), r.GetString(2), r.GetGuid(3), (string[])r[4], r.GetString(5), r.NullableGuid(6)),
+            ct, id, tx.OrgId);
+
+    /// <summary>Records a person's decision (approved or rejected; the reason is the status) on a pending request.</summary>
+    public static Task RecordDecisionAsync(Tx tx, Guid id, string status, Guid? decidedBy, string? comment, CancellationToken ct) =>
+        tx.ExecuteAsync("""
+            UPDATE approvals SET status = $3, decided_at = now(), decided_by = $4, decision_reason = $3, comment = $5
+            WHERE id = $1 AND org_id = $2 AND status = 'pending'
+            """, ct, id, tx.OrgId, status, decidedBy, comment);
 
     /// <summary>
     /// Creates the request a require_approval decision asks for, in the caller's transaction, with its audit row

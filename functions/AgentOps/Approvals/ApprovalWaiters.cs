@@ -2,7 +2,7 @@ namespace AgentOps.Approvals;
 
 /// <summary>
 /// In-process wake-ups for long-polls, keyed by approval id: a decision made on this replica wakes its waiters at
-/// once; waiters on other replicas find it by polling the database (<see cref="ApprovalsApi.WaitPollInterval"/>).
+/// once; waiters on other replicas find it by polling the database (<see cref="ApprovalService.WaitPollInterval"/>).
 /// A slot lives while someone waits on it, so the table holds only approvals being waited on.
 /// </summary>
 public sealed class ApprovalWaiters

@@ -10,6 +10,7 @@ public sealed class ApprovalsModule : IFeatureModule
     public void AddServices(IServiceCollection services, Settings settings)
     {
         services.AddSingleton<ApprovalWaiters>();
+        services.AddSingleton<ApprovalService>();
         services.AddAfterCommit<ApprovalOutcomes, ApprovalsDecided>();
         services.AddSingleton<ApprovalExpiry>();
         services.AddReaction<RejectApprovalsOfStoppedAgents, AgentsStopped>().AddReaction<RejectApprovalsOfStoppedAgents, KillSwitchPulled>();

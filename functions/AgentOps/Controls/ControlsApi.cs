@@ -1,6 +1,7 @@
 using AgentOps.Agents;
 using AgentOps.Approvals;
 using AgentOps.Audit;
+using AgentOps.Contracts;
 using AgentOps.Policies;
 
 namespace AgentOps.Controls;
@@ -26,7 +27,6 @@ public static class ControlsApi
         controls.MapPost("/resume-all", ResumeAllAsync).Requires(Permission.Controls).WithName("resumeAllAgents").WithSummary("Lift the kill switch: resume the agents it paused");
     }
 
-    public sealed record ReasonRequest(string? Reason);
     public sealed record KillSwitchResult(ControlStatus Status, IReadOnlyList<Guid> AgentsChanged, IReadOnlyList<Guid> ApprovalsRejected);
 
     public static async Task<Ok<ControlStatus>> StatusAsync(Caller caller, Db db, CancellationToken ct) =>

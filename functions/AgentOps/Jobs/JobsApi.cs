@@ -42,11 +42,11 @@ public static class JobsApi
     public sealed record ShardView(int Idx, string Source, string? RangeAfter, string? RangeEnd, string Status, int Attempts, string? CheckpointKey,
         long Rows, long Bytes, int Batches, JsonElement Data, string? LastError, DateTimeOffset? NextAttemptAt, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt);
 
-    public sealed record EventView(long Id, int? ShardIdx, string Level, string Message, JsonElement? Data, DateTimeOffset CreatedAt);
+    public sealed record JobEventView(long Id, int? ShardIdx, string Level, string Message, JsonElement? Data, DateTimeOffset CreatedAt);
 
     public sealed record Progress(int Shards, int ShardsDone, int ShardsFailed, long Rows, long Bytes);
     public sealed record JobView(Job Job, Progress Progress);
-    public sealed record JobDetail(Job Job, Progress Progress, IReadOnlyList<ShardView> Shards, IReadOnlyList<EventView> Events);
+    public sealed record JobDetail(Job Job, Progress Progress, IReadOnlyList<ShardView> Shards, IReadOnlyList<JobEventView> Events);
 
     private static JobSpec Check(Validation v, JobActivities activities, string? kind, JsonElement? payload, int? batchSize, int? parallelism, int? priority,
         DateTimeOffset? scheduledAt, bool? dryRun, string? insertMode, int? maxAttempts)
@@ -129,7 +129,7 @@ public static class JobsApi
             var view = await ViewAsync(tx, id, ct);
             var shards = await tx.ListAsync($"SELECT {Shard.Columns} FROM job_shards s WHERE s.job_id = $1 ORDER BY s.idx", Shard.Read, ct, id);
             var events = await tx.ListAsync("SELECT id, shard_idx, level, message, data::text, created_at FROM job_events WHERE job_id = $1 ORDER BY id DESC LIMIT $2",
-                r => new EventView(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt32(1), r.GetString(2), r.GetString(3),
+                r => new JobEventView(r.GetInt64(0), r.IsDBNull(1) ? null : r.GetInt32(1), r.GetString(2), r.GetString(3),
                     r.IsDBNull(4) ? null : JsonDocument.Parse(r.GetString(4)).RootElement.Clone(), r.Time(5)), ct, id, EventsShown);
             return new JobDetail(view.Job, view.Progress, [.. shards.Select(s => new ShardView(s.Idx, s.Source, s.RangeAfter, s.RangeEnd, s.Status, s.Attempts,
                 s.CheckpointKey, s.Rows, s.Bytes, s.Batches, s.Data, s.LastError, s.Status == "pending" ? s.NextAttemptAt : null, s.StartedAt, s.FinishedAt))], events);

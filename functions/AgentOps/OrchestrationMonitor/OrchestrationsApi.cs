@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using AgentOps.Audit;
+using AgentOps.Contracts;
 using AgentOps.Jobs;
 using DurableTask.Core.History;
 using Microsoft.DurableTask.Client;
@@ -57,9 +58,8 @@ public static partial class OrchestrationsApi
     public sealed record InstanceView(string InstanceId, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset LastUpdatedAt,
         JobProgress? Progress, Owner Job, JsonElement? Input, JsonElement? Output, string? Error);
 
-    public sealed record HistoryView(string InstanceId, string Status, IReadOnlyList<TimelineEntry> Entries, bool Truncated);
+    public sealed record HistoryView(string InstanceId, string Status, IReadOnlyList<HistoryEntry> Entries, bool Truncated);
 
-    public sealed record ReasonRequest(string? Reason);
     public sealed record RaiseEventRequest(string? Name, JsonElement? Payload);
     public sealed record PurgeRequest(string[]? Statuses, DateTimeOffset? CreatedAfter, DateTimeOffset? CreatedBefore, bool? DryRun, string? Cursor);
     /// <summary>NextCursor: more jobs lie in the window; pass it as cursor to go on.</summary>

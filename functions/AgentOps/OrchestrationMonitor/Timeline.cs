@@ -8,7 +8,7 @@ namespace AgentOps.OrchestrationMonitor;
 /// One line of an instance's history as the monitor shows it. Duration: from the matching schedule (an activity, a
 /// timer, a sub-orchestration) to this completion. Input/output only when asked for (they may hold customer data).
 /// </summary>
-public sealed record TimelineEntry(DateTime At, string Kind, string? Name, int? TaskId, double? DurationMs, DateTime? FireAt, string? Reason,
+public sealed record HistoryEntry(DateTime At, string Kind, string? Name, int? TaskId, double? DurationMs, DateTime? FireAt, string? Reason,
     JsonElement? Input, JsonElement? Output, string? Error);
 
 /// <summary>Turns Durable Task history events into the monitor's timeline: scheduled → completed per activity, retries, timers, external events.</summary>
@@ -20,13 +20,13 @@ public static class Timeline
     /// <summary>Inputs and outputs are cut to this many characters each.</summary>
     public const int MaxPayloadChars = 4_096;
 
-    public static List<TimelineEntry> Of(IEnumerable<HistoryEvent> history, bool withData)
+    public static List<HistoryEntry> Of(IEnumerable<HistoryEvent> history, bool withData)
     {
         var scheduled = new Dictionary<int, (DateTime At, string? Name)>();
-        var entries = new List<TimelineEntry>();
+        var entries = new List<HistoryEntry>();
         foreach (var e in history)
         {
-            TimelineEntry? entry = e switch
+            HistoryEntry? entry = e switch
             {
                 ExecutionStartedEvent s => Entry(s, "started", s.Name, input: s.Input),
                 TaskScheduledEvent s => Remember(s.EventId, s.Timestamp, s.Name, Entry(s, "activity_scheduled", s.Name, s.EventId, input: s.Input)),
@@ -56,20 +56,20 @@ public static class Timeline
         }
         return entries.Count > MaxEntries ? entries[^MaxEntries..] : entries;
 
-        TimelineEntry Remember(int id, DateTime at, string? name, TimelineEntry entry)
+        HistoryEntry Remember(int id, DateTime at, string? name, HistoryEntry entry)
         {
             scheduled[id] = (at, name);
             return entry;
         }
 
-        TimelineEntry Done(HistoryEvent e, string kind, int scheduledId, string? output = null, string? error = null, DateTime? fireAt = null)
+        HistoryEntry Done(HistoryEvent e, string kind, int scheduledId, string? output = null, string? error = null, DateTime? fireAt = null)
         {
             var start = scheduled.TryGetValue(scheduledId, out var s) ? s : ((DateTime, string?)?)null;
-            return new TimelineEntry(e.Timestamp, kind, start?.Item2, scheduledId, start is { } x ? Math.Max(0, (e.Timestamp - x.Item1).TotalMilliseconds) : null,
+            return new HistoryEntry(e.Timestamp, kind, start?.Item2, scheduledId, start is { } x ? Math.Max(0, (e.Timestamp - x.Item1).TotalMilliseconds) : null,
                 fireAt, null, null, Data(output), error);
         }
 
-        TimelineEntry Entry(HistoryEvent e, string kind, string? name, int? taskId = null, string? input = null, string? output = null, string? error = null,
+        HistoryEntry Entry(HistoryEvent e, string kind, string? name, int? taskId = null, string? input = null, string? output = null, string? error = null,
             DateTime? fireAt = null, string? reason = null) =>
             new(e.Timestamp, kind, name, taskId, null, fireAt, reason, Data(input), Data(output), error);
 

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json.Serialization.Metadata;
 using Microsoft.AspNetCore.Mvc.ModelBinding;
 using Microsoft.AspNetCore.OpenApi;
@@ -21,8 +22,19 @@ public static class OpenApiSchemas
     public static void Configure(OpenApiOptions options)
     {
         // Optional<T> has no shape of its own: it is never a component (the property takes T's schema instead).
+        // Components are named after the type's short name: two types of one name (nested in different classes) would
+        // silently share one schema, and the document would describe one of them wrongly. Generating it fails instead.
         var defaultIds = options.CreateSchemaReferenceId;
-        options.CreateSchemaReferenceId = info => OptionalValueType(info.Type) is null ? defaultIds(info) : null;
+        var named = new ConcurrentDictionary<string, Type>(StringComparer.Ordinal);
+        options.CreateSchemaReferenceId = info =>
+        {
+            if (OptionalValueType(info.Type) is not null) return null;
+            var id = defaultIds(info);
+            var type = Nullable.GetUnderlyingType(info.Type) ?? info.Type;
+            if (id is not null && named.GetOrAdd(id, type) is var first && first != type)
+                throw new InvalidOperationException($"Two types would share the OpenAPI schema '{id}': {first.FullName} and {type.FullName}. Rename one (schema names are part of the contract).");
+            return id;
+        };
         options.AddSchemaTransformer(TransformAsync);
     }
 
