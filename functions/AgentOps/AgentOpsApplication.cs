@@ -19,7 +19,6 @@ using AgentOps.OrchestrationMonitor;
 using AgentOps.Runs;
 using AgentOps.Auth;
 using AgentOps.Health;
-using AgentOps.Platform;
 using AgentOps.Platform.Events;
 using AgentOps.Tenancy;
 using Microsoft.AspNetCore.HttpOverrides;

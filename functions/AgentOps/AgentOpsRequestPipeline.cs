@@ -1,4 +1,3 @@
-using AgentOps.Platform;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Routing;
 

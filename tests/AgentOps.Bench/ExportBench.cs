@@ -49,8 +49,8 @@ public static class ExportBench
         }
         var quick = args.Contains("--quick"); // a smoke run: 1/100 of the data
         var events = Long("--events", quick ? DefaultEvents / 100 : DefaultEvents);
-        var batchSize = (int)Long("--batch", Jobs.JobsApi.DefaultBatchSize);
-        var parallelism = (int)Long("--parallelism", Jobs.JobsApi.DefaultParallelism);
+        var batchSize = (int)Long("--batch", Jobs.JobSpec.DefaultBatchSize);
+        var parallelism = (int)Long("--parallelism", Jobs.JobSpec.DefaultParallelism);
         var rounds = (int)Long("--rounds", quick ? 1 : 3);
         if (rounds < 1) throw new ArgumentException("--rounds must be at least 1.");
         if (events < EventsPerRun || events % EventsPerRun != 0) throw new ArgumentException($"--events must be a positive multiple of {EventsPerRun}.");

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using AgentOps.Jobs;
 using AgentOps.Platform.Database;
+using AgentOps.Platform;
 using AgentOps.Platform.Http;
 using AgentOps.IntegrationTests.Infrastructure;
 using AgentOps.Orchestrations.Jobs;

@@ -94,7 +94,7 @@ public class PricesTests(ApiFixture fx)
                       cached_input_per_mtok_micros = (long?)null, effective_from = T0.AddDays(-30), effective_to = (DateTimeOffset?)null,
                       source = "https://openai.com/api/pricing (test)" },
             },
-        }, AgentOps.Platform.Http.Json.Options);
+        }, AgentOps.Platform.Json.Options);
         var newer = PriceLists.Parse(json);
         try
         {

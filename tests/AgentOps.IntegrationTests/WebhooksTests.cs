@@ -200,7 +200,7 @@ public class WebhooksTests(ApiFixture fx)
             Assert.Empty(receiver.Received);
 
             // The API refuses such URLs up front under the same setting.
-            var v = new AgentOps.Platform.Http.Validation();
+            var v = new AgentOps.Platform.Validation();
             Assert.Null(WebhookTargets.Check(v, "$.url", receiver.Url, options.AllowPrivateTargets));
         }
         finally
@@ -232,7 +232,7 @@ public class WebhooksTests(ApiFixture fx)
         var updates = (await _client.Get("/api/v1/audit-logs?action=webhook.updated", tenant.AdminToken)).Expect(200).Body.GetProperty("items");
         Assert.Single(updates.EnumerateArray()); // the PATCH that changed nothing wrote nothing
 
-        for (var i = 2; i <= WebhooksApi.MaxEndpointsPerOrg; i++) await CreateAsync(tenant, $"https://hooks.example.com/{i}");
+        for (var i = 2; i <= WebhookService.MaxEndpointsPerOrg; i++) await CreateAsync(tenant, $"https://hooks.example.com/{i}");
         (await _client.Post("/api/v1/webhooks", new { name = "one too many", url = "https://hooks.example.com/21" }, tenant.AdminToken)).ExpectProblem(409, "webhook_limit_reached");
         (await _client.Delete($"/api/v1/webhooks/{id}", tenant.AdminToken)).Expect(204);
         await CreateAsync(tenant, "https://hooks.example.com/21");

@@ -1,7 +1,6 @@
 using AgentOps.Audit;
 using AgentOps.Contracts;
 using AgentOps.Platform.Events;
-using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Agents;

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using AgentOps.Audit;
-using AgentOps.Platform;
 
 namespace AgentOps.Agents;
 

@@ -1,4 +1,3 @@
-using AgentOps.Platform;
 using AgentOps.Audit;
 using AgentOps.Contracts;
 

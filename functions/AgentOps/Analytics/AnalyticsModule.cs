@@ -1,6 +1,5 @@
 using AgentOps.Analytics.ClickHouse;
 using AgentOps.Jobs;
-using AgentOps.Platform;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 

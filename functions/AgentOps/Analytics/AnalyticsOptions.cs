@@ -1,5 +1,4 @@
 using AgentOps.Analytics.ClickHouse;
-using AgentOps.Platform;
 
 namespace AgentOps.Analytics;
 

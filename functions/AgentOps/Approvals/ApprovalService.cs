@@ -1,6 +1,5 @@
 using AgentOps.Audit;
 using AgentOps.Contracts;
-using AgentOps.Platform;
 
 namespace AgentOps.Approvals;
 

@@ -1,5 +1,4 @@
 using AgentOps.Contracts;
-using AgentOps.Platform;
 using AgentOps.Platform.Events;
 using Microsoft.Extensions.DependencyInjection;
 

@@ -1,6 +1,5 @@
 using AgentOps.Contracts;
 using AgentOps.Platform.Events;
-using AgentOps.Platform;
 
 namespace AgentOps.Auth;
 

@@ -1,4 +1,3 @@
-using AgentOps.Platform;
 
 namespace AgentOps.Blobs;
 

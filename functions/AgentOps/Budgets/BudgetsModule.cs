@@ -1,5 +1,4 @@
 using AgentOps.Contracts;
-using AgentOps.Platform;
 using AgentOps.Platform.Events;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -7,7 +6,11 @@ namespace AgentOps.Budgets;
 
 public sealed class BudgetsModule : IFeatureModule
 {
-    public void AddServices(IServiceCollection services, Settings settings) => services.AddReaction<AddAccruedCostToBudgets, CostsAccrued>();
+    public void AddServices(IServiceCollection services, Settings settings)
+    {
+        services.AddSingleton<BudgetService>();
+        services.AddReaction<AddAccruedCostToBudgets, CostsAccrued>();
+    }
 
     public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapBudgetsApi();
 }

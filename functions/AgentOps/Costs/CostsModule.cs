@@ -1,4 +1,3 @@
-using AgentOps.Platform;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.Costs;

@@ -1,6 +1,5 @@
 using AgentOps.Contracts;
 using AgentOps.Ingest.Otlp;
-using AgentOps.Platform;
 using AgentOps.Platform.Events;
 using Microsoft.Extensions.DependencyInjection;
 

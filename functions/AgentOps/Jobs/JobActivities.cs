@@ -1,6 +1,5 @@
 using AgentOps.Audit;
 using System.Text.Json;
-using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Jobs;

@@ -31,8 +31,7 @@ public sealed class JobDispatcher(Db db, TimeProvider time, ILogger<JobDispatche
                 Guid? jobId = null;
                 if (!busy)
                 {
-                    jobId = await JobsApi.InsertAsync(tx, new JobsApi.JobSpec(s.Kind, s.Payload, s.BatchSize, s.Parallelism, s.Priority, null, false, s.InsertMode, s.MaxAttempts),
-                        s.Id, new Actor(ActorType.System, s.Id, new RequestInfo(null, "job-schedule")), ct);
+                    jobId = await JobService.RecordAsync(tx, JobSpec.Of(s), s.Id, new Actor(ActorType.System, s.Id, new RequestInfo(null, "job-schedule")), ct);
                 }
                 await tx.ExecuteAsync("UPDATE job_schedules SET next_run_at = $2, last_job_id = coalesce($3, last_job_id) WHERE id = $1", ct, s.Id, next, jobId);
                 if (busy) logger.LogInformation("Schedule {Schedule} skipped a run: its previous job is still going", s.Id);

@@ -1,4 +1,3 @@
-using AgentOps.Platform;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.Jobs;
@@ -9,6 +8,7 @@ public sealed class JobsModule : IFeatureModule
     {
         services.AddSingleton(JobsOptions.Read(settings));
         services.AddSingleton<JobSignal>();
+        services.AddSingleton<JobService>();
         services.AddSingleton<JobDispatcher>();
         services.AddSingleton<JobActivities>();
         services.AddSingleton<IJobKind, ReindexJobKind>();

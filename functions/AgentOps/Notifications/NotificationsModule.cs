@@ -1,4 +1,3 @@
-using AgentOps.Platform;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.Notifications;
@@ -9,6 +8,8 @@ public sealed class NotificationsModule : IFeatureModule
     {
         services.AddSingleton(WebhookOptions.Read(settings));
         services.AddSingleton(WebhookRetrySchedule.Default);
+        services.AddSingleton<WebhookService>();
+        services.AddSingleton<NotificationService>();
         services.AddSingleton<WebhookSender>();
         services.AddSingleton<WebhookDispatcher>();
     }

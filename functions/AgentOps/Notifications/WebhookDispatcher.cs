@@ -1,4 +1,3 @@
-using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Notifications;

@@ -5,7 +5,6 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using AgentOps.Platform;
 
 namespace AgentOps.Notifications;
 

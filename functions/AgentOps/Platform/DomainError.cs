@@ -1,18 +1,28 @@
 namespace AgentOps.Platform;
 
 /// <summary>What kind of refusal a <see cref="DomainError"/> is; Platform/Http maps each kind to its HTTP status.</summary>
-public enum DomainErrorKind { NotFound, Forbidden, Conflict }
+public enum DomainErrorKind { Invalid, NotFound, Forbidden, Conflict }
 
 /// <summary>
 /// A use case's refusal in the domain's words: its kind, a stable code and a sentence for the user. Services, rules and
 /// workers throw (or return) it and know nothing of HTTP; the error middleware answers it as the matching problem
-/// (404, 403, 409) with the same code, so an endpoint and a worker can share the service that refuses.
+/// (422 with the field errors, 404, 403, 409) with the same code, so an endpoint and a worker can share the service that refuses.
 /// </summary>
 public sealed class DomainError(DomainErrorKind kind, string code, string detail) : Exception(detail)
 {
     public DomainErrorKind Kind { get; } = kind;
     public string Code { get; } = code;
     public string Detail { get; } = detail;
+
+    /// <summary>For <see cref="DomainErrorKind.Invalid"/>: the messages per field, keyed by JSON path ("$.email") or query parameter.</summary>
+    public IReadOnlyDictionary<string, string[]> Errors { get; private init; } = new Dictionary<string, string[]>();
+
+    /// <summary>Input the use case cannot take, every fault at once (see <see cref="Validation"/>).</summary>
+    public static DomainError Invalid(IReadOnlyDictionary<string, string[]> errors) =>
+        new(DomainErrorKind.Invalid, "validation_failed", "One or more fields are invalid; see errors, keyed by JSON path.") { Errors = errors };
+
+    /// <summary>One field's fault.</summary>
+    public static DomainError Invalid(string path, string message) => Invalid(new Dictionary<string, string[]> { [path] = [message] });
 
     /// <summary>Also the answer for another organization's resources: existence never leaks.</summary>
     public static DomainError NotFound(string what) => new(DomainErrorKind.NotFound, "not_found", $"No {what} with that id in this organization.");

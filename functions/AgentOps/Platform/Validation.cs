@@ -1,8 +1,12 @@
 using System.Net.Mail;
 
-namespace AgentOps.Platform.Http;
+namespace AgentOps.Platform;
 
-/// <summary>Collects field errors keyed by JSON path ("$.email"), then throws one 422 with all of them.</summary>
+/// <summary>
+/// Collects field errors keyed by JSON path ("$.email") or query parameter, then refuses with all of them at once: one
+/// <see cref="DomainError.Invalid(IReadOnlyDictionary{string, string[]})"/>, which the API answers as a 422 problem.
+/// Endpoints check shapes with it, services the rules that need the database.
+/// </summary>
 public sealed class Validation
 {
     private readonly Dictionary<string, List<string>> _errors = [];
@@ -43,6 +47,6 @@ public sealed class Validation
 
     public void ThrowIfInvalid()
     {
-        if (_errors.Count > 0) throw ApiProblem.Validation(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
+        if (_errors.Count > 0) throw DomainError.Invalid(_errors.ToDictionary(e => e.Key, e => e.Value.ToArray()));
     }
 }

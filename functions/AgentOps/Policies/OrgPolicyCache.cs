@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Text.Json;
 using AgentOps.Contracts;
 using AgentOps.Platform.Events;
-using AgentOps.Platform;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Policies;

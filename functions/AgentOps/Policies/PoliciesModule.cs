@@ -1,5 +1,4 @@
 using AgentOps.Contracts;
-using AgentOps.Platform;
 using AgentOps.Platform.Events;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -11,6 +10,7 @@ public sealed class PoliciesModule : IFeatureModule
     {
         services.AddAfterCommit<OrgPolicyCache, KillSwitchPulled>().AddAfterCommit<OrgPolicyCache, KillSwitchLifted>();
         services.AddSingleton<PolicyChecker>();
+        services.AddSingleton<PolicyService>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api)

@@ -1,5 +1,6 @@
 using AgentOps.Analytics;
 using AgentOps.Analytics.ClickHouse;
+using AgentOps.Platform;
 using AgentOps.Platform.Http;
 
 namespace AgentOps.Tests.Analytics;
@@ -35,8 +36,8 @@ public class AnalyticsRulesTests
         var r = AnalyticsRange.Create(DateTimeOffset.Parse("2026-01-01T00:00:00.900Z"), DateTimeOffset.Parse("2026-01-02T00:00:00.100Z"));
         Assert.Equal(DateTimeOffset.Parse("2026-01-01T00:00:00Z"), r.From);
         Assert.Equal(DateTimeOffset.Parse("2026-01-02T00:00:00Z"), r.To);
-        Assert.Throws<ApiProblem>(() => AnalyticsRange.Create(r.To, r.From));
-        Assert.Throws<ApiProblem>(() => AnalyticsRange.Create(r.From, r.From.AddDays(AnalyticsRange.MaxDays + 1)));
+        Assert.Throws<DomainError>(() => AnalyticsRange.Create(r.To, r.From));
+        Assert.Throws<DomainError>(() => AnalyticsRange.Create(r.From, r.From.AddDays(AnalyticsRange.MaxDays + 1)));
     }
 
     [Theory]
@@ -53,8 +54,8 @@ public class AnalyticsRulesTests
     {
         var v = new Validation();
         AnalyticsApi.Parse(v, TimeProvider.System, from is null ? null : DateTimeOffset.Parse(from), to is null ? null : DateTimeOffset.Parse(to), null);
-        var e = Assert.Throws<ApiProblem>(v.ThrowIfInvalid);
-        Assert.Equal(AnalyticsRange.OutOfBounds, Assert.Single(e.Errors![field]));
+        var e = Assert.Throws<DomainError>(v.ThrowIfInvalid);
+        Assert.Equal(AnalyticsRange.OutOfBounds, Assert.Single(e.Errors[field]));
     }
 
     [Fact]

@@ -78,6 +78,22 @@ public class ArchitectureTests
         AssertOnlyKnown(KnownProblemsOutsideEndpoints, uses, "HTTP problems outside endpoint classes");
     }
 
+    /// <summary>
+    /// Services (the use cases) and stores (the SQL) speak the domain's language: a worker, an orchestration activity and
+    /// an endpoint can share them. HTTP (ASP.NET Core's types, Platform/Http's problems and paging) stays in endpoints.
+    /// </summary>
+    [Fact]
+    public void Services_and_stores_know_no_http()
+    {
+        var roles = Dependencies.NamespacesUsedBy(typeof(AgentOpsApplication).Assembly.Location, t =>
+            t.Namespace.StartsWith("AgentOps.", StringComparison.Ordinal) && !t.Namespace.StartsWith("AgentOps.Platform", StringComparison.Ordinal)
+            && (t.Name.EndsWith("Service", StringComparison.Ordinal) || t.Name.EndsWith("Store", StringComparison.Ordinal)));
+        Assert.Contains(roles, r => r.Type == "AgentOps.Jobs.JobService"); // the scan sees the services
+        var http = roles.Where(r => r.Namespace.StartsWith("Microsoft.AspNetCore", StringComparison.Ordinal) || r.Namespace == "AgentOps.Platform.Http")
+            .Select(r => $"{r.Type} -> {r.Namespace}").ToList();
+        Assert.True(http.Count == 0, "Services and stores that use HTTP types: " + string.Join("; ", http));
+    }
+
     [Fact]
     public void Every_feature_has_one_module_and_the_application_lists_them_all()
     {

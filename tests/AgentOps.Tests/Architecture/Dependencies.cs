@@ -37,6 +37,14 @@ public static class Dependencies
         return [.. uses.OrderBy(u => u.FromPart).ThenBy(u => u.ToPart).ThenBy(u => u.FromType).ThenBy(u => u.ToType)];
     }
 
+    /// <summary>For each type <paramref name="which"/> picks (by its outermost type), the namespaces of every type it names.</summary>
+    public static IReadOnlyList<(string Type, string Namespace)> NamespacesUsedBy(string assemblyPath, Func<TypeDefinition, bool> which)
+    {
+        using var module = ModuleDefinition.ReadModule(assemblyPath);
+        return [.. module.GetTypes().Select(t => (Type: t, Outer: (TypeDefinition)Outermost(t))).Where(t => which(t.Outer))
+            .SelectMany(t => Referenced(t.Type).Select(r => (t.Outer.FullName, Outermost(r).Namespace))).Distinct().Order()];
+    }
+
     private static string? PartOf(string ns, string root) =>
         ns == root ? CompositionRoot
         : ns.StartsWith(root + ".", StringComparison.Ordinal) ? ns[(root.Length + 1)..].Split('.')[0]

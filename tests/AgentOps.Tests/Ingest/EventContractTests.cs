@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
 using System.Text.RegularExpressions;
+using AgentOps.Platform;
 using AgentOps.Ingest;
 using AgentOps.Ingest.Contracts;
 using AgentOps.Platform.Http;

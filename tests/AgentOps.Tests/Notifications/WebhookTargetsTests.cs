@@ -1,5 +1,6 @@
 using System.Net;
 using AgentOps.Notifications;
+using AgentOps.Platform;
 using AgentOps.Platform.Http;
 
 namespace AgentOps.Tests.Notifications;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentOps.Platform;
 using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
 
@@ -62,9 +63,9 @@ public class JsonAndErrorsTests
         v.RequiredText("$.name", null, 10);
         v.Email("$.email", "not-an-email");
         v.Text("$.team", new string('x', 11), 10);
-        var problem = Assert.Throws<ApiProblem>(v.ThrowIfInvalid);
-        Assert.Equal(422, problem.Status);
-        Assert.Equal(["$.email", "$.name", "$.team"], problem.Errors!.Keys.Order());
+        var refusal = Assert.Throws<DomainError>(v.ThrowIfInvalid);
+        Assert.Equal(DomainErrorKind.Invalid, refusal.Kind);
+        Assert.Equal(["$.email", "$.name", "$.team"], refusal.Errors.Keys.Order());
     }
 
     [Theory]
@@ -88,8 +89,8 @@ public class JsonAndErrorsTests
         Assert.Equal(3, full.Items.Count);
         Assert.Equal(ids[2].ToString(), full.NextCursor);
         Assert.Null(Paging.Of(ids[..3], 3, id => id).NextCursor);
-        Assert.Equal("validation_failed", Assert.Throws<ApiProblem>(() => Paging.Parse(0, null)).Code);
-        Assert.Equal("validation_failed", Assert.Throws<ApiProblem>(() => Paging.Parse(10, "nope")).Code);
+        Assert.Equal("validation_failed", Assert.Throws<DomainError>(() => Paging.Parse(0, null)).Code);
+        Assert.Equal("validation_failed", Assert.Throws<DomainError>(() => Paging.Parse(10, "nope")).Code);
     }
 
     [Fact]

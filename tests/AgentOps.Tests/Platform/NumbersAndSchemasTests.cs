@@ -1,4 +1,5 @@
 using System.Text.Json;
+using AgentOps.Platform;
 using AgentOps.Platform.Http;
 
 namespace AgentOps.Tests.Platform;

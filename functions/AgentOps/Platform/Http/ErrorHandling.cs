@@ -39,6 +39,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         ApiProblem p => p,
         DomainError d => d.Kind switch
         {
+            DomainErrorKind.Invalid => ApiProblem.Validation(d.Errors),
             DomainErrorKind.NotFound => new ApiProblem(StatusCodes.Status404NotFound, d.Code, "Not found", d.Detail),
             DomainErrorKind.Forbidden => ApiProblem.Forbidden(d.Code, d.Detail),
             _ => ApiProblem.Conflict(d.Code, d.Detail),

@@ -1,10 +1,10 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace AgentOps.Platform.Http;
+namespace AgentOps.Platform;
 
 /// <summary>
-/// The API's JSON rules, in one place: snake_case names, enums as snake_case strings, numbers only as JSON numbers
+/// The JSON rules of the API and of everything it stores as JSON (audit snapshots, webhook bodies), in one place: snake_case names, enums as snake_case strings, numbers only as JSON numbers
 /// ("5" for a number is 400 type_mismatch, as the OpenAPI document says), and unknown fields in a request body are
 /// rejected (400 unknown_field) so that a misspelt field never silently does nothing. What a body may hold at all
 /// (UTF-8, text Postgres can store, numbers a double holds, depth, no duplicate keys) is <see cref="JsonInput"/>'s rule.
