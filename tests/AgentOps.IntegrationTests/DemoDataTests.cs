@@ -28,6 +28,11 @@ public class DemoDataTests(ApiFixture fx)
         var costs = (await client.Get($"/api/v1/costs/summary?{week}", demo.ApiKey)).Expect(200).Body.GetProperty("report");
         Assert.True(costs.GetProperty("total").GetProperty("cost_usd").GetDecimal() > 0);
         Assert.Equal(3, costs.GetProperty("by_team").GetArrayLength());
-        Assert.Single((await client.Get("/api/v1/policies", demo.ApiKey)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        var policy = Assert.Single((await client.Get("/api/v1/policies", demo.ApiKey)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        // Written by the policies' own store: version 1 is kept as the API shows a policy.
+        var version = Assert.Single((await client.Get($"/api/v1/policies/{policy.GetProperty("id").GetGuid()}", demo.ApiKey)).Expect(200).Body
+            .GetProperty("versions").EnumerateArray());
+        Assert.Equal("block", version.GetProperty("snapshot").GetProperty("action").GetString());
+        Assert.All(budgets.EnumerateArray(), b => Assert.Equal([50, 80, 100], b.GetProperty("thresholds").EnumerateArray().Select(t => t.GetInt32())));
     }
 }

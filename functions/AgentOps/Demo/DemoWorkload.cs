@@ -1,12 +1,14 @@
+using AgentOps.Agents;
 using AgentOps.Budgets;
 using AgentOps.Ingest;
+using AgentOps.Policies;
 
 namespace AgentOps.Demo;
 
 /// <summary>
 /// What a new demo organization starts with, so the dashboard has something to show: four agents in three teams, a
 /// week of runs (LLM and tool calls, some failures) processed by the real ingest path (runs, costs, rollups), two
-/// budgets and a policy. Deterministic (a fixed random seed), relative to now.
+/// budgets and a policy, each written by its owner's store. Deterministic (a fixed random seed), relative to now.
 /// </summary>
 public static class DemoWorkload
 {
@@ -26,8 +28,7 @@ public static class DemoWorkload
         {
             var id = Guid.CreateVersion7();
             agentIds[a.Name] = id;
-            await tx.ExecuteAsync("INSERT INTO agents (id, org_id, name, type, provider, team, tags, environment) VALUES ($1, $2, $3, 'assistant', $4, $5, $6, 'prod')",
-                ct, id, tx.OrgId, a.Name, a.Provider, a.Team, new[] { "demo", a.Team });
+            await AgentStore.InsertAsync(tx, id, new AgentFields(a.Name, "assistant", a.Provider, "active", ["demo", a.Team], "prod", "{}", a.Team), ct);
         }
 
         var now = DateTimeOffset.UtcNow;
@@ -64,22 +65,19 @@ public static class DemoWorkload
 
         // Budgets over what was just spent: the monthly one comfortable, the support team's weekly one close to its limit.
         var today = await BudgetTracker.TodayAsync(tx, ct);
-        foreach (var (name, scope, team, period, max) in new[] { ("Organization, monthly", "org", (string?)null, "monthly", 50m), ("Support, weekly", "team", "support", "weekly", 2m) })
+        foreach (var (name, scope, team, period, max) in new[] { ("Organization, monthly", "org", (string?)null, BudgetPeriod.Monthly, 50m), ("Support, weekly", "team", "support", BudgetPeriod.Weekly, 2m) })
         {
-            var budget = (await tx.SingleAsync($"""
-                INSERT INTO budgets AS b (id, org_id, name, scope, team, period, max_micros) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {Budget.Columns}
-                """, Budget.Read, ct, Guid.CreateVersion7(), tx.OrgId, name, scope, team, period, (long)(max * 1_000_000m)))!;
+            var budget = await BudgetStore.InsertAsync(tx, new Budget(Guid.CreateVersion7(), name, scope, team, null, period, null, (long)(max * 1_000_000m),
+                BudgetRules.DefaultThresholds, null, true, default, default), ct);
             await BudgetTracker.FillAsync(tx, budget, today, ct);
             await BudgetTracker.CheckAsync(tx, budget, today, ct);
         }
 
-        var policy = Guid.CreateVersion7();
-        await tx.ExecuteAsync("""
-            INSERT INTO policies (id, org_id, name, description, priority, action, conditions)
-            VALUES ($1, $2, 'Block deletes in production', 'No delete actions from agents in prod.', 10, 'block',
-                    '{"all": [{"field": "agent.environment", "operator": "equals", "value": "prod"}, {"field": "action.type", "operator": "starts_with", "value": "delete"}]}')
-            """, ct, policy, tx.OrgId);
-        await tx.ExecuteAsync("INSERT INTO policy_versions (org_id, policy_id, version, snapshot) SELECT org_id, id, 1, to_jsonb(p) FROM policies p WHERE id = $1", ct, policy);
+        var policy = await PolicyStore.InsertAsync(tx, Guid.CreateVersion7(), new PolicyDraft("Block deletes in production", "No delete actions from agents in prod.",
+            true, 10, PolicyAction.Block,
+            """{"all": [{"field": "agent.environment", "operator": "equals", "value": "prod"}, {"field": "action.type", "operator": "starts_with", "value": "delete"}]}""",
+            [], null), ct);
+        await PolicyStore.SnapshotAsync(tx, policy, null, ct);
         await Audit.AuditLog.RecordAsync(tx, new Actor(ActorType.System, null, new RequestInfo(null, "agentops demo seed")), "demo.seeded", "organization", tx.OrgId,
             null, new { agents = Agents.Select(a => a.Name), runs = Runs, events = events.Count, budgets = 2, policies = 1 }, ct);
     }
