@@ -3,9 +3,8 @@ using AgentOps.Audit;
 namespace AgentOps.Costs;
 
 /// <summary>
-/// The price list an organization's costs are computed with: the public list plus the organization's own prices
-/// (negotiated rates, private or fine-tuned models), which win. Prices are versions: a new price for a model is a new
-/// row with its own effective_from; the public list cannot be changed through the API.
+/// The prices API over HTTP: binding, shape checks and answers; <see cref="PriceService"/> holds the use cases. The
+/// public list plus the organization's own prices (which override it); the public list cannot be changed through the API.
 /// </summary>
 public static class PricesApi
 {
@@ -17,15 +16,6 @@ public static class PricesApi
         prices.MapDelete("/{id:guid}", DeleteAsync).Requires(Permission.OrgWrite).WithName("deletePrice").WithSummary("Remove one of the organization's prices");
     }
 
-    public sealed record PriceView(Guid Id, bool Public, string Provider, string Model, string[] Aliases, decimal InputPerMtokUsd, decimal OutputPerMtokUsd,
-        decimal? CachedInputPerMtokUsd, DateTimeOffset EffectiveFrom, DateTimeOffset? EffectiveTo, string Source)
-    {
-        public const string Columns = "id, org_id IS NULL, provider, model, aliases, input_per_mtok_micros, output_per_mtok_micros, cached_input_per_mtok_micros, effective_from, effective_to, source";
-
-        public static PriceView Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetBoolean(1), r.GetString(2), r.GetString(3), (string[])r[4],
-            r.GetInt64(5) / 1_000_000m, r.GetInt64(6) / 1_000_000m, r.IsDBNull(7) ? null : r.GetInt64(7) / 1_000_000m, r.Time(8), r.NullableTime(9), r.GetString(10));
-    }
-
     public sealed record CreatePriceRequest(string? Provider, string? Model, string[]? Aliases, decimal? InputPerMtokUsd, decimal? OutputPerMtokUsd,
         decimal? CachedInputPerMtokUsd, DateTimeOffset? EffectiveFrom, DateTimeOffset? EffectiveTo, string? Source);
 
@@ -33,16 +23,13 @@ public static class PricesApi
     public const decimal MaxPerMtokUsd = 100_000m;
 
     /// <summary>The public list and the organization's prices, one page in id order (the public list's ids are fixed, not time-ordered).</summary>
-    public static async Task<Ok<Page<PriceView>>> ListAsync(Caller caller, Db db, int? limit, string? cursor, CancellationToken ct)
+    public static async Task<Ok<Page<PriceView>>> ListAsync(Caller caller, PriceService prices, int? limit, string? cursor, CancellationToken ct)
     {
         var (take, after) = Paging.Parse(limit, cursor);
-        var rows = await db.InOrgAsync(caller.OrgId, tx => tx.ListAsync(
-            $"SELECT {PriceView.Columns} FROM model_prices WHERE (org_id IS NULL OR org_id = $1) AND id > $2 ORDER BY id LIMIT $3",
-            PriceView.Read, ct, caller.OrgId, after, take + 1), ct);
-        return TypedResults.Ok(Paging.Of(rows, take, p => p.Id));
+        return TypedResults.Ok(Paging.Of(await prices.PageAsync(caller.OrgId, after, take + 1, ct), take, p => p.Id));
     }
 
-    public static async Task<Created<PriceView>> CreateAsync(CreatePriceRequest body, Caller caller, Db db, PriceBook book, TimeProvider time, CancellationToken ct)
+    public static async Task<Created<PriceView>> CreateAsync(CreatePriceRequest body, Caller caller, PriceService prices, TimeProvider time, CancellationToken ct)
     {
         var v = new Validation();
         var provider = Pricing.NormalizeProvider(v.RequiredText("$.provider", body.Provider, 64));
@@ -57,33 +44,13 @@ public static class PricesApi
         if (body.EffectiveTo <= from) v.Add("$.effective_to", "must be after effective_from.");
         var source = v.Text("$.source", body.Source, 500) ?? $"set by the organization ({AuditLog.ActorTypeWire(caller.Type)} {caller.ActorId})";
         v.ThrowIfInvalid();
-
-        var id = Guid.CreateVersion7();
-        var price = await db.InOrgAsync(caller.OrgId, async tx =>
-        {
-            var created = (await tx.SingleAsync($"""
-                INSERT INTO model_prices (id, org_id, provider, model, aliases, input_per_mtok_micros, output_per_mtok_micros, cached_input_per_mtok_micros,
-                                          effective_from, effective_to, source)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {PriceView.Columns}
-                """, PriceView.Read, ct, id, caller.OrgId, provider, model, aliases, input, output, cached, from, body.EffectiveTo, source))!;
-            await AuditLog.RecordAsync(tx, Actor.Of(caller), "model_price.created", "model_price", id, null, created, ct);
-            return created;
-        }, ct);
-        book.Invalidate(caller.OrgId);
+        var price = await prices.CreateAsync(caller, new PriceFields(provider!, model!, aliases, input!.Value, output!.Value, cached, from, body.EffectiveTo, source), ct);
         return TypedResults.Created((string?)null, price);
     }
 
-    public static async Task<NoContent> DeleteAsync(Guid id, Caller caller, Db db, PriceBook book, CancellationToken ct)
+    public static async Task<NoContent> DeleteAsync(Guid id, Caller caller, PriceService prices, CancellationToken ct)
     {
-        await db.InOrgAsync(caller.OrgId, async tx =>
-        {
-            // Only the organization's own rows: the public list is never found here (404, as for another org's rows).
-            var before = await tx.SingleAsync($"SELECT {PriceView.Columns} FROM model_prices WHERE id = $1 AND org_id = $2 FOR UPDATE", PriceView.Read, ct, id, caller.OrgId)
-                ?? throw ApiProblem.NotFound("organization price");
-            await tx.ExecuteAsync("DELETE FROM model_prices WHERE id = $1 AND org_id = $2", ct, id, caller.OrgId);
-            await AuditLog.RecordAsync(tx, Actor.Of(caller), "model_price.deleted", "model_price", id, before, null, ct);
-        }, ct);
-        book.Invalidate(caller.OrgId);
+        await prices.DeleteAsync(caller, id, ct);
         return TypedResults.NoContent();
     }
 
