@@ -21,6 +21,7 @@ public sealed class AnalyticsModule : IFeatureModule
             services.AddHostedService<ClickHouseSchemaService>();
         }
         else services.AddSingleton<IAnalytics, PostgresAnalytics>();
+        services.AddSingleton<AnalyticsService>();
     }
 
     public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapAnalyticsApi();

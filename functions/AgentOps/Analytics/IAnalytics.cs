@@ -126,6 +126,20 @@ public static class AnalyticsRules
 
     public static TimeSpan Step(Bucket bucket) => bucket == Bucket.Hour ? TimeSpan.FromHours(1) : TimeSpan.FromDays(1);
 
+    /// <summary>The names the API reads and writes: hour, day; none, agent, status, model; cost, runs.</summary>
+    public static string ToWire(Bucket bucket) => bucket == Bucket.Hour ? "hour" : "day";
+
+    public static string ToWire(SeriesBy by) => by switch
+    {
+        SeriesBy.None => "none",
+        SeriesBy.Agent => "agent",
+        SeriesBy.Status => "status",
+        SeriesBy.Model => "model",
+        _ => throw new ArgumentOutOfRangeException(nameof(by)),
+    };
+
+    public static string ToWire(TopBy by) => by == TopBy.Cost ? "cost" : "runs";
+
     public static long BucketCount(AnalyticsRange range, Bucket bucket) =>
         (long)Math.Ceiling((range.To - BucketStart(range.From, bucket)) / Step(bucket));
 

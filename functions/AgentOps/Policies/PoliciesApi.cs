@@ -26,9 +26,6 @@ public static class PoliciesApi
     public sealed record UpdatePolicyRequest(Optional<string> Name, Optional<string> Description, Optional<bool> Active, Optional<int> Priority,
         Optional<string> Action, Optional<JsonElement?> Conditions, Optional<string[]> ApprovalRequiredFrom, Optional<int?> TimeoutMinutes);
 
-    /// <summary>The minutes an approval waits by default before it expires (and rejects).</summary>
-    public const int DefaultApprovalTimeoutMinutes = 60;
-
     /// <summary>A whole policy (as created, or as it would be after a change) as it is stored, or one refusal with every error's path.</summary>
     private static PolicyDraft Check(string? name, string? description, bool active, int priority, string? action, JsonElement? conditions,
         string[] approvers, int? timeout)
@@ -50,7 +47,7 @@ public static class PoliciesApi
         if (timeout is < 1 or > 10_080) v.Add("$.timeout_minutes", "must be from 1 to 10080 (a week).");
         v.ThrowIfInvalid();
         return new PolicyDraft(name!.Trim(), description?.Trim(), active, priority, parsed!.Value, conditions!.Value.GetRawText(), approvers,
-            parsed == PolicyAction.RequireApproval ? timeout ?? DefaultApprovalTimeoutMinutes : null);
+            parsed == PolicyAction.RequireApproval ? timeout ?? PolicyRules.DefaultApprovalTimeoutMinutes : null);
     }
 
     public static async Task<Created<PolicyView>> CreateAsync(PolicyRequest body, Caller caller, PolicyService policies, CancellationToken ct)

@@ -1,19 +1,12 @@
-using AgentOps.Contracts;
 using System.Text.Json;
-using AgentOps.Agents;
-using AgentOps.Approvals;
-using AgentOps.Audit;
-using AgentOps.Ingest;
 using AgentOps.Policies.Contracts;
 
 namespace AgentOps.Policies;
 
 /// <summary>
-/// POST /api/v1/policy/check: the SDK asks before an action whether it may go ahead. The answer is allow, block or
-/// require_approval (with the approval request to wait on). Fast by construction: the agent and the organization's
-/// compiled policies come from 1 s caches, the run's row is read only when a policy reads run facts, and the
-/// decision's event on the run is buffered rather than written before answering. Only require_approval writes
-/// (synchronously: the approval request, its audit row and its notification).
+/// POST /api/v1/policy/check over HTTP: binding, shape checks and the answer; <see cref="PolicyChecker"/> holds the
+/// check. The SDK asks before an action whether it may go ahead; the answer is allow, block or require_approval
+/// (with the approval request to wait on).
 /// </summary>
 public static class PolicyCheckApi
 {
@@ -26,80 +19,26 @@ public static class PolicyCheckApi
         api.MapPost("/policy/check", CheckAsync).Requires(Permission.PolicyCheck).WithName("checkPolicy").Problems(409).WithMetadata(new BodyLimit(MaxBodyBytes)).WithTags("Policies")
             .WithSummary("May the agent take this action? allow, block or require_approval");
 
-    public static async Task<Ok<PolicyCheckResponse>> CheckAsync(PolicyCheckRequest body, Caller caller, PolicyChecker checker, CancellationToken ct) =>
-        TypedResults.Ok(await checker.CheckAsync(caller, body, ct));
-}
-
-/// <summary>The check itself (PolicyCheckApi's handler calls it).</summary>
-public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache policies, DecisionEventBuffer decisions, TimeProvider time)
-{
-    public async Task<PolicyCheckResponse> CheckAsync(Caller caller, PolicyCheckRequest body, CancellationToken ct)
+    public static async Task<Ok<PolicyCheckResponse>> CheckAsync(PolicyCheckRequest body, Caller caller, PolicyChecker checker, CancellationToken ct)
     {
-        var (runId, agentKey, action) = Validate(body);
-        // An unknown agent name is registered only for callers that may write agents (as during ingest).
-        var registrar = Rbac.Allows(caller, Permission.AgentsWrite) ? Actor.Of(caller) : null;
-        // Both usually come from their caches without waiting; when either has to load, the two loads overlap.
-        var resolving = agents.ResolveAsync(caller.OrgId, [agentKey], registrar, ct);
-        var loading = policies.GetAsync(caller.OrgId, ct);
-        await Task.WhenAll(resolving, loading);
-        var snapshot = loading.Result;
-        var agent = resolving.Result.GetValueOrDefault(agentKey)
-            ?? throw new ApiProblem(StatusCodes.Status422UnprocessableEntity, "unknown_agent", "Unprocessable request",
-                registrar is null ? "No agent with this id or name, and these credentials may not register agents (an API key needs the write scope)."
-                                  : "No agent with this id; names are registered on first use, ids are not.",
-                new Dictionary<string, string[]> { ["$.agent"] = ["is not an agent of this organization."] });
-        if (agent.Status == "archived") throw ApiProblem.Conflict("agent_archived", "The agent is archived: it may not act. Restore it first.");
-
-        var stop = PolicyCheck.Stop(snapshot.Killed, agent.Status);
-        PolicyDecision? decided = null;
-        JsonDocument? context = null;
+        var (runId, agent, action) = Validate(body);
         try
         {
-            if (stop is null)
-            {
-                var run = snapshot.Set.ReadsRunFacts
-                    ? await db.InOrgAsync(caller.OrgId, tx => tx.SingleAsync(RunFacts.Select, RunFacts.Read, ct, caller.OrgId, runId), ct) ?? RunFacts.None
-                    : null;
-                context = EvaluationContext.Build(agent, runId, run, action, body.Context);
-                decided = snapshot.Set.Decide(context.RootElement);
-            }
-            var (verdict, reason, rule, matched) = PolicyCheck.Answer(stop, decided);
-            var actionType = action.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String ? t.GetString() : null;
-            var policy = rule is null ? null : snapshot.Ref(rule);
-
-            PolicyApprovalRef? approval = null;
-            if (verdict == PolicyAction.RequireApproval)
-            {
-                var (id, expiresAt) = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.CreateAsync(tx, caller, agent, runId, policy!, rule!.ApprovalFrom,
-                    rule.TimeoutMinutes ?? PoliciesApi.DefaultApprovalTimeoutMinutes, context!.RootElement.GetRawText(), actionType, ct), ct);
-                approval = new PolicyApprovalRef(id, "pending", expiresAt, ApprovalView.WaitUrlOf(id));
-            }
-
-            var checkId = Guid.CreateVersion7();
-            var wire = PolicyRules.ToWire(verdict);
-            decisions.Add(caller.OrgId, new IngestEvent
-            {
-                Id = $"policy.decision:{checkId}", Type = EventTypes.PolicyDecision, Timestamp = time.GetUtcNow(), RunId = runId, AgentId = agent.Id,
-                Name = actionType is null ? wire : $"{actionType}: {wire}", Status = wire,
-                Metadata = JsonSerializer.Serialize(new DecisionMetadata(checkId, wire, reason, policy?.Id, policy?.Version, policy?.Name, actionType,
-                    approval?.Id, [.. matched.Select(m => m.Id)]), Json.Options),
-            });
-            return new PolicyCheckResponse(wire, reason, policy, [.. matched.Select(m => m.Id)], approval, checkId);
+            return TypedResults.Ok(await checker.CheckAsync(caller, runId, agent, action, body.Context, ct));
         }
-        finally
+        catch (UnknownAgentError e)
         {
-            context?.Dispose();
+            // Its own code, with the field's path: more than DomainError.Invalid (always validation_failed) can say.
+            throw new ApiProblem(StatusCodes.Status422UnprocessableEntity, "unknown_agent", "Unprocessable request", e.Detail,
+                new Dictionary<string, string[]> { ["$.agent"] = ["is not an agent of this organization."] });
         }
     }
-
-    private sealed record DecisionMetadata(Guid CheckId, string Decision, string Reason, Guid? PolicyId, int? PolicyVersion, string? PolicyName,
-        string? ActionType, Guid? ApprovalId, Guid[] Matched);
 
     private static (string RunId, string Agent, JsonElement Action) Validate(PolicyCheckRequest body)
     {
         var v = new Validation();
-        var runId = v.RequiredText("$.run_id", body.RunId, PolicyCheckApi.MaxRunIdLength);
-        var agent = v.RequiredText("$.agent", body.Agent, PolicyCheckApi.MaxAgentLength);
+        var runId = v.RequiredText("$.run_id", body.RunId, MaxRunIdLength);
+        var agent = v.RequiredText("$.agent", body.Agent, MaxAgentLength);
         if (body.Action is not { ValueKind: JsonValueKind.Object })
             v.Add("$.action", "is required: an object describing the action, e.g. {\"type\": \"send_email\", \"to\": \"...\"}.");
         if (body.Context is { ValueKind: not (JsonValueKind.Object or JsonValueKind.Null) })

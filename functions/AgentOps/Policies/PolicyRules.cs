@@ -49,6 +49,9 @@ public static partial class PolicyRules
     public static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(10);
     public static readonly string[] Roots = ["agent", "run", "action", "context"];
 
+    /// <summary>The minutes an approval waits by default before it expires (and rejects).</summary>
+    public const int DefaultApprovalTimeoutMinutes = 60;
+
     private static readonly Dictionary<string, Operator> Operators = new(StringComparer.Ordinal)
     {
         ["equals"] = Operator.Equals, ["not_equals"] = Operator.NotEquals, ["in"] = Operator.In, ["not_in"] = Operator.NotIn,

@@ -67,7 +67,6 @@ public class ArchitectureTests
         "AgentOps.Ingest.IngestBacklog",                     // admission at the front door: 503 with Retry-After
         "AgentOps.Ingest.IngestRateLimits",                  // admission: 429 with Retry-After, 413
         "AgentOps.Ingest.Otlp.OtlpJson",                     // the wire parser: 400 malformed_otlp
-        "AgentOps.Policies.PolicyChecker",                   // 422 unknown_agent with its JSON path, 409 agent_archived
     ];
 
     [Fact]
