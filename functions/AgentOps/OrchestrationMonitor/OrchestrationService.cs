@@ -14,9 +14,6 @@ public sealed record HistoryView(string InstanceId, string Status, IReadOnlyList
 /// <summary>NextCursor: more jobs lie in the window; pass it as cursor to go on.</summary>
 public sealed record PurgeResult(int Matched, int Purged, bool DryRun, string? NextCursor);
 
-/// <summary>The task hub keeps no histories (the in-memory engine): the monitor cannot show one.</summary>
-public sealed class HistoryUnavailableError() : Exception("This task hub does not keep histories.");
-
 /// <summary>
 /// The durable orchestration monitor: the organization's orchestration instances (today one per job, instance id =
 /// job id) with their progress, history as a timeline, inputs and outputs on demand, and the operator's levers —
@@ -113,13 +110,16 @@ public sealed class OrchestrationService(Db db, DurableTaskClient client, JobAct
         return View(instance, owner, data);
     }
 
-    /// <summary>An instance's history as a timeline (inputs and outputs when <paramref name="data"/>); <see cref="HistoryUnavailableError"/> where the hub keeps none.</summary>
+    /// <summary>An instance's history as a timeline (inputs and outputs when <paramref name="data"/>); refused (history_unavailable) where the hub keeps none.</summary>
     public async Task<HistoryView> HistoryAsync(Guid orgId, Guid id, bool data, CancellationToken ct)
     {
         var (_, instance) = await FindAsync(orgId, id, false, ct);
         IList<HistoryEvent> history;
         try { history = await client.GetOrchestrationHistoryAsync(id.ToString(), ct); }
-        catch (NotSupportedException) { throw new HistoryUnavailableError(); }
+        catch (NotSupportedException)
+        {
+            throw DomainError.Unprocessable("history_unavailable", "This task hub does not keep histories (the in-memory engine): set AGENTOPS_TASK_HUB_STORAGE.");
+        }
         var entries = Timeline.Of(history, data);
         return new HistoryView(instance.InstanceId, StatusName(instance.RuntimeStatus), entries, entries.Count >= Timeline.MaxEntries);
     }

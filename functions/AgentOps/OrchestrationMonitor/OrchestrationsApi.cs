@@ -51,11 +51,8 @@ public static partial class OrchestrationsApi
     public static async Task<Ok<InstanceView>> GetAsync(Guid id, bool? data, Caller caller, OrchestrationService orchestrations, CancellationToken ct) =>
         TypedResults.Ok(await orchestrations.GetAsync(caller.OrgId, id, data ?? false, ct));
 
-    public static async Task<Ok<HistoryView>> HistoryAsync(Guid id, bool? data, Caller caller, OrchestrationService orchestrations, CancellationToken ct)
-    {
-        try { return TypedResults.Ok(await orchestrations.HistoryAsync(caller.OrgId, id, data ?? false, ct)); }
-        catch (HistoryUnavailableError) { throw ApiProblem.Unprocessable("history_unavailable", "This task hub does not keep histories (the in-memory engine): set AGENTOPS_TASK_HUB_STORAGE."); }
-    }
+    public static async Task<Ok<HistoryView>> HistoryAsync(Guid id, bool? data, Caller caller, OrchestrationService orchestrations, CancellationToken ct) =>
+        TypedResults.Ok(await orchestrations.HistoryAsync(caller.OrgId, id, data ?? false, ct));
 
     private static string? Reason(ReasonRequest? body)
     {

@@ -24,6 +24,13 @@ public sealed class DomainError(DomainErrorKind kind, string code, string detail
     /// <summary>One field's fault.</summary>
     public static DomainError Invalid(string path, string message) => Invalid(new Dictionary<string, string[]> { [path] = [message] });
 
+    /// <summary>
+    /// A request well-formed field by field that this use case still cannot process, under its own code (422): an
+    /// unknown agent, a history the task hub does not keep. <paramref name="errors"/> names the fields at fault, if any.
+    /// </summary>
+    public static DomainError Unprocessable(string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new(DomainErrorKind.Invalid, code, detail) { Errors = errors ?? new Dictionary<string, string[]>() };
+
     /// <summary>Also the answer for another organization's resources: existence never leaks.</summary>
     public static DomainError NotFound(string what) => new(DomainErrorKind.NotFound, "not_found", $"No {what} with that id in this organization.");
     public static DomainError Forbidden(string code, string detail) => new(DomainErrorKind.Forbidden, code, detail);

@@ -22,16 +22,7 @@ public static class PolicyCheckApi
     public static async Task<Ok<PolicyCheckResponse>> CheckAsync(PolicyCheckRequest body, Caller caller, PolicyChecker checker, CancellationToken ct)
     {
         var (runId, agent, action) = Validate(body);
-        try
-        {
-            return TypedResults.Ok(await checker.CheckAsync(caller, runId, agent, action, body.Context, ct));
-        }
-        catch (UnknownAgentError e)
-        {
-            // Its own code, with the field's path: more than DomainError.Invalid (always validation_failed) can say.
-            throw new ApiProblem(StatusCodes.Status422UnprocessableEntity, "unknown_agent", "Unprocessable request", e.Detail,
-                new Dictionary<string, string[]> { ["$.agent"] = ["is not an agent of this organization."] });
-        }
+        return TypedResults.Ok(await checker.CheckAsync(caller, runId, agent, action, body.Context, ct));
     }
 
     private static (string RunId, string Agent, JsonElement Action) Validate(PolicyCheckRequest body)

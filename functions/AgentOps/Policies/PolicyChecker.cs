@@ -8,16 +8,6 @@ using AgentOps.Policies.Contracts;
 namespace AgentOps.Policies;
 
 /// <summary>
-/// The check is refused: no agent of the organization has this id or name (and the caller may not register one, or
-/// gave an id). Not a <see cref="DomainError"/>: the answer has its own code (unknown_agent) beside the field's path,
-/// which <see cref="DomainError.Invalid(string, string)"/> (always validation_failed) cannot say; PolicyCheckApi answers it.
-/// </summary>
-public sealed class UnknownAgentError(string detail) : Exception(detail)
-{
-    public string Detail { get; } = detail;
-}
-
-/// <summary>
 /// The SDK's check before an action (PolicyCheckApi's handler calls it). Fast by construction: the agent and the
 /// organization's compiled policies come from 1 s caches, the run's row is read only when a policy reads run facts,
 /// and the decision's event on the run is buffered rather than written before answering. Only require_approval writes
@@ -36,9 +26,10 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
         await Task.WhenAll(resolving, loading);
         var snapshot = loading.Result;
         var agent = resolving.Result.GetValueOrDefault(agentKey)
-            ?? throw new UnknownAgentError(registrar is null
+            ?? throw DomainError.Unprocessable("unknown_agent", registrar is null
                 ? "No agent with this id or name, and these credentials may not register agents (an API key needs the write scope)."
-                : "No agent with this id; names are registered on first use, ids are not.");
+                : "No agent with this id; names are registered on first use, ids are not.",
+                new Dictionary<string, string[]> { ["$.agent"] = ["is not an agent of this organization."] });
         if (agent.Status == "archived") throw DomainError.Conflict("agent_archived", "The agent is archived: it may not act. Restore it first.");
 
         var stop = PolicyCheck.Stop(snapshot.Killed, agent.Status);

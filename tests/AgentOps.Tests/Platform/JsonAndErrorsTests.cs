@@ -68,6 +68,24 @@ public class JsonAndErrorsTests
         Assert.Equal(["$.email", "$.name", "$.team"], refusal.Errors.Keys.Order());
     }
 
+    [Fact]
+    public void Domain_refusals_become_the_problems_the_api_documents()
+    {
+        var invalid = ErrorHandlingMiddleware.Translate(DomainError.Invalid("$.name", "is required."));
+        Assert.Equal((422, "validation_failed"), (invalid.Status, invalid.Code));
+        Assert.Equal(["is required."], invalid.Errors!["$.name"]);
+        var unknown = ErrorHandlingMiddleware.Translate(DomainError.Unprocessable("unknown_agent", "No agent with this id.",
+            new Dictionary<string, string[]> { ["$.agent"] = ["is not an agent of this organization."] }));
+        Assert.Equal((422, "unknown_agent", "No agent with this id."), (unknown.Status, unknown.Code, unknown.Detail));
+        Assert.Equal(["$.agent"], unknown.Errors!.Keys);
+        Assert.Null(ErrorHandlingMiddleware.Translate(DomainError.Unprocessable("history_unavailable", "None kept.")).Errors);
+        var missing = ErrorHandlingMiddleware.Translate(DomainError.NotFound("agent"));
+        Assert.Equal((404, "not_found"), (missing.Status, missing.Code));
+        var taken = ErrorHandlingMiddleware.Translate(DomainError.Conflict("agent_exists", "Taken."));
+        Assert.Equal((409, "agent_exists"), (taken.Status, taken.Code));
+        Assert.Equal(403, ErrorHandlingMiddleware.Translate(DomainError.Forbidden("forbidden", "No.")).Status);
+    }
+
     [Theory]
     [InlineData("Ada@Example.COM ", "ada@example.com", true)]
     [InlineData("a@b", null, false)]
