@@ -32,6 +32,14 @@ public static class ApiKeyStore
     public static Task<ApiKeyView?> LockAsync(Tx tx, Guid id, DateTimeOffset now, CancellationToken ct) =>
         tx.SingleAsync($"SELECT {ApiKeyView.Columns} FROM api_keys WHERE id = $1 AND org_id = $2 FOR UPDATE", ApiKeyView.Reader(now), ct, id, tx.OrgId);
 
+    /// <summary>The key with this prefix, whichever its organization: a SECURITY DEFINER look-up, before any organization is known.</summary>
+    public static Task<ApiKeyCredential?> FindByPrefixAsync(Tx tx, string prefix, CancellationToken ct) =>
+        tx.SingleAsync("SELECT id, org_id, key_hash, scopes, expires_at, revoked_at, last_used_at FROM auth_api_key($1)",
+            r => new ApiKeyCredential(r.GetGuid(0), r.GetGuid(1), (byte[])r[2], (string[])r[3], r.NullableTime(4), r.NullableTime(5), r.NullableTime(6)),
+            ct, prefix);
+
+    public static Task MarkUsedAsync(Tx tx, Guid id, CancellationToken ct) => tx.ExecuteAsync("UPDATE api_keys SET last_used_at = now() WHERE id = $1", ct, id);
+
     public static async Task<ApiKeyView> RevokeAsync(Tx tx, Guid id, Guid revokedBy, DateTimeOffset now, CancellationToken ct) =>
         (await tx.SingleAsync($"UPDATE api_keys SET revoked_at = now(), revoked_by = $2 WHERE id = $1 RETURNING {ApiKeyView.Columns}",
             ApiKeyView.Reader(now), ct, id, revokedBy))!;

@@ -141,7 +141,6 @@ public class ArchitectureTests
         "Demo -> policies",
         "Demo -> policy_versions",
         "Demo -> users",
-        "Platform -> api_keys",
     ];
 
     [Fact]
