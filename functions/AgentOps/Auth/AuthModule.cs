@@ -9,6 +9,7 @@ public sealed class AuthModule : IFeatureModule
     public void AddServices(IServiceCollection services, Settings settings)
     {
         services.AddSingleton<Sessions>();
+        services.AddSingleton<AuthService>();
         services.AddReaction<EndSessionsOfRemovedMembers, MemberRemoved>();
     }
 

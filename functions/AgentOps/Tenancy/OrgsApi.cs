@@ -1,9 +1,8 @@
-using AgentOps.Audit;
 using AgentOps.Contracts;
 
 namespace AgentOps.Tenancy;
 
-/// <summary>The caller's organization: its profile.</summary>
+/// <summary>The organization API over HTTP (the caller's profile): binding, shape checks and answers; <see cref="OrgService"/> holds the use cases.</summary>
 public static class OrgsApi
 {
     public static void MapOrgsApi(this RouteGroupBuilder api)
@@ -19,12 +18,10 @@ public static class OrgsApi
     /// <summary>The ingest rate an organization may set for itself (events per second, and burst).</summary>
     public const int MaxIngestRate = 10_000_000;
 
-    public static async Task<Ok<OrgView>> GetAsync(Caller caller, Db db, CancellationToken ct) =>
-        TypedResults.Ok(await db.InOrgAsync(caller.OrgId, tx =>
-            tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1", OrgView.Read, ct, caller.OrgId), ct)
-            ?? throw ApiProblem.NotFound("organization"));
+    public static async Task<Ok<OrgView>> GetAsync(Caller caller, OrgService orgs, CancellationToken ct) =>
+        TypedResults.Ok(await orgs.GetAsync(caller.OrgId, ct));
 
-    public static async Task<Ok<OrgView>> UpdateAsync(UpdateOrgRequest body, Caller caller, Db db, CancellationToken ct)
+    public static async Task<Ok<OrgView>> UpdateAsync(UpdateOrgRequest body, Caller caller, OrgService orgs, CancellationToken ct)
     {
         var v = new Validation();
         var name = body.Name.IsSet ? v.RequiredText("$.name", body.Name.Value, 200) : null;
@@ -37,22 +34,8 @@ public static class OrgsApi
         if (body.IngestBurst.IsSet && burst is not (>= IngestBatch.MaxEvents and <= MaxIngestRate * 10))
             v.Add("$.ingest_burst", $"must be from {IngestBatch.MaxEvents} (one full batch) to {MaxIngestRate * 10}.");
         v.ThrowIfInvalid();
-
-        return TypedResults.Ok(await db.InOrgAsync(caller.OrgId, async tx =>
-        {
-            var before = await tx.SingleAsync($"SELECT {OrgView.Columns} FROM organizations WHERE id = $1 FOR UPDATE", OrgView.Read, ct, caller.OrgId)
-                ?? throw ApiProblem.NotFound("organization");
-            // A PATCH that changes nothing writes nothing (and audits nothing).
-            var wanted = before with { Name = name ?? before.Name, Timezone = timezone ?? before.Timezone,
-                IngestEventsPerSecond = rate ?? before.IngestEventsPerSecond, IngestBurst = burst ?? before.IngestBurst };
-            if (wanted == before) return before;
-            var after = (await tx.SingleAsync($"""
-                UPDATE organizations SET name = $2, timezone = $3, ingest_events_per_second = $4, ingest_burst = $5, updated_at = now()
-                WHERE id = $1 RETURNING {OrgView.Columns}
-                """, OrgView.Read, ct, caller.OrgId, wanted.Name, wanted.Timezone, wanted.IngestEventsPerSecond, wanted.IngestBurst))!;
-            await AuditLog.RecordAsync(tx, Actor.Of(caller), "org.updated", "organization", caller.OrgId, before, after, ct);
-            await tx.RaiseAsync(new OrganizationUpdated(), ct);
-            return after;
-        }, ct));
+        // Absent fields keep the profile's values.
+        return TypedResults.Ok(await orgs.UpdateAsync(caller, before => before with { Name = name ?? before.Name, Timezone = timezone ?? before.Timezone,
+            IngestEventsPerSecond = rate ?? before.IngestEventsPerSecond, IngestBurst = burst ?? before.IngestBurst }, ct));
     }
 }

@@ -4,7 +4,8 @@ namespace AgentOps.Tenancy;
 
 public sealed class TenancyModule : IFeatureModule
 {
-    public void AddServices(IServiceCollection services, Settings settings) => services.AddSingleton(TenancyOptions.Read(settings));
+    public void AddServices(IServiceCollection services, Settings settings) =>
+        services.AddSingleton(TenancyOptions.Read(settings)).AddSingleton<OrgService>().AddSingleton<MemberService>();
 
     public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api)
     {

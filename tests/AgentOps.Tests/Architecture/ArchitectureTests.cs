@@ -136,7 +136,6 @@ public class ArchitectureTests
         "Demo -> organization_members",
         "Demo -> organizations",
         "Demo -> users",
-        "Platform -> api_keys",
     ];
 
     [Fact]

@@ -9,14 +9,14 @@ namespace AgentOps.Platform.Auth;
 /// the hash is still compared on every request): the hot paths (ingest, the policy check) skip a database round trip,
 /// and a revocation applies at once on the replica that made it and within a second on the others.
 /// </summary>
-public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time, ILogger<Authenticator> logger)
+public sealed class Authenticator(Db db, IApiKeyCredentials apiKeys, AccessTokens tokens, TimeProvider time, ILogger<Authenticator> logger)
 {
     public static readonly TimeSpan KeyFreshness = TimeSpan.FromSeconds(1);
 
     /// <summary>Cached keys at most; above it stale entries are swept (and if all are fresh, the cache starts over).</summary>
     public const int MaxCachedKeys = 10_000;
 
-    private readonly ReadCache<string, KeyRow> _keys = new(KeyFreshness, MaxCachedKeys, StringComparer.Ordinal);
+    private readonly ReadCache<string, ApiKeyCredential> _keys = new(KeyFreshness, MaxCachedKeys, StringComparer.Ordinal);
 
     /// <summary>Forget this replica's cached keys of an organization (after a revocation).</summary>
     public void ForgetKeys(Guid orgId) => _keys.Forget((_, row) => row.OrgId == orgId);
@@ -40,14 +40,12 @@ public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time,
 
     private sealed record MemberRow(Role Role, string? Team);
 
-    private sealed record KeyRow(Guid Id, Guid OrgId, byte[] Hash, string[] Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset? RevokedAt, DateTimeOffset? LastUsedAt);
-
     private async Task<Caller> ApiKeyAsync(string key, RequestInfo request, CancellationToken ct)
     {
         var invalid = ApiProblem.Unauthorized("invalid_api_key", "The API key is not valid.");
         var prefix = Secrets.ApiKeyPrefix(key) ?? throw invalid;
         var now = time.GetUtcNow();
-        KeyRow? row;
+        ApiKeyCredential? row;
         if (_keys.TryGet(prefix, now, out var cached, out var refresh))
         {
             row = cached;
@@ -56,7 +54,7 @@ public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time,
         else
         {
             var generation = _keys.Generation;
-            row = await ReadKeyAsync(prefix, ct);
+            row = await apiKeys.FindAsync(prefix, ct);
             // Only known prefixes are cached: made-up keys cost a query, not memory.
             if (row is not null) _keys.Store(prefix, row, now, generation);
         }
@@ -67,25 +65,20 @@ public sealed class Authenticator(Db db, AccessTokens tokens, TimeProvider time,
         if (row.ExpiresAt <= now) throw ApiProblem.Unauthorized("api_key_expired", "This API key has expired.");
         if (row.LastUsedAt is null || now - row.LastUsedAt > LastUsedResolution)
         {
-            await db.InOrgAsync(row.OrgId, tx => tx.ExecuteAsync("UPDATE api_keys SET last_used_at = now() WHERE id = $1", ct, row.Id), ct);
+            await apiKeys.MarkUsedAsync(row.OrgId, row.Id, ct);
             _keys.Update(prefix, cachedRow => cachedRow with { LastUsedAt = now });
         }
         return new Caller(row.OrgId, ActorType.ApiKey, row.Id, null, null, Rbac.ParseScopes(row.Scopes), null, request);
     }
 
-    private Task<KeyRow?> ReadKeyAsync(string prefix, CancellationToken ct) => db.WithoutOrgAsync(tx => tx.SingleAsync(
-        "SELECT id, org_id, key_hash, scopes, expires_at, revoked_at, last_used_at FROM auth_api_key($1)",
-        r => new KeyRow(r.GetGuid(0), r.GetGuid(1), (byte[])r[2], (string[])r[3], r.NullableTime(4), r.NullableTime(5), r.NullableTime(6)),
-        ct, prefix), ct);
-
     /// <summary>Re-reads an ageing key off the request path; on failure it stays and expires as usual.</summary>
-    private async Task RefreshKeyAsync(string prefix, ReadCache<string, KeyRow>.Entry entry)
+    private async Task RefreshKeyAsync(string prefix, ReadCache<string, ApiKeyCredential>.Entry entry)
     {
         try
         {
             var readAt = time.GetUtcNow();
             var generation = _keys.Generation;
-            _keys.Refreshed(prefix, entry, await ReadKeyAsync(prefix, CancellationToken.None), readAt, generation);
+            _keys.Refreshed(prefix, entry, await apiKeys.FindAsync(prefix, CancellationToken.None), readAt, generation);
         }
         catch (Exception e)
         {
