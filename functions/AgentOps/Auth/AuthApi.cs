@@ -40,13 +40,13 @@ public static class AuthApi
         if (body.Password is null) v.Add("$.password", "is required.");
         v.ThrowIfInvalid();
         limits.Login(email!, request.Ip);
-        return TypedResults.Ok(await Answering(auth.LogInAsync(email!, body.Password!, body.OrgId, VisitorOf(request), ct)));
+        return TypedResults.Ok(await auth.LogInAsync(email!, body.Password!, body.OrgId, VisitorOf(request), ct));
     }
 
     public static async Task<Ok<SessionResponse>> RefreshAsync(RefreshRequest body, RequestInfo request, AuthService auth, CancellationToken ct)
     {
         if (string.IsNullOrEmpty(body.RefreshToken)) throw DomainError.Invalid("$.refresh_token", "is required.");
-        return TypedResults.Ok(await Answering(auth.RefreshAsync(body.RefreshToken, VisitorOf(request), ct)));
+        return TypedResults.Ok(await auth.RefreshAsync(body.RefreshToken, VisitorOf(request), ct));
     }
 
     public static async Task<NoContent> LogoutAsync(Caller caller, AuthService auth, CancellationToken ct)
@@ -59,19 +59,9 @@ public static class AuthApi
     {
         if (string.IsNullOrEmpty(body.Token) || !body.Token.StartsWith(Secrets.InvitationMarker, StringComparison.Ordinal)) throw AuthService.InvitationNotFound();
         if (body.Password is null) throw DomainError.Invalid("$.password", "is required.");
-        return TypedResults.Ok(await Answering(auth.AcceptInvitationAsync(body.Token, body.Password, body.Name, VisitorOf(request), ct)));
+        return TypedResults.Ok(await auth.AcceptInvitationAsync(body.Token, body.Password, body.Name, VisitorOf(request), ct));
     }
 
     /// <summary>The request's client as the use cases see it: its address, and the audit actor of the user it turns out to be.</summary>
     private static Visitor VisitorOf(RequestInfo request) => new(request.Ip, userId => Actor.User(userId, request));
-
-    /// <summary>The use case's answer, or its <see cref="AuthRefusal"/> as the problem it is: 401 (log in again) or 410.</summary>
-    private static async Task<T> Answering<T>(Task<T> work)
-    {
-        try { return await work; }
-        catch (AuthRefusal r)
-        {
-            throw r.Kind == AuthRefusalKind.Gone ? ApiProblem.Gone(r.Code, r.Detail) : ApiProblem.Unauthorized(r.Code, r.Detail);
-        }
-    }
 }

@@ -59,7 +59,7 @@ public sealed class AuthService(Db db, Sessions sessions, RateLimits limits, Tim
         if (outcome == Passwords.Outcome.Failed)
         {
             _logger.LogWarning("Login failed for {UserId} from {Ip}", candidates.FirstOrDefault()?.UserId, visitor.Ip);
-            throw AuthRefusal.NotAuthenticated("invalid_credentials", "The e-mail address or password is wrong.");
+            throw DomainError.Unauthenticated("invalid_credentials", "The e-mail address or password is wrong.");
         }
         var membership = candidates.FirstOrDefault(c => c.OrgId is not null && (orgId is null || c.OrgId == orgId))
             ?? throw DomainError.Forbidden("no_membership", orgId is null
@@ -85,30 +85,30 @@ public sealed class AuthService(Db db, Sessions sessions, RateLimits limits, Tim
     /// </summary>
     public async Task<SessionResponse> RefreshAsync(string refreshToken, Visitor visitor, CancellationToken ct)
     {
-        var invalid = AuthRefusal.NotAuthenticated("invalid_refresh_token", "The refresh token is not valid.");
+        var invalid = DomainError.Unauthenticated("invalid_refresh_token", "The refresh token is not valid.");
         var hash = Secrets.Hash(refreshToken);
         var orgId = await db.WithoutOrgAsync(tx => SessionStore.OrgOfTokenAsync(tx, hash, ct), ct) ?? throw invalid;
 
         // Refusals that must still commit (revoking a family) are returned from the transaction instead of thrown inside it.
-        var (response, refusal) = await db.InOrgAsync<(SessionResponse?, AuthRefusal?)>(orgId, async tx =>
+        var (response, refusal) = await db.InOrgAsync<(SessionResponse?, DomainError?)>(orgId, async tx =>
         {
             var row = await SessionStore.LockAsync(tx, hash, ct);
             if (row is null) return (null, invalid);
-            if (row.RevokedAt is not null) return (null, AuthRefusal.NotAuthenticated("session_revoked", "This session has ended. Log in again."));
+            if (row.RevokedAt is not null) return (null, DomainError.Unauthenticated("session_revoked", "This session has ended. Log in again."));
             var actor = visitor.As(row.UserId);
             if (row.UsedAt is not null)
             {
                 await SessionStore.RevokeFamilyAsync(tx, row.FamilyId, ct);
                 await AuditLog.RecordAsync(tx, actor, "auth.refresh_token_reused", "session", row.FamilyId, null, new { revoked = "session_family" }, ct);
-                return (null, AuthRefusal.NotAuthenticated("refresh_token_reused",
+                return (null, DomainError.Unauthenticated("refresh_token_reused",
                     "This refresh token was already used. Every token of this session is now revoked; log in again."));
             }
-            if (row.ExpiresAt <= time.GetUtcNow()) return (null, AuthRefusal.NotAuthenticated("refresh_token_expired", "The refresh token has expired. Log in again."));
+            if (row.ExpiresAt <= time.GetUtcNow()) return (null, DomainError.Unauthenticated("refresh_token_expired", "The refresh token has expired. Log in again."));
             var role = await TenancyStore.ActiveRoleAsync(tx, row.UserId, ct);
             if (role is null)
             {
                 await SessionStore.RevokeFamilyAsync(tx, row.FamilyId, ct);
-                return (null, AuthRefusal.NotAuthenticated("session_revoked", "You are no longer a member of this organization."));
+                return (null, DomainError.Unauthenticated("session_revoked", "You are no longer a member of this organization."));
             }
             await SessionStore.MarkUsedAsync(tx, hash, ct);
             var tokens = await sessions.IssueAsync(tx, row.UserId, row.FamilyId, ct);
@@ -140,7 +140,7 @@ public sealed class AuthService(Db db, Sessions sessions, RateLimits limits, Tim
         return await db.InOrgAsync(orgId, async tx =>
         {
             var invitation = await TenancyStore.LockInvitationAsync(tx, hash, ct) ?? throw InvitationNotFound();
-            if (invitation.ExpiresAt <= time.GetUtcNow()) throw AuthRefusal.Gone("invitation_expired", "This invitation has expired; ask for a new one.");
+            if (invitation.ExpiresAt <= time.GetUtcNow()) throw DomainError.Gone("invitation_expired", "This invitation has expired; ask for a new one.");
             // Joining with an existing account checks its password: the same attempt budget as logging in.
             limits.Login(invitation.Email, visitor.Ip);
 
@@ -150,7 +150,7 @@ public sealed class AuthService(Db db, Sessions sessions, RateLimits limits, Tim
             {
                 // An existing account joins by proving it is theirs.
                 if (Passwords.Verify(existing.Hash, password) == Passwords.Outcome.Failed)
-                    throw AuthRefusal.NotAuthenticated("invalid_credentials", "An account with this e-mail exists; give its password to join.");
+                    throw DomainError.Unauthenticated("invalid_credentials", "An account with this e-mail exists; give its password to join.");
                 userId = existing.Id;
             }
             else

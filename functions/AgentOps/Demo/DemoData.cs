@@ -1,11 +1,14 @@
+using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Auth;
+using AgentOps.Tenancy;
 
 namespace AgentOps.Demo;
 
 /// <summary>
 /// The demo organization that `./agentops up` prints a login for. Idempotent: the first run creates the org, its
-/// admin, an API key with the given secret and a week of demo activity (<see cref="DemoWorkload"/>); later runs find them and change nothing. The caller keeps the secrets
+/// admin, an API key with the given secret and a week of demo activity (<see cref="DemoWorkload"/>), each written by its
+/// owner's store; later runs find them and change nothing. The caller keeps the secrets
 /// (./agentops stores them under .agentops/, readable only by its owner).
 /// </summary>
 public static class DemoData
@@ -46,10 +49,9 @@ public static class DemoData
             if (existing is null)
             {
                 userId = Guid.CreateVersion7();
-                await tx.ExecuteAsync("INSERT INTO organizations (id, name) VALUES ($1, $2)", ct, orgId, OrgName);
-                await tx.ExecuteAsync("INSERT INTO users (id, email, name, password_hash) VALUES ($1, $2, 'Demo Admin', $3)", ct, userId, demo.Email, Passwords.Hash(demo.Password));
-                await tx.ExecuteAsync("INSERT INTO organization_members (id, org_id, user_id, email, role, status) VALUES ($1, $2, $3, $4, 'admin', 'active')",
-                    ct, Guid.CreateVersion7(), orgId, userId, demo.Email);
+                await TenancyStore.CreateOrganizationAsync(tx, OrgName, ct);
+                await UserStore.InsertAsync(tx, userId, demo.Email, "Demo Admin", Passwords.Hash(demo.Password), ct);
+                await TenancyStore.AddFirstAdminAsync(tx, Guid.CreateVersion7(), userId, demo.Email, ct);
                 await AuditLog.RecordAsync(tx, system, "org.created", "organization", orgId, null, new { name = OrgName, demo = true }, ct);
                 await DemoWorkload.SeedAsync(orgs, tx, processor, ct);
             }
@@ -58,10 +60,8 @@ public static class DemoData
                 userId = (await tx.ScalarAsync<Guid?>("SELECT user_id FROM organization_members WHERE email = $1", ct, demo.Email))!.Value;
             }
             var keyId = Guid.CreateVersion7();
-            await tx.ExecuteAsync("""
-                INSERT INTO api_keys (id, org_id, name, prefix, key_hash, scopes, created_by)
-                VALUES ($1, $2, 'demo key', $3, $4, ARRAY['ingest', 'read', 'write'], $5)
-                """, ct, keyId, orgId, prefix, Secrets.Hash(demo.ApiKey), userId);
+            await ApiKeyStore.InsertAsync(tx, keyId, new ApiKeyFields("demo key", Scopes.Ingest | Scopes.Read | Scopes.Write, null),
+                new Secrets.NewApiKey(demo.ApiKey, prefix, Secrets.Hash(demo.ApiKey)), userId, DateTimeOffset.UtcNow, ct);
             await AuditLog.RecordAsync(tx, system, "api_key.created", "api_key", keyId, null, new { name = "demo key", prefix, demo = true }, ct);
         }, ct);
         return true;

@@ -1,12 +1,12 @@
 namespace AgentOps.Platform;
 
 /// <summary>What kind of refusal a <see cref="DomainError"/> is; Platform/Http maps each kind to its HTTP status.</summary>
-public enum DomainErrorKind { Invalid, NotFound, Forbidden, Conflict }
+public enum DomainErrorKind { Invalid, Unauthenticated, NotFound, Forbidden, Conflict, Gone }
 
 /// <summary>
 /// A use case's refusal in the domain's words: its kind, a stable code and a sentence for the user. Services, rules and
 /// workers throw (or return) it and know nothing of HTTP; the error middleware answers it as the matching problem
-/// (422 with the field errors, 404, 403, 409) with the same code, so an endpoint and a worker can share the service that refuses.
+/// (422 with the field errors, 401, 404, 403, 409, 410) with the same code, so an endpoint and a worker can share the service that refuses.
 /// </summary>
 public sealed class DomainError(DomainErrorKind kind, string code, string detail) : Exception(detail)
 {
@@ -35,4 +35,10 @@ public sealed class DomainError(DomainErrorKind kind, string code, string detail
     public static DomainError NotFound(string what) => new(DomainErrorKind.NotFound, "not_found", $"No {what} with that id in this organization.");
     public static DomainError Forbidden(string code, string detail) => new(DomainErrorKind.Forbidden, code, detail);
     public static DomainError Conflict(string code, string detail) => new(DomainErrorKind.Conflict, code, detail);
+
+    /// <summary>Credentials that are not, or no longer, good: the client must sign in again.</summary>
+    public static DomainError Unauthenticated(string code, string detail) => new(DomainErrorKind.Unauthenticated, code, detail);
+
+    /// <summary>What was there is no more and will not be again (an invitation past its time).</summary>
+    public static DomainError Gone(string code, string detail) => new(DomainErrorKind.Gone, code, detail);
 }

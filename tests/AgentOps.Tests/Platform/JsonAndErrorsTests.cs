@@ -84,6 +84,8 @@ public class JsonAndErrorsTests
         var taken = ErrorHandlingMiddleware.Translate(DomainError.Conflict("agent_exists", "Taken."));
         Assert.Equal((409, "agent_exists"), (taken.Status, taken.Code));
         Assert.Equal(403, ErrorHandlingMiddleware.Translate(DomainError.Forbidden("forbidden", "No.")).Status);
+        Assert.Equal(401, ErrorHandlingMiddleware.Translate(DomainError.Unauthenticated("session_revoked", "Log in again.")).Status);
+        Assert.Equal(410, ErrorHandlingMiddleware.Translate(DomainError.Gone("invitation_expired", "Ask for a new one.")).Status);
     }
 
     [Theory]

@@ -42,7 +42,9 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             DomainErrorKind.Invalid => d.Code == "validation_failed" ? ApiProblem.Validation(d.Errors)
                 : new ApiProblem(StatusCodes.Status422UnprocessableEntity, d.Code, "Unprocessable request", d.Detail, d.Errors.Count == 0 ? null : d.Errors),
             DomainErrorKind.NotFound => new ApiProblem(StatusCodes.Status404NotFound, d.Code, "Not found", d.Detail),
+            DomainErrorKind.Unauthenticated => ApiProblem.Unauthorized(d.Code, d.Detail),
             DomainErrorKind.Forbidden => ApiProblem.Forbidden(d.Code, d.Detail),
+            DomainErrorKind.Gone => ApiProblem.Gone(d.Code, d.Detail),
             _ => ApiProblem.Conflict(d.Code, d.Detail),
         },
         BadHttpRequestException b => FromBadRequest(b),
