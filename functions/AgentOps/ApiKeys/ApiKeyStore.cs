@@ -16,7 +16,11 @@ public sealed record CreatedApiKey(ApiKeyView ApiKey, string Key);
 /// <summary>A key as checked: its name, the scopes it carries and when it expires (null: never).</summary>
 public sealed record ApiKeyFields(string Name, Scopes Scopes, DateTimeOffset? ExpiresAt);
 
-/// <summary>The SQL on api_keys as users manage them, in the caller's transaction and organization; each read is given the time that dates the keys' status.</summary>
+/// <summary>
+/// The SQL on api_keys: as users manage them, and as the authenticator finds a key by its prefix and stamps its last
+/// use (through ApiKeyLookup). In the caller's transaction and organization; each read is given the time that dates
+/// the keys' status.
+/// </summary>
 public static class ApiKeyStore
 {
     public static async Task<ApiKeyView> InsertAsync(Tx tx, Guid id, ApiKeyFields fields, Secrets.NewApiKey secret, Guid createdBy, DateTimeOffset now, CancellationToken ct) =>

@@ -31,7 +31,7 @@ public static class ApprovalsApi
     public static Task<Ok<Page<ApprovalView>>> ListAsync(Caller caller, ApprovalService approvals, string? status, string? agent, string? run_id, int? limit, string? cursor, CancellationToken ct)
     {
         if (status is not null && !Statuses.Contains(status))
-            throw ApiProblem.Validation(new Dictionary<string, string[]> { ["status"] = ["must be pending, approved, rejected or expired."] });
+            throw DomainError.Invalid("status", "must be pending, approved, rejected or expired.");
         return PageAsync(caller, approvals, new ApprovalFilter(agent, run_id, status), limit, cursor, ct);
     }
 
@@ -49,7 +49,7 @@ public static class ApprovalsApi
     {
         var seconds = timeout_s ?? DefaultWaitSeconds;
         if (seconds is < MinWaitSeconds or > MaxWaitSeconds)
-            throw ApiProblem.Validation(new Dictionary<string, string[]> { ["timeout_s"] = [$"must be from {MinWaitSeconds} to {MaxWaitSeconds} seconds."] });
+            throw DomainError.Invalid("timeout_s", $"must be from {MinWaitSeconds} to {MaxWaitSeconds} seconds.");
         return TypedResults.Ok(await approvals.WaitAsync(caller.OrgId, id, TimeSpan.FromSeconds(seconds), ct));
     }
 

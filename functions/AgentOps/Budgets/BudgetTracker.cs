@@ -7,7 +7,7 @@ using AgentOps.Platform.Events;
 
 namespace AgentOps.Budgets;
 
-/// <summary>A budget as stored.</summary>
+/// <summary>A budget as stored; <see cref="Check"/> makes one from what a caller gave.</summary>
 public sealed record Budget(Guid Id, string Name, string Scope, string? Team, Guid? AgentId, BudgetPeriod Period, int? RollingDays, long MaxMicros,
     int[] Thresholds, int? AutoPauseAtPercent, bool Active, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
@@ -16,6 +16,33 @@ public sealed record Budget(Guid Id, string Name, string Scope, string? Team, Gu
     public static Budget Read(NpgsqlDataReader r) => new(r.GetGuid(0), r.GetString(1), r.GetString(2), r.NullableString(3), r.NullableGuid(4),
         BudgetRules.ParsePeriod(r.GetString(5))!.Value, r.IsDBNull(6) ? null : r.GetInt32(6), r.GetInt64(7), (int[])r[8], r.IsDBNull(9) ? null : r.GetInt32(9),
         r.GetBoolean(10), r.Time(11), r.Time(12));
+
+    /// <summary>A budget as it would be stored, or every error with its path.</summary>
+    public static Budget Check(Validation v, Guid id, string? name, string? scope, string? team, Guid? agentId, string? period, int? rollingDays,
+        decimal? maxUsd, int[]? thresholds, int? autoPause, bool active)
+    {
+        v.RequiredText("$.name", name, 200);
+        if (scope is not ("org" or "team" or "agent")) v.Add("$.scope", "must be org, team or agent.");
+        if (scope == "team") v.RequiredText("$.team", team, 100);
+        else if (team is not null) v.Add("$.team", "belongs to team budgets only.");
+        if (scope == "agent" && agentId is null) v.Add("$.agent_id", "is required for an agent budget.");
+        else if (scope != "agent" && agentId is not null) v.Add("$.agent_id", "belongs to agent budgets only.");
+        var parsedPeriod = BudgetRules.ParsePeriod(period);
+        if (parsedPeriod is null) v.Add("$.period", "must be daily, weekly, monthly or rolling.");
+        if (parsedPeriod == BudgetPeriod.Rolling && rollingDays is not (>= 1 and <= 366)) v.Add("$.rolling_days", "must be from 1 to 366 for a rolling budget.");
+        else if (parsedPeriod is not null and not BudgetPeriod.Rolling && rollingDays is not null) v.Add("$.rolling_days", "belongs to rolling budgets only.");
+        var micros = maxUsd is { } usd ? BudgetRules.MaxMicros(usd) : null;
+        if (maxUsd is null) v.Add("$.max_amount_usd", "is required.");
+        else if (micros is null) v.Add("$.max_amount_usd", $"must be more than 0 and at most {BudgetRules.MaxAmountUsd:0}.");
+        thresholds ??= BudgetRules.DefaultThresholds;
+        if (thresholds.Length > BudgetRules.MaxThresholds) v.Add("$.thresholds", $"holds at most {BudgetRules.MaxThresholds} percentages.");
+        for (var i = 0; i < thresholds.Length; i++)
+            if (thresholds[i] is < 1 or > BudgetRules.MaxPercent) v.Add($"$.thresholds[{i}]", $"must be a percentage from 1 to {BudgetRules.MaxPercent}.");
+        if (autoPause is < 1 or > BudgetRules.MaxPercent) v.Add("$.auto_pause_at_percent", $"must be a percentage from 1 to {BudgetRules.MaxPercent}.");
+        v.ThrowIfInvalid();
+        return new Budget(id, name!.Trim(), scope!, scope == "team" ? team!.Trim() : null, agentId, parsedPeriod!.Value,
+            parsedPeriod == BudgetPeriod.Rolling ? rollingDays : null, micros!.Value, [.. thresholds.Distinct().Order()], autoPause, active, default, default);
+    }
 }
 
 /// <summary>

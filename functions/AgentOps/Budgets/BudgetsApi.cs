@@ -20,36 +20,9 @@ public static class BudgetsApi
         Optional<string> Period, Optional<int?> RollingDays, Optional<decimal> MaxAmountUsd, Optional<int[]> Thresholds, Optional<int?> AutoPauseAtPercent,
         Optional<bool> Active);
 
-    /// <summary>A budget as it would be stored, or every error with its path.</summary>
-    private static Budget Check(Validation v, Guid id, string? name, string? scope, string? team, Guid? agentId, string? period, int? rollingDays,
-        decimal? maxUsd, int[]? thresholds, int? autoPause, bool active)
-    {
-        v.RequiredText("$.name", name, 200);
-        if (scope is not ("org" or "team" or "agent")) v.Add("$.scope", "must be org, team or agent.");
-        if (scope == "team") v.RequiredText("$.team", team, 100);
-        else if (team is not null) v.Add("$.team", "belongs to team budgets only.");
-        if (scope == "agent" && agentId is null) v.Add("$.agent_id", "is required for an agent budget.");
-        else if (scope != "agent" && agentId is not null) v.Add("$.agent_id", "belongs to agent budgets only.");
-        var parsedPeriod = BudgetRules.ParsePeriod(period);
-        if (parsedPeriod is null) v.Add("$.period", "must be daily, weekly, monthly or rolling.");
-        if (parsedPeriod == BudgetPeriod.Rolling && rollingDays is not (>= 1 and <= 366)) v.Add("$.rolling_days", "must be from 1 to 366 for a rolling budget.");
-        else if (parsedPeriod is not null and not BudgetPeriod.Rolling && rollingDays is not null) v.Add("$.rolling_days", "belongs to rolling budgets only.");
-        var micros = maxUsd is { } usd ? BudgetRules.MaxMicros(usd) : null;
-        if (maxUsd is null) v.Add("$.max_amount_usd", "is required.");
-        else if (micros is null) v.Add("$.max_amount_usd", $"must be more than 0 and at most {BudgetRules.MaxAmountUsd:0}.");
-        thresholds ??= BudgetRules.DefaultThresholds;
-        if (thresholds.Length > BudgetRules.MaxThresholds) v.Add("$.thresholds", $"holds at most {BudgetRules.MaxThresholds} percentages.");
-        for (var i = 0; i < thresholds.Length; i++)
-            if (thresholds[i] is < 1 or > BudgetRules.MaxPercent) v.Add($"$.thresholds[{i}]", $"must be a percentage from 1 to {BudgetRules.MaxPercent}.");
-        if (autoPause is < 1 or > BudgetRules.MaxPercent) v.Add("$.auto_pause_at_percent", $"must be a percentage from 1 to {BudgetRules.MaxPercent}.");
-        v.ThrowIfInvalid();
-        return new Budget(id, name!.Trim(), scope!, scope == "team" ? team!.Trim() : null, agentId, parsedPeriod!.Value,
-            parsedPeriod == BudgetPeriod.Rolling ? rollingDays : null, micros!.Value, [.. thresholds.Distinct().Order()], autoPause, active, default, default);
-    }
-
     public static async Task<Created<BudgetView>> CreateAsync(BudgetRequest body, Caller caller, BudgetService budgets, CancellationToken ct)
     {
-        var draft = Check(new Validation(), Guid.CreateVersion7(), body.Name, body.Scope, body.Team, body.AgentId, body.Period, body.RollingDays,
+        var draft = Budget.Check(new Validation(), Guid.CreateVersion7(), body.Name, body.Scope, body.Team, body.AgentId, body.Period, body.RollingDays,
             body.MaxAmountUsd, body.Thresholds, body.AutoPauseAtPercent, body.Active ?? true);
         return TypedResults.Created((string?)null, await budgets.CreateAsync(caller, draft, ct));
     }
@@ -72,7 +45,7 @@ public static class BudgetsApi
             var team = body.Team.IsSet ? body.Team.Value : scope == "team" ? before.Team : null;
             var agentId = body.AgentId.IsSet ? body.AgentId.Value : scope == "agent" ? before.AgentId : null;
             var rollingDays = body.RollingDays.IsSet ? body.RollingDays.Value : period == "rolling" ? before.RollingDays : null;
-            return Check(new Validation(), id, body.Name.Or(before.Name), scope, team, agentId, period, rollingDays,
+            return Budget.Check(new Validation(), id, body.Name.Or(before.Name), scope, team, agentId, period, rollingDays,
                 body.MaxAmountUsd.IsSet ? body.MaxAmountUsd.Value : before.MaxMicros / 1_000_000m, body.Thresholds.IsSet ? body.Thresholds.Value : before.Thresholds,
                 body.AutoPauseAtPercent.IsSet ? body.AutoPauseAtPercent.Value : before.AutoPauseAtPercent, body.Active.IsSet ? body.Active.Value : before.Active);
         }, ct));

@@ -46,7 +46,7 @@ public static class EmergencyControls
     /// <summary>Lifts the kill switch: the agents it paused are active again (one audit row when anything changed).</summary>
     public static async Task<IReadOnlyList<Guid>> LiftAsync(Tx tx, Actor actor, string? reason, CancellationToken ct)
     {
-        await TenancyStore.LockOrganizationAsync(tx, ct);
+        await TenancyStore.ReadOrganizationAsync(tx, forUpdate: true, ct); // locked, as SetKilledAsync does, before the flag is read and cleared
         var before = await StatusAsync(tx, ct);
         await TenancyStore.ClearKilledAsync(tx, ct);
         var resumed = await AgentStatus.ResumeKillSwitchPausedAsync(tx, ct);

@@ -34,8 +34,10 @@ public static class DemoData
     public static async Task<bool> EnsureAsync(Db db, Ingest.BatchProcessor processor, Credentials demo, CancellationToken ct)
     {
         var prefix = Secrets.ApiKeyPrefix(demo.ApiKey)!;
-        var existing = await db.WithoutOrgAsync(tx => tx.ScalarAsync<Guid?>("SELECT org_id FROM auth_login_candidates($1) LIMIT 1", ct, demo.Email), ct);
-        var keyExists = await db.WithoutOrgAsync(tx => tx.ScalarAsync<Guid?>("SELECT id FROM auth_api_key($1)", ct, prefix), ct) is not null;
+        // Look-ups before any organization is known (SECURITY DEFINER functions, through their owners' stores).
+        var admin = (await db.WithoutOrgAsync(tx => UserStore.LoginCandidatesAsync(tx, demo.Email, ct), ct)).FirstOrDefault();
+        var existing = admin?.OrgId;
+        var keyExists = await db.WithoutOrgAsync(tx => ApiKeyStore.FindByPrefixAsync(tx, prefix, ct), ct) is not null;
         if (existing is not null && keyExists) return false;
 
         var orgId = existing ?? Guid.CreateVersion7();
@@ -45,19 +47,14 @@ public static class DemoData
         await db.AcrossOrgsAsync(async orgs =>
         {
             var tx = await orgs.EnterAsync(orgId, ct);
-            Guid userId;
+            var userId = admin?.UserId ?? Guid.CreateVersion7();
             if (existing is null)
             {
-                userId = Guid.CreateVersion7();
                 await TenancyStore.CreateOrganizationAsync(tx, OrgName, ct);
                 await UserStore.InsertAsync(tx, userId, demo.Email, "Demo Admin", Passwords.Hash(demo.Password), ct);
                 await TenancyStore.AddFirstAdminAsync(tx, Guid.CreateVersion7(), userId, demo.Email, ct);
                 await AuditLog.RecordAsync(tx, system, "org.created", "organization", orgId, null, new { name = OrgName, demo = true }, ct);
                 await DemoWorkload.SeedAsync(orgs, tx, processor, ct);
-            }
-            else
-            {
-                userId = (await tx.ScalarAsync<Guid?>("SELECT user_id FROM organization_members WHERE email = $1", ct, demo.Email))!.Value;
             }
             var keyId = Guid.CreateVersion7();
             await ApiKeyStore.InsertAsync(tx, keyId, new ApiKeyFields("demo key", Scopes.Ingest | Scopes.Read | Scopes.Write, null),

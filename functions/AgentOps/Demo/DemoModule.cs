@@ -1,4 +1,3 @@
-
 namespace AgentOps.Demo;
 
 /// <summary>The demo seed has no services or routes: the hosts call it on request (./agentops up).</summary>

@@ -1,4 +1,3 @@
-
 namespace AgentOps.Health;
 
 /// <summary>Liveness (the process answers) and readiness (the database answers and its schema is current).</summary>

@@ -1,4 +1,3 @@
-
 namespace AgentOps.Health;
 
 public sealed class HealthModule : IFeatureModule

@@ -46,9 +46,9 @@ public static class IngestApi
             else throw UnknownField("$." + p.Name);
         }
         if (run is not { ValueKind: JsonValueKind.Object } r)
-            throw ApiProblem.Validation(new Dictionary<string, string[]> { ["$.run"] = ["is required: an object with id, agent and started_at."] });
+            throw DomainError.Invalid("$.run", "is required: an object with id, agent and started_at.");
         if (events is { ValueKind: not (JsonValueKind.Array or JsonValueKind.Null) })
-            throw ApiProblem.Validation(new Dictionary<string, string[]> { ["$.events"] = ["must be an array of events."] });
+            throw DomainError.Invalid("$.events", "must be an array of events.");
 
         var items = RunItems(r, events is { ValueKind: JsonValueKind.Array } list ? list : null);
         if (items.Count > IngestLimits.MaxEventsPerBatch) throw TooManyEvents(items.Count);
@@ -129,7 +129,7 @@ public static class IngestApi
             if (p.Name == name) found = p.Value;
             else throw UnknownField("$." + p.Name);
         if (found is not { ValueKind: JsonValueKind.Array } array || array.GetArrayLength() == 0)
-            throw ApiProblem.Validation(new Dictionary<string, string[]> { ["$." + name] = ["must be a non-empty array of events."] });
+            throw DomainError.Invalid("$." + name, "must be a non-empty array of events.");
         if (array.GetArrayLength() > IngestLimits.MaxEventsPerBatch) throw TooManyEvents(array.GetArrayLength());
         return array;
     }

@@ -1,4 +1,3 @@
-
 namespace AgentOps.Ingest;
 
 /// <summary>

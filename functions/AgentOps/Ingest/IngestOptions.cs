@@ -1,4 +1,3 @@
-
 namespace AgentOps.Ingest;
 
 /// <summary>Ingest's settings, read and validated by <see cref="IngestModule"/>.</summary>

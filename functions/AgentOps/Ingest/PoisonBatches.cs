@@ -1,4 +1,3 @@
-
 namespace AgentOps.Ingest;
 
 /// <summary>What became of a batch processed alone: processed (committed with the caller's transaction), or poison.</summary>

@@ -5,7 +5,8 @@ namespace AgentOps.Jobs;
 /// <summary>
 /// The jobs' use cases: create (now or at a time), list, read with shards and events, cancel (no new shard starts;
 /// running ones stop at their next batch boundary), retry the failed shards; recurring schedules (five-field cron,
-/// UTC). Every change is audited and wakes this replica's dispatcher; refusals are <see cref="DomainError"/>s.
+/// UTC). Every change is audited; a change to a job wakes this replica's dispatcher (schedules are found at its next
+/// tick); refusals are <see cref="DomainError"/>s.
 /// </summary>
 public sealed class JobService(Db db, JobActivities activities, JobSignal signal, TimeProvider time)
 {

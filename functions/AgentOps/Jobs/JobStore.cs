@@ -12,7 +12,8 @@ public sealed record JobDetail(Job Job, Progress Progress, IReadOnlyList<ShardVi
 
 /// <summary>
 /// The SQL behind the jobs API: jobs as users create, list, read, cancel and retry them, and their recurring schedules.
-/// Runs in the caller's transaction, inside its organization. (Shards and the orchestration's writes are JobActivities'.)
+/// Runs in the caller's transaction, inside its organization. (Planning shards and running them is JobActivities' SQL; a
+/// retry here only resets the failed ones.)
 /// </summary>
 public static class JobStore
 {

@@ -1,4 +1,3 @@
-
 namespace AgentOps.Jobs;
 
 /// <summary>Jobs' settings, read and validated by <see cref="JobsModule"/>.</summary>

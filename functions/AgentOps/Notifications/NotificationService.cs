@@ -1,10 +1,4 @@
-using System.Text.Json;
-
 namespace AgentOps.Notifications;
-
-/// <summary><c>read</c>/<c>read_at</c> are the calling person's; null for API keys (they have no read state).</summary>
-public sealed record NotificationView(Guid Id, string Kind, string Severity, string Title, string? Body, JsonElement Data, string? EntityType,
-    string? EntityId, DateTimeOffset CreatedAt, bool? Read, DateTimeOffset? ReadAt);
 
 /// <summary>
 /// The in-app channel's use cases: the organization's notifications, newest first, each with whether the calling
@@ -20,41 +14,20 @@ public sealed class NotificationService(Db db)
     {
         if (unread is not null && caller.UserId is null)
             throw DomainError.Forbidden("user_required", "Read state belongs to a person; API keys cannot filter by unread.");
-        return db.InOrgAsync(caller.OrgId, tx => tx.ListAsync("""
-            SELECT n.id, n.kind, n.severity, n.title, n.body, n.data::text, n.entity_type, n.entity_id, n.created_at, r.read_at
-            FROM notifications n LEFT JOIN notification_reads r ON r.notification_id = n.id AND r.user_id = $3
-            WHERE n.org_id = $1
-              AND ($2::uuid IS NULL OR (n.created_at, n.id) < (SELECT c.created_at, c.id FROM notifications c WHERE c.id = $2 AND c.org_id = $1))
-              AND ($4::boolean IS NULL OR (r.read_at IS NULL) = $4)
-              AND ($5::text IS NULL OR n.kind = $5) AND ($6::text IS NULL OR n.severity = $6)
-            ORDER BY n.created_at DESC, n.id DESC
-            LIMIT $7
-            """, r => new NotificationView(r.GetGuid(0), r.GetString(1), r.GetString(2), r.GetString(3), r.NullableString(4),
-                JsonDocument.Parse(r.GetString(5)).RootElement.Clone(), r.NullableString(6), r.NullableString(7), r.Time(8),
-                caller.UserId is null ? null : !r.IsDBNull(9), r.NullableTime(9)),
-            ct, caller.OrgId, after == Guid.Empty ? null : after, caller.UserId, unread, kind, severity, take), ct);
+        return db.InOrgAsync(caller.OrgId, tx => NotificationStore.PageAsync(tx, caller.UserId, unread, kind, severity, after, take, ct), ct);
     }
 
     public async Task<int> UnreadCountAsync(Caller caller, CancellationToken ct)
     {
         var userId = PersonOf(caller);
-        return (int)await db.InOrgAsync(caller.OrgId, tx => tx.ScalarAsync<long>("""
-            SELECT count(*) FROM (
-              SELECT 1 FROM notifications n
-              WHERE n.org_id = $1 AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.notification_id = n.id AND r.user_id = $2)
-              LIMIT $3) unread
-            """, ct, caller.OrgId, userId, UnreadCountCap), ct);
+        return (int)await db.InOrgAsync(caller.OrgId, tx => NotificationStore.UnreadAsync(tx, userId, UnreadCountCap, ct), ct);
     }
 
     /// <summary>Idempotent: marking a read notification again changes nothing (the first read_at stays).</summary>
     public async Task MarkReadAsync(Caller caller, Guid id, CancellationToken ct)
     {
         var userId = PersonOf(caller);
-        var found = await db.InOrgAsync(caller.OrgId, tx => tx.ScalarAsync<bool>("""
-            WITH target AS (SELECT id FROM notifications WHERE id = $1 AND org_id = $2),
-                 mark AS (INSERT INTO notification_reads (org_id, notification_id, user_id) SELECT $2, id, $3 FROM target ON CONFLICT DO NOTHING)
-            SELECT EXISTS (SELECT 1 FROM target)
-            """, ct, id, caller.OrgId, userId), ct);
+        var found = await db.InOrgAsync(caller.OrgId, tx => NotificationStore.MarkReadAsync(tx, id, userId, ct), ct);
         if (!found) throw DomainError.NotFound("notification");
     }
 
@@ -62,12 +35,7 @@ public sealed class NotificationService(Db db)
     public Task<int> MarkAllReadAsync(Caller caller, CancellationToken ct)
     {
         var userId = PersonOf(caller);
-        return db.InOrgAsync(caller.OrgId, tx => tx.ExecuteAsync("""
-            INSERT INTO notification_reads (org_id, notification_id, user_id)
-            SELECT n.org_id, n.id, $2 FROM notifications n
-            WHERE n.org_id = $1 AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.notification_id = n.id AND r.user_id = $2)
-            ON CONFLICT DO NOTHING
-            """, ct, caller.OrgId, userId), ct);
+        return db.InOrgAsync(caller.OrgId, tx => NotificationStore.MarkAllReadAsync(tx, userId, ct), ct);
     }
 
     /// <summary>The person calling. The routes that need one require UserSession; this is the belt to those braces.</summary>

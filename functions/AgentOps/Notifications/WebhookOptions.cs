@@ -1,4 +1,3 @@
-
 namespace AgentOps.Notifications;
 
 /// <summary>Webhooks' settings, read and validated by <see cref="NotificationsModule"/>.</summary>

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace AgentOps.Notifications;
 
@@ -25,8 +26,33 @@ public sealed record DeliveryView(Guid Id, Guid WebhookId, Guid? NotificationId,
         r.IsDBNull(10) ? null : r.GetInt32(10), r.Time(11), r.NullableTime(12), JsonDocument.Parse(r.GetString(13)).RootElement.Clone());
 }
 
-/// <summary>An endpoint's settings as checked: its name, URL and the kinds it takes (empty: every kind), and whether it is active.</summary>
-public sealed record WebhookFields(string Name, string Url, string[] Kinds, bool Active);
+/// <summary>
+/// An endpoint's settings: its name, URL and the kinds it takes (empty: every kind), and whether it is active;
+/// <see cref="Check"/> makes them from what a caller gave.
+/// </summary>
+public sealed partial record WebhookFields(string Name, string Url, string[] Kinds, bool Active)
+{
+    /// <summary>Notification kinds one endpoint may name.</summary>
+    public const int MaxKinds = 50;
+
+    /// <summary>Dotted lower-case names, as notifications use them (budget.threshold, approval.requested).</summary>
+    [GeneratedRegex(@"^[a-z0-9_]+(\.[a-z0-9_]+)*$")]
+    private static partial Regex KindPattern();
+
+    public static WebhookFields Check(Validation v, string? name, string? url, string[]? kinds, bool kindsPresent, bool active, bool allowPrivate)
+    {
+        var trimmed = v.RequiredText("$.name", name, 200);
+        var uri = WebhookTargets.Check(v, "$.url", url, allowPrivate);
+        if (kindsPresent && kinds is null) v.Add("$.kinds", "must be an array of notification kinds (empty: every kind).");
+        kinds ??= [];
+        if (kinds.Length > MaxKinds) v.Add("$.kinds", $"must list at most {MaxKinds} kinds.");
+        for (var i = 0; i < kinds.Length; i++)
+            if (kinds[i] is not { Length: >= 1 and <= 100 } kind || !KindPattern().IsMatch(kind))
+                v.Add($"$.kinds[{i}]", "must be a notification kind: dotted lower-case words, e.g. budget.threshold.");
+        v.ThrowIfInvalid();
+        return new WebhookFields(trimmed!, uri!.OriginalString, [.. kinds.Distinct().Order(StringComparer.Ordinal)], active);
+    }
+}
 
 /// <summary>The SQL for webhook endpoints and the delivery log as users manage them, in the caller's transaction and organization.</summary>
 public static class WebhookStore

@@ -1,12 +1,9 @@
-using System.Text.RegularExpressions;
 
 namespace AgentOps.Notifications;
 
 /// <summary>The webhooks API over HTTP: binding, shape checks and answers; <see cref="WebhookService"/> holds the use cases.</summary>
-public static partial class WebhooksApi
+public static class WebhooksApi
 {
-    /// <summary>Notification kinds one endpoint may name.</summary>
-    public const int MaxKinds = 50;
 
     public static void MapWebhooksApi(this RouteGroupBuilder api)
     {
@@ -25,28 +22,10 @@ public static partial class WebhooksApi
     public sealed record CreateWebhookRequest(string? Name, string? Url, string[]? Kinds, bool? Active);
     public sealed record UpdateWebhookRequest(Optional<string> Name, Optional<string> Url, Optional<string[]> Kinds, Optional<bool?> Active);
 
-    /// <summary>Dotted lower-case names, as notifications use them (budget.threshold, approval.requested).</summary>
-    [GeneratedRegex(@"^[a-z0-9_]+(\.[a-z0-9_]+)*$")]
-    private static partial Regex KindPattern();
-
-    private static WebhookFields Check(Validation v, string? name, string? url, string[]? kinds, bool kindsPresent, bool active, bool allowPrivate)
-    {
-        var trimmed = v.RequiredText("$.name", name, 200);
-        var uri = WebhookTargets.Check(v, "$.url", url, allowPrivate);
-        if (kindsPresent && kinds is null) v.Add("$.kinds", "must be an array of notification kinds (empty: every kind).");
-        kinds ??= [];
-        if (kinds.Length > MaxKinds) v.Add("$.kinds", $"must list at most {MaxKinds} kinds.");
-        for (var i = 0; i < kinds.Length; i++)
-            if (kinds[i] is not { Length: >= 1 and <= 100 } kind || !KindPattern().IsMatch(kind))
-                v.Add($"$.kinds[{i}]", "must be a notification kind: dotted lower-case words, e.g. budget.threshold.");
-        v.ThrowIfInvalid();
-        return new WebhookFields(trimmed!, uri!.OriginalString, [.. kinds.Distinct().Order(StringComparer.Ordinal)], active);
-    }
-
     public static async Task<Created<WebhookWithSecret>> CreateAsync(CreateWebhookRequest body, Caller caller, WebhookService webhooks, WebhookOptions options,
         CancellationToken ct)
     {
-        var fields = Check(new Validation(), body.Name, body.Url, body.Kinds, false, body.Active ?? true, options.AllowPrivateTargets);
+        var fields = WebhookFields.Check(new Validation(), body.Name, body.Url, body.Kinds, false, body.Active ?? true, options.AllowPrivateTargets);
         return TypedResults.Created((string?)null, await webhooks.CreateAsync(caller, fields, ct));
     }
 
@@ -66,7 +45,7 @@ public static partial class WebhooksApi
         {
             var v = new Validation();
             if (body.Active is { IsSet: true, Value: null }) v.Add("$.active", "must be true or false.");
-            return Check(v, body.Name.Or(before.Name), body.Url.Or(before.Url), body.Kinds.IsSet ? body.Kinds.Value : before.Kinds, body.Kinds.IsSet,
+            return WebhookFields.Check(v, body.Name.Or(before.Name), body.Url.Or(before.Url), body.Kinds.IsSet ? body.Kinds.Value : before.Kinds, body.Kinds.IsSet,
                 body.Active.Value ?? before.Active, options.AllowPrivateTargets);
         }, ct));
 

@@ -98,7 +98,7 @@ public sealed class OrchestrationService(Db db, DurableTaskClient client, JobAct
     /// <summary>The instance behind a row of this organization, or not found (not the organization's, or never started, or purged).</summary>
     private async Task<(Owner Owner, OrchestrationMetadata Instance)> FindAsync(Guid orgId, Guid id, bool data, CancellationToken ct)
     {
-        var owner = await db.InOrgAsync(orgId, tx => OrchestrationStore.OwnerAsync(tx, id, ct), ct) ?? throw DomainError.NotFound("orchestration");
+        var owner = await db.InOrgAsync(orgId, tx => OrchestrationStore.OwnerAsync(tx, id, forUpdate: false, ct), ct) ?? throw DomainError.NotFound("orchestration");
         var instance = await client.GetInstanceAsync(id.ToString(), data, ct) ?? throw DomainError.NotFound("orchestration");
         return (owner, instance);
     }
@@ -133,7 +133,7 @@ public sealed class OrchestrationService(Db db, DurableTaskClient client, JobAct
     {
         await db.InOrgAsync(caller.OrgId, async tx =>
         {
-            var owner = await OrchestrationStore.LockOwnerAsync(tx, id, ct) ?? throw DomainError.NotFound("orchestration");
+            var owner = await OrchestrationStore.OwnerAsync(tx, id, forUpdate: true, ct) ?? throw DomainError.NotFound("orchestration");
             var instance = await client.GetInstanceAsync(id.ToString(), false, ct) ?? throw DomainError.NotFound("orchestration");
             var status = StatusName(instance.RuntimeStatus);
             if (!allowed.Contains(status))
@@ -177,7 +177,7 @@ public sealed class OrchestrationService(Db db, DurableTaskClient client, JobAct
     {
         await db.InOrgAsync(caller.OrgId, async tx =>
         {
-            var owner = await OrchestrationStore.LockOwnerAsync(tx, id, ct) ?? throw DomainError.NotFound("orchestration");
+            var owner = await OrchestrationStore.OwnerAsync(tx, id, forUpdate: true, ct) ?? throw DomainError.NotFound("orchestration");
             var instance = await client.GetInstanceAsync(id.ToString(), false, ct) ?? throw DomainError.NotFound("orchestration");
             var status = StatusName(instance.RuntimeStatus);
             if (!Ended.Contains(status)) throw DomainError.Conflict("orchestration_state", $"The orchestration is {status}: only an ended one (completed, failed, terminated) can be purged.");

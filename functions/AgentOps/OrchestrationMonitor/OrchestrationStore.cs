@@ -13,12 +13,9 @@ public static class OrchestrationStore
 {
     private static Owner ReadOwner(NpgsqlDataReader r) => new("job", r.GetGuid(0), r.GetString(1), r.GetString(2));
 
-    public static Task<Owner?> OwnerAsync(Tx tx, Guid id, CancellationToken ct) =>
-        tx.SingleAsync("SELECT j.id, j.kind, j.status FROM jobs j WHERE j.id = $1 AND j.org_id = $2", ReadOwner, ct, id, tx.OrgId);
-
-    /// <summary>The owner row, locked: concurrent operations on the instance take turns.</summary>
-    public static Task<Owner?> LockOwnerAsync(Tx tx, Guid id, CancellationToken ct) =>
-        tx.SingleAsync("SELECT j.id, j.kind, j.status FROM jobs j WHERE j.id = $1 AND j.org_id = $2 FOR UPDATE", ReadOwner, ct, id, tx.OrgId);
+    /// <summary>The instance's owner; locked when <paramref name="forUpdate"/>, so concurrent operations on the instance take turns.</summary>
+    public static Task<Owner?> OwnerAsync(Tx tx, Guid id, bool forUpdate, CancellationToken ct) =>
+        tx.SingleAsync($"SELECT j.id, j.kind, j.status FROM jobs j WHERE j.id = $1 AND j.org_id = $2{(forUpdate ? " FOR UPDATE" : "")}", ReadOwner, ct, id, tx.OrgId);
 
     /// <summary>
     /// Owners newest first (v7 ids order by creation) below <paramref name="before"/> (none: from the newest), scheduled

@@ -15,9 +15,34 @@ public sealed record PolicyView(Guid Id, string Name, string? Description, bool 
 public sealed record VersionView(int Version, DateTimeOffset CreatedAt, Guid? CreatedBy, JsonElement Snapshot);
 public sealed record PolicyDetail(PolicyView Policy, IReadOnlyList<VersionView> Versions);
 
-/// <summary>A policy as it is to be stored: checked whole (see PoliciesApi), its conditions as JSON text.</summary>
+/// <summary>A policy as it is to be stored, its conditions as JSON text; <see cref="Check"/> makes one from what a caller gave.</summary>
 public sealed record PolicyDraft(string Name, string? Description, bool Active, int Priority, PolicyAction Action, string Conditions,
-    string[] ApprovalRequiredFrom, int? TimeoutMinutes);
+    string[] ApprovalRequiredFrom, int? TimeoutMinutes)
+{
+    /// <summary>A whole policy (as created, or as it would be after a change) as it is stored, or one refusal with every error's path.</summary>
+    public static PolicyDraft Check(string? name, string? description, bool active, int priority, string? action, JsonElement? conditions,
+        string[] approvers, int? timeout)
+    {
+        var v = new Validation();
+        v.RequiredText("$.name", name, 200);
+        v.Text("$.description", description, 2000, 0);
+        if (priority is < 0 or > 100_000) v.Add("$.priority", "must be from 0 (first) to 100000.");
+        var parsed = PolicyRules.ParseAction(action);
+        if (parsed is null) v.Add("$.action", "must be allow, block or require_approval.");
+        if (conditions is null) v.Add("$.conditions", "is required: {all: [...]}, {any: [...]}, {not: ...} or {field, operator, value}.");
+        else foreach (var e in PolicyRules.Parse(conditions.Value).Errors) v.Add(e.Path, e.Message);
+        approvers = [.. approvers.Distinct()];
+        foreach (var (role, i) in approvers.Select((r, i) => (r, i)))
+            if (Rbac.ParseRole(role) is null) v.Add($"$.approval_required_from[{i}]", "must be admin, team_lead, member or viewer.");
+        if (parsed == PolicyAction.RequireApproval && approvers.Length == 0) v.Add("$.approval_required_from", "require_approval needs the roles that may approve.");
+        if (parsed != PolicyAction.RequireApproval && (approvers.Length > 0 || timeout is not null))
+            v.Add("$.action", "approval_required_from and timeout_minutes belong to require_approval policies only.");
+        if (timeout is < 1 or > 10_080) v.Add("$.timeout_minutes", "must be from 1 to 10080 (a week).");
+        v.ThrowIfInvalid();
+        return new PolicyDraft(name!.Trim(), description?.Trim(), active, priority, parsed!.Value, conditions!.Value.GetRawText(), approvers,
+            parsed == PolicyAction.RequireApproval ? timeout ?? PolicyRules.DefaultApprovalTimeoutMinutes : null);
+    }
+}
 
 /// <summary>The SQL for policies and their versions, in the caller's transaction and organization.</summary>
 public static class PolicyStore

@@ -1,4 +1,3 @@
-
 namespace AgentOps.Tenancy;
 
 /// <summary>Tenancy's settings, read and validated by <see cref="TenancyModule"/>.</summary>

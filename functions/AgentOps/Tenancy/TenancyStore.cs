@@ -104,10 +104,6 @@ public static class TenancyStore
         return wasKilled;
     }
 
-    /// <summary>Locks the organization row (as <see cref="SetKilledAsync"/> does) before the flag is read and cleared.</summary>
-    public static Task LockOrganizationAsync(Tx tx, CancellationToken ct) =>
-        tx.ExecuteAsync("SELECT 1 FROM organizations WHERE id = $1 FOR UPDATE", ct, tx.OrgId);
-
     /// <summary>Clears the kill-switch flag.</summary>
     public static Task ClearKilledAsync(Tx tx, CancellationToken ct) =>
         tx.ExecuteAsync("UPDATE organizations SET killed_at = NULL, killed_reason = NULL WHERE id = $1", ct, tx.OrgId);

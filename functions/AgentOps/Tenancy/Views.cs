@@ -1,4 +1,3 @@
-
 namespace AgentOps.Tenancy;
 
 public sealed record OrgView(Guid Id, string Name, string Timezone, int IngestEventsPerSecond, int IngestBurst, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)

@@ -37,12 +37,12 @@ public static class Dependencies
         return [.. uses.OrderBy(u => u.FromPart).ThenBy(u => u.ToPart).ThenBy(u => u.FromType).ThenBy(u => u.ToType)];
     }
 
-    /// <summary>For each type <paramref name="which"/> picks (by its outermost type), the namespaces of every type it names.</summary>
-    public static IReadOnlyList<(string Type, string Namespace)> NamespacesUsedBy(string assemblyPath, Func<TypeDefinition, bool> which)
+    /// <summary>For each type <paramref name="which"/> picks (by its outermost type), every type it names (outermost, with its namespace).</summary>
+    public static IReadOnlyList<(string Type, string UsedNamespace, string Used)> TypesUsedBy(string assemblyPath, Func<TypeDefinition, bool> which)
     {
         using var module = ModuleDefinition.ReadModule(assemblyPath);
         return [.. module.GetTypes().Select(t => (Type: t, Outer: (TypeDefinition)Outermost(t))).Where(t => which(t.Outer))
-            .SelectMany(t => Referenced(t.Type).Select(r => (t.Outer.FullName, Outermost(r).Namespace))).Distinct().Order()];
+            .SelectMany(t => Referenced(t.Type).Select(Outermost).Select(r => (t.Outer.FullName, r.Namespace, r.FullName))).Distinct().Order()];
     }
 
     private static string? PartOf(string ns, string root) =>

@@ -1,4 +1,3 @@
-
 namespace AgentOps.Platform.Http;
 
 /// <summary>
