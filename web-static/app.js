@@ -4095,8 +4095,8 @@ function viewBudgets(main, ctx) {
 
 const PENDING_WATCH_MS = 10_000;
 const UNREAD_WATCH_MS = 30_000;
-const UNREAD_CAP = 1000; // NotificationsApi.UnreadCountCap: the server stops counting there
-const APPROVALS_PAGE_MAX = 200; // the API's largest page
+const UNREAD_CAP = 1000; // NotificationService.UnreadCountCap: the server stops counting there
+const APPROVALS_PAGE_MAX = 200; // the API's largest page (the Approvals page shows one)
 const countWatch = { pending: null, pendingMore: false, unread: null, pendingSeq: 0, unreadSeq: 0, timers: [] };
 
 function startCountWatch() {
@@ -4124,13 +4124,13 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 
-/** The size of the pending queue (one page of at most 200: "200+" beyond). A failure keeps the last count. */
+/** The size of the pending queue: a count, not the list (the server stops at 1000: "1000+"). A failure keeps the last count. */
 async function checkPending() {
   if (!session.accessToken) return;
   const seq = ++countWatch.pendingSeq;
   try {
-    const page = await api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`);
-    if (seq === countWatch.pendingSeq && session.accessToken) setPendingCount(page.items.length, !!page.next_cursor);
+    const { pending, capped } = await api('GET', '/approvals/pending/count');
+    if (seq === countWatch.pendingSeq && session.accessToken) setPendingCount(pending, capped);
   } catch { /* the next check tries again */ }
 }
 
@@ -4345,7 +4345,8 @@ function viewApprovals(main, ctx) {
     const added = pending === null ? [] : page.items.filter((a) => !known.has(a.id));
     pending = page.items;
     pendingMore = !!page.next_cursor;
-    setPendingCount(pending.length, pendingMore);
+    // The whole queue is on this page unless it holds more than a page: then the count comes from the server's count.
+    if (pendingMore) checkPending(); else setPendingCount(pending.length, false);
     liveNote.textContent = `Updated ${timeOfDayFormat.format(new Date())}`;
     const sig = `${pendingMore}|${pending.map((a) => a.id).join(',')}`;
     if (added.length) announcer.textContent = `${plural(added.length, 'new request')} waiting.`;

@@ -34,6 +34,8 @@ public class ApprovalsTests(ApiFixture fx)
         Assert.Equal(["admin"], pending[0].GetProperty("approval_required_from").EnumerateArray().Select(r => r.GetString()));
         Assert.Single((await _client.Get("/api/v1/approvals/pending?run_id=run-life&agent=sales-bot", viewer.Token)).Expect(200).Body.GetProperty("items").EnumerateArray());
         Assert.Empty((await _client.Get("/api/v1/approvals/pending?run_id=other", viewer.Token)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        var count = (await _client.Get("/api/v1/approvals/pending/count", viewer.Token)).Expect(200).Body;
+        Assert.Equal((1, false), (count.GetProperty("pending").GetInt32(), count.GetProperty("capped").GetBoolean()));
 
         (await _client.Post($"/api/v1/approvals/{id}/approve", new { }, viewer.Token)).ExpectProblem(403, "approval_role_required");
         (await _client.Post($"/api/v1/approvals/{id}/approve", new { }, tenant.AdminToken)).ExpectProblem(403, "approval_self_forbidden");
@@ -52,6 +54,7 @@ public class ApprovalsTests(ApiFixture fx)
         (await _client.Post($"/api/v1/approvals/{id}/approve", new { }, secondAdmin.Token)).ExpectProblem(409, "approval_decided");
         (await _client.Post($"/api/v1/approvals/{id}/reject", new { comment = "too late" }, secondAdmin.Token)).ExpectProblem(409, "approval_decided");
         Assert.Empty((await _client.Get("/api/v1/approvals/pending", viewer.Token)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        Assert.Equal(0, (await _client.Get("/api/v1/approvals/pending/count", viewer.Token)).Expect(200).Body.GetProperty("pending").GetInt32());
         Assert.Single((await _client.Get("/api/v1/approvals?status=approved", viewer.Token)).Expect(200).Body.GetProperty("items").EnumerateArray());
         // A decided request answers a wait at once.
         Assert.Equal("approved", (await _client.Get($"/api/v1/approvals/{id}/wait?timeout_s=5", viewer.Token)).Expect(200).Str("status"));
@@ -125,6 +128,7 @@ public class ApprovalsTests(ApiFixture fx)
         var read = (await _client.Get($"/api/v1/approvals/{lazy}", key)).Expect(200).Body;
         Assert.Equal(("expired", "expired"), (read.GetProperty("status").GetString(), read.GetProperty("decision_reason").GetString()));
         Assert.Empty((await _client.Get("/api/v1/approvals/pending", key)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        Assert.Equal(0, (await _client.Get("/api/v1/approvals/pending/count", key)).Expect(200).Body.GetProperty("pending").GetInt32());
         // Expired by this decision attempt, or already written down by the sweeper (it runs every 5 s): refused either way.
         var first = (await _client.Post($"/api/v1/approvals/{lazy}/approve", new { }, other.Token)).Expect(409);
         Assert.Contains(first.ProblemCode, new[] { "approval_expired", "approval_decided" });
@@ -208,6 +212,8 @@ public class ApprovalsTests(ApiFixture fx)
         (await _client.Post($"/api/v1/approvals/{id}/reject", new { comment = "mine now" }, strangerAdmin.Token)).ExpectProblem(404, "not_found");
         Assert.Empty((await _client.Get("/api/v1/approvals", stranger.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray());
         Assert.Empty((await _client.Get("/api/v1/approvals/pending", stranger.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        Assert.Equal(0, (await _client.Get("/api/v1/approvals/pending/count", stranger.AdminToken)).Expect(200).Body.GetProperty("pending").GetInt32());
+        Assert.Equal(1, (await _client.Get("/api/v1/approvals/pending/count", owner.AdminToken)).Expect(200).Body.GetProperty("pending").GetInt32());
         Assert.Equal("pending", (await _client.Get($"/api/v1/approvals/{id}", owner.AdminToken)).Expect(200).Str("status"));
     }
 }

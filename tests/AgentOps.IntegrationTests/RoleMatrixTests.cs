@@ -85,6 +85,7 @@ public class RoleMatrixTests(ApiFixture fx)
         ["POST /api/v1/orchestrations/purge"] = "admin key:admin",
         ["POST /api/v1/policy/check"] = "admin team_lead member key:ingest",
         ["GET /api/v1/approvals/pending"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/approvals/pending/count"] = People + " key:read key:write key:admin",
         ["GET /api/v1/approvals"] = People + " key:read key:write key:admin",
         ["GET /api/v1/approvals/{id}"] = People + " key:read key:write key:admin",
         ["GET /api/v1/approvals/{id}/wait"] = People + " key:read key:write key:admin",

@@ -66,6 +66,12 @@ public static class ApprovalRequests
             ORDER BY a.id LIMIT $6
             """, ApprovalView.Read, ct, tx.OrgId, after, filter.Agent, filter.RunId, filter.Status, take);
 
+    /// <summary>Pending requests (not yet past their expiry), counted up to <paramref name="cap"/>.</summary>
+    public static Task<long> CountPendingAsync(Tx tx, int cap, CancellationToken ct) =>
+        tx.ScalarAsync<long>("""
+            SELECT count(*) FROM (SELECT 1 FROM approvals WHERE org_id = $1 AND status = 'pending' AND expires_at > now() LIMIT $2) pending
+            """, ct, tx.OrgId, cap);
+
     public static Task<ApprovalView?> ReadAsync(Tx tx, Guid id, CancellationToken ct) =>
         tx.SingleAsync($"{ApprovalView.Select} WHERE a.id = $1 AND a.org_id = $2", ApprovalView.Read, ct, id, tx.OrgId);
 

@@ -17,6 +17,13 @@ public sealed class ApprovalService(Db db, ApprovalWaiters waiters, TimeProvider
     public Task<List<ApprovalView>> PageAsync(Guid orgId, ApprovalFilter filter, Guid after, int take, CancellationToken ct) =>
         db.InOrgAsync(orgId, tx => ApprovalRequests.PageAsync(tx, filter, after, take, ct), ct);
 
+    /// <summary>The pending count stops here (a badge shows "1000+"): a count, not a list, for the badge's frequent asking.</summary>
+    public const int PendingCountCap = 1000;
+
+    /// <summary>How many requests are pending (not yet expired), at most <see cref="PendingCountCap"/>.</summary>
+    public async Task<int> PendingCountAsync(Guid orgId, CancellationToken ct) =>
+        (int)await db.InOrgAsync(orgId, tx => ApprovalRequests.CountPendingAsync(tx, PendingCountCap, ct), ct);
+
     public async Task<ApprovalView> GetAsync(Guid orgId, Guid id, CancellationToken ct) =>
         await db.InOrgAsync(orgId, tx => ApprovalRequests.ReadAsync(tx, id, ct), ct) ?? throw DomainError.NotFound("approval request");
 

@@ -11,6 +11,7 @@ public static class ApprovalsApi
     {
         var approvals = api.MapGroup("/approvals").WithTags("Approvals");
         approvals.MapGet("/pending", PendingAsync).Requires(Permission.ApprovalsRead).WithName("listPendingApprovals").WithSummary("Pending approval requests, oldest first");
+        approvals.MapGet("/pending/count", PendingCountAsync).Requires(Permission.ApprovalsRead).WithName("countPendingApprovals").WithSummary("How many requests are pending (at most 1000)");
         approvals.MapGet("/", ListAsync).Requires(Permission.ApprovalsRead).WithName("listApprovals").WithSummary("All approval requests, oldest first, filtered by status");
         approvals.MapGet("/{id:guid}", GetAsync).Requires(Permission.ApprovalsRead).WithName("getApproval").WithSummary("One approval request");
         approvals.MapGet("/{id:guid}/wait", WaitAsync).Requires(Permission.ApprovalsRead).WithName("waitForApproval").WithSummary("Long-poll: the request as soon as it is decided, or at the timeout");
@@ -24,9 +25,17 @@ public static class ApprovalsApi
     public const int MinWaitSeconds = 1, MaxWaitSeconds = 60, DefaultWaitSeconds = 30;
 
     public sealed record DecideRequest(string? Comment);
+    public sealed record PendingCount(int Pending, bool Capped);
 
     public static Task<Ok<Page<ApprovalView>>> PendingAsync(Caller caller, ApprovalService approvals, string? agent, string? run_id, int? limit, string? cursor, CancellationToken ct) =>
         PageAsync(caller, approvals, new ApprovalFilter(agent, run_id, "pending"), limit, cursor, ct);
+
+    /// <summary>The badge's question, without listing the requests: capped at 1000 (capped: true, show "1000+").</summary>
+    public static async Task<Ok<PendingCount>> PendingCountAsync(Caller caller, ApprovalService approvals, CancellationToken ct)
+    {
+        var pending = await approvals.PendingCountAsync(caller.OrgId, ct);
+        return TypedResults.Ok(new PendingCount(pending, pending >= ApprovalService.PendingCountCap));
+    }
 
     public static Task<Ok<Page<ApprovalView>>> ListAsync(Caller caller, ApprovalService approvals, string? status, string? agent, string? run_id, int? limit, string? cursor, CancellationToken ct)
     {
