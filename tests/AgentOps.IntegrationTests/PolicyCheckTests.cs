@@ -176,7 +176,11 @@ public class PolicyCheckTests(ApiFixture fx)
                 replies.Add((sentAt, reply.GetProperty("decision").GetString()!, reply.GetProperty("reason").GetString()!));
             }
         })).ToList();
-        await Task.Delay(500);
+        // The switch is pulled once checks are answered "allow" (not after a fixed time: on a busy machine the first,
+        // cold checks once took longer than that, were answered after the switch and left no "allow" to compare with).
+        for (var deadline = clock.Elapsed + TimeSpan.FromSeconds(15); !replies.Any(r => r.Decision == "allow") && clock.Elapsed < deadline;)
+            await Task.Delay(20);
+        await Task.Delay(200);
         (await _client.Post("/api/v1/controls/kill-switch", new { reason = "under load" }, tenant.AdminToken)).Expect(200);
         var answeredAt = clock.Elapsed;
         await Task.Delay(1500);
