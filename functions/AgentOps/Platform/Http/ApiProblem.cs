@@ -24,7 +24,8 @@ public sealed class ApiProblem(int status, string code, string title, string? de
     public static ApiProblem NotFound(string what) => new(StatusCodes.Status404NotFound, "not_found", "Not found", $"No {what} with that id in this organization.");
     public static ApiProblem Conflict(string code, string detail) => new(StatusCodes.Status409Conflict, code, "Conflict", detail);
     public static ApiProblem Gone(string code, string detail) => new(StatusCodes.Status410Gone, code, "Gone", detail);
-    public static ApiProblem Unprocessable(string code, string detail) => new(StatusCodes.Status422UnprocessableEntity, code, "Unprocessable request", detail);
+    public static ApiProblem Unprocessable(string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new(StatusCodes.Status422UnprocessableEntity, code, "Unprocessable request", detail, errors);
     public static ApiProblem Validation(IReadOnlyDictionary<string, string[]> errors) =>
         new(StatusCodes.Status422UnprocessableEntity, "validation_failed", "Validation failed",
             "One or more fields are invalid; see errors, keyed by JSON path.", errors);

@@ -40,7 +40,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
         DomainError d => d.Kind switch
         {
             DomainErrorKind.Invalid => d.Code == "validation_failed" ? ApiProblem.Validation(d.Errors)
-                : new ApiProblem(StatusCodes.Status422UnprocessableEntity, d.Code, "Unprocessable request", d.Detail, d.Errors.Count == 0 ? null : d.Errors),
+                : ApiProblem.Unprocessable(d.Code, d.Detail, d.Errors.Count == 0 ? null : d.Errors),
             DomainErrorKind.NotFound => new ApiProblem(StatusCodes.Status404NotFound, d.Code, "Not found", d.Detail),
             DomainErrorKind.Unauthenticated => ApiProblem.Unauthorized(d.Code, d.Detail),
             DomainErrorKind.Forbidden => ApiProblem.Forbidden(d.Code, d.Detail),
