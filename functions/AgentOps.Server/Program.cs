@@ -6,7 +6,6 @@ using AgentOps.Platform.Database;
 using AgentOps.Platform.Http;
 using AgentOps.Platform.Telemetry;
 using AgentOps.SelfHost;
-using Microsoft.Extensions.FileProviders;
 
 // The self-host: reads configuration, runs one-shot commands (migrate, seed-demo) or serves the application on
 // Kestrel. Everything it calls lives in the application; this file only wires it.
@@ -72,13 +71,7 @@ try
     }
 
     app.UseAgentOps(options);
-    if (options.DashboardDirectory is { } dashboard)
-    {
-        if (!Directory.Exists(dashboard)) throw new InvalidOperationException($"AGENTOPS_DASHBOARD_DIR points at {dashboard}, which does not exist.");
-        var files = new PhysicalFileProvider(Path.GetFullPath(dashboard));
-        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = files });
-    }
+    if (options.DashboardDirectory is { } dashboard) app.UseDashboard(dashboard);
     app.MapAgentOps();
     await app.RunAsync();
 }

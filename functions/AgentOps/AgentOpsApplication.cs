@@ -61,6 +61,7 @@ public static class AgentOpsApplication
         // Binding errors are thrown so the error middleware answers them as problems with a code.
         services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         services.AddSingleton<QueryParameters>();
+        services.AddReadCompression();
         services.AddOpenApi("v1", o =>
         {
             o.AddDocumentTransformer((doc, _, _) =>
@@ -83,14 +84,14 @@ public static class AgentOpsApplication
         services.AddHostedService(sp => sp.GetRequiredService<DecisionEventBuffer>());
 
     /// <summary>
-    /// The request pipeline: errors as problems, the request head's size, routing, body size limit, access, unknown query
+    /// The request pipeline: compression of reads (Platform/Http/Compression), errors as problems, the request head's size, routing, body size limit, access, unknown query
     /// parameters, the input gate (text, encoding, numbers, depth and duplicate keys, before anything reads the request),
     /// then the endpoint.
     /// </summary>
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
         if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedHeadersFromAnyProxy());
-        return app.UseMiddleware<ErrorHandlingMiddleware>().Use(RequestHead.Middleware).UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
+        return app.UseReadCompression().UseMiddleware<ErrorHandlingMiddleware>().Use(RequestHead.Middleware).UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
             .Use(QueryParameters.Middleware).UseMiddleware<InputGateMiddleware>();
     }
 

@@ -10,11 +10,18 @@ public class DashboardTests
 {
     private const string Chromium = "/usr/bin/chromium";
 
-    private static string DashboardDirectory()
+    /// <summary>The built dashboard (web-static/dist), as `./agentops up` serves it; `./agentops test` builds it first.</summary>
+    internal static string DashboardDirectory()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "web-static", "index.html"))) return Path.Combine(dir.FullName, "web-static");
-        throw new InvalidOperationException("web-static/index.html not found above the test folder.");
+            if (File.Exists(Path.Combine(dir.FullName, "web-static", "package.json")))
+            {
+                var dist = Path.Combine(dir.FullName, "web-static", "dist");
+                if (!File.Exists(Path.Combine(dist, "index.html")))
+                    throw new InvalidOperationException($"{dist} is not built: run the tests with ./agentops test, or build it (cd web-static && npm ci && npm run build).");
+                return dist;
+            }
+        throw new InvalidOperationException("web-static/ not found above the test folder.");
     }
 
     private static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new()

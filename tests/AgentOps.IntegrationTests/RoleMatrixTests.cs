@@ -21,6 +21,7 @@ public class RoleMatrixTests(ApiFixture fx)
         ["POST /api/v1/auth/logout"] = People,
         ["GET /api/v1/orgs/profile"] = People + " key:read key:write key:admin",
         ["PATCH /api/v1/orgs/profile"] = "admin key:admin",
+        ["GET /api/v1/me/permissions"] = People + " key:read key:write key:admin",
         ["POST /api/v1/org-members"] = "admin team_lead key:admin",
         ["GET /api/v1/org-members"] = People + " key:read key:write key:admin",
         ["PATCH /api/v1/org-members/{id}"] = "admin team_lead key:admin",

@@ -9,6 +9,42 @@ public class TenancyTests(ApiFixture fx)
 {
     private readonly HttpClient _client = fx.Client();
 
+    private static string[] Strings(Reply reply, string name) => [.. reply.Body.GetProperty(name).EnumerateArray().Select(e => e.GetString()!)];
+
+    [Fact]
+    public async Task Each_caller_reads_what_it_may_do_and_only_its_own()
+    {
+        var a = await _client.SignupAsync("Org A");
+        var b = await _client.SignupAsync("Org B");
+        var lead = await _client.AddMemberAsync(a, "team_lead", "core");
+        var (_, readKey) = await _client.CreateKeyAsync(a.AdminToken, "read");
+
+        var admin = (await _client.Get("/api/v1/me/permissions", a.AdminToken)).Expect(200);
+        Assert.Equal(a.AdminUserId, admin.Id("user_id"));
+        Assert.Equal("admin", admin.Str("role"));
+        Assert.Contains("org_write", Strings(admin, "permissions"));
+        Assert.Equal(["admin", "team_lead", "member", "viewer"], Strings(admin, "invitable_roles"));
+
+        var asLead = (await _client.Get("/api/v1/me/permissions", lead.Token)).Expect(200);
+        Assert.Equal(lead.UserId, asLead.Id("user_id"));
+        Assert.Equal(("team_lead", "core"), (asLead.Str("role"), asLead.Str("team")));
+        Assert.Contains("controls", Strings(asLead, "permissions"));
+        Assert.DoesNotContain("org_write", Strings(asLead, "permissions"));
+        Assert.Equal(["member", "viewer"], Strings(asLead, "invitable_roles"));
+        Assert.Equal(["ingest", "read", "write"], Strings(asLead, "grantable_scopes"));
+
+        var key = (await _client.Get("/api/v1/me/permissions", readKey)).Expect(200);
+        Assert.Equal("api_key", key.Str("type"));
+        Assert.Equal(["read"], Strings(key, "scopes"));
+        Assert.DoesNotContain("agents_write", Strings(key, "permissions"));
+
+        // The answer is about the caller alone: another organization's admin sees itself, nothing of Org A.
+        var other = (await _client.Get("/api/v1/me/permissions", b.AdminToken)).Expect(200);
+        Assert.Equal(b.AdminUserId, other.Id("user_id"));
+        Assert.DoesNotContain(a.AdminUserId.ToString(), other.Body.ToString(), StringComparison.Ordinal);
+        (await _client.Get("/api/v1/me/permissions")).ExpectProblem(401, "missing_credentials");
+    }
+
     [Fact]
     public async Task Another_org_can_neither_read_nor_change_profile_members_or_keys()
     {

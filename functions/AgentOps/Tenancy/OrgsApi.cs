@@ -2,7 +2,7 @@ using AgentOps.Contracts;
 
 namespace AgentOps.Tenancy;
 
-/// <summary>The organization API over HTTP (the caller's profile): binding, shape checks and answers; <see cref="OrgService"/> holds the use cases.</summary>
+/// <summary>The organization API over HTTP (the caller's profile, and what the caller may do in it): binding, shape checks and answers; <see cref="OrgService"/> holds the use cases.</summary>
 public static class OrgsApi
 {
     public static void MapOrgsApi(this RouteGroupBuilder api)
@@ -10,7 +10,11 @@ public static class OrgsApi
         var orgs = api.MapGroup("/orgs").WithTags("Organization");
         orgs.MapGet("/profile", GetAsync).Requires(Permission.OrgRead).WithName("getOrgProfile").WithSummary("The caller's organization");
         orgs.MapPatch("/profile", UpdateAsync).Requires(Permission.OrgWrite).WithName("updateOrgProfile").WithSummary("Rename it or change its time zone");
+        api.MapGet("/me/permissions", Permissions).Requires(Permission.OrgRead).WithName("getMyPermissions").WithTags("Organization")
+            .WithSummary("What the caller may do: the permissions it holds, the roles it may invite, the scopes it may grant");
     }
+
+    public static Ok<MyPermissions> Permissions(Caller caller) => TypedResults.Ok(CallerPermissions.Of(caller));
 
     /// <summary>Absent fields stay as they are.</summary>
     public sealed record UpdateOrgRequest(Optional<string> Name, Optional<string> Timezone, Optional<int?> IngestEventsPerSecond, Optional<int?> IngestBurst);

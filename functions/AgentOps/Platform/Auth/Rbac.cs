@@ -97,6 +97,13 @@ public static class Rbac
             : keyScope != Scopes.None && Expand(caller.Scopes).HasFlag(keyScope);
     }
 
+    /// <summary>Every permission the caller holds, in the enum's order.</summary>
+    public static IEnumerable<Permission> Held(Caller caller) => Enum.GetValues<Permission>().Where(p => Allows(caller, p));
+
+    /// <summary>A permission's name on the wire: the enum name in snake case (AgentsWrite: agents_write).</summary>
+    public static string ToWire(Permission permission) =>
+        string.Concat(permission.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString()));
+
     /// <summary>Scopes a key effectively holds: admin implies write, write implies read.</summary>
     public static Scopes Expand(Scopes scopes)
     {

@@ -4,16 +4,23 @@
 // - The access token lives only in memory; the refresh token in sessionStorage (one login per tab). Tokens, API keys
 //   and invitation tokens are never written to the console, to localStorage or into URLs we keep.
 // - The DOM is built with textContent/properties only (no innerHTML with data), and index.html sets a strict CSP.
-// - What the role cannot do is hidden (mirroring Platform/Auth/Rbac.cs and the feature rules), but the server stays the
+// - What the caller cannot do is hidden (the server says what it may do: GET /me/permissions), but the server stays the
 //   judge: every 401/403/409/429 answer is shown where it belongs.
 
-const API_BASE = '/api/v1';
+import { ApiError, SessionEnded } from './api/errors';
+import { append, h, setChildren } from './lib/dom';
+import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
+
+const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
+
+// Same origin by default; a build for a dashboard hosted apart from the API (the Azure Static Web App) names the API's
+// origin in VITE_AGENTOPS_API_ORIGIN (vite.config.ts also adds it to the CSP's connect-src).
+const API_BASE = `${import.meta.env.VITE_AGENTOPS_API_ORIGIN ?? ''}/api/v1`;
 const REFRESH_STORAGE_KEY = 'agentops.refresh_token';
 const DEFAULT_ROUTE = '/org';
 const LIST_PAGE_SIZE = 200;
 const LIST_MAX_ITEMS = 5000;
 
-const ROLES = ['admin', 'team_lead', 'member', 'viewer'];
 const ROLE_LABELS = { admin: 'Admin', team_lead: 'Team lead', member: 'Member', viewer: 'Viewer' };
 const ROLE_HELP = {
   admin: 'Full control: organization profile, every member and every API key.',
@@ -21,7 +28,6 @@ const ROLE_HELP = {
   member: 'Uses the platform and creates API keys (ingest, read, write).',
   viewer: 'Read-only access.',
 };
-const ROLE_RANK = { admin: 0, team_lead: 1, member: 2, viewer: 3 };
 
 const SCOPES = [
   { id: 'ingest', label: 'Ingest', help: 'Send runs, spans and events from SDKs, exporters and the gateway.' },
@@ -42,39 +48,6 @@ const EXPIRY_CHOICES = [
 // ---------------------------------------------------------------------------------------------------------------
 // DOM helpers
 // ---------------------------------------------------------------------------------------------------------------
-
-const PROPERTIES = new Set(['value', 'checked', 'disabled', 'readOnly', 'selected', 'hidden', 'open', 'tabIndex']);
-
-/** h('button', { class: 'btn', onclick }, 'Save') — children may be strings, nodes, arrays, null or false. */
-function h(tag, props, ...children) {
-  const el = document.createElement(tag);
-  for (const [key, value] of Object.entries(props ?? {})) {
-    if (value === null || value === undefined || value === false) continue;
-    if (key === 'class') el.className = value;
-    else if (key === 'text') el.textContent = value;
-    else if (key === 'dataset') Object.assign(el.dataset, value);
-    else if (key.startsWith('on') && typeof value === 'function') el.addEventListener(key.slice(2), value);
-    else if (PROPERTIES.has(key)) el[key] = value;
-    else el.setAttribute(key, value === true ? '' : String(value));
-  }
-  append(el, children);
-  return el;
-}
-
-/** Replaces an element's children (skipping null/false, unlike replaceChildren, which would print "null"). */
-function setChildren(parent, ...children) {
-  parent.replaceChildren();
-  return append(parent, children);
-}
-
-function append(parent, children) {
-  for (const child of children) {
-    if (child === null || child === undefined || child === false) continue;
-    if (Array.isArray(child)) append(parent, child);
-    else parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-  return parent;
-}
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 function logo() {
@@ -202,25 +175,14 @@ function sentence(label, message) {
 // API client and session
 // ---------------------------------------------------------------------------------------------------------------
 
-/** An RFC 9457 problem answered by the API (or a network failure, status 0). */
-class ApiError extends Error {
-  constructor({ status, code, title, detail, errors = null, retryAfter = null, traceId = null }) {
-    super(detail || title || code);
-    Object.assign(this, { status, code, title, detail, errors, retryAfter, traceId });
-  }
-}
-
-/** The session ended (revoked, expired, logged out elsewhere); the app has already gone to the sign-in page. */
-class SessionEnded extends Error {}
-
 const session = {
   accessToken: null,
   expiresAt: 0,
   user: null, // { id, email, name }
   org: null, // { id, name, timezone, created_at, updated_at }
   role: null,
-  team: null, // learnt from the member list: the login response does not carry it
-  teamKnown: false,
+  team: null,
+  permissions: null, // GET /me/permissions: { permissions: [...], grantable_scopes, invitable_roles, team, ... }
 };
 
 let refreshTimer = null;
@@ -358,6 +320,7 @@ async function doRefresh() {
     }
     const previousRole = session.role;
     applySession(data, { rotatedFrom: token });
+    await loadPermissions(); // the role or team may have changed since the last read
     if (previousRole && previousRole !== session.role) onRoleChanged(previousRole);
     // Hold the lock a moment so the rotation message reaches sibling tabs before one of them refreshes.
     if (channel && navigator.locks) await sleep(150);
@@ -373,11 +336,24 @@ function applySession(data, { rotatedFrom = null } = {}) {
   session.user = data.user;
   session.org = data.organization;
   session.role = data.role;
-  if (!sameUser) { session.team = null; session.teamKnown = false; }
+  if (!sameUser) { session.team = null; session.permissions = null; }
   storeRefreshToken(data.refresh_token);
   if (rotatedFrom && channel) channel.postMessage({ type: 'rotated', from: rotatedFrom, to: data.refresh_token });
   scheduleRefresh(data.expires_in);
   updateShell();
+}
+
+/**
+ * What this person may do, as the server decides it (Rbac.cs, MemberRules.cs, ApiKeyRules.cs): read after sign-in and
+ * whenever the role changes. Until it arrives (or if it cannot be read) nothing that needs a permission is offered.
+ */
+async function loadPermissions() {
+  try {
+    session.permissions = await request('GET', '/me/permissions');
+    session.team = session.permissions.team;
+  } catch {
+    session.permissions = null; // offered nothing; the next refresh tries again
+  }
 }
 
 /** Refresh a minute before expiry (or at 80 % of short lifetimes). */
@@ -394,7 +370,7 @@ function endSession(message, kind = 'info', { rememberRoute = true } = {}) {
   clearTimeout(refreshTimer);
   stopControlWatch();
   stopCountWatch();
-  Object.assign(session, { accessToken: null, expiresAt: 0, user: null, org: null, role: null, team: null, teamKnown: false });
+  Object.assign(session, { accessToken: null, expiresAt: 0, user: null, org: null, role: null, team: null, permissions: null });
   storeRefreshToken(null);
   for (const dialog of document.querySelectorAll('dialog')) dialog.remove();
   document.getElementById('toasts')?.replaceChildren();
@@ -512,31 +488,32 @@ function pagedList({ ctx, list, more, filters, loadingText, rejectedText, fetchP
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// What the signed-in person may do (mirrors Rbac.cs, MemberRules.cs and ApiKeyRules.cs; the server decides)
+// What the signed-in person may do: the server's answer (GET /me/permissions), plus the rules that depend on the item
+// (ApiKeyRules.MayRevoke, MemberRules' team rule, ApprovalRules' target rule), which the server still enforces
 // ---------------------------------------------------------------------------------------------------------------
 
-const atLeast = (role) => session.role !== null && ROLE_RANK[session.role] <= ROLE_RANK[role];
+const holds = (permission) => !!session.permissions?.permissions.includes(permission);
 const isAdmin = () => session.role === 'admin';
-const leadsTeam = () => session.role === 'team_lead' && session.teamKnown && !!session.team;
+const leadsTeam = () => session.role === 'team_lead' && !!session.team;
 
 const can = {
-  editOrg: () => isAdmin(),
-  readKeys: () => atLeast('member'),
-  createKeys: () => atLeast('member'),
-  grantableScopes: () => (isAdmin() ? ['ingest', 'read', 'write', 'admin'] : atLeast('member') ? ['ingest', 'read', 'write'] : []),
-  revokeKey: (key) => isAdmin() || (atLeast('member') && key.created_by === session.user?.id),
-  invite: () => isAdmin() || leadsTeam(),
-  invitableRoles: () => (isAdmin() ? ROLES : leadsTeam() ? ['member', 'viewer'] : []),
-  manageMember: (m) => isAdmin() || (leadsTeam() && (m.role === 'member' || m.role === 'viewer') && m.team === session.team),
-  writeAgents: () => atLeast('member'), // AgentsWrite: admin, team lead, member (viewers read)
-  controls: () => atLeast('team_lead'), // Controls: pause/resume agents, kill switch, resume all
-  readAudit: () => isAdmin(), // AuditRead
-  writeBudgets: () => isAdmin(), // BudgetsWrite (reading budgets and costs, CostsRead, is every role's)
-  manageWebhooks: () => isAdmin(), // WebhooksManage
-  readJobs: () => atLeast('team_lead'), // JobsRead: admin and team lead (also the orchestration monitor)
-  writeJobs: () => isAdmin(), // JobsWrite: create, cancel, retry jobs; create, change and delete schedules; operate orchestrations
+  editOrg: () => holds('org_write'),
+  readKeys: () => holds('api_keys_read'),
+  createKeys: () => holds('api_keys_write'),
+  grantableScopes: () => session.permissions?.grantable_scopes ?? [],
+  revokeKey: (key) => holds('api_keys_write') && (isAdmin() || key.created_by === session.user?.id),
+  invite: () => (session.permissions?.invitable_roles.length ?? 0) > 0,
+  invitableRoles: () => session.permissions?.invitable_roles ?? [],
+  manageMember: (m) => holds('members_write') && (isAdmin() || (leadsTeam() && (m.role === 'member' || m.role === 'viewer') && m.team === session.team)),
+  writeAgents: () => holds('agents_write'),
+  controls: () => holds('controls'),
+  readAudit: () => holds('audit_read'),
+  writeBudgets: () => holds('budgets_write'),
+  manageWebhooks: () => holds('webhooks_manage'),
+  readJobs: () => holds('jobs_read'),
+  writeJobs: () => holds('jobs_write'),
   // ApprovalsDecide and the target rule (ApprovalRules.cs): a role the request names, and never whoever asked.
-  decideApproval: (a) => !!session.role && a.approval_required_from.includes(session.role) && !requestedByMe(a),
+  decideApproval: (a) => holds('approvals_decide') && a.approval_required_from.includes(session.role) && !requestedByMe(a),
 };
 
 /** The approval request was made with this person's credentials (an API key's requests are never a person's own). */
@@ -866,34 +843,8 @@ async function copyText(input) {
   }
 }
 
-function badge(label, kind = 'neutral', title = null) {
-  return h('span', { class: `badge ${kind}`, title }, label);
-}
-
 function roleBadge(role) {
   return badge(ROLE_LABELS[role] ?? role, `role-${role}`);
-}
-
-function loadingPanel(label) {
-  return h('div', { class: 'panel-state', role: 'status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), label);
-}
-
-function errorPanel(error, retry) {
-  const box = h('div', { class: 'panel-state error' });
-  if (error instanceof SessionEnded) return box;
-  if (error instanceof ApiError && error.status === 403) {
-    append(box, [h('p', { class: 'strong' }, 'You do not have access to this page.'), h('p', {}, error.detail)]);
-    resyncAfterForbidden();
-    return box;
-  }
-  const detail = error instanceof ApiError ? error.detail : 'Something went wrong in the dashboard.';
-  append(box, [
-    h('p', { class: 'strong' }, 'Could not load this page.'),
-    h('p', {}, detail),
-    error instanceof ApiError && error.traceId && error.status >= 500 ? h('p', { class: 'muted' }, `Reference: ${error.traceId}`) : null,
-    retry && h('button', { type: 'button', class: 'btn secondary', onclick: retry }, 'Try again'),
-  ]);
-  return box;
 }
 
 /** A table cell labelled for the stacked (card) layout of small screens. */
@@ -903,18 +854,6 @@ function cell(label, ...content) {
 
 function actionsCell(...content) {
   return h('td', { 'data-label': 'Actions', class: 'actions-col' }, content.some(Boolean) ? h('div', { class: 'cell' }, content) : null);
-}
-
-function pageHeader(title, description, actions = null) {
-  return h('div', { class: 'page-header' },
-    h('div', {},
-      h('h1', { id: 'page-title', tabindex: '-1' }, title),
-      description && h('p', { class: 'page-desc' }, description)),
-    h('div', { class: 'page-actions' }, actions));
-}
-
-function emptyState(title, text, action = null) {
-  return h('div', { class: 'panel-state empty' }, h('p', { class: 'strong' }, title), text && h('p', {}, text), action);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1094,8 +1033,9 @@ function authCard(title, subtitle, ...content) {
     content);
 }
 
-function signedIn(data, message) {
+async function signedIn(data, message) {
   applySession(data);
+  await loadPermissions();
   const target = pendingRoute && matchRoute(pendingRoute)?.def.private ? pendingRoute : DEFAULT_ROUTE;
   pendingRoute = null;
   if (message) toast(message);
@@ -1322,13 +1262,10 @@ function viewMembers(main, ctx) {
       members = result.items;
       truncated = result.truncated;
       const self = members.find((m) => m.user_id === session.user?.id);
-      session.team = self?.team ?? null;
-      session.teamKnown = true;
-      if (self && self.role !== session.role) {
-        const previous = session.role;
-        session.role = self.role;
-        onRoleChanged(previous);
-        return;
+      if (self && (self.role !== session.role || (self.team ?? null) !== session.team)) {
+        // Changed by someone else: the refresh answer carries the new role, and the permissions are read again.
+        await refreshSession().catch(() => {});
+        if (!ctx.alive()) return;
       }
       draw();
     } catch (e) {
@@ -1371,7 +1308,7 @@ function viewMembers(main, ctx) {
   }
 
   function memberNotes() {
-    if (session.role === 'team_lead' && session.teamKnown && !session.team) {
+    if (session.role === 'team_lead' && session.permissions && !session.team) {
       return [h('div', { class: 'alert info' }, 'You are a team lead without a team, so you cannot invite or change members yet. Ask an admin to assign you a team.')];
     }
     if (session.role === 'team_lead' && session.team) {
@@ -1483,7 +1420,7 @@ function showInvitation(dialog, result) {
 }
 
 function openEditMember(m, { lastAdmin, isSelf, teams }, reload) {
-  const roles = isAdmin() ? ROLES : ['member', 'viewer'];
+  const roles = can.invitableRoles();
   const role = roleSelect(roles, m.role);
   const roleHelp = h('p', { class: 'hint' });
   roleHintUpdater(role, roleHelp);

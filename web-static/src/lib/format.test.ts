@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { delta, fmtDuration, fmtMicros, fmtPercent } from './format';
+
+describe('formatting', () => {
+  it('shows durations at a useful grain', () => {
+    expect(fmtDuration(850)).toBe('850 ms');
+    expect(fmtDuration(4_210)).toBe('4.2 s');
+    expect(fmtDuration(42_000)).toBe('42 s');
+    expect(fmtDuration(185_000)).toBe('3 min 5 s');
+    expect(fmtDuration(7_440_000)).toBe('2 h 4 min');
+    expect(fmtDuration(null)).toBe('—');
+  });
+
+  it('shows money from micro-dollars', () => {
+    expect(fmtMicros(12_345_678)).toMatch(/12\.35/);
+    expect(fmtMicros(1_234)).toMatch(/0\.0012/);
+    expect(fmtMicros(0)).toMatch(/0\.00/);
+  });
+
+  it('has no percentage for an undefined rate', () => {
+    expect(fmtPercent(Number.NaN)).toBe('—');
+    expect(fmtPercent(0.123)).toMatch(/12\.3/);
+  });
+});
+
+describe('deltas against the previous period', () => {
+  it('reads more runs as good and more cost as bad', () => {
+    expect(delta(120, 100)).toEqual({ trend: 'up', text: '+20%', good: true });
+    expect(delta(120, 100, { higherIsBetter: false })).toEqual({ trend: 'up', text: '+20%', good: false });
+    expect(delta(97, 100, { higherIsBetter: false })).toEqual({ trend: 'down', text: '−3.0%', good: true });
+  });
+
+  it('compares rates in percentage points', () => {
+    expect(delta(0.05, 0.02, { points: true, higherIsBetter: false })).toEqual({ trend: 'up', text: '+3.0 pt', good: false });
+  });
+
+  it('calls growth from nothing new, and tiny changes flat', () => {
+    expect(delta(5, 0).trend).toBe('new');
+    expect(delta(0, 0).trend).toBe('flat');
+    expect(delta(1000, 1002).trend).toBe('flat');
+    expect(delta(5, null).trend).toBe('none');
+  });
+});

@@ -1,0 +1,68 @@
+// Numbers as people read them on the dashboard. Pure; the locale is the browser's (Intl), fixed in tests.
+
+const integer = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
+const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
+const usd = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
+const usdSmall = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 });
+
+export const DASH = '—';
+
+export function fmtInt(n: number | null | undefined): string {
+  return n === null || n === undefined ? DASH : integer.format(n);
+}
+
+/** 1.2K, 3.4M: for cards and axes, where the exact figure is one hover away. */
+export function fmtCompact(n: number | null | undefined): string {
+  return n === null || n === undefined ? DASH : Math.abs(n) < 10_000 ? integer.format(n) : compact.format(n);
+}
+
+export function fmtPercent(ratio: number | null | undefined): string {
+  return ratio === null || ratio === undefined || !Number.isFinite(ratio) ? DASH : percent.format(ratio);
+}
+
+/** Money from integer micro-dollars (the API's exact unit): cents above a dollar, up to four decimals below. */
+export function fmtMicros(micros: number | null | undefined): string {
+  if (micros === null || micros === undefined) return DASH;
+  const dollars = micros / 1_000_000;
+  return Math.abs(dollars) >= 1 || dollars === 0 ? usd.format(dollars) : usdSmall.format(dollars);
+}
+
+/** 850 ms, 4.2 s, 3 min 5 s, 2 h 4 min. */
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return DASH;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  const s = ms / 1000;
+  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  const totalSeconds = Math.round(s);
+  const minutes = Math.floor(totalSeconds / 60);
+  if (minutes < 60) return `${minutes} min${totalSeconds % 60 ? ` ${totalSeconds % 60} s` : ''}`;
+  const hours = Math.floor(minutes / 60);
+  return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
+}
+
+export type Trend = 'up' | 'down' | 'flat' | 'new' | 'none';
+
+export interface Delta {
+  trend: Trend;
+  /** "+12%", "−3.4%", "new", "" */
+  text: string;
+  /** Whether the change is good news (for runs more is good; for errors, latency and cost, less is). */
+  good: boolean | null;
+}
+
+/**
+ * The change from the previous period. A relative change for counts and money; for a rate (error rate) the
+ * difference in percentage points. Changes under 0.5 % (or 0.05 points) are flat.
+ */
+export function delta(current: number | null | undefined, previous: number | null | undefined, { higherIsBetter = true, points = false } = {}): Delta {
+  if (current === null || current === undefined || previous === null || previous === undefined) return { trend: 'none', text: '', good: null };
+  if (!points && previous === 0) return current === 0 ? { trend: 'flat', text: '±0%', good: null } : { trend: 'new', text: 'new', good: null };
+  const change = points ? (current - previous) * 100 : (current - previous) / Math.abs(previous) * 100;
+  if (Math.abs(change) < (points ? 0.05 : 0.5)) return { trend: 'flat', text: points ? '±0 pt' : '±0%', good: null };
+  const trend: Trend = change > 0 ? 'up' : 'down';
+  const magnitude = Math.abs(change);
+  const digits = magnitude < 10 ? 1 : 0;
+  const text = `${change > 0 ? '+' : '−'}${magnitude.toFixed(digits)}${points ? ' pt' : '%'}`;
+  return { trend, text, good: (trend === 'up') === higherIsBetter };
+}

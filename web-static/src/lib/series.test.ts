@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { bucketStarts, costByKey, runsAndErrors, stack, type Point } from './series';
+
+const point = (start: string, key: string | null, cost_micros: number, count = 1, errors = 0): Point =>
+  ({ start, key, count, errors, cost_micros, tokens_in: 0, tokens_out: 0 });
+
+describe('chart columns', () => {
+  it('covers the window with UTC buckets', () => {
+    const x = bucketStarts(new Date('2026-12-06T10:30:00Z'), new Date('2026-12-06T13:00:00Z'), 'hour');
+    expect(x.map((t) => new Date(t * 1000).toISOString())).toEqual(['2026-12-06T10:00:00.000Z', '2026-12-06T11:00:00.000Z', '2026-12-06T12:00:00.000Z']);
+    expect(bucketStarts(new Date('2026-12-01T05:00:00Z'), new Date('2026-12-03T00:00:00Z'), 'day')).toHaveLength(2);
+  });
+
+  it('counts missing buckets as zero', () => {
+    const x = bucketStarts(new Date('2026-12-06T10:00:00Z'), new Date('2026-12-06T13:00:00Z'), 'hour');
+    const c = runsAndErrors([point('2026-12-06T11:00:00Z', null, 0, 7, 2)], x);
+    expect(c.series.map((s) => s.values)).toEqual([[0, 7, 0], [0, 2, 0]]);
+  });
+
+  it('keeps the largest keys and folds the rest into Other', () => {
+    const x = bucketStarts(new Date('2026-12-06T10:00:00Z'), new Date('2026-12-06T12:00:00Z'), 'hour');
+    const points = [
+      point('2026-12-06T10:00:00Z', 'a', 3_000_000), point('2026-12-06T11:00:00Z', 'a', 1_000_000),
+      point('2026-12-06T10:00:00Z', 'b', 2_000_000), point('2026-12-06T11:00:00Z', 'c', 500_000),
+      point('2026-12-06T11:00:00Z', 'd', 250_000), point('2026-12-06T11:00:00Z', 'zero', 0),
+      point('2026-12-07T00:00:00Z', 'a', 9_000_000), // outside the window: ignored
+    ];
+    const c = costByKey(points, x, 2, (k) => k.toUpperCase());
+    expect(c.series.map((s) => s.label)).toEqual(['A', 'B', 'Other']);
+    expect(c.series.map((s) => s.values)).toEqual([[3, 1], [2, 0], [0, 0.75]]);
+  });
+
+  it('stacks bottom-up', () => {
+    expect(stack([{ values: [1, 2] }, { values: [3, 0] }, { values: [0, 5] }])).toEqual([[1, 2], [4, 2], [4, 7]]);
+  });
+});

@@ -1,0 +1,72 @@
+// Turning the analytics API's points into the columns a time-series chart draws (uPlot: one x array of seconds and one
+// y array per series, all the same length). Pure.
+import type { Bucket } from './timeWindow';
+
+export interface Point {
+  start: string;
+  key?: string | null;
+  count: number;
+  errors: number;
+  cost_micros: number;
+  tokens_in: number;
+  tokens_out: number;
+}
+
+const BUCKET_MS: Record<Bucket, number> = { hour: 3_600_000, day: 86_400_000 };
+
+/** The UTC bucket starts covering [from, to): the API's buckets (UTC hours or days), zeros included. */
+export function bucketStarts(from: Date, to: Date, bucket: Bucket): number[] {
+  const size = BUCKET_MS[bucket];
+  const starts: number[] = [];
+  for (let t = Math.floor(from.getTime() / size) * size; t < to.getTime(); t += size) starts.push(t / 1000);
+  return starts;
+}
+
+export interface Columns {
+  /** Bucket starts, seconds since the epoch. */
+  x: number[];
+  series: { label: string; values: number[] }[];
+}
+
+/** Runs and errors per bucket (from the summary's dense series; buckets missing from the answer count zero). */
+export function runsAndErrors(points: readonly Point[], x: number[]): Columns {
+  const byStart = new Map(points.map((p) => [Date.parse(p.start) / 1000, p]));
+  return {
+    x,
+    series: [
+      { label: 'Runs', values: x.map((t) => byStart.get(t)?.count ?? 0) },
+      { label: 'Errors', values: x.map((t) => byStart.get(t)?.errors ?? 0) },
+    ],
+  };
+}
+
+/**
+ * One series per key (model or agent) of a sparse breakdown, in dollars: the `top` keys by total, the rest summed into
+ * "Other". Keys are labelled through `label` (an agent id → its name). Ordered largest first.
+ */
+export function costByKey(points: readonly Point[], x: number[], top = 5, label: (key: string) => string = (k) => k): Columns {
+  const index = new Map(x.map((t, i) => [t, i]));
+  const totals = new Map<string, number>();
+  for (const p of points) totals.set(p.key ?? '', (totals.get(p.key ?? '') ?? 0) + p.cost_micros);
+  const ranked = [...totals.entries()].filter(([, total]) => total > 0).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([k]) => k);
+  const kept = ranked.slice(0, top);
+  const folded = ranked.length > top;
+  const rows = new Map(kept.map((k) => [k, new Array<number>(x.length).fill(0)]));
+  const other = new Array<number>(x.length).fill(0);
+  for (const p of points) {
+    const i = index.get(Date.parse(p.start) / 1000);
+    if (i === undefined) continue;
+    const row = rows.get(p.key ?? '') ?? other;
+    row[i] = (row[i] ?? 0) + p.cost_micros / 1_000_000;
+  }
+  const series = kept.map((k) => ({ label: k === '' ? '(no model)' : label(k), values: rows.get(k)! }));
+  if (folded) series.push({ label: 'Other', values: other });
+  return { x, series };
+}
+
+/** Running sums bottom-up, for a stacked area chart: series i is drawn at the sum of series 0..i. */
+export function stack(series: readonly { values: readonly number[] }[]): number[][] {
+  const out: number[][] = [];
+  series.forEach((s, i) => out.push(s.values.map((v, j) => v + (i > 0 ? out[i - 1]![j]! : 0))));
+  return out;
+}
