@@ -34,5 +34,7 @@ export default defineConfig({
   test: {
     include: ['src/**/*.test.ts'],
     environment: 'node',
+    // The tests are pure (no globals, no DOM): one worker for all files is faster than one per file.
+    isolate: false,
   },
 });

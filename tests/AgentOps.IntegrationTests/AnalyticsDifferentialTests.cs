@@ -82,6 +82,7 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
         // The data is not trivial: the main organization has every status, nulls, errors and models.
         var full = await postgres.SummaryAsync(orgs[0], ranges[0], Bucket.Day, default);
         Assert.Equal(1500, full.Totals.Runs);
+        Assert.True(full.Totals.UnpricedCalls > 0);
         Assert.All(full.ByStatus, s => Assert.True(s.Runs > 0, s.Status));
         Assert.True(full.Latency.Runs is > 0 and < 1500 && full.Latency.P50Ms < full.Latency.P99Ms);
         Assert.Equal(3, (await postgres.SeriesAsync(orgs[0], ranges[0], Bucket.Day, SeriesBy.Model, default)).Select(p => p.Key).Distinct().Count());

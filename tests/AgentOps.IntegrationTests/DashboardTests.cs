@@ -104,6 +104,95 @@ public class DashboardTests
         }
     }
 
+    [Fact]
+    public async Task The_overview_shows_figures_charts_and_what_needs_attention_and_a_drag_across_a_chart_lists_those_runs()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        // In the last hour: two runs of alpha that succeed (one priced call, one call to a model without a price) and
+        // one run of beta that fails.
+        (await api.IngestAsync(key,
+            Ingesting.Event("ok1-s", "run.start", 0, "ok-1", "alpha"),
+            Ingesting.Event("ok1-c", "llm.call", 1, "ok-1", "alpha", new { model = "gpt-4o", tokens_in = 1000, tokens_out = 100, cost_usd = 1.25m }),
+            Ingesting.Event("ok1-e", "run.end", 2, "ok-1", "alpha", new { status = "success" }),
+            Ingesting.Event("ok2-s", "run.start", 10, "ok-2", "alpha"),
+            Ingesting.Event("ok2-c", "llm.call", 11, "ok-2", "alpha", new { model = "no-such-model-7", tokens_in = 50, tokens_out = 5 }),
+            Ingesting.Event("ok2-e", "run.end", 14, "ok-2", "alpha", new { status = "success" }),
+            Ingesting.Event("bad-s", "run.start", 20, "bad-1", "beta"),
+            Ingesting.Event("bad-e", "run.end", 25, "bad-1", "beta", new { status = "error", error = "tool exploded" }))).Expect(202);
+        foreach (var run in new[] { "ok-1", "ok-2" }) await api.WaitForRunAsync(key, run, r => r.GetProperty("run").GetProperty("status").GetString() == "succeeded");
+        await api.WaitForRunAsync(key, "bad-1", r => r.GetProperty("run").GetProperty("status").GetString() == "failed");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            // Signing in lands on the overview.
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Overview", Exact = true })).ToBeVisibleAsync();
+            var figures = page.GetByRole(AriaRole.Region, new() { Name = "Key figures" });
+            async Task Figure(string label, string value) =>
+                await Assertions.Expect(figures.Locator(".kpi").Filter(new() { Has = page.Locator("dt", new() { HasTextString = label }) }).Locator(".kpi-value")).ToHaveTextAsync(value);
+            await Figure("Runs", "3");
+            await Figure("Error rate", "33.3%");
+            await Figure("Cost", "$1.25");
+            await Figure("Unpriced calls", "1");
+            // Nothing ran in the hour before: every delta reads "new" rather than a percentage of zero.
+            await Assertions.Expect(figures.Locator(".kpi").First.Locator(".kpi-delta")).ToContainTextAsync("new");
+
+            var attention = page.GetByRole(AriaRole.Region, new() { Name = "Needs attention" });
+            await Assertions.Expect(attention.GetByRole(AriaRole.Link, new() { Name = "Kill switch Off" })).ToBeVisibleAsync();
+            await Assertions.Expect(attention.GetByRole(AriaRole.Link).Filter(new() { HasText = "Pending approvals" })).ToContainTextAsync("0");
+            await Assertions.Expect(attention.GetByRole(AriaRole.Link).Filter(new() { HasText = "Budgets at risk" })).ToContainTextAsync("all within limits");
+
+            // Two charts drawn (canvas), each with its numbers as a table for screen readers.
+            await Assertions.Expect(page.Locator(".chart-canvas canvas")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Runs and errors (chart; the data follows as a table)" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Cost by model (USD)" })).ToBeAttachedAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Runs and errors" }).Locator("td").Filter(new() { HasTextString = "3" }).First).ToBeAttachedAsync();
+
+            var top = page.GetByRole(AriaRole.Region, new() { Name = "Top agents by cost" });
+            await Assertions.Expect(top.GetByRole(AriaRole.Row).Nth(1)).ToContainTextAsync("alpha");
+            var failed = page.GetByRole(AriaRole.Region, new() { Name = "Latest failed runs" });
+            await Assertions.Expect(failed.GetByText("tool exploded")).ToBeVisibleAsync();
+            await SnapshotAsync(page, "overview");
+
+            // The window is in the URL and shared: 7 days holds the same runs.
+            await page.GetByRole(AriaRole.Group, new() { Name = "Time window" }).GetByRole(AriaRole.Button, new() { Name = "7 d" }).ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/overview\?range=7d$"));
+            await Figure("Runs", "3");
+
+            // Dragging across the runs chart opens the runs list for that window.
+            await page.GetByRole(AriaRole.Group, new() { Name = "Time window" }).GetByRole(AriaRole.Button, new() { Name = "24 h" }).ClickAsync();
+            var over = page.Locator(".chart-card").First.Locator(".u-over");
+            var box = (await over.BoundingBoxAsync())!;
+            await page.Mouse.MoveAsync(box.X + 4, box.Y + box.Height / 2);
+            await page.Mouse.DownAsync();
+            await page.Mouse.MoveAsync(box.X + box.Width - 4, box.Y + box.Height / 2, new() { Steps = 8 });
+            await page.Mouse.UpAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/runs\?from=[^&]+&to=[^&]+$"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "bad-1" }).First).ToBeVisibleAsync();
+
+            // On a phone the overview stacks and still fits the screen's width.
+            var phone = await browser.NewPageAsync(new() { BaseURL = server.Url.ToString(), ViewportSize = new() { Width = 390, Height = 844 } });
+            phone.PageError += (_, e) => problems.Add(e);
+            await SignInAsync(phone, tenant.AdminEmail, tenant.AdminPassword);
+            await Assertions.Expect(phone.Locator(".chart-canvas canvas")).ToHaveCountAsync(2);
+            Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the overview overflows a 390 px screen");
+            await SnapshotAsync(phone, "overview-phone");
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
     /// <summary>An llm.call now (its cost lands on today, the month so far being the pages' default range).</summary>
     private static object Call(string id, string agent, decimal usd, string model = "gpt-4o") => new Dictionary<string, object?>
     {

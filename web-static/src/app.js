@@ -10,6 +10,7 @@
 import { ApiError, SessionEnded } from './api/errors';
 import { append, h, setChildren } from './lib/dom';
 import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
+import { viewOverview } from './pages/overview';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
 
@@ -17,7 +18,7 @@ const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidd
 // origin in VITE_AGENTOPS_API_ORIGIN (vite.config.ts also adds it to the CSP's connect-src).
 const API_BASE = `${import.meta.env.VITE_AGENTOPS_API_ORIGIN ?? ''}/api/v1`;
 const REFRESH_STORAGE_KEY = 'agentops.refresh_token';
-const DEFAULT_ROUTE = '/org';
+const DEFAULT_ROUTE = '/overview';
 const LIST_PAGE_SIZE = 200;
 const LIST_MAX_ITEMS = 5000;
 
@@ -860,6 +861,24 @@ function actionsCell(...content) {
 // Routing and layout
 // ---------------------------------------------------------------------------------------------------------------
 
+/**
+ * A page written in TypeScript (src/pages): it gets a typed PageContext (pages/context.ts) instead of this file's
+ * session and helpers.
+ */
+function typedPage(view) {
+  return (main, ctx) => view(main, {
+    transport: (method, path, body) => api(method, path, body),
+    params: ctx.params,
+    alive: ctx.alive,
+    go: (path, params = {}) => {
+      const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== '')).toString();
+      navigate(query ? `${path}?${query}` : path);
+    },
+    holds,
+    onForbidden: resyncAfterForbidden,
+  });
+}
+
 const ROUTES = {
   '/login': { title: 'Sign in', guestOnly: true, view: viewLogin },
   '/signup': { title: 'Create an organization', guestOnly: true, view: viewSignup },
@@ -867,6 +886,7 @@ const ROUTES = {
   '/org': { title: 'Organization', private: true, view: viewOrganization, nav: 'Organization' },
   '/members': { title: 'Members', private: true, view: viewMembers, nav: 'Members' },
   '/api-keys': { title: 'API keys', private: true, view: viewApiKeys, nav: 'API keys', visible: () => can.readKeys() },
+  '/overview': { title: 'Overview', private: true, view: typedPage(viewOverview), nav: 'Overview', section: 'observe', wide: true },
   '/agents': { title: 'Agents', private: true, view: viewAgents, nav: 'Agents', section: 'observe', wide: true },
   '/runs': { title: 'Runs', private: true, view: viewRuns, nav: 'Runs', section: 'observe', wide: true },
   '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },

@@ -1,10 +1,10 @@
 namespace AgentOps.Analytics;
 
 public sealed record TotalsView(long Runs, long SucceededRuns, long FailedRuns, long CancelledRuns, long RunningRuns, double ErrorRate, long Events,
-    long LlmCalls, long ToolCalls, long TokensIn, long TokensOut, long CostMicros, decimal CostUsd)
+    long LlmCalls, long ToolCalls, long TokensIn, long TokensOut, long CostMicros, decimal CostUsd, long UnpricedCalls)
 {
     public static TotalsView Of(AnalyticsTotals t) => new(t.Runs, t.SucceededRuns, t.FailedRuns, t.CancelledRuns, t.RunningRuns, t.ErrorRate,
-        t.Events, t.LlmCalls, t.ToolCalls, t.TokensIn, t.TokensOut, t.CostMicros, t.CostMicros / 1_000_000m);
+        t.Events, t.LlmCalls, t.ToolCalls, t.TokensIn, t.TokensOut, t.CostMicros, t.CostMicros / 1_000_000m, t.UnpricedCalls);
 }
 
 public sealed record PointView(DateTimeOffset Start, string? Key, long Count, long Errors, long CostMicros, decimal CostUsd, long TokensIn, long TokensOut)

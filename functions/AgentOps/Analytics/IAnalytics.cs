@@ -73,13 +73,14 @@ public sealed record AnalyticsRange
     }
 }
 
+/// <summary>UnpricedCalls: LLM calls of these runs whose model had no price (cost counted as 0; see Costs/Prices).</summary>
 public sealed record AnalyticsTotals(long Runs, long SucceededRuns, long FailedRuns, long CancelledRuns, long RunningRuns, long Events,
-    long LlmCalls, long ToolCalls, long TokensIn, long TokensOut, long CostMicros)
+    long LlmCalls, long ToolCalls, long TokensIn, long TokensOut, long CostMicros, long UnpricedCalls)
 {
     /// <summary>Failed runs over all runs that started in the range (0 when there were none).</summary>
     public double ErrorRate => Runs == 0 ? 0 : (double)FailedRuns / Runs;
 
-    public static readonly AnalyticsTotals Zero = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static readonly AnalyticsTotals Zero = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
 /// <summary>Runs with a duration (ended) and their nearest-rank percentiles in milliseconds; null when there are none.</summary>
@@ -166,10 +167,12 @@ public static class AnalyticsRules
     }
 
     /// <summary>Totals from the per-status counts and the sums (one source of truth for the status arithmetic).</summary>
-    public static AnalyticsTotals Totals(IReadOnlyList<StatusCount> byStatus, long events, long llmCalls, long toolCalls, long tokensIn, long tokensOut, long cost)
+    public static AnalyticsTotals Totals(IReadOnlyList<StatusCount> byStatus, long events, long llmCalls, long toolCalls, long tokensIn, long tokensOut, long cost,
+        long unpricedCalls)
     {
         long Of(string s) => byStatus.FirstOrDefault(c => c.Status == s)?.Runs ?? 0;
-        return new AnalyticsTotals(byStatus.Sum(c => c.Runs), Of("succeeded"), Of("failed"), Of("cancelled"), Of("running"), events, llmCalls, toolCalls, tokensIn, tokensOut, cost);
+        return new AnalyticsTotals(byStatus.Sum(c => c.Runs), Of("succeeded"), Of("failed"), Of("cancelled"), Of("running"), events, llmCalls, toolCalls, tokensIn,
+            tokensOut, cost, unpricedCalls);
     }
 
     public static LatencyPercentiles Latency(long n, long? p50, long? p95, long? p99) =>

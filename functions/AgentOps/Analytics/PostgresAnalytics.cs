@@ -36,15 +36,16 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
     {
         var rows = await tx.ListAsync($"""
             SELECT status, count(*), coalesce(sum(event_count), 0)::bigint, coalesce(sum(llm_calls), 0)::bigint, coalesce(sum(tool_calls), 0)::bigint,
-                   coalesce(sum(tokens_in), 0)::bigint, coalesce(sum(tokens_out), 0)::bigint, coalesce(sum(cost_micros), 0)::bigint
+                   coalesce(sum(tokens_in), 0)::bigint, coalesce(sum(tokens_out), 0)::bigint, coalesce(sum(cost_micros), 0)::bigint,
+                   coalesce(sum(unpriced_calls), 0)::bigint
             {RunsInRange}
             GROUP BY status
             """, r => (Status: new StatusCount(r.GetString(0), r.GetInt64(1)), Events: r.GetInt64(2), Llm: r.GetInt64(3), Tools: r.GetInt64(4),
-                In: r.GetInt64(5), Out: r.GetInt64(6), Cost: r.GetInt64(7)),
+                In: r.GetInt64(5), Out: r.GetInt64(6), Cost: r.GetInt64(7), Unpriced: r.GetInt64(8)),
             ct, tx.OrgId, range.From, range.To);
         var byStatus = AnalyticsRules.ByStatus(rows.Select(r => r.Status));
         return (byStatus, AnalyticsRules.Totals(byStatus, rows.Sum(r => r.Events), rows.Sum(r => r.Llm), rows.Sum(r => r.Tools),
-            rows.Sum(r => r.In), rows.Sum(r => r.Out), rows.Sum(r => r.Cost)));
+            rows.Sum(r => r.In), rows.Sum(r => r.Out), rows.Sum(r => r.Cost), rows.Sum(r => r.Unpriced)));
     }
 
     /// <summary>Nearest rank over the sorted durations: the same integer ranks the ClickHouse query takes.</summary>

@@ -33,14 +33,14 @@ public static class AnalyticsData
         await Exec("INSERT INTO agents (id, org_id, name) SELECT a, $1, 'agent-' || a FROM unnest($2::uuid[]) a", org, agentIds);
         await Exec("""
             INSERT INTO runs (org_id, id, agent_id, status, start_ts, end_ts, first_event_at, first_event_id, last_event_at, error, tags, environment,
-                              event_count, llm_calls, tool_calls, error_count, tokens_in, tokens_out, cost_micros, models, updated_at)
+                              event_count, llm_calls, tool_calls, error_count, tokens_in, tokens_out, cost_micros, unpriced_calls, models, updated_at)
             SELECT $1, 'run-' || lpad(i::text, 6, '0'), ($2::uuid[])[1 + (i * 7 + $5) % cardinality($2::uuid[])], st,
                    CASE WHEN i % 9 = 4 THEN NULL ELSE s END,                                   -- some runs have no run.start
                    CASE WHEN st = 'running' THEN NULL ELSE s + ((i * 7919 + $5) % 120000) * interval '1 millisecond' END,
                    s + interval '250 milliseconds', 'e-' || i, s + interval '2 minutes',
                    CASE WHEN st = 'failed' THEN 'boom ' || i END, ARRAY['t' || (i % 3)], CASE WHEN i % 2 = 0 THEN 'prod' END,
                    3, 2, 1, CASE WHEN st = 'failed' THEN 1 ELSE 0 END, (i * 31) % 5000, (i * 17) % 3000, (i * 131 + $5) % 90000,
-                   ARRAY['model-' || (i % 3)], now()
+                   CASE WHEN i % 4 = 1 THEN 1 + i % 3 ELSE 0 END, ARRAY['model-' || (i % 3)], now()
             FROM generate_series(1, $6) i,
                  LATERAL (SELECT $4::timestamptz + (i * 317.3) * interval '1 second' AS s, ($3::text[])[1 + (i * 3 + $5) % 4] AS st) x
             """, org, agentIds, Statuses, t0, seed, runs);

@@ -85,9 +85,10 @@ public class AnalyticsRulesTests
     {
         var byStatus = AnalyticsRules.ByStatus([new StatusCount("failed", 2), new StatusCount("succeeded", 6), new StatusCount("paused", 1)]);
         Assert.Equal(["running", "succeeded", "failed", "cancelled", "paused"], byStatus.Select(s => s.Status));
-        var totals = AnalyticsRules.Totals(byStatus, 90, 30, 20, 1000, 500, 1234);
+        var totals = AnalyticsRules.Totals(byStatus, 90, 30, 20, 1000, 500, 1234, 7);
         Assert.Equal((9L, 6L, 2L, 0L, 0L), (totals.Runs, totals.SucceededRuns, totals.FailedRuns, totals.RunningRuns, totals.CancelledRuns));
         Assert.Equal(2.0 / 9, totals.ErrorRate);
+        Assert.Equal(7, totals.UnpricedCalls);
         Assert.Equal(0, AnalyticsTotals.Zero.ErrorRate);
     }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketFor, previousWindow, resolveWindow, selectedWindow, windowParams, windowQuery, MAX_RANGE_MS } from './timeWindow';
+import { bucketFor, fromLocalInput, previousWindow, toLocalInput, resolveWindow, selectedWindow, windowParams, windowQuery, MAX_RANGE_MS } from './timeWindow';
 
 const now = new Date('2026-12-06T10:30:15.750Z');
 const params = (q: string) => new URLSearchParams(q);
@@ -51,5 +51,12 @@ describe('time windows', () => {
     expect(w.from.getTime()).toBe(1_764_896_400_000);
     expect(w.to.getTime()).toBe(1_764_900_000_000);
     expect(selectedWindow(5, 5.5)).toBeNull();
+  });
+
+  it('reads and writes datetime-local values in local time', () => {
+    const d = fromLocalInput('2026-12-01T09:05')!;
+    expect(d.getHours()).toBe(9);
+    expect(toLocalInput(d)).toBe('2026-12-01T09:05');
+    for (const bad of ['', '2026-12-01', 'yesterday', '2026-13-45T99:99']) expect(fromLocalInput(bad)).toBeNull();
   });
 });

@@ -70,3 +70,24 @@ export function selectedWindow(fromSeconds: number, toSeconds: number): TimeWind
 }
 
 export const PRESET_LABELS: Record<Preset, string> = { '1h': '1 h', '24h': '24 h', '7d': '7 d', '30d': '30 d' };
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/** A date as a datetime-local input shows it (local time, minutes). */
+export function toLocalInput(date: Date): string {
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:${pad(date.getMinutes())}`;
+}
+
+/** A datetime-local input's value (local time) as a date; null when empty or not a date. */
+export function fromLocalInput(value: string): Date | null {
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value)) return null;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+/** "the last 24 h", or the custom window's bounds. */
+export function describeWindow(window: TimeWindow): string {
+  if (window.preset !== 'custom') return `the last ${PRESET_LABELS[window.preset]}`;
+  const f = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+  return `${f.format(window.from)} – ${f.format(window.to)}`;
+}

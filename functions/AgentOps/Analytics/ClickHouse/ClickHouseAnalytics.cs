@@ -48,19 +48,19 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
         var grain = client.QueryAsync($"""
             SELECT g, if(g = 1, toUnixTimestamp({StartOf(bucket)}(started_at)), 0) AS b, if(g = 2, toString(agent_id), '') AS a, status,
                    count() AS runs, sum(cost_micros) AS cost, sum(tokens_in) AS tin, sum(tokens_out) AS tout, sum(event_count) AS ev,
-                   sum(llm_calls) AS llm, sum(tool_calls) AS tools
+                   sum(llm_calls) AS llm, sum(tool_calls) AS tools, sum(unpriced_calls) AS unpriced
             FROM {runs} ARRAY JOIN [1, 2] AS g
             WHERE {RunsWhere(orgId, range)}
             GROUP BY g, b, a, status
             """, r => new Grain(r.GetProperty("g").GetInt32(), r.GetProperty("b").GetInt64(), r.GetProperty("a").GetString()!, r.GetProperty("status").GetString()!,
                 r.GetProperty("runs").GetInt64(), r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(), r.GetProperty("tout").GetInt64(),
-                r.GetProperty("ev").GetInt64(), r.GetProperty("llm").GetInt64(), r.GetProperty("tools").GetInt64()), ct);
+                r.GetProperty("ev").GetInt64(), r.GetProperty("llm").GetInt64(), r.GetProperty("tools").GetInt64(), r.GetProperty("unpriced").GetInt64()), ct);
         await Task.WhenAll(latency, grain);
         var rows = await grain;
         var byAgent = rows.Where(r => r.G == 2).ToList();
         var byStatus = AnalyticsRules.ByStatus(byAgent.GroupBy(r => r.Status).Select(g => new StatusCount(g.Key, g.Sum(r => r.Runs))));
         var totals = AnalyticsRules.Totals(byStatus, byAgent.Sum(r => r.Events), byAgent.Sum(r => r.Llm), byAgent.Sum(r => r.Tools),
-            byAgent.Sum(r => r.In), byAgent.Sum(r => r.Out), byAgent.Sum(r => r.Cost));
+            byAgent.Sum(r => r.In), byAgent.Sum(r => r.Out), byAgent.Sum(r => r.Cost), byAgent.Sum(r => r.Unpriced));
         var series = rows.Where(r => r.G == 1).GroupBy(r => r.Bucket).Select(g => new SeriesPoint(DateTimeOffset.FromUnixTimeSeconds(g.Key), "",
             g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.Cost), g.Sum(r => r.In), g.Sum(r => r.Out)));
         // The same order as the top-agents query: cost, then the agent id as text.
@@ -72,7 +72,8 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
         return new AnalyticsSummary(range.From, range.To, bucket, totals, await latency, AnalyticsRules.FillGaps(range, bucket, series), top, byStatus);
     }
 
-    private sealed record Grain(int G, long Bucket, string Agent, string Status, long Runs, long Cost, long In, long Out, long Events, long Llm, long Tools);
+    private sealed record Grain(int G, long Bucket, string Agent, string Status, long Runs, long Cost, long In, long Out, long Events, long Llm, long Tools,
+        long Unpriced);
 
     public async Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct) =>
         by == SeriesBy.Model ? await ModelSeriesAsync(orgId, range, bucket, ct) : await RunSeriesAsync(orgId, range, bucket, by, ct);

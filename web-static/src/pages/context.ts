@@ -1,0 +1,16 @@
+import type { Transport } from '../api/client';
+
+/** What a page gets from the app shell: the API, its URL parameters, navigation and the caller's permissions. */
+export interface PageContext {
+  transport: Transport;
+  /** The hash's query parameters (#/overview?range=7d). */
+  params: URLSearchParams;
+  /** False once the user has gone to another page: late answers are dropped, timers stop. */
+  alive(): boolean;
+  /** Go to a route, with parameters (empty values left out). */
+  go(path: string, params?: Record<string, string>): void;
+  /** Whether the caller holds a permission (GET /me/permissions: agents_write, controls, …). */
+  holds(permission: string): boolean;
+  /** A 403 came back: the role may have changed (the shell re-reads it). */
+  onForbidden(): void;
+}
