@@ -19,7 +19,9 @@ using AgentOps.OrchestrationMonitor;
 using AgentOps.Runs;
 using AgentOps.Auth;
 using AgentOps.Health;
+using AgentOps.Live;
 using AgentOps.Platform.Events;
+using AgentOps.Platform.Live;
 using AgentOps.Tenancy;
 using Microsoft.AspNetCore.HttpOverrides;
 using Microsoft.Extensions.DependencyInjection;
@@ -36,7 +38,7 @@ public static class AgentOpsApplication
         new HealthModule(), new AuthModule(), new TenancyModule(), new ApiKeysModule(), new AgentsModule(), new IngestModule(),
         new RunsModule(), new CostsModule(), new AuditModule(), new ControlsModule(), new PoliciesModule(), new BudgetsModule(),
         new ApprovalsModule(), new NotificationsModule(), new JobsModule(), new OrchestrationMonitorModule(), new AnalyticsModule(),
-        new BlobsModule(), new DemoModule(),
+        new BlobsModule(), new DemoModule(), new LiveModule(),
     ];
 
     public static IServiceCollection AddAgentOps(this IServiceCollection services, AgentOpsOptions options)
@@ -55,6 +57,8 @@ public static class AgentOpsApplication
         services.AddSingleton<Authenticator>();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<Access>();
+        // Live hints (Platform/Live): every replica listens for them and sends what its commits marked.
+        services.AddSingleton<LiveHints>().AddHostedService(sp => sp.GetRequiredService<LiveHints>());
         foreach (var module in Modules) module.AddServices(services, options.Settings);
         options.Settings.ThrowIfInvalid();
         services.ConfigureHttpJsonOptions(o => Json.Configure(o.SerializerOptions));

@@ -133,7 +133,7 @@ public static class AnalyticsBench
     /// Realistic shapes from hashes of the row number (deterministic): 20 agents with a skewed share of runs, 90%
     /// succeeded / 6% failed / 2% cancelled / 2% running, durations from 0.2 s to ~50 s skewed low, five models.
     /// </summary>
-    private static async Task GenerateClickHouseAsync(ClickHouseClient ch, Guid org, AnalyticsRange range, long events)
+    internal static async Task GenerateClickHouseAsync(ClickHouseClient ch, Guid org, AnalyticsRange range, long events)
     {
         var db = ch.Database;
         var runs = events / EventsPerRun;

@@ -7,6 +7,7 @@ if (args.FirstOrDefault() == "policy") return await PolicyCheckBench.RunAsync(ar
 if (args.FirstOrDefault() == "analytics") return await AnalyticsBench.RunAsync(args);
 if (args.FirstOrDefault() == "export") return await ExportBench.RunAsync(args);
 if (args.FirstOrDefault() == "orchestration") return await OrchestrationBench.RunAsync(args);
+if (args.FirstOrDefault() == "dashboard") return await DashboardBench.RunAsync(args);
 var options = BenchOptions.Parse(args);
 return options.Name switch
 {
@@ -23,5 +24,6 @@ static int Usage()
     Console.Error.WriteLine("       AgentOps.Bench analytics [--quick]  (env: AGENTOPS_BENCH_OWNER_DATABASE_URL, AGENTOPS_BENCH_DATABASE_URL, AGENTOPS_BENCH_CLICKHOUSE_URL)");
     Console.Error.WriteLine("       AgentOps.Bench export [--events N] [--quick] [--batch N] [--parallelism N]  (env: AGENTOPS_URL, AGENTOPS_BENCH_OWNER_DATABASE_URL, AGENTOPS_BENCH_CLICKHOUSE_URL)");
     Console.Error.WriteLine("       AgentOps.Bench orchestration  (env: AGENTOPS_BENCH_STORAGE_CONNECTION_STRING)");
+    Console.Error.WriteLine("       AgentOps.Bench dashboard [--quick] [--rounds N] [--idle-seconds N]  (env: AGENTOPS_URL, AGENTOPS_BENCH_CLICKHOUSE_SERVER_URL, AGENTOPS_BENCH_OWNER_DATABASE_URL, AGENTOPS_BENCH_CLICKHOUSE_URL)");
     return 2;
 }

@@ -193,6 +193,51 @@ public class DashboardTests
         }
     }
 
+    [Fact]
+    public async Task Runs_appear_live_on_the_overview_and_the_runs_list_and_an_idle_page_only_holds_its_stream()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        var calls = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        page.Request += (_, r) => { if (r.Url.Contains("/api/v1/", StringComparison.Ordinal)) calls.Enqueue(r.Url); };
+        try
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            var figures = page.GetByRole(AriaRole.Region, new() { Name = "Key figures" });
+            var runs = figures.Locator(".kpi").Filter(new() { Has = page.Locator("dt", new() { HasTextString = "Runs" }) }).Locator(".kpi-value");
+            await Assertions.Expect(runs).ToHaveTextAsync("0");
+            await Assertions.Expect(page.GetByText("live.", new() { Exact = false })).ToBeVisibleAsync(new() { Timeout = 15_000 });
+
+            // Idle with the stream up: no request at all for 20 s (the stream itself stays open).
+            await Task.Delay(2000);
+            calls.Clear();
+            await Task.Delay(20_000);
+            var idle = calls.Where(u => !u.Contains("/api/v1/live", StringComparison.Ordinal)).ToList();
+            Assert.True(idle.Count == 0, "an idle overview made requests: " + string.Join(", ", idle));
+
+            // A run reported over HTTP shows up without a reload: on the overview, then in the runs list.
+            (await api.IngestAsync(key, Ingesting.Event("live-s", "run.start", 0, "live-run-1", "alpha"), Ingesting.Event("live-e", "run.end", 1, "live-run-1", "alpha", new { status = "success" }))).Expect(202);
+            await Assertions.Expect(runs).ToHaveTextAsync("1", new() { Timeout = 20_000 });
+            await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Runs", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "live-run-1" })).ToBeVisibleAsync();
+            (await api.IngestAsync(key, Ingesting.Event("live-s2", "run.start", 2, "live-run-2", "alpha"))).Expect(202);
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "live-run-2" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
     /// <summary>An llm.call now (its cost lands on today, the month so far being the pages' default range).</summary>
     private static object Call(string id, string agent, decimal usd, string model = "gpt-4o") => new Dictionary<string, object?>
     {

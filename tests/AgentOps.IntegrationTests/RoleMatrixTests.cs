@@ -22,6 +22,7 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/orgs/profile"] = People + " key:read key:write key:admin",
         ["PATCH /api/v1/orgs/profile"] = "admin key:admin",
         ["GET /api/v1/me/permissions"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/live"] = People + " key:read key:write key:admin",
         ["POST /api/v1/org-members"] = "admin team_lead key:admin",
         ["GET /api/v1/org-members"] = People + " key:read key:write key:admin",
         ["PATCH /api/v1/org-members/{id}"] = "admin team_lead key:admin",
@@ -157,7 +158,8 @@ public class RoleMatrixTests(ApiFixture fx)
             {
                 // Empty bodies: an allowed caller gets past access control and then fails validation (422) or finds nothing (404).
                 var body = method is "POST" or "PATCH" && !path.EndsWith("/logout", StringComparison.Ordinal) ? new { } : null;
-                var reply = await _client.Send(new HttpMethod(method), path, body, bearer);
+                // A live stream answers at once but stays open: asked to end after a second.
+                var reply = await _client.Send(new HttpMethod(method), path + (route == "GET /api/v1/live" ? "?max_seconds=1" : ""), body, bearer);
                 var passed = reply.Code is not (401 or 403);
                 if (passed != allowed.Contains(name) || !passed && reply.ProblemCode != "forbidden")
                     failures.Add($"{name} {route}: {reply}");

@@ -11,6 +11,7 @@ import { ApiError, SessionEnded } from './api/errors';
 import { append, h, setChildren } from './lib/dom';
 import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
 import { viewOverview } from './pages/overview';
+import { LiveConnection } from './live';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
 
@@ -195,6 +196,19 @@ let rerenderWhenIdle = false;
 
 const channel = 'BroadcastChannel' in window ? new BroadcastChannel('agentops-session') : null;
 
+/**
+ * Live hints (live.ts): opened with the shell, stopped at sign-out. While connected, the shell's watches and the pages
+ * re-read on hints instead of polling; polling stays as the fallback while it is down.
+ */
+const liveStream = new LiveConnection({
+  url: `${API_BASE}/live`,
+  token: async () => {
+    if (!session.accessToken) return null;
+    if (session.expiresAt - Date.now() < 15_000) await refreshSession().catch(() => {});
+    return session.accessToken;
+  },
+});
+
 function storedRefreshToken() {
   try { return sessionStorage.getItem(REFRESH_STORAGE_KEY); } catch { return null; }
 }
@@ -369,6 +383,7 @@ function scheduleRefresh(expiresInSeconds) {
 function endSession(message, kind = 'info', { rememberRoute = true } = {}) {
   const wasSignedIn = !!session.accessToken;
   clearTimeout(refreshTimer);
+  liveStream.stop();
   stopControlWatch();
   stopCountWatch();
   Object.assign(session, { accessToken: null, expiresAt: 0, user: null, org: null, role: null, team: null, permissions: null });
@@ -862,6 +877,23 @@ function actionsCell(...content) {
 // ---------------------------------------------------------------------------------------------------------------
 
 /**
+ * Calls fn on live hints of the topics while the page is open, at most once per minIntervalMs (a busy ingest sends a
+ * hint every 250 ms); the last hint of a burst is never dropped. Pages keep their timers as the fallback and skip
+ * their polls while liveStream.connected.
+ */
+function onLiveHint(ctx, topics, fn, minIntervalMs = 1000) {
+  let last = 0;
+  let pending = null;
+  const run = () => { pending = null; last = Date.now(); fn(); };
+  const stop = liveStream.on(topics, () => {
+    if (!ctx.alive()) { stop(); clearTimeout(pending); return; }
+    const wait = last + minIntervalMs - Date.now();
+    if (wait <= 0) run();
+    else pending ??= setTimeout(() => { if (ctx.alive()) run(); else pending = null; }, wait);
+  });
+}
+
+/**
  * A page written in TypeScript (src/pages): it gets a typed PageContext (pages/context.ts) instead of this file's
  * session and helpers.
  */
@@ -870,6 +902,8 @@ function typedPage(view) {
     transport: (method, path, body) => api(method, path, body),
     params: ctx.params,
     alive: ctx.alive,
+    live: (topics, fn, minIntervalMs) => onLiveHint(ctx, topics, fn, minIntervalMs),
+    isLive: () => liveStream.connected,
     go: (path, params = {}) => {
       const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== '')).toString();
       navigate(query ? `${path}?${query}` : path);
@@ -1025,6 +1059,7 @@ function ensureShell() {
   updateShell();
   startControlWatch();
   startCountWatch();
+  liveStream.start();
 }
 
 function updateShell() {
@@ -2247,10 +2282,14 @@ function viewRuns(main, ctx) {
     if (ctx.alive() && live.checked) timer = setTimeout(tick, LIVE_INTERVAL_MS);
   }
 
+  // Live hints re-read at once (at most once a second); the timer polls only while the live stream is down.
+  onLiveHint(ctx, ['runs'], () => tick({ hinted: true }));
+
   /** Re-reads the rows shown (up to the API's page limit) and shows new and changed runs in place. */
-  async function tick() {
+  async function tick({ hinted = false } = {}) {
     clearTimeout(timer);
     if (!ctx.alive() || !live.checked) return;
+    if (liveStream.connected && !hinted) { schedule(); return; }
     // Hidden tab, open dialog or a load in flight: try again later.
     if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
     const token = pager.token;
@@ -2725,14 +2764,16 @@ const killSwitchOn = () => !!controlWatch.status?.killed;
 function startControlWatch() {
   if (controlWatch.timer) return;
   controlWatch.timer = setInterval(() => {
-    // Background tabs skip the checks; showing the tab again checks at once (below).
-    if (document.visibilityState === 'visible') checkControls();
+    // Background tabs skip the checks; showing the tab again checks at once (below). Live: hints say when.
+    if (document.visibilityState === 'visible' && !liveStream.connected) checkControls();
   }, CONTROL_WATCH_MS);
+  controlWatch.stopLive = liveStream.on(['controls'], () => checkControls());
   checkControls();
 }
 
 function stopControlWatch() {
   clearInterval(controlWatch.timer);
+  controlWatch.stopLive?.();
   Object.assign(controlWatch, { status: null, key: null, checkedAt: null, timer: null, seq: controlWatch.seq + 1 });
   controlWatch.listeners.clear();
 }
@@ -4060,15 +4101,18 @@ function startCountWatch() {
   if (countWatch.timers.length) return;
   // Background tabs skip the checks; showing the tab again checks at once (below).
   countWatch.timers = [
-    setInterval(() => { if (document.visibilityState === 'visible') checkPending(); }, PENDING_WATCH_MS),
-    setInterval(() => { if (document.visibilityState === 'visible') checkUnread(); }, UNREAD_WATCH_MS),
+    setInterval(() => { if (document.visibilityState === 'visible' && !liveStream.connected) checkPending(); }, PENDING_WATCH_MS),
+    setInterval(() => { if (document.visibilityState === 'visible' && !liveStream.connected) checkUnread(); }, UNREAD_WATCH_MS),
   ];
+  countWatch.stopLive = [liveStream.on(['approvals'], () => checkPending()), liveStream.on(['notifications'], () => checkUnread())];
   checkPending();
   checkUnread();
 }
 
 function stopCountWatch() {
   for (const timer of countWatch.timers) clearInterval(timer);
+  for (const stop of countWatch.stopLive ?? []) stop();
+  countWatch.stopLive = [];
   Object.assign(countWatch, {
     pending: null, pendingMore: false, unread: null, timers: [], pendingSeq: countWatch.pendingSeq + 1, unreadSeq: countWatch.unreadSeq + 1,
   });
@@ -4347,10 +4391,15 @@ function viewApprovals(main, ctx) {
     if (ctx.alive()) timer = setTimeout(tick, APPROVAL_REFRESH_MS);
   }
 
-  /** Re-reads the queue while the page is shown; a hidden tab or an open dialog waits for the next round. */
-  async function tick() {
+  onLiveHint(ctx, ['approvals'], () => tick({ hinted: true }));
+
+  /**
+   * Re-reads the queue while the page is shown (on live hints; polling while the live stream is down); a hidden tab or
+   * an open dialog waits for the next round.
+   */
+  async function tick({ hinted = false } = {}) {
     if (!ctx.alive()) return;
-    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]')) { schedule(); return; }
+    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || (liveStream.connected && !hinted)) { schedule(); return; }
     try {
       const page = await api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`);
       if (!ctx.alive()) return;

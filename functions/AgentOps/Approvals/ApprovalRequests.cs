@@ -107,6 +107,7 @@ public static class ApprovalRequests
             RETURNING expires_at
             """, ct, id, tx.OrgId, runId, agent.Id, policy.Id, policy.Version, policy.Name, context, approvalFrom, requestedByType, caller.ActorId, timeoutMinutes);
         var expires = new DateTimeOffset(DateTime.SpecifyKind(expiresAt, DateTimeKind.Utc));
+        await tx.RaiseAsync(new ApprovalRequested(id, agent.Id), ct);
         var summary = new
         {
             status = "pending", run_id = runId, agent_id = agent.Id, agent = agent.Name, policy,

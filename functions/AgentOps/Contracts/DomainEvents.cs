@@ -44,3 +44,15 @@ public sealed record MemberRemoved(Guid MemberId, Guid? UserId) : IDomainEvent;
 
 /// <summary>The organization's profile changed (Tenancy), its ingest rate and burst among it: Ingest re-reads them after the commit.</summary>
 public sealed record OrganizationUpdated : IDomainEvent;
+
+/// <summary>Events were stored and folded into runs (Ingest, once per organization per processing transaction).</summary>
+public sealed record EventsStored(int Count) : IDomainEvent;
+
+/// <summary>An approval request was created by a policy check (Approvals).</summary>
+public sealed record ApprovalRequested(Guid Id, Guid AgentId) : IDomainEvent;
+
+/// <summary>A notification was published to the organization (Notifications).</summary>
+public sealed record NotificationPublished(Guid Id, string Kind) : IDomainEvent;
+
+/// <summary>A job started, made progress (a shard's batch or its end), finished, failed, was cancelled or retried (Jobs).</summary>
+public sealed record JobChanged(Guid JobId) : IDomainEvent;

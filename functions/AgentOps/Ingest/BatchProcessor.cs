@@ -51,8 +51,10 @@ public sealed class BatchProcessor(PriceBook prices)
             await orgTx.ExecuteAsync("TRUNCATE ingest_staging, ingest_new_costs", ct);
             var priceList = await prices.ForOrgAsync(orgTx, ct);
             events += await StageAsync(orgTx.Connection, org.Key, org, priceList, ct);
-            stored += await MergeAsync(orgTx, ct);
+            var orgStored = await MergeAsync(orgTx, ct);
+            stored += orgStored;
             await AttributeTracesAsync(orgTx, ct);
+            if (orgStored > 0) await orgTx.RaiseAsync(new EventsStored(orgStored), ct);
             var accrued = await orgTx.ListAsync("""
                 SELECT agent_id, day, sum(cost_micros)::bigint FROM ingest_new_costs GROUP BY 1, 2 HAVING sum(cost_micros) <> 0 ORDER BY 1, 2
                 """, r => new AccruedCost(r.GetGuid(0), r.GetFieldValue<DateOnly>(1), r.GetInt64(2)), ct);

@@ -1,3 +1,4 @@
+using AgentOps.Contracts;
 using AgentOps.Audit;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
@@ -57,9 +58,13 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, JobsOption
         new(DateTime.SpecifyKind(await tx.ScalarAsync<DateTime>("UPDATE jobs SET window_from = $2, window_to = now() WHERE id = $1 AND org_id = $3 RETURNING window_to",
             ct, jobId, from, tx.OrgId), DateTimeKind.Utc));
 
-    public static Task EventAsync(Tx tx, Guid jobId, int? shard, string level, string message, object? data, CancellationToken ct) =>
-        tx.ExecuteAsync("INSERT INTO job_events (org_id, job_id, shard_idx, level, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)", ct,
+    /// <summary>Writes to the job's log; every such moment (planned, shard done, finished, failed, cancelled) is a change of the job.</summary>
+    public static async Task EventAsync(Tx tx, Guid jobId, int? shard, string level, string message, object? data, CancellationToken ct)
+    {
+        await tx.ExecuteAsync("INSERT INTO job_events (org_id, job_id, shard_idx, level, message, data) VALUES ($1, $2, $3, $4, $5, $6::jsonb)", ct,
             tx.OrgId, jobId, shard, level, message, data is null ? null : JsonSerializer.Serialize(data, data.GetType(), Json.Options));
+        await tx.RaiseAsync(new JobChanged(jobId), ct);
+    }
 
     private static Task<Job?> JobAsync(Tx tx, Guid jobId, CancellationToken ct, bool forUpdate = false) =>
         tx.SingleAsync($"SELECT {Job.Columns} FROM jobs j WHERE j.id = $1 AND j.org_id = $2{(forUpdate ? " FOR UPDATE" : "")}", Job.Read, ct, jobId, tx.OrgId);
@@ -188,6 +193,7 @@ public sealed class JobActivities(Db db, IEnumerable<IJobKind> kinds, JobsOption
                                heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $7)
                         WHERE job_id = $1 AND idx = $2
                         """, ct, job.Id, shard.Idx, batch.LastKey, (long)batch.Rows, batch.Bytes, data, (int)Lease.TotalSeconds);
+                    await tx.RaiseAsync(new JobChanged(job.Id), ct);
                     return null;
                 }, ct);
                 if (step is not null) return step;

@@ -1,3 +1,4 @@
+using AgentOps.Contracts;
 using System.Text.Json;
 
 namespace AgentOps.Notifications;
@@ -27,6 +28,7 @@ public static class Notifier
             r => r.GetGuid(0), ct, tx.OrgId, notice.Kind);
         if (endpoints.Count > 0)
             await QueueDeliveriesAsync(tx, [.. endpoints], id, notice.Kind, body, ct);
+        await tx.RaiseAsync(new NotificationPublished(id, notice.Kind), ct);
         return id;
     }
 

@@ -323,14 +323,25 @@ public sealed partial class HostileSweep(ApiFixture fx)
         Interlocked.Increment(ref _requests);
         try
         {
-            using var response = await _client.SendAsync(request);
-            var bytes = await response.Content.ReadAsByteArrayAsync();
-            return new Answer((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType, bytes, null);
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+            var mediaType = response.Content.Headers.ContentType?.MediaType;
+            // An event stream stays open: its answer is the status, the headers and the first event.
+            var bytes = mediaType == "text/event-stream" ? await FirstEventAsync(response) : await response.Content.ReadAsByteArrayAsync();
+            return new Answer((int)response.StatusCode, mediaType, bytes, null);
         }
         catch (Exception e) when (e is HttpRequestException or IOException or TaskCanceledException or InvalidOperationException)
         {
             return new Answer(0, null, [], e);
         }
+    }
+
+    private static async Task<byte[]> FirstEventAsync(HttpResponseMessage response)
+    {
+        using var timeout = new CancellationTokenSource(RequestTimeout);
+        using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
+        var text = new StringBuilder();
+        while (await reader.ReadLineAsync(timeout.Token) is { Length: > 0 } line) text.AppendLine(line);
+        return Encoding.UTF8.GetBytes(text.ToString());
     }
 
     /// <summary>A body whose length is not announced, so the server meets the limit while reading.</summary>

@@ -27,7 +27,9 @@ public static class Http
         if (bearer is not null) request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", bearer);
         var response = await client.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();
-        var json = text.Length == 0 ? default : JsonDocument.Parse(text).RootElement.Clone();
+        // Not JSON (an event stream, a CSV export): the body stays readable through Raw.
+        var isJson = response.Content.Headers.ContentType?.MediaType?.Contains("json", StringComparison.Ordinal) ?? text.Length > 0;
+        var json = text.Length == 0 || !isJson ? default : JsonDocument.Parse(text).RootElement.Clone();
         return new Reply(response.StatusCode, json, response);
     }
 

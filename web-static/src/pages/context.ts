@@ -9,6 +9,13 @@ export interface PageContext {
   alive(): boolean;
   /** Go to a route, with parameters (empty values left out). */
   go(path: string, params?: Record<string, string>): void;
+  /**
+   * Calls fn on live hints of the topics (runs, approvals, controls, notifications, jobs) and on every (re)connect of
+   * the live stream, at most once per minIntervalMs (default 1 s), while the page is open.
+   */
+  live(topics: readonly string[], fn: () => void, minIntervalMs?: number): void;
+  /** Whether the live stream is up (pages poll only while it is not). */
+  isLive(): boolean;
   /** Whether the caller holds a permission (GET /me/permissions: agents_write, controls, …). */
   holds(permission: string): boolean;
   /** A 403 came back: the role may have changed (the shell re-reads it). */
