@@ -8,7 +8,8 @@ namespace AgentOps.IntegrationTests;
 
 /// <summary>
 /// How the self-host serves the built dashboard and compresses reads: hashed assets cached for a year, index.html
-/// revalidated, Brotli/gzip on GETs, never on the sign-in family or on writes (Platform/Http/Compression).
+/// revalidated, the build's precompressed Brotli/gzip copies; elsewhere Brotli/gzip on GETs, never on the sign-in family or on writes
+/// (Platform/Http/Compression).
 /// </summary>
 [Collection(ApiCollection.Name)]
 public partial class DashboardServingTests
@@ -64,6 +65,9 @@ public partial class DashboardServingTests
                 Assert.Equal(200, (int)response.StatusCode);
                 Assert.Equal("public, max-age=31536000, immutable", response.Headers.CacheControl?.ToString());
                 Assert.Equal(encoding, response.Content.Headers.ContentEncoding.Single());
+                Assert.Equal(asset.EndsWith(".js", StringComparison.Ordinal) ? "text/javascript" : "text/css", response.Content.Headers.ContentType?.MediaType);
+                // The build's own copy at its highest level, not an on-the-fly one.
+                Assert.Equal(new FileInfo(Path.Combine(dist, asset + (encoding == "br" ? ".br" : ".gz"))).Length, response.Content.Headers.ContentLength);
                 Assert.Equal(onDisk, await DecodedAsync(response));
             }
             // A client that asks for nothing gets the plain bytes.
