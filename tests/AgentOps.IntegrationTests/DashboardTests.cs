@@ -238,6 +238,79 @@ public class DashboardTests
         }
     }
 
+    [Fact]
+    public async Task An_agents_page_shows_its_trends_budgets_and_runs_and_pauses_it_and_resume_waits_for_the_kill_switch()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        var agentId = (await api.Post("/api/v1/agents", new { name = "alpha", team = "search", tags = new[] { "prod" } }, tenant.AdminToken)).Expect(201).Id();
+        (await api.Post("/api/v1/budgets", new { name = "Search monthly", scope = "team", team = "search", period = "monthly", max_amount_usd = 10 }, tenant.AdminToken)).Expect(201);
+        (await api.Post("/api/v1/budgets", new { name = "Other team", scope = "team", team = "billing", period = "monthly", max_amount_usd = 10 }, tenant.AdminToken)).Expect(201);
+        (await api.IngestAsync(key,
+            Ingesting.Event("a1-s", "run.start", 0, "alpha-run-1", "alpha"), Ingesting.Event("a1-e", "run.end", 3, "alpha-run-1", "alpha", new { status = "success" }),
+            Ingesting.Event("a2-s", "run.start", 5, "alpha-run-2", "alpha"), Ingesting.Event("a2-e", "run.end", 6, "alpha-run-2", "alpha", new { status = "error", error = "boom" }))).Expect(202);
+        await api.WaitForRunAsync(key, "alpha-run-2", r => r.GetProperty("run").GetProperty("status").GetString() == "failed");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Agents", Exact = true }).ClickAsync();
+            await page.GetByRole(AriaRole.Link, new() { Name = "alpha", Exact = true }).ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex($"#/agents/{agentId}$"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "alpha", Exact = true })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".agent-status")).ToContainTextAsync("Active");
+
+            var trends = page.GetByRole(AriaRole.Region, new() { Name = "Runs and errors in the last 24 h" });
+            await Assertions.Expect(trends.Locator(".kpi").First.Locator(".kpi-value")).ToHaveTextAsync("2");
+            await Assertions.Expect(trends.Locator(".kpi").Nth(1).Locator(".kpi-value")).ToHaveTextAsync("50%");
+            await Assertions.Expect(trends.Locator("canvas")).ToHaveCountAsync(1);
+            var budgets = page.GetByRole(AriaRole.Region, new() { Name = "Budgets over this agent" });
+            await Assertions.Expect(budgets.GetByText("Search monthly")).ToBeVisibleAsync();
+            await Assertions.Expect(budgets.GetByText("Other team")).ToHaveCountAsync(0);
+            var runs = page.GetByRole(AriaRole.Region, new() { Name = "Recent runs" });
+            await Assertions.Expect(runs.GetByRole(AriaRole.Link, new() { Name = "alpha-run-2" })).ToBeVisibleAsync();
+            await SnapshotAsync(page, "agent");
+
+            // Paused from its page, with a reason the audit log keeps under the person's name.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Pause", Exact = true }).ClickAsync();
+            await page.GetByLabel("Reason").FillAsync("looping on retries");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Pause now" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".agent-status")).ToContainTextAsync("Paused");
+            await Assertions.Expect(page.GetByText("looping on retries").First).ToBeVisibleAsync();
+            var actions = page.GetByRole(AriaRole.Region, new() { Name = "Recent control actions" });
+            await Assertions.Expect(actions.GetByText("Paused", new() { Exact = true }).First).ToBeVisibleAsync();
+            await Assertions.Expect(actions.Locator("li").First).ToContainTextAsync("Paused by Ada Admin");
+            await Assertions.Expect(actions).Not.ToContainTextAsync(tenant.AdminUserId.ToString());
+
+            // With the kill switch on, resume is not offered; once it is lifted, it is.
+            (await api.Post("/api/v1/controls/kill-switch", new { reason = "incident" }, tenant.AdminToken)).Expect(200);
+            await page.ReloadAsync();
+            await Assertions.Expect(page.GetByText("The kill switch is on")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Resume", Exact = true })).ToHaveCountAsync(0);
+            (await api.Post("/api/v1/controls/resume-all", new { reason = "over" }, tenant.AdminToken)).Expect(200);
+            await page.ReloadAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Resume", Exact = true }).ClickAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Resume now" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".agent-status")).ToContainTextAsync("Active");
+
+            // An id that is not an agent of this organization: a proper not-found state.
+            await page.GotoAsync($"/#/agents/{Guid.NewGuid()}");
+            await Assertions.Expect(page.GetByText("No agent with this id in your organization")).ToBeVisibleAsync();
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
     /// <summary>An llm.call now (its cost lands on today, the month so far being the pages' default range).</summary>
     private static object Call(string id, string agent, decimal usd, string model = "gpt-4o") => new Dictionary<string, object?>
     {

@@ -10,6 +10,7 @@
 import { ApiError, SessionEnded } from './api/errors';
 import { append, h, setChildren } from './lib/dom';
 import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
+import { viewAgent } from './pages/agent';
 import { viewOverview } from './pages/overview';
 import { LiveConnection } from './live';
 
@@ -910,7 +911,7 @@ function typedPage(view) {
     },
     holds,
     onForbidden: resyncAfterForbidden,
-  });
+  }, ctx);
 }
 
 const ROUTES = {
@@ -922,6 +923,7 @@ const ROUTES = {
   '/api-keys': { title: 'API keys', private: true, view: viewApiKeys, nav: 'API keys', visible: () => can.readKeys() },
   '/overview': { title: 'Overview', private: true, view: typedPage(viewOverview), nav: 'Overview', section: 'observe', wide: true },
   '/agents': { title: 'Agents', private: true, view: viewAgents, nav: 'Agents', section: 'observe', wide: true },
+  '/agents/:id': { title: 'Agent', private: true, view: typedPage((main, page, ctx) => viewAgent(main, page, ctx.args.id)), navAs: '/agents', wide: true },
   '/runs': { title: 'Runs', private: true, view: viewRuns, nav: 'Runs', section: 'observe', wide: true },
   '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },
   '/costs': { title: 'Costs', private: true, view: viewCosts, nav: 'Costs', section: 'observe' },
@@ -942,7 +944,7 @@ const NAV_SECTIONS = [
 ];
 
 /** Routes with an id: /runs/<id>, /jobs/<id>, /orchestrations/<id> (the id percent-encoded, as runHref, jobHref and orchestrationHref write it). */
-const ID_ROUTES = [[/^\/runs\/([^/]+)$/, '/runs/:id'], [/^\/jobs\/([^/]+)$/, '/jobs/:id'], [/^\/orchestrations\/([^/]+)$/, '/orchestrations/:id']];
+const ID_ROUTES = [[/^\/agents\/([^/]+)$/, '/agents/:id'], [/^\/runs\/([^/]+)$/, '/runs/:id'], [/^\/jobs\/([^/]+)$/, '/jobs/:id'], [/^\/orchestrations\/([^/]+)$/, '/orchestrations/:id']];
 
 /** The route for a path: an exact entry, or one of ID_ROUTES. */
 function matchRoute(path) {
@@ -1936,13 +1938,13 @@ function viewAgents(main, ctx) {
     }
     return h('tr', { class: a.status === 'archived' ? 'inactive' : null },
       cell('Agent', h('div', { class: 'who agent-who' },
-        h('a', { href: runsHref({ agent: a.id }), class: 'strong agent-name', title: `Show the runs of ${a.name}` }, a.name),
+        h('a', { href: `#/agents/${encodeURIComponent(a.id)}`, class: 'strong agent-name', title: `${a.name}: status, trends, budgets, recent runs` }, a.name),
         a.tags.length ? h('span', { class: 'chips', 'aria-label': 'Tags' }, a.tags.map((t) => h('span', { class: 'chip' }, t))) : null,
         a.auto_registered && h('span', { class: 'muted small' }, 'Registered by its first events'))),
       cell('Type', h('span', {}, a.type), a.provider && h('span', { class: 'muted small block' }, a.provider)),
       cell('Status', agentStatusBadge(a.status), a.status === 'paused' && pauseReason(a)),
       cell('Environment', a.environment ?? h('span', { class: 'muted' }, '—')),
-      numCell('Runs (24 h)', fmtInt(s.runs)),
+      numCell('Runs (24 h)', h('a', { href: runsHref({ agent: a.id }), title: `Show the runs of ${a.name}` }, fmtInt(s.runs))),
       numCell('Error rate (24 h)', s.error_rate === null || s.error_rate === undefined
         ? h('span', { class: 'muted', title: 'No runs in the last 24 hours' }, '—')
         : h('span', { class: s.failed_runs ? 'danger-text' : null, title: `${plural(s.failed_runs ?? 0, 'failed run')} of ${fmtInt(s.runs)}` }, percentFormat.format(s.error_rate))),

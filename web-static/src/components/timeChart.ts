@@ -27,6 +27,8 @@ export interface TimeChartOptions {
   onSelect?: (fromSeconds: number, toSeconds: number) => void;
 }
 
+const COUNT_STEPS = Array.from({ length: 9 }, (_, e) => [1, 2, 5].map((m) => m * 10 ** e)).flat().concat([25, 250, 2500, 25_000]).sort((a, b) => a - b);
+
 function resolveColor(color: string): string {
   if (!color.startsWith('--')) return color;
   return getComputedStyle(document.documentElement).getPropertyValue(color).trim() || '#888';
@@ -87,7 +89,11 @@ function draw(host: HTMLElement, options: TimeChartOptions, width: number): uPlo
     axes: [
       // uPlot's own time labels: they thin out and switch grain (hours, days) with the space there is.
       { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid }, space: 60 },
-      { stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 64, values: (_u, ticks) => ticks.map((t) => options.format(t)) },
+      {
+        stroke: muted, grid: { stroke: grid, width: 1 }, ticks: { show: false }, size: 64, values: (_u, ticks) => ticks.map((t) => options.format(t)),
+        // Counts step in whole numbers (a run is not divisible): 1, 2, 5, 10, 25, 50, … up to 10⁹.
+        ...(options.kind === 'bars' ? { incrs: COUNT_STEPS } : {}),
+      },
     ],
     legend: { live: true },
     cursor: { drag: { x: !!options.onSelect, y: false, setScale: false }, points: { show: false } },

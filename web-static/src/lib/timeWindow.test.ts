@@ -51,6 +51,10 @@ describe('time windows', () => {
     expect(w.from.getTime()).toBe(1_764_896_400_000);
     expect(w.to.getTime()).toBe(1_764_900_000_000);
     expect(selectedWindow(5, 5.5)).toBeNull();
+    // Over bars: the whole hours touched.
+    const bars = selectedWindow(1_764_900_000 + 10, 1_764_900_000 + 3600 * 2 + 5, 'hour')!;
+    expect(bars.from.toISOString()).toBe('2025-12-05T02:00:00.000Z');
+    expect(bars.to.toISOString()).toBe('2025-12-05T05:00:00.000Z');
   });
 
   it('reads and writes datetime-local values in local time', () => {

@@ -61,9 +61,18 @@ export function windowQuery(window: TimeWindow): { from: string; to: string; buc
   return { from: window.from.toISOString(), to: window.to.toISOString(), bucket: bucketFor(window) };
 }
 
-/** A window chosen by dragging across a chart (seconds since the epoch, either order); null when it is empty. */
-export function selectedWindow(fromSeconds: number, toSeconds: number): TimeWindow | null {
-  const [a, b] = fromSeconds <= toSeconds ? [fromSeconds, toSeconds] : [toSeconds, fromSeconds];
+const BUCKET_SECONDS: Record<Bucket, number> = { hour: 3600, day: 86_400 };
+
+/**
+ * A window chosen by dragging across a chart (seconds since the epoch, either order): with a bucket, widened to the
+ * whole buckets (bars) the drag touched, so a run in a bar that was touched is in the window. Null when empty.
+ */
+export function selectedWindow(fromSeconds: number, toSeconds: number, bucket?: Bucket): TimeWindow | null {
+  let [a, b] = fromSeconds <= toSeconds ? [fromSeconds, toSeconds] : [toSeconds, fromSeconds];
+  if (bucket) {
+    const size = BUCKET_SECONDS[bucket];
+    [a, b] = [Math.floor(a / size) * size, (Math.floor(b / size) + 1) * size];
+  }
   const from = wholeSecond(a * 1000);
   const to = wholeSecond(b * 1000);
   return from < to ? { preset: 'custom', from, to } : null;

@@ -82,7 +82,7 @@ export function viewOverview(main: HTMLElement, ctx: PageContext): void {
         kind: 'bars',
         format: fmtCompact,
         onSelect: (from, to) => {
-          const picked = selectedWindow(from, to);
+          const picked = selectedWindow(from, to, bucketFor(window));
           if (picked) ctx.go('/runs', { from: picked.from.toISOString(), to: picked.to.toISOString() });
         },
       })));
@@ -195,7 +195,7 @@ function topAgents(agents: Summary['top_agents']): HTMLElement {
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Agent'), h('th', { scope: 'col', class: 'num' }, 'Runs'),
       h('th', { scope: 'col', class: 'num' }, 'Failed'), h('th', { scope: 'col', class: 'num' }, 'Cost'))),
     h('tbody', {}, agents.slice(0, OVERVIEW_LIST_ROWS).map((a) => h('tr', {},
-      h('td', {}, h('a', { href: `#/runs?agent=${encodeURIComponent(a.agent_id)}` }, a.name ?? 'Unnamed agent')),
+      h('td', {}, h('a', { href: `#/agents/${encodeURIComponent(a.agent_id)}` }, a.name ?? 'Unnamed agent')),
       h('td', { class: 'num' }, fmtInt(a.runs)),
       h('td', { class: `num ${a.failed_runs ? 'danger-text' : ''}` }, fmtInt(a.failed_runs)),
       h('td', { class: 'num' }, fmtMicros(a.cost_micros))))));
