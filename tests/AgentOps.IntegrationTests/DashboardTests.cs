@@ -311,6 +311,66 @@ public class DashboardTests
         }
     }
 
+    [Fact]
+    public async Task An_unpriced_call_leads_to_the_prices_page_where_an_admin_adds_the_price_and_a_viewer_only_reads()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        (await api.IngestAsync(key, Ingesting.Event("u-c", "llm.call", 1, "unpriced-run", "alpha", new { model = "house-model-9", tokens_in = 10, tokens_out = 1 }))).Expect(202);
+        await api.WaitForRunAsync(key, "unpriced-run");
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            // The run's unpriced call links to the prices page with its model filled in.
+            await page.GotoAsync("/#/runs/unpriced-run");
+            await page.GetByRole(AriaRole.Link, new() { Name = "unpriced" }).First.ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/prices\?model=house-model-9$"));
+            await Assertions.Expect(page.GetByText("No price for “house-model-9”")).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByLabel("Model", new() { Exact = true })).ToHaveValueAsync("house-model-9");
+
+            // The API's field error lands on its field; then the price is added and listed as the organization's.
+            await page.GetByLabel("Output, USD per 1M tokens").FillAsync("2");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Add price" }).ClickAsync();
+            await Assertions.Expect(page.Locator("#price-input_per_mtok_usd-error")).ToContainTextAsync("is required");
+            await Assertions.Expect(page.GetByLabel("Input, USD per 1M tokens")).ToHaveAttributeAsync("aria-invalid", "true");
+            await page.GetByLabel("Input, USD per 1M tokens").FillAsync("0.5");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Add price" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("Added: house-model-9 (openai).")).ToBeVisibleAsync();
+            var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = "house-model-9" });
+            await Assertions.Expect(row.GetByText("Your organization")).ToBeVisibleAsync();
+            await Assertions.Expect(row).ToContainTextAsync("$0.50");
+            await SnapshotAsync(page, "prices");
+
+            // The public list is there too and cannot be removed; the organization's price can.
+            await page.GetByLabel("Search models").FillAsync("gpt-4o");
+            await Assertions.Expect(page.GetByRole(AriaRole.Row).Filter(new() { HasText = "gpt-4o" }).First).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Remove the price of gpt-4o" })).ToHaveCountAsync(0);
+            await page.GetByLabel("Search models").FillAsync("house");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Remove the price of house-model-9" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("No price for “house”")).ToBeVisibleAsync();
+
+            var viewer = await api.AddMemberAsync(tenant, "viewer");
+            var asViewer = await OpenPageAsync(browser, server, problems);
+            await SignInAsync(asViewer, viewer.Email, viewer.Password);
+            await asViewer.GetByRole(AriaRole.Link, new() { Name = "Model prices" }).ClickAsync();
+            await Assertions.Expect(asViewer.GetByText("Only admins add or remove prices.")).ToBeVisibleAsync();
+            await Assertions.Expect(asViewer.GetByRole(AriaRole.Button, new() { Name = "Add price" })).ToHaveCountAsync(0);
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
     /// <summary>An llm.call now (its cost lands on today, the month so far being the pages' default range).</summary>
     private static object Call(string id, string agent, decimal usd, string model = "gpt-4o") => new Dictionary<string, object?>
     {

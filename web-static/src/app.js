@@ -12,6 +12,7 @@ import { append, h, setChildren } from './lib/dom';
 import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
 import { viewAgent } from './pages/agent';
 import { viewOverview } from './pages/overview';
+import { viewPrices } from './pages/prices';
 import { LiveConnection } from './live';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
@@ -935,6 +936,7 @@ const ROUTES = {
   '/jobs/:id': { title: 'Job', private: true, view: viewJob, navAs: '/jobs', wide: true },
   '/orchestrations': { title: 'Orchestrations', private: true, view: viewOrchestrations, nav: 'Orchestrations', section: 'data', wide: true, visible: () => can.readJobs() },
   '/orchestrations/:id': { title: 'Orchestration', private: true, view: viewOrchestration, navAs: '/orchestrations', wide: true },
+  '/prices': { title: 'Model prices', private: true, view: typedPage(viewPrices), nav: 'Model prices', wide: true },
   '/webhooks': { title: 'Webhooks', private: true, view: viewWebhooks, nav: 'Webhooks', visible: () => can.manageWebhooks() },
   '/notifications': { title: 'Notifications', private: true, view: viewNotifications },
 };
@@ -1952,7 +1954,7 @@ function viewAgents(main, ctx) {
       numCell('Cost (24 h)', money(s.cost_usd)),
       numCell('LLM calls (24 h)', fmtInt(s.llm_calls)),
       numCell('Unpriced (24 h)', s.unpriced_calls
-        ? badge(fmtInt(s.unpriced_calls), 'warning', 'LLM calls whose model has no price: their cost is not included.')
+        ? h('a', { href: '#/prices', title: 'LLM calls whose model has no price: their cost is not included. Add a price.' }, badge(fmtInt(s.unpriced_calls), 'warning'))
         : h('span', { class: 'muted' }, '0')),
       actionable && actionsCell(buttons.length ? h('div', { class: 'row-actions' }, buttons) : null));
   }
@@ -2605,7 +2607,7 @@ function viewRun(main, ctx) {
           : null),
         h('td', { 'data-label': 'Cost', class: 'num' }, e.cost_usd !== null
           ? h('span', { title: e.cost_source ? `Cost: ${e.cost_source}` : null }, money(e.cost_usd))
-          : e.type === 'llm.call' ? h('span', { class: 'muted', title: 'No price is known for this model' }, 'unpriced') : null),
+          : e.type === 'llm.call' ? h('a', { class: 'muted', title: 'No price is known for this model: add one', href: `#/prices${e.model ? `?model=${encodeURIComponent(e.model)}` : ''}` }, 'unpriced') : null),
         h('td', { 'data-label': 'Status', class: 'tl-status' }, eventStatus(e)));
       let detail = null; // made on first opening: thousands of closed rows stay light
       const isOpen = () => toggle.getAttribute('aria-expanded') === 'true';
@@ -3542,7 +3544,7 @@ function shareCell(part, whole) {
 }
 
 function unpricedCell(n) {
-  return numCell('Unpriced', n ? badge(fmtInt(n), 'warning', UNPRICED_HELP) : h('span', { class: 'muted' }, '0'));
+  return numCell('Unpriced', n ? h('a', { href: '#/prices', title: `${UNPRICED_HELP} Add a price.` }, badge(fmtInt(n), 'warning')) : h('span', { class: 'muted' }, '0'));
 }
 
 function tokensCell(t) {
@@ -3684,7 +3686,9 @@ function viewCosts(main, ctx) {
       stat('LLM calls', fmtInt(t.calls)),
       stat('Tokens', fmtInt(t.tokens_in + t.tokens_out), `${fmtInt(t.tokens_in)} in · ${fmtInt(t.tokens_out)} out`),
       stat('Unpriced calls', fmtInt(t.unpriced_calls),
-        h('span', { class: t.unpriced_calls ? 'warning-text' : null, title: UNPRICED_HELP }, 'No price known for the model, so not in the total')));
+        t.unpriced_calls
+          ? h('a', { class: 'warning-text', href: '#/prices', title: UNPRICED_HELP }, 'No price known for the model, so not in the total: add one')
+          : h('span', { title: UNPRICED_HELP }, 'No price known for the model, so not in the total')));
   }
 
   function budgetsNote(budgets) {

@@ -156,8 +156,14 @@ function kpiCards(now: Summary, before: Summary | null, window: TimeWindow): HTM
     kpi('p95 latency', fmtDuration(now.latency.p95_ms), priorRuns ? delta(now.latency.p95_ms, before?.latency.p95_ms, { higherIsBetter: false }) : fresh, prevLabel),
     kpi('Cost', fmtMicros(t.cost_micros), delta(t.cost_micros, p?.cost_micros, { higherIsBetter: false }), prevLabel),
     kpi('Tokens', fmtCompact(tokens(t)), { ...delta(tokens(t), tokens(p)), good: null }, prevLabel, `${fmtInt(t.tokens_in)} in, ${fmtInt(t.tokens_out)} out`),
-    kpi('Unpriced calls', fmtInt(t.unpriced_calls), delta(t.unpriced_calls, p?.unpriced_calls, { higherIsBetter: false }), prevLabel,
-      'LLM calls whose model has no price: their cost counts as 0 until a price is set'));
+    unpriced(kpi('Unpriced calls', fmtInt(t.unpriced_calls), delta(t.unpriced_calls, p?.unpriced_calls, { higherIsBetter: false }), prevLabel,
+      'LLM calls whose model has no price: their cost counts as 0 until a price is set'), t.unpriced_calls));
+}
+
+/** With unpriced calls, the figure links to the prices page, where a price can be added. */
+function unpriced(card: HTMLElement, calls: number): HTMLElement {
+  if (calls > 0) card.append(h('dd', { class: 'kpi-link' }, h('a', { href: '#/prices' }, 'Add a price')));
+  return card;
 }
 
 function killSwitchTile(c: Schemas['ControlStatus']): HTMLElement {
