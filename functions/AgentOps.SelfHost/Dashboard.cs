@@ -30,6 +30,13 @@ public static class Dashboard
         app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
         app.Use((context, next) =>
         {
+            // The API's routes are not files; a precompressed copy asked for by name would arrive without its encoding.
+            if (context.GetEndpoint() is not null || context.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)) return next(context);
+            if (Precompressed.Any(p => context.Request.Path.Value!.EndsWith(p.Suffix, StringComparison.OrdinalIgnoreCase)))
+            {
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                return Task.CompletedTask;
+            }
             ServePrecompressed(context, files);
             return next(context);
         });

@@ -70,6 +70,9 @@ public partial class DashboardServingTests
                 Assert.Equal(new FileInfo(Path.Combine(dist, asset + (encoding == "br" ? ".br" : ".gz"))).Length, response.Content.Headers.ContentLength);
                 Assert.Equal(onDisk, await DecodedAsync(response));
             }
+            // A copy asked for by its own name is not served (it would arrive without its encoding).
+            using var direct = await GetAsync(client, "/" + asset + ".br", null);
+            Assert.Equal(404, (int)direct.StatusCode);
             // A client that asks for nothing gets the plain bytes.
             using var plain = await GetAsync(client, "/" + asset, null);
             Assert.Empty(plain.Content.Headers.ContentEncoding);

@@ -177,6 +177,20 @@ public class DashboardTests
             await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/runs\?from=[^&]+&to=[^&]+$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "bad-1" }).First).ToBeVisibleAsync();
 
+            // Keyboard: g then o goes to the overview, ? lists the shortcuts, g then r to the runs, / focuses their search.
+            await page.Keyboard.PressAsync("g");
+            await page.Keyboard.PressAsync("o");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/overview$"));
+            await page.Keyboard.PressAsync("?");
+            await Assertions.Expect(page.GetByRole(AriaRole.Dialog, new() { Name = "Keyboard shortcuts" })).ToBeVisibleAsync();
+            await page.Keyboard.PressAsync("Escape");
+            await Assertions.Expect(page.GetByRole(AriaRole.Dialog)).ToHaveCountAsync(0);
+            await page.Keyboard.PressAsync("g");
+            await page.Keyboard.PressAsync("r");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/runs$"));
+            await page.Keyboard.PressAsync("/");
+            await Assertions.Expect(page.GetByRole(AriaRole.Searchbox).First).ToBeFocusedAsync();
+
             // On a phone the overview stacks and still fits the screen's width.
             var phone = await browser.NewPageAsync(new() { BaseURL = server.Url.ToString(), ViewportSize = new() { Width = 390, Height = 844 } });
             phone.PageError += (_, e) => problems.Add(e);

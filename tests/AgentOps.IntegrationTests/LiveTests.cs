@@ -72,6 +72,12 @@ public class LiveTests(ApiFixture fx)
             throw new TimeoutException($"no '{type}' event within {seconds} s; seen: {string.Join(", ", seen)}");
         }
 
+        public async Task<(string Type, string Data)> NextAsync(int seconds = 15)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
+            return await Events.Reader.ReadAsync(timeout.Token);
+        }
+
         public List<string> Buffered()
         {
             var seen = new List<string>();
@@ -113,6 +119,22 @@ public class LiveTests(ApiFixture fx)
     }
 
     private static readonly TimeSpan LiveHintsFlush = AgentOps.Platform.Live.LiveHints.FlushInterval;
+
+    [Fact]
+    public async Task A_stream_carries_only_the_topics_its_caller_may_read()
+    {
+        var tenant = await _client.SignupAsync();
+        var viewer = await _client.AddMemberAsync(tenant, "viewer");
+        await using var admin = await LiveStream.OpenAsync(_client, tenant.AdminToken, "?max_seconds=1");
+        await using var asViewer = await LiveStream.OpenAsync(_client, viewer.Token, "?max_seconds=1");
+        var adminReady = await admin.NextAsync();
+        var viewerReady = await asViewer.NextAsync();
+        Assert.Equal(("ready", "ready"), (adminReady.Type, viewerReady.Type));
+        Assert.Contains("\"jobs\"", adminReady.Data, StringComparison.Ordinal);
+        // Jobs are for team leads and admins (JobsRead): a viewer's stream does not tell when they change.
+        Assert.DoesNotContain("\"jobs\"", viewerReady.Data, StringComparison.Ordinal);
+        Assert.Contains("\"runs\"", viewerReady.Data, StringComparison.Ordinal);
+    }
 
     [Fact]
     public async Task A_stream_ends_when_asked_and_its_bounds_are_checked()

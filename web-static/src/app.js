@@ -14,6 +14,7 @@ import { viewAgent } from './pages/agent';
 import { viewOverview } from './pages/overview';
 import { viewPrices } from './pages/prices';
 import { LiveConnection } from './live';
+import { GO_KEYS, shortcutFor } from './lib/shortcuts';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
 
@@ -2286,16 +2287,20 @@ function viewRuns(main, ctx) {
     if (ctx.alive() && live.checked) timer = setTimeout(tick, LIVE_INTERVAL_MS);
   }
 
-  // Live hints re-read at once (at most once a second); the timer polls only while the live stream is down.
+  // Live hints re-read at once (at most once a second); the timer polls only while the live stream is down. A hint that
+  // arrives while a re-read must wait (hidden tab, open dialog, a load in flight) is kept for the next round.
+  let hintPending = false;
   onLiveHint(ctx, ['runs'], () => tick({ hinted: true }));
 
   /** Re-reads the rows shown (up to the API's page limit) and shows new and changed runs in place. */
   async function tick({ hinted = false } = {}) {
     clearTimeout(timer);
     if (!ctx.alive() || !live.checked) return;
-    if (liveStream.connected && !hinted) { schedule(); return; }
+    hintPending ||= hinted;
+    if (liveStream.connected && !hintPending) { schedule(); return; }
     // Hidden tab, open dialog or a load in flight: try again later.
     if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
+    hintPending = false;
     const token = pager.token;
     let wait = LIVE_INTERVAL_MS;
     try {
@@ -4397,15 +4402,18 @@ function viewApprovals(main, ctx) {
     if (ctx.alive()) timer = setTimeout(tick, APPROVAL_REFRESH_MS);
   }
 
+  let hintPending = false;
   onLiveHint(ctx, ['approvals'], () => tick({ hinted: true }));
 
   /**
    * Re-reads the queue while the page is shown (on live hints; polling while the live stream is down); a hidden tab or
-   * an open dialog waits for the next round.
+   * an open dialog waits for the next round, keeping a hint that came meanwhile.
    */
   async function tick({ hinted = false } = {}) {
     if (!ctx.alive()) return;
-    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || (liveStream.connected && !hinted)) { schedule(); return; }
+    hintPending ||= hinted;
+    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || (liveStream.connected && !hintPending)) { schedule(); return; }
+    hintPending = false;
     try {
       const page = await api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`);
       if (!ctx.alive()) return;
@@ -6561,6 +6569,27 @@ function viewOrchestration(main, ctx) {
 // ---------------------------------------------------------------------------------------------------------------
 // Start
 // ---------------------------------------------------------------------------------------------------------------
+
+/** Keyboard shortcuts (lib/shortcuts.ts), on the signed-in pages. */
+let gPressedAt = null;
+document.addEventListener('keydown', (event) => {
+  if (!shell || document.querySelector('dialog[open]')) return;
+  const el = document.activeElement;
+  const typing = !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
+  const shortcut = shortcutFor({ key: event.key, ctrlKey: event.ctrlKey, altKey: event.altKey, metaKey: event.metaKey, typing }, gPressedAt, Date.now());
+  gPressedAt = shortcut?.kind === 'pending' ? Date.now() : null;
+  if (!shortcut || shortcut.kind === 'pending') return;
+  event.preventDefault();
+  if (shortcut.kind === 'go') navigate(shortcut.path);
+  else if (shortcut.kind === 'search') document.querySelector('#main input[type=search]')?.focus();
+  else openDialog({
+    title: 'Keyboard shortcuts',
+    content: h('dl', { class: 'details shortcuts' },
+      h('dt', {}, h('kbd', {}, '/')), h('dd', {}, 'Search on this page'),
+      h('dt', {}, h('kbd', {}, '?')), h('dd', {}, 'This list'),
+      Object.entries(GO_KEYS).map(([key, target]) => [h('dt', {}, h('kbd', {}, 'g'), ' ', h('kbd', {}, key)), h('dd', {}, target.label)])),
+  });
+});
 
 async function boot() {
   document.querySelector('.skip-link')?.addEventListener('click', (event) => {

@@ -18,10 +18,21 @@ type Listener = (topic: string) => void;
 /** Topics every listener of any topic also gets: read everything again. */
 const EVERYTHING = ['ready', 'resync'];
 
+/**
+ * The server sends a heartbeat after 20 s without a hint (LiveOptions.Heartbeat); a stream silent for this long is
+ * dead (a laptop slept, the network changed, a proxy dropped it without closing) and is replaced.
+ */
+export const SILENCE_MS = 45_000;
+
+/** A stream that stayed up this long resets the backoff (one cut right after "ready" does not). */
+const STABLE_MS = 30_000;
+
 export class LiveConnection {
   private listeners = new Map<string, Set<Listener>>();
   private stateListeners = new Set<(state: LiveState) => void>();
   private abort: AbortController | null = null;
+  /** Each start begins a new generation; a loop of an older one (asleep or awaiting when stopped) ends when it wakes. */
+  private generation = 0;
   private running = false;
   /** Topics that arrived while the tab was hidden: delivered when it is shown again. */
   private hidden = new Set<string>();
@@ -58,11 +69,12 @@ export class LiveConnection {
   start(): void {
     if (this.running) return;
     this.running = true;
-    void this.run();
+    void this.run(++this.generation);
   }
 
   stop(): void {
     this.running = false;
+    this.generation++;
     this.abort?.abort();
     this.hidden.clear();
     this.setState('stopped');
@@ -82,14 +94,20 @@ export class LiveConnection {
     }
   }
 
-  private async run(): Promise<void> {
+  private async run(generation: number): Promise<void> {
+    const current = () => this.running && generation === this.generation;
     let attempt = 0;
-    while (this.running) {
+    while (current()) {
       const token = await this.settings.token();
-      if (!token || !this.running) { this.stop(); return; }
+      if (!current()) return;
+      if (!token) { this.stop(); return; }
       this.setState('connecting');
       const abort = (this.abort = new AbortController());
       let ended = false;
+      let since = 0;
+      // Replaced when silent for too long (heartbeats count): a hung read would otherwise keep "live" forever.
+      let heard = Date.now();
+      const watchdog = setInterval(() => { if (Date.now() - heard > SILENCE_MS) abort.abort(); }, 5000);
       try {
         const response = await fetch(this.settings.url, {
           headers: { Authorization: `Bearer ${token}`, Accept: 'text/event-stream' },
@@ -100,21 +118,32 @@ export class LiveConnection {
         const parser = new SseParser();
         for (;;) {
           const { value, done } = await reader.read();
-          if (done) break;
+          if (done || !current()) break;
+          heard = Date.now();
           for (const event of parser.push(value)) {
-            if (event.type === 'ready') { attempt = 0; this.setState('live'); }
+            if (event.type === 'ready') { since = Date.now(); this.setState('live'); }
             if (event.type === 'end') ended = true;
             else if (event.type !== 'heartbeat') this.dispatch(event.type);
           }
         }
       } catch {
-        if (!this.running) return;
+        // network error, abort (stop, watchdog) or refused: decided below
+      } finally {
+        clearInterval(watchdog);
       }
+      if (!current()) return;
+      if (since && Date.now() - since > STABLE_MS) attempt = 0;
       // The server ended the stream's lifetime: reconnect at once. Anything else: back off (1 s … 30 s, jittered).
       if (!ended) {
         this.setState('down');
-        await new Promise((resolve) => setTimeout(resolve, reconnectDelay(attempt++)));
+        await sleep(reconnectDelay(attempt++), () => !current());
       }
     }
   }
+}
+
+/** Waits, waking early (checked every 250 ms) once `cancelled` says so. */
+async function sleep(ms: number, cancelled: () => boolean): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until && !cancelled()) await new Promise((resolve) => setTimeout(resolve, Math.min(250, until - Date.now())));
 }

@@ -23,11 +23,13 @@ public static class LiveApi
     {
         var limit = (int)options.StreamLifetime.TotalSeconds;
         if (max_seconds is < 1 || max_seconds > limit) throw DomainError.Invalid("max_seconds", $"must be from 1 to {limit}.");
-        if (!streams.HasRoom)
+        if (!streams.HasRoom(caller.OrgId))
             throw new ApiProblem(StatusCodes.Status503ServiceUnavailable, "live_streams_full", "Service unavailable",
-                "This server holds as many live streams as it may; the dashboard polls meanwhile. Retry shortly.") { RetryAfterSeconds = 30 };
-        var lifetime = TimeSpan.FromSeconds(max_seconds ?? limit);
-        return TypedResults.ServerSentEvents(Items(streams.EventsAsync(caller.OrgId, lifetime, ct)));
+                "This server holds as many live streams as it may, in all or for this organization; the dashboard polls meanwhile. Retry shortly.")
+                { RetryAfterSeconds = 30 };
+        // Without max_seconds, 85–100 % of the lifetime: streams opened together (after a deploy) do not all reconnect together.
+        var lifetime = TimeSpan.FromSeconds(max_seconds ?? limit * (0.85 + 0.15 * Random.Shared.NextDouble()));
+        return TypedResults.ServerSentEvents(Items(streams.EventsAsync(caller.OrgId, LiveTopics.For(caller), lifetime, ct)));
     }
 
     private static async IAsyncEnumerable<SseItem<string>> Items(IAsyncEnumerable<LiveEvent> events)

@@ -17,11 +17,15 @@ public sealed record LiveOptions
     /// <summary>Open streams one replica serves at most; beyond, 503 live_streams_full with Retry-After.</summary>
     public int MaxStreams { get; init; } = 2000;
 
-    /// <summary>Reads AGENTOPS_LIVE_STREAM_SECONDS (30–3600), AGENTOPS_LIVE_HEARTBEAT_SECONDS (1–120), AGENTOPS_LIVE_MAX_STREAMS (1–100000).</summary>
+    /// <summary>Open streams one organization may hold on one replica (a tab each); beyond, 503 live_streams_full.</summary>
+    public int MaxStreamsPerOrg { get; init; } = 200;
+
+    /// <summary>Reads AGENTOPS_LIVE_STREAM_SECONDS (30–3600), AGENTOPS_LIVE_HEARTBEAT_SECONDS (1–120), AGENTOPS_LIVE_MAX_STREAMS (1–100000), AGENTOPS_LIVE_MAX_STREAMS_PER_ORG (1–100000).</summary>
     public static LiveOptions Read(Settings settings) => new()
     {
         StreamLifetime = TimeSpan.FromSeconds(settings.Int("AGENTOPS_LIVE_STREAM_SECONDS", 900, 30, 3600)),
         Heartbeat = TimeSpan.FromSeconds(settings.Int("AGENTOPS_LIVE_HEARTBEAT_SECONDS", 20, 1, 120)),
         MaxStreams = settings.Int("AGENTOPS_LIVE_MAX_STREAMS", 2000, 1, 100_000),
+        MaxStreamsPerOrg = settings.Int("AGENTOPS_LIVE_MAX_STREAMS_PER_ORG", 200, 1, 100_000),
     };
 }

@@ -13,19 +13,20 @@ public sealed record LiveEvent(string Type, string Data);
 /// </summary>
 public sealed class LiveStreams(LiveHints hints, LiveOptions options, TimeProvider time)
 {
-    /// <summary>Whether this replica can take another stream.</summary>
-    public bool HasRoom => hints.SubscriptionCount < options.MaxStreams;
+    /// <summary>Whether this replica can take another stream, in all and for the organization (best effort: checked, then taken).</summary>
+    public bool HasRoom(Guid orgId) => hints.SubscriptionCount < options.MaxStreams && hints.SubscriptionsOf(orgId) < options.MaxStreamsPerOrg;
 
-    public async IAsyncEnumerable<LiveEvent> EventsAsync(Guid orgId, TimeSpan lifetime, [EnumeratorCancellation] CancellationToken ct)
+    /// <summary>The events of the organization's stream; only the topics the caller may read (and only known ones) are passed on.</summary>
+    public async IAsyncEnumerable<LiveEvent> EventsAsync(Guid orgId, IReadOnlySet<string> topics, TimeSpan lifetime, [EnumeratorCancellation] CancellationToken ct)
     {
         using var subscription = hints.Subscribe(orgId);
         var end = time.GetUtcNow() + lifetime;
-        yield return new LiveEvent("ready", $$"""{"expires_in":{{(int)lifetime.TotalSeconds}},"topics":["{{string.Join("\",\"", LiveTopics.All)}}"]}""");
+        yield return new LiveEvent("ready", $$"""{"expires_in":{{(int)lifetime.TotalSeconds}},"topics":["{{string.Join("\",\"", topics.Order(StringComparer.Ordinal))}}"]}""");
         for (var left = lifetime; left > TimeSpan.Zero; left = end - time.GetUtcNow())
         {
-            var topics = await subscription.NextAsync(left < options.Heartbeat ? left : options.Heartbeat, ct);
-            if (topics.Length == 0 && left > options.Heartbeat) yield return new LiveEvent("heartbeat", "{}");
-            foreach (var topic in topics) yield return new LiveEvent(topic, "{}");
+            var changed = await subscription.NextAsync(left < options.Heartbeat ? left : options.Heartbeat, ct);
+            if (changed.Length == 0 && left > options.Heartbeat) yield return new LiveEvent("heartbeat", "{}");
+            foreach (var topic in changed.Where(topics.Contains)) yield return new LiveEvent(topic, "{}");
         }
         yield return new LiveEvent("end", "{}");
     }

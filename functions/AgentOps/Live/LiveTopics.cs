@@ -22,6 +22,14 @@ public static class LiveTopics
     public const string Jobs = "jobs";
 
     public static readonly string[] All = [Runs, Approvals, Controls, Notifications, Jobs, LiveHints.Resync];
+
+    /// <summary>What each topic tells about, as the permission that reads it: a stream carries only what its caller may read.</summary>
+    private static readonly (string Topic, Permission ReadBy)[] Readers =
+        [(Runs, Permission.RunsRead), (Approvals, Permission.ApprovalsRead), (Controls, Permission.OrgRead), (Notifications, Permission.NotificationsRead), (Jobs, Permission.JobsRead)];
+
+    /// <summary>The topics a caller's stream carries (resync always).</summary>
+    public static IReadOnlySet<string> For(Caller caller) =>
+        Readers.Where(r => Rbac.Allows(caller, r.ReadBy)).Select(r => r.Topic).Append(LiveHints.Resync).ToHashSet(StringComparer.Ordinal);
 }
 
 /// <summary>Marks the topic of each committed change for the live streams.</summary>

@@ -9,6 +9,10 @@ describe('formatting', () => {
     expect(fmtDuration(185_000)).toBe('3 min 5 s');
     expect(fmtDuration(7_440_000)).toBe('2 h 4 min');
     expect(fmtDuration(null)).toBe('—');
+    // At the boundaries, the rounded figure decides the unit.
+    expect(fmtDuration(999.6)).toBe('1.0 s');
+    expect(fmtDuration(9_960)).toBe('10 s');
+    expect(fmtDuration(59_950)).toBe('1 min');
   });
 
   it('shows money from micro-dollars', () => {

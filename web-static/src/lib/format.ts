@@ -31,9 +31,11 @@ export function fmtMicros(micros: number | null | undefined): string {
 /** 850 ms, 4.2 s, 3 min 5 s, 2 h 4 min. */
 export function fmtDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return DASH;
-  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (Math.round(ms) < 1000) return `${Math.round(ms)} ms`;
   const s = ms / 1000;
-  if (s < 60) return `${s < 10 ? s.toFixed(1) : Math.round(s)} s`;
+  // Rounded first, so 9,960 ms reads "10 s" and 59,950 ms "1 min", not "10.0 s" and "60 s".
+  if (Math.round(s * 10) / 10 < 10) return `${(Math.round(s * 10) / 10).toFixed(1)} s`;
+  if (Math.round(s) < 60) return `${Math.round(s)} s`;
   const totalSeconds = Math.round(s);
   const minutes = Math.floor(totalSeconds / 60);
   if (minutes < 60) return `${minutes} min${totalSeconds % 60 ? ` ${totalSeconds % 60} s` : ''}`;

@@ -13,7 +13,8 @@ describe('time windows', () => {
   });
 
   it('falls back to 24 h for anything it does not understand', () => {
-    for (const q of ['', 'range=2y', 'range=__proto__', 'from=yesterday&to=now', 'from=2026-12-06T00:00:00Z&to=2026-12-05T00:00:00Z']) {
+    for (const q of ['', 'range=2y', 'range=__proto__', 'from=yesterday&to=now', 'from=2026-12-06T00:00:00Z&to=2026-12-05T00:00:00Z',
+      'from=2026-12-06T00:00:00.100Z&to=2026-12-06T00:00:00.900Z']) {
       expect(resolveWindow(params(q), now).preset).toBe('24h');
     }
   });

@@ -29,8 +29,9 @@ export function resolveWindow(params: URLSearchParams, now: Date): TimeWindow {
   if (isPreset(range)) return presetWindow(range, now);
   const from = Date.parse(params.get('from') ?? '');
   const to = Date.parse(params.get('to') ?? '');
-  if (Number.isFinite(from) && Number.isFinite(to) && from < to) {
-    return { preset: 'custom', from: wholeSecond(Math.max(from, to - MAX_RANGE_MS)), to: wholeSecond(to) };
+  if (Number.isFinite(from) && Number.isFinite(to)) {
+    const window: TimeWindow = { preset: 'custom', from: wholeSecond(Math.max(from, to - MAX_RANGE_MS)), to: wholeSecond(to) };
+    if (window.from < window.to) return window; // compared in whole seconds, as the API will
   }
   return presetWindow(DEFAULT_PRESET, now);
 }

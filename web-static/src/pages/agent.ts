@@ -13,6 +13,8 @@ import type { PageContext } from './context';
 
 /** Rows in the recent lists (runs, control actions). */
 export const AGENT_RECENT_ROWS = 10;
+/** Live hints re-read the page at most this often (the series is the organization's, by agent). */
+export const AGENT_LIVE_MIN_MS = 30_000;
 
 type Agent = Schemas['AgentView'];
 type Budget = Schemas['BudgetView'];
@@ -71,7 +73,9 @@ export function viewAgent(main: HTMLElement, ctx: PageContext, id: string): void
     title.textContent = agent.name;
     setChildren(status, badge(agent.status[0]!.toUpperCase() + agent.status.slice(1), STATUS_KIND[agent.status] ?? 'neutral'),
       agent.paused_by_kill_switch ? badge('Kill switch', 'danger', 'Paused by the organization\'s kill switch') : null);
-    body(facts, aboutAgent(agent));
+    // Redrawn only when the agent changed, and never under a half-typed reason: a hint re-reads the page every so often.
+    const version = `${agent.updated_at}|${agent.status}|${agent.paused_by_kill_switch}`;
+    if (facts.dataset.version !== version) { body(facts, aboutAgent(agent)); facts.dataset.version = version; }
 
     const query = windowQuery(window);
     const [series, budgetPage, runPage, control, auditPage, members] = await Promise.allSettled([
@@ -84,7 +88,7 @@ export function viewAgent(main: HTMLElement, ctx: PageContext, id: string): void
       audit ? call(t, 'listMembers', { query: { limit: 200 } }) : Promise.resolve(null),
     ]);
     if (!ctx.alive()) return;
-    setChildren(actions, control.status === 'fulfilled' ? controlButtons(agent, control.value.killed) : null);
+    if (!actions.querySelector('form:not([hidden])')) setChildren(actions, control.status === 'fulfilled' ? controlButtons(agent, control.value.killed) : null);
     body(trends, series.status === 'fulfilled' ? agentTrends(agent, pointsOf(agent.id, series.value.points)) : fail(series.reason));
     body(budgets, budgetPage.status === 'fulfilled' ? budgetList(budgetsOver(agent, budgetPage.value.items)) : fail(budgetPage.reason));
     body(runs, runPage.status === 'fulfilled' ? runList(runPage.value.items, id) : fail(runPage.reason));
@@ -150,7 +154,7 @@ export function viewAgent(main: HTMLElement, ctx: PageContext, id: string): void
     return [open, confirm];
   }
 
-  ctx.live(['controls', 'runs'], () => void load(), 10_000);
+  ctx.live(['controls', 'runs'], () => void load(), AGENT_LIVE_MIN_MS);
   void load();
 }
 

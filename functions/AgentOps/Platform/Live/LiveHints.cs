@@ -26,8 +26,8 @@ public sealed class LiveHints(NpgsqlDataSource dataSource, ILogger<LiveHints> lo
     public const string Resync = "resync";
     public static readonly TimeSpan FlushInterval = TimeSpan.FromMilliseconds(250);
     private static readonly TimeSpan RetryAfterError = TimeSpan.FromSeconds(5);
-    /// <summary>NOTIFY payloads are limited to 8000 bytes: topics beyond this many per message go in the next one.</summary>
-    private const int TopicsPerNotify = 50;
+    /** The listening connection is proved alive this often (a connection dropped silently would leave the replica deaf). */
+    private static readonly TimeSpan ListenProbe = TimeSpan.FromSeconds(30);
 
     private readonly ConcurrentDictionary<(Guid Org, string Topic), byte> _marked = new();
     private readonly ConcurrentDictionary<Guid, ConcurrentDictionary<LiveSubscription, byte>> _subscribers = new();
@@ -35,6 +35,9 @@ public sealed class LiveHints(NpgsqlDataSource dataSource, ILogger<LiveHints> lo
 
     /// <summary>Open subscriptions on this replica.</summary>
     public int SubscriptionCount => Volatile.Read(ref _subscriptionCount);
+
+    /// <summary>Open subscriptions of one organization on this replica.</summary>
+    public int SubscriptionsOf(Guid orgId) => _subscribers.TryGetValue(orgId, out var set) ? set.Count : 0;
 
     /// <summary>Notes that <paramref name="topic"/> changed in the organization (cheap; sent within a flush interval).</summary>
     public void Mark(Guid orgId, string topic) => _marked.TryAdd((orgId, topic), 0);
@@ -83,8 +86,8 @@ public sealed class LiveHints(NpgsqlDataSource dataSource, ILogger<LiveHints> lo
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
             {
-                // Hints are best effort: the clients' periodic re-read covers what is lost here.
-                logger.LogWarning("Live hints could not be sent, dropped: {Error}", SafeErrors.Message(e));
+                // Kept for the next round (FlushAsync put them back): clients do not poll while their stream is up.
+                logger.LogWarning("Live hints could not be sent, retrying in {Seconds} s: {Error}", RetryAfterError.TotalSeconds, SafeErrors.Message(e));
                 await Task.Delay(RetryAfterError, ct).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
@@ -96,14 +99,24 @@ public sealed class LiveHints(NpgsqlDataSource dataSource, ILogger<LiveHints> lo
         var pairs = _marked.Keys.ToList();
         foreach (var pair in pairs) _marked.TryRemove(pair, out _);
         if (pairs.Count == 0) return;
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        foreach (var org in pairs.GroupBy(p => p.Org))
-        foreach (var chunk in org.Select(p => p.Topic).Chunk(TopicsPerNotify))
+        var sent = 0;
+        try
         {
-            await using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection);
-            notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
-            notify.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new Message(org.Key, chunk)) });
-            await notify.ExecuteNonQueryAsync(ct);
+            await using var connection = await dataSource.OpenConnectionAsync(ct);
+            foreach (var org in pairs.GroupBy(p => p.Org))
+            {
+                await using var notify = new NpgsqlCommand("SELECT pg_notify($1, $2)", connection);
+                notify.Parameters.Add(new NpgsqlParameter { Value = Channel });
+                notify.Parameters.Add(new NpgsqlParameter { Value = JsonSerializer.Serialize(new Message(org.Key, [.. org.Select(p => p.Topic)])) });
+                await notify.ExecuteNonQueryAsync(ct);
+                sent += org.Count();
+            }
+        }
+        catch
+        {
+            // Not sent: noted again (pairs are grouped in order, so the first `sent` went out).
+            foreach (var pair in pairs.OrderBy(p => p.Org).Skip(sent)) _marked.TryAdd(pair, 0);
+            throw;
         }
     }
 
@@ -121,7 +134,12 @@ public sealed class LiveHints(NpgsqlDataSource dataSource, ILogger<LiveHints> lo
                 await using (var listen = new NpgsqlCommand($"LISTEN {Channel}", connection)) await listen.ExecuteNonQueryAsync(ct);
                 if (lost) DeliverToAll(Resync);
                 lost = false;
-                while (!ct.IsCancellationRequested) await connection.WaitAsync(ct);
+                while (!ct.IsCancellationRequested)
+                {
+                    if (await connection.WaitAsync(ListenProbe, ct)) continue;
+                    await using var probe = new NpgsqlCommand("SELECT 1", connection);
+                    await probe.ExecuteScalarAsync(ct);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
             catch (Exception e)
