@@ -385,6 +385,78 @@ public class DashboardTests
         }
     }
 
+    [Fact]
+    public async Task A_policy_made_from_a_template_is_tested_then_its_approval_request_is_approved_and_its_history_shows_the_change()
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Policies", Exact = true }).ClickAsync();
+            await page.GetByLabel("Template").SelectOptionAsync(new SelectOptionValue { Label = "Approve discounts over 10 %" });
+            await page.GetByRole(AriaRole.Button, new() { Name = "Use" }).ClickAsync();
+            var conditions = page.GetByLabel("Conditions", new() { Exact = false });
+            await Assertions.Expect(conditions).ToHaveValueAsync(new Regex("apply_discount"));
+
+            // Broken JSON is caught before sending; a wrong field is the API's error, shown with its path.
+            var fine = await conditions.InputValueAsync();
+            await conditions.FillAsync(fine.Replace("\"all\"", "\"all\":", StringComparison.Ordinal));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".path-errors")).ToContainTextAsync("Not JSON");
+            await conditions.FillAsync(fine.Replace("action.type", "nowhere.type", StringComparison.Ordinal));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+            await Assertions.Expect(page.Locator(".path-errors")).ToContainTextAsync("$.conditions.all[");
+            await conditions.FillAsync(fine);
+            await page.GetByLabel("Active", new() { Exact = false }).CheckAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/policies/[0-9a-f-]{36}$"));
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Approve discounts over 10 %" })).ToBeVisibleAsync();
+
+            // The test panel: the sample context (a 15 % discount) matches, with the evidence of each condition.
+            await page.GetByRole(AriaRole.Button, new() { Name = "Evaluate" }).ClickAsync();
+            var evidence = page.GetByRole(AriaRole.Table, new() { Name = "Conditions that held" });
+            await Assertions.Expect(evidence.GetByRole(AriaRole.Row)).ToHaveCountAsync(3);
+            await Assertions.Expect(evidence).ToContainTextAsync("action.discount_percent");
+            await SnapshotAsync(page, "policy");
+
+            // A change makes version 2; the history shows what changed.
+            await page.GetByLabel("Priority", new() { Exact = false }).FillAsync("5");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Edit (version 2)" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator(".diff-added").Filter(new() { HasText = "\"priority\": 5," })).ToHaveCountAsync(1);
+            await Assertions.Expect(page.Locator(".diff-removed").Filter(new() { HasText = "\"priority\": 100," })).ToHaveCountAsync(1);
+
+            // An agent asks; the request waits for a person; the approvals page links to the policy, and it is approved.
+            var check = (await api.Post("/api/v1/policy/check", new { run_id = "discount-run", agent = "support-bot", action = new { type = "apply_discount", discount_percent = 20 } }, key)).Expect(200);
+            Assert.Equal("require_approval", check.Str("decision"));
+            await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Approvals", Exact = false }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "Approve discounts over 10 %" }).First).ToBeVisibleAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Approve", Exact = false }).First.ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            if (await dialog.CountAsync() > 0) await dialog.GetByRole(AriaRole.Button, new() { Name = "Approve", Exact = false }).Last.ClickAsync();
+            var approvalId = check.Body.GetProperty("approval").GetProperty("id").GetGuid();
+            for (var deadline = DateTime.UtcNow.AddSeconds(15); ; await Task.Delay(100))
+            {
+                if ((await api.Get($"/api/v1/approvals/{approvalId}", key)).Expect(200).Str("status") == "approved") break;
+                if (DateTime.UtcNow > deadline) throw new TimeoutException("the request was not approved");
+            }
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
     /// <summary>An llm.call now (its cost lands on today, the month so far being the pages' default range).</summary>
     private static object Call(string id, string agent, decimal usd, string model = "gpt-4o") => new Dictionary<string, object?>
     {

@@ -13,6 +13,7 @@ import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader }
 import { viewAgent } from './pages/agent';
 import { viewOverview } from './pages/overview';
 import { viewPrices } from './pages/prices';
+import { viewPolicies, viewPolicy } from './pages/policies';
 import { LiveConnection } from './live';
 import { GO_KEYS, shortcutFor } from './lib/shortcuts';
 
@@ -929,6 +930,8 @@ const ROUTES = {
   '/runs': { title: 'Runs', private: true, view: viewRuns, nav: 'Runs', section: 'observe', wide: true },
   '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },
   '/costs': { title: 'Costs', private: true, view: viewCosts, nav: 'Costs', section: 'observe' },
+  '/policies': { title: 'Policies', private: true, view: typedPage(viewPolicies), nav: 'Policies', section: 'control', wide: true },
+  '/policies/:id': { title: 'Policy', private: true, view: typedPage((main, page, ctx) => viewPolicy(main, page, ctx.args.id)), navAs: '/policies', wide: true },
   '/controls': { title: 'Controls', private: true, view: viewControls, nav: 'Controls', section: 'control' },
   '/approvals': { title: 'Approvals', private: true, view: viewApprovals, nav: 'Approvals', section: 'control', wide: true },
   '/budgets': { title: 'Budgets', private: true, view: viewBudgets, nav: 'Budgets', section: 'control' },
@@ -947,7 +950,7 @@ const NAV_SECTIONS = [
 ];
 
 /** Routes with an id: /runs/<id>, /jobs/<id>, /orchestrations/<id> (the id percent-encoded, as runHref, jobHref and orchestrationHref write it). */
-const ID_ROUTES = [[/^\/agents\/([^/]+)$/, '/agents/:id'], [/^\/runs\/([^/]+)$/, '/runs/:id'], [/^\/jobs\/([^/]+)$/, '/jobs/:id'], [/^\/orchestrations\/([^/]+)$/, '/orchestrations/:id']];
+const ID_ROUTES = [[/^\/agents\/([^/]+)$/, '/agents/:id'], [/^\/policies\/([^/]+)$/, '/policies/:id'], [/^\/runs\/([^/]+)$/, '/runs/:id'], [/^\/jobs\/([^/]+)$/, '/jobs/:id'], [/^\/orchestrations\/([^/]+)$/, '/orchestrations/:id']];
 
 /** The route for a path: an exact entry, or one of ID_ROUTES. */
 function matchRoute(path) {
@@ -4500,7 +4503,7 @@ function viewApprovals(main, ctx) {
       h('dl', { class: 'details approval-facts' },
         h('dt', {}, 'Agent'), h('dd', {}, h('a', { href: runsHref({ agent: a.agent_id }), title: `Runs of ${agentName}` }, agentName)),
         h('dt', {}, 'Run'), h('dd', {}, h('a', { href: runHref(a.run_id), class: 'mono run-id', title: a.run_id, dataset: { focus: `run:${a.id}` } }, a.run_id)),
-        h('dt', {}, 'Policy'), h('dd', {}, h('span', { class: 'strong' }, a.policy.name), h('span', { class: 'muted' }, ` · version ${a.policy.version}`)),
+        h('dt', {}, 'Policy'), h('dd', {}, h('a', { class: 'strong', href: `#/policies/${encodeURIComponent(a.policy.id)}` }, a.policy.name), h('span', { class: 'muted' }, ` · version ${a.policy.version}`)),
         h('dt', {}, 'Requested by'), h('dd', {}, requesterLabel(a.requested_by, names), h('span', { class: 'muted small' }, ' · ', timeEl(a.created_at, { rel: true }))),
         h('dt', {}, 'May decide'), h('dd', {}, h('span', { class: 'chips' }, a.approval_required_from.map((r) => roleBadge(r))))),
       approvalContext(a, expanded),
@@ -4515,7 +4518,7 @@ function viewApprovals(main, ctx) {
         cell('Requested', timeEl(a.created_at, { withTime: true }), h('span', { class: 'small block' }, requesterLabel(a.requested_by, names))),
         cell('Action', h('code', {}, approvalActionType(a)), h('span', { class: 'muted small block' }, `by ${a.agent_name ?? a.agent_id}`)),
         cell('Run', h('a', { href: runHref(a.run_id), class: 'mono run-id', title: a.run_id }, a.run_id)),
-        cell('Policy', a.policy.name, h('span', { class: 'muted small block' }, `version ${a.policy.version}`)),
+        cell('Policy', h('a', { href: `#/policies/${encodeURIComponent(a.policy.id)}` }, a.policy.name), h('span', { class: 'muted small block' }, `version ${a.policy.version}`)),
         cell('Status', approvalStatusBadge(a)),
         cell('Decided', timeEl(a.decided_at, { withTime: true }), h('span', { class: 'small block' }, deciderLabel(a, names))),
         cell('Comment', a.comment ? h('span', { class: 'small clamp', title: a.comment }, a.comment) : h('span', { class: 'muted' }, '—')))))));
