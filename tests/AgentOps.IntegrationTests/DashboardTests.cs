@@ -434,7 +434,10 @@ public class DashboardTests
             await Assertions.Expect(page.Locator(".diff-added").Filter(new() { HasText = "\"priority\": 5," })).ToHaveCountAsync(1);
             await Assertions.Expect(page.Locator(".diff-removed").Filter(new() { HasText = "\"priority\": 100," })).ToHaveCountAsync(1);
 
-            // An agent asks; the request waits for a person; the approvals page links to the policy, and it is approved.
+            // An agent asks (its run ended an hour ago); the request waits for a person; the approvals page links to the policy.
+            (await api.IngestAsync(key, Ingesting.Event("d-s", "run.start", 0, "discount-run", "support-bot"),
+                Ingesting.Event("d-e", "run.end", 8, "discount-run", "support-bot", new { status = "success" }))).Expect(202);
+            await api.WaitForRunAsync(key, "discount-run", r => r.GetProperty("run").GetProperty("status").GetString() == "succeeded");
             var check = (await api.Post("/api/v1/policy/check", new { run_id = "discount-run", agent = "support-bot", action = new { type = "apply_discount", discount_percent = 20 } }, key)).Expect(200);
             Assert.Equal("require_approval", check.Str("decision"));
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Approvals", Exact = false }).ClickAsync();
@@ -448,6 +451,21 @@ public class DashboardTests
                 if ((await api.Get($"/api/v1/approvals/{approvalId}", key)).Expect(200).Str("status") == "approved") break;
                 if (DateTime.UtcNow > deadline) throw new TimeoutException("the request was not approved");
             }
+
+            // On the run's timeline the decisions are styled, link to the policy, and sit after the run (an hour after its
+            // end) instead of squeezing the 8 s run into a sliver.
+            for (var deadline = DateTime.UtcNow.AddSeconds(15); ; await Task.Delay(100))
+            {
+                var events = (await api.Get("/api/v1/events/discount-run", key)).Expect(200).Body.ToString();
+                if (events.Contains("approval.decision", StringComparison.Ordinal)) break;
+                if (DateTime.UtcNow > deadline) throw new TimeoutException("the decisions did not reach the run");
+            }
+            await page.GotoAsync("/#/runs/discount-run");
+            await Assertions.Expect(page.Locator("tr[data-type='policy.decision'] .tl-late")).ToContainTextAsync("after");
+            await Assertions.Expect(page.Locator("tr[data-type='run.start'] .tl-bar")).ToHaveAttributeAsync("style", new Regex(@"width: max\(2px, 100%\)"));
+            await SnapshotAsync(page, "run-with-decisions");
+            await page.Locator("tr[data-type='policy.decision']").GetByRole(AriaRole.Link, new() { Name = "policy" }).ClickAsync();
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/policies/[0-9a-f-]{36}$"));
             Assert.Empty(problems);
         }
         catch

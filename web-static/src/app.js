@@ -16,6 +16,7 @@ import { viewPrices } from './pages/prices';
 import { viewPolicies, viewPolicy } from './pages/policies';
 import { LiveConnection } from './live';
 import { GO_KEYS, shortcutFor } from './lib/shortcuts';
+import { place, waterfallScale } from './lib/waterfall';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
 
@@ -2407,6 +2408,8 @@ const EVENT_TYPES = {
   log: { label: 'Log', short: 'Log', cls: 'log' },
   error: { label: 'Error', short: 'Error', cls: 'error' },
   score: { label: 'Score', short: 'Score', cls: 'score' },
+  'policy.decision': { label: 'Policy decision', short: 'Policy', cls: 'policy' },
+  'approval.decision': { label: 'Approval decision', short: 'Approval', cls: 'approval' },
 };
 const TIMELINE_STEP = 500;
 const EXPAND_ALL_MAX = 100;
@@ -2574,13 +2577,12 @@ function viewRun(main, ctx) {
   }
 
   function timelineCard(run, timeline, truncated) {
+    // Scaled to the run's own start and end (lib/waterfall.ts); what came after the end has a lane of its own.
     const times = timeline.map((t) => new Date(t.event.timestamp).getTime());
-    const t0 = Math.min(new Date(run.started_at).getTime(), ...times);
-    let tEnd = new Date(run.ended_at ?? run.last_event_at).getTime();
-    timeline.forEach((t, i) => { tEnd = Math.max(tEnd, times[i] + (t.event.duration_ms ?? 0)); });
-    const total = Math.max(1, tEnd - t0);
-    const runEnd = run.ended_at ? new Date(run.ended_at).getTime() : tEnd;
-    const pct = (ms) => `${Math.min(100, Math.max(0, (ms / total) * 100)).toFixed(3)}%`;
+    const span = waterfallScale(
+      { startedAt: new Date(run.started_at).getTime(), endedAt: run.ended_at ? new Date(run.ended_at).getTime() : null, lastEventAt: new Date(run.last_event_at).getTime() },
+      timeline.map((t, i) => ({ at: times[i], durationMs: t.event.duration_ms ?? null })));
+    const { t0, end: runEnd, total } = span;
 
     const rows = [];
     const tbody = h('tbody', {});
@@ -2594,16 +2596,23 @@ function viewRun(main, ctx) {
       const toggle = h('button', {
         type: 'button', class: 'tl-toggle', 'aria-expanded': 'false', 'aria-controls': detailId, dataset: { focus: `event:${e.id}` },
       }, h('span', { class: `ev-type ev-${type.cls}`, title: type.label }, type.short), h('span', { class: 'tl-name' }, eventTitle(e)));
+      const policyId = e.type === 'policy.decision' ? e.metadata?.policy_id : null;
       const indent = h('div', { class: 'tl-indent' }, toggle,
         e.model && e.type === 'llm.call' && e.name ? h('span', { class: 'chip' }, e.model) : null,
+        policyId ? h('a', { class: 'small', href: `#/policies/${encodeURIComponent(policyId)}`, title: e.metadata?.policy_name ?? 'The policy that decided' }, 'policy') : null,
         entry.orphaned && badge('Orphan', 'warning', e.parent_id
           ? `Its parent (${e.parent_id}) is not in this run, so it is shown at the top level.`
           : 'Part of a parent cycle, so it is shown at the top level.'));
       if (entry.depth) indent.style.paddingLeft = `${Math.min(entry.depth, 16) * 18}px`; // CSSOM: allowed under the CSP
       if (entry.depth > 16) indent.title = `Depth ${entry.depth}`;
-      const mark = h('div', { class: `${spanMs !== null && spanMs !== undefined ? 'tl-bar' : 'tl-tick'} ev-${type.cls}` });
-      mark.style.left = pct(offset);
-      if (spanMs !== null && spanMs !== undefined) mark.style.width = `max(2px, ${pct(spanMs)})`;
+      const placed = place(span, { at: times[i], durationMs: spanMs ?? null });
+      const mark = placed.lane === 'after'
+        ? h('div', { class: `tl-late ev-${type.cls}`, title: `${duration(placed.afterMs)} after the run ended` }, `+${duration(placed.afterMs)} after`)
+        : h('div', { class: `${placed.width !== null ? 'tl-bar' : 'tl-tick'} ev-${type.cls}` });
+      if (placed.lane === 'run') {
+        mark.style.left = `${placed.left.toFixed(3)}%`; // CSSOM: allowed under the CSP
+        if (placed.width !== null) mark.style.width = `max(2px, ${placed.width.toFixed(3)}%)`;
+      }
       const failed = !!e.error || FAILED_STATUSES.has((e.status ?? '').toLowerCase()) || e.type === 'error';
       const row = h('tr', { class: `tl-row${failed ? ' failed' : ''}`, dataset: { type: e.type } },
         h('td', { 'data-label': 'Event', class: 'tl-event' }, indent),
