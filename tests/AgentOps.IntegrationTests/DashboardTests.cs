@@ -275,6 +275,8 @@ public class DashboardTests
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Agents", Exact = true }).ClickAsync();
+            // Each agent's runs per day over the week, as a sparkline beside its figure (its two runs are in today's or yesterday's bucket).
+            await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { NameRegex = new Regex(@"^Runs per day, last 7 days: (0, ){5}(2, 0|0, 2)$") })).ToBeVisibleAsync();
             await page.GetByRole(AriaRole.Link, new() { Name = "alpha", Exact = true }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex($"#/agents/{agentId}$"));
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "alpha", Exact = true })).ToBeVisibleAsync();

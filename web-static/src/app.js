@@ -17,6 +17,8 @@ import { viewPolicies, viewPolicy } from './pages/policies';
 import { LiveConnection } from './live';
 import { GO_KEYS, shortcutFor } from './lib/shortcuts';
 import { place, waterfallScale } from './lib/waterfall';
+import { bucketStarts, countsByKey } from './lib/series';
+import { sparkline } from './components/sparkline';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
 
@@ -1887,6 +1889,17 @@ function viewAgents(main, ctx) {
     onPage: (rows) => { agents = rows; withFocusKept(list, draw); }, // reloads follow the kill switch: keep the focused row action
     onRejected: () => { agents = []; countLine.textContent = ''; },
   });
+  // Runs per day over the last week, per agent, for the sparklines: one call for the whole list (the by-agent series).
+  let week = new Map();
+  const weekTo = new Date(Math.floor(Date.now() / 1000) * 1000);
+  const weekFrom = new Date(Date.UTC(weekTo.getUTCFullYear(), weekTo.getUTCMonth(), weekTo.getUTCDate() - 6));
+  api('GET', `/analytics/timeseries?${new URLSearchParams({ from: weekFrom.toISOString(), to: weekTo.toISOString(), bucket: 'day', by: 'agent' })}`)
+    .then((series) => {
+      if (!ctx.alive()) return;
+      week = countsByKey(series.points, bucketStarts(weekFrom, weekTo, 'day'));
+      if (agents.length) withFocusKept(list, draw);
+    })
+    .catch(() => { /* the list stands without its sparklines */ });
   const load = pager.load;
   const register = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openRegisterAgent(agents, () => load()) }, 'Register agent') : null;
   main.append(
@@ -1951,7 +1964,9 @@ function viewAgents(main, ctx) {
       cell('Type', h('span', {}, a.type), a.provider && h('span', { class: 'muted small block' }, a.provider)),
       cell('Status', agentStatusBadge(a.status), a.status === 'paused' && pauseReason(a)),
       cell('Environment', a.environment ?? h('span', { class: 'muted' }, '—')),
-      numCell('Runs (24 h)', h('a', { href: runsHref({ agent: a.id }), title: `Show the runs of ${a.name}` }, fmtInt(s.runs))),
+      numCell('Runs (24 h)', h('span', { class: 'runs-with-spark' },
+        week.size ? sparkline(week.get(a.id) ?? new Array(7).fill(0), `Runs per day, last 7 days: ${(week.get(a.id) ?? new Array(7).fill(0)).join(', ')}`) : null,
+        h('a', { href: runsHref({ agent: a.id }), title: `Show the runs of ${a.name}` }, fmtInt(s.runs)))),
       numCell('Error rate (24 h)', s.error_rate === null || s.error_rate === undefined
         ? h('span', { class: 'muted', title: 'No runs in the last 24 hours' }, '—')
         : h('span', { class: s.failed_runs ? 'danger-text' : null, title: `${plural(s.failed_runs ?? 0, 'failed run')} of ${fmtInt(s.runs)}` }, percentFormat.format(s.error_rate))),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketStarts, costByKey, runsAndErrors, stack, type Point } from './series';
+import { bucketStarts, costByKey, countsByKey, runsAndErrors, sparklinePoints, stack, type Point } from './series';
 
 const point = (start: string, key: string | null, cost_micros: number, count = 1, errors = 0): Point =>
   ({ start, key, count, errors, cost_micros, tokens_in: 0, tokens_out: 0 });
@@ -32,5 +32,17 @@ describe('chart columns', () => {
 
   it('stacks bottom-up', () => {
     expect(stack([{ values: [1, 2] }, { values: [3, 0] }, { values: [0, 5] }])).toEqual([[1, 2], [4, 2], [4, 7]]);
+  });
+
+  it('draws a sparkline with zero at the bottom and the largest value at the top', () => {
+    expect(sparklinePoints([0, 5, 10], 64, 18)).toBe('0,17 32,9 64,1');
+    expect(sparklinePoints([], 64, 18)).toBe('');
+  });
+
+  it('makes a sparse by-agent series dense per agent', () => {
+    const x = bucketStarts(new Date('2026-12-01T00:00:00Z'), new Date('2026-12-04T00:00:00Z'), 'day');
+    const m = countsByKey([point('2026-12-02T00:00:00Z', 'a1', 0, 4), point('2026-12-01T00:00:00Z', 'a2', 0, 1), point('2026-12-03T00:00:00Z', 'a1', 0, 2)], x);
+    expect(m.get('a1')).toEqual([0, 4, 2]);
+    expect(m.get('a2')).toEqual([1, 0, 0]);
   });
 });

@@ -70,3 +70,25 @@ export function stack(series: readonly { values: readonly number[] }[]): number[
   series.forEach((s, i) => out.push(s.values.map((v, j) => v + (i > 0 ? out[i - 1]![j]! : 0))));
   return out;
 }
+
+/** The points of a sparkline (an SVG polyline) for values drawn left to right in a w × h box, zero at the bottom. */
+export function sparklinePoints(values: readonly number[], width: number, height: number): string {
+  if (values.length === 0) return '';
+  const max = Math.max(1, ...values);
+  const step = values.length > 1 ? width / (values.length - 1) : 0;
+  return values.map((v, i) => `${+(i * step).toFixed(2)},${+(height - 1 - (v / max) * (height - 2)).toFixed(2)}`).join(' ');
+}
+
+/** Per key, its values in bucket order (zeros where a bucket has none): a sparse by-agent series made dense. */
+export function countsByKey(points: readonly Point[], x: readonly number[]): Map<string, number[]> {
+  const index = new Map(x.map((t, i) => [t, i]));
+  const out = new Map<string, number[]>();
+  for (const p of points) {
+    const i = index.get(Date.parse(p.start) / 1000);
+    if (i === undefined || !p.key) continue;
+    let row = out.get(p.key);
+    if (!row) out.set(p.key, (row = new Array<number>(x.length).fill(0)));
+    row[i] = (row[i] ?? 0) + p.count;
+  }
+  return out;
+}
