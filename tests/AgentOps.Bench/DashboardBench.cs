@@ -90,6 +90,8 @@ public static partial class DashboardBench
             var (chPage, _) = await SignInAsync(browser, chServer, email);
             await Measure("clickhouse", chPage, chHttp, token, rounds, chEvents / AnalyticsBench.EventsPerRun, result);
             await chPage.CloseAsync();
+            // Each run writes a database of its own (10M events): gone once measured.
+            await ch.ExecuteAsync($"DROP DATABASE IF EXISTS {ClickHouseSql.Name(ch.Database)}", default, new Dictionary<string, string> { ["database"] = "default" });
         }
 
         // What a first load ships: index.html's script and style, as the server sends them.

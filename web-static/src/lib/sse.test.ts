@@ -20,8 +20,9 @@ describe('event-stream parsing', () => {
     expect(parser.push('\n')).toEqual([{ type: 'runs', data: '{}' }]);
   });
 
-  it('calls an event without a type a message', () => {
+  it('calls an event without a type a message, and drops one without data', () => {
     expect(new SseParser().push('data: hi\n\n')).toEqual([{ type: 'message', data: 'hi' }]);
+    expect(new SseParser().push('event: runs\n\nevent: x\ndata: 1\n\n')).toEqual([{ type: 'x', data: '1' }]);
   });
 });
 

@@ -26,7 +26,8 @@ export class SseParser {
       const skip = this.buffer[newline] === '\r' && this.buffer[newline + 1] === '\n' ? 2 : 1;
       this.buffer = this.buffer.slice(newline + skip);
       if (line === '') {
-        if (this.data.length > 0 || this.type) events.push({ type: this.type || 'message', data: this.data.join('\n'), ...(this.retry !== undefined ? { retry: this.retry } : {}) });
+        // An event without data is not dispatched (the WHATWG rule); its type is forgotten with it.
+        if (this.data.length > 0) events.push({ type: this.type || 'message', data: this.data.join('\n'), ...(this.retry !== undefined ? { retry: this.retry } : {}) });
         this.type = '';
         this.data = [];
         this.retry = undefined;
