@@ -30,6 +30,37 @@ public class DashboardTests
         Args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
     });
 
+    /// <summary>The server with the built dashboard (Chromium must be there: `./agentops test` installs it).</summary>
+    private static ServerProcess StartServer(Dictionary<string, string?>? more = null)
+    {
+        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
+        var settings = new Dictionary<string, string?> { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() };
+        foreach (var (key, value) in more ?? []) settings[key] = value;
+        return ServerProcess.Start(TestDatabase.AppUrl, settings);
+    }
+
+    /// <summary>
+    /// Runs a browser test: Chromium with a page on the server. A script error or warning on any page it opens through
+    /// <see cref="OpenPageAsync"/> fails it; a failure keeps a screenshot of the page beside the test binaries.
+    /// </summary>
+    private static async Task InBrowserAsync(ServerProcess server, Func<IBrowser, IPage, List<string>, Task> test)
+    {
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await LaunchAsync(playwright);
+        var problems = new List<string>();
+        var page = await OpenPageAsync(browser, server, problems);
+        try
+        {
+            await test(browser, page, problems);
+            Assert.Empty(problems);
+        }
+        catch
+        {
+            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
+            throw;
+        }
+    }
+
     /// <summary>A page on the server that collects script errors and warnings in <paramref name="problems"/>.</summary>
     private static async Task<IPage> OpenPageAsync(IBrowser browser, ServerProcess server, List<string> problems)
     {
@@ -60,16 +91,10 @@ public class DashboardTests
     [Fact]
     public async Task A_new_user_signs_up_creates_a_key_sees_it_once_and_the_key_works()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-
-        try
+        await InBrowserAsync(server, async (_, page, _) =>
         {
             await page.GotoAsync("/#/signup");
             await page.GetByLabel("Organization name").FillAsync("Browser Org");
@@ -95,20 +120,13 @@ public class DashboardTests
             (await api.Get("/api/v1/orgs/profile", secret)).Expect(200);
             await Assertions.Expect(page.Locator("#main").GetByText("browser-made")).ToBeVisibleAsync();
             Assert.DoesNotContain(secret[13..], await page.ContentAsync());
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task The_overview_shows_figures_charts_and_what_needs_attention_and_a_drag_across_a_chart_lists_those_runs()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
         // In the last hour: two runs of alpha that succeed (one priced call, one call to a model without a price) and
@@ -125,11 +143,7 @@ public class DashboardTests
         foreach (var run in new[] { "ok-1", "ok-2" }) await api.WaitForRunAsync(key, run, r => r.GetProperty("run").GetProperty("status").GetString() == "succeeded");
         await api.WaitForRunAsync(key, "bad-1", r => r.GetProperty("run").GetProperty("status").GetString() == "failed");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             // Signing in lands on the overview.
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
@@ -198,31 +212,20 @@ public class DashboardTests
             await Assertions.Expect(phone.Locator(".chart-canvas canvas")).ToHaveCountAsync(2);
             Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the overview overflows a 390 px screen");
             await SnapshotAsync(phone, "overview-phone");
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task Runs_appear_live_on_the_overview_and_the_runs_list_and_an_idle_page_only_holds_its_stream()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        var calls = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        page.Request += (_, r) => { if (r.Url.Contains("/api/v1/", StringComparison.Ordinal)) calls.Enqueue(r.Url); };
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
+            var calls = new System.Collections.Concurrent.ConcurrentQueue<string>();
+            page.Request += (_, r) => { if (r.Url.Contains("/api/v1/", StringComparison.Ordinal)) calls.Enqueue(r.Url); };
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var figures = page.GetByRole(AriaRole.Region, new() { Name = "Key figures" });
             var runs = figures.Locator(".kpi").Filter(new() { Has = page.Locator("dt", new() { HasTextString = "Runs" }) }).Locator(".kpi-value");
@@ -243,20 +246,13 @@ public class DashboardTests
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "live-run-1" })).ToBeVisibleAsync();
             (await api.IngestAsync(key, Ingesting.Event("live-s2", "run.start", 2, "live-run-2", "alpha"))).Expect(202);
             await Assertions.Expect(page.GetByRole(AriaRole.Link, new() { Name = "live-run-2" })).ToBeVisibleAsync(new() { Timeout = 10_000 });
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task An_agents_page_shows_its_trends_budgets_and_runs_and_pauses_it_and_resume_waits_for_the_kill_switch()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
         var agentId = (await api.Post("/api/v1/agents", new { name = "alpha", team = "search", tags = new[] { "prod" } }, tenant.AdminToken)).Expect(201).Id();
@@ -267,11 +263,7 @@ public class DashboardTests
             Ingesting.Event("a2-s", "run.start", 5, "alpha-run-2", "alpha"), Ingesting.Event("a2-e", "run.end", 6, "alpha-run-2", "alpha", new { status = "error", error = "boom" }))).Expect(202);
         await api.WaitForRunAsync(key, "alpha-run-2", r => r.GetProperty("run").GetProperty("status").GetString() == "failed");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Agents", Exact = true }).ClickAsync();
@@ -318,30 +310,19 @@ public class DashboardTests
             // An id that is not an agent of this organization: a proper not-found state.
             await page.GotoAsync($"/#/agents/{Guid.NewGuid()}");
             await Assertions.Expect(page.GetByText("No agent with this id in your organization")).ToBeVisibleAsync();
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task An_unpriced_call_leads_to_the_prices_page_where_an_admin_adds_the_price_and_a_viewer_only_reads()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
         (await api.IngestAsync(key, Ingesting.Event("u-c", "llm.call", 1, "unpriced-run", "alpha", new { model = "house-model-9", tokens_in = 10, tokens_out = 1 }))).Expect(202);
         await api.WaitForRunAsync(key, "unpriced-run");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             // The run's unpriced call links to the prices page with its model filled in.
@@ -378,28 +359,17 @@ public class DashboardTests
             await asViewer.GetByRole(AriaRole.Link, new() { Name = "Model prices" }).ClickAsync();
             await Assertions.Expect(asViewer.GetByText("Only admins add or remove prices.")).ToBeVisibleAsync();
             await Assertions.Expect(asViewer.GetByRole(AriaRole.Button, new() { Name = "Add price" })).ToHaveCountAsync(0);
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task A_policy_made_from_a_template_is_tested_then_its_approval_request_is_approved_and_its_history_shows_the_change()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Policies", Exact = true }).ClickAsync();
@@ -468,13 +438,7 @@ public class DashboardTests
             await SnapshotAsync(page, "run-with-decisions");
             await page.Locator("tr[data-type='policy.decision']").GetByRole(AriaRole.Link, new() { Name = "policy" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/policies/[0-9a-f-]{36}$"));
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     /// <summary>An llm.call now (its cost lands on today, the month so far being the pages' default range).</summary>
@@ -487,8 +451,7 @@ public class DashboardTests
     [Fact]
     public async Task Costs_show_totals_and_a_daily_chart_and_a_budget_made_in_the_form_shows_its_spend()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
         (await api.Post("/api/v1/agents", new { name = "alpha", team = "search" }, tenant.AdminToken)).Expect(201);
@@ -501,11 +464,7 @@ public class DashboardTests
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"The costs were not rolled up: {total}");
         }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
@@ -596,30 +555,19 @@ public class DashboardTests
             await row.GetByRole(AriaRole.Button, new() { Name = "Delete Search monthly" }).ClickAsync();
             await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete budget" }).ClickAsync();
             await Assertions.Expect(page.GetByText("No budgets yet")).ToBeVisibleAsync();
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task Approvals_arrive_live_and_are_decided_notifications_are_read_and_a_webhook_shows_its_secret_once()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         // A require_approval policy that admins decide; the SDK's key asks, so the admin in the browser may decide.
         var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(api);
         var otherAdmin = await api.AddMemberAsync(tenant, "admin");
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
@@ -729,20 +677,13 @@ public class DashboardTests
             await page.GetByRole(AriaRole.Tab, new() { Name = "Approved" }).ClickAsync();
             await Assertions.Expect(history.GetByText("ok for acme")).ToBeVisibleAsync();
             await SnapshotAsync(page, "approvals-history-phone");
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task A_list_pages_with_load_more_and_refused_filters_show_at_the_filters()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
         // One page of runs is 50 (RUN_PAGE_SIZE in app.js): 60 runs make a second page.
@@ -754,11 +695,7 @@ public class DashboardTests
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The runs were not processed.");
         }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             await Assertions.Expect(page.GetByRole(AriaRole.Navigation, new() { Name = "Main" })).ToBeVisibleAsync();
@@ -779,21 +716,14 @@ public class DashboardTests
             await Assertions.Expect(page.GetByText("must be from 0 to 1,000,000,000.")).ToBeVisibleAsync();
             await Assertions.Expect(rows).ToHaveCountAsync(0);
             await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Load more" })).ToHaveCountAsync(0);
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task A_job_made_in_the_form_shows_live_shard_progress_and_its_event_log_and_a_schedule_is_made_paused_and_deleted()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
         // No ClickHouse here, whatever the environment says: an export is then the API's 422 on the kind.
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory(), ["AGENTOPS_CLICKHOUSE_URL"] = null });
+        await using var server = StartServer(new() { ["AGENTOPS_CLICKHOUSE_URL"] = null });
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
         string[] types = ["log", "llm.call", "tool.call", "error"];
@@ -810,11 +740,7 @@ public class DashboardTests
             if (DateTime.UtcNow > deadline) throw new TimeoutException("The 300 events were not stored.");
         }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
@@ -961,20 +887,13 @@ public class DashboardTests
             await schedule.GetByRole(AriaRole.Button, new() { Name = "Delete Every five" }).ClickAsync();
             await dialog.GetByRole(AriaRole.Button, new() { Name = "Delete schedule" }).ClickAsync();
             await Assertions.Expect(page.GetByText("No schedules yet")).ToBeVisibleAsync();
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task A_jobs_orchestration_is_listed_opened_with_its_history_timeline_and_purged_after_a_dry_run_count()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var tenant = await api.SignupAsync("Orchestration Org");
         var lead = await api.AddMemberAsync(tenant, "team_lead");
@@ -986,11 +905,7 @@ public class DashboardTests
             if (DateTime.UtcNow > deadline) throw new TimeoutException($"The job's orchestration did not complete: {reply.Body}");
         }
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
@@ -1071,20 +986,13 @@ public class DashboardTests
             await Assertions.Expect(page.GetByText("No orchestrations yet")).ToBeVisibleAsync();
             (await api.Get($"/api/v1/orchestrations/{id}", tenant.AdminToken)).ExpectProblem(404, "not_found");
             Assert.Equal("succeeded", (await api.Get($"/api/v1/jobs/{id}", tenant.AdminToken)).Expect(200).Body.GetProperty("job").GetProperty("status").GetString());
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 
     [Fact]
     public async Task An_admin_suspends_signals_resumes_terminates_and_purges_a_running_orchestration_from_its_page()
     {
-        Assert.True(File.Exists(Chromium), $"Dashboard tests need Chromium at {Chromium}: run them with `./agentops test`, which installs it.");
-        await using var server = ServerProcess.Start(TestDatabase.AppUrl, new() { ["AGENTOPS_DASHBOARD_DIR"] = DashboardDirectory() });
+        await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
         (await api.IngestAsync(key, [.. Enumerable.Range(0, 10).Select(i => Ingesting.Event($"e-{i:D3}", "log", i, "run-1"))])).Expect(202);
@@ -1098,11 +1006,7 @@ public class DashboardTests
             SELECT org_id, id, 0, 'events', 'running', 'ghost-worker', now() + interval '5 minutes', 0, 0, '{}'::jsonb FROM j
             """, id);
 
-        using var playwright = await Playwright.CreateAsync();
-        await using var browser = await LaunchAsync(playwright);
-        var problems = new List<string>();
-        var page = await OpenPageAsync(browser, server, problems);
-        try
+        await InBrowserAsync(server, async (browser, page, problems) =>
         {
             await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
             await page.GotoAsync($"/#/orchestrations/{id}");
@@ -1169,12 +1073,6 @@ public class DashboardTests
             await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Orchestrations", Level = 1 })).ToBeVisibleAsync();
             await Assertions.Expect(page.GetByText("No orchestrations yet")).ToBeVisibleAsync();
             (await api.Get($"/api/v1/orchestrations/{id}", tenant.AdminToken)).ExpectProblem(404, "not_found");
-            Assert.Empty(problems);
-        }
-        catch
-        {
-            await page.ScreenshotAsync(new() { Path = Path.Combine(AppContext.BaseDirectory, "dashboard-failure.png"), FullPage = true });
-            throw;
-        }
+        });
     }
 }
