@@ -77,6 +77,9 @@ public class DashboardTests
         await page.GetByLabel("Email").FillAsync(email);
         await page.GetByLabel("Password", new() { Exact = true }).FillAsync(password);
         await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        // Signed in once the app has read the person's permissions and gone to its first page (the shell shows);
+        // navigating before that would be overtaken by it.
+        await Assertions.Expect(page.GetByRole(AriaRole.Button, new() { Name = "Sign out" })).ToBeVisibleAsync();
     }
 
     /// <summary>Screenshots for a person to look at, when AGENTOPS_TEST_SCREENSHOTS names a folder.</summary>
