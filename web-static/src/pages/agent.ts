@@ -2,11 +2,11 @@
 // recent runs and the recent control actions on it.
 import { call, type Schemas } from '../api/client';
 import { ApiError } from '../api/errors';
-import { badge, emptyState, errorPanel, loadingPanel, pageHeader } from '../components/panels';
+import { badge, emptyState, errorPanel, loadingPanel } from '../components/panels';
 import { timeChart } from '../components/timeChart';
 import { timePicker } from '../components/timePicker';
 import { h, setChildren, type Child } from '../lib/dom';
-import { fmtCompact, fmtDuration, fmtInt, fmtMicros, fmtPercent } from '../lib/format';
+import { fmtCompact, fmtDuration, fmtMicros, fmtPercent } from '../lib/format';
 import { bucketStarts, runsAndErrors, type Point } from '../lib/series';
 import { bucketFor, describeWindow, resolveWindow, selectedWindow, windowParams, windowQuery } from '../lib/timeWindow';
 import type { PageContext } from './context';
