@@ -299,9 +299,9 @@ public class IngestTests(ApiFixture fx)
         var (_, otherKey) = await _client.SdkTenantAsync();
         for (var i = 0; i < 5; i++)
             (await _client.IngestAsync(key,
-                Event($"f{i}-s", "run.start", i * 10, $"filter-{i}", agent: i % 2 == 0 ? "even" : "odd", extra: new { name = $"job {i}", tags = new[] { i < 2 ? "early" : "late" } }),
+                Event($"f{i}-s", "run.start", i * 10, $"filter-{i}", agent: i % 2 == 0 ? "even" : "odd", extra: new { name = $"job {i}", tags = new[] { i < 2 ? "early" : "late" }, input = i == 1 ? "refund for order 77" : null, metadata = i == 4 ? new { customer = "ACME-9" } : null }),
                 Event($"f{i}-l", "llm.call", i * 10 + 1, $"filter-{i}", agent: i % 2 == 0 ? "even" : "odd", extra: new { model = "gpt-4o", tokens_in = 1000 * (i + 1) }),
-                Event($"f{i}-e", "run.end", i * 10 + 2, $"filter-{i}", agent: i % 2 == 0 ? "even" : "odd", extra: new { status = i == 3 ? "failed" : "ok", error = i == 3 ? "quota exceeded" : null }))).Expect(202);
+                Event($"f{i}-e", "run.end", i * 10 + 2, $"filter-{i}", agent: i % 2 == 0 ? "even" : "odd", extra: new { status = i == 3 ? "failed" : "ok", error = i == 3 ? "quota exceeded" : null, output = i == 2 ? "shipped to Oslo" : null }))).Expect(202);
         await _client.WaitForRunAsync(key, "filter-4", d => d.GetProperty("run").GetProperty("status").GetString() != "running");
         await WaitForQueueToDrainAsync(tenant.OrgId);
 
@@ -310,6 +310,12 @@ public class IngestTests(ApiFixture fx)
         Assert.Equal(["filter-4", "filter-2", "filter-0"], await Ids("agent=even"));
         Assert.Equal(["filter-3"], await Ids("status=failed"));
         Assert.Equal(["filter-3"], await Ids("q=QUOTA"));
+        // The search reaches the run's id, input, output and metadata too (a substring, case-insensitive; % and _ literal).
+        Assert.Equal(["filter-1"], await Ids("q=ORDER%2077"));
+        Assert.Equal(["filter-2"], await Ids("q=oslo"));
+        Assert.Equal(["filter-4"], await Ids("q=acme-9"));
+        Assert.Equal(["filter-0"], await Ids("q=filter-0"));
+        Assert.Empty(await Ids("q=%25"));
         Assert.Equal(["filter-1", "filter-0"], await Ids("tag=early"));
         Assert.Equal(["filter-4", "filter-3"], await Ids("min_cost_usd=0.01"));
         Assert.Equal(["filter-0", "filter-1"], await Ids("sort=cost&order=asc&limit=2"));

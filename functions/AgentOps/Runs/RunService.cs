@@ -24,7 +24,7 @@ public sealed class RunService(Db db, IBlobStore blobs)
         }, ct);
         var truncated = events.Count > MaxTimelineEvents;
         if (truncated) events = events[..MaxTimelineEvents];
-        var timeline = Timeline.Build(events, e => e.Id, e => e.ParentId, e => e.Timestamp)
+        var timeline = Timeline.Build(events, e => e.Id, e => e.ParentId, e => e.Timestamp, e => Timeline.RankOf(e.Type))
             .Select(n => new TimelineEntry(n.Event, n.Depth, n.Children, n.Orphaned)).ToList();
         return new RunDetail(run, timeline, truncated);
     }

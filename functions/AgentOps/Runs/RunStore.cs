@@ -45,7 +45,7 @@ public sealed record EventView(string Id, string Type, string? ParentId, string?
 public sealed record TimelineEntry(EventView Event, int Depth, int Children, bool Orphaned);
 public sealed record RunDetail(RunView Run, IReadOnlyList<TimelineEntry> Timeline, bool Truncated);
 
-/// <summary>Which runs a list shows (null: any). Agent is an agent's id or name; Text is searched in the run's name and error.</summary>
+/// <summary>Which runs a list shows (null: any). Agent is an agent's id or name; Text is searched (case-insensitive substring) in the run's id, name, error, input, output and metadata.</summary>
 public sealed record RunFilter(string? Agent, string? Status, DateTimeOffset? From, DateTimeOffset? To, decimal? MinCostUsd, string? Model, string? Tag, string? Text);
 
 /// <summary>What a list of runs is sorted by (then by id, in the same direction).</summary>
@@ -92,7 +92,8 @@ public static class RunStore
               AND ($6::bigint IS NULL OR r.cost_micros >= $6)
               AND ($7::text IS NULL OR $7 = ANY(r.models))
               AND ($8::text IS NULL OR $8 = ANY(r.tags))
-              AND ($9::text IS NULL OR r.name ILIKE $9 OR r.error ILIKE $9)
+              AND ($9::text IS NULL OR r.id ILIKE $9 OR r.name ILIKE $9 OR r.error ILIKE $9
+                   OR r.input ILIKE $9 OR r.output ILIKE $9 OR r.metadata::text ILIKE $9)
               AND {afterCondition}
             ORDER BY {column} {order}, r.id {order}
             LIMIT $13

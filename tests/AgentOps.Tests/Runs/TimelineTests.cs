@@ -20,6 +20,15 @@ public class TimelineTests
     }
 
     [Fact]
+    public void An_OpenTelemetry_root_span_has_its_run_start_before_it_and_its_run_end_after_its_children()
+    {
+        // The root span "t-s" yields "t-s:start" and "t-s:end" at its own start and end; its child starts later.
+        var events = new[] { ("t-s", (string?)null, 0, "external.action"), ("t-s:start", null, 0, "run.start"), ("t-s:end", null, 5, "run.end"), ("t-c", "t-s", 1, "llm.call") };
+        var nodes = Timeline.Build(events, e => e.Item1, e => e.Item2, e => DateTimeOffset.UnixEpoch.AddSeconds(e.Item3), e => Timeline.RankOf(e.Item4));
+        Assert.Equal(["t-s:start", "t-s", "t-c", "t-s:end"], nodes.Select(n => n.Event.Item1));
+    }
+
+    [Fact]
     public void Orphans_and_cycles_are_shown_at_the_top_never_lost()
     {
         var nodes = Build(new("x", "missing", 1), new("c1", "c2", 2), new("c2", "c1", 3), new("self", "self", 4));
