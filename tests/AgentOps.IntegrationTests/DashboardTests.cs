@@ -447,6 +447,140 @@ public class DashboardTests
         });
     }
 
+    [Fact]
+    public async Task A_run_opens_as_a_trace_with_chat_payloads_a_panel_collapse_search_and_keyboard_and_jumps_to_its_first_error()
+    {
+        await using var server = StartServer();
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        var messages = new { model = "gpt-4o", messages = new object[] { new { role = "system", content = "Plan trips." }, new { role = "user", content = "Find a flight to Oslo" } } };
+        var reply = new { choices = new[] { new { index = 0, message = new { role = "assistant", content = (string?)null, tool_calls = new[] { new { id = "c1", type = "function", function = new { name = "web_search", arguments = "{\"q\":\"flights Oslo\"}" } } } } } } };
+        (await api.IngestAsync(key,
+            Ingesting.Event("s", "run.start", 0, "trace-run", "planner", new { name = "Trip planning" }),
+            Ingesting.Event("plan", "llm.call", 0.1, "trace-run", "planner", new { parent_id = "s", model = "gpt-4o", duration_ms = 800, tokens_in = 120, tokens_out = 30, input = messages, output = reply }),
+            Ingesting.Event("search", "tool.call", 1, "trace-run", "planner", new { parent_id = "s", tool_name = "web_search", duration_ms = 300 }),
+            Ingesting.Event("fetch", "external.action", 1.1, "trace-run", "planner", new { parent_id = "search", name = "GET flights.example" }),
+            Ingesting.Event("crm", "tool.call", 2, "trace-run", "planner", new { parent_id = "s", tool_name = "crm_lookup", status = "error", error = "timeout contacting CRM" }),
+            Ingesting.Event("e", "run.end", 3, "trace-run", "planner", new { status = "failure", error = "CRM unavailable" }))).Expect(202);
+        await api.WaitForRunAsync(key, "trace-run", r => r.GetProperty("run").GetProperty("event_count").GetInt32() == 6);
+
+        await InBrowserAsync(server, async (_, page, _) =>
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            await page.GotoAsync("/#/runs/trace-run");
+            var rows = page.Locator("tr.tl-row:visible");
+            await Assertions.Expect(rows).ToHaveCountAsync(6);
+            Assert.Equal(["s", "plan", "search", "fetch", "crm", "e"], await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.id)"));
+            var panel = page.GetByRole(AriaRole.Complementary, new() { Name = "Selected event" });
+
+            // "First error" selects the failed tool call and shows why in the panel; k and j walk the shown rows.
+            await page.GetByRole(AriaRole.Button, new() { Name = "First error", Exact = false }).ClickAsync();
+            await Assertions.Expect(page.Locator("tr[data-id='crm']")).ToHaveClassAsync(new Regex("selected"));
+            await Assertions.Expect(panel).ToContainTextAsync("timeout contacting CRM");
+            await page.Keyboard.PressAsync("k");
+            await Assertions.Expect(page.Locator("tr[data-id='fetch']")).ToHaveClassAsync(new Regex("selected"));
+            await page.Keyboard.PressAsync("j");
+            await Assertions.Expect(page.Locator("tr[data-id='crm']")).ToHaveClassAsync(new Regex("selected"));
+
+            // The LLM call's input and output read as a conversation, with the raw JSON a click away.
+            await page.Locator("tr[data-id='plan'] .tl-select").ClickAsync();
+            var input = panel.GetByRole(AriaRole.List, new() { Name = "Input as messages" });
+            await Assertions.Expect(input.GetByRole(AriaRole.Listitem)).ToHaveCountAsync(2);
+            await Assertions.Expect(input).ToContainTextAsync("Find a flight to Oslo");
+            await Assertions.Expect(panel.GetByRole(AriaRole.List, new() { Name = "Output as messages" })).ToContainTextAsync("web_search");
+            await Assertions.Expect(panel).ToContainTextAsync("120 in");
+            await SnapshotAsync(page, "run-trace");
+            await panel.GetByRole(AriaRole.Button, new() { Name = "Chat" }).First.ClickAsync();
+            await Assertions.Expect(panel.GetByRole(AriaRole.Region, new() { Name = "Input" })).ToContainTextAsync("\"messages\"");
+
+            // A subtree collapses (by its caret or h) and expands again (l).
+            await page.Locator("tr[data-id='search'] .tl-caret").ClickAsync();
+            await Assertions.Expect(page.Locator("tr[data-id='fetch']")).ToBeHiddenAsync();
+            await page.Locator("tr[data-id='search'] .tl-select").ClickAsync();
+            await page.Keyboard.PressAsync("l");
+            await Assertions.Expect(page.Locator("tr[data-id='fetch']")).ToBeVisibleAsync();
+            await page.Keyboard.PressAsync("h");
+            await Assertions.Expect(page.Locator("tr[data-id='fetch']")).ToBeHiddenAsync();
+
+            // The search marks what matches, payloads included, and Enter goes to it (opening the collapsed subtree).
+            var search = page.GetByRole(AriaRole.Searchbox, new() { Name = "Search events" });
+            await search.FillAsync("flights.example");
+            await Assertions.Expect(page.Locator(".tl-match-count")).ToHaveTextAsync("1 match");
+            await search.PressAsync("Enter");
+            await Assertions.Expect(page.Locator("tr[data-id='fetch']")).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("tr[data-id='fetch']")).ToHaveClassAsync(new Regex("selected"));
+            await Assertions.Expect(page.Locator(".tl-match-count")).ToHaveTextAsync("1 of 1 match");
+            await search.FillAsync("flights");
+            await Assertions.Expect(page.Locator(".tl-match-count")).ToHaveTextAsync("2 matches");
+            await Assertions.Expect(page.Locator("tr.tl-row.dim")).ToHaveCountAsync(4);
+        });
+    }
+
+    [Fact]
+    public async Task The_runs_list_searches_payloads_on_the_server_keeps_saved_views_columns_and_density_and_exports_csv()
+    {
+        await using var server = StartServer();
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        (await api.IngestAsync(key,
+            Ingesting.Event("a-s", "run.start", 3300, "refund-run", "support-bot", new { input = "refund for order 77", tags = new[] { "vip" } }),
+            Ingesting.Event("b-s", "run.start", 3310, "ship-run", "support-bot"),
+            Ingesting.Event("b-e", "run.end", 3312, "ship-run", "support-bot", new { status = "success", output = "shipped to Oslo" }),
+            Ingesting.Event("c-s", "run.start", 3320, "=cmd|' /C calc'!A0", "support-bot"),
+            Ingesting.Event("o-s", "run.start", -7200, "old-run", "support-bot"))).Expect(202);
+        await api.WaitForRunAsync(key, "ship-run", r => r.GetProperty("run").GetProperty("status").GetString() == "succeeded");
+        await api.WaitForRunAsync(key, "old-run");
+
+        await InBrowserAsync(server, async (_, page, _) =>
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            await page.GotoAsync("/#/runs");
+            var rows = page.Locator("#main table tbody tr");
+            await Assertions.Expect(rows).ToHaveCountAsync(4);
+
+            // The search reaches inputs and outputs on the server; the view is in the URL and can be saved.
+            await page.GetByRole(AriaRole.Searchbox, new() { Name = "Search runs" }).FillAsync("oslo");
+            await Assertions.Expect(rows).ToHaveCountAsync(1);
+            await Assertions.Expect(rows.First).ToContainTextAsync("ship-run");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/runs\?q=oslo$"));
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save view" }).ClickAsync();
+            await page.GetByRole(AriaRole.Textbox, new() { Name = "View name" }).FillAsync("Shipped to Oslo");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Save", Exact = true }).ClickAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Combobox, new() { Name = "Saved views" })).ToHaveValueAsync("Shipped to Oslo");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Clear filters" }).ClickAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(4);
+            await page.GetByRole(AriaRole.Combobox, new() { Name = "Saved views" }).SelectOptionAsync("Shipped to Oslo");
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/runs\?q=oslo$"));
+            await Assertions.Expect(rows).ToHaveCountAsync(1);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Clear filters" }).ClickAsync();
+
+            // A preset range is a rolling window: the run of three hours ago is outside the last hour.
+            await page.GetByRole(AriaRole.Group, new() { Name = "Started within" }).GetByRole(AriaRole.Button, new() { Name = "1 h" }).ClickAsync();
+            await Assertions.Expect(rows).ToHaveCountAsync(3);
+            await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"range=1h"));
+
+            // Columns and density are the person's, and stay after a reload.
+            await page.GetByText("Columns", new() { Exact = true }).ClickAsync();
+            await page.GetByRole(AriaRole.Checkbox, new() { Name = "Tags" }).CheckAsync();
+            await page.GetByRole(AriaRole.Button, new() { Name = "Compact" }).ClickAsync();
+            await page.ReloadAsync();
+            await Assertions.Expect(page.GetByRole(AriaRole.Columnheader, new() { Name = "Tags" })).ToBeVisibleAsync();
+            await Assertions.Expect(page.Locator("table.runs-table.compact")).ToHaveCountAsync(1);
+            await Assertions.Expect(rows.Filter(new() { HasText = "refund-run" })).ToContainTextAsync("vip");
+            await SnapshotAsync(page, "runs");
+
+            // The export holds every matching run, with a spreadsheet formula disarmed.
+            await page.GetByText("Export", new() { Exact = true }).ClickAsync();
+            var download = await page.RunAndWaitForDownloadAsync(() => page.GetByRole(AriaRole.Button, new() { Name = "CSV (spreadsheets)" }).ClickAsync());
+            var csv = await File.ReadAllTextAsync((await download.PathAsync())!);
+            var lines = csv.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+            Assert.StartsWith("id,agent_id,agent_name,name,status,", lines[0], StringComparison.Ordinal);
+            Assert.Equal(4, lines.Length);
+            Assert.Contains(lines, l => l.StartsWith("'=cmd", StringComparison.Ordinal) || l.StartsWith("\"'=cmd", StringComparison.Ordinal));
+            await Assertions.Expect(page.GetByText("Exported 3 runs.")).ToBeVisibleAsync();
+        });
+    }
+
     /// <summary>An llm.call now (its cost lands on today, the month so far being the pages' default range).</summary>
     private static object Call(string id, string agent, decimal usd, string model = "gpt-4o") => new Dictionary<string, object?>
     {

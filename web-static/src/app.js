@@ -13,10 +13,11 @@ import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader }
 import { viewAgent } from './pages/agent';
 import { viewOverview } from './pages/overview';
 import { viewPrices } from './pages/prices';
+import { exactTime, snippet, viewRun } from './pages/run';
+import { viewRuns } from './pages/runs';
 import { viewPolicies, viewPolicy } from './pages/policies';
 import { LiveConnection } from './live';
 import { GO_KEYS, shortcutFor } from './lib/shortcuts';
-import { place, waterfallScale } from './lib/waterfall';
 import { bucketStarts, countsByKey } from './lib/series';
 import { sparkline } from './components/sparkline';
 
@@ -161,6 +162,19 @@ function prettyPayload(value) {
 }
 
 /** A local datetime-local value (yyyy-MM-ddTHH:mm) for an ISO time, and back. */
+const byteSize = (value) => new TextEncoder().encode(value).length;
+
+function formatBytes(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
+
+/** A pre-formatted payload (JSON pretty-printed), scrollable by keyboard. */
+function payloadPre(label, value, { error = false } = {}) {
+  return h('pre', { class: `payload${error ? ' error' : ''}`, tabindex: '0', role: 'region', 'aria-label': label }, prettyPayload(value));
+}
+
 function toLocalInput(iso) {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return '';
@@ -917,6 +931,8 @@ function typedPage(view) {
     },
     holds,
     onForbidden: resyncAfterForbidden,
+    text: (path) => api('GET', path, undefined, { raw: true }),
+    keys: (handler) => { pageKeys = { token: ctx.token, handler }; },
   }, ctx);
 }
 
@@ -930,8 +946,8 @@ const ROUTES = {
   '/overview': { title: 'Overview', private: true, view: typedPage(viewOverview), nav: 'Overview', section: 'observe', wide: true },
   '/agents': { title: 'Agents', private: true, view: viewAgents, nav: 'Agents', section: 'observe', wide: true },
   '/agents/:id': { title: 'Agent', private: true, view: typedPage((main, page, ctx) => viewAgent(main, page, ctx.args.id)), navAs: '/agents', wide: true },
-  '/runs': { title: 'Runs', private: true, view: viewRuns, nav: 'Runs', section: 'observe', wide: true },
-  '/runs/:id': { title: 'Run', private: true, view: viewRun, navAs: '/runs', wide: true },
+  '/runs': { title: 'Runs', private: true, view: typedPage(viewRuns), nav: 'Runs', section: 'observe', wide: true },
+  '/runs/:id': { title: 'Run', private: true, view: typedPage((main, page, ctx) => viewRun(main, page, ctx.args.id)), navAs: '/runs', wide: true },
   '/costs': { title: 'Costs', private: true, view: viewCosts, nav: 'Costs', section: 'observe' },
   '/policies': { title: 'Policies', private: true, view: typedPage(viewPolicies), nav: 'Policies', section: 'control', wide: true },
   '/policies/:id': { title: 'Policy', private: true, view: typedPage((main, page, ctx) => viewPolicy(main, page, ctx.args.id)), navAs: '/policies', wide: true },
@@ -1769,21 +1785,9 @@ function revokeKey(k, reload) {
 // Shared by the agents and runs pages
 // ---------------------------------------------------------------------------------------------------------------
 
-const LIVE_STORAGE_KEY = 'agentops.runs.live';
-const LIVE_INTERVAL_MS = 5000;
-let lastRunsHash = '#/runs'; // the runs list as last filtered, for the run page's way back
-
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
-}
-
-function liveWanted() {
-  try { return sessionStorage.getItem(LIVE_STORAGE_KEY) !== 'off'; } catch { return true; }
-}
-
-function storeLiveWanted(on) {
-  try { sessionStorage.setItem(LIVE_STORAGE_KEY, on ? 'on' : 'off'); } catch { /* the choice lasts as long as the page */ }
 }
 
 /** #/runs with these filters (empty values left out). */
@@ -1808,10 +1812,6 @@ function toolbarField(label, control, { path = null, grow = false, hint = null }
 
 function numCell(label, ...content) {
   return h('td', { 'data-label': label, class: 'num' }, h('div', { class: 'cell' }, content));
-}
-
-function tagChips(tags) {
-  return tags?.length ? h('span', { class: 'chips' }, tags.map((t) => h('span', { class: 'chip' }, t))) : h('span', { class: 'muted' }, '—');
 }
 
 /** Row actions' failures: a toast, and a fresh look at the role after a 403. */
@@ -2125,666 +2125,11 @@ function openRegisterAgent(known, onCreated) {
   }, { codePaths: { agent_exists: '$.name' } });
 }
 
-// ---------------------------------------------------------------------------------------------------------------
-// Runs
-// ---------------------------------------------------------------------------------------------------------------
-
-const RUN_STATUS = {
-  running: { label: 'Running', kind: 'accent live' },
-  succeeded: { label: 'Succeeded', kind: 'success' },
-  failed: { label: 'Failed', kind: 'danger' },
-  cancelled: { label: 'Cancelled', kind: 'neutral' },
-};
-const RUN_SORTS = [
-  { value: 'started_at:desc', label: 'Newest first' },
-  { value: 'started_at:asc', label: 'Oldest first' },
-  { value: 'cost:desc', label: 'Most expensive first' },
-  { value: 'cost:asc', label: 'Cheapest first' },
-  { value: 'duration:desc', label: 'Longest first' },
-  { value: 'duration:asc', label: 'Shortest first' },
-];
-const RUN_FILTERS = ['q', 'agent', 'status', 'from', 'to', 'min_cost_usd', 'model', 'tag'];
-const RUN_MORE_FILTERS = ['from', 'to', 'min_cost_usd', 'model', 'tag'];
-const RUN_PAGE_SIZE = 50;
-const RUN_REFRESH_MAX = 200; // the API's largest page: a live refresh re-reads at most this many rows
-
-/** "Nov 21, 7:47 PM" (the year when it is not this one), the exact time as a tooltip: the runs table is wide. */
+/** "Nov 21, 7:47 PM" (the year when it is not this one), the exact time as a tooltip: tables are wide. */
 function startedEl(iso) {
   const date = new Date(iso);
   const text = date.getFullYear() === new Date().getFullYear() ? shortDateTimeFormat.format(date) : dateTimeFormat.format(date);
   return h('time', { datetime: date.toISOString(), title: `${dateTimeFormat.format(date)} (${date.toISOString()})` }, text);
-}
-
-function runStatusBadge(status) {
-  const s = RUN_STATUS[status];
-  return badge(s?.label ?? status, s?.kind ?? 'neutral');
-}
-
-function viewRuns(main, ctx) {
-  const params = ctx.params;
-  const state = Object.fromEntries(RUN_FILTERS.map((k) => [k, params.get(k) ?? '']));
-  let sort = `${params.get('sort') ?? 'started_at'}:${params.get('order') ?? 'desc'}`;
-  if (!RUN_SORTS.some((s) => s.value === sort)) sort = RUN_SORTS[0].value;
-  let runs = [];
-  let agents = [];
-  let fresh = new Set();
-  let signature = '';
-  let timer = null;
-  lastRunsHash = location.hash || '#/runs';
-
-  // Controls
-  const q = h('input', { type: 'search', value: state.q, autocomplete: 'off', placeholder: 'Run name or error text', maxlength: 200 });
-  const agent = selectControl([{ value: '', label: 'All agents' }], '');
-  const status = selectControl([{ value: '', label: 'Any status' },
-    ...Object.entries(RUN_STATUS).map(([value, s]) => ({ value, label: s.label }))], state.status);
-  const sortSelect = selectControl(RUN_SORTS, sort);
-  const from = h('input', { type: 'datetime-local', value: state.from ? toLocalInput(state.from) : '' });
-  const to = h('input', { type: 'datetime-local', value: state.to ? toLocalInput(state.to) : '' });
-  const minCost = h('input', { type: 'number', min: '0', step: 'any', inputmode: 'decimal', value: state.min_cost_usd, placeholder: '0.05' });
-  const modelListId = nextId('models');
-  const modelList = h('datalist', { id: modelListId });
-  const model = h('input', { type: 'search', value: state.model, autocomplete: 'off', spellcheck: 'false', list: modelListId, placeholder: 'gpt-4o' });
-  const tag = h('input', { type: 'search', value: state.tag, autocomplete: 'off', spellcheck: 'false' });
-  const moreCount = h('span', { class: 'badge accent', hidden: true });
-  const moreFilters = h('details', { class: 'disclosure more-filters', open: RUN_MORE_FILTERS.some((k) => state[k]) },
-    h('summary', {}, 'More filters ', moreCount),
-    h('div', { class: 'toolbar' },
-      toolbarField('Started from', from, { path: 'from' }),
-      toolbarField('Started before', to, { path: 'to' }),
-      toolbarField('Cost at least (USD)', minCost, { path: 'min_cost_usd' }),
-      toolbarField('Model', model, { path: 'model' }), modelList,
-      toolbarField('Tag', tag, { path: 'tag' })));
-  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => clearFilters() }, 'Clear filters');
-  const live = h('input', { type: 'checkbox', id: nextId('live'), checked: liveWanted() });
-  const liveNote = h('span', { class: 'muted small live-note', 'aria-live': 'off' });
-  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
-  const countLine = h('p', { class: 'muted toolbar-count' });
-  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter runs' },
-    h('div', { class: 'problem-slot' }),
-    h('div', { class: 'toolbar' },
-      toolbarField('Search', q, { path: 'q', grow: true }),
-      toolbarField('Agent', agent, { path: 'agent' }),
-      toolbarField('Status', status, { path: 'status' }),
-      toolbarField('Sort', sortSelect, { path: 'sort' })),
-    moreFilters,
-    h('div', { class: 'toolbar toolbar-meta' },
-      h('div', { class: 'checkbox' }, live, h('label', { for: live.id }, 'Auto-refresh every 5 s')),
-      liveNote,
-      clear,
-      countLine));
-  const list = h('div', { class: 'card flush' }, loadingPanel('Loading runs…'));
-  const more = h('div', { class: 'load-more' });
-  const pager = pagedList({
-    ctx, list, more, filters, loadingText: 'Loading runs…', rejectedText: 'The runs could not be listed with these filters.',
-    fetchPage: (cursor) => api('GET', `/runs?${query({ limit: RUN_PAGE_SIZE, cursor })}`),
-    shown: () => runs, idOf: (r) => r.id,
-    onStart: (append) => { clearTimeout(timer); if (!append) fresh = new Set(); },
-    onPage: (rows) => {
-      runs = rows;
-      signature = runsSignature(runs);
-      draw();
-      if (live.checked) schedule();
-    },
-    onRejected: () => { runs = []; countLine.textContent = ''; liveNote.textContent = ''; },
-  });
-  const load = pager.load;
-  main.append(pageHeader('Runs', 'What your agents did: every run with its cost, tokens and outcome. New runs appear within seconds.'),
-    filters, announcer, list, more);
-
-  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
-  for (const select of [agent, status, sortSelect]) select.addEventListener('change', () => apply());
-  for (const input of [from, to, minCost]) input.addEventListener('change', () => apply());
-  const typed = debounce(() => apply(), 400);
-  for (const input of [q, model, tag]) input.addEventListener('input', typed);
-  live.addEventListener('change', () => {
-    storeLiveWanted(live.checked);
-    liveNote.textContent = '';
-    if (live.checked) tick(); else clearTimeout(timer);
-  });
-
-  const filtered = () => RUN_FILTERS.some((k) => state[k]);
-
-  function readControls() {
-    Object.assign(state, {
-      q: q.value.trim(), agent: agent.value, status: status.value, from: fromLocalInput(from.value), to: fromLocalInput(to.value),
-      min_cost_usd: minCost.value.trim(), model: model.value.trim(), tag: tag.value.trim(),
-    });
-    sort = sortSelect.value;
-  }
-
-  function query(extra = {}) {
-    const query = new URLSearchParams();
-    for (const k of RUN_FILTERS) if (state[k]) query.set(k, state[k]);
-    if (sort !== RUN_SORTS[0].value) {
-      const [key, order] = sort.split(':');
-      query.set('sort', key);
-      query.set('order', order);
-    }
-    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') query.set(k, String(v));
-    return query;
-  }
-
-  function apply() {
-    readControls();
-    const qs = query().toString();
-    lastRunsHash = `#/runs${qs ? `?${qs}` : ''}`;
-    history.replaceState(null, '', lastRunsHash);
-    load();
-  }
-
-  function clearFilters() {
-    for (const input of [q, from, to, minCost, model, tag]) input.value = '';
-    agent.value = '';
-    status.value = '';
-    apply();
-  }
-
-  function setSort(value) {
-    sortSelect.value = value;
-    apply();
-  }
-
-  async function loadAgents() {
-    try {
-      agents = (await loadAll('/agents')).items;
-    } catch {
-      agents = []; // the filter still works with the id from the link
-    }
-    if (!ctx.alive()) return;
-    const options = [{ value: '', label: 'All agents' },
-      ...agents.slice().sort((a, b) => a.name.localeCompare(b.name)).map((a) => ({ value: a.id, label: a.status === 'archived' ? `${a.name} (archived)` : a.name }))];
-    if (state.agent && !options.some((o) => o.value === state.agent || o.label === state.agent)) options.push({ value: state.agent, label: state.agent });
-    const byName = agents.find((a) => a.name === state.agent);
-    setChildren(agent, options.map((o) => h('option', { value: o.value, selected: o.value === (byName ? byName.id : state.agent) }, o.label)));
-    if (byName) state.agent = byName.id;
-  }
-
-  const runsSignature = (items) => items.map((r) => `${r.id}|${r.status}|${r.event_count}|${r.cost_micros}|${r.last_event_at}`).join('\n');
-
-  function schedule() {
-    clearTimeout(timer);
-    if (ctx.alive() && live.checked) timer = setTimeout(tick, LIVE_INTERVAL_MS);
-  }
-
-  // Live hints re-read at once (at most once a second); the timer polls only while the live stream is down. A hint that
-  // arrives while a re-read must wait (hidden tab, open dialog, a load in flight) is kept for the next round.
-  let hintPending = false;
-  onLiveHint(ctx, ['runs'], () => tick({ hinted: true }));
-
-  /** Re-reads the rows shown (up to the API's page limit) and shows new and changed runs in place. */
-  async function tick({ hinted = false } = {}) {
-    clearTimeout(timer);
-    if (!ctx.alive() || !live.checked) return;
-    hintPending ||= hinted;
-    if (liveStream.connected && !hintPending) { schedule(); return; }
-    // Hidden tab, open dialog or a load in flight: try again later.
-    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || more.querySelector('button:disabled')) { schedule(); return; }
-    hintPending = false;
-    const token = pager.token;
-    let wait = LIVE_INTERVAL_MS;
-    try {
-      const limit = Math.min(RUN_REFRESH_MAX, Math.max(RUN_PAGE_SIZE, runs.length));
-      const page = await api('GET', `/runs?${query({ limit })}`);
-      if (!ctx.alive() || token !== pager.token) return;
-      const { next, added } = pager.refreshed(page, RUN_REFRESH_MAX);
-      liveNote.textContent = `Updated ${timeOfDayFormat.format(new Date())}`;
-      const sig = runsSignature(next);
-      if (sig !== signature) {
-        runs = next;
-        signature = sig;
-        fresh = new Set(added.map((r) => r.id));
-        withFocusKept(list, draw);
-        if (added.length) announcer.textContent = `${plural(added.length, 'new run')}.`;
-      }
-    } catch (e) {
-      if (e instanceof SessionEnded || !ctx.alive()) return;
-      if (e instanceof ApiError && e.status === 429 && e.retryAfter) wait = Math.max(wait, e.retryAfter * 1000);
-      liveNote.textContent = `Auto-refresh failed: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
-    }
-    if (ctx.alive() && live.checked) { clearTimeout(timer); timer = setTimeout(tick, wait); }
-  }
-
-  function draw() {
-    const active = RUN_MORE_FILTERS.filter((k) => state[k]).length;
-    moreCount.hidden = !active;
-    moreCount.textContent = String(active);
-    clear.hidden = !filtered();
-    countLine.textContent = runs.length ? `${plural(runs.length, 'run')} shown${pager.cursor ? ', more below' : ''}` : '';
-    setChildren(modelList, [...new Set(runs.flatMap((r) => r.models))].sort().map((m) => h('option', { value: m })));
-    pager.drawMore();
-    if (!runs.length) {
-      setChildren(list, filtered()
-        ? emptyState('No run matches these filters.', live.checked ? 'Matching runs appear here as they arrive.' : null,
-          h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
-        : emptyState('No runs yet', 'Runs appear here seconds after agents send events to POST /api/v1/ingest with an API key that has the Ingest scope.',
-          can.createKeys() ? h('a', { href: '#/api-keys', class: 'btn secondary' }, 'Create an API key') : null));
-      return;
-    }
-    const [sortKey, order] = sort.split(':');
-    const sortable = (label, key) => {
-      const on = sortKey === key;
-      const nextOrder = on && order === 'desc' ? 'asc' : 'desc';
-      return h('th', { scope: 'col', class: key === 'started_at' ? null : 'num', 'aria-sort': on ? (order === 'desc' ? 'descending' : 'ascending') : null },
-        h('button', { type: 'button', class: `sort-btn${on ? ' on' : ''}`, onclick: () => setSort(`${key}:${nextOrder}`),
-          title: `Sort by ${label.toLowerCase()}, ${nextOrder === 'desc' ? 'highest or newest first' : 'lowest or oldest first'}` },
-        label, h('span', { class: 'sort-arrow', 'aria-hidden': 'true' }, on ? (order === 'desc' ? '↓' : '↑') : '↕')));
-    };
-    const plain = (label, num = false) => h('th', { scope: 'col', class: num ? 'num' : null }, label);
-    const table = h('table', { class: 'table dense runs-table' },
-      h('caption', { class: 'sr-only' }, `Runs, ${RUN_SORTS.find((s) => s.value === sort)?.label.toLowerCase()}`),
-      h('thead', {}, h('tr', {},
-        sortable('Started', 'started_at'), plain('Run'), plain('Agent'), plain('Name'), plain('Status'),
-        sortable('Duration', 'duration'), plain('Events', true), plain('LLM calls', true), plain('Tokens in / out', true), sortable('Cost', 'cost'))),
-      h('tbody', {}, runs.map(runRow)));
-    setChildren(list, h('div', { class: 'table-wrap' }, table));
-  }
-
-  function runRow(r) {
-    const elapsed = r.status === 'running' ? Date.now() - new Date(r.started_at).getTime() : null;
-    return h('tr', { class: fresh.has(r.id) ? 'fresh' : null },
-      cell('Started', startedEl(r.started_at), h('span', { class: 'muted small block' }, relative(r.started_at))),
-      cell('Run', h('a', { href: runHref(r.id), class: 'mono run-id', title: r.id, dataset: { focus: `run:${r.id}` } }, r.id)),
-      cell('Agent', r.agent_name
-        ? h('a', { href: runsHref({ ...state, agent: r.agent_id, ...sortParams() }), title: `Only runs of ${r.agent_name}`, dataset: { focus: `agent:${r.id}` } }, r.agent_name)
-        : h('span', { class: 'muted mono small', title: 'The agent was deleted' }, r.agent_id)),
-      cell('Name', r.name ?? h('span', { class: 'muted' }, '—'),
-        r.error && h('span', { class: 'small block danger-text clamp', title: r.error }, r.error)),
-      cell('Status', runStatusBadge(r.status), r.error_count > 0 && h('span', { class: 'muted small block' }, plural(r.error_count, 'error'))),
-      numCell('Duration', r.duration_ms !== null && r.duration_ms !== undefined
-        ? duration(r.duration_ms)
-        : elapsed !== null ? [h('span', { class: 'muted', title: 'Still running' }, duration(Math.max(0, elapsed))), h('span', { class: 'muted small' }, 'so far')] : h('span', { class: 'muted' }, '—')),
-      numCell('Events', fmtInt(r.event_count)),
-      numCell('LLM calls', fmtInt(r.llm_calls)),
-      numCell('Tokens in / out', h('span', { title: `${fmtInt(r.tokens_in)} in (${fmtInt(r.tokens_cached)} cached), ${fmtInt(r.tokens_out)} out` },
-        `${fmtInt(r.tokens_in)} / ${fmtInt(r.tokens_out)}`)),
-      numCell('Cost', money(r.cost_usd),
-        r.unpriced_calls > 0 && h('span', { class: 'small warning-text', title: 'LLM calls whose model has no price: not included in the cost.' }, `+${r.unpriced_calls} unpriced`)));
-  }
-
-  function sortParams() {
-    if (sort === RUN_SORTS[0].value) return {};
-    const [key, order] = sort.split(':');
-    return { sort: key, order };
-  }
-
-  loadAgents().then(() => { if (ctx.alive()) load(); });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Run detail: header, payloads and the forensic timeline
-// ---------------------------------------------------------------------------------------------------------------
-
-const EVENT_TYPES = {
-  'run.start': { label: 'Run start', short: 'Start', cls: 'run' },
-  'run.end': { label: 'Run end', short: 'End', cls: 'run' },
-  'llm.call': { label: 'LLM call', short: 'LLM', cls: 'llm' },
-  'tool.call': { label: 'Tool call', short: 'Tool', cls: 'tool' },
-  'external.action': { label: 'External action', short: 'Action', cls: 'action' },
-  log: { label: 'Log', short: 'Log', cls: 'log' },
-  error: { label: 'Error', short: 'Error', cls: 'error' },
-  score: { label: 'Score', short: 'Score', cls: 'score' },
-  'policy.decision': { label: 'Policy decision', short: 'Policy', cls: 'policy' },
-  'approval.decision': { label: 'Approval decision', short: 'Approval', cls: 'approval' },
-};
-const TIMELINE_STEP = 500;
-const EXPAND_ALL_MAX = 100;
-const FAILED_STATUSES = new Set(['error', 'failed', 'failure', 'timeout', 'timed_out']);
-const OK_STATUSES = new Set(['ok', 'success', 'succeeded', 'completed', 'complete', 'done']);
-
-const eventType = (type) => EVENT_TYPES[type] ?? { label: type, short: type, cls: 'other' };
-const payloadPath = (ref) => `/payloads/${ref.split('/').map(encodeURIComponent).join('/')}`;
-const byteSize = (value) => new TextEncoder().encode(value).length;
-
-function formatBytes(bytes) {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
-}
-
-function snippet(value, max = 90) {
-  if (!value) return '';
-  const one = String(value).replace(/\s+/g, ' ').trim();
-  return one.length > max ? `${one.slice(0, max - 1)}…` : one;
-}
-
-/** A pre-formatted payload (JSON pretty-printed), scrollable by keyboard. */
-function payloadPre(label, value, { error = false } = {}) {
-  return h('pre', { class: `payload${error ? ' error' : ''}`, tabindex: '0', role: 'region', 'aria-label': label }, prettyPayload(value));
-}
-
-/**
- * An input, output or error: inline when the event carries it, else (larger than 16 KiB) a button that fetches it
- * from GET /payloads/<ref> with the session's token (a plain link could not send Authorization).
- */
-function payloadBlock(label, value, ref, cache, { error = false } = {}) {
-  if (value === null || value === undefined) {
-    if (!ref) return null;
-    const body = h('div', { class: 'payload-ref' });
-    const load = async (button) => {
-      button.disabled = true;
-      button.textContent = 'Loading…';
-      try {
-        const loaded = cache.get(ref) ?? await api('GET', payloadPath(ref), undefined, { raw: true });
-        cache.set(ref, loaded);
-        setChildren(body, h('p', { class: 'muted small' }, `Stored separately (${formatBytes(byteSize(loaded))}).`), payloadPre(label, loaded, { error }));
-      } catch (e) {
-        if (e instanceof SessionEnded) return;
-        button.disabled = false;
-        button.textContent = `Load ${label.toLowerCase()}`;
-        const detail = e instanceof ApiError && e.status === 404 ? 'The stored payload was not found.' : e instanceof ApiError ? e.detail : 'It could not be shown.';
-        setChildren(body, body.firstChild, button, h('p', { class: 'field-error', role: 'alert' }, detail));
-      }
-    };
-    const button = h('button', { type: 'button', class: 'btn secondary small', onclick: () => load(button) }, `Load ${label.toLowerCase()}`);
-    setChildren(body, h('p', { class: 'muted small' }, 'Larger than 16 KiB, so stored separately. ', h('code', {}, ref)), button);
-    if (cache.has(ref)) load(button);
-    return h('div', { class: 'payload-block' }, h('h3', {}, label), body);
-  }
-  return h('div', { class: 'payload-block' }, h('h3', {}, label, h('span', { class: 'muted small' }, ` ${formatBytes(byteSize(value))}`)), payloadPre(label, value, { error }));
-}
-
-function viewRun(main, ctx) {
-  const id = ctx.args.id;
-  const expanded = new Set(); // event ids whose details are open: kept across live refreshes
-  const hiddenTypes = new Set();
-  const cache = new Map(); // payload ref -> text
-  let shownEvents = 0; // timeline rows drawn so far: kept when a live refresh redraws
-  let signature = '';
-  let timer = null;
-
-  const statusSlot = h('span', { class: 'title-status' });
-  const live = h('input', { type: 'checkbox', id: nextId('live'), checked: liveWanted() });
-  const liveBox = h('div', { class: 'checkbox', hidden: true }, live, h('label', { for: live.id }, 'Auto-refresh every 5 s'));
-  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ quiet: true, manual: true }) }, 'Refresh');
-  const header = pageHeader('Run', null, h('div', { class: 'page-actions-inner center' }, liveBox, refresh));
-  const title = header.querySelector('h1');
-  title.after(h('div', { class: 'run-id-line' }, statusSlot, h('code', { class: 'mono', title: 'Run id' }, id)));
-  const liveNote = h('p', { class: 'muted small live-note', role: 'status' });
-  const body = h('div', { class: 'stack-lg' }, loadingPanel('Loading run…'));
-  main.append(h('p', { class: 'back' }, h('a', { href: lastRunsHash }, '← Runs')), header, liveNote, body);
-  live.addEventListener('change', () => {
-    storeLiveWanted(live.checked);
-    if (live.checked) load({ quiet: true }); else { clearTimeout(timer); liveNote.textContent = ''; }
-  });
-
-  async function load({ quiet = false, manual = false } = {}) {
-    clearTimeout(timer);
-    if (manual) refresh.disabled = true;
-    try {
-      const detail = await api('GET', `/runs/${encodeURIComponent(id)}`);
-      if (!ctx.alive()) return;
-      const { run, timeline } = detail;
-      const sig = `${run.status}|${run.event_count}|${run.last_event_at}|${run.cost_micros}|${timeline.length}`;
-      if (sig !== signature) {
-        signature = sig;
-        withFocusKept(body, () => draw(detail));
-      }
-      if (quiet) liveNote.textContent = run.status === 'running' ? `Updated ${timeOfDayFormat.format(new Date())}` : '';
-      liveBox.hidden = run.status !== 'running';
-      schedule(run);
-    } catch (e) {
-      if (!ctx.alive() || e instanceof SessionEnded) return;
-      if (quiet && signature) {
-        liveNote.textContent = `Could not refresh: ${e instanceof ApiError ? e.detail : 'unexpected error.'}`;
-        schedule({ status: liveBox.hidden ? null : 'running' }, e instanceof ApiError && e.retryAfter ? e.retryAfter * 1000 : LIVE_INTERVAL_MS * 2);
-      } else {
-        setChildren(body, errorPanel(e, () => load()),
-          e instanceof ApiError && e.status === 404 && id.includes('/')
-            ? h('p', { class: 'muted center' }, 'This run’s id contains “/”, which GET /api/v1/runs/{id} cannot look up: find the run in the list instead.')
-            : null);
-      }
-    } finally {
-      refresh.disabled = false;
-    }
-  }
-
-  /** While the run is running and auto-refresh is on; waits while the tab is hidden or a dialog is open. */
-  function schedule(run, wait = LIVE_INTERVAL_MS) {
-    clearTimeout(timer);
-    if (!ctx.alive() || !live.checked || run.status !== 'running') return;
-    const tick = () => {
-      if (!ctx.alive()) return;
-      if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]')) { timer = setTimeout(tick, LIVE_INTERVAL_MS); return; }
-      load({ quiet: true });
-    };
-    timer = setTimeout(tick, wait);
-  }
-
-  function draw({ run, timeline, truncated }) {
-    title.textContent = run.name || 'Run';
-    document.title = `${run.name || run.id} · Run · ${session.org?.name ?? ''} · AgentOps`;
-    setChildren(statusSlot, runStatusBadge(run.status));
-    // A run keeps inputs and outputs inline only: large ones are on its run.start / run.end events as refs.
-    const start = timeline.find((t) => t.event.type === 'run.start')?.event;
-    const end = [...timeline].reverse().find((t) => t.event.type === 'run.end')?.event;
-    const payloads = [
-      payloadBlock('Input', run.input, start?.input_ref, cache),
-      payloadBlock('Output', run.output, end?.output_ref, cache),
-      run.metadata && Object.keys(run.metadata).length ? payloadBlock('Metadata', JSON.stringify(run.metadata), null, cache) : null,
-    ].filter(Boolean);
-    setChildren(body,
-      summary(run),
-      run.error && h('div', { class: 'alert error run-error' }, h('p', { class: 'strong' }, 'Error'), payloadPre('Error', run.error, { error: true })),
-      payloads.length ? h('section', { class: 'card payloads', 'aria-label': 'Input and output' }, payloads) : null,
-      timelineCard(run, timeline, truncated));
-  }
-
-  function summary(run) {
-    const stat = (label, value, sub = null) => h('div', { class: 'stat' }, h('dt', {}, label), h('dd', {}, h('span', { class: 'stat-value' }, value), sub && h('span', { class: 'stat-sub' }, sub)));
-    const runningFor = run.status === 'running' ? Date.now() - new Date(run.started_at).getTime() : null;
-    return h('section', { class: 'card run-summary', 'aria-label': 'Summary' },
-      h('dl', { class: 'stats' },
-        stat('Duration', run.duration_ms !== null ? duration(run.duration_ms) : runningFor !== null ? duration(Math.max(0, runningFor)) : '—',
-          run.duration_ms === null && runningFor !== null ? 'so far' : null),
-        stat('Cost', money(run.cost_usd), run.unpriced_calls ? `+ ${plural(run.unpriced_calls, 'unpriced call')}` : null),
-        stat('Tokens in', fmtInt(run.tokens_in), run.tokens_cached ? `${fmtInt(run.tokens_cached)} cached` : null),
-        stat('Tokens out', fmtInt(run.tokens_out)),
-        stat('LLM calls', fmtInt(run.llm_calls), `${plural(run.tool_calls, 'tool call')}`),
-        stat('Errors', fmtInt(run.error_count), plural(run.event_count, 'event'))),
-      h('dl', { class: 'details' },
-        h('dt', {}, 'Agent'), h('dd', {}, run.agent_name ? h('a', { href: runsHref({ agent: run.agent_id }), title: `All runs of ${run.agent_name}` }, run.agent_name) : h('span', { class: 'mono' }, run.agent_id)),
-        h('dt', {}, 'Started'), h('dd', {}, timeEl(run.started_at, { withTime: true }), h('span', { class: 'muted' }, ` · ${exactTime(run.started_at)}`)),
-        h('dt', {}, 'Ended'), h('dd', {}, run.ended_at ? [timeEl(run.ended_at, { withTime: true }), h('span', { class: 'muted' }, ` · ${exactTime(run.ended_at)}`)] : h('span', { class: 'muted' }, run.status === 'running' ? 'Still running' : '—')),
-        h('dt', {}, 'Last event'), h('dd', {}, timeEl(run.last_event_at, { rel: true })),
-        h('dt', {}, 'Models'), h('dd', {}, tagChips(run.models)),
-        h('dt', {}, 'Tags'), h('dd', {}, tagChips(run.tags)),
-        h('dt', {}, 'Environment'), h('dd', {}, run.environment ?? h('span', { class: 'muted' }, '—'))));
-  }
-
-  function timelineCard(run, timeline, truncated) {
-    // Scaled to the run's own start and end (lib/waterfall.ts); what came after the end has a lane of its own.
-    const times = timeline.map((t) => new Date(t.event.timestamp).getTime());
-    const span = waterfallScale(
-      { startedAt: new Date(run.started_at).getTime(), endedAt: run.ended_at ? new Date(run.ended_at).getTime() : null, lastEventAt: new Date(run.last_event_at).getTime() },
-      timeline.map((t, i) => ({ at: times[i], durationMs: t.event.duration_ms ?? null })));
-    const { t0, end: runEnd, total } = span;
-
-    const rows = [];
-    const tbody = h('tbody', {});
-    const buildRow = (entry, i) => {
-      const e = entry.event;
-      const type = eventType(e.type);
-      const detailId = nextId('event');
-      const offset = times[i] - t0;
-      // run.start spans the run: its children hang under it.
-      const spanMs = e.type === 'run.start' ? Math.max(0, runEnd - times[i]) : e.duration_ms;
-      const toggle = h('button', {
-        type: 'button', class: 'tl-toggle', 'aria-expanded': 'false', 'aria-controls': detailId, dataset: { focus: `event:${e.id}` },
-      }, h('span', { class: `ev-type ev-${type.cls}`, title: type.label }, type.short), h('span', { class: 'tl-name' }, eventTitle(e)));
-      const policyId = e.type === 'policy.decision' ? e.metadata?.policy_id : null;
-      const indent = h('div', { class: 'tl-indent' }, toggle,
-        e.model && e.type === 'llm.call' && e.name ? h('span', { class: 'chip' }, e.model) : null,
-        policyId ? h('a', { class: 'small', href: `#/policies/${encodeURIComponent(policyId)}`, title: e.metadata?.policy_name ?? 'The policy that decided' }, 'policy') : null,
-        entry.orphaned && badge('Orphan', 'warning', e.parent_id
-          ? `Its parent (${e.parent_id}) is not in this run, so it is shown at the top level.`
-          : 'Part of a parent cycle, so it is shown at the top level.'));
-      if (entry.depth) indent.style.paddingLeft = `${Math.min(entry.depth, 16) * 18}px`; // CSSOM: allowed under the CSP
-      if (entry.depth > 16) indent.title = `Depth ${entry.depth}`;
-      const placed = place(span, { at: times[i], durationMs: spanMs ?? null });
-      const mark = placed.lane === 'after'
-        ? h('div', { class: `tl-late ev-${type.cls}`, title: `${duration(placed.afterMs)} after the run ended` }, `+${duration(placed.afterMs)} after`)
-        : h('div', { class: `${placed.width !== null ? 'tl-bar' : 'tl-tick'} ev-${type.cls}` });
-      if (placed.lane === 'run') {
-        mark.style.left = `${placed.left.toFixed(3)}%`; // CSSOM: allowed under the CSP
-        if (placed.width !== null) mark.style.width = `max(2px, ${placed.width.toFixed(3)}%)`;
-      }
-      const failed = !!e.error || FAILED_STATUSES.has((e.status ?? '').toLowerCase()) || e.type === 'error';
-      const row = h('tr', { class: `tl-row${failed ? ' failed' : ''}`, dataset: { type: e.type } },
-        h('td', { 'data-label': 'Event', class: 'tl-event' }, indent),
-        h('td', { 'data-label': 'Start', class: 'num tl-offset' }, `+${duration(offset)}`),
-        h('td', { 'data-label': 'Duration', class: 'tl-when' }, h('div', { class: 'tl-track', 'aria-hidden': 'true' }, mark),
-          h('span', { class: 'tl-dur' }, spanMs !== null && spanMs !== undefined ? duration(spanMs) : '—')),
-        h('td', { 'data-label': 'Tokens in / out', class: 'num' }, e.tokens_in !== null || e.tokens_out !== null
-          ? h('span', { title: `${fmtInt(e.tokens_in ?? 0)} in${e.tokens_cached ? ` (${fmtInt(e.tokens_cached)} cached)` : ''}, ${fmtInt(e.tokens_out ?? 0)} out` }, `${fmtInt(e.tokens_in ?? 0)} / ${fmtInt(e.tokens_out ?? 0)}`)
-          : null),
-        h('td', { 'data-label': 'Cost', class: 'num' }, e.cost_usd !== null
-          ? h('span', { title: e.cost_source ? `Cost: ${e.cost_source}` : null }, money(e.cost_usd))
-          : e.type === 'llm.call' ? h('a', { class: 'muted', title: 'No price is known for this model: add one', href: `#/prices${e.model ? `?model=${encodeURIComponent(e.model)}` : ''}` }, 'unpriced') : null),
-        h('td', { 'data-label': 'Status', class: 'tl-status' }, eventStatus(e)));
-      let detail = null; // made on first opening: thousands of closed rows stay light
-      const isOpen = () => toggle.getAttribute('aria-expanded') === 'true';
-      const setOpen = (open) => {
-        toggle.setAttribute('aria-expanded', String(open));
-        if (open) expanded.add(e.id); else expanded.delete(e.id);
-        if (open && !detail) {
-          detail = h('tr', { class: 'tl-detail', id: detailId }, h('td', { colspan: 6 }, eventDetail(e, entry, offset)));
-          row.after(detail);
-        }
-        if (detail) detail.hidden = !open || row.hidden;
-      };
-      toggle.addEventListener('click', () => setOpen(!isOpen()));
-      const item = { row, type: e.type, setOpen, isOpen, detail: () => detail };
-      row.hidden = hiddenTypes.has(e.type);
-      rows.push(item);
-      tbody.append(row);
-      if (expanded.has(e.id)) setOpen(true);
-    };
-
-    // Long timelines are drawn in steps: the browser lays out a few hundred rows at once quickly, thousands slowly.
-    const showMore = h('div', { class: 'load-more tl-more' });
-    const renderUpTo = (n) => {
-      const from = rows.length;
-      shownEvents = Math.min(timeline.length, Math.max(n, shownEvents));
-      for (let i = from; i < shownEvents; i++) buildRow(timeline[i], i);
-      const left = timeline.length - rows.length;
-      setChildren(showMore, left > 0 ? [
-        h('span', { class: 'muted small' }, `${fmtInt(rows.length)} of ${fmtInt(timeline.length)} events shown.`),
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => renderUpTo(rows.length + TIMELINE_STEP) }, `Show ${fmtInt(Math.min(left, TIMELINE_STEP))} more`),
-        left > TIMELINE_STEP && h('button', { type: 'button', class: 'btn ghost', onclick: () => renderUpTo(timeline.length) }, `Show all ${fmtInt(timeline.length)}`),
-      ] : null);
-    };
-    renderUpTo(TIMELINE_STEP);
-
-    const applyTypes = () => {
-      for (const r of rows) {
-        r.row.hidden = hiddenTypes.has(r.type);
-        const detail = r.detail();
-        if (detail) detail.hidden = r.row.hidden || !r.isOpen();
-      }
-    };
-    const expandAll = () => {
-      const shut = rows.filter((r) => !r.row.hidden && !r.isOpen());
-      shut.slice(0, EXPAND_ALL_MAX).forEach((r) => r.setOpen(true));
-      if (shut.length > EXPAND_ALL_MAX) toast(`Opened the first ${EXPAND_ALL_MAX} of ${fmtInt(shut.length)} events; open others one by one.`, 'info');
-    };
-    const typeCounts = new Map();
-    for (const t of timeline) typeCounts.set(t.event.type, (typeCounts.get(t.event.type) ?? 0) + 1);
-    const typeToggles = [...typeCounts].sort((a, b) => Object.keys(EVENT_TYPES).indexOf(a[0]) - Object.keys(EVENT_TYPES).indexOf(b[0])).map(([type, n]) => {
-      const info = eventType(type);
-      const button = h('button', {
-        type: 'button', class: 'type-toggle', 'aria-pressed': String(!hiddenTypes.has(type)), dataset: { focus: `type:${type}` },
-        title: `Show or hide ${info.label.toLowerCase()} events`,
-        onclick: () => {
-          if (hiddenTypes.has(type)) hiddenTypes.delete(type); else hiddenTypes.add(type);
-          button.setAttribute('aria-pressed', String(!hiddenTypes.has(type)));
-          applyTypes();
-        },
-      }, h('span', { class: `ev-dot ev-${info.cls}`, 'aria-hidden': 'true' }), `${info.label} `, h('span', { class: 'muted' }, fmtInt(n)));
-      return button;
-    });
-
-    const scale = h('div', { class: 'tl-scale', 'aria-hidden': 'true' }, h('span', {}, '0'), h('span', {}, duration(total / 2)), h('span', {}, duration(total)));
-    const headingId = nextId('timeline');
-    return h('section', { class: 'card flush timeline', 'aria-labelledby': headingId },
-      h('div', { class: 'timeline-head' },
-        h('div', {},
-          h('h2', { id: headingId }, 'Timeline'),
-          h('p', { class: 'muted small' }, `${plural(timeline.length, 'event')} in causal order (parents before children, then by time). Select an event for its input, output and metadata.`)),
-        h('div', { class: 'row-actions' },
-          h('button', { type: 'button', class: 'btn ghost small', onclick: expandAll }, 'Expand all'),
-          h('button', { type: 'button', class: 'btn ghost small', onclick: () => rows.forEach((r) => r.setOpen(false)) }, 'Collapse all'))),
-      h('div', { class: 'type-toggles', role: 'group', 'aria-label': 'Event types shown' }, typeToggles),
-      truncated && h('div', { class: 'alert warning tl-truncated' },
-        h('p', {}, `Only the first ${fmtInt(timeline.length)} of ${fmtInt(run.event_count)} events are shown (the timeline is truncated). `,
-          'The rest can be read from ', h('code', {}, `GET /api/v1/events/${run.id}`), '.')),
-      timeline.length
-        ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense tl-table' },
-          h('caption', { class: 'sr-only' }, 'Run timeline'),
-          h('thead', {}, h('tr', {},
-            h('th', { scope: 'col' }, 'Event'),
-            h('th', { scope: 'col', class: 'num' }, 'Start'),
-            h('th', { scope: 'col', class: 'tl-when-head' }, h('span', { class: 'sr-only' }, 'Duration'), scale),
-            h('th', { scope: 'col', class: 'num' }, 'Tokens in / out'),
-            h('th', { scope: 'col', class: 'num' }, 'Cost'),
-            h('th', { scope: 'col' }, 'Status'))),
-          tbody), showMore)
-        : emptyState('No events yet', null));
-  }
-
-  function eventDetail(e, entry, offset) {
-    const rows = [
-      ['Event id', h('code', {}, e.id)],
-      ['Type', eventType(e.type).label],
-      e.parent_id && ['Parent', h('code', {}, e.parent_id), entry.orphaned ? h('span', { class: 'muted' }, ' (not in this run)') : null],
-      ['Time', exactTime(e.timestamp), h('span', { class: 'muted' }, ` · +${duration(offset)} from the run’s start`)],
-      e.ended_at && ['Ended', exactTime(e.ended_at)],
-      e.duration_ms !== null && ['Duration', duration(e.duration_ms)],
-      e.tool_name && ['Tool', h('code', {}, e.tool_name)],
-      e.model && ['Model', e.model, e.provider ? h('span', { class: 'muted' }, ` · ${e.provider}`) : null],
-      !e.model && e.provider && ['Provider', e.provider],
-      (e.tokens_in !== null || e.tokens_out !== null) && ['Tokens', `${fmtInt(e.tokens_in ?? 0)} in · ${fmtInt(e.tokens_out ?? 0)} out${e.tokens_cached ? ` · ${fmtInt(e.tokens_cached)} cached` : ''}`],
-      e.cost_usd !== null && ['Cost', money(e.cost_usd), e.cost_source ? h('span', { class: 'muted' }, ` · ${e.cost_source}`) : null],
-      e.score !== null && ['Score', String(e.score)],
-      e.status && ['Status', e.status],
-    ].filter(Boolean);
-    const blocks = [
-      payloadBlock('Input', e.input, e.input_ref, cache),
-      payloadBlock('Output', e.output, e.output_ref, cache),
-      payloadBlock('Error', e.error, null, cache, { error: true }),
-      e.metadata ? payloadBlock('Metadata', JSON.stringify(e.metadata), null, cache) : null,
-    ].filter(Boolean);
-    return h('div', { class: 'tl-detail-body' },
-      h('dl', { class: 'details compact' }, rows.map(([label, ...value]) => [h('dt', {}, label), h('dd', {}, value)])),
-      blocks.length ? h('div', { class: 'payloads' }, blocks) : h('p', { class: 'muted small' }, 'No input, output or metadata recorded.'));
-  }
-
-  load();
-}
-
-/** 2026-11-22 14:03:07.123 UTC — timelines need the milliseconds. */
-function exactTime(iso) {
-  return `${new Date(iso).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
-}
-
-function eventTitle(e) {
-  switch (e.type) {
-    case 'llm.call': return e.name || e.model;
-    case 'tool.call': return e.tool_name && e.name && e.name !== e.tool_name ? `${e.name} (${e.tool_name})` : e.tool_name || e.name;
-    case 'score': return `${e.name ?? 'score'}: ${e.score}`;
-    case 'run.start': return e.name ?? 'Run started';
-    case 'run.end': return `Run ${e.status ?? 'ended'}`;
-    case 'error': return e.name ? `${e.name}${e.error ? `: ${snippet(e.error, 70)}` : ''}` : snippet(e.error) || 'Error';
-    default: return e.name || snippet(e.output ?? e.input ?? e.error) || eventType(e.type).label;
-  }
-}
-
-function eventStatus(e) {
-  const status = (e.status ?? '').toLowerCase();
-  if (e.error) return h('span', { class: 'status-stack' }, badge('Error', 'danger'), h('span', { class: 'small danger-text clamp', title: e.error }, snippet(e.error, 80)));
-  if (!status) return e.type === 'error' ? badge('Error', 'danger') : null;
-  if (FAILED_STATUSES.has(status)) return badge(e.status, 'danger');
-  if (OK_STATUSES.has(status)) return badge(e.status, 'success');
-  return badge(e.status, 'neutral');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -6597,14 +5942,21 @@ function viewOrchestration(main, ctx) {
 // Start
 // ---------------------------------------------------------------------------------------------------------------
 
-/** Keyboard shortcuts (lib/shortcuts.ts), on the signed-in pages. */
+/** Keyboard shortcuts (lib/shortcuts.ts), on the signed-in pages; a page's own keys (PageContext.keys) come after. */
 let gPressedAt = null;
+let pageKeys = null; // { token, handler } of the page that registered them
+
 document.addEventListener('keydown', (event) => {
   if (!shell || document.querySelector('dialog[open]')) return;
   const el = document.activeElement;
   const typing = !!el && (el.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(el.tagName));
   const shortcut = shortcutFor({ key: event.key, ctrlKey: event.ctrlKey, altKey: event.altKey, metaKey: event.metaKey, typing }, gPressedAt, Date.now());
+  const wasPending = gPressedAt !== null;
   gPressedAt = shortcut?.kind === 'pending' ? Date.now() : null;
+  if (!shortcut && !wasPending && !typing && !event.ctrlKey && !event.altKey && !event.metaKey && pageKeys?.token === viewToken) {
+    if (pageKeys.handler(event.key)) event.preventDefault();
+    return;
+  }
   if (!shortcut || shortcut.kind === 'pending') return;
   event.preventDefault();
   if (shortcut.kind === 'go') navigate(shortcut.path);
@@ -6614,6 +5966,9 @@ document.addEventListener('keydown', (event) => {
     content: h('dl', { class: 'details shortcuts' },
       h('dt', {}, h('kbd', {}, '/')), h('dd', {}, 'Search on this page'),
       h('dt', {}, h('kbd', {}, '?')), h('dd', {}, 'This list'),
+      h('dt', {}, h('kbd', {}, 'j'), ' ', h('kbd', {}, 'k')), h('dd', {}, 'On a run: next and previous event'),
+      h('dt', {}, h('kbd', {}, 'h'), ' ', h('kbd', {}, 'l')), h('dd', {}, 'On a run: collapse and expand the selected event'),
+      h('dt', {}, h('kbd', {}, 'e')), h('dd', {}, 'On a run: the first error'),
       Object.entries(GO_KEYS).map(([key, target]) => [h('dt', {}, h('kbd', {}, 'g'), ' ', h('kbd', {}, key)), h('dd', {}, target.label)])),
   });
 });

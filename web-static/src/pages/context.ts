@@ -20,4 +20,11 @@ export interface PageContext {
   holds(permission: string): boolean;
   /** A 403 came back: the role may have changed (the shell re-reads it). */
   onForbidden(): void;
+  /** A text resource under /api/v1 (a stored payload), with the session's token. */
+  text(pathAndQuery: string): Promise<string>;
+  /**
+   * The page's own keys (j/k on the run view): called with a key pressed outside any field and dialog, without Ctrl,
+   * Alt or Meta, that no global shortcut took; answers whether it used it. One handler per page, gone with the page.
+   */
+  keys(handler: (key: string) => boolean): void;
 }
