@@ -211,6 +211,19 @@ public class DashboardTests
             await page.Keyboard.PressAsync("/");
             await Assertions.Expect(page.GetByRole(AriaRole.Searchbox).First).ToBeFocusedAsync();
 
+            // Dark mode: picked from the top bar, kept across a reload, charts drawn again in its colours.
+            await page.GetByLabel("Theme").SelectOptionAsync("dark");
+            await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
+            await page.Keyboard.PressAsync("g");
+            await page.Keyboard.PressAsync("o");
+            await page.ReloadAsync();
+            await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
+            await Assertions.Expect(page.Locator(".chart-canvas canvas")).ToHaveCountAsync(2);
+            Assert.Equal("rgb(15, 19, 25)", await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor"));
+            await SnapshotAsync(page, "overview-dark");
+            await page.GetByLabel("Theme").SelectOptionAsync("system");
+            await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "light");
+
             // On a phone the overview stacks and still fits the screen's width.
             var phone = await browser.NewPageAsync(new() { BaseURL = server.Url.ToString(), ViewportSize = new() { Width = 390, Height = 844 } });
             phone.PageError += (_, e) => problems.Add(e);
@@ -381,18 +394,38 @@ public class DashboardTests
             await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Policies", Exact = true }).ClickAsync();
             await page.GetByLabel("Template").SelectOptionAsync(new SelectOptionValue { Label = "Approve discounts over 10 %" });
             await page.GetByRole(AriaRole.Button, new() { Name = "Use" }).ClickAsync();
-            var conditions = page.GetByLabel("Conditions", new() { Exact = false });
-            await Assertions.Expect(conditions).ToHaveValueAsync(new Regex("apply_discount"));
+            // The template opens in the builder: one row per comparison, values typed by their operator.
+            var builder = page.GetByRole(AriaRole.Group, new() { Name = "Conditions", Exact = true });
+            await Assertions.Expect(builder.GetByLabel("Field", new() { Exact = true })).ToHaveCountAsync(2);
+            await Assertions.Expect(builder.GetByLabel("Field", new() { Exact = true }).First).ToHaveValueAsync("action.type");
+            await Assertions.Expect(builder.GetByLabel("Value", new() { Exact = true }).Nth(1)).ToHaveValueAsync("10");
 
-            // Broken JSON is caught before sending; a wrong field is the API's error, shown with its path.
+            // A third condition with a value of the wrong type: the API's error comes back on that row, not in a list.
+            await builder.GetByRole(AriaRole.Button, new() { Name = "+ Condition" }).ClickAsync();
+            await builder.GetByLabel("Field", new() { Exact = true }).Nth(2).FillAsync("run.cost_usd");
+            await builder.GetByLabel("Operator", new() { Exact = true }).Nth(2).SelectOptionAsync("greater_than");
+            await builder.GetByLabel("Value", new() { Exact = true }).Nth(2).FillAsync("lots");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
+            var third = builder.Locator(".cond-comparison").Nth(2);
+            await Assertions.Expect(third.Locator(".path-errors")).ToContainTextAsync("value: greater_than needs a number.");
+            await builder.GetByRole(AriaRole.Button, new() { Name = "Remove condition" }).Nth(2).ClickAsync();
+            await Assertions.Expect(builder.GetByLabel("Field", new() { Exact = true })).ToHaveCountAsync(2);
+
+            // The JSON mode shows the same conditions; broken JSON is caught before sending, a wrong field is the API's
+            // error with its path; back in the builder, the fixed JSON is drawn again.
+            await page.GetByRole(AriaRole.Button, new() { Name = "JSON", Exact = true }).ClickAsync();
+            var conditions = page.GetByLabel("Conditions as JSON");
+            await Assertions.Expect(conditions).ToHaveValueAsync(new Regex("apply_discount"));
             var fine = await conditions.InputValueAsync();
             await conditions.FillAsync(fine.Replace("\"all\"", "\"all\":", StringComparison.Ordinal));
             await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
-            await Assertions.Expect(page.Locator(".path-errors")).ToContainTextAsync("Not JSON");
+            await Assertions.Expect(page.Locator(".cond-editor > .path-errors")).ToContainTextAsync("Not JSON");
             await conditions.FillAsync(fine.Replace("action.type", "nowhere.type", StringComparison.Ordinal));
             await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
-            await Assertions.Expect(page.Locator(".path-errors")).ToContainTextAsync("$.conditions.all[");
+            await Assertions.Expect(page.Locator(".cond-editor > .path-errors")).ToContainTextAsync("$.conditions.all[");
             await conditions.FillAsync(fine);
+            await page.GetByRole(AriaRole.Button, new() { Name = "Builder", Exact = true }).ClickAsync();
+            await Assertions.Expect(builder.GetByLabel("Field", new() { Exact = true })).ToHaveCountAsync(2);
             await page.GetByLabel("Active", new() { Exact = false }).CheckAsync();
             await page.GetByRole(AriaRole.Button, new() { Name = "Create policy" }).ClickAsync();
             await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/policies/[0-9a-f-]{36}$"));

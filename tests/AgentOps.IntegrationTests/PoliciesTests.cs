@@ -46,6 +46,7 @@ public class PoliciesTests(ApiFixture fx)
         Assert.Equal("block", hit.GetProperty("decision").GetString());
         Assert.Equal(["$.conditions.all[0]", "$.conditions.all[1]"], hit.GetProperty("evidence").EnumerateArray().Select(e => e.GetProperty("path").GetString()));
         Assert.Equal(25, hit.GetProperty("evidence")[1].GetProperty("actual").GetInt32());
+        Assert.Equal(["equals", "greater_than"], hit.GetProperty("evidence").EnumerateArray().Select(e => e.GetProperty("operator").GetString()));
         var miss = (await _client.Post($"/api/v1/policies/{id}/evaluate", new { context = new { action = new { type = "apply_discount", discount_percent = 5 } } }, tenant.AdminToken)).Expect(200).Body;
         Assert.Equal(("allow", false), (miss.GetProperty("decision").GetString(), miss.GetProperty("matches").GetBoolean()));
 

@@ -20,6 +20,7 @@ import { LiveConnection } from './live';
 import { GO_KEYS, shortcutFor } from './lib/shortcuts';
 import { bucketStarts, countsByKey } from './lib/series';
 import { sparkline } from './components/sparkline';
+import { startTheme, themeChoice, THEMES } from './lib/theme';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
 
@@ -1075,7 +1076,7 @@ function ensureShell() {
       h('div', { class: 'org' }, h('span', { class: 'sr-only' }, 'Organization: '), orgName),
       bell,
       h('div', { class: 'user' },
-        h('span', { class: 'sr-only' }, 'Signed in as '), email, roleSlot,
+        h('span', { class: 'sr-only' }, 'Signed in as '), email, roleSlot, themeSelect(),
         h('button', { type: 'button', class: 'btn secondary small', onclick: () => logout() }, 'Sign out'))),
     banner,
     h('div', { class: 'layout' },
@@ -5972,6 +5973,16 @@ document.addEventListener('keydown', (event) => {
       Object.entries(GO_KEYS).map(([key, target]) => [h('dt', {}, h('kbd', {}, 'g'), ' ', h('kbd', {}, key)), h('dd', {}, target.label)])),
   });
 });
+
+// Charts draw with the theme's colours, so a change of theme draws the page again.
+const theme = startTheme(() => { if (session.user) route(); });
+
+function themeSelect() {
+  const choice = themeChoice();
+  const select = h('select', { class: 'theme-select', 'aria-label': 'Theme', title: 'Theme: Auto follows the system', onchange: () => theme.choose(select.value) },
+    THEMES.map(([value, label]) => h('option', { value, selected: value === choice }, label)));
+  return select;
+}
 
 async function boot() {
   document.querySelector('.skip-link')?.addEventListener('click', (event) => {

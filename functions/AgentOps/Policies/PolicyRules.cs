@@ -150,6 +150,9 @@ public static partial class PolicyRules
         return errors.Count > before ? null : new Comparison(field!, segments, oper, value, pattern, path);
     }
 
+    /// <summary>The operator's name in the rule format (evidence speaks the language the rule was written in).</summary>
+    public static string ToWire(Operator op) => Operators.First(kv => kv.Value == op).Key;
+
     public static string ToWire(PolicyAction action) => action switch
     {
         PolicyAction.Allow => "allow", PolicyAction.RequireApproval => "require_approval", _ => "block",

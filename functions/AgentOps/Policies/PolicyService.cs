@@ -58,7 +58,7 @@ public sealed class PolicyService(Db db, OrgPolicyCache cache)
         var condition = PolicyRules.Parse(policy.Conditions).Condition!;
         var matches = PolicyEngine.Holds(condition, context);
         var evidence = PolicyEngine.Evidence(condition, context)
-            .Select(c => new Evidence(c.Source, c.Field, c.Operator.ToString(), c.Value, PolicyEngine.Lookup(context, c.Path)?.Clone())).ToList();
+            .Select(c => new Evidence(c.Source, c.Field, PolicyRules.ToWire(c.Operator), c.Value, PolicyEngine.Lookup(context, c.Path)?.Clone())).ToList();
         return new EvaluateResponse(matches, policy.Action, matches ? policy.Action : "allow", evidence);
     }
 

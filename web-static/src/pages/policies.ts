@@ -1,9 +1,10 @@
 // Policies: the list (priority, action, active, version), a new policy from a template or blank, an editor whose
-// conditions are JSON with the API's path-level errors shown inline, a test panel that runs the policy against a
+// conditions are built visually or written as JSON, with the API's path-level errors shown on their rows, a test panel that runs the policy against a
 // context (a dry run: nothing is recorded) and shows the evidence per condition, and the version history with a diff.
 import { call, type Schemas } from '../api/client';
 import { ApiError } from '../api/errors';
 import { badge, emptyState, errorPanel, loadingPanel, pageHeader } from '../components/panels';
+import { conditionEditor, jsonError } from '../components/conditionBuilder';
 import { canonicalJson, diffLines } from '../lib/diff';
 import { h, setChildren, type Child } from '../lib/dom';
 import type { PageContext } from './context';
@@ -22,27 +23,22 @@ const SAMPLE_CONTEXT = { agent: { name: 'support-bot', team: 'support', environm
 export const actionBadge = (action: string) => badge(ACTION_LABEL[action] ?? action, ACTION_KIND[action] ?? 'neutral');
 
 /** The API's field errors split into those of the form's fields (by name) and those inside the conditions (by path). */
-export function splitErrors(errors: Record<string, string[]>): { fields: Record<string, string>; conditions: string[] } {
+export function splitErrors(errors: Record<string, string[]>): { fields: Record<string, string>; conditions: { path: string; message: string }[] } {
   const fields: Record<string, string> = {};
-  const conditions: string[] = [];
+  const conditions: { path: string; message: string }[] = [];
   for (const [path, messages] of Object.entries(errors)) {
-    if (path === '$.conditions' || path.startsWith('$.conditions.') || path.startsWith('$.conditions[')) conditions.push(`${path}: ${messages.join(' ')}`);
+    if (path === '$.conditions' || path.startsWith('$.conditions.') || path.startsWith('$.conditions[')) conditions.push({ path, message: messages.join(' ') });
     else fields[path.replace(/^\$\./, '')] = messages.join(' ');
   }
   return { fields, conditions };
 }
 
-/** Parses the conditions text; the error names the line and column (JSON.parse gives the position in most engines). */
-export function parseConditions(text: string): { value: unknown } | { error: string } {
+/** Parses a JSON text; the error names the line and column. */
+export function parseJson(text: string): { value: unknown } | { error: string } {
   try {
     return { value: JSON.parse(text) };
   } catch (e) {
-    const message = e instanceof Error ? e.message : String(e);
-    const position = /position (\d+)/.exec(message);
-    if (!position) return { error: `Not JSON: ${message}` };
-    const before = text.slice(0, Number(position[1]));
-    const line = before.split('\n').length;
-    return { error: `Not JSON at line ${line}, column ${before.length - before.lastIndexOf('\n')}: ${message.replace(/ in JSON at position \d+.*$/, '')}` };
+    return { error: jsonError(text, e) };
   }
 }
 
@@ -122,8 +118,7 @@ function policyEditor(ctx: PageContext, initial: Partial<Policy>, saved: (policy
   const timeout = h('input', { id: 'pol-timeout', type: 'number', min: '1', step: '1', value: initial.timeout_minutes ? String(initial.timeout_minutes) : '' });
   const approval = h('fieldset', { class: 'approval-fields' }, h('legend', {}, 'Who approves'), roles,
     h('label', { for: 'pol-timeout' }, 'Expires after (minutes)'), timeout, error('approval_required_from'), error('timeout_minutes'));
-  const conditions = h('textarea', { id: 'pol-conditions', rows: 12, spellcheck: 'false', class: 'mono', 'aria-describedby': 'pol-conditions-errors' }, canonicalJson(initial.conditions ?? { all: [] }));
-  const conditionErrors = h('ul', { id: 'pol-conditions-errors', class: 'path-errors', role: 'alert', hidden: true });
+  const conditions = conditionEditor(initial.conditions ?? { all: [] });
   const problem = h('p', { class: 'alert error', role: 'alert', hidden: true });
   const syncApproval = () => { approval.hidden = action.value !== 'require_approval'; };
   action.addEventListener('change', syncApproval);
@@ -139,10 +134,10 @@ function policyEditor(ctx: PageContext, initial: Partial<Policy>, saved: (policy
     onsubmit: async (event: Event) => {
       event.preventDefault();
       for (const el of [...Object.values(fieldErrors), ...form.querySelectorAll<HTMLElement>('.approval-fields .field-error')]) el.hidden = true;
-      conditionErrors.hidden = true;
+      conditions.clearErrors();
       problem.hidden = true;
-      const parsed = parseConditions(conditions.value);
-      if ('error' in parsed) { setChildren(conditionErrors, h('li', {}, parsed.error)); conditionErrors.hidden = false; conditions.focus(); return; }
+      const parsed = conditions.read();
+      if ('error' in parsed) { conditions.showErrors([{ path: '$.conditions', message: parsed.error }]); return; }
       const body = {
         name: name.value.trim(), description: description.value.trim() || null, action: action.value, priority: Number(priority.value),
         active: active.checked, conditions: parsed.value as Schemas['JsonElement'],
@@ -160,9 +155,9 @@ function policyEditor(ctx: PageContext, initial: Partial<Policy>, saved: (policy
           const split = splitErrors(e.errors);
           for (const [key, message] of Object.entries(split.fields)) {
             const slot = fieldErrors[key] ?? form.querySelector<HTMLElement>(`#pol-${key}-error`);
-            if (slot) { slot.textContent = message; slot.hidden = false; } else split.conditions.push(`$.${key}: ${message}`);
+            if (slot) { slot.textContent = message; slot.hidden = false; } else split.conditions.push({ path: `$.${key}`, message });
           }
-          if (split.conditions.length) { setChildren(conditionErrors, split.conditions.map((c) => h('li', {}, c))); conditionErrors.hidden = false; }
+          if (split.conditions.length) conditions.showErrors(split.conditions);
         } else {
           problem.textContent = e instanceof ApiError ? e.detail : 'Something went wrong.';
           problem.hidden = false;
@@ -177,7 +172,7 @@ function policyEditor(ctx: PageContext, initial: Partial<Policy>, saved: (policy
     field('Priority (lower wins among equals)', priority, 'priority'),
     h('div', { class: 'field' }, h('label', { class: 'checkbox' }, active, ' Active (checked on every policy check)'), fieldErrors.active)),
   approval,
-  h('div', { class: 'field' }, h('label', { for: 'pol-conditions' }, 'Conditions (JSON: all, any, not; {field, operator, value})'), conditions, conditionErrors),
+  conditions.element,
   problem,
   h('div', { class: 'form-actions' }, h('button', { type: 'submit', class: 'btn primary' }, id ? 'Save' : 'Create policy')));
   return form;
@@ -222,7 +217,7 @@ function testPanel(ctx: PageContext, p: Policy): HTMLElement {
   const context = h('textarea', { id: 'pol-context', rows: 10, class: 'mono', spellcheck: 'false' }, JSON.stringify(SAMPLE_CONTEXT, null, 2));
   const result = h('div', { role: 'status' });
   const run = async () => {
-    const parsed = parseConditions(context.value);
+    const parsed = parseJson(context.value);
     if ('error' in parsed) { setChildren(result, h('p', { class: 'field-error' }, parsed.error)); return; }
     try {
       const r = await call(ctx.transport, 'evaluatePolicy', { path: { id: p.id }, body: { context: parsed.value as Schemas['JsonElement'] } });
