@@ -1,15 +1,19 @@
+import { loadEnv, type Plugin } from 'vite';
 import { defineConfig } from 'vitest/config';
-import type { Plugin } from 'vite';
 
 // A dashboard hosted apart from the API (the Azure Static Web App beside the function app) is built with the API's
-// origin in VITE_AGENTOPS_API_ORIGIN (e.g. https://func-agentops.azurewebsites.net); the app calls it, and the CSP's
+// origin in VITE_AGENTOPS_API_ORIGIN (e.g. https://func-agentops.azurewebsites.net), from the environment or from
+// .env.production.local (which azd's prepackage hook, scripts/api-origin.sh, writes); the app calls it, and the CSP's
 // connect-src admits it. Unset (the self-host), everything stays same-origin.
-const apiOrigin = process.env.VITE_AGENTOPS_API_ORIGIN?.replace(/\/+$/, '') ?? '';
-if (apiOrigin && !/^https?:\/\/[a-z0-9.-]+(:\d+)?$/i.test(apiOrigin)) {
-  throw new Error(`VITE_AGENTOPS_API_ORIGIN must be an origin such as https://api.example.com, not ${apiOrigin}`);
+function apiOriginFor(mode: string): string {
+  const origin = (loadEnv(mode, process.cwd(), 'VITE_').VITE_AGENTOPS_API_ORIGIN ?? '').replace(/\/+$/, '');
+  if (origin && !/^https?:\/\/[a-z0-9.-]+(:\d+)?$/i.test(origin)) {
+    throw new Error(`VITE_AGENTOPS_API_ORIGIN must be an origin such as https://api.example.com, not ${origin}`);
+  }
+  return origin;
 }
 
-const cspConnectSrc = (): Plugin => ({
+const cspConnectSrc = (apiOrigin: string): Plugin => ({
   name: 'agentops-csp-connect-src',
   transformIndexHtml: (html) => (apiOrigin ? html.replace("connect-src 'self'", `connect-src 'self' ${apiOrigin}`) : html),
 });
@@ -17,9 +21,9 @@ const cspConnectSrc = (): Plugin => ({
 // The dashboard builds into dist/: index.html plus content-hashed files under assets/, which the self-host serves with
 // a year-long immutable Cache-Control (index.html itself is always revalidated). No inline scripts or styles are
 // emitted, so the strict CSP in index.html (script-src 'self'; style-src 'self') holds for the built app.
-export default defineConfig({
+export default defineConfig(({ mode }) => ({
   base: './',
-  plugins: [cspConnectSrc()],
+  plugins: [cspConnectSrc(apiOriginFor(mode))],
   build: {
     outDir: 'dist',
     emptyOutDir: true,
@@ -37,4 +41,4 @@ export default defineConfig({
     // The tests are pure (no globals, no DOM): one worker for all files is faster than one per file.
     isolate: false,
   },
-});
+}));
