@@ -54,6 +54,24 @@ public class AnalyticsApiTests(ApiFixture fx)
         Assert.Equal("gpt-4o", models.GetProperty("points")[0].GetProperty("key").GetString());
         var byRuns = (await _client.Get($"/api/v1/analytics/top-agents?{query}&by=runs&limit=1", tenant.AdminToken)).Expect(200).Body;
         Assert.Equal(1, byRuns.GetProperty("agents").GetArrayLength());
+
+        // One agent's series and latency; the same from ClickHouse.
+        var agentId = top.GetProperty("agent_id").GetString();
+        var ofAgent = (await _client.Get($"/api/v1/analytics/timeseries?{query}&agent={agentId}", tenant.AdminToken)).Expect(200).Body;
+        Assert.Equal(agentId, ofAgent.GetProperty("agent").GetString());
+        Assert.Equal(1, ofAgent.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("count").GetInt32()));
+        var latencyQuery = $"/api/v1/analytics/latency?{query}&bucket=hour&agent={agentId}";
+        var pgLatency = (await _client.Get(latencyQuery, tenant.AdminToken)).Expect(200).Body;
+        var point = Assert.Single(pgLatency.GetProperty("points").EnumerateArray());
+        Assert.Equal((1L, 3000L, 3000L), (point.GetProperty("runs").GetInt64(), point.GetProperty("p50_ms").GetInt64(), point.GetProperty("p99_ms").GetInt64()));
+        var chLatency = (await withClickHouse.CreateClient().Get(latencyQuery, tenant.AdminToken)).Expect(200).Body;
+        Assert.Equal(pgLatency.ToString().Replace("\"postgres\"", "\"clickhouse\"", StringComparison.Ordinal), chLatency.ToString());
+
+        // Another organization asking for this agent's series sees nothing of it.
+        var other = await _client.SignupAsync();
+        var foreign = (await _client.Get($"/api/v1/analytics/timeseries?{query}&agent={agentId}", other.AdminToken)).Expect(200).Body;
+        Assert.Equal(0, foreign.GetProperty("points").EnumerateArray().Sum(p => p.GetProperty("count").GetInt32()));
+        Assert.Equal(0, (await _client.Get(latencyQuery, other.AdminToken)).Expect(200).Body.GetProperty("points").GetArrayLength());
     }
 
     [Theory]
@@ -74,6 +92,12 @@ public class AnalyticsApiTests(ApiFixture fx)
         var tenant = await _client.SignupAsync();
         (await _client.Get("/api/v1/analytics/timeseries?by=team", tenant.AdminToken)).ExpectProblem(422, "validation_failed");
         (await _client.Get("/api/v1/analytics/top-agents?limit=0", tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+        foreach (var route in new[] { "timeseries", "latency" })
+        {
+            var bad = (await _client.Get($"/api/v1/analytics/{route}?agent=support-bot", tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+            Assert.True(bad.Body.GetProperty("errors").TryGetProperty("agent", out _), bad.ToString());
+        }
+        Assert.Equal(0, (await _client.Get("/api/v1/analytics/latency", tenant.AdminToken)).Expect(200).Body.GetProperty("points").GetArrayLength());
         var empty = (await _client.Get("/api/v1/analytics/timeseries", tenant.AdminToken)).Expect(200).Body;
         // The last 24 hours by hour, gaps filled: 25 buckets (24 when now is exactly on the hour).
         Assert.InRange(empty.GetProperty("points").GetArrayLength(), 24, 25);

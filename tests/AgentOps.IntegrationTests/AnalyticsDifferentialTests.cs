@@ -36,7 +36,7 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
         var ch = await TestClickHouse.ClientAsync();
         var export = new ClickHouseExport(ch);
         var orgs = new[] { await AnalyticsData.NewOrgAsync(), await AnalyticsData.NewOrgAsync(), await AnalyticsData.NewOrgAsync() };
-        await AnalyticsData.GenerateAsync(orgs[0], T0, 1500, agents: 6, seed: 1);
+        var agents = await AnalyticsData.GenerateAsync(orgs[0], T0, 1500, agents: 6, seed: 1);
         await AnalyticsData.GenerateAsync(orgs[1], T0.AddHours(5), 400, agents: 2, seed: 7);
         // orgs[2] stays empty: every query must also agree on nothing.
         foreach (var org in orgs)
@@ -68,8 +68,15 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
                     foreach (var bucket in new[] { Bucket.Hour, Bucket.Day })
                     {
                         await Same(() => postgres.SummaryAsync(org, range, bucket, default), () => clickhouse.SummaryAsync(org, range, bucket, default), $"summary {bucket}");
-                        foreach (var by in Enum.GetValues<SeriesBy>())
-                            await Same(() => postgres.SeriesAsync(org, range, bucket, by, default), () => clickhouse.SeriesAsync(org, range, bucket, by, default), $"series {bucket} by {by}");
+                        // The whole organization, one of its agents, and an agent it does not have.
+                        foreach (var agent in new Guid?[] { null, agents[2], Guid.NewGuid() })
+                        {
+                            foreach (var by in Enum.GetValues<SeriesBy>())
+                                await Same(() => postgres.SeriesAsync(org, range, bucket, by, agent, default), () => clickhouse.SeriesAsync(org, range, bucket, by, agent, default),
+                                    $"series {bucket} by {by} of {agent}");
+                            await Same(() => postgres.LatencySeriesAsync(org, range, bucket, agent, default), () => clickhouse.LatencySeriesAsync(org, range, bucket, agent, default),
+                                $"latency series {bucket} of {agent}");
+                        }
                     }
                     await Same(() => postgres.LatencyAsync(org, range, default), () => clickhouse.LatencyAsync(org, range, default), "latency");
                     foreach (var (by, limit) in new[] { (TopBy.Cost, 3), (TopBy.Runs, 3), (TopBy.Runs, 100) })
@@ -85,7 +92,16 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
         Assert.True(full.Totals.UnpricedCalls > 0);
         Assert.All(full.ByStatus, s => Assert.True(s.Runs > 0, s.Status));
         Assert.True(full.Latency.Runs is > 0 and < 1500 && full.Latency.P50Ms < full.Latency.P99Ms);
-        Assert.Equal(3, (await postgres.SeriesAsync(orgs[0], ranges[0], Bucket.Day, SeriesBy.Model, default)).Select(p => p.Key).Distinct().Count());
+        Assert.Equal(3, (await postgres.SeriesAsync(orgs[0], ranges[0], Bucket.Day, SeriesBy.Model, null, default)).Select(p => p.Key).Distinct().Count());
+        // One agent's series is its share of the organization's; the latency series has buckets with percentiles in order.
+        var ofAgent = await postgres.SeriesAsync(orgs[0], ranges[0], Bucket.Day, SeriesBy.Agent, agents[2], default);
+        Assert.Equal([agents[2].ToString()], ofAgent.Select(p => p.Key).Distinct());
+        Assert.Equal((await postgres.SeriesAsync(orgs[0], ranges[0], Bucket.Day, SeriesBy.Agent, null, default)).Where(p => p.Key == agents[2].ToString()).Sum(p => p.Count),
+            ofAgent.Sum(p => p.Count));
+        var latencies = await postgres.LatencySeriesAsync(orgs[0], ranges[0], Bucket.Day, null, default);
+        Assert.True(latencies.Count > 1);
+        Assert.Equal(full.Latency.Runs, latencies.Sum(p => p.Runs));
+        Assert.All(latencies, p => Assert.True(p.P50Ms <= p.P95Ms && p.P95Ms <= p.P99Ms, p.ToString()));
 
         async Task Same<T>(Func<Task<T>> fromPostgres, Func<Task<T>> fromClickHouse, string what)
         {

@@ -272,9 +272,9 @@ public class ClickHouseTests(ApiFixture fx) : IAsyncLifetime
         var summary = await analytics.SummaryAsync(mine, range, Bucket.Hour, default);
         Assert.Equal(20, summary.Totals.Runs);
         Assert.All(summary.TopAgents, a => Assert.Contains(a.AgentId, myAgents));
-        var byAgent = await analytics.SeriesAsync(mine, range, Bucket.Day, SeriesBy.Agent, default);
+        var byAgent = await analytics.SeriesAsync(mine, range, Bucket.Day, SeriesBy.Agent, null, default);
         Assert.All(byAgent, p => Assert.Contains(Guid.Parse(p.Key), myAgents));
-        Assert.Equal(60, (await analytics.SeriesAsync(mine, range, Bucket.Day, SeriesBy.Model, default)).Sum(p => p.Count)
+        Assert.Equal(60, (await analytics.SeriesAsync(mine, range, Bucket.Day, SeriesBy.Model, null, default)).Sum(p => p.Count)
             + await _db.InOrgAsync(mine, tx => tx.ScalarAsync<long>("SELECT count(*) FROM events WHERE org_id = $1 AND model IS NULL", default, mine), default));
         Assert.Equal(0, (await analytics.SummaryAsync(Guid.NewGuid(), range, Bucket.Hour, default)).Totals.Runs);
     }

@@ -167,8 +167,12 @@ public class DashboardTests
             await Assertions.Expect(attention.GetByRole(AriaRole.Link).Filter(new() { HasText = "Budgets at risk" })).ToContainTextAsync("all within limits");
 
             // Two charts drawn (canvas), each with its numbers as a table for screen readers.
-            await Assertions.Expect(page.Locator(".chart-canvas canvas")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.Locator(".chart-canvas canvas")).ToHaveCountAsync(3);
             await Assertions.Expect(page.GetByRole(AriaRole.Img, new() { Name = "Runs and errors (chart; the data follows as a table)" })).ToBeVisibleAsync();
+            // Latency per bucket: the three ended runs took 2 s, 4 s and 5 s.
+            var latencyTable = page.GetByRole(AriaRole.Table, new() { Name = "Latency (p50, p95, p99)" });
+            await Assertions.Expect(latencyTable).ToBeAttachedAsync();
+            await Assertions.Expect(latencyTable).ToContainTextAsync("5.0 s");
             await Assertions.Expect(page.GetByRole(AriaRole.Table, new() { Name = "Cost by model (USD)" })).ToBeAttachedAsync();
             // Its table holds every run (the three may fall into one hourly bucket or straddle two).
             var runsInTable = await page.GetByRole(AriaRole.Table, new() { Name = "Runs and errors" })
@@ -208,6 +212,8 @@ public class DashboardTests
             await page.Keyboard.PressAsync("g");
             await page.Keyboard.PressAsync("r");
             await Assertions.Expect(page).ToHaveURLAsync(new Regex(@"#/runs$"));
+            // The URL changes at once, the page on the hashchange that follows: "/" waits for the page it is meant for.
+            await Assertions.Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Runs", Exact = true })).ToBeFocusedAsync();
             await page.Keyboard.PressAsync("/");
             await Assertions.Expect(page.GetByRole(AriaRole.Searchbox).First).ToBeFocusedAsync();
 
@@ -218,7 +224,7 @@ public class DashboardTests
             await page.Keyboard.PressAsync("o");
             await page.ReloadAsync();
             await Assertions.Expect(page.Locator("html")).ToHaveAttributeAsync("data-theme", "dark");
-            await Assertions.Expect(page.Locator(".chart-canvas canvas")).ToHaveCountAsync(2);
+            await Assertions.Expect(page.Locator(".chart-canvas canvas")).ToHaveCountAsync(3);
             Assert.Equal("rgb(15, 19, 25)", await page.EvaluateAsync<string>("() => getComputedStyle(document.body).backgroundColor"));
             await SnapshotAsync(page, "overview-dark");
             await page.GetByLabel("Theme").SelectOptionAsync("system");
@@ -228,7 +234,7 @@ public class DashboardTests
             var phone = await browser.NewPageAsync(new() { BaseURL = server.Url.ToString(), ViewportSize = new() { Width = 390, Height = 844 } });
             phone.PageError += (_, e) => problems.Add(e);
             await SignInAsync(phone, tenant.AdminEmail, tenant.AdminPassword);
-            await Assertions.Expect(phone.Locator(".chart-canvas canvas")).ToHaveCountAsync(2);
+            await Assertions.Expect(phone.Locator(".chart-canvas canvas")).ToHaveCountAsync(3);
             Assert.True(await phone.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"), "the overview overflows a 390 px screen");
             await SnapshotAsync(phone, "overview-phone");
         });
@@ -297,6 +303,10 @@ public class DashboardTests
             await Assertions.Expect(trends.Locator(".kpi").First.Locator(".kpi-value")).ToHaveTextAsync("2");
             await Assertions.Expect(trends.Locator(".kpi").Nth(1).Locator(".kpi-value")).ToHaveTextAsync("50%");
             await Assertions.Expect(trends.Locator("canvas")).ToHaveCountAsync(1);
+            // Its own latency (runs of 3 s and 1 s): the page asks for this agent's series, not the organization's.
+            var latency = page.GetByRole(AriaRole.Region, new() { Name = "Latency", Exact = true });
+            await Assertions.Expect(latency.Locator("canvas")).ToHaveCountAsync(1);
+            await Assertions.Expect(latency.GetByRole(AriaRole.Table, new() { Name = "Latency of alpha (p50, p95, p99)" })).ToContainTextAsync("3.0 s");
             var budgets = page.GetByRole(AriaRole.Region, new() { Name = "Budgets over this agent" });
             await Assertions.Expect(budgets.GetByText("Search monthly")).ToBeVisibleAsync();
             await Assertions.Expect(budgets.GetByText("Other team")).ToHaveCountAsync(0);

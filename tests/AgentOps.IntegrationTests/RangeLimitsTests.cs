@@ -49,7 +49,7 @@ public class RangeLimitsTests(ApiFixture fx)
     public async Task Analytics_times_outside_1970_to_2100_are_422_naming_the_parameter(string query, string parameter)
     {
         var tenant = await _client.SignupAsync();
-        foreach (var route in new[] { "summary", "timeseries", "top-agents" })
+        foreach (var route in new[] { "summary", "timeseries", "latency", "top-agents" })
         {
             var r = (await _client.Get($"/api/v1/analytics/{route}?{query}", tenant.AdminToken)).ExpectProblem(422, "validation_failed");
             Assert.Equal("must be from 1970-01-01T00:00:00Z to 2100-01-01T00:00:00Z.", r.Body.GetProperty("errors").GetProperty(parameter)[0].GetString());

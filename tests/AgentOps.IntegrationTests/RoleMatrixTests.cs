@@ -108,6 +108,7 @@ public class RoleMatrixTests(ApiFixture fx)
         ["POST /api/v1/webhooks/deliveries/{id}/redeliver"] = "admin key:admin",
         ["GET /api/v1/analytics/summary"] = People + " key:read key:write key:admin",
         ["GET /api/v1/analytics/timeseries"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/analytics/latency"] = People + " key:read key:write key:admin",
         ["GET /api/v1/analytics/top-agents"] = People + " key:read key:write key:admin",
     };
 

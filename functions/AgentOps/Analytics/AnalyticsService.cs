@@ -17,7 +17,11 @@ public sealed record TopAgentView(Guid AgentId, string? Name, long Runs, long Fa
 public sealed record AnalyticsSummaryResponse(string Store, DateTimeOffset From, DateTimeOffset To, string Bucket, TotalsView Totals, LatencyPercentiles Latency,
     IReadOnlyList<PointView> Series, IReadOnlyList<TopAgentView> TopAgents, IReadOnlyList<StatusCount> ByStatus);
 
-public sealed record TimeseriesResponse(string Store, DateTimeOffset From, DateTimeOffset To, string Bucket, string By, IReadOnlyList<PointView> Points);
+/// <summary>Agent: the agent the series is of, or null for the whole organization.</summary>
+public sealed record TimeseriesResponse(string Store, DateTimeOffset From, DateTimeOffset To, string Bucket, string By, Guid? Agent, IReadOnlyList<PointView> Points);
+
+/// <summary>Points: buckets with at least one ended run only (a bucket without one has no latency, not a latency of 0).</summary>
+public sealed record LatencySeriesResponse(string Store, DateTimeOffset From, DateTimeOffset To, string Bucket, Guid? Agent, IReadOnlyList<LatencyPoint> Points);
 
 public sealed record TopAgentsResponse(string Store, DateTimeOffset From, DateTimeOffset To, string By, IReadOnlyList<TopAgentView> Agents);
 
@@ -35,12 +39,15 @@ public sealed class AnalyticsService(IAnalytics analytics, Db db)
     }
 
     /// <summary>The series by nothing has every bucket of the range (zeros where nothing happened); the keyed ones are sparse.</summary>
-    public async Task<TimeseriesResponse> TimeseriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct)
+    public async Task<TimeseriesResponse> TimeseriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct)
     {
-        var points = await analytics.SeriesAsync(orgId, range, bucket, by, ct);
+        var points = await analytics.SeriesAsync(orgId, range, bucket, by, agentId, ct);
         if (by == SeriesBy.None) points = AnalyticsRules.FillGaps(range, bucket, points);
-        return new TimeseriesResponse(analytics.Store, range.From, range.To, AnalyticsRules.ToWire(bucket), AnalyticsRules.ToWire(by), [.. points.Select(PointView.Of)]);
+        return new TimeseriesResponse(analytics.Store, range.From, range.To, AnalyticsRules.ToWire(bucket), AnalyticsRules.ToWire(by), agentId, [.. points.Select(PointView.Of)]);
     }
+
+    public async Task<LatencySeriesResponse> LatencyAsync(Guid orgId, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct) =>
+        new(analytics.Store, range.From, range.To, AnalyticsRules.ToWire(bucket), agentId, await analytics.LatencySeriesAsync(orgId, range, bucket, agentId, ct));
 
     public async Task<TopAgentsResponse> TopAgentsAsync(Guid orgId, AnalyticsRange range, TopBy by, int limit, CancellationToken ct)
     {

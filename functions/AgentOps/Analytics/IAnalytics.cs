@@ -16,8 +16,17 @@ public interface IAnalytics
     /// <summary>What a dashboard home shows: totals, error rate, latency, runs and cost over time, top agents by cost, runs by status.</summary>
     Task<AnalyticsSummary> SummaryAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct);
 
-    /// <summary>Runs and cost per bucket, by nothing, agent or status (runs) or by model (LLM calls). Sparse: empty buckets are left out.</summary>
-    Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct);
+    /// <summary>
+    /// Runs and cost per bucket, by nothing, agent or status (runs) or by model (LLM calls); of one agent when
+    /// <paramref name="agentId"/> is given. Sparse: empty buckets are left out.
+    /// </summary>
+    Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct);
+
+    /// <summary>
+    /// Nearest-rank p50/p95/p99 of the duration of the runs that started in each bucket and have ended (of one agent
+    /// when <paramref name="agentId"/> is given). Sparse: buckets without an ended run are left out.
+    /// </summary>
+    Task<IReadOnlyList<LatencyPoint>> LatencySeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct);
 
     /// <summary>Nearest-rank p50/p95/p99 of the duration of runs that started in the range and have ended.</summary>
     Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct);
@@ -98,6 +107,9 @@ public sealed record LatencyPercentiles(long Runs, long? P50Ms, long? P95Ms, lon
 /// runs and failed runs, or for the model series LLM calls and calls with an error.
 /// </summary>
 public sealed record SeriesPoint(DateTimeOffset Start, string Key, long Count, long Errors, long CostMicros, long TokensIn, long TokensOut);
+
+/// <summary>One bucket's latency: the ended runs that started in it and their percentiles (see <see cref="LatencyPercentiles"/>).</summary>
+public sealed record LatencyPoint(DateTimeOffset Start, long Runs, long P50Ms, long P95Ms, long P99Ms);
 
 public sealed record AgentRank(Guid AgentId, long Runs, long FailedRuns, long CostMicros, long TokensIn, long TokensOut);
 

@@ -16,15 +16,34 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
         {
             var (byStatus, totals) = await StatusAndTotalsAsync(tx, range, ct);
             var latency = await LatencyAsync(tx, range, ct);
-            var series = await RunSeriesAsync(tx, range, bucket, SeriesBy.None, ct);
+            var series = await RunSeriesAsync(tx, range, bucket, SeriesBy.None, null, ct);
             var top = await TopAgentsAsync(tx, range, TopBy.Cost, AnalyticsRules.SummaryTopAgents, ct);
             return new AnalyticsSummary(range.From, range.To, bucket, totals, latency, AnalyticsRules.FillGaps(range, bucket, series), top, byStatus);
         }, ct);
 
-    public Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct) =>
+    public Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct) =>
         db.InOrgAsync<IReadOnlyList<SeriesPoint>>(orgId, async tx => by == SeriesBy.Model
-            ? await ModelSeriesAsync(tx, range, bucket, ct)
-            : await RunSeriesAsync(tx, range, bucket, by, ct), ct);
+            ? await ModelSeriesAsync(tx, range, bucket, agentId, ct)
+            : await RunSeriesAsync(tx, range, bucket, by, agentId, ct), ct);
+
+    /// <summary>Per bucket, the sorted durations and the elements at the nearest ranks, as the range's latency is taken.</summary>
+    public Task<IReadOnlyList<LatencyPoint>> LatencySeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct) =>
+        db.InOrgAsync<IReadOnlyList<LatencyPoint>>(orgId, async tx => await tx.ListAsync($"""
+            SELECT b, cardinality(a)::bigint, {At(LatencyPercentiles.P50)}, {At(LatencyPercentiles.P95)}, {At(LatencyPercentiles.P99)}
+            FROM (SELECT extract(epoch FROM date_trunc($4, started_at, 'UTC'))::bigint AS b, array_agg(duration_ms ORDER BY duration_ms) AS a
+                  {RunsInRange} AND duration_ms IS NOT NULL{OfAgent(agentId)}
+                  GROUP BY 1) d
+            ORDER BY b
+            """, r => new LatencyPoint(DateTimeOffset.FromUnixTimeSeconds(r.GetInt64(0)), r.GetInt64(1), r.GetInt64(2), r.GetInt64(3), r.GetInt64(4)),
+            ct, [tx.OrgId, range.From, range.To, Trunc(bucket), .. AgentArg(agentId)]), ct);
+
+    /// <summary>The element of the sorted array a at the nearest rank of the given thousandth.</summary>
+    private static string At(int perMille) => $"a[(({perMille}::bigint * cardinality(a) + 999) / 1000)::int]";
+
+    /// <summary>The agent condition (parameter $5) when one agent is asked for.</summary>
+    private static string OfAgent(Guid? agentId) => agentId is null ? "" : " AND agent_id = $5";
+
+    private static object[] AgentArg(Guid? agentId) => agentId is { } id ? [id] : [];
 
     public Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct) =>
         db.InOrgAsync(orgId, tx => LatencyAsync(tx, range, ct), ct);
@@ -51,7 +70,6 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
     /// <summary>Nearest rank over the sorted durations: the same integer ranks the ClickHouse query takes.</summary>
     private static async Task<LatencyPercentiles> LatencyAsync(Tx tx, AnalyticsRange range, CancellationToken ct)
     {
-        static string At(int perMille) => $"a[(({perMille}::bigint * cardinality(a) + 999) / 1000)::int]";
         var rows = await tx.ListAsync($"""
             SELECT coalesce(cardinality(a), 0)::bigint, {At(LatencyPercentiles.P50)}, {At(LatencyPercentiles.P95)}, {At(LatencyPercentiles.P99)}
             FROM (SELECT array_agg(duration_ms ORDER BY duration_ms) AS a {RunsInRange} AND duration_ms IS NOT NULL) d
@@ -59,27 +77,27 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
         return rows[0];
     }
 
-    private static async Task<List<SeriesPoint>> RunSeriesAsync(Tx tx, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct)
+    private static async Task<List<SeriesPoint>> RunSeriesAsync(Tx tx, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct)
     {
         var key = by switch { SeriesBy.Agent => "agent_id::text", SeriesBy.Status => "status", _ => "''" };
         var rows = await tx.ListAsync($"""
             SELECT extract(epoch FROM date_trunc($4, started_at, 'UTC'))::bigint, {key}, count(*), count(*) FILTER (WHERE status = 'failed'),
                    coalesce(sum(cost_micros), 0)::bigint, coalesce(sum(tokens_in), 0)::bigint, coalesce(sum(tokens_out), 0)::bigint
-            {RunsInRange}
+            {RunsInRange}{OfAgent(agentId)}
             GROUP BY 1, 2
-            """, Point, ct, tx.OrgId, range.From, range.To, Trunc(bucket));
+            """, Point, ct, [tx.OrgId, range.From, range.To, Trunc(bucket), .. AgentArg(agentId)]);
         return AnalyticsRules.Ordered(rows);
     }
 
-    private static async Task<List<SeriesPoint>> ModelSeriesAsync(Tx tx, AnalyticsRange range, Bucket bucket, CancellationToken ct)
+    private static async Task<List<SeriesPoint>> ModelSeriesAsync(Tx tx, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct)
     {
-        var rows = await tx.ListAsync("""
+        var rows = await tx.ListAsync($"""
             SELECT extract(epoch FROM date_trunc($4, ts, 'UTC'))::bigint, model, count(*),
                    count(*) FILTER (WHERE type = 'error' OR error IS NOT NULL AND type <> 'run.end'),
                    coalesce(sum(cost_micros), 0)::bigint, coalesce(sum(tokens_in), 0)::bigint, coalesce(sum(tokens_out), 0)::bigint
-            FROM events WHERE org_id = $1 AND model IS NOT NULL AND ts >= $2 AND ts < $3
+            FROM events WHERE org_id = $1 AND model IS NOT NULL AND ts >= $2 AND ts < $3{OfAgent(agentId)}
             GROUP BY 1, 2
-            """, Point, ct, tx.OrgId, range.From, range.To, Trunc(bucket));
+            """, Point, ct, [tx.OrgId, range.From, range.To, Trunc(bucket), .. AgentArg(agentId)]);
         return AnalyticsRules.Ordered(rows);
     }
 

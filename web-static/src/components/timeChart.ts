@@ -9,7 +9,8 @@ import { stack } from '../lib/series';
 
 export interface ChartSeries {
   label: string;
-  values: number[];
+  /** One per x; null is a gap (lines only; bars and stacked areas count it as 0). */
+  values: readonly (number | null)[];
   /** A CSS custom property name (--chart-1) or a colour. */
   color: string;
 }
@@ -19,8 +20,8 @@ export interface TimeChartOptions {
   title: string;
   x: number[];
   series: ChartSeries[];
-  /** bars (runs and errors, drawn over each other) or a stacked area (cost by model). */
-  kind: 'bars' | 'stacked';
+  /** bars (runs and errors, drawn over each other), a stacked area (cost by model) or lines (latency percentiles). */
+  kind: 'bars' | 'stacked' | 'lines';
   format: (value: number) => string;
   height?: number;
   /** A drag across the chart: the window's bounds in seconds since the epoch. */
@@ -63,22 +64,29 @@ function draw(host: HTMLElement, options: TimeChartOptions, width: number): uPlo
   const stacked = options.kind === 'stacked';
   // Stacked areas are drawn top of the stack first, so each lower band paints over the one above it.
   const order = stacked ? options.series.map((_, i) => options.series.length - 1 - i) : options.series.map((_, i) => i);
-  const sums = stacked ? stack(options.series) : options.series.map((s) => s.values);
+  const lines = options.kind === 'lines';
+  const zeroed = options.series.map((s) => ({ values: s.values.map((v) => v ?? 0) }));
+  const sums: (number | null)[][] = stacked ? stack(zeroed) : lines ? options.series.map((s) => [...s.values]) : zeroed.map((s) => s.values);
   const bars = uPlot.paths.bars!({ size: [0.7, 48], align: 0 });
   const series: uPlot.Series[] = [
     {},
     ...order.map((i): uPlot.Series => ({
       label: options.series[i]!.label,
       stroke: colors[i],
-      fill: stacked ? translucent(colors[i]!, 0.85) : translucent(colors[i]!, 0.9),
-      width: stacked ? 1 : 0,
-      paths: stacked ? undefined : bars,
-      points: { show: false },
+      fill: lines ? undefined : stacked ? translucent(colors[i]!, 0.85) : translucent(colors[i]!, 0.9),
+      width: lines ? 2 : stacked ? 1 : 0,
+      paths: stacked || lines ? undefined : bars,
+      // A lone bucket between gaps would draw nothing as a line: its point shows it.
+      points: { show: lines ? (_u, _si, i0, i1) => i1 - i0 < 40 : false, size: 5 },
+      spanGaps: false,
       // The legend shows the series' own value, not the running sum a stacked band is drawn at.
-      value: (_u, _v, _si, idx) => (idx === null || idx === undefined ? '—' : options.format(options.series[i]!.values[idx] ?? 0)),
+      value: (_u, _v, _si, idx) => {
+        const v = idx === null || idx === undefined ? undefined : options.series[i]!.values[idx];
+        return v === undefined || v === null && lines ? '—' : options.format(v ?? 0);
+      },
     })),
   ];
-  const data: uPlot.AlignedData = [options.x, ...order.map((i) => sums[i]!)];
+  const data = [options.x, ...order.map((i) => sums[i]!)] as uPlot.AlignedData;
   const muted = resolveColor('--text-muted');
   const grid = resolveColor('--border');
   return new uPlot({
@@ -117,5 +125,5 @@ function dataTable(options: TimeChartOptions): HTMLElement {
     h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Time'), options.series.map((s) => h('th', { scope: 'col' }, s.label)))),
     h('tbody', {}, options.x.map((t, i) => h('tr', {},
       h('th', { scope: 'row' }, time.format(t * 1000)),
-      options.series.map((s) => h('td', {}, options.format(s.values[i] ?? 0)))))));
+      options.series.map((s) => h('td', {}, s.values[i] === null && options.kind === 'lines' ? '—' : options.format(s.values[i] ?? 0)))))));
 }

@@ -1,10 +1,21 @@
 import { describe, expect, it } from 'vitest';
-import { bucketStarts, costByKey, countsByKey, runsAndErrors, sparklinePoints, stack, type Point } from './series';
+import { bucketStarts, costByKey, countsByKey, latencyColumns, runsAndErrors, sparklinePoints, stack, type Point } from './series';
 
 const point = (start: string, key: string | null, cost_micros: number, count = 1, errors = 0): Point =>
   ({ start, key, count, errors, cost_micros, tokens_in: 0, tokens_out: 0 });
 
 describe('chart columns', () => {
+  it('draws latency with gaps where no run ended, never as 0', () => {
+    const x = bucketStarts(new Date('2026-12-06T10:00:00Z'), new Date('2026-12-06T13:00:00Z'), 'hour');
+    const { series } = latencyColumns([
+      { start: '2026-12-06T10:00:00Z', runs: 3, p50_ms: 100, p95_ms: 900, p99_ms: 990 },
+      { start: '2026-12-06T12:00:00Z', runs: 1, p50_ms: 40, p95_ms: 40, p99_ms: 40 },
+    ], x);
+    expect(series.map((s) => s.label)).toEqual(['p50', 'p95', 'p99']);
+    expect(series[0]!.values).toEqual([100, null, 40]);
+    expect(series[2]!.values).toEqual([990, null, 40]);
+  });
+
   it('covers the window with UTC buckets', () => {
     const x = bucketStarts(new Date('2026-12-06T10:30:00Z'), new Date('2026-12-06T13:00:00Z'), 'hour');
     expect(x.map((t) => new Date(t * 1000).toISOString())).toEqual(['2026-12-06T10:00:00.000Z', '2026-12-06T11:00:00.000Z', '2026-12-06T12:00:00.000Z']);

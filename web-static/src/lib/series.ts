@@ -64,6 +64,18 @@ export function costByKey(points: readonly Point[], x: number[], top = 5, label:
   return { x, series };
 }
 
+export interface LatencyPoint { start: string; runs: number; p50_ms: number; p95_ms: number; p99_ms: number }
+
+/**
+ * p50, p95 and p99 per bucket, in milliseconds; null where a bucket had no ended run (a gap in the line, not a latency
+ * of 0).
+ */
+export function latencyColumns(points: readonly LatencyPoint[], x: number[]): { x: number[]; series: { label: string; values: (number | null)[] }[] } {
+  const byStart = new Map(points.map((p) => [Date.parse(p.start) / 1000, p]));
+  const column = (pick: (p: LatencyPoint) => number) => x.map((t) => { const p = byStart.get(t); return p ? pick(p) : null; });
+  return { x, series: [{ label: 'p50', values: column((p) => p.p50_ms) }, { label: 'p95', values: column((p) => p.p95_ms) }, { label: 'p99', values: column((p) => p.p99_ms) }] };
+}
+
 /** Running sums bottom-up, for a stacked area chart: series i is drawn at the sum of series 0..i. */
 export function stack(series: readonly { values: readonly number[] }[]): number[][] {
   const out: number[][] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Schemas } from '../api/client';
-import { actorName, budgetsOver, pointsOf } from './agent';
+import { actorName, budgetsOver } from './agent';
 
 const budget = (id: string, scope: string, extra: Partial<Schemas['BudgetView']> = {}) => ({ id, scope, team: null, agent_id: null, ...extra }) as Schemas['BudgetView'];
 
@@ -10,11 +10,6 @@ describe('the agent page', () => {
       budget('team', 'team', { team: 'search' }), budget('other-team', 'team', { team: 'billing' })];
     expect(budgetsOver({ id: 'a1', team: 'search' }, all).map((b) => b.id)).toEqual(['org', 'mine', 'team']);
     expect(budgetsOver({ id: 'a1', team: null }, all).map((b) => b.id)).toEqual(['org', 'mine']);
-  });
-
-  it('keeps only its own points of a by-agent series', () => {
-    const p = (key: string) => ({ start: '2026-12-06T10:00:00Z', key, count: 1, errors: 0, cost_micros: 0, tokens_in: 0, tokens_out: 0 });
-    expect(pointsOf('a1', [p('a1'), p('a2'), p('a1')])).toHaveLength(2);
   });
 
   it('names who acted', () => {

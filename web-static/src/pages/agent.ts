@@ -2,6 +2,7 @@
 // recent runs and the recent control actions on it.
 import { call, type Schemas } from '../api/client';
 import { ApiError } from '../api/errors';
+import { latencyChart } from '../components/latencyChart';
 import { badge, emptyState, errorPanel, loadingPanel } from '../components/panels';
 import { timeChart } from '../components/timeChart';
 import { timePicker } from '../components/timePicker';
@@ -13,7 +14,7 @@ import type { PageContext } from './context';
 
 /** Rows in the recent lists (runs, control actions). */
 export const AGENT_RECENT_ROWS = 10;
-/** Live hints re-read the page at most this often (the series is the organization's, by agent). */
+/** Live hints re-read the page at most this often (each read runs the agent's series and latency queries). */
 export const AGENT_LIVE_MIN_MS = 30_000;
 
 type Agent = Schemas['AgentView'];
@@ -27,11 +28,6 @@ export function budgetsOver(agent: Pick<Agent, 'id' | 'team'>, budgets: readonly
   return budgets.filter((b) => b.scope === 'org' || (b.scope === 'team' && !!agent.team && b.team === agent.team) || (b.scope === 'agent' && b.agent_id === agent.id));
 }
 
-/** The agent's own points from a by-agent series. */
-export function pointsOf(agentId: string, points: readonly Point[]): Point[] {
-  return points.filter((p) => p.key === agentId);
-}
-
 export function viewAgent(main: HTMLElement, ctx: PageContext, id: string): void {
   const window = resolveWindow(ctx.params, new Date());
   const title = h('h1', { id: 'page-title', tabindex: '-1' }, 'Agent');
@@ -42,12 +38,13 @@ export function viewAgent(main: HTMLElement, ctx: PageContext, id: string): void
     h('div', { class: 'page-actions' }, actions, timePicker(window, (w) => ctx.go(`/agents/${encodeURIComponent(id)}`, windowParams(w)))));
   const facts = h('section', { class: 'card', 'aria-labelledby': 'ag-facts' }, h('h2', { id: 'ag-facts' }, 'About'), loadingPanel('Loading…'));
   const trends = h('section', { class: 'card chart-card', 'aria-labelledby': 'ag-trends' }, h('h2', { id: 'ag-trends' }, `Runs and errors in ${describeWindow(window)}`), loadingPanel('Loading…'));
+  const latencyTrend = h('section', { class: 'card chart-card', 'aria-labelledby': 'ag-latency' }, h('h2', { id: 'ag-latency' }, 'Latency'), loadingPanel('Loading…'));
   const budgets = h('section', { class: 'card list-card', 'aria-labelledby': 'ag-budgets' }, h('h2', { id: 'ag-budgets' }, 'Budgets over this agent'), loadingPanel('Loading…'));
   const runs = h('section', { class: 'card list-card', 'aria-labelledby': 'ag-runs' }, h('h2', { id: 'ag-runs' }, 'Recent runs'), loadingPanel('Loading…'));
   const audit = ctx.holds('audit_read')
     ? h('section', { class: 'card list-card', 'aria-labelledby': 'ag-audit' }, h('h2', { id: 'ag-audit' }, 'Recent control actions'), loadingPanel('Loading…'))
     : null;
-  main.append(header, h('div', { class: 'overview-lists' }, facts, trends), h('div', { class: 'overview-lists' }, runs, budgets), audit ?? '');
+  main.append(header, h('div', { class: 'overview-lists' }, facts, trends), h('div', { class: 'overview-lists' }, latencyTrend, budgets), h('div', { class: 'overview-lists' }, runs, audit ?? ''));
 
   const fail = (error: unknown) => errorPanel(error, () => void load(), ctx.onForbidden);
   const body = (section: HTMLElement, ...content: Child[]) => setChildren(section, section.firstElementChild, ...content);
@@ -78,8 +75,9 @@ export function viewAgent(main: HTMLElement, ctx: PageContext, id: string): void
     if (facts.dataset.version !== version) { body(facts, aboutAgent(agent)); facts.dataset.version = version; }
 
     const query = windowQuery(window);
-    const [series, budgetPage, runPage, control, auditPage, members] = await Promise.allSettled([
-      call(t, 'getAnalyticsTimeseries', { query: { ...query, by: 'agent' } }),
+    const [series, latencies, budgetPage, runPage, control, auditPage, members] = await Promise.allSettled([
+      call(t, 'getAnalyticsTimeseries', { query: { ...query, agent: id } }),
+      call(t, 'getAnalyticsLatency', { query: { ...query, agent: id } }),
       call(t, 'listBudgets', { query: { active: true, limit: 200 } }),
       call(t, 'listRuns', { query: { agent: id, sort: 'started_at', order: 'desc', limit: AGENT_RECENT_ROWS } }),
       call(t, 'getControlStatus'),
@@ -89,7 +87,9 @@ export function viewAgent(main: HTMLElement, ctx: PageContext, id: string): void
     ]);
     if (!ctx.alive()) return;
     if (!actions.querySelector('form:not([hidden])')) setChildren(actions, control.status === 'fulfilled' ? controlButtons(agent, control.value.killed) : null);
-    body(trends, series.status === 'fulfilled' ? agentTrends(agent, pointsOf(agent.id, series.value.points)) : fail(series.reason));
+    body(trends, series.status === 'fulfilled' ? agentTrends(agent, series.value.points) : fail(series.reason));
+    body(latencyTrend, latencies.status === 'fulfilled' ? latencyChart(latencies.value.points, bucketStarts(window.from, window.to, bucketFor(window)), `Latency of ${agent.name}`)
+      : fail(latencies.reason));
     body(budgets, budgetPage.status === 'fulfilled' ? budgetList(budgetsOver(agent, budgetPage.value.items)) : fail(budgetPage.reason));
     body(runs, runPage.status === 'fulfilled' ? runList(runPage.value.items, id) : fail(runPage.reason));
     if (audit) {

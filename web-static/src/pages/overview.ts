@@ -1,6 +1,7 @@
 // The home page: what the agents did in the picked window against the window before, and what needs attention now.
 import { call, type Schemas } from '../api/client';
 import { badge, emptyState, errorPanel, loadingPanel, pageHeader } from '../components/panels';
+import { latencyChart } from '../components/latencyChart';
 import { timeChart } from '../components/timeChart';
 import { timePicker } from '../components/timePicker';
 import { h, setChildren, type Child } from '../lib/dom';
@@ -33,10 +34,11 @@ export function viewOverview(main: HTMLElement, ctx: PageContext): void {
   const kpis = h('section', { class: 'kpis', 'aria-label': 'Key figures' }, loadingPanel('Loading figures…'));
   const activity = chartCard('ov-activity', 'Runs and errors', 'Drag across the chart to see those runs.');
   const cost = chartCard('ov-cost', 'Cost by model', null);
+  const latency = chartCard('ov-latency', 'Latency', 'Run duration: p50, p95 and p99 of the runs that started in each bucket.');
   const top = listCard('ov-top', 'Top agents by cost');
   const failed = listCard('ov-failed', 'Latest failed runs');
   const updated = h('p', { class: 'muted live-note', role: 'status' });
-  main.append(header, updated, now, kpis, h('div', { class: 'overview-charts' }, activity.card, cost.card), h('div', { class: 'overview-lists' }, top.card, failed.card));
+  main.append(header, updated, now, kpis, h('div', { class: 'overview-charts' }, activity.card, cost.card, latency.card), h('div', { class: 'overview-lists' }, top.card, failed.card));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const schedule = () => {
@@ -55,10 +57,11 @@ export function viewOverview(main: HTMLElement, ctx: PageContext): void {
     const query = windowQuery(window);
     const prev = previousWindow(window);
     const t = ctx.transport;
-    const [summary, previous, byModel, control, pending, budgets, failedRuns] = await Promise.allSettled([
+    const [summary, previous, byModel, latencies, control, pending, budgets, failedRuns] = await Promise.allSettled([
       call(t, 'getAnalyticsSummary', { query }),
       call(t, 'getAnalyticsSummary', { query: { from: prev.from.toISOString(), to: prev.to.toISOString(), bucket: query.bucket } }),
       call(t, 'getAnalyticsTimeseries', { query: { ...query, by: 'model' } }),
+      call(t, 'getAnalyticsLatency', { query }),
       call(t, 'getControlStatus'),
       ctx.holds('approvals_read') ? call(t, 'countPendingApprovals') : Promise.resolve(null),
       call(t, 'listBudgets', { query: { active: true, limit: 200 } }),
@@ -98,6 +101,7 @@ export function viewOverview(main: HTMLElement, ctx: PageContext): void {
           format: (v) => fmtMicros(Math.round(v * 1_000_000)),
         });
     }));
+    setChildren(latency.body, settled(latencies, fail, (l) => latencyChart(l.points, x, 'Latency')));
     setChildren(top.body, settled(summary, fail, (s) => topAgents(s.top_agents)));
     setChildren(failed.body, settled(failedRuns, fail, (r) => failedList(r.items, window)));
     // Drawn: the charts draw in a resize callback, before the next paint. Marked for the dashboard bench and for tests.

@@ -75,8 +75,28 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
     private sealed record Grain(int G, long Bucket, string Agent, string Status, long Runs, long Cost, long In, long Out, long Events, long Llm, long Tools,
         long Unpriced);
 
-    public async Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct) =>
-        by == SeriesBy.Model ? await ModelSeriesAsync(orgId, range, bucket, ct) : await RunSeriesAsync(orgId, range, bucket, by, ct);
+    public async Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct) =>
+        by == SeriesBy.Model ? await ModelSeriesAsync(orgId, range, bucket, agentId, ct) : await RunSeriesAsync(orgId, range, bucket, by, agentId, ct);
+
+    /// <summary>
+    /// Per bucket, the durations sorted (arraySort of groupArray) and the elements at the nearest ranks, by the same
+    /// integer arithmetic as Postgres: ceil(p·n/1000), 1-based.
+    /// </summary>
+    public async Task<IReadOnlyList<LatencyPoint>> LatencySeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct)
+    {
+        static string At(int perMille) => $"toInt64(s[intDiv({perMille} * length(s) + 999, 1000)])";
+        return await client.QueryAsync($"""
+            SELECT start, toInt64(length(s)) AS n, {At(LatencyPercentiles.P50)} AS p50, {At(LatencyPercentiles.P95)} AS p95, {At(LatencyPercentiles.P99)} AS p99
+            FROM (SELECT toUnixTimestamp({StartOf(bucket)}(started_at)) AS start, arraySort(groupArray(assumeNotNull(duration_ms))) AS s
+                  FROM {await RunsAsync(ct)} WHERE {RunsWhere(orgId, range)}{OfAgent(agentId)} AND isNotNull(duration_ms)
+                  GROUP BY start)
+            ORDER BY start
+            """, r => new LatencyPoint(DateTimeOffset.FromUnixTimeSeconds(r.GetProperty("start").GetInt64()), r.GetProperty("n").GetInt64(),
+                r.GetProperty("p50").GetInt64(), r.GetProperty("p95").GetInt64(), r.GetProperty("p99").GetInt64()), ct);
+    }
+
+    /// <summary>The agent condition when one agent is asked for (formatted from the Guid, as the organization is).</summary>
+    private static string OfAgent(Guid? agentId) => agentId is { } id ? $" AND agent_id = {ClickHouseSql.Uuid(id)}" : "";
 
     public async Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct) =>
         await LatencyAsync(await RunsAsync(ct), orgId, range, ct);
@@ -108,19 +128,19 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
             """, r => new AgentRank(Guid.Parse(r.GetProperty("agent").GetString()!), r.GetProperty("runs").GetInt64(), r.GetProperty("failed").GetInt64(),
                 r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(), r.GetProperty("tout").GetInt64()), ct);
 
-    private async Task<List<SeriesPoint>> RunSeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, CancellationToken ct)
+    private async Task<List<SeriesPoint>> RunSeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct)
     {
         var key = by switch { SeriesBy.Agent => "toString(agent_id)", SeriesBy.Status => "status", _ => "''" };
         var rows = await client.QueryAsync($"""
             SELECT toUnixTimestamp({StartOf(bucket)}(started_at)) AS start, {key} AS k, count() AS cnt, countIf(status = 'failed') AS errors,
                    sum(cost_micros) AS cost, sum(tokens_in) AS tin, sum(tokens_out) AS tout
-            FROM {await RunsAsync(ct)} WHERE {RunsWhere(orgId, range)}
+            FROM {await RunsAsync(ct)} WHERE {RunsWhere(orgId, range)}{OfAgent(agentId)}
             GROUP BY start, k
             """, Point, ct);
         return AnalyticsRules.Ordered(rows);
     }
 
-    private async Task<List<SeriesPoint>> ModelSeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct)
+    private async Task<List<SeriesPoint>> ModelSeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct)
     {
         var rows = await client.QueryAsync($"""
             SELECT toUnixTimestamp({StartOf(bucket)}(ts)) AS start, assumeNotNull(model) AS k, count() AS cnt,
@@ -128,7 +148,7 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
                    sum(ifNull(cost_micros, 0)) AS cost, sum(ifNull(tokens_in, 0)) AS tin, sum(ifNull(tokens_out, 0)) AS tout
             FROM {await FromAsync(ClickHouseSchema.Events, ct)}
             WHERE org_id = {ClickHouseSql.Uuid(orgId)} AND ts >= {ClickHouseSql.DateTime(range.From)} AND ts < {ClickHouseSql.DateTime(range.To)}
-              AND isNotNull(model)
+              AND isNotNull(model){OfAgent(agentId)}
             GROUP BY start, k
             """, Point, ct);
         return AnalyticsRules.Ordered(rows);
