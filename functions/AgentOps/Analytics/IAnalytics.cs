@@ -111,6 +111,13 @@ public sealed record SeriesPoint(DateTimeOffset Start, string Key, long Count, l
 /// <summary>One bucket's latency: the ended runs that started in it and their percentiles (see <see cref="LatencyPercentiles"/>).</summary>
 public sealed record LatencyPoint(DateTimeOffset Start, long Runs, long P50Ms, long P95Ms, long P99Ms);
 
+/// <summary>
+/// Runs of one status grouped by bucket (Start set, Agent null) or by agent (Agent set, Start unused): the rows of the
+/// summary's one scan (<see cref="AnalyticsRules.Summarize"/>).
+/// </summary>
+public sealed record SummaryGrain(DateTimeOffset Start, Guid? Agent, string Status, long Runs, long CostMicros, long TokensIn, long TokensOut, long Events,
+    long LlmCalls, long ToolCalls, long UnpricedCalls);
+
 public sealed record AgentRank(Guid AgentId, long Runs, long FailedRuns, long CostMicros, long TokensIn, long TokensOut);
 
 public sealed record StatusCount(string Status, long Runs);
@@ -185,6 +192,27 @@ public static class AnalyticsRules
         long Of(string s) => byStatus.FirstOrDefault(c => c.Status == s)?.Runs ?? 0;
         return new AnalyticsTotals(byStatus.Sum(c => c.Runs), Of("succeeded"), Of("failed"), Of("cancelled"), Of("running"), events, llmCalls, toolCalls, tokensIn,
             tokensOut, cost, unpricedCalls);
+    }
+
+    /// <summary>
+    /// The summary from one scan of the runs grouped two ways: by (bucket, status) and by (agent, status), as both stores
+    /// read it. Totals and statuses come from the agent rows (every run is in exactly one), the series from the bucket
+    /// rows, the top agents by cost with ties broken by the agent id as text, as <see cref="IAnalytics.TopAgentsAsync"/>.
+    /// </summary>
+    public static AnalyticsSummary Summarize(AnalyticsRange range, Bucket bucket, IReadOnlyList<SummaryGrain> grains, LatencyPercentiles latency)
+    {
+        var byAgent = grains.Where(r => r.Agent is not null).ToList();
+        var byStatus = ByStatus(byAgent.GroupBy(r => r.Status).Select(g => new StatusCount(g.Key, g.Sum(r => r.Runs))));
+        var totals = Totals(byStatus, byAgent.Sum(r => r.Events), byAgent.Sum(r => r.LlmCalls), byAgent.Sum(r => r.ToolCalls),
+            byAgent.Sum(r => r.TokensIn), byAgent.Sum(r => r.TokensOut), byAgent.Sum(r => r.CostMicros), byAgent.Sum(r => r.UnpricedCalls));
+        var series = grains.Where(r => r.Agent is null).GroupBy(r => r.Start).Select(g => new SeriesPoint(g.Key, "",
+            g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.CostMicros), g.Sum(r => r.TokensIn), g.Sum(r => r.TokensOut)));
+        var top = byAgent.GroupBy(r => r.Agent!.Value)
+            .Select(g => new AgentRank(g.Key, g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.CostMicros),
+                g.Sum(r => r.TokensIn), g.Sum(r => r.TokensOut)))
+            .OrderByDescending(a => a.CostMicros).ThenBy(a => a.AgentId.ToString(), StringComparer.Ordinal)
+            .Take(SummaryTopAgents).ToList();
+        return new AnalyticsSummary(range.From, range.To, bucket, totals, latency, FillGaps(range, bucket, series), top, byStatus);
     }
 
     public static LatencyPercentiles Latency(long n, long? p50, long? p95, long? p99) =>

@@ -39,7 +39,7 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
     /// Two queries, run concurrently, so the runs are read with FINAL twice rather than once per part of the answer:
     /// latency (the sorted durations), and one scan grouped two ways at once — by (bucket, status) and by (agent,
     /// status), the rows doubled with ARRAY JOIN (18.16 has no GROUPING SETS) — from which totals, statuses, the series
-    /// and the top agents are summed here. Rows: buckets × statuses + agents × statuses.
+    /// and the top agents are summed by <see cref="AnalyticsRules.Summarize"/>. Rows: buckets × statuses + agents × statuses.
     /// </summary>
     public async Task<AnalyticsSummary> SummaryAsync(Guid orgId, AnalyticsRange range, Bucket bucket, CancellationToken ct)
     {
@@ -52,28 +52,13 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
             FROM {runs} ARRAY JOIN [1, 2] AS g
             WHERE {RunsWhere(orgId, range)}
             GROUP BY g, b, a, status
-            """, r => new Grain(r.GetProperty("g").GetInt32(), r.GetProperty("b").GetInt64(), r.GetProperty("a").GetString()!, r.GetProperty("status").GetString()!,
+            """, r => new SummaryGrain(DateTimeOffset.FromUnixTimeSeconds(r.GetProperty("b").GetInt64()),
+                r.GetProperty("g").GetInt32() == 2 ? Guid.Parse(r.GetProperty("a").GetString()!) : null, r.GetProperty("status").GetString()!,
                 r.GetProperty("runs").GetInt64(), r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(), r.GetProperty("tout").GetInt64(),
                 r.GetProperty("ev").GetInt64(), r.GetProperty("llm").GetInt64(), r.GetProperty("tools").GetInt64(), r.GetProperty("unpriced").GetInt64()), ct);
         await Task.WhenAll(latency, grain);
-        var rows = await grain;
-        var byAgent = rows.Where(r => r.G == 2).ToList();
-        var byStatus = AnalyticsRules.ByStatus(byAgent.GroupBy(r => r.Status).Select(g => new StatusCount(g.Key, g.Sum(r => r.Runs))));
-        var totals = AnalyticsRules.Totals(byStatus, byAgent.Sum(r => r.Events), byAgent.Sum(r => r.Llm), byAgent.Sum(r => r.Tools),
-            byAgent.Sum(r => r.In), byAgent.Sum(r => r.Out), byAgent.Sum(r => r.Cost), byAgent.Sum(r => r.Unpriced));
-        var series = rows.Where(r => r.G == 1).GroupBy(r => r.Bucket).Select(g => new SeriesPoint(DateTimeOffset.FromUnixTimeSeconds(g.Key), "",
-            g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.Cost), g.Sum(r => r.In), g.Sum(r => r.Out)));
-        // The same order as the top-agents query: cost, then the agent id as text.
-        var top = byAgent.GroupBy(r => r.Agent)
-            .Select(g => new AgentRank(Guid.Parse(g.Key), g.Sum(r => r.Runs), g.Where(r => r.Status == "failed").Sum(r => r.Runs), g.Sum(r => r.Cost),
-                g.Sum(r => r.In), g.Sum(r => r.Out)))
-            .OrderByDescending(a => a.CostMicros).ThenBy(a => a.AgentId.ToString(), StringComparer.Ordinal)
-            .Take(AnalyticsRules.SummaryTopAgents).ToList();
-        return new AnalyticsSummary(range.From, range.To, bucket, totals, await latency, AnalyticsRules.FillGaps(range, bucket, series), top, byStatus);
+        return AnalyticsRules.Summarize(range, bucket, await grain, await latency);
     }
-
-    private sealed record Grain(int G, long Bucket, string Agent, string Status, long Runs, long Cost, long In, long Out, long Events, long Llm, long Tools,
-        long Unpriced);
 
     public async Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct) =>
         by == SeriesBy.Model ? await ModelSeriesAsync(orgId, range, bucket, agentId, ct) : await RunSeriesAsync(orgId, range, bucket, by, agentId, ct);
