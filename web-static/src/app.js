@@ -8,8 +8,19 @@
 //   judge: every 401/403/409/429 answer is shown where it belongs.
 
 import { ApiError, SessionEnded } from './api/errors';
-import { append, h, setChildren } from './lib/dom';
+import { append, h, nextId, saveBlob, setChildren, withFocusKept } from './lib/dom';
 import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
+import { clearProblem, field, formText, handleSubmit, selectControl, showProblem, toolbarField } from './components/forms';
+import { confirmAction, confirmDelete, KEEP_OPEN, onDialogsClosed, openDialog } from './components/dialog';
+import { actionFailed, toast } from './components/toast';
+import { actionsCell, cell, numCell } from './components/table';
+import { relative, timeEl } from './components/time';
+import { setForbiddenHandler } from './lib/forbidden';
+import { fmtInt, fmtUsd, plural } from './lib/format';
+import { runsHref } from './lib/href';
+import { LIST_PAGE_SIZE, readAll } from './api/paging';
+import { viewCosts } from './pages/costs';
+import { viewBudgets } from './pages/budgets';
 import { viewAgent } from './pages/agent';
 import { viewOverview } from './pages/overview';
 import { viewPrices } from './pages/prices';
@@ -29,8 +40,6 @@ const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidd
 const API_BASE = `${import.meta.env.VITE_AGENTOPS_API_ORIGIN ?? ''}/api/v1`;
 const REFRESH_STORAGE_KEY = 'agentops.refresh_token';
 const DEFAULT_ROUTE = '/overview';
-const LIST_PAGE_SIZE = 200;
-const LIST_MAX_ITEMS = 5000;
 
 const ROLE_LABELS = { admin: 'Admin', team_lead: 'Team lead', member: 'Member', viewer: 'Viewer' };
 const ROLE_HELP = {
@@ -93,8 +102,6 @@ function bellIcon() {
   return svg;
 }
 
-let idCounter = 0;
-const nextId = (prefix) => `${prefix}-${++idCounter}`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -102,46 +109,9 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // ---------------------------------------------------------------------------------------------------------------
 
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
-const relativeFormat = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
-
-function relative(iso) {
-  const seconds = (new Date(iso).getTime() - Date.now()) / 1000;
-  const abs = Math.abs(seconds);
-  if (abs < 45) return seconds < 0 ? 'just now' : 'in a few seconds';
-  const units = [['minute', 60], ['hour', 3600], ['day', 86400], ['month', 2592000], ['year', 31536000]];
-  let unit = units[0];
-  for (const candidate of units) if (abs >= candidate[1] * 0.95) unit = candidate;
-  return relativeFormat.format(Math.round(seconds / unit[1]), unit[0]);
-}
-
-/** A <time> showing a date (or date and time), with the exact UTC time as a tooltip. */
-function timeEl(iso, { withTime = false, rel = false } = {}) {
-  if (!iso) return h('span', { class: 'muted' }, '—');
-  const date = new Date(iso);
-  const text = rel ? relative(iso) : (withTime ? dateTimeFormat : dateFormat).format(date);
-  return h('time', { datetime: date.toISOString(), title: `${dateTimeFormat.format(date)} (${date.toISOString().replace('.000Z', 'Z')})` }, text);
-}
-
-function plural(n, one, many = `${one}s`) {
-  return `${integerFormat.format(n)} ${n === 1 ? one : many}`;
-}
-
-const integerFormat = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
 const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
-const moneyFormat = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 4 });
 const timeOfDayFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 const shortDateTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
-
-const fmtInt = (n) => (n === null || n === undefined ? '—' : integerFormat.format(n));
-
-/** US dollars with 2 to 4 decimals; amounts that round to nothing say so rather than "$0.00". */
-function money(usd) {
-  if (usd === null || usd === undefined) return '—';
-  const n = Number(usd);
-  if (n > 0 && n < 0.00005) return `< ${moneyFormat.format(0.0001)}`;
-  return moneyFormat.format(n);
-}
 
 /** 850 ms, 4.49 s, 3 min 05 s, 2 h 03 min. */
 function duration(ms) {
@@ -187,12 +157,6 @@ function fromLocalInput(value) {
   if (!value) return '';
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? '' : d.toISOString();
-}
-
-/** Server field messages are fragments ("is required."); prefix them with the field's label. */
-function sentence(label, message) {
-  if (!message) return '';
-  return label && /^[a-z]/.test(message) ? `${label} ${message}` : message;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -444,17 +408,9 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 
-/** Follows next_cursor through a list endpoint. */
-async function loadAll(path) {
-  const items = [];
-  let cursor = null;
-  do {
-    const query = `?limit=${LIST_PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-    const page = await api('GET', path + query);
-    items.push(...(page?.items ?? []));
-    cursor = page?.next_cursor ?? null;
-  } while (cursor && items.length < LIST_MAX_ITEMS);
-  return { items, truncated: !!cursor };
+/** Follows next_cursor through a list endpoint (api/paging.ts). */
+function loadAll(path) {
+  return readAll((cursor) => api('GET', `${path}?limit=${LIST_PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`));
 }
 
 /**
@@ -570,271 +526,8 @@ function resyncAfterForbidden() {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Forms, problems, dialogs, toasts
+// Copy fields (forms, problems, dialogs and toasts are in components/forms.ts, dialog.ts and toast.ts)
 // ---------------------------------------------------------------------------------------------------------------
-
-/** A labelled input with hint and error slots. `path` is the JSON path the API uses for it in `errors`. */
-function field({ label, name, path = `$.${name}`, type = 'text', value = '', hint, optional, control, autocomplete, required, attrs = {}, after }) {
-  const id = nextId(name);
-  const errorId = `${id}-error`;
-  const hintId = hint ? `${id}-hint` : null;
-  const input = control ?? h('input', { type, value, autocomplete, required, ...attrs });
-  input.id = id;
-  input.name = name;
-  input.dataset.path = path;
-  input.dataset.label = label;
-  input.setAttribute('aria-describedby', [hintId, errorId].filter(Boolean).join(' '));
-  const control_ = type === 'password' && !control ? passwordControl(input) : input;
-  return h('div', { class: 'field' },
-    h('label', { for: id }, label, optional && h('span', { class: 'optional' }, ' (optional)')),
-    control_,
-    after,
-    hint && h('p', { class: 'hint', id: hintId }, hint),
-    h('p', { class: 'field-error', id: errorId, hidden: true }));
-}
-
-function passwordControl(input) {
-  const toggle = h('button', {
-    type: 'button', class: 'btn ghost small reveal', 'aria-pressed': 'false', 'aria-label': 'Show password',
-    onclick: () => {
-      const show = input.type === 'password';
-      input.type = show ? 'text' : 'password';
-      toggle.setAttribute('aria-pressed', String(show));
-      toggle.setAttribute('aria-label', show ? 'Hide password' : 'Show password');
-      toggle.textContent = show ? 'Hide' : 'Show';
-    },
-  }, 'Show');
-  return h('div', { class: 'input-with-button' }, input, toggle);
-}
-
-function selectControl(options, selected) {
-  return h('select', {}, options.map((o) => h('option', { value: o.value, selected: o.value === selected }, o.label)));
-}
-
-/** The element that shows errors for a JSON path: exact match, else without array indexes, else the nearest parent path. */
-function findPathTarget(container, path) {
-  const targets = [...container.querySelectorAll('[data-path]')];
-  const candidates = [path, path.replace(/\[\d+\]/g, '')];
-  let p = candidates[1];
-  while (p.includes('.') && p.lastIndexOf('.') > 1) {
-    p = p.slice(0, p.lastIndexOf('.'));
-    candidates.push(p);
-  }
-  for (const candidate of candidates) {
-    const found = targets.find((t) => t.dataset.path === candidate);
-    if (found) return found;
-  }
-  return null;
-}
-
-function setFieldError(target, message) {
-  const box = target.closest('.field, fieldset');
-  const slot = box?.querySelector('.field-error');
-  if (slot) {
-    slot.textContent = message;
-    slot.hidden = false;
-  }
-  box?.classList.add('invalid');
-  target.setAttribute('aria-invalid', 'true');
-}
-
-function clearProblem(container) {
-  for (const el of container.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
-  for (const el of container.querySelectorAll('.invalid')) el.classList.remove('invalid');
-  for (const el of container.querySelectorAll('.field-error')) { el.textContent = ''; el.hidden = true; }
-  for (const el of container.querySelectorAll('.problem')) { el._stop?.(); el.remove(); }
-}
-
-/**
- * Shows a problem inside a form or panel: field errors next to their fields (by JSON path), the detail otherwise,
- * a countdown for 429, a reference for server errors. `codePaths` attaches coded problems without `errors` to a field.
- */
-function showProblem(container, error, { codePaths = {}, submit = null } = {}) {
-  clearProblem(container);
-  if (error instanceof SessionEnded) return;
-  const err = error instanceof ApiError ? error : new ApiError({
-    status: -1, code: 'client_error', title: 'Error', detail: 'Something went wrong in the dashboard. Reload the page and try again.',
-  });
-  const entries = Object.entries(err.errors ?? {});
-  const codePath = !entries.length && codePaths[err.code];
-  if (codePath) entries.push([codePath, [err.detail]]);
-
-  let first = null;
-  const unmatched = [];
-  for (const [path, messages] of entries) {
-    const target = findPathTarget(container, path);
-    const list = Array.isArray(messages) ? messages : [String(messages)];
-    if (target) {
-      setFieldError(target, list.map((m) => sentence(target.dataset.label, m)).join(' '));
-      first ??= target;
-    } else {
-      unmatched.push(`${path.replace(/^\$\./, '')} ${list.join(' ')}`);
-    }
-  }
-
-  let lines = [];
-  let kind = 'error';
-  if (err.status === 429) {
-    kind = 'warning';
-    lines = [err.detail];
-  } else if (first && !unmatched.length) {
-    if (entries.length > 1) lines = ['Please correct the highlighted fields.'];
-  } else if (unmatched.length) {
-    lines = [first ? 'Please correct the highlighted fields.' : err.detail, ...unmatched];
-  } else if (err.status === 403) {
-    lines = [`Not allowed: ${err.detail}`];
-    resyncAfterForbidden();
-  } else if (err.status === 404 && err.code === 'not_found') {
-    lines = [err.detail, 'Someone may have changed it meanwhile; the list has been refreshed.'];
-  } else {
-    lines = [err.detail || err.title];
-  }
-  if (err.status >= 500 && err.traceId) lines.push(`Reference: ${err.traceId}`);
-
-  if (lines.length) {
-    const box = h('div', { class: `problem alert ${kind}`, role: 'alert', tabindex: '-1' }, lines.map((l) => h('p', {}, l)));
-    if (err.status === 429) startRetryCountdown(box, err.retryAfter, submit);
-    const anchor = container.querySelector('.problem-slot');
-    if (anchor) anchor.append(box); else container.prepend(box);
-    if (!first) box.focus();
-  }
-  if (first) first.focus();
-}
-
-function startRetryCountdown(box, seconds, submit) {
-  const line = h('p', { class: 'countdown' });
-  box.append(line);
-  if (!seconds) { line.textContent = 'Wait a little before trying again.'; return; }
-  let left = seconds;
-  const tick = () => {
-    if (left <= 0) {
-      line.textContent = 'You can try again now.';
-      if (submit) submit.disabled = false;
-      clearInterval(timer);
-      return;
-    }
-    const m = Math.floor(left / 60);
-    line.textContent = `Try again in ${m ? `${m} min ` : ''}${left % 60} s.`;
-    left -= 1;
-  };
-  if (submit) submit.disabled = true;
-  const timer = setInterval(tick, 1000);
-  tick();
-  box._stop = () => { clearInterval(timer); if (submit) submit.disabled = false; };
-}
-
-/** Wires a form: prevents native submission, shows busy state, routes failures to showProblem. */
-function handleSubmit(form, handler, options = {}) {
-  form.noValidate = true;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (form.getAttribute('aria-busy') === 'true') return;
-    const submit = form.querySelector('[type=submit]');
-    clearProblem(form);
-    form.setAttribute('aria-busy', 'true');
-    if (submit) submit.disabled = true;
-    let failure = null;
-    try {
-      await handler(new FormData(form));
-    } catch (e) {
-      failure = e;
-    } finally {
-      form.removeAttribute('aria-busy');
-      if (submit) submit.disabled = false;
-    }
-    if (failure && form.isConnected) showProblem(form, failure, { ...options, submit });
-    if (failure && options.onError) options.onError(failure);
-  });
-}
-
-const text = (data, name) => {
-  const v = data.get(name);
-  return typeof v === 'string' ? v.trim() : '';
-};
-
-function toast(message, kind = 'success') {
-  const host = document.getElementById('toasts');
-  const el = h('div', { class: `toast ${kind}` }, message);
-  host.append(el);
-  setTimeout(() => el.classList.add('leaving'), 4500);
-  setTimeout(() => el.remove(), 5000);
-}
-
-/** A modal <dialog> (focus is trapped by the browser; Esc closes unless `guard` says no). */
-function openDialog({ title, content, wide = false, initialFocus = null, onClose = null }) {
-  const opener = document.activeElement;
-  const titleId = nextId('dialog-title');
-  const body = h('div', { class: 'modal-body' }, content);
-  const ctl = {
-    guard: null,
-    returnFocus: null, // () => the element to focus on closing, when the opener was redrawn meanwhile
-    body,
-    close(force = false) {
-      if (!force && ctl.guard && !ctl.guard()) return;
-      if (dialog.open) dialog.close();
-    },
-    setContent(...nodes) { setChildren(body, ...nodes); },
-    setTitle(t) { heading.textContent = t; },
-  };
-  const heading = h('h2', { id: titleId }, title);
-  const dialog = h('dialog', { class: `modal${wide ? ' wide' : ''}`, 'aria-labelledby': titleId },
-    h('div', { class: 'modal-head' },
-      heading,
-      h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close dialog', onclick: () => ctl.close() }, '×')),
-    body);
-  dialog.addEventListener('cancel', (event) => { if (ctl.guard && !ctl.guard()) event.preventDefault(); });
-  dialog.addEventListener('close', () => {
-    dialog.remove();
-    onClose?.();
-    const back = ctl.returnFocus?.();
-    if (back instanceof HTMLElement && back.isConnected) back.focus();
-    else if (opener instanceof HTMLElement && opener.isConnected) opener.focus();
-    else document.getElementById('page-title')?.focus();
-    if (rerenderWhenIdle && !document.querySelector('dialog[open]')) { rerenderWhenIdle = false; route(); }
-  });
-  document.body.append(dialog);
-  dialog.showModal();
-  (initialFocus ?? body.querySelector('input:not([readonly]), select, textarea, button'))?.focus();
-  return ctl;
-}
-
-/** Returned by a confirmAction action that replaced the dialog's content and keeps it open. */
-/**
- * Confirmation, then DELETE path. Afterwards toasts `done` and calls `after` (default: `reload`); a 404 (someone else
- * deleted it first) reloads and shows the problem in the dialog.
- */
-function confirmDelete({ path, done, reload, after = reload, ...dialog }) {
-  confirmAction({
-    ...dialog,
-    action: async () => {
-      try {
-        await api('DELETE', path);
-      } catch (e) {
-        if (e instanceof ApiError && e.status === 404) reload();
-        throw e;
-      }
-      toast(done);
-      after();
-    },
-  });
-}
-
-const KEEP_OPEN = Symbol('keep-open');
-
-/** Confirmation for a destructive action; the action's failure is shown inside the dialog. */
-function confirmAction({ title, message, details = null, confirmLabel, danger = true, action, codePaths }) {
-  const cancel = h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel');
-  const form = h('form', { class: 'stack' },
-    h('p', {}, message),
-    details,
-    h('div', { class: 'problem-slot' }),
-    h('div', { class: 'form-actions' }, cancel, h('button', { type: 'submit', class: `btn ${danger ? 'danger' : 'primary'}` }, confirmLabel)));
-  const dialog = openDialog({ title, content: form, initialFocus: cancel });
-  handleSubmit(form, async () => {
-    if ((await action()) !== KEEP_OPEN) dialog.close(true);
-  }, { codePaths });
-  return dialog;
-}
 
 /** A read-only value with a copy button (used for secrets shown once, links and ids). */
 function copyField({ label, value, hint, secret = false, multiline = false }) {
@@ -885,15 +578,6 @@ function roleBadge(role) {
   return badge(ROLE_LABELS[role] ?? role, `role-${role}`);
 }
 
-/** A table cell labelled for the stacked (card) layout of small screens. */
-function cell(label, ...content) {
-  return h('td', { 'data-label': label }, h('div', { class: 'cell' }, content));
-}
-
-function actionsCell(...content) {
-  return h('td', { 'data-label': 'Actions', class: 'actions-col' }, content.some(Boolean) ? h('div', { class: 'cell' }, content) : null);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Routing and layout
 // ---------------------------------------------------------------------------------------------------------------
@@ -933,6 +617,9 @@ function typedPage(view) {
     holds,
     onForbidden: resyncAfterForbidden,
     text: (path) => api('GET', path, undefined, { raw: true }),
+    download: (path, accept) => api('GET', path, undefined, { download: accept }),
+    org: () => session.org,
+    refreshControls: () => { checkControls(); },
     keys: (handler) => { pageKeys = { token: ctx.token, handler }; },
   }, ctx);
 }
@@ -949,12 +636,12 @@ const ROUTES = {
   '/agents/:id': { title: 'Agent', private: true, view: typedPage((main, page, ctx) => viewAgent(main, page, ctx.args.id)), navAs: '/agents', wide: true },
   '/runs': { title: 'Runs', private: true, view: typedPage(viewRuns), nav: 'Runs', section: 'observe', wide: true },
   '/runs/:id': { title: 'Run', private: true, view: typedPage((main, page, ctx) => viewRun(main, page, ctx.args.id)), navAs: '/runs', wide: true },
-  '/costs': { title: 'Costs', private: true, view: viewCosts, nav: 'Costs', section: 'observe' },
+  '/costs': { title: 'Costs', private: true, view: typedPage(viewCosts), nav: 'Costs', section: 'observe' },
   '/policies': { title: 'Policies', private: true, view: typedPage(viewPolicies), nav: 'Policies', section: 'control', wide: true },
   '/policies/:id': { title: 'Policy', private: true, view: typedPage((main, page, ctx) => viewPolicy(main, page, ctx.args.id)), navAs: '/policies', wide: true },
   '/controls': { title: 'Controls', private: true, view: viewControls, nav: 'Controls', section: 'control' },
   '/approvals': { title: 'Approvals', private: true, view: viewApprovals, nav: 'Approvals', section: 'control', wide: true },
-  '/budgets': { title: 'Budgets', private: true, view: viewBudgets, nav: 'Budgets', section: 'control' },
+  '/budgets': { title: 'Budgets', private: true, view: typedPage(viewBudgets), nav: 'Budgets', section: 'control' },
   '/audit': { title: 'Audit log', private: true, view: viewAudit, nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
   '/jobs': { title: 'Jobs', private: true, view: viewJobs, nav: 'Jobs', section: 'data', wide: true, visible: () => can.readJobs() },
   '/jobs/:id': { title: 'Job', private: true, view: viewJob, navAs: '/jobs', wide: true },
@@ -1140,8 +827,8 @@ function viewLogin(main) {
       })),
     submit);
   handleSubmit(form, async (data) => {
-    const body = { email: text(data, 'email'), password: data.get('password') ?? '' };
-    const orgId = text(data, 'org_id');
+    const body = { email: formText(data, 'email'), password: data.get('password') ?? '' };
+    const orgId = formText(data, 'org_id');
     if (orgId) body.org_id = orgId;
     const result = await request('POST', '/auth/login', body, { auth: false });
     signedIn(result);
@@ -1164,7 +851,7 @@ function viewSignup(main) {
     field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'new-password', required: true, hint: 'At least 12 characters, and not your email address.' }),
     h('button', { type: 'submit', class: 'btn primary block' }, 'Create organization'));
   handleSubmit(form, async (data) => {
-    const body = { org_name: text(data, 'org_name'), name: text(data, 'name'), email: text(data, 'email'), password: data.get('password') ?? '' };
+    const body = { org_name: formText(data, 'org_name'), name: formText(data, 'name'), email: formText(data, 'email'), password: data.get('password') ?? '' };
     const result = await request('POST', '/auth/signup', body, { auth: false });
     signedIn(result, `Welcome to AgentOps. ${result.organization.name} is ready.`);
   }, { codePaths: { email_taken: '$.email' } });
@@ -1192,7 +879,7 @@ function viewAcceptInvite(main, ctx) {
     }),
     h('button', { type: 'submit', class: 'btn primary block' }, 'Join organization'));
   handleSubmit(form, async (data) => {
-    const body = { token: text(data, 'token'), password: data.get('password') ?? '', name: text(data, 'name') };
+    const body = { token: formText(data, 'token'), password: data.get('password') ?? '', name: formText(data, 'name') };
     const previousToken = session.accessToken;
     const result = await request('POST', '/auth/accept-invite', body, { auth: false });
     if (previousToken) {
@@ -1274,7 +961,7 @@ function viewOrganization(main, ctx) {
       h('div', { class: 'form-actions start' }, save, reset));
     const changed = () => {
       const data = new FormData(form);
-      const dirty = text(data, 'name') !== org.name || text(data, 'timezone') !== org.timezone;
+      const dirty = formText(data, 'name') !== org.name || formText(data, 'timezone') !== org.timezone;
       save.disabled = !dirty;
       reset.disabled = !dirty;
     };
@@ -1282,8 +969,8 @@ function viewOrganization(main, ctx) {
     form.addEventListener('reset', () => setTimeout(() => { clearProblem(form); changed(); }));
     handleSubmit(form, async (data) => {
       const patch = {};
-      if (text(data, 'name') !== org.name) patch.name = text(data, 'name');
-      if (text(data, 'timezone') !== org.timezone) patch.timezone = text(data, 'timezone');
+      if (formText(data, 'name') !== org.name) patch.name = formText(data, 'name');
+      if (formText(data, 'timezone') !== org.timezone) patch.timezone = formText(data, 'timezone');
       if (!Object.keys(patch).length) return;
       const updated = await api('PATCH', '/orgs/profile', patch);
       if (!ctx.alive()) return;
@@ -1468,8 +1155,8 @@ function openInvite(members, reload) {
       h('button', { type: 'submit', class: 'btn primary' }, 'Create invitation')));
   const dialog = openDialog({ title: 'Invite a member', content: form });
   handleSubmit(form, async (data) => {
-    const team = text(data, 'team');
-    const result = await api('POST', '/org-members', { email: text(data, 'email'), role: data.get('role'), team: team || null });
+    const team = formText(data, 'team');
+    const result = await api('POST', '/org-members', { email: formText(data, 'email'), role: data.get('role'), team: team || null });
     showInvitation(dialog, result);
     reload();
   }, { codePaths: { member_exists: '$.email' } });
@@ -1523,7 +1210,7 @@ function openEditMember(m, { lastAdmin, isSelf, teams }, reload) {
   handleSubmit(form, async (data) => {
     const patch = {};
     const newRole = role.disabled ? m.role : data.get('role');
-    const newTeam = text(data, 'team') || null;
+    const newTeam = formText(data, 'team') || null;
     if (newRole !== m.role) patch.role = newRole;
     if (!fixedTeam && newTeam !== (m.team ?? null)) patch.team = newTeam;
     if (!Object.keys(patch).length) { dialog.close(true); return; }
@@ -1732,7 +1419,7 @@ function openCreateKey(reload) {
     if (expiresAt === '') {
       throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Choose a date.', errors: { '$.expires_at': ['needs a date.'] } });
     }
-    const body = { name: text(data, 'name'), scopes: data.getAll('scopes'), expires_at: expiresAt };
+    const body = { name: formText(data, 'name'), scopes: data.getAll('scopes'), expires_at: expiresAt };
     const result = await api('POST', '/api-keys', body);
     showCreatedKey(dialog, result);
     reload();
@@ -1776,7 +1463,7 @@ function revokeKey(k, reload) {
     message: `Revoke “${k.name}” (${k.prefix}_…)? Everything using it is refused from now on. This cannot be undone.`,
     details: k.last_used_at ? h('p', { class: 'muted' }, 'Last used ', timeEl(k.last_used_at, { rel: true }), '.') : null,
     confirmLabel: 'Revoke key',
-    path: `/api-keys/${k.id}`,
+    remove: () => api('DELETE', `/api-keys/${k.id}`),
     done: `Key “${k.name}” revoked.`,
     reload,
   });
@@ -1791,45 +1478,7 @@ function debounce(fn, ms) {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 
-/** #/runs with these filters (empty values left out). */
-function runsHref(params = {}) {
-  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ''));
-  const qs = query.toString();
-  return `#/runs${qs ? `?${qs}` : ''}`;
-}
-
 const runHref = (id) => `#/runs/${encodeURIComponent(id)}`;
-
-/** A labelled toolbar control; `path` is the key the API uses for it in `errors` (query parameters have no `$.`). */
-function toolbarField(label, control, { path = null, grow = false, hint = null } = {}) {
-  control.id ||= nextId('filter');
-  if (path) { control.dataset.path = path; control.dataset.label = label; }
-  return h('div', { class: `toolbar-field field${grow ? ' grow' : ''}` },
-    h('label', { for: control.id }, label),
-    control,
-    hint && h('p', { class: 'hint' }, hint),
-    h('p', { class: 'field-error', hidden: true }));
-}
-
-function numCell(label, ...content) {
-  return h('td', { 'data-label': label, class: 'num' }, h('div', { class: 'cell' }, content));
-}
-
-/** Row actions' failures: a toast, and a fresh look at the role after a 403. */
-function actionFailed(what, error) {
-  if (error instanceof SessionEnded) return;
-  if (error instanceof ApiError && error.status === 403) resyncAfterForbidden();
-  const detail = error instanceof ApiError ? error.detail : 'Something went wrong in the dashboard.';
-  toast(`${what}: ${detail}`, 'error');
-}
-
-/** Keeps keyboard focus on the "same" control when a live refresh redraws a region. */
-function withFocusKept(region, redraw) {
-  const active = document.activeElement;
-  const key = active && region.contains(active) ? active.dataset.focus : null;
-  redraw();
-  if (key) [...region.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key)?.focus();
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Agents
@@ -1972,7 +1621,7 @@ function viewAgents(main, ctx) {
         ? h('span', { class: 'muted', title: 'No runs in the last 24 hours' }, '—')
         : h('span', { class: s.failed_runs ? 'danger-text' : null, title: `${plural(s.failed_runs ?? 0, 'failed run')} of ${fmtInt(s.runs)}` }, percentFormat.format(s.error_rate))),
       numCell('p95 latency (24 h)', s.p95_latency_ms === null || s.p95_latency_ms === undefined ? h('span', { class: 'muted' }, '—') : duration(s.p95_latency_ms)),
-      numCell('Cost (24 h)', money(s.cost_usd)),
+      numCell('Cost (24 h)', fmtUsd(s.cost_usd)),
       numCell('LLM calls (24 h)', fmtInt(s.llm_calls)),
       numCell('Unpriced (24 h)', s.unpriced_calls
         ? h('a', { href: '#/prices', title: 'LLM calls whose model has no price: their cost is not included. Add a price.' }, badge(fmtInt(s.unpriced_calls), 'warning'))
@@ -2034,7 +1683,7 @@ function viewAgents(main, ctx) {
     handleSubmit(form, async (data) => {
       let updated;
       try {
-        updated = await api('POST', `/controls/${action}-agent/${a.id}`, { reason: text(data, 'reason') || null });
+        updated = await api('POST', `/controls/${action}-agent/${a.id}`, { reason: formText(data, 'reason') || null });
       } catch (e) {
         if (e instanceof ApiError && e.code === 'org_killed') {
           checkControls();
@@ -2074,7 +1723,7 @@ function viewAgents(main, ctx) {
       message: `Archive “${a.name}”? From now on its events are refused. Its runs and history stay, and you can restore it later.`,
       details: a.stats?.runs ? h('p', { class: 'muted' }, `It started ${plural(a.stats.runs, 'run')} in the last 24 hours.`) : null,
       confirmLabel: 'Archive agent',
-      path: `/agents/${a.id}`,
+      remove: () => api('DELETE', `/agents/${a.id}`),
       done: `“${a.name}” archived.`,
       reload: load,
       after: () => { if (ctx.alive()) replaceAgent({ ...a, status: 'archived' }); },
@@ -2110,13 +1759,13 @@ function openRegisterAgent(known, onCreated) {
       h('button', { type: 'submit', class: 'btn primary' }, 'Register agent')));
   const dialog = openDialog({ title: 'Register an agent', content: form });
   handleSubmit(form, async (data) => {
-    const optional = (name) => text(data, name) || null;
+    const optional = (name) => formText(data, name) || null;
     const body = {
-      name: text(data, 'name'),
+      name: formText(data, 'name'),
       type: optional('type'),
       provider: optional('provider'),
       environment: optional('environment'),
-      tags: text(data, 'tags').split(',').map((t) => t.trim()).filter(Boolean),
+      tags: formText(data, 'tags').split(',').map((t) => t.trim()).filter(Boolean),
     };
     if (killed) body.status = 'paused';
     const agent = await api('POST', '/agents', body);
@@ -2393,7 +2042,7 @@ function viewControls(main, ctx) {
         h('button', { type: 'submit', class: 'btn danger' }, again ? 'Pause them now' : 'Pause all agents now')));
     const dialog = openDialog({ title: again ? 'Pull the kill switch again?' : 'Pull the kill switch?', content: form });
     handleSubmit(form, async (data) => {
-      const reason = text(data, 'reason');
+      const reason = formText(data, 'reason');
       if (!reason) {
         throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Give a reason.', errors: { '$.reason': ['is required: say why every agent is stopped.'] } });
       }
@@ -2419,7 +2068,7 @@ function viewControls(main, ctx) {
         h('button', { type: 'submit', class: 'btn primary' }, 'Resume all')));
     const dialog = openDialog({ title: 'Lift the kill switch?', content: form });
     handleSubmit(form, async (data) => {
-      const result = await api('POST', '/controls/resume-all', { reason: text(data, 'reason') || null });
+      const result = await api('POST', '/controls/resume-all', { reason: formText(data, 'reason') || null });
       dialog.close(true);
       applyControlStatus(result.status);
       toast(`Kill switch lifted: ${plural(result.agents_changed.length, 'agent')} resumed.`);
@@ -2493,16 +2142,6 @@ function actorLabel(r, names) {
     h('span', { class: 'who-line' }, h('span', { class: `actor-type actor-${r.actor_type}` }, ACTOR_TYPES[r.actor_type] ?? r.actor_type),
       name && h('span', { class: 'clip-name', title: name }, name)),
     r.actor_id && h('code', { class: 'small muted id-clip', title: r.actor_id }, r.actor_id));
-}
-
-/** Saves a downloaded Blob under a name, through a temporary object URL. */
-function saveBlob(blob, filename) {
-  const url = URL.createObjectURL(blob);
-  const link = h('a', { href: url, download: filename, hidden: true });
-  document.body.append(link);
-  link.click();
-  link.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }
 
 function viewAudit(main, ctx) {
@@ -2769,706 +2408,6 @@ const auditTimeYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'med
 function auditTime(iso) {
   const date = new Date(iso);
   return (date.getFullYear() === new Date().getFullYear() ? auditTimeFormat : auditTimeYearFormat).format(date);
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Costs and budgets: reports over the daily rollup (CostsApi.cs) and spending limits (BudgetsApi.cs)
-// ---------------------------------------------------------------------------------------------------------------
-
-const COST_MAX_DAYS = 366; // CostsApi.MaxDays
-const COST_PRESETS = [
-  { id: 'month', label: 'This month' },
-  { id: '7', label: 'Last 7 days', days: 7 },
-  { id: '30', label: 'Last 30 days', days: 30 },
-];
-const UNPRICED_HELP = 'LLM calls with no price known for the model: their cost is not included.';
-
-// Report days are calendar days of the organization (yyyy-MM-dd): formatted at UTC midnight so the browser's zone
-// cannot move them to the day before.
-const dayFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
-const mediumDayFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeZone: 'UTC' });
-const weekdayFormat = new Intl.DateTimeFormat(undefined, { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' });
-const dayDate = (day) => new Date(`${day}T00:00:00Z`);
-const dayLabel = (day) => dayFormat.format(dayDate(day));
-const longDay = (day) => weekdayFormat.format(dayDate(day));
-
-function addDays(day, n) {
-  const d = dayDate(day);
-  d.setUTCDate(d.getUTCDate() + n);
-  return d.toISOString().slice(0, 10);
-}
-
-/** "Mar 1 – 14, 2026" (both days included). */
-function dayRange(from, to) {
-  if (from === to) return mediumDayFormat.format(dayDate(from));
-  try { return mediumDayFormat.formatRange(dayDate(from), dayDate(to)); } catch { return `${mediumDayFormat.format(dayDate(from))} – ${mediumDayFormat.format(dayDate(to))}`; }
-}
-
-/** Today in the organization's time zone, the calendar of costs and budgets (yyyy-MM-dd). */
-function orgToday() {
-  const parts = (timeZone) => Object.fromEntries(new Intl.DateTimeFormat('en-US', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .formatToParts(new Date()).map((p) => [p.type, p.value]));
-  let p;
-  try { p = parts(session.org?.timezone || 'UTC'); } catch { p = parts(undefined); }
-  return `${p.year}-${p.month}-${p.day}`;
-}
-
-function presetRange(id, today = orgToday()) {
-  const preset = COST_PRESETS.find((p) => p.id === id);
-  return preset?.days ? { from: addDays(today, 1 - preset.days), to: today } : { from: `${today.slice(0, 8)}01`, to: today };
-}
-
-/** #/costs with a range and optionally one agent or team (empty values left out). */
-function costsHref(params = {}) {
-  const query = new URLSearchParams(Object.entries(params).filter(([, v]) => v !== null && v !== undefined && v !== ''));
-  const qs = query.toString();
-  return `#/costs${qs ? `?${qs}` : ''}`;
-}
-
-/** About `count` round steps from 0 to at least `max` (1, 2, 2.5 or 5 × 10ⁿ). */
-function niceTicks(max, count = 4) {
-  if (!(max > 0)) return [0];
-  const raw = max / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw * 0.999);
-  const steps = Math.max(1, Math.ceil(max / step - 1e-9));
-  return Array.from({ length: steps + 1 }, (_, i) => Number((i * step).toPrecision(12)));
-}
-
-/** A dollar formatter with as few decimals as the axis values need ($0, $0.25, $0.0005). */
-function axisMoneyFormat(values) {
-  const digits = [0, 2, 3, 4].find((d) => values.every((v) => Math.abs(v * 10 ** d - Math.round(v * 10 ** d)) < 1e-6)) ?? 4;
-  return new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: digits, maximumFractionDigits: digits });
-}
-
-function svgEl(tag, attrs = {}, ...children) {
-  const el = document.createElementNS(SVG_NS, tag);
-  for (const [k, v] of Object.entries(attrs)) if (v !== null && v !== undefined && v !== false) el.setAttribute(k, String(v));
-  for (const child of children.flat()) if (child !== null && child !== undefined && child !== false) el.append(child);
-  return el;
-}
-
-/**
- * A daily bar chart as inline SVG, sized by its viewBox so that it follows its container's width: a money axis with a
- * few round ticks, a few day labels, a <title> tooltip per day (days without spend stay gaps) and, for screen readers,
- * a summary as the image's name and the same data as a visually hidden table. `width` is best the space it will get
- * (text then keeps its size); the chart scales from there.
- */
-function dailyChart(days, { title, valueKey, width = 960, height = 260, details = null }) {
-  width = Math.round(Math.min(1200, Math.max(320, width || 960)));
-  if (width < 560) height = Math.min(height, 200);
-  const M = { top: 14, right: 14, bottom: 30, left: 72 };
-  const plotW = width - M.left - M.right;
-  const plotH = height - M.top - M.bottom;
-  const values = days.map((d) => Number(d[valueKey]) || 0);
-  const max = Math.max(0, ...values);
-  const total = values.reduce((a, b) => a + b, 0);
-  const ticks = niceTicks(max);
-  const top = ticks[ticks.length - 1] || 1;
-  const format = axisMoneyFormat(ticks);
-  const y = (v) => M.top + plotH - (v / top) * plotH;
-  const slot = plotW / Math.max(1, days.length);
-  const barW = Math.max(1, slot * (days.length > 60 ? 0.8 : 0.66));
-  const labelEvery = Math.max(1, Math.ceil(days.length / Math.max(2, Math.min(8, Math.floor(plotW / 72)))));
-  const round = (n) => Math.round(n * 100) / 100;
-
-  const grid = ticks.map((t) => svgEl('g', {},
-    svgEl('line', { x1: M.left, x2: width - M.right, y1: round(y(t)), y2: round(y(t)), class: t === 0 ? 'chart-axis' : 'chart-grid' }),
-    svgEl('text', { x: M.left - 8, y: round(y(t)) + 4, class: 'chart-label', 'text-anchor': 'end' }, format.format(t))));
-  const bars = days.map((d, i) => {
-    const v = values[i];
-    const x = M.left + i * slot;
-    const tip = [`${longDay(d.day)}: ${money(v)}`, details?.(d)].filter(Boolean).join(' · ');
-    return svgEl('g', { class: `chart-day${v > 0 ? '' : ' empty'}` },
-      svgEl('title', {}, tip),
-      svgEl('rect', { x: round(x), y: M.top, width: round(slot), height: plotH, class: 'chart-hit' }),
-      v > 0 && svgEl('rect', {
-        x: round(x + (slot - barW) / 2), width: round(barW),
-        // Small amounts stay visible: at least 1.5 units tall.
-        y: round(Math.min(y(v), M.top + plotH - 1.5)), height: round(Math.max(1.5, (v / top) * plotH)), class: 'chart-bar',
-      }));
-  });
-  const labels = days.map((d, i) => {
-    if (i % labelEvery !== 0) return null;
-    const cx = M.left + i * slot + slot / 2;
-    const anchor = cx > width - M.right - 24 ? 'end' : 'middle';
-    return svgEl('text', { x: round(anchor === 'end' ? width - M.right : cx), y: height - 10, class: 'chart-label', 'text-anchor': anchor }, dayLabel(d.day));
-  });
-  const peak = max > 0 ? days[values.indexOf(max)] : null;
-  const empty = values.filter((v) => v <= 0).length;
-  const range = days.length ? dayRange(days[0].day, days[days.length - 1].day) : '';
-  const summary = max > 0
-    ? `${title}, ${range}: ${money(total)} in total; highest ${money(max)} on ${longDay(peak.day)}; ${plural(empty, 'day')} of ${fmtInt(days.length)} without any.`
-    : `${title}, ${range}: nothing spent.`;
-  const svg = svgEl('svg', { viewBox: `0 0 ${width} ${height}`, class: 'chart-svg', role: 'img', 'aria-label': summary, preserveAspectRatio: 'xMidYMid meet' },
-    grid,
-    svgEl('g', { class: 'chart-bars' }, bars),
-    labels,
-    max > 0 ? null : svgEl('text', { x: M.left + plotW / 2, y: M.top + plotH / 2, class: 'chart-empty', 'text-anchor': 'middle' }, 'Nothing spent in this range'));
-  const table = h('table', { class: 'sr-only' },
-    h('caption', {}, `${title}, one row per day`),
-    h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Day'), h('th', { scope: 'col' }, 'Amount'))),
-    h('tbody', {}, days.map((d, i) => h('tr', {}, h('th', { scope: 'row' }, longDay(d.day)), h('td', {}, money(values[i]))))));
-  return h('figure', { class: 'chart' }, h('div', { class: 'chart-scroll' }, svg), table);
-}
-
-/** A share of a total: a small bar (decoration) and the percentage as text. */
-function shareCell(part, whole) {
-  const share = whole > 0 ? part / whole : 0;
-  const fill = h('span', { class: 'share-fill' });
-  fill.style.width = `${Math.min(100, share * 100)}%`; // CSSOM: allowed under the CSP
-  return h('td', { 'data-label': 'Share', class: 'num share-col' },
-    h('div', { class: 'cell' }, h('span', { class: 'share' }, h('span', { class: 'share-bar', 'aria-hidden': 'true' }, fill), percentFormat.format(share))));
-}
-
-function unpricedCell(n) {
-  return numCell('Unpriced', n ? h('a', { href: '#/prices', title: `${UNPRICED_HELP} Add a price.` }, badge(fmtInt(n), 'warning')) : h('span', { class: 'muted' }, '0'));
-}
-
-function tokensCell(t) {
-  return numCell('Tokens', h('span', { title: `${fmtInt(t.tokens_in)} in (${fmtInt(t.tokens_cached)} cached) · ${fmtInt(t.tokens_out)} out` }, fmtInt(t.tokens_in + t.tokens_out)));
-}
-
-function viewCosts(main, ctx) {
-  const agentId = ctx.params.get('agent') || null;
-  const team = agentId ? null : ctx.params.get('team') || null;
-  const scopePath = agentId ? `/costs/by-agent/${encodeURIComponent(agentId)}` : team ? `/costs/by-team/${encodeURIComponent(team)}` : '/costs/summary';
-  const range = { from: ctx.params.get('from') ?? '', to: ctx.params.get('to') ?? '' };
-  let loadToken = 0;
-  let loaded = false;
-
-  const from = h('input', { type: 'date', value: range.from, max: orgToday() });
-  const to = h('input', { type: 'date', value: range.to, max: orgToday() });
-  const presets = COST_PRESETS.map((p) => h('button', { type: 'button', class: 'btn secondary small', 'aria-pressed': 'false', dataset: { preset: p.id }, onclick: () => usePreset(p.id) }, p.label));
-  const rangeNote = h('p', { class: 'muted small toolbar-count' });
-  const filters = h('form', { class: 'filters', 'aria-label': 'Date range' },
-    h('div', { class: 'problem-slot' }),
-    h('div', { class: 'toolbar' },
-      toolbarField('From', from, { path: 'from' }),
-      toolbarField('To', to, { path: 'to' }),
-      h('div', { class: 'toolbar-end range-presets', role: 'group', 'aria-label': 'Quick ranges' }, presets),
-      rangeNote));
-  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
-  for (const input of [from, to]) input.addEventListener('change', () => apply());
-
-  const csv = h('button', { type: 'button', class: 'btn secondary', onclick: () => downloadCsv() }, 'Download CSV');
-  const header = pageHeader(agentId ? 'Agent costs' : team ? `Team costs: ${team}` : 'Costs',
-    agentId || team
-      ? 'Daily cost and the models used, from the cost rollup.'
-      : 'What LLM calls cost, per day, agent, team and model. Days follow the organization’s time zone.',
-    csv);
-  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
-  const body = h('div', { class: 'stack-lg' }, loadingPanel('Loading costs…'));
-  append(main, [
-    agentId || team ? h('p', { class: 'back' }, h('a', { href: costsHref(range) }, '← All costs')) : null,
-    header, filters, announcer, body]);
-
-  function usePreset(id) {
-    Object.assign(range, presetRange(id));
-    from.value = range.from;
-    to.value = range.to;
-    apply();
-  }
-
-  function query(extra = {}) {
-    const q = new URLSearchParams();
-    if (range.from) q.set('from', range.from);
-    if (range.to) q.set('to', range.to);
-    for (const [k, v] of Object.entries(extra)) q.set(k, v);
-    return q;
-  }
-
-  function apply() {
-    range.from = from.value;
-    range.to = to.value;
-    history.replaceState(null, '', costsHref({ agent: agentId, team, ...range }));
-    const back = main.querySelector('.back a');
-    if (back) back.href = costsHref(range);
-    load();
-  }
-
-  function markPreset() {
-    const today = orgToday();
-    for (const button of presets) {
-      const r = presetRange(button.dataset.preset, today);
-      button.setAttribute('aria-pressed', String(r.from === from.value && r.to === to.value));
-    }
-  }
-
-  async function load() {
-    const token = ++loadToken;
-    if (loaded) body.setAttribute('aria-busy', 'true'); else setChildren(body, loadingPanel('Loading costs…'));
-    try {
-      const data = await api('GET', `${scopePath}?${query()}`);
-      if (!ctx.alive() || token !== loadToken) return;
-      body.removeAttribute('aria-busy');
-      clearProblem(filters);
-      loaded = true;
-      draw(data);
-    } catch (e) {
-      if (!ctx.alive() || token !== loadToken) return;
-      body.removeAttribute('aria-busy');
-      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) {
-        loaded = false;
-        showProblem(filters, e);
-        setChildren(body, h('div', { class: 'card' }, emptyState('Check the dates.', `A range runs from a day to the same or a later day, at most ${fmtInt(COST_MAX_DAYS)} days.`)));
-        announcer.textContent = 'The costs could not be read for these dates.';
-        return;
-      }
-      setChildren(body, errorPanel(e, () => load()));
-    }
-  }
-
-  function draw(data) {
-    const report = data.report;
-    // The server fills in the default range (the month so far): show it.
-    from.value = report.from;
-    to.value = report.to;
-    markPreset();
-    const days = report.daily.length;
-    rangeNote.textContent = `${dayRange(report.from, report.to)} · ${plural(days, 'day')} · time zone ${report.timezone}`;
-    const subject = agentId ? data.name : team;
-    if (agentId) {
-      header.querySelector('h1').textContent = `Agent costs: ${data.name}`;
-      document.title = `Costs of ${data.name} · ${session.org?.name ?? ''} · AgentOps`;
-    }
-    announcer.textContent = `${subject ? `${subject}: ` : ''}${money(report.total.cost_usd)} from ${dayRange(report.from, report.to)}.`;
-    setChildren(body,
-      agentId && h('p', { class: 'muted' }, data.team
-        ? ['Team ', h('a', { href: costsHref({ team: data.team, ...range }) }, data.team), ' · ', h('a', { href: runsHref({ agent: data.agent_id }) }, 'Runs of this agent')]
-        : ['No team · ', h('a', { href: runsHref({ agent: data.agent_id }) }, 'Runs of this agent')]),
-      statsCard(report),
-      !agentId && !team && budgetsNote(data.budgets ?? []),
-      h('section', { class: 'card cost-card', 'aria-labelledby': 'cost-daily-title' },
-        h('div', { class: 'card-title' },
-          h('h2', { id: 'cost-daily-title' }, 'Daily cost'),
-          h('p', { class: 'muted small' }, 'Hover a bar for the day’s amount. Days without cost are gaps.')),
-        dailyChart(report.daily, { title: 'Daily cost', valueKey: 'cost_usd', width: body.clientWidth - 42, details: (d) => plural(d.calls, 'call') })),
-      agentId ? null : agentsCard(report),
-      agentId || team ? modelsCard(report) : h('div', { class: 'cost-grid' }, teamsCard(report), modelsCard(report)));
-  }
-
-  /** Cents once the average is a cent or more: "$0.17 a day" rather than "$0.1705". */
-  const average = (total, days) => {
-    const v = Number(total) / days;
-    return v >= 0.01 ? Math.round(v * 100) / 100 : v;
-  };
-
-  function statsCard(report) {
-    const t = report.total;
-    const stat = (label, value, sub = null) => h('div', { class: 'stat' },
-      h('dt', {}, label), h('dd', {}, h('span', { class: 'stat-value' }, value), sub && h('span', { class: 'stat-sub' }, sub)));
-    const days = report.daily.length;
-    return h('dl', { class: 'stats four cost-stats', 'aria-label': 'Totals for the range' },
-      stat('Total cost', money(t.cost_usd), days > 1 ? `${money(average(t.cost_usd, days))} a day on average` : null),
-      stat('LLM calls', fmtInt(t.calls)),
-      stat('Tokens', fmtInt(t.tokens_in + t.tokens_out), `${fmtInt(t.tokens_in)} in · ${fmtInt(t.tokens_out)} out`),
-      stat('Unpriced calls', fmtInt(t.unpriced_calls),
-        t.unpriced_calls
-          ? h('a', { class: 'warning-text', href: '#/prices', title: UNPRICED_HELP }, 'No price known for the model, so not in the total: add one')
-          : h('span', { title: UNPRICED_HELP }, 'No price known for the model, so not in the total')));
-  }
-
-  function budgetsNote(budgets) {
-    if (!budgets.length) return null;
-    const count = (state) => budgets.filter((b) => b.status?.state === state).length;
-    const exceeded = count('exceeded');
-    const warning = count('warning');
-    const kind = exceeded ? 'error' : warning ? 'warning' : 'info';
-    return h('div', { class: `alert ${kind} budgets-note` },
-      h('p', {}, `${plural(budgets.length, 'active budget')}: `,
-        [exceeded && `${fmtInt(exceeded)} exceeded`, warning && `${fmtInt(warning)} past a threshold`, `${fmtInt(budgets.length - exceeded - warning)} on track`].filter(Boolean).join(', '),
-        '. ', h('a', { href: '#/budgets' }, 'Open Budgets')));
-  }
-
-  const numeric = new Set(['Cost', 'Share', 'Calls', 'Tokens', 'Unpriced']);
-
-  function breakdown(titleText, caption, columns, rows, empty) {
-    const titleId = nextId('breakdown');
-    return h('section', { class: 'card flush cost-card', 'aria-labelledby': titleId },
-      h('div', { class: 'card-head' }, h('h2', { id: titleId }, titleText)),
-      rows.length
-        ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense cost-table' },
-          h('caption', { class: 'sr-only' }, caption),
-          h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col', class: numeric.has(c) ? 'num' : null }, c)))),
-          h('tbody', {}, rows)))
-        : emptyState(empty, null));
-  }
-
-  function agentsCard(report) {
-    const whole = report.total.cost_micros;
-    return breakdown('By agent', `Cost by agent, ${dayRange(report.from, report.to)}, highest first. Select an agent for its daily cost and models.`,
-      ['Agent', 'Team', 'Cost', 'Share', 'Calls', 'Tokens', 'Unpriced'],
-      report.by_agent.map((a) => h('tr', {},
-        cell('Agent', h('a', { href: costsHref({ agent: a.agent_id, ...range }), class: 'strong', title: `Daily cost and models of ${a.name}` }, a.name)),
-        h('td', { 'data-label': 'Team' }, h('div', { class: 'cell' }, a.team
-          ? (team ? a.team : h('a', { href: costsHref({ team: a.team, ...range }) }, a.team))
-          : h('span', { class: 'muted' }, '—'))),
-        numCell('Cost', money(a.totals.cost_usd)),
-        shareCell(a.totals.cost_micros, whole),
-        numCell('Calls', fmtInt(a.totals.calls)),
-        tokensCell(a.totals),
-        unpricedCell(a.totals.unpriced_calls))),
-      'No agent has costs in this range.');
-  }
-
-  function teamsCard(report) {
-    const whole = report.total.cost_micros;
-    return breakdown('By team', `Cost by team, ${dayRange(report.from, report.to)}, highest first. Select a team for its agents and models.`,
-      ['Team', 'Cost', 'Share', 'Calls', 'Unpriced'],
-      report.by_team.map((t) => h('tr', {},
-        cell('Team', t.team
-          ? h('a', { href: costsHref({ team: t.team, ...range }), class: 'strong', title: `Costs of the team ${t.team}` }, t.team)
-          : h('span', { class: 'muted', title: 'Agents without a team' }, 'No team')),
-        numCell('Cost', money(t.totals.cost_usd)),
-        shareCell(t.totals.cost_micros, whole),
-        numCell('Calls', fmtInt(t.totals.calls)),
-        unpricedCell(t.totals.unpriced_calls))),
-      'No team has costs in this range.');
-  }
-
-  function modelsCard(report) {
-    const whole = report.total.cost_micros;
-    return breakdown('By model', `Cost by model, ${dayRange(report.from, report.to)}, highest first`,
-      ['Model', 'Cost', 'Share', 'Calls', 'Tokens', 'Unpriced'],
-      report.by_model.map((m) => h('tr', {},
-        cell('Model', m.model ? h('code', { class: 'model-name' }, m.model) : h('span', { class: 'muted' }, 'Not named')),
-        numCell('Cost', money(m.totals.cost_usd)),
-        shareCell(m.totals.cost_micros, whole),
-        numCell('Calls', fmtInt(m.totals.calls)),
-        tokensCell(m.totals),
-        unpricedCell(m.totals.unpriced_calls))),
-      'No model was called in this range.');
-  }
-
-  async function downloadCsv() {
-    range.from = from.value;
-    range.to = to.value;
-    csv.disabled = true;
-    csv.textContent = 'Preparing CSV…';
-    try {
-      const { blob, filename } = await api('GET', `${scopePath}?${query({ format: 'csv' })}`, undefined, { download: 'text/csv' });
-      saveBlob(blob, filename ?? `costs-${from.value || 'month'}-${to.value || 'today'}.csv`);
-      toast('Costs saved as CSV: one row per day, agent and model.');
-    } catch (e) {
-      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) showProblem(filters, e);
-      else actionFailed('Could not export the costs', e);
-    } finally {
-      csv.disabled = false;
-      csv.textContent = 'Download CSV';
-    }
-  }
-
-  load();
-}
-
-const BUDGET_STATE = {
-  ok: { label: 'On track', kind: 'success', help: 'No threshold reached this period.' },
-  warning: { label: 'Warning', kind: 'warning', help: 'A threshold has been reached this period.' },
-  exceeded: { label: 'Exceeded', kind: 'danger', help: 'Spend has reached the maximum this period.' },
-};
-const BUDGET_SCOPES = [
-  { value: 'org', label: 'The whole organization' },
-  { value: 'team', label: 'A team' },
-  { value: 'agent', label: 'One agent' },
-];
-const BUDGET_PERIODS = [
-  { value: 'daily', label: 'Daily' },
-  { value: 'weekly', label: 'Weekly (Monday to Sunday)' },
-  { value: 'monthly', label: 'Monthly (calendar month)' },
-  { value: 'rolling', label: 'Rolling (the last N days)' },
-];
-const BUDGET_DEFAULT_THRESHOLDS = [50, 80, 100]; // BudgetRules.DefaultThresholds
-const BUDGET_MAX_PERCENT = 1000; // BudgetRules.MaxPercent
-
-function periodLabel(b) {
-  if (b.period === 'rolling') return `Rolling, last ${plural(b.rolling_days ?? 0, 'day')}`;
-  return { daily: 'Daily', weekly: 'Weekly', monthly: 'Monthly' }[b.period] ?? b.period;
-}
-
-/** The period the status covers (period_end is exclusive). */
-const budgetWindow = (s) => dayRange(s.period_start, addDays(s.period_end, -1));
-const percentOf = (p) => percentFormat.format(Number(p) / 100);
-
-function budgetScope(b, agentNames, { links = true } = {}) {
-  if (b.scope === 'org') return h('span', {}, 'Organization');
-  if (b.scope === 'team') {
-    return h('span', {}, 'Team ', links ? h('a', { href: costsHref({ team: b.team }), class: 'strong', title: `Costs of the team ${b.team}` }, b.team) : h('span', { class: 'strong' }, b.team));
-  }
-  const name = agentNames.get(b.agent_id);
-  return h('span', {}, 'Agent ', name
-    ? (links ? h('a', { href: costsHref({ agent: b.agent_id }), class: 'strong', title: `Costs of ${name}` }, name) : h('span', { class: 'strong' }, name))
-    : h('code', { class: 'id-clip', title: b.agent_id }, b.agent_id));
-}
-
-/**
- * Spent against the maximum: the amounts and the state in words, a bar (decoration: everything it shows is also
- * written) with the thresholds and the auto-pause point as markers.
- */
-function budgetMeter(b) {
-  const s = b.status;
-  const state = BUDGET_STATE[s.state] ?? { label: s.state, kind: 'neutral', help: null };
-  const scale = Math.max(100, ...b.thresholds, b.auto_pause_at_percent ?? 0);
-  const at = (p) => `${(Math.min(Number(p), scale) / scale) * 100}%`;
-  const fill = h('span', { class: `meter-fill ${s.state}` });
-  fill.style.width = at(s.percent); // CSSOM: allowed under the CSP
-  const reached = new Set(s.thresholds_reached);
-  const mark = (p, kind, label) => {
-    const el = h('span', { class: `meter-mark ${kind}`, title: label });
-    el.style.left = at(p);
-    return el;
-  };
-  const marks = [
-    ...b.thresholds.map((t) => mark(t, reached.has(t) ? 'reached' : '', `Alert at ${t} %${reached.has(t) ? ' (reached)' : ''}`)),
-    scale > 100 && !b.thresholds.includes(100) ? mark(100, 'max', 'The maximum') : null,
-    b.auto_pause_at_percent ? mark(b.auto_pause_at_percent, 'pause', `Agents pause at ${b.auto_pause_at_percent} %`) : null,
-  ];
-  return h('div', { class: 'meter' },
-    h('div', { class: 'meter-head' },
-      h('span', { class: 'meter-amount' }, h('span', { class: 'strong' }, money(s.spent_usd)), ` of ${money(b.max_amount_usd)}`),
-      badge(`${state.label} · ${percentOf(s.percent)}`, state.kind, state.help)),
-    h('span', { class: 'meter-track', 'aria-hidden': 'true' }, fill, marks),
-    h('span', { class: 'meter-note' },
-      `Alerts at ${b.thresholds.map((t) => `${t} %`).join(', ')}`,
-      b.auto_pause_at_percent ? ` · pauses agents at ${b.auto_pause_at_percent} %` : ''));
-}
-
-function viewBudgets(main, ctx) {
-  let budgets = [];
-  let agents = [];
-  let agentNames = new Map();
-  let truncated = false;
-  const writable = can.writeBudgets();
-  const create = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openBudgetForm(null) }, 'Create budget') : null;
-  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
-  const list = h('div', { class: 'card flush' }, loadingPanel('Loading budgets…'));
-  append(main, [
-    pageHeader('Budgets', 'Spending limits for the organization, a team or one agent. Alerts fire once per period at each threshold, and a budget can pause its agents. Periods follow the organization’s time zone.', create),
-    h('div', { class: 'toolbar toolbar-meta' },
-      writable ? null : h('p', { class: 'muted' }, 'Only admins can create, change or delete budgets. Ask an admin if a limit should change.'),
-      countLine),
-    list]);
-
-  async function load() {
-    if (list.querySelector('table')) list.setAttribute('aria-busy', 'true');
-    try {
-      const [page, agentPage] = await Promise.all([
-        loadAll('/budgets'),
-        loadAll('/agents').catch((e) => { if (e instanceof SessionEnded) throw e; return { items: [] }; }), // names only: ids are shown otherwise
-      ]);
-      if (!ctx.alive()) return;
-      list.removeAttribute('aria-busy');
-      budgets = page.items.sort((a, b) => a.name.localeCompare(b.name));
-      truncated = page.truncated;
-      agents = agentPage.items;
-      agentNames = new Map(agents.map((a) => [a.id, a.name]));
-      withFocusKept(list, draw);
-    } catch (e) {
-      if (!ctx.alive()) return;
-      list.removeAttribute('aria-busy');
-      setChildren(list, errorPanel(e, () => load()));
-    }
-  }
-
-  function draw() {
-    const over = budgets.filter((b) => b.status?.state === 'exceeded').length;
-    countLine.textContent = budgets.length ? `${plural(budgets.length, 'budget')}${over ? ` · ${fmtInt(over)} exceeded` : ''}` : '';
-    if (!budgets.length) {
-      setChildren(list, emptyState('No budgets yet',
-        writable ? 'Set a maximum spend per day, week, month or rolling window, with alerts as it approaches.' : 'An admin can set spending limits with alerts here.',
-        writable && h('button', { type: 'button', class: 'btn primary', onclick: () => openBudgetForm(null) }, 'Create budget')));
-      return;
-    }
-    const table = h('table', { class: 'table dense budget-table' },
-      h('caption', { class: 'sr-only' }, 'Budgets with this period’s spend against their maximum. Select a budget for its daily spend and alerts.'),
-      h('thead', {}, h('tr', {},
-        ['Budget', 'Scope', 'Period', 'Spent this period'].map((c) => h('th', { scope: 'col' }, c)),
-        h('th', { scope: 'col', class: 'num' }, 'Projected'),
-        h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-      h('tbody', {}, budgets.map(budgetRow)));
-    setChildren(list, h('div', { class: 'table-wrap' }, table),
-      truncated ? h('p', { class: 'muted pad' }, `Showing the first ${budgets.length} budgets.`) : null);
-  }
-
-  function budgetRow(b) {
-    const s = b.status;
-    const buttons = [h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Details of ${b.name}`, dataset: { focus: `details:${b.id}` }, onclick: () => openBudgetDetail(b) }, 'Details')];
-    if (writable) {
-      buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Edit ${b.name}`, dataset: { focus: `edit:${b.id}` }, onclick: () => openBudgetForm(b) }, 'Edit'));
-      buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Delete ${b.name}`, dataset: { focus: `delete:${b.id}` }, onclick: () => deleteBudget(b) }, 'Delete'));
-    }
-    const over = s && s.projected_usd !== null && Number(s.projected_usd) > Number(b.max_amount_usd);
-    return h('tr', { class: b.active ? null : 'inactive' },
-      cell('Budget', h('div', { class: 'who budget-who' },
-        h('button', { type: 'button', class: 'link-btn strong', dataset: { focus: `name:${b.id}` }, onclick: () => openBudgetDetail(b) }, b.name),
-        h('span', { class: 'chips' },
-          s?.auto_paused && badge('Auto-paused', 'danger', 'It paused its agents this period. They stay paused until someone resumes them.'),
-          !b.active && badge('Inactive', 'neutral', 'Not tracking spend')))),
-      cell('Scope', budgetScope(b, agentNames)),
-      cell('Period', h('span', {}, periodLabel(b)), s && h('span', { class: 'muted small block' }, budgetWindow(s))),
-      h('td', { 'data-label': 'Spent this period', class: 'meter-col' }, h('div', { class: 'cell' }, s ? budgetMeter(b) : h('span', { class: 'muted' }, '—'))),
-      numCell('Projected', !s || s.projected_usd === null
-        ? h('span', { class: 'muted', title: 'A rolling window has no end to project to.' }, '—')
-        : h('span', { class: over ? 'warning-text strong' : null, title: 'At the rate so far, by the end of the period' }, money(s.projected_usd)),
-        over && h('span', { class: 'small warning-text' }, 'over the maximum')),
-      actionsCell(h('div', { class: 'row-actions' }, buttons)));
-  }
-
-  const focusTarget = (key) => () => [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key) ?? null;
-
-  async function openBudgetDetail(b) {
-    const dialog = openDialog({ title: b.name, wide: true, content: loadingPanel('Loading the budget…') });
-    dialog.returnFocus = focusTarget(`name:${b.id}`);
-    let detail;
-    try {
-      detail = await api('GET', `/budgets/${b.id}`);
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404) load();
-      dialog.setContent(errorPanel(e, null));
-      return;
-    }
-    const v = detail.budget;
-    const s = v.status;
-    const stat = (label, value, sub = null) => h('div', { class: 'stat' },
-      h('dt', {}, label), h('dd', {}, h('span', { class: 'stat-value' }, value), sub && h('span', { class: 'stat-sub' }, sub)));
-    const alertsId = nextId('alerts');
-    const edit = writable && h('button', { type: 'button', class: 'btn secondary', onclick: () => { dialog.close(true); openBudgetForm(v); } }, 'Edit budget');
-    dialog.setTitle(v.name);
-    dialog.setContent(h('div', { class: 'stack budget-detail' },
-      h('p', { class: 'muted' }, budgetScope(v, agentNames, { links: false }), ' · ', periodLabel(v), ' · ', budgetWindow(s),
-        s.auto_paused ? [' · ', badge('Auto-paused', 'danger', 'It paused its agents this period.')] : null),
-      budgetMeter(v),
-      h('dl', { class: 'stats four' },
-        stat('Spent', money(s.spent_usd), percentOf(s.percent)),
-        stat('Remaining', money(s.remaining_usd)),
-        stat('Projected', s.projected_usd === null ? '—' : money(s.projected_usd), s.projected_usd === null ? 'No end to project to' : 'By the end of the period'),
-        stat('Thresholds reached', fmtInt(s.thresholds_reached.length), `of ${fmtInt(v.thresholds.length)}`)),
-      h('section', { class: 'stack-sm', 'aria-labelledby': `${alertsId}-daily` },
-        h('h3', { id: `${alertsId}-daily` }, 'Daily spend this period'),
-        dailyChart(detail.daily, { title: 'Daily spend this period', valueKey: 'spent_usd', width: dialog.body.clientWidth - 40, height: 200 })),
-      h('section', { class: 'stack-sm', 'aria-labelledby': alertsId },
-        h('h3', { id: alertsId }, 'Alerts fired'),
-        detail.alerts.length
-          ? h('div', { class: 'table-wrap bordered' }, h('table', { class: 'table dense' },
-            h('caption', { class: 'sr-only' }, 'Alerts this budget fired, newest first'),
-            h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Fired'), h('th', { scope: 'col' }, 'Alert'), h('th', { scope: 'col', class: 'num' }, 'Spent then'), h('th', { scope: 'col', class: 'num' }, 'Maximum then'))),
-            h('tbody', {}, detail.alerts.map((a) => h('tr', {},
-              cell('Fired', timeEl(a.fired_at, { withTime: true })),
-              cell('Alert', a.kind === 'auto_pause'
-                ? badge(`Agents paused at ${a.threshold} %`, 'danger')
-                : badge(`${a.threshold} % reached`, a.threshold >= 100 ? 'danger' : 'warning')),
-              numCell('Spent then', money(a.spent_usd)),
-              numCell('Maximum then', money(a.max_amount_usd)))))))
-          : h('p', { class: 'muted' }, 'No alert has fired yet.')),
-      h('div', { class: 'form-actions' }, edit, h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'Close'))));
-  }
-
-  function openBudgetForm(b) {
-    const editing = !!b;
-    const teams = [...new Set(agents.map((a) => a.team).filter(Boolean))].sort();
-    const scope = selectControl(BUDGET_SCOPES, b?.scope ?? 'org');
-    const period = selectControl(BUDGET_PERIODS, b?.period ?? 'monthly');
-    const agentSelect = selectControl([
-      { value: '', label: agents.length ? 'Choose an agent' : 'No agents yet' },
-      ...[...agents].sort((x, y) => x.name.localeCompare(y.name)).map((a) => ({ value: a.id, label: a.status === 'archived' ? `${a.name} (archived)` : a.name })),
-    ], b?.agent_id ?? '');
-    const teamListId = nextId('teams');
-    const teamField = field({
-      label: 'Team', name: 'team', value: b?.team ?? '', autocomplete: 'off', attrs: { list: teamListId, spellcheck: 'false', maxlength: 100 },
-      after: h('datalist', { id: teamListId }, teams.map((t) => h('option', { value: t }))),
-      hint: 'Agents whose team has this name, counted by their team when each cost is processed.',
-    });
-    const agentField = field({ label: 'Agent', name: 'agent_id', control: agentSelect });
-    const rollingField = field({
-      label: 'Days in the window', name: 'rolling_days', type: 'number', value: b?.rolling_days ?? 30,
-      attrs: { min: '1', max: '366', step: '1', inputmode: 'numeric' }, hint: '1 to 366: the last N days, today included.',
-    });
-    const sync = () => {
-      teamField.hidden = scope.value !== 'team';
-      agentField.hidden = scope.value !== 'agent';
-      rollingField.hidden = period.value !== 'rolling';
-    };
-    scope.addEventListener('change', sync);
-    period.addEventListener('change', sync);
-    sync();
-    const form = h('form', { class: 'stack' },
-      h('div', { class: 'problem-slot' }),
-      field({ label: 'Name', name: 'name', value: b?.name ?? '', autocomplete: 'off', required: true, attrs: { maxlength: 200 }, hint: 'Unique in the organization, e.g. “Support team, monthly”.' }),
-      h('div', { class: 'field-row' },
-        field({ label: 'Applies to', name: 'scope', control: scope }),
-        h('div', {}, teamField, agentField)),
-      h('div', { class: 'field-row' },
-        field({ label: 'Period', name: 'period', control: period, hint: 'In the organization’s time zone.' }),
-        rollingField),
-      field({
-        label: 'Maximum (USD)', name: 'max_amount_usd', type: 'number', value: b?.max_amount_usd ?? '', required: true,
-        attrs: { min: '0', step: 'any', inputmode: 'decimal' }, hint: 'The spend allowed per period: more than 0.',
-      }),
-      field({
-        label: 'Alert thresholds (%)', name: 'thresholds', value: (b?.thresholds ?? BUDGET_DEFAULT_THRESHOLDS).join(', '), autocomplete: 'off',
-        hint: 'Percentages of the maximum, separated by commas: up to 10, from 1 to 1000. Each fires once per period.',
-      }),
-      field({
-        label: 'Pause agents at (%)', name: 'auto_pause_at_percent', type: 'number', value: b?.auto_pause_at_percent ?? '', optional: true,
-        attrs: { min: '1', max: String(BUDGET_MAX_PERCENT), step: '1', inputmode: 'numeric' },
-        hint: 'Once spend reaches this percentage, the budget pauses its agents (an organization budget pulls the kill switch). They stay paused until someone resumes them.',
-      }),
-      h('div', { class: 'form-actions' },
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', { type: 'submit', class: 'btn primary' }, editing ? 'Save' : 'Create budget')));
-    const dialog = openDialog({ title: editing ? `Edit ${b.name}` : 'Create a budget', content: form });
-    if (editing) dialog.returnFocus = focusTarget(`edit:${b.id}`);
-    handleSubmit(form, async (data) => {
-      const errors = {};
-      const whole = (name, path) => {
-        const v = text(data, name);
-        if (v === '') return null;
-        if (!/^\d+$/.test(v)) { errors[path] = ['must be a whole number.']; return null; }
-        return Number(v);
-      };
-      const amount = text(data, 'max_amount_usd');
-      const thresholdText = text(data, 'thresholds');
-      const thresholds = thresholdText.split(/[\s,;]+/).map((t) => t.replace(/%$/, '')).filter(Boolean);
-      if (!thresholds.length) errors['$.thresholds'] = ['needs at least one percentage, e.g. 50, 80, 100.'];
-      else if (thresholds.some((t) => !/^\d+$/.test(t))) errors['$.thresholds'] = ['must be whole percentages separated by commas, e.g. 50, 80, 100.'];
-      const body = {
-        name: text(data, 'name'),
-        scope: scope.value,
-        team: scope.value === 'team' ? text(data, 'team') : null,
-        agent_id: scope.value === 'agent' ? (agentSelect.value || null) : null,
-        period: period.value,
-        rolling_days: period.value === 'rolling' ? whole('rolling_days', '$.rolling_days') : null,
-        max_amount_usd: amount === '' ? null : Number(amount),
-        thresholds: thresholds.map(Number),
-        auto_pause_at_percent: whole('auto_pause_at_percent', '$.auto_pause_at_percent'),
-      };
-      if (period.value === 'rolling' && body.rolling_days === null && !errors['$.rolling_days']) errors['$.rolling_days'] = ['is required for a rolling budget.'];
-      if (Object.keys(errors).length) {
-        throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Please correct the highlighted fields.', errors });
-      }
-      const saved = editing ? await api('PATCH', `/budgets/${b.id}`, body) : await api('POST', '/budgets', body);
-      dialog.close(true);
-      toast(editing ? `Budget “${saved.name}” saved.` : `Budget “${saved.name}” created: ${money(saved.status?.spent_usd ?? 0)} spent so far this period.`);
-      if (saved.status?.auto_paused) checkControls();
-      if (ctx.alive()) load();
-    }, {
-      codePaths: { budget_exists: '$.name', budget_limit: '$.name' },
-      onError: (e) => { if (e instanceof ApiError && e.status === 404) load(); },
-    });
-  }
-
-  function deleteBudget(b) {
-    confirmDelete({
-      title: 'Delete budget',
-      message: `Delete “${b.name}”? Its spend is no longer tracked and no more alerts fire. Agents it paused stay paused until someone resumes them.`,
-      confirmLabel: 'Delete budget',
-      path: `/budgets/${b.id}`,
-      done: `Budget “${b.name}” deleted.`,
-      reload: () => { if (ctx.alive()) load(); },
-    });
-  }
-
-  load();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -3920,7 +2859,7 @@ function viewApprovals(main, ctx) {
     const dialog = openDialog({ title: approve ? 'Approve this action?' : 'Reject this action?', content: form, initialFocus: comment });
     dialog.returnFocus = focusTarget(`${approve ? 'approve' : 'reject'}:${a.id}`);
     handleSubmit(form, async (data) => {
-      const note = text(data, 'comment');
+      const note = formText(data, 'comment');
       if (!approve && !note) {
         throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Give a reason.', errors: { '$.comment': ['is required: it is the reason the agent is told.'] } });
       }
@@ -4234,7 +3173,7 @@ function viewWebhooks(main, ctx) {
     const dialog = openDialog({ title: editing ? `Edit ${w.name}` : 'Add a webhook endpoint', content: form });
     if (editing) dialog.returnFocus = focusTarget(`edit:${w.id}`);
     handleSubmit(form, async (data) => {
-      const body = { name: text(data, 'name'), url: text(data, 'url'), kinds: data.getAll('kinds'), active: data.get('active') === 'on' };
+      const body = { name: formText(data, 'name'), url: formText(data, 'url'), kinds: data.getAll('kinds'), active: data.get('active') === 'on' };
       if (editing) {
         const saved = await api('PATCH', `/webhooks/${w.id}`, body);
         dialog.close(true);
@@ -4277,7 +3216,7 @@ function viewWebhooks(main, ctx) {
       title: 'Delete webhook endpoint',
       message: `Delete “${w.name}”? Nothing more is sent to ${w.url}, and its delivery log is deleted with it.`,
       confirmLabel: 'Delete endpoint',
-      path: `/webhooks/${w.id}`,
+      remove: () => api('DELETE', `/webhooks/${w.id}`),
       done: `Endpoint “${w.name}” deleted.`,
       reload: () => { if (ctx.alive()) load(); },
     });
@@ -4518,7 +3457,7 @@ function jobShardText(job, p) {
 
 /** A whole number from a form field (blank: null, the server's default); a problem for the path otherwise. */
 function wholeField(data, name, path, errors, { signed = false } = {}) {
-  const v = text(data, name);
+  const v = formText(data, name);
   if (v === '') return null;
   if (!(signed ? /^-?\d+$/ : /^\d+$/).test(v)) { errors[path] = ['must be a whole number.']; return null; }
   return Number(v);
@@ -4565,7 +3504,7 @@ function jobSpecFields({ withPriority = true } = {}) {
   const read = (data, errors) => {
     const body = {
       kind: kind.value,
-      payload: kind.value === 'custom' ? { activity: text(data, 'activity') } : {},
+      payload: kind.value === 'custom' ? { activity: formText(data, 'activity') } : {},
       batch_size: wholeField(data, 'batch_size', '$.batch_size', errors),
       parallelism: wholeField(data, 'parallelism', '$.parallelism', errors),
       max_attempts: wholeField(data, 'max_attempts', '$.max_attempts', errors),
@@ -4599,7 +3538,7 @@ function openCreateJob(onCreated) {
   handleSubmit(form, async (data) => {
     const errors = {};
     const body = spec.read(data, errors);
-    const at = text(data, 'scheduled_at');
+    const at = formText(data, 'scheduled_at');
     if (at) {
       body.scheduled_at = fromLocalInput(at);
       if (!body.scheduled_at) errors['$.scheduled_at'] = ['must be a date and time.'];
@@ -4893,7 +3832,7 @@ function viewJobs(main, ctx) {
       title: 'Delete schedule',
       message: `Delete “${s.name}”? It creates no more jobs. Jobs it already created stay, with their results.`,
       confirmLabel: 'Delete schedule',
-      path: `/jobs/schedules/${s.id}`,
+      remove: () => api('DELETE', `/jobs/schedules/${s.id}`),
       done: `Schedule “${s.name}” deleted.`,
       reload: () => { if (ctx.alive()) loadSchedules(); },
     });
@@ -4920,7 +3859,7 @@ function viewJobs(main, ctx) {
     const dialog = openDialog({ title: 'Create a schedule', content: form });
     handleSubmit(form, async (data) => {
       const errors = {};
-      const body = { name: text(data, 'name'), cron: text(data, 'cron'), ...spec.read(data, errors), active: data.get('active') === 'on' };
+      const body = { name: formText(data, 'name'), cron: formText(data, 'cron'), ...spec.read(data, errors), active: data.get('active') === 'on' };
       if (Object.keys(errors).length) throw validationFailed(errors);
       for (const key of Object.keys(body)) if (body[key] === null) delete body[key];
       const saved = await api('POST', '/jobs/schedules', body);
@@ -5348,8 +4287,8 @@ function openPurgeByFilter(onPurged) {
     const errors = {};
     const body = { statuses: data.getAll('statuses').filter((v) => typeof v === 'string') };
     if (!body.statuses.length) errors['$.statuses'] = ['choose at least one.'];
-    const after = text(data, 'created_after');
-    const before = text(data, 'created_before');
+    const after = formText(data, 'created_after');
+    const before = formText(data, 'created_before');
     if (after) {
       body.created_after = fromLocalInput(after);
       if (!body.created_after) errors['$.created_after'] = ['must be a date and time.'];
@@ -5875,7 +4814,7 @@ function viewOrchestration(main, ctx) {
     const dialog = openDialog({ title: texts.title, content: form });
     handleSubmit(form, async (data) => {
       try {
-        await api('POST', `/orchestrations/${encodeURIComponent(id)}/${action}`, { reason: text(data, 'reason') || null });
+        await api('POST', `/orchestrations/${encodeURIComponent(id)}/${action}`, { reason: formText(data, 'reason') || null });
       } catch (e) {
         throw explained(e, dialog);
       }
@@ -5900,8 +4839,8 @@ function viewOrchestration(main, ctx) {
     const dialog = openDialog({ title: 'Raise an event', content: form });
     handleSubmit(form, async (data) => {
       const errors = {};
-      const name = text(data, 'name'); // the server judges the name ($.name); the payload must parse to be sent at all
-      const raw = text(data, 'payload');
+      const name = formText(data, 'name'); // the server judges the name ($.name); the payload must parse to be sent at all
+      const raw = formText(data, 'payload');
       let value = null;
       if (raw) {
         try { value = JSON.parse(raw); } catch (e) { errors['$.payload'] = [`must be valid JSON (${e instanceof SyntaxError ? e.message : 'it could not be read'}).`]; }
@@ -5985,6 +4924,9 @@ function themeSelect() {
 }
 
 async function boot() {
+  // The shared helpers' hooks into the shell: a 403 re-reads the role; a page held back by an open dialog is drawn.
+  setForbiddenHandler(resyncAfterForbidden);
+  onDialogsClosed(() => { if (rerenderWhenIdle) { rerenderWhenIdle = false; route(); } });
   document.querySelector('.skip-link')?.addEventListener('click', (event) => {
     event.preventDefault();
     document.getElementById('main')?.focus();

@@ -37,3 +37,33 @@ export function append<E extends Element>(parent: E, children: readonly Child[])
   }
   return parent;
 }
+
+let idCounter = 0;
+/** An id unique in the document (labels, aria-labelledby), shared by every page so that two never collide. */
+export const nextId = (prefix: string): string => `${prefix}-${++idCounter}`;
+
+/**
+ * Keeps keyboard focus on the "same" control when a refresh redraws a region: controls name themselves with
+ * data-focus (e.g. "edit:<id>"), which survives the redraw when the elements do not.
+ */
+export function withFocusKept(region: Element, redraw: () => void): void {
+  const active = document.activeElement;
+  const key = active instanceof HTMLElement && region.contains(active) ? active.dataset.focus : undefined;
+  redraw();
+  if (key) focusTarget(region, key)?.focus();
+}
+
+/** The control in a region that names itself `key` with data-focus. */
+export function focusTarget(region: Element, key: string): HTMLElement | null {
+  return [...region.querySelectorAll<HTMLElement>('[data-focus]')].find((el) => el.dataset.focus === key) ?? null;
+}
+
+/** Saves a downloaded Blob under a name, through a temporary object URL. */
+export function saveBlob(blob: Blob, filename: string): void {
+  const url = URL.createObjectURL(blob);
+  const link = h('a', { href: url, download: filename, hidden: true });
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -12,6 +12,11 @@ export function fmtInt(n: number | null | undefined): string {
   return n === null || n === undefined ? DASH : integer.format(n);
 }
 
+/** "1 day", "3 days", "1,200 calls". */
+export function plural(n: number, one: string, many = `${one}s`): string {
+  return `${integer.format(n)} ${n === 1 ? one : many}`;
+}
+
 /** 1.2K, 3.4M: for cards and axes, where the exact figure is one hover away. */
 export function fmtCompact(n: number | null | undefined): string {
   return n === null || n === undefined ? DASH : Math.abs(n) < 10_000 ? integer.format(n) : compact.format(n);
@@ -26,6 +31,17 @@ export function fmtMicros(micros: number | null | undefined): string {
   if (micros === null || micros === undefined) return DASH;
   const dollars = micros / 1_000_000;
   return Math.abs(dollars) >= 1 || dollars === 0 ? usd.format(dollars) : usdSmall.format(dollars);
+}
+
+/**
+ * US dollars (the API's decimal amounts, e.g. cost_usd) with 2 to 4 decimals; amounts that round to nothing say so
+ * rather than "$0.00".
+ */
+export function fmtUsd(usd: number | null | undefined): string {
+  if (usd === null || usd === undefined) return DASH;
+  const n = Number(usd);
+  if (n > 0 && n < 0.00005) return `< ${usdSmall.format(0.0001)}`;
+  return usdSmall.format(n);
 }
 
 /** 850 ms, 4.2 s, 3 min 5 s, 2 h 4 min. */

@@ -22,6 +22,12 @@ export interface PageContext {
   onForbidden(): void;
   /** A text resource under /api/v1 (a stored payload), with the session's token. */
   text(pathAndQuery: string): Promise<string>;
+  /** A file under /api/v1 (a CSV export) as `accept`: its content and the name the server suggests, if any. */
+  download(pathAndQuery: string, accept: string): Promise<{ blob: Blob; filename: string | null }>;
+  /** The signed-in organization: its name (for titles) and its time zone (the calendar of costs and budgets). */
+  org(): { name: string; timezone: string } | null;
+  /** Something may have paused agents (a budget's auto-pause): the shell re-reads the controls status for its banner. */
+  refreshControls(): void;
   /**
    * The page's own keys (j/k on the run view): called with a key pressed outside any field and dialog, without Ctrl,
    * Alt or Meta, that no global shortcut took; answers whether it used it. One handler per page, gone with the page.

@@ -4,8 +4,8 @@
 import { call, type Schemas } from '../api/client';
 import { ApiError, SessionEnded } from '../api/errors';
 import { badge, emptyState, errorPanel, loadingPanel, pageHeader } from '../components/panels';
-import { h, setChildren, type Child } from '../lib/dom';
-import { fmtDuration, fmtInt, fmtMicros } from '../lib/format';
+import { h, saveBlob, setChildren, type Child } from '../lib/dom';
+import { fmtDuration, fmtInt, fmtMicros, plural } from '../lib/format';
 import { rememberList } from '../lib/listMemory';
 import {
   CSV_FIELDS, parseViews, RUN_COLUMNS, runsQuery, runState, shownColumns, stateParams, toCsv, withView,
@@ -61,7 +61,6 @@ function ago(iso: string, now = Date.now()): string {
   return relative.format(Math.round(seconds / 86_400), 'day');
 }
 
-const plural = (n: number, one: string, many = `${one}s`) => `${fmtInt(n)} ${n === 1 ? one : many}`;
 
 export function viewRuns(main: HTMLElement, ctx: PageContext): void {
   const state: RunState = runState(ctx.params);
@@ -438,11 +437,7 @@ export function viewRuns(main: HTMLElement, ctx: PageContext): void {
       const blob = format === 'csv'
         ? new Blob([toCsv(cut as unknown as Record<string, unknown>[], CSV_FIELDS)], { type: 'text/csv;charset=utf-8' })
         : new Blob([JSON.stringify(cut, null, 2)], { type: 'application/json' });
-      const link = h('a', { href: URL.createObjectURL(blob), download: `runs-${stamp}.${format}` });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
+      saveBlob(blob, `runs-${stamp}.${format}`);
       setChildren(exportProgress, h('span', { class: 'small', role: 'status' },
         `Exported ${plural(cut.length, 'run')}${next || rows.length > EXPORT_MAX ? ` (the first ${fmtInt(EXPORT_MAX)}; narrow the filters, or use an export job, for the rest)` : ''}.`));
     } catch (error) {
