@@ -86,6 +86,19 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
         }
         Assert.Equal(18, compared);
 
+        // Buckets are UTC hours and days whatever the session's time zone: a Postgres session in New York (5 hours behind
+        // UTC) gives the same answer as ClickHouse.
+        await using (var newYork = NpgsqlDataSource.Create(TestDatabase.ConnectionString(TestDatabase.AppUrl) + ";Timezone=America/New_York"))
+        {
+            IAnalytics postgresNewYork = new PostgresAnalytics(new Db(newYork));
+            foreach (var bucket in new[] { Bucket.Hour, Bucket.Day })
+            {
+                await Same(() => postgresNewYork.SummaryAsync(orgs[0], ranges[0], bucket, default), () => clickhouse.SummaryAsync(orgs[0], ranges[0], bucket, default), $"summary {bucket} (New York session)");
+                await Same(() => postgresNewYork.SeriesAsync(orgs[0], ranges[0], bucket, SeriesBy.Model, null, default), () => clickhouse.SeriesAsync(orgs[0], ranges[0], bucket, SeriesBy.Model, null, default), $"model series {bucket} (New York session)");
+                await Same(() => postgresNewYork.LatencySeriesAsync(orgs[0], ranges[0], bucket, null, default), () => clickhouse.LatencySeriesAsync(orgs[0], ranges[0], bucket, null, default), $"latency series {bucket} (New York session)");
+            }
+        }
+
         // The data is not trivial: the main organization has every status, nulls, errors and models.
         var full = await postgres.SummaryAsync(orgs[0], ranges[0], Bucket.Day, default);
         Assert.Equal(1500, full.Totals.Runs);

@@ -5,6 +5,8 @@
 # app's CORS allows the Static Web App's origin (infra/resources.bicep).
 set -eu
 cd "$(dirname "$0")/.."
+# postpackage: the origin was for that package only; local builds (./agentops up, ./agentops test) stay same-origin.
+if [ "${1:-}" = "--clean" ]; then rm -f .env.production.local; exit 0; fi
 : "${SERVICE_API_URI:?is not in the azd environment: run azd provision first (it outputs the function app URL)}"
 origin=${SERVICE_API_URI%/}
 case "$origin" in

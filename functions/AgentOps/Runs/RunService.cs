@@ -11,8 +11,30 @@ public sealed class RunService(Db db, IBlobStore blobs)
     /// <summary>The most events a timeline shows; the events endpoint pages through the rest.</summary>
     public const int MaxTimelineEvents = 5000;
 
-    public Task<List<RunView>> PageAsync(Guid orgId, RunFilter filter, RunSort sort, bool descending, KeysetPosition? after, int take, CancellationToken ct) =>
-        db.InOrgAsync(orgId, tx => RunStore.PageAsync(tx, filter, sort, descending, after, take, ct), ct);
+    /// <summary>
+    /// How long a text search may run. It reads inputs, outputs and metadata of every run the other filters leave (no
+    /// index serves a substring), so over a large organization without a time range it can be slow: past this it is
+    /// refused as too broad, naming q, rather than holding a connection.
+    /// </summary>
+    public TimeSpan SearchTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    public async Task<List<RunView>> PageAsync(Guid orgId, RunFilter filter, RunSort sort, bool descending, KeysetPosition? after, int take, CancellationToken ct)
+    {
+        try
+        {
+            return await db.InOrgAsync(orgId, async tx =>
+            {
+                if (filter.Text is not null) await tx.ExecuteAsync($"SET LOCAL statement_timeout = {(int)SearchTimeout.TotalMilliseconds}", ct);
+                return await RunStore.PageAsync(tx, filter, sort, descending, after, take, ct);
+            }, ct);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.QueryCanceled && filter.Text is not null && !ct.IsCancellationRequested)
+        {
+            throw DomainError.Unprocessable("search_too_broad",
+                $"The search took longer than {SearchTimeout.TotalSeconds:0} s: narrow it with a time range, an agent or a status.",
+                new Dictionary<string, string[]> { ["q"] = ["matched too slowly over this many runs; add a time range or another filter."] });
+        }
+    }
 
     public async Task<RunDetail> GetAsync(Guid orgId, string id, CancellationToken ct)
     {

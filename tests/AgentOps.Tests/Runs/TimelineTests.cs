@@ -29,6 +29,15 @@ public class TimelineTests
     }
 
     [Fact]
+    public void At_one_timestamp_run_start_comes_first_and_run_end_last_whatever_order_they_arrived_in()
+    {
+        var events = new[] { ("end", (string?)null, 3, "run.end"), ("log", null, 3, "log"), ("start", null, 3, "run.start"), ("tool", null, 3, "tool.call") };
+        var nodes = Timeline.Build(events, e => e.Item1, e => e.Item2, e => DateTimeOffset.UnixEpoch.AddSeconds(e.Item3), e => Timeline.RankOf(e.Item4));
+        Assert.Equal("start", nodes[0].Event.Item1);
+        Assert.Equal("end", nodes[^1].Event.Item1);
+    }
+
+    [Fact]
     public void Orphans_and_cycles_are_shown_at_the_top_never_lost()
     {
         var nodes = Build(new("x", "missing", 1), new("c1", "c2", 2), new("c2", "c1", 3), new("self", "self", 4));

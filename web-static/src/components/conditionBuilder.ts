@@ -25,6 +25,8 @@ export function conditionEditor(initial: unknown): ConditionEditor {
   let root: Group = 'condition' in drawn ? drawn.condition : group();
   let mode: 'builder' | 'json' = 'condition' in drawn ? 'builder' : 'json';
   let rowErrors = new Map<Condition, string[]>();
+  /** Whether the person changed anything in the builder (or came from the JSON mode). */
+  let touched = false;
 
   const fields = h('datalist', { id: `${uid}-fields` }, FIELD_SUGGESTIONS.map((f) => h('option', { value: f })));
   const builder = h('div', { class: 'cond-builder', role: 'group', 'aria-label': 'Conditions' });
@@ -51,6 +53,7 @@ export function conditionEditor(initial: unknown): ConditionEditor {
       const r = fromJson(parsed);
       if ('error' in r) { note.textContent = r.error; return; }
       root = r.condition;
+      touched = true;
     }
     mode = next;
     clearErrors();
@@ -67,6 +70,7 @@ export function conditionEditor(initial: unknown): ConditionEditor {
 
   /** Structural changes give a new tree (lib/conditions replace); typing edits a comparison in place (no redraw, focus kept). */
   function change(target: Condition, next: Condition | null): void {
+    touched = true;
     root = target === root ? (next as Group) : replace(root, target, next);
     rowErrors = new Map();
     draw();
@@ -104,15 +108,15 @@ export function conditionEditor(initial: unknown): ConditionEditor {
 
   function comparisonEl(c: Comparison): HTMLElement {
     const field = h('input', { type: 'text', class: 'mono', 'aria-label': 'Field', list: `${uid}-fields`, value: c.field, placeholder: 'action.type', maxlength: 700,
-      oninput: () => { c.field = field.value; } });
+      oninput: () => { c.field = field.value; touched = true; } });
     const operator = h('select', { 'aria-label': 'Operator', onchange: () => change(c, { ...c, operator: operator.value, value: operator.value === 'exists' ? '' : c.value }) },
       OPERATORS.map(([value, label]) => h('option', { value, selected: value === c.operator }, label)),
       OPERATORS.some(([value]) => value === c.operator) ? null : h('option', { value: c.operator, selected: true }, c.operator));
     const value = c.operator === 'exists'
-      ? h('select', { 'aria-label': 'Value', onchange: (e: Event) => { c.value = (e.target as HTMLSelectElement).value; } },
+      ? h('select', { 'aria-label': 'Value', onchange: (e: Event) => { c.value = (e.target as HTMLSelectElement).value; touched = true; } },
         h('option', { value: '', selected: c.value !== 'false' }, 'is present'), h('option', { value: 'false', selected: c.value === 'false' }, 'is absent'))
       : h('input', { type: 'text', 'aria-label': 'Value', value: c.value, placeholder: c.operator === 'in' || c.operator === 'not_in' ? 'a, b, c' : 'value', maxlength: 10000,
-        oninput: (e: Event) => { c.value = (e.target as HTMLInputElement).value; } });
+        oninput: (e: Event) => { c.value = (e.target as HTMLInputElement).value; touched = true; } });
     return h('div', { class: `cond-comparison${c.not ? ' negated' : ''}` },
       h('div', { class: 'cond-row' }, notToggle(c), field, operator, value,
         h('button', { type: 'button', class: 'btn ghost small icon', 'aria-label': 'Remove condition', title: 'Remove condition', onclick: () => change(c, null) }, '×')),
@@ -145,7 +149,9 @@ export function conditionEditor(initial: unknown): ConditionEditor {
   }
 
   function read(): { value: unknown } | { error: string } {
-    if (mode === 'builder') return { value: toJson(root) };
+    // Untouched conditions go back as they came: the builder's form of them means the same but would read as a change
+    // in the policy's history (a bare comparison wrapped in "all", a double "not" dropped).
+    if (mode === 'builder') return { value: touched ? toJson(root) : initial };
     try {
       return { value: JSON.parse(text.value) };
     } catch (e) {

@@ -5,7 +5,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { h } from '../lib/dom';
-import { stack } from '../lib/series';
+import { isolated, stack } from '../lib/series';
 
 export interface ChartSeries {
   label: string;
@@ -76,8 +76,11 @@ function draw(host: HTMLElement, options: TimeChartOptions, width: number): uPlo
       fill: lines ? undefined : stacked ? translucent(colors[i]!, 0.85) : translucent(colors[i]!, 0.9),
       width: lines ? 2 : stacked ? 1 : 0,
       paths: stacked || lines ? undefined : bars,
-      // A lone bucket between gaps would draw nothing as a line: its point shows it.
-      points: { show: lines ? (_u, _si, i0, i1) => i1 - i0 < 40 : false, size: 5 },
+      // Points where there is room for them; a lone bucket between gaps would draw nothing as a line, so its point is
+      // drawn however dense the chart.
+      points: lines
+        ? { show: (_u, _si, i0, i1) => i1 - i0 < 40, filter: (_u, _si, show) => (show ? null : isolated(options.series[i]!.values)), size: 5 }
+        : { show: false },
       spanGaps: false,
       // The legend shows the series' own value, not the running sum a stacked band is drawn at.
       value: (_u, _v, _si, idx) => {

@@ -6,6 +6,7 @@ const templates = [
   { all: [{ field: 'action.type', operator: 'equals', value: 'send_email' }, { not: { field: 'action.to', operator: 'regex', value: '@example\\.com$' } }] },
   { all: [{ field: 'agent.tags', operator: 'contains', value: 'prod' }, { field: 'action.type', operator: 'starts_with', value: 'delete' }] },
   { any: [{ field: 'agent.team', operator: 'in', value: ['support', 'sales, EMEA', 7, '7', true] }, { all: [{ field: 'run.id', operator: 'exists' }, { field: 'context.user', operator: 'exists', value: false }] }] },
+  { all: [{ field: 'action.to', operator: 'in', value: ['a"b', 'c\\d', 'e\\', 'f'] }] },
   { all: [{ field: 'action.note', operator: 'equals', value: '10' }, { field: 'action.flag', operator: 'not_equals', value: null }, { field: 'action.x', operator: 'regex', value: '42' }, { field: 'action.s', operator: 'equals', value: ' padded ' }] },
 ];
 

@@ -40,7 +40,8 @@ export function valueText(value: unknown, operator: string): string {
 
 function literalText(v: unknown, inList: boolean): string {
   if (typeof v !== 'string') return JSON.stringify(v);
-  return readsAsLiteral(v) || v.trim() !== v || inList && v.includes(',') ? JSON.stringify(v) : v;
+  // In a list, commas separate items and quotes group them: an item holding either is written quoted.
+  return readsAsLiteral(v) || v.trim() !== v || inList && /[,"\\]/.test(v) ? JSON.stringify(v) : v;
 }
 
 const readsAsLiteral = (text: string) => /^\s*(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null|".*")\s*$/.test(text);
@@ -60,8 +61,10 @@ export function splitList(text: string): string[] {
   let current = '';
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '"' && text[i - 1] !== '\\') quoted = !quoted;
+    const c = text[i]!;
+    // Inside quotes a backslash escapes the next character (JSON's rule), so \" does not close them.
+    if (quoted && c === '\\' && i + 1 < text.length) { current += c + text[++i]; continue; }
+    if (c === '"') quoted = !quoted;
     if (c === ',' && !quoted) { items.push(current); current = ''; } else current += c;
   }
   items.push(current);

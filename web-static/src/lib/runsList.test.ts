@@ -53,6 +53,10 @@ describe('CSV export', () => {
     expect(csv).toBe('id,name,error,models,cost_usd,tags,missing\r\nr1,"say ""hi"", then go","\'=HYPERLINK(""x"")",a b,0.5,,\r\n');
   });
 
+  it('disarms a formula that arrives as a tag, not only as text', () => {
+    expect(toCsv([{ tags: ['=cmd|x', 'ok'] }], ['tags'])).toBe("tags\r\n'=cmd|x ok\r\n");
+  });
+
   it('keeps negative numbers as numbers and line breaks inside quotes', () => {
     expect(toCsv([{ a: -1, b: 'line\nbreak', c: '-1' }], ['a', 'b', 'c'])).toBe('a,b,c\r\n-1,"line\nbreak",\'-1\r\n');
   });

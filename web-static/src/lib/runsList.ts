@@ -105,14 +105,15 @@ export const CSV_FIELDS = ['id', 'agent_id', 'agent_name', 'name', 'status', 'st
   'tool_calls', 'error_count', 'tokens_in', 'tokens_out', 'tokens_cached', 'cost_usd', 'unpriced_calls', 'models', 'tags', 'environment', 'error'] as const;
 
 /**
- * RFC 4180 CSV (CRLF, quotes doubled) of the rows. A text cell that a spreadsheet would run as a formula (=, +, -, @,
- * tab, CR) gets a leading apostrophe: run names and errors come from agents, so they are not trusted.
+ * RFC 4180 CSV (CRLF, quotes doubled) of the rows. A cell that a spreadsheet would run as a formula (=, +, -, @, tab,
+ * CR) gets a leading apostrophe, whatever it was made from (text, a list of tags): names, errors and tags come from
+ * agents, so they are not trusted. Numbers are left as they are (a negative cost is a number, not a formula).
  */
 export function toCsv(rows: readonly Record<string, unknown>[], fields: readonly string[] = CSV_FIELDS): string {
   const cell = (value: unknown): string => {
     if (value === null || value === undefined) return '';
     let text = Array.isArray(value) ? value.join(' ') : typeof value === 'object' ? JSON.stringify(value) : String(value);
-    if (typeof value === 'string' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+    if (typeof value !== 'number' && /^[=+\-@\t\r]/.test(text)) text = `'${text}`;
     return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
   };
   return [fields.join(','), ...rows.map((r) => fields.map((f) => cell(r[f])).join(','))].join('\r\n') + '\r\n';

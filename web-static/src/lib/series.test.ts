@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucketStarts, costByKey, countsByKey, latencyColumns, runsAndErrors, sparklinePoints, stack, type Point } from './series';
+import { bucketStarts, costByKey, countsByKey, isolated, latencyColumns, runsAndErrors, sparklinePoints, stack, type Point } from './series';
 
 const point = (start: string, key: string | null, cost_micros: number, count = 1, errors = 0): Point =>
   ({ start, key, count, errors, cost_micros, tokens_in: 0, tokens_out: 0 });
@@ -14,6 +14,9 @@ describe('chart columns', () => {
     expect(series.map((s) => s.label)).toEqual(['p50', 'p95', 'p99']);
     expect(series[0]!.values).toEqual([100, null, 40]);
     expect(series[2]!.values).toEqual([990, null, 40]);
+    // Each of these stands alone between gaps: the chart draws them as points (a line would not show them).
+    expect(isolated(series[0]!.values)).toEqual([0, 2]);
+    expect(isolated([1, 2, null, 3, null])).toEqual([3]);
   });
 
   it('covers the window with UTC buckets', () => {

@@ -76,6 +76,11 @@ export function latencyColumns(points: readonly LatencyPoint[], x: number[]): { 
   return { x, series: [{ label: 'p50', values: column((p) => p.p50_ms) }, { label: 'p95', values: column((p) => p.p95_ms) }, { label: 'p99', values: column((p) => p.p99_ms) }] };
 }
 
+/** Indexes of values with a gap (null) or the edge on both sides: a line cannot show them. */
+export function isolated(values: readonly (number | null)[]): number[] {
+  return values.flatMap((v, i) => (v !== null && (values[i - 1] ?? null) === null && (values[i + 1] ?? null) === null ? [i] : []));
+}
+
 /** Running sums bottom-up, for a stacked area chart: series i is drawn at the sum of series 0..i. */
 export function stack(series: readonly { values: readonly number[] }[]): number[][] {
   const out: number[][] = [];

@@ -185,8 +185,14 @@ export function viewRuns(main: HTMLElement, ctx: PageContext): void {
     apply();
   }
 
-  function query(extra: Record<string, string | number | null>): Record<string, string | number> {
-    const result: Record<string, string | number> = { ...runsQuery(state, new Date()) };
+  /**
+   * The "now" a rolling preset (last 24 h) is counted back from: fixed for a sequence of pages (the first page and its
+   * "Load more"s, an export), so that later pages do not read a window that has moved on.
+   */
+  let anchor = new Date();
+
+  function query(extra: Record<string, string | number | null>, at: Date = anchor): Record<string, string | number> {
+    const result: Record<string, string | number> = { ...runsQuery(state, at) };
     for (const [k, v] of Object.entries(extra)) if (v !== null && v !== '') result[k] = v;
     return result;
   }
@@ -195,6 +201,7 @@ export function viewRuns(main: HTMLElement, ctx: PageContext): void {
     const mine = ++token;
     clearTimeout(timer);
     if (!append) {
+      anchor = new Date();
       fresh = new Set();
       if (list.querySelector('table')) list.setAttribute('aria-busy', 'true'); else setChildren(list, loadingPanel('Loading runs…'));
     }
@@ -247,14 +254,15 @@ export function viewRuns(main: HTMLElement, ctx: PageContext): void {
     if ((!hinted && ctx.isLive()) || document.visibilityState !== 'visible' || more.querySelector('button:disabled')) { schedule(); return; }
     const mine = token;
     try {
-      const page = await call(ctx.transport, 'listRuns', { query: query({ limit: Math.min(RUN_REFRESH_MAX, Math.max(RUN_PAGE_SIZE, runs.length)) }) });
+      const at = new Date();
+      const page = await call(ctx.transport, 'listRuns', { query: query({ limit: Math.min(RUN_REFRESH_MAX, Math.max(RUN_PAGE_SIZE, runs.length)) }, at) });
       if (!ctx.alive() || mine !== token) return;
       const known = new Set(runs.map((r) => r.id));
       const added = page.items.filter((r) => !known.has(r.id));
       // Rows below the re-read (loaded with "Load more") stay.
       const seen = new Set(page.items.map((r) => r.id));
       const next = runs.length <= RUN_REFRESH_MAX ? page.items : [...page.items, ...runs.slice(RUN_REFRESH_MAX).filter((r) => !seen.has(r.id))];
-      if (runs.length <= RUN_REFRESH_MAX) cursor = page.next_cursor;
+      if (runs.length <= RUN_REFRESH_MAX) { cursor = page.next_cursor; anchor = at; }
       liveNote.textContent = `Updated ${timeOfDay.format(new Date())}`;
       const sig = signatureOf(next);
       if (sig !== signature) {
@@ -422,10 +430,11 @@ export function viewRuns(main: HTMLElement, ctx: PageContext): void {
     setChildren(exportProgress, bar, note, h('button', { type: 'button', class: 'btn ghost small', onclick: () => abort.abort() }, 'Cancel'));
     exportProgress.hidden = false;
     const rows: Run[] = [];
+    const at = new Date();
     try {
       let next: string | null = null;
       do {
-        const page: Schemas['RunsPage'] = await call(ctx.transport, 'listRuns', { query: query({ limit: RUN_REFRESH_MAX, cursor: next }) });
+        const page: Schemas['RunsPage'] = await call(ctx.transport, 'listRuns', { query: query({ limit: RUN_REFRESH_MAX, cursor: next }, at) });
         if (abort.signal.aborted || !ctx.alive()) return;
         rows.push(...page.items);
         next = page.next_cursor;

@@ -145,6 +145,4 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
     private static SeriesPoint Point(JsonElement r) => new(DateTimeOffset.FromUnixTimeSeconds(r.GetProperty("start").GetInt64()), r.GetProperty("k").GetString()!,
         r.GetProperty("cnt").GetInt64(), r.GetProperty("errors").GetInt64(), r.GetProperty("cost").GetInt64(), r.GetProperty("tin").GetInt64(),
         r.GetProperty("tout").GetInt64());
-
-    private static long? NullableLong(JsonElement r, string name) => r.GetProperty(name) is { ValueKind: JsonValueKind.Number } v ? v.GetInt64() : null;
 }
