@@ -872,7 +872,7 @@ public class DashboardTests
         await using var server = StartServer();
         using var api = await server.WaitReadyAsync();
         var (tenant, key) = await api.SdkTenantAsync();
-        // One page of runs is 50 (RUN_PAGE_SIZE in app.js): 60 runs make a second page.
+        // One page of runs is 50 (RUN_PAGE_SIZE in pages/runs.ts): 60 runs make a second page.
         (await api.IngestAsync(key, [.. Enumerable.Range(0, 60).Select(i => Ingesting.Event($"start-{i}", "run.start", i, runId: $"paged-{i:00}"))])).Expect(202);
         for (var deadline = DateTime.UtcNow.AddSeconds(15); ; await Task.Delay(50))
         {

@@ -240,3 +240,8 @@ export function handleSubmit(form: HTMLFormElement, handler: (data: FormData) =>
     if (failure && options.onError) options.onError(failure);
   });
 }
+
+/** Errors found before asking the API (by JSON path), as the API's 422 would name them: shown at their fields. */
+export function validationFailed(errors: Record<string, string[]>): ApiError {
+  return new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Please correct the highlighted fields.', errors });
+}

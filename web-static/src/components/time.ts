@@ -25,3 +25,17 @@ export function timeEl(iso: string | null | undefined, { withTime = false, rel =
   const text = rel ? relative(iso) : (withTime ? dateTime : date).format(at);
   return h('time', { datetime: at.toISOString(), title: `${dateTime.format(at)} (${at.toISOString().replace('.000Z', 'Z')})` }, text);
 }
+
+const shortDateTime = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' });
+
+/** "Nov 21, 7:47 PM" (the year when it is not this one), the exact time as a tooltip: for wide tables. */
+export function shortTimeEl(iso: string): HTMLElement {
+  const at = new Date(iso);
+  const text = at.getFullYear() === new Date().getFullYear() ? shortDateTime.format(at) : dateTime.format(at);
+  return h('time', { datetime: at.toISOString(), title: `${dateTime.format(at)} (${at.toISOString()})` }, text);
+}
+
+/** The exact instant, in UTC to the millisecond (titles and detail panels: what a relative time stands for). */
+export function exactTime(iso: string): string {
+  return `${new Date(iso).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { delta, fmtDuration, fmtMicros, fmtPercent } from './format';
+import { delta, fmtBytes, fmtDuration, fmtElapsed, fmtMicros, fmtPercent } from './format';
 
 describe('formatting', () => {
   it('shows durations at a useful grain', () => {
@@ -43,5 +43,22 @@ describe('deltas against the previous period', () => {
     expect(delta(0, 0).trend).toBe('flat');
     expect(delta(1000, 1002).trend).toBe('flat');
     expect(delta(5, null).trend).toBe('none');
+  });
+});
+
+describe('clock-like durations and sizes', () => {
+  it('keeps two digits where a column of them lines up', () => {
+    expect(fmtElapsed(850)).toBe('850 ms');
+    expect(fmtElapsed(4_490)).toBe('4.49 s');
+    expect(fmtElapsed(12_340)).toBe('12.3 s');
+    expect(fmtElapsed(185_000)).toBe('3 min 05 s');
+    expect(fmtElapsed(7_380_000)).toBe('2 h 03 min');
+    expect(fmtElapsed(null)).toBe('—');
+  });
+
+  it('writes bytes in binary units', () => {
+    expect(fmtBytes(512)).toBe('512 B');
+    expect(fmtBytes(1536)).toBe('1.5 KiB');
+    expect(fmtBytes(2.25 * 1024 * 1024)).toBe('2.25 MiB');
   });
 });

@@ -59,6 +59,27 @@ export function fmtDuration(ms: number | null | undefined): string {
   return `${hours} h${minutes % 60 ? ` ${minutes % 60} min` : ''}`;
 }
 
+/**
+ * 850 ms, 4.49 s, 3 min 05 s, 2 h 03 min: a clock-like duration (jobs, orchestration steps, agents, webhook
+ * deliveries), steadier in a column than fmtDuration's shortest form.
+ */
+export function fmtElapsed(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || Number.isNaN(ms)) return DASH;
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 10_000) return `${(ms / 1000).toFixed(2)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  const s = Math.round(ms / 1000);
+  if (s < 3600) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
+  return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
+}
+
+/** 512 B, 1.5 KiB, 2.25 MiB. */
+export function fmtBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / 1024 / 1024).toFixed(2)} MiB`;
+}
+
 export type Trend = 'up' | 'down' | 'flat' | 'new' | 'none';
 
 export interface Delta {

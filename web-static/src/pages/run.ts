@@ -6,6 +6,7 @@
 import { call, type Schemas } from '../api/client';
 import { ApiError, SessionEnded } from '../api/errors';
 import { badge, emptyState, errorPanel, loadingPanel } from '../components/panels';
+import { exactTime } from '../components/time';
 import { asChat, type ChatMessage } from '../lib/chat';
 import { h, setChildren, type Child } from '../lib/dom';
 import { fmtDuration, fmtInt, fmtMicros } from '../lib/format';
@@ -47,10 +48,6 @@ const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeS
 const timeOfDay = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
 
 /** 2026-11-22 14:03:07.123 UTC: timelines need the milliseconds. */
-export function exactTime(iso: string): string {
-  return `${new Date(iso).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
-}
-
 export function snippet(value: string | null | undefined, max = 90): string {
   if (!value) return '';
   const one = value.replace(/\s+/g, ' ').trim();
