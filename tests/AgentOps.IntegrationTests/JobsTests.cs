@@ -34,6 +34,30 @@ public class JobsTests(ApiFixture fx)
         return (tenant, key, events.GroupBy(_ => 0).SelectMany(_ => types).Distinct().ToDictionary(t => t, t => (long)Enumerable.Range(0, n).Count(i => types[i % 4] == t)));
     }
 
+    [Fact]
+    public async Task The_kinds_defaults_and_limits_a_job_form_offers_come_from_the_server_and_match_what_it_checks()
+    {
+        var tenant = await _client.SignupAsync();
+        var body = (await _client.Get("/api/v1/jobs/kinds", tenant.AdminToken)).Expect(200).Body;
+        // The shipped kinds first, by name; then any other kind this host registers.
+        Assert.Equal(["clickhouse_export", "custom", "reindex"], body.GetProperty("kinds").EnumerateArray().Take(3).Select(k => k.GetProperty("kind").GetString()));
+        var kinds = body.GetProperty("kinds").EnumerateArray().ToDictionary(k => k.GetProperty("kind").GetString()!);
+        Assert.True(kinds["reindex"].GetProperty("available").GetBoolean());
+        Assert.Equal("Reindex", kinds["reindex"].GetProperty("label").GetString());
+        // This host has no ClickHouse: the kind is listed, not available, with why.
+        Assert.False(kinds["clickhouse_export"].GetProperty("available").GetBoolean());
+        Assert.Contains("AGENTOPS_CLICKHOUSE_URL", kinds["clickhouse_export"].GetProperty("unavailable_reason").GetString());
+        var defaults = body.GetProperty("defaults");
+        Assert.Equal((JobSpec.DefaultBatchSize, JobSpec.DefaultParallelism, JobSpec.DefaultMaxAttempts, "sync"),
+            (defaults.GetProperty("batch_size").GetInt32(), defaults.GetProperty("parallelism").GetInt32(), defaults.GetProperty("max_attempts").GetInt32(),
+                defaults.GetProperty("insert_mode").GetString()));
+        // The limits it states are the ones it checks: one past the largest parallelism is refused.
+        var max = body.GetProperty("limits").GetProperty("parallelism_max").GetInt32();
+        var refused = (await _client.Post("/api/v1/jobs", new { kind = "reindex", parallelism = max + 1 }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+        Assert.True(refused.Body.GetProperty("errors").TryGetProperty("$.parallelism", out _), refused.ToString());
+        (await _client.Get("/api/v1/jobs/kinds", (await _client.SignupAsync()).AdminToken)).Expect(200);
+    }
+
     private async Task<JsonElement> WaitForJobAsync(string bearer, Guid id, Func<JsonElement, bool>? until = null, int seconds = 30)
     {
         Reply last = null!;

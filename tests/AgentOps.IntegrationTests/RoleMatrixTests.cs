@@ -69,6 +69,7 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/costs/by-team/{name}"] = People + " key:read key:write key:admin",
         ["POST /api/v1/jobs"] = "admin key:admin",
         ["GET /api/v1/jobs"] = "admin team_lead key:read key:write key:admin",
+        ["GET /api/v1/jobs/kinds"] = "admin team_lead key:read key:write key:admin",
         ["GET /api/v1/jobs/{id}"] = "admin team_lead key:read key:write key:admin",
         ["POST /api/v1/jobs/{id}/cancel"] = "admin key:admin",
         ["POST /api/v1/jobs/{id}/retry"] = "admin key:admin",

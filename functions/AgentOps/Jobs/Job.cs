@@ -21,7 +21,30 @@ public static partial class JobKinds
 
     [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_]{0,62}$")]
     private static partial System.Text.RegularExpressions.Regex Name();
+
+    /// <summary>How people call the shipped kinds, and what each does (GET /jobs/kinds; the dashboard's job form).</summary>
+    public static readonly IReadOnlyDictionary<string, (string Label, string Description)> Shipped = new Dictionary<string, (string, string)>
+    {
+        [Custom] = ("Custom activity", "Runs a C# activity registered in the host by name, sharded and checkpointed like any job."),
+        [Reindex] = ("Reindex", "Recomputes the cost of stored events with the prices as they are now."),
+        [ClickHouseExport] = ("ClickHouse export", "Copies new events to ClickHouse."),
+    };
+
+    /// <summary>
+    /// Every kind a person can pick here: the ones this host runs, and the shipped ones it does not (with why), so a
+    /// form can say what is missing instead of hiding it. Ordered shipped first, then by name.
+    /// </summary>
+    public static IReadOnlyList<JobKindView> Catalog(IEnumerable<string> running)
+    {
+        var runs = running.ToHashSet(StringComparer.Ordinal);
+        return [.. Shipped.Keys.Union(runs).OrderBy(k => Shipped.ContainsKey(k) ? 0 : 1).ThenBy(k => k, StringComparer.Ordinal)
+            .Select(k => new JobKindView(k, Shipped.TryGetValue(k, out var s) ? s.Label : k, Shipped.TryGetValue(k, out var d) ? d.Description : null,
+                runs.Contains(k), runs.Contains(k) ? null : k == ClickHouseExport ? "Needs ClickHouse: set AGENTOPS_CLICKHOUSE_URL on the server." : "This host does not run it."))];
+    }
 }
+
+/// <summary>A kind a job can be: its name, label, what it does, whether this host runs it (and if not, why).</summary>
+public sealed record JobKindView(string Kind, string Label, string? Description, bool Available, string? UnavailableReason);
 
 /// <summary>A job as stored.</summary>
 public sealed record Job(Guid Id, string Kind, JsonElement Payload, string Status, int Priority, int BatchSize, int Parallelism, int MaxAttempts,

@@ -8,7 +8,13 @@ public sealed record JobSpec(string Kind, JsonElement Payload, int BatchSize, in
 {
     public const int DefaultBatchSize = 50_000;
     public const int DefaultParallelism = 8;
+    public const int DefaultPriority = 0;
     public const int DefaultMaxAttempts = 5;
+    public const string DefaultInsertMode = "sync";
+    public const int MaxBatchSize = 1_000_000;
+    public const int MaxParallelism = 64;
+    public const int MinPriority = -100, MaxPriority = 100;
+    public const int MaxMaxAttempts = 20;
 
     /// <summary>A job's payload, at most (it travels with every shard's activity input).</summary>
     public const int MaxPayloadChars = 16 * 1024;
@@ -27,15 +33,15 @@ public sealed record JobSpec(string Kind, JsonElement Payload, int BatchSize, in
         if (body.ValueKind != JsonValueKind.Object) v.Add("$.payload", "must be a JSON object.");
         else if (body.GetRawText().Length > MaxPayloadChars) v.Add("$.payload", "must be at most 16 KiB.");
         else if (kind is not null && activities.Supports(kind)) activities.KindOf(kind).Validate(body, v);
-        if (batchSize is < 1 or > 1_000_000) v.Add("$.batch_size", "must be from 1 to 1000000.");
-        if (parallelism is < 1 or > 64) v.Add("$.parallelism", "must be from 1 to 64.");
-        if (priority is < -100 or > 100) v.Add("$.priority", "must be from -100 to 100 (higher first).");
-        if (maxAttempts is < 1 or > 20) v.Add("$.max_attempts", "must be from 1 to 20.");
+        if (batchSize is < 1 or > MaxBatchSize) v.Add("$.batch_size", $"must be from 1 to {MaxBatchSize}.");
+        if (parallelism is < 1 or > MaxParallelism) v.Add("$.parallelism", $"must be from 1 to {MaxParallelism}.");
+        if (priority is < MinPriority or > MaxPriority) v.Add("$.priority", $"must be from {MinPriority} to {MaxPriority} (higher first).");
+        if (maxAttempts is < 1 or > MaxMaxAttempts) v.Add("$.max_attempts", $"must be from 1 to {MaxMaxAttempts}.");
         if (insertMode is not (null or "sync" or "async")) v.Add("$.insert_mode", "must be sync or async.");
         if (scheduledAt is { } at && at > DateTimeOffset.UtcNow.AddYears(1)) v.Add("$.scheduled_at", "must be within a year.");
         v.ThrowIfInvalid();
-        return new JobSpec(kind!, body.Clone(), batchSize ?? DefaultBatchSize, parallelism ?? DefaultParallelism, priority ?? 0, scheduledAt, dryRun ?? false,
-            insertMode ?? "sync", maxAttempts ?? DefaultMaxAttempts);
+        return new JobSpec(kind!, body.Clone(), batchSize ?? DefaultBatchSize, parallelism ?? DefaultParallelism, priority ?? DefaultPriority, scheduledAt,
+            dryRun ?? false, insertMode ?? DefaultInsertMode, maxAttempts ?? DefaultMaxAttempts);
     }
 
     /// <summary>The job a schedule starts: its template, due now.</summary>

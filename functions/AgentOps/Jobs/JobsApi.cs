@@ -10,6 +10,7 @@ public static class JobsApi
         var jobs = api.MapGroup("/jobs").WithTags("Jobs");
         jobs.MapPost("/", CreateAsync).Requires(Permission.JobsWrite).WithName("createJob").WithSummary("Create a job");
         jobs.MapGet("/", ListAsync).Requires(Permission.JobsRead).WithName("listJobs").WithSummary("Jobs, newest first");
+        jobs.MapGet("/kinds", KindsAsync).Requires(Permission.JobsRead).WithName("listJobKinds").WithSummary("The kinds of job, the defaults and the limits a job's fields take");
         jobs.MapGet("/{id:guid}", GetAsync).Requires(Permission.JobsRead).WithName("getJob").WithSummary("A job with its shards and events");
         jobs.MapPost("/{id:guid}/cancel", CancelAsync).Requires(Permission.JobsWrite).WithName("cancelJob").Problems(409).WithSummary("Cancel a job");
         jobs.MapPost("/{id:guid}/retry", RetryAsync).Requires(Permission.JobsWrite).WithName("retryJob").Problems(409).WithSummary("Run a failed job's failed shards again");
@@ -28,6 +29,20 @@ public static class JobsApi
             body.DryRun, body.InsertMode, body.MaxAttempts);
         return TypedResults.Created((string?)null, await jobs.CreateAsync(caller, spec, ct));
     }
+
+    /// <summary>Defaults a field left out takes, and the ranges <see cref="JobSpec.Check"/> accepts.</summary>
+    public sealed record JobDefaults(int BatchSize, int Parallelism, int Priority, int MaxAttempts, string InsertMode);
+
+    public sealed record JobLimits(int BatchSizeMax, int ParallelismMax, int PriorityMin, int PriorityMax, int MaxAttemptsMax, int PayloadMaxChars, int SchedulesMax);
+
+    public sealed record JobKindsResponse(IReadOnlyList<JobKindView> Kinds, JobDefaults Defaults, JobLimits Limits);
+
+    /// <summary>What a job form offers, from the server that will check it (the dashboard keeps no copy).</summary>
+    public static Ok<JobKindsResponse> KindsAsync(JobActivities activities) =>
+        TypedResults.Ok(new JobKindsResponse(JobKinds.Catalog(activities.Kinds),
+            new JobDefaults(JobSpec.DefaultBatchSize, JobSpec.DefaultParallelism, JobSpec.DefaultPriority, JobSpec.DefaultMaxAttempts, JobSpec.DefaultInsertMode),
+            new JobLimits(JobSpec.MaxBatchSize, JobSpec.MaxParallelism, JobSpec.MinPriority, JobSpec.MaxPriority, JobSpec.MaxMaxAttempts, JobSpec.MaxPayloadChars,
+                JobService.MaxSchedules)));
 
     public static async Task<Ok<Page<JobView>>> ListAsync(Caller caller, JobService jobs, string? status, string? kind, int? limit, string? cursor, CancellationToken ct)
     {

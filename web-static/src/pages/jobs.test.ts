@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Schemas } from '../api/client';
 import {
+  learnKinds,
   jobDuration, jobFilters, jobLive, jobsHash, jobShardFraction, jobShardText, jobsNews, jobSpecBody, jobTitle, statusInfo, JOB_STATUS,
   wholeNumber, type JobSpecForm,
 } from './jobs';
@@ -11,6 +12,9 @@ const job = (extra: Partial<Schemas['Job']> = {}) => ({
 }) as Schemas['Job'];
 const view = (extra: Partial<Schemas['Job']> = {}) => ({ job: job(extra), progress: { rows: 0, bytes: 0, shards: 0, shards_done: 0, shards_failed: 0 } });
 const now = Date.parse('2026-03-05T12:00:00Z');
+
+// Labels come from the server's catalog (GET /jobs/kinds); a kind it did not name shows by its name.
+learnKinds([{ kind: 'custom', label: 'Custom activity' }, { kind: 'reindex', label: 'Reindex' }]);
 
 describe('the jobs pages', () => {
   it('name a job by its kind and a custom job by its activity', () => {

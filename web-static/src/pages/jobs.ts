@@ -39,30 +39,53 @@ export const JOB_STATUS: Record<string, StatusInfo> = {
   cancelled: { label: 'Cancelled', kind: 'neutral', help: null },
 };
 
-/**
- * The kinds this dashboard knows how to describe (JobKinds in Jobs/Job.cs). The API lists no kinds, so their names,
- * labels and help are kept here; a kind another host runs still shows, by its name.
- */
-export const JOB_KINDS: readonly { value: string; label: string; help: string }[] = [
-  { value: 'custom', label: 'Custom activity', help: 'Runs a C# activity registered in the host by name, sharded and checkpointed like any job.' },
-  { value: 'reindex', label: 'Reindex', help: 'Recomputes the cost of stored events with the prices as they are now.' },
-  { value: 'clickhouse_export', label: 'ClickHouse export', help: 'Copies new events to ClickHouse. Needs AGENTOPS_CLICKHOUSE_URL on the server.' },
-];
+export type JobCatalog = Schemas['JobKindsResponse'];
+
+/** The activity a new custom job starts with (one every host registers: it counts the organization's events per type). */
+const JOB_DEFAULT_ACTIVITY = 'events.count_by_type';
+
+let catalog: Promise<JobCatalog> | null = null;
+const kindLabels = new Map<string, string>();
 
 /**
- * What the forms start from: JobSpec.DefaultBatchSize, DefaultParallelism and DefaultMaxAttempts (the API states no
- * defaults; a field left empty is left out, and the server applies its own).
+ * The kinds of job, their labels and help, the defaults and the limits, from the server that checks them
+ * (GET /jobs/kinds): read once per page load, again after a failure. The dashboard keeps no copy.
  */
-export const JOB_DEFAULTS = { batch_size: 50_000, parallelism: 8, priority: 0, max_attempts: 5 } as const;
-const JOB_DEFAULT_ACTIVITY = 'events.count_by_type';
-const JOB_SCHEDULES_MAX = 50; // JobService.MaxSchedules
+export function jobCatalog(transport: PageContext['transport']): Promise<JobCatalog> {
+  catalog ??= call(transport, 'listJobKinds').then((c) => {
+    learnKinds(c.kinds);
+    return c;
+  }, (error: unknown) => { catalog = null; throw error; });
+  return catalog;
+}
+
+/** Remembers the kinds' labels for jobKindLabel. */
+export function learnKinds(kinds: readonly Pick<Schemas['JobKindView'], 'kind' | 'label'>[]): void {
+  for (const k of kinds) kindLabels.set(k.kind, k.label);
+}
+
+/** A kind's options for a select: every kind the server names, those it cannot run marked so. */
+export const kindOptions = (c: JobCatalog) => c.kinds.map((k) => ({ value: k.kind, label: k.available ? k.label : `${k.label} (not on this server)` }));
+
+/** Fills a kind filter once the catalog is in (it starts with "Any kind" and the kind in the URL). */
+export function fillKinds(select: HTMLSelectElement, transport: PageContext['transport']): void {
+  void jobCatalog(transport).then((c) => {
+    const chosen = select.value;
+    setChildren(select, h('option', { value: '' }, 'Any kind'), kindOptions(c).map((o) => h('option', { value: o.value, selected: o.value === chosen }, o.label)));
+  }, () => { /* the filter keeps what it has; the list says what failed */ });
+}
+
+/** The initial options of a kind filter, before the catalog is in. */
+export const kindFilterOptions = (kind: string) => [{ value: '', label: 'Any kind' }, ...(kind ? [{ value: kind, label: kind }] : [])];
+
 /** The live re-read's period (and the least time between two hinted reads). */
 export const JOB_LIVE_MS = 2000;
 const JOB_PAGE_SIZE = 50;
 const JOB_REFRESH_MAX = 200; // the API's largest page
 
 export const jobHref = (id: string): string => `#/jobs/${encodeURIComponent(id)}`;
-export const jobKindLabel = (kind: string): string => JOB_KINDS.find((k) => k.value === kind)?.label ?? kind;
+/** A kind's label once the catalog is in (pages read it before drawing), its name until then. */
+export const jobKindLabel = (kind: string): string => kindLabels.get(kind) ?? kind;
 export const jobTerminal = (job: Pick<Job, 'status'>): boolean => job.status === 'succeeded' || job.status === 'failed' || job.status === 'cancelled';
 
 /** A status as its badge says it; an unknown one by its name. */
@@ -111,10 +134,13 @@ export interface JobFilters {
   kind: string;
 }
 
+/** The shape of a kind's name (JobKinds.IsName): a filter may name a kind another host runs. */
+export const isKindName = (kind: string): boolean => /^[a-z][a-z0-9_]{0,62}$/.test(kind);
+
 export function jobFilters(params: URLSearchParams): JobFilters {
   const status = params.get('status') ?? '';
   const kind = params.get('kind') ?? '';
-  return { status: Object.hasOwn(JOB_STATUS, status) ? status : '', kind: JOB_KINDS.some((k) => k.value === kind) ? kind : '' };
+  return { status: Object.hasOwn(JOB_STATUS, status) ? status : '', kind: isKindName(kind) ? kind : '' };
 }
 
 /** The filters as the list's hash (#/jobs?status=…), empty ones left out. */
@@ -187,23 +213,26 @@ function jobProgressCell(job: Job, p: Progress, title: string): HTMLTableCellEle
  * The fields a job and a schedule share: kind, a custom job's activity, batch size, parallelism, priority, max
  * attempts, insert mode (exports only). Returns the nodes and a reader for the request body.
  */
-function jobSpecFields({ withPriority = true } = {}): { nodes: HTMLElement[]; read(data: FormData, errors: Record<string, string[]>): JobSpecBody } {
-  const kind = selectControl(JOB_KINDS.map((k) => ({ value: k.value, label: k.label })), 'custom');
+function jobSpecFields(c: JobCatalog, { withPriority = true } = {}): { nodes: HTMLElement[]; read(data: FormData, errors: Record<string, string[]>): JobSpecBody } {
+  const kind = selectControl(kindOptions(c), 'custom');
   const kindHint = h('span', {});
   const activityField = field({
     label: 'Activity', name: 'activity', path: '$.payload.activity', value: JOB_DEFAULT_ACTIVITY, autocomplete: 'off', attrs: { spellcheck: 'false', class: 'mono', maxlength: 200 },
     hint: 'The name of an activity registered in the host, e.g. events.count_by_type (counts the organization’s events per type).',
   });
-  const insertMode = selectControl([{ value: 'sync', label: 'Synchronous (wait for each insert)' }, { value: 'async', label: 'Asynchronous (ClickHouse buffers)' }], 'sync');
+  const insertMode = selectControl([{ value: 'sync', label: 'Synchronous (wait for each insert)' }, { value: 'async', label: 'Asynchronous (ClickHouse buffers)' }], c.defaults.insert_mode);
   const insertField = field({ label: 'Insert mode', name: 'insert_mode', control: insertMode, hint: 'How batches are written to ClickHouse.' });
-  const num = (label: string, name: keyof typeof JOB_DEFAULTS, hint: string, attrs: Record<string, string>) => field({
-    label, name, type: 'number', value: String(JOB_DEFAULTS[name]), hint, attrs: { step: '1', inputmode: 'numeric', ...attrs },
+  const d = c.defaults;
+  const l = c.limits;
+  const num = (label: string, name: string, value: number, hint: string, attrs: Record<string, string>) => field({
+    label, name, type: 'number', value: String(value), hint, attrs: { step: '1', inputmode: 'numeric', ...attrs },
   });
   const kindField = field({ label: 'Kind', name: 'kind', control: kind, hint: ' ' });
   // The kind's help changes with the kind: a span in the hint slot (field() takes text).
   setChildren(kindField.querySelector('.hint')!, kindHint);
   const sync = () => {
-    kindHint.textContent = JOB_KINDS.find((k) => k.value === kind.value)?.help ?? '';
+    const k = c.kinds.find((x) => x.kind === kind.value);
+    kindHint.textContent = [k?.description, k?.unavailable_reason].filter(Boolean).join(' ');
     activityField.hidden = kind.value !== 'custom';
     insertField.hidden = kind.value !== 'clickhouse_export';
   };
@@ -212,11 +241,14 @@ function jobSpecFields({ withPriority = true } = {}): { nodes: HTMLElement[]; re
     kindField,
     activityField,
     h('div', { class: 'field-row' },
-      num('Batch size', 'batch_size', 'Rows per batch, 1 to 1,000,000: each batch is one transaction and one checkpoint.', { min: '1', max: '1000000' }),
-      num('Parallelism', 'parallelism', 'Shards (key ranges) run side by side, 1 to 64.', { min: '1', max: '64' })),
+      num('Batch size', 'batch_size', d.batch_size, `Rows per batch, 1 to ${fmtInt(l.batch_size_max)}: each batch is one transaction and one checkpoint.`,
+        { min: '1', max: String(l.batch_size_max) }),
+      num('Parallelism', 'parallelism', d.parallelism, `Shards (key ranges) run side by side, 1 to ${l.parallelism_max}.`, { min: '1', max: String(l.parallelism_max) })),
     h('div', { class: 'field-row' },
-      withPriority ? num('Priority', 'priority', '-100 to 100: higher runs first.', { min: '-100', max: '100' }) : null,
-      num('Max attempts', 'max_attempts', 'Per shard, 1 to 20, with a growing backoff between them.', { min: '1', max: '20' })),
+      withPriority ? num('Priority', 'priority', d.priority, `${l.priority_min} to ${l.priority_max}: higher runs first.`,
+        { min: String(l.priority_min), max: String(l.priority_max) }) : null,
+      num('Max attempts', 'max_attempts', d.max_attempts, `Per shard, 1 to ${l.max_attempts_max}, with a growing backoff between them.`,
+        { min: '1', max: String(l.max_attempts_max) })),
     insertField,
   ];
   sync();
@@ -228,8 +260,10 @@ function jobSpecFields({ withPriority = true } = {}): { nodes: HTMLElement[]; re
 }
 
 /** Create a job (admins): the API's 422s land on their fields, e.g. an export on a host without ClickHouse. */
-function openCreateJob(ctx: PageContext, onCreated: (created: JobView) => void): void {
-  const spec = jobSpecFields();
+async function openCreateJob(ctx: PageContext, onCreated: (created: JobView) => void): Promise<void> {
+  let c: JobCatalog;
+  try { c = await jobCatalog(ctx.transport); } catch (error) { actionFailed('Could not open the form', error); return; }
+  const spec = jobSpecFields(c);
   const dryId = nextId('dry-run');
   const form = h('form', { class: 'stack' },
     h('div', { class: 'problem-slot' }),
@@ -276,9 +310,18 @@ export function viewJobs(main: HTMLElement, ctx: PageContext): void {
   let signature = '';
   rememberList('jobs', location.hash || '#/jobs');
 
-  const create = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openCreateJob(ctx, created) }, 'Create job') : null;
+  const create = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => void openCreateJob(ctx, created) }, 'Create job') : null;
   const status = selectControl([{ value: '', label: 'Any status' }, ...Object.entries(JOB_STATUS).map(([value, s]) => ({ value, label: s.label }))], state.status);
-  const kind = selectControl([{ value: '', label: 'Any kind' }, ...JOB_KINDS.map((k) => ({ value: k.value, label: k.label }))], state.kind);
+  const kind = selectControl(kindFilterOptions(state.kind), state.kind);
+  fillKinds(kind, ctx.transport);
+  // The labels the list shows and the schedules' limit come with the catalog: drawn again when it is in.
+  let schedulesMax: number | null = null;
+  void jobCatalog(ctx.transport).then((c) => {
+    if (!ctx.alive()) return;
+    schedulesMax = c.limits.schedules_max;
+    if (schedulesLoaded) withFocusKept(schedulesSlot, drawSchedules);
+    if (jobs.length) draw();
+  }, () => { /* the forms say so when opened */ });
   const clearFilters = () => { status.value = ''; kind.value = ''; apply(); };
   const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: clearFilters }, 'Clear filters');
   const liveNote = h('span', { class: 'muted small live-note' });
@@ -296,7 +339,7 @@ export function viewJobs(main: HTMLElement, ctx: PageContext): void {
   const schedulesId = nextId('schedules');
   const schedulesSlot = h('div', { class: 'card flush' }, loadingPanel('Loading schedules…'));
   const schedulesCount = h('p', { class: 'muted small' });
-  const createSchedule = writable ? h('button', { type: 'button', class: 'btn secondary', onclick: () => openScheduleForm() }, 'Create schedule') : null;
+  const createSchedule = writable ? h('button', { type: 'button', class: 'btn secondary', onclick: () => void openScheduleForm() }, 'Create schedule') : null;
   const query = (extra: { limit: number; cursor?: string | null }) => ({
     ...(state.status ? { status: state.status } : {}), ...(state.kind ? { kind: state.kind } : {}),
     limit: extra.limit, ...(extra.cursor ? { cursor: extra.cursor } : {}),
@@ -373,7 +416,7 @@ export function viewJobs(main: HTMLElement, ctx: PageContext): void {
         : emptyState('No jobs yet', writable
           ? 'Run a custom activity, reindex costs after a price change, or export to ClickHouse. Jobs made by schedules appear here too.'
           : 'Jobs that admins start, and those made by schedules, appear here with their progress.',
-        writable && h('button', { type: 'button', class: 'btn primary', onclick: () => openCreateJob(ctx, created) }, 'Create job')));
+        writable && h('button', { type: 'button', class: 'btn primary', onclick: () => void openCreateJob(ctx, created) }, 'Create job')));
       return;
     }
     const table = h('table', { class: 'table dense jobs-table' },
@@ -416,6 +459,7 @@ export function viewJobs(main: HTMLElement, ctx: PageContext): void {
   // ----- schedules
 
   let schedules: Schedule[] = [];
+  let schedulesLoaded = false;
 
   async function loadSchedules(): Promise<void> {
     if (schedulesSlot.querySelector('table')) schedulesSlot.setAttribute('aria-busy', 'true');
@@ -425,6 +469,7 @@ export function viewJobs(main: HTMLElement, ctx: PageContext): void {
       if (!ctx.alive()) return;
       schedulesSlot.removeAttribute('aria-busy');
       schedules = items.sort((a, b) => a.name.localeCompare(b.name));
+      schedulesLoaded = true;
       withFocusKept(schedulesSlot, drawSchedules);
     } catch (e) {
       if (!ctx.alive()) return;
@@ -434,10 +479,10 @@ export function viewJobs(main: HTMLElement, ctx: PageContext): void {
   }
 
   function drawSchedules(): void {
-    schedulesCount.textContent = schedules.length ? `${plural(schedules.length, 'schedule')} of ${JOB_SCHEDULES_MAX}` : '';
+    schedulesCount.textContent = schedules.length ? `${plural(schedules.length, 'schedule')}${schedulesMax ? ` of ${schedulesMax}` : ''}` : '';
     if (createSchedule) {
-      createSchedule.disabled = schedules.length >= JOB_SCHEDULES_MAX;
-      createSchedule.title = createSchedule.disabled ? `An organization has at most ${JOB_SCHEDULES_MAX} schedules: delete one first.` : '';
+      createSchedule.disabled = !!schedulesMax && schedules.length >= schedulesMax;
+      createSchedule.title = createSchedule.disabled ? `An organization has at most ${schedulesMax} schedules: delete one first.` : '';
     }
     if (!schedules.length) {
       setChildren(schedulesSlot, emptyState('No schedules yet', writable
@@ -502,8 +547,10 @@ export function viewJobs(main: HTMLElement, ctx: PageContext): void {
     });
   }
 
-  function openScheduleForm(): void {
-    const spec = jobSpecFields();
+  async function openScheduleForm(): Promise<void> {
+    let c: JobCatalog;
+    try { c = await jobCatalog(ctx.transport); } catch (error) { actionFailed('Could not open the form', error); return; }
+    const spec = jobSpecFields(c);
     const activeId = nextId('active');
     const form = h('form', { class: 'stack' },
       h('div', { class: 'problem-slot' }),

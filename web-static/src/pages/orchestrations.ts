@@ -18,7 +18,7 @@ import { hashHref } from '../lib/href';
 import { rememberList } from '../lib/listMemory';
 import { fromLocalInput, toLocalInput } from '../lib/timeWindow';
 import type { PageContext } from './context';
-import { JOB_KINDS, JOB_STATUS, jobHref, jobKindLabel, statusBadge, statusInfo, type StatusInfo } from './jobs';
+import { fillKinds, isKindName, JOB_STATUS, jobHref, jobKindLabel, kindFilterOptions, statusBadge, statusInfo, type StatusInfo } from './jobs';
 
 type Instance = Schemas['InstanceView'];
 
@@ -96,7 +96,7 @@ export function orchFilters(params: URLSearchParams): OrchFilters {
   const kind = params.get('kind') ?? '';
   return {
     status: (params.get('status') ?? '').split(',').filter((s) => Object.hasOwn(ORCH_STATUS, s)),
-    kind: JOB_KINDS.some((k) => k.value === kind) ? kind : '',
+    kind: isKindName(kind) ? kind : '',
     from: params.get('from') ?? '',
     to: params.get('to') ?? '',
     instance: params.get('instance') ?? '',
@@ -230,7 +230,8 @@ export function viewOrchestrations(main: HTMLElement, ctx: PageContext): void {
   const statusSet = h('fieldset', { class: 'fieldset toolbar-field field orch-statuses', dataset: { path: 'status', label: 'Status' } },
     h('legend', {}, 'Status'), h('div', { class: 'check-row' }, statusBoxes), h('p', { class: 'field-error', hidden: true }));
   const statusInputs = [...statusSet.querySelectorAll('input')];
-  const kind = selectControl([{ value: '', label: 'Any kind' }, ...JOB_KINDS.map((k) => ({ value: k.value, label: k.label }))], state.kind);
+  const kind = selectControl(kindFilterOptions(state.kind), state.kind);
+  fillKinds(kind, ctx.transport);
   const localValue = (iso: string) => (iso && Number.isFinite(Date.parse(iso)) ? toLocalInput(new Date(iso)) : '');
   const from = h('input', { type: 'datetime-local', value: localValue(state.from) });
   const to = h('input', { type: 'datetime-local', value: localValue(state.to) });
