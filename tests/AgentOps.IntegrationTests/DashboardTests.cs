@@ -91,6 +91,73 @@ public class DashboardTests
         await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}.png"), FullPage = true });
     }
 
+    /// <summary>The innermost elements that stick out past the screen's right edge, outside any scrolling box: an overflow's culprits.</summary>
+    private const string WidestOverflow = """
+        () => [...document.querySelectorAll('body *')]
+          .filter((e) => e.getBoundingClientRect().right > innerWidth + 1)
+          .filter((e) => {
+            // A scrolling box clips what is inside it, except what is absolutely placed against an ancestor outside it.
+            const placed = getComputedStyle(e).position === 'absolute';
+            for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
+              const style = getComputedStyle(a);
+              if (style.overflowX !== 'visible' && (!placed || style.position !== 'static')) return false;
+            }
+            return true;
+          })
+          .slice(-3).map((e) => `${e.tagName.toLowerCase()}.${[...e.classList].join('.')} (right edge ${Math.round(e.getBoundingClientRect().right)} px)`).join(', ') + ` (page ${document.documentElement.scrollWidth} px wide)`
+        """;
+
+    /// <summary>Every page in the navigation, by its route and the heading it opens with.</summary>
+    private static readonly (string Route, string Heading)[] Pages =
+    [
+        ("/overview", "Overview"), ("/agents", "Agents"), ("/runs", "Runs"), ("/costs", "Costs"), ("/policies", "Policies"),
+        ("/controls", "Emergency controls"), ("/approvals", "Approvals"), ("/budgets", "Budgets"), ("/audit", "Audit log"), ("/jobs", "Jobs"),
+        ("/orchestrations", "Orchestrations"), ("/org", "Organization"), ("/members", "Members"), ("/api-keys", "API keys"),
+        ("/prices", "Model prices"), ("/webhooks", "Webhooks"), ("/notifications", "Notifications"),
+    ];
+
+    [Fact]
+    public async Task Every_page_opens_with_its_heading_on_a_desktop_and_a_phone_fits_the_phone_and_raises_no_script_error()
+    {
+        await using var server = StartServer();
+        using var api = await server.WaitReadyAsync();
+        var (tenant, key) = await api.SdkTenantAsync();
+        (await api.IngestAsync(key, Ingesting.Event("p-s", "run.start", 0, "page-run", "support-bot"),
+            Ingesting.Event("p-e", "run.end", 2, "page-run", "support-bot", new { status = "success" }))).Expect(202);
+        await api.WaitForRunAsync(key, "page-run", r => r.GetProperty("run").GetProperty("status").GetString() == "succeeded");
+
+        await InBrowserAsync(server, async (browser, page, problems) =>
+        {
+            var phone = await browser.NewPageAsync(new() { BaseURL = server.Url.ToString(), ViewportSize = new() { Width = 390, Height = 844 } });
+            phone.PageError += (_, e) => problems.Add(e);
+            phone.Console += (_, m) => { if (m.Type is "error" or "warning" && !m.Text.StartsWith("Failed to load resource", StringComparison.Ordinal)) problems.Add(m.Text); };
+            foreach (var (p, suffix) in new[] { (page, ""), (phone, "-phone") })
+            {
+                await p.GotoAsync("/#/signup");
+                await Assertions.Expect(p.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
+                await SnapshotAsync(p, $"page-signup{suffix}");
+                await SignInAsync(p, tenant.AdminEmail, tenant.AdminPassword);
+                foreach (var (route, heading) in Pages)
+                {
+                    await p.GotoAsync($"/#{route}");
+                    await Assertions.Expect(p.GetByRole(AriaRole.Heading, new() { Name = heading, Exact = true, Level = 1 })).ToBeVisibleAsync();
+                    // Loaded: no "Loading…" left, and nothing that could not be read.
+                    await Assertions.Expect(p.Locator("#main .panel-state[role=status]")).ToHaveCountAsync(0);
+                    await Assertions.Expect(p.Locator("#main .panel-state.error")).ToHaveCountAsync(0);
+                    await SnapshotAsync(p, $"page-{route.Trim('/')}{suffix}");
+                    if (p == phone)
+                        Assert.True(await p.EvaluateAsync<bool>("() => document.documentElement.scrollWidth <= window.innerWidth + 1"),
+                            $"{route} overflows a 390 px screen: {await p.EvaluateAsync<string>(WidestOverflow)}");
+                }
+                // A link to something that is not there says so, with a way back.
+                await p.GotoAsync("/#/runs/no-such-run");
+                await Assertions.Expect(p.GetByRole(AriaRole.Heading, new() { Name = "Run not found", Level = 1 })).ToBeVisibleAsync();
+                await p.GotoAsync("/#/no-such-page");
+                await Assertions.Expect(p.GetByRole(AriaRole.Heading, new() { Name = "Overview", Exact = true, Level = 1 })).ToBeVisibleAsync();
+            }
+        });
+    }
+
     [Fact]
     public async Task A_new_user_signs_up_creates_a_key_sees_it_once_and_the_key_works()
     {

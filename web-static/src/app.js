@@ -8,25 +8,29 @@
 //   judge: every 401/403/409/429 answer is shown where it belongs.
 
 import { ApiError, SessionEnded } from './api/errors';
-import { append, h, nextId, saveBlob, setChildren, withFocusKept } from './lib/dom';
+import { append, h, nextId, setChildren, withFocusKept } from './lib/dom';
 import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
 import { clearProblem, field, formText, handleSubmit, selectControl, showProblem, toolbarField } from './components/forms';
 import { pagedList as typedPagedList } from './components/pagedList';
-import { payloadPre } from './components/payload';
+import { copyField } from './components/copyField';
+import { ROLE_LABELS, roleBadge } from './components/roles';
 import { confirmAction, confirmDelete, KEEP_OPEN, onDialogsClosed, openDialog } from './components/dialog';
 import { actionFailed, toast } from './components/toast';
 import { actionsCell, cell, numCell } from './components/table';
-import { exactTime, relative, timeEl } from './components/time';
+import { exactTime, timeEl } from './components/time';
 import { setForbiddenHandler } from './lib/forbidden';
-import { fmtElapsed, fmtInt, fmtUsd, plural } from './lib/format';
+import { fmtCount, fmtElapsed, fmtInt, fmtUsd, plural } from './lib/format';
 import { runsHref } from './lib/href';
 import { LIST_PAGE_SIZE, readAll } from './api/paging';
 import { viewCosts } from './pages/costs';
 import { viewBudgets } from './pages/budgets';
+import { viewControls } from './pages/controls';
+import { viewAudit } from './pages/audit';
+import { viewApprovals } from './pages/approvals';
 import { viewAgent } from './pages/agent';
 import { viewOverview } from './pages/overview';
 import { viewPrices } from './pages/prices';
-import { snippet, viewRun } from './pages/run';
+import { viewRun } from './pages/run';
 import { viewRuns } from './pages/runs';
 import { viewPolicies, viewPolicy } from './pages/policies';
 import { viewJobs } from './pages/jobs';
@@ -47,7 +51,6 @@ const API_BASE = `${import.meta.env.VITE_AGENTOPS_API_ORIGIN ?? ''}/api/v1`;
 const REFRESH_STORAGE_KEY = 'agentops.refresh_token';
 const DEFAULT_ROUTE = '/overview';
 
-const ROLE_LABELS = { admin: 'Admin', team_lead: 'Team lead', member: 'Member', viewer: 'Viewer' };
 const ROLE_HELP = {
   admin: 'Full control: organization profile, every member and every API key.',
   team_lead: 'Manages members and viewers of their own team; creates API keys.',
@@ -114,23 +117,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // Formatting
 // ---------------------------------------------------------------------------------------------------------------
 
-const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
 const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
-const timeOfDayFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
-
-/** A local datetime-local value (yyyy-MM-ddTHH:mm) for an ISO time, and back (the audit log's filters). */
-function toLocalInput(iso) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return '';
-  const pad = (n) => String(n).padStart(2, '0');
-  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
-}
-
-function fromLocalInput(value) {
-  if (!value) return '';
-  const d = new Date(value);
-  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // API client and session
@@ -391,7 +378,7 @@ const pagedList = ({ ctx, ...options }) => typedPagedList({ ...options, ctx: { a
 
 // ---------------------------------------------------------------------------------------------------------------
 // What the signed-in person may do: the server's answer (GET /me/permissions), plus the rules that depend on the item
-// (ApiKeyRules.MayRevoke, MemberRules' team rule, ApprovalRules' target rule), which the server still enforces
+// (ApiKeyRules.MayRevoke, MemberRules' team rule), which the server still enforces (approvals: pages/approvals.ts)
 // ---------------------------------------------------------------------------------------------------------------
 
 const holds = (permission) => !!session.permissions?.permissions.includes(permission);
@@ -413,12 +400,7 @@ const can = {
   writeBudgets: () => holds('budgets_write'),
   manageWebhooks: () => holds('webhooks_manage'),
   readJobs: () => holds('jobs_read'),
-  // ApprovalsDecide and the target rule (ApprovalRules.cs): a role the request names, and never whoever asked.
-  decideApproval: (a) => holds('approvals_decide') && a.approval_required_from.includes(session.role) && !requestedByMe(a),
 };
-
-/** The approval request was made with this person's credentials (an API key's requests are never a person's own). */
-const requestedByMe = (a) => a.requested_by?.type === 'user' && !!session.user && a.requested_by.id === session.user.id;
 
 function onRoleChanged(previousRole) {
   toast(`Your role changed from ${ROLE_LABELS[previousRole] ?? previousRole} to ${ROLE_LABELS[session.role] ?? session.role}.`, 'info');
@@ -430,59 +412,6 @@ function onRoleChanged(previousRole) {
 /** After a 403 the role may have changed under us: re-read it (the refresh answer carries the current role). */
 function resyncAfterForbidden() {
   if (session.accessToken) refreshSession().catch(() => {});
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Copy fields (forms, problems, dialogs and toasts are in components/forms.ts, dialog.ts and toast.ts)
-// ---------------------------------------------------------------------------------------------------------------
-
-/** A read-only value with a copy button (used for secrets shown once, links and ids). */
-function copyField({ label, value, hint, secret = false, multiline = false }) {
-  const id = nextId('copy');
-  const input = multiline
-    ? h('textarea', { id, readOnly: true, rows: secret ? 2 : 3, class: 'mono', spellcheck: 'false', autocomplete: 'off' })
-    : h('input', { id, type: 'text', readOnly: true, class: 'mono', spellcheck: 'false', autocomplete: 'off' });
-  input.value = value;
-  input.addEventListener('focus', () => input.select());
-  const status = h('span', { class: 'copy-status', role: 'status', 'aria-live': 'polite' });
-  const button = h('button', {
-    type: 'button', class: 'btn secondary', 'aria-label': `Copy ${label.toLowerCase()}`,
-    onclick: async () => {
-      const ok = await copyText(input);
-      status.textContent = ok ? 'Copied to clipboard.' : 'Copy failed: select the text and press Ctrl+C (⌘C).';
-      button.textContent = ok ? 'Copied' : 'Copy';
-      if (ok) setTimeout(() => { button.textContent = 'Copy'; }, 2500);
-      else input.select();
-      if (ok) input.dispatchEvent(new CustomEvent('copied'));
-    },
-  }, 'Copy');
-  const wrap = h('div', { class: `field copy-field${secret ? ' secret' : ''}` },
-    h('label', { for: id }, label),
-    h('div', { class: 'input-with-button' }, input, button),
-    hint && h('p', { class: 'hint' }, hint),
-    status);
-  wrap.input = input;
-  return wrap;
-}
-
-async function copyText(input) {
-  try {
-    if (navigator.clipboard && window.isSecureContext) {
-      await navigator.clipboard.writeText(input.value);
-      return true;
-    }
-  } catch { /* fall back to the selection */ }
-  try {
-    input.focus();
-    input.select();
-    return document.execCommand('copy');
-  } catch {
-    return false;
-  }
-}
-
-function roleBadge(role) {
-  return badge(ROLE_LABELS[role] ?? role, `role-${role}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -527,6 +456,13 @@ function typedPage(view) {
     download: (path, accept) => api('GET', path, undefined, { download: accept }),
     org: () => session.org,
     refreshControls: () => { checkControls(); },
+    controlStatus: () => (controlWatch.status ? { status: controlWatch.status, checkedAt: controlWatch.checkedAt } : null),
+    checkControls: async () => { await checkControls({ rethrow: true }); },
+    setControlStatus: applyControlStatus,
+    onControlStatus: (fn) => onControlStatus(ctx, (status) => fn(status)),
+    me: () => (session.user ? { id: session.user.id, role: session.role } : null),
+    pendingApprovals: (count) => { if (count === null) checkPending(); else setPendingCount(count, false); },
+    refreshNotifications: () => { checkUnread(); },
     keys: (handler) => { pageKeys = { token: ctx.token, handler }; },
   }, ctx);
 }
@@ -546,10 +482,10 @@ const ROUTES = {
   '/costs': { title: 'Costs', private: true, view: typedPage(viewCosts), nav: 'Costs', section: 'observe' },
   '/policies': { title: 'Policies', private: true, view: typedPage(viewPolicies), nav: 'Policies', section: 'control', wide: true },
   '/policies/:id': { title: 'Policy', private: true, view: typedPage((main, page, ctx) => viewPolicy(main, page, ctx.args.id)), navAs: '/policies', wide: true },
-  '/controls': { title: 'Controls', private: true, view: viewControls, nav: 'Controls', section: 'control' },
-  '/approvals': { title: 'Approvals', private: true, view: viewApprovals, nav: 'Approvals', section: 'control', wide: true },
+  '/controls': { title: 'Controls', private: true, view: typedPage(viewControls), nav: 'Controls', section: 'control' },
+  '/approvals': { title: 'Approvals', private: true, view: typedPage(viewApprovals), nav: 'Approvals', section: 'control', wide: true },
   '/budgets': { title: 'Budgets', private: true, view: typedPage(viewBudgets), nav: 'Budgets', section: 'control' },
-  '/audit': { title: 'Audit log', private: true, view: viewAudit, nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
+  '/audit': { title: 'Audit log', private: true, view: typedPage(viewAudit), nav: 'Audit log', section: 'control', wide: true, visible: () => can.readAudit() },
   '/jobs': { title: 'Jobs', private: true, view: typedPage(viewJobs), nav: 'Jobs', section: 'data', wide: true, visible: () => can.readJobs() },
   '/jobs/:id': { title: 'Job', private: true, view: typedPage((main, page, ctx) => viewJob(main, page, ctx.args.id)), navAs: '/jobs', wide: true },
   '/orchestrations': { title: 'Orchestrations', private: true, view: typedPage(viewOrchestrations), nav: 'Orchestrations', section: 'data', wide: true, visible: () => can.readJobs() },
@@ -1377,19 +1313,13 @@ function revokeKey(k, reload) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Shared by the agents and runs pages
+// Agents
 // ---------------------------------------------------------------------------------------------------------------
 
 function debounce(fn, ms) {
   let timer = null;
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
-
-const runHref = (id) => `#/runs/${encodeURIComponent(id)}`;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Agents
-// ---------------------------------------------------------------------------------------------------------------
 
 const AGENT_STATUS = {
   active: { label: 'Active', kind: 'success', help: null },
@@ -1683,7 +1613,7 @@ function openRegisterAgent(known, onCreated) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Emergency controls: the kill switch's state (watched from every page, shown as a banner) and the Controls page
+// The kill switch's state, watched from every page for the banner and the nav badge (the page: pages/controls.ts)
 // ---------------------------------------------------------------------------------------------------------------
 
 const CONTROL_WATCH_MS = 10_000;
@@ -1771,545 +1701,6 @@ function renderKillBanner(lifted = false) {
     can.controls() && h('a', { href: '#/controls', class: 'btn kill-banner-link' }, 'Open Controls')));
 }
 
-/** Names for actor ids (members and API keys), best effort: ids are shown when a name is unknown. */
-async function loadActorNames() {
-  const [people, keys] = await Promise.all([
-    loadAll('/org-members').catch(() => ({ items: [] })),
-    can.readKeys() ? loadAll('/api-keys').catch(() => ({ items: [] })) : { items: [] },
-  ]);
-  const names = new Map();
-  for (const m of people.items) if (m.user_id) names.set(m.user_id, m.name ? `${m.name} (${m.email})` : m.email);
-  for (const k of keys.items) names.set(k.id, `${k.name} (${k.prefix}_…)`);
-  return names;
-}
-
-function viewControls(main, ctx) {
-  let recent = null; // admins: the last control actions from the audit log
-  let actorNames = new Map();
-  let drawnKey = null;
-  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ manual: true }) }, 'Refresh');
-  const checked = h('p', { class: 'muted small live-note' });
-  const body = h('div', { class: 'stack-lg' }, loadingPanel('Reading the kill switch…'));
-  main.append(
-    pageHeader('Emergency controls', 'Stop every agent of the organization at once, and see what is paused. The status is re-checked every 10 seconds.', refresh),
-    checked, body);
-
-  onControlStatus(ctx, (status) => {
-    checked.textContent = `Checked at ${timeOfDayFormat.format(controlWatch.checkedAt ?? new Date())}`;
-    if (controlWatch.key === drawnKey) return;
-    draw(status);
-    loadRecent();
-  });
-
-  async function load({ manual = false } = {}) {
-    refresh.disabled = true;
-    try {
-      await checkControls({ rethrow: true }); // draws through the listener
-      if (manual) toast('Status refreshed.', 'info');
-    } catch (e) {
-      if (ctx.alive() && !controlWatch.status) setChildren(body, errorPanel(e, () => load()));
-      else if (ctx.alive()) actionFailed('Could not refresh the status', e);
-    } finally {
-      refresh.disabled = false;
-    }
-  }
-
-  async function loadRecent() {
-    if (!can.readAudit()) return;
-    try {
-      const [page, names] = await Promise.all([
-        api('GET', `/audit-logs?${new URLSearchParams({ action: 'control.*', limit: '8' })}`),
-        actorNames.size ? actorNames : loadActorNames(),
-      ]);
-      if (!ctx.alive()) return;
-      recent = page.items;
-      actorNames = names;
-    } catch (e) {
-      if (e instanceof SessionEnded || !ctx.alive()) return;
-      recent = e;
-    }
-    const slot = body.querySelector('.recent-slot');
-    if (slot) setChildren(slot, recentCard());
-  }
-
-  function draw(status) {
-    drawnKey = controlWatch.key;
-    withFocusKept(body, () => setChildren(body,
-      statusCard(status),
-      can.controls() ? actionCard(status) : h('section', { class: 'card' },
-        h('h2', {}, 'Who can stop agents'),
-        h('p', {}, 'Admins and team leads can pause agents and pull the kill switch. If agents must be stopped now, ask one of them.')),
-      can.readAudit() ? h('div', { class: 'recent-slot' }, recentCard()) : null));
-  }
-
-  function statusCard(s) {
-    const titleId = nextId('switch');
-    const stat = (label, value, sub = null, href = null) => h('div', { class: 'stat' },
-      h('dt', {}, label),
-      h('dd', {}, h('span', { class: 'stat-value' }, fmtInt(value)),
-        sub && h('span', { class: 'stat-sub' }, href ? h('a', { href }, sub) : sub)));
-    const onPurpose = s.paused_agents - s.paused_by_kill_switch;
-    return h('section', { class: `card control-status ${s.killed ? 'on' : 'off'}`, 'aria-labelledby': titleId },
-      h('div', { class: 'control-state' },
-        h('span', { class: 'control-light', 'aria-hidden': 'true' }),
-        h('div', {},
-          h('h2', { id: titleId }, s.killed ? 'Kill switch is ON' : 'Kill switch is off'),
-          h('p', {}, s.killed
-            ? ['Pulled ', timeEl(s.killed_at, { rel: true }), ` (${dateTimeFormat.format(new Date(s.killed_at))}). Every agent it paused stays paused, and ingest refuses their events, until someone uses Resume all.`]
-            : 'Agents run normally. Agents paused one by one stay paused until they are resumed.'))),
-      s.killed && h('div', { class: 'kill-reason' }, h('p', { class: 'strong' }, 'Reason'), h('p', {}, s.killed_reason ?? '—')),
-      h('dl', { class: 'stats three' },
-        stat('Active agents', s.active_agents, s.active_agents ? 'Show them' : null, '#/agents?status=active'),
-        stat('Paused agents', s.paused_agents, s.paused_agents ? 'Show them' : null, '#/agents?status=paused'),
-        stat('Paused by the kill switch', s.paused_by_kill_switch, s.paused_agents ? `${fmtInt(onPurpose)} paused on purpose` : null)),
-      s.killed && s.active_agents > 0 && h('div', { class: 'alert warning' },
-        h('p', { class: 'strong' }, `${plural(s.active_agents, 'agent is', 'agents are')} active although the switch is on.`),
-        h('p', {}, 'They were restored, registered or resumed through the agents API after it was pulled. Pulling the switch again pauses them.')));
-  }
-
-  function actionCard(s) {
-    const titleId = nextId('action');
-    if (!s.killed) {
-      return h('section', { class: 'card danger-zone', 'aria-labelledby': titleId },
-        h('h2', { id: titleId }, 'Kill switch'),
-        h('p', {}, `Pauses every active agent of the organization in one step (${plural(s.active_agents, 'agent')} right now). Within a second, ingest refuses their events with agent_paused, which the SDKs treat as “stop”.`),
-        h('p', { class: 'muted' }, 'Agents already paused stay paused, and Resume all later resumes only the agents the switch paused. Everyone sees a red banner while it is on; the action is kept in the audit log.'),
-        h('div', {}, h('button', { type: 'button', class: 'btn danger big', dataset: { focus: 'kill' }, onclick: () => openKillSwitch(s) }, h('span', { class: 'kill-glyph', 'aria-hidden': 'true' }), 'Kill switch: pause all agents')));
-    }
-    const onPurpose = s.paused_agents - s.paused_by_kill_switch;
-    return h('section', { class: 'card', 'aria-labelledby': titleId },
-      h('h2', { id: titleId }, 'Resume all'),
-      h('p', {}, `Lifts the kill switch and resumes the ${plural(s.paused_by_kill_switch, 'agent')} it paused. Their events are accepted again within a second.`),
-      onPurpose > 0 && h('p', { class: 'muted' }, `${plural(onPurpose, 'agent')} paused on purpose ${onPurpose === 1 ? 'stays' : 'stay'} paused.`),
-      h('div', { class: 'form-actions start' },
-        h('button', { type: 'button', class: 'btn primary', dataset: { focus: 'resume-all' }, onclick: () => openResumeAll(s) }, 'Resume all…'),
-        s.active_agents > 0 && h('button', { type: 'button', class: 'btn danger', dataset: { focus: 'kill-again' }, onclick: () => openKillSwitch(s) }, `Pause the ${plural(s.active_agents, 'active agent')}…`)));
-  }
-
-  function recentCard() {
-    const titleId = nextId('recent');
-    const head = h('div', { class: 'card-head' },
-      h('h2', { id: titleId }, 'Recent control actions'),
-      h('a', { href: `#/audit?${new URLSearchParams({ action: 'control.*' })}` }, 'All in the audit log'));
-    if (recent === null) return h('section', { class: 'card flush recent', 'aria-labelledby': titleId }, head, loadingPanel('Loading…'));
-    if (recent instanceof Error) {
-      return h('section', { class: 'card recent', 'aria-labelledby': titleId }, head,
-        h('p', { class: 'field-error' }, recent instanceof ApiError ? recent.detail : 'Could not load them.'));
-    }
-    return h('section', { class: 'card flush recent', 'aria-labelledby': titleId }, head,
-      recent.length
-        ? h('div', { class: 'table-wrap' }, h('table', { class: 'table dense' },
-          h('caption', { class: 'sr-only' }, 'The last pauses, resumes and kill switch actions'),
-          h('thead', {}, h('tr', {}, ['Time', 'Who', 'Action', 'Agent', 'Reason'].map((c) => h('th', { scope: 'col' }, c)))),
-          h('tbody', {}, recent.map((r) => h('tr', {},
-            cell('Time', timeEl(r.created_at, { withTime: true }), h('span', { class: 'muted small block' }, relative(r.created_at))),
-            cell('Who', actorLabel(r, actorNames)),
-            cell('Action', h('code', { class: 'chip action-control' }, r.action)),
-            cell('Agent', r.entity_type === 'agent' ? (r.after?.name ?? r.before?.name ?? h('code', {}, r.entity_id)) : h('span', { class: 'muted' }, 'All agents')),
-            cell('Reason', controlReason(r) ?? h('span', { class: 'muted' }, '—')))))))
-        : emptyState('No control actions yet', 'Pauses, resumes and kill switch actions appear here.'));
-  }
-
-  function controlReason(r) {
-    // Kill switch and resume-all rows keep it as after.reason; pause and resume rows as after.paused_reason.
-    return r.after?.reason ?? r.after?.paused_reason ?? null;
-  }
-
-  function reasonField({ required }) {
-    return field({
-      label: 'Reason', name: 'reason', optional: !required, control: h('textarea', { rows: 3, maxlength: 500, required }),
-      hint: required ? 'Shown to everyone in the red banner and kept in the audit log. Up to 500 characters.' : 'Kept in the audit log. Up to 500 characters.',
-    });
-  }
-
-  function openKillSwitch(s) {
-    const again = s.killed;
-    const form = h('form', { class: 'stack' },
-      h('div', { class: 'alert error consequence' },
-        h('p', { class: 'strong' }, again
-          ? `This pauses the ${plural(s.active_agents, 'agent')} still active in ${session.org?.name ?? 'the organization'}.`
-          : `This stops every agent of ${session.org?.name ?? 'the organization'} at once.`),
-        h('ul', {},
-          h('li', {}, `${plural(s.active_agents, 'active agent')} ${s.active_agents === 1 ? 'is' : 'are'} paused now, and within a second ingest refuses their events (agent_paused).`),
-          h('li', {}, 'Runs in progress lose whatever they send from then on.'),
-          h('li', {}, 'Agents registered while the switch is on start paused.'),
-          h('li', {}, 'Nothing resumes until an admin or team lead uses Resume all.'))),
-      again && h('p', { class: 'muted' }, 'The switch keeps its first reason; this one is kept in the audit log.'),
-      h('div', { class: 'problem-slot' }),
-      reasonField({ required: true }),
-      h('div', { class: 'form-actions' },
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', { type: 'submit', class: 'btn danger' }, again ? 'Pause them now' : 'Pause all agents now')));
-    const dialog = openDialog({ title: again ? 'Pull the kill switch again?' : 'Pull the kill switch?', content: form });
-    handleSubmit(form, async (data) => {
-      const reason = formText(data, 'reason');
-      if (!reason) {
-        throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Give a reason.', errors: { '$.reason': ['is required: say why every agent is stopped.'] } });
-      }
-      const result = await api('POST', '/controls/kill-switch', { reason });
-      dialog.close(true);
-      applyControlStatus(result.status);
-      toast(result.agents_changed.length
-        ? `Kill switch on: ${plural(result.agents_changed.length, 'agent')} paused.`
-        : 'Kill switch on. No agent was active.', 'info');
-      checkControls();
-    });
-  }
-
-  function openResumeAll(s) {
-    const onPurpose = s.paused_agents - s.paused_by_kill_switch;
-    const form = h('form', { class: 'stack' },
-      h('p', {}, `Lift the kill switch and resume the ${plural(s.paused_by_kill_switch, 'agent')} it paused? Their events are accepted again within a second.`),
-      onPurpose > 0 && h('p', { class: 'muted' }, `${plural(onPurpose, 'agent')} paused on purpose ${onPurpose === 1 ? 'stays' : 'stay'} paused.`),
-      h('div', { class: 'problem-slot' }),
-      reasonField({ required: false }),
-      h('div', { class: 'form-actions' },
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', { type: 'submit', class: 'btn primary' }, 'Resume all')));
-    const dialog = openDialog({ title: 'Lift the kill switch?', content: form });
-    handleSubmit(form, async (data) => {
-      const result = await api('POST', '/controls/resume-all', { reason: formText(data, 'reason') || null });
-      dialog.close(true);
-      applyControlStatus(result.status);
-      toast(`Kill switch lifted: ${plural(result.agents_changed.length, 'agent')} resumed.`);
-      checkControls();
-    });
-  }
-
-  if (controlWatch.status) {
-    draw(controlWatch.status);
-    checked.textContent = `Checked at ${timeOfDayFormat.format(controlWatch.checkedAt)}`;
-    loadRecent();
-  }
-  load();
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Audit log
-// ---------------------------------------------------------------------------------------------------------------
-
-const AUDIT_FILTERS = ['actor', 'action', 'entity_type', 'entity_id', 'from', 'to'];
-const AUDIT_PAGE_SIZE = 100;
-const AUDIT_CSV_MAX = 100_000; // AuditApi.MaxCsvRows
-const AUDIT_ACTIONS = [
-  'agent.*', 'agent.created', 'agent.registered', 'agent.updated', 'agent.paused', 'agent.resumed', 'agent.archived',
-  'api_key.*', 'api_key.created', 'api_key.revoked',
-  'auth.*', 'auth.login', 'auth.logout', 'auth.token_refreshed', 'auth.refresh_token_reused',
-  'budget.*', 'budget.created', 'budget.updated', 'budget.deleted', 'budget.threshold_reached',
-  'control.*', 'control.agent_paused', 'control.agent_resumed', 'control.kill_switch', 'control.resume_all',
-  'member.*', 'member.invited', 'member.joined', 'member.updated', 'member.removed',
-  'model_price.*', 'model_price.created', 'model_price.deleted',
-  'org.*', 'org.created', 'org.updated',
-];
-const AUDIT_ENTITY_TYPES = ['agent', 'api_key', 'budget', 'member', 'model_price', 'organization', 'session'];
-const ACTOR_TYPES = { user: 'User', api_key: 'API key', system: 'System' };
-
-const isPlainObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-
-/** Top-level keys whose values differ; none when a side is missing (a creation or a removal shows one side only). */
-function changedKeys(before, after) {
-  if (!isPlainObject(before) || !isPlainObject(after)) return new Set();
-  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
-  return new Set([...keys].filter((k) => !(k in before) || !(k in after) || JSON.stringify(before[k]) !== JSON.stringify(after[k])));
-}
-
-/** A snapshot pretty-printed, one block per top-level key so that changed keys can be marked. */
-function snapshotBlock(label, value, changed) {
-  if (value === null || value === undefined) {
-    return h('div', { class: 'payload-block' }, h('h3', {}, label),
-      h('p', { class: 'snapshot-none muted small' }, label === 'Before' ? 'None: the entity did not exist yet, or the action has no state.' : 'None: the entity is gone, or the action has no state.'));
-  }
-  const pre = h('pre', { class: 'payload snapshot', tabindex: '0', role: 'region', 'aria-label': `${label} snapshot` });
-  if (isPlainObject(value)) {
-    const keys = Object.keys(value);
-    append(pre, [
-      h('span', { class: 'json-line' }, '{'),
-      keys.map((k, i) => h('span', {
-        class: `json-line${changed.has(k) ? ' changed' : ''}`,
-        title: changed.has(k) ? `${k} changed` : null,
-      }, `  ${JSON.stringify(k)}: ${JSON.stringify(value[k], null, 2).replace(/\n/g, '\n  ')}${i < keys.length - 1 ? ',' : ''}`)),
-      h('span', { class: 'json-line' }, '}'),
-    ]);
-  } else {
-    pre.textContent = JSON.stringify(value, null, 2);
-  }
-  return h('div', { class: 'payload-block' }, h('h3', {}, label), pre);
-}
-
-function actorLabel(r, names) {
-  const name = r.actor_id ? names.get(r.actor_id) : null;
-  return h('div', { class: 'who actor' },
-    h('span', { class: 'who-line' }, h('span', { class: `actor-type actor-${r.actor_type}` }, ACTOR_TYPES[r.actor_type] ?? r.actor_type),
-      name && h('span', { class: 'clip-name', title: name }, name)),
-    r.actor_id && h('code', { class: 'small muted id-clip', title: r.actor_id }, r.actor_id));
-}
-
-function viewAudit(main, ctx) {
-  if (!can.readAudit()) {
-    main.append(pageHeader('Audit log', null), h('div', { class: 'card' },
-      emptyState('Only admins can read the audit log.', 'It records every change made in the organization. Ask an admin for an extract.')));
-    return;
-  }
-  const state = Object.fromEntries(AUDIT_FILTERS.map((k) => [k, ctx.params.get(k) ?? '']));
-  let rows = [];
-  let startBelow = null; // "show row N": list from row N down (cursor N + 1) rather than from the newest
-  let focusRow = null;
-  let names = new Map();
-  const expanded = new Set();
-
-  const actorListId = nextId('actors');
-  const actorList = h('datalist', { id: actorListId });
-  const actor = h('input', { type: 'search', value: state.actor, autocomplete: 'off', spellcheck: 'false', list: actorListId, placeholder: 'User or key id', class: 'mono' });
-  const actionListId = nextId('actions');
-  const action = h('input', { type: 'search', value: state.action, autocomplete: 'off', spellcheck: 'false', list: actionListId, placeholder: 'member.*' });
-  const entityTypeListId = nextId('entity-types');
-  const entityType = h('input', { type: 'search', value: state.entity_type, autocomplete: 'off', spellcheck: 'false', list: entityTypeListId, placeholder: 'agent' });
-  const entityId = h('input', { type: 'search', value: state.entity_id, autocomplete: 'off', spellcheck: 'false', class: 'mono' });
-  const from = h('input', { type: 'datetime-local', value: state.from ? toLocalInput(state.from) : '' });
-  const to = h('input', { type: 'datetime-local', value: state.to ? toLocalInput(state.to) : '' });
-  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => clearFilters() }, 'Clear filters');
-  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
-  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter the audit log' },
-    h('div', { class: 'problem-slot' }),
-    h('div', { class: 'toolbar' },
-      toolbarField('Actor id', actor, { path: 'actor', grow: true }), actorList,
-      toolbarField('Action', action, { path: 'action', hint: 'Exact, or a prefix ending in * (member.*)' }),
-      h('datalist', { id: actionListId }, AUDIT_ACTIONS.map((a) => h('option', { value: a }))),
-      toolbarField('Entity type', entityType, { path: 'entity_type' }),
-      h('datalist', { id: entityTypeListId }, AUDIT_ENTITY_TYPES.map((t) => h('option', { value: t }))),
-      toolbarField('Entity id', entityId, { path: 'entity_id', grow: true }),
-      toolbarField('From', from, { path: 'from' }),
-      toolbarField('Before', to, { path: 'to' })),
-    h('div', { class: 'toolbar toolbar-meta' }, clear, countLine));
-  const csv = h('button', { type: 'button', class: 'btn secondary', onclick: () => downloadCsv() }, 'Download CSV');
-  const verifyButton = h('button', { type: 'button', class: 'btn secondary', onclick: () => verify() }, 'Verify chain');
-  const verdict = h('div', { class: 'verdict-slot' });
-  const startNote = h('div', {});
-  const list = h('div', { class: 'card flush' }, loadingPanel('Loading the audit log…'));
-  const more = h('div', { class: 'load-more' });
-  const pager = pagedList({
-    ctx, list, more, filters, loadingText: 'Loading the audit log…', rejectedText: 'The audit log could not be read with these filters.',
-    fetchPage: (cursor) => api('GET', `/audit-logs?${query({ limit: AUDIT_PAGE_SIZE, cursor: cursor ?? startBelow })}`),
-    shown: () => rows, idOf: (r) => r.id,
-    onPage: (page) => { rows = page; draw(); },
-    onRejected: () => { rows = []; countLine.textContent = ''; },
-  });
-  const load = pager.load;
-  main.append(
-    pageHeader('Audit log', 'Every change in the organization: who, what, from where, and the state before and after. Rows are hash-chained, so a changed or missing row shows up when the chain is verified.',
-      h('div', { class: 'page-actions-inner' }, verifyButton, csv)),
-    verdict, filters, startNote, list, more);
-
-  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
-  for (const input of [from, to]) input.addEventListener('change', () => apply());
-  const typed = debounce(() => apply(), 400);
-  for (const input of [actor, action, entityType, entityId]) input.addEventListener('input', typed);
-
-  const filtered = () => AUDIT_FILTERS.some((k) => state[k]);
-
-  function readControls() {
-    Object.assign(state, {
-      actor: actor.value.trim(), action: action.value.trim(), entity_type: entityType.value.trim(), entity_id: entityId.value.trim(),
-      from: fromLocalInput(from.value), to: fromLocalInput(to.value),
-    });
-  }
-
-  function query(extra = {}) {
-    const q = new URLSearchParams();
-    for (const k of AUDIT_FILTERS) if (state[k]) q.set(k, state[k]);
-    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
-    return q;
-  }
-
-  function apply() {
-    readControls();
-    startBelow = null;
-    const qs = query().toString();
-    history.replaceState(null, '', `#/audit${qs ? `?${qs}` : ''}`);
-    load();
-  }
-
-  function setFilters(values) {
-    actor.value = values.actor ?? '';
-    action.value = values.action ?? '';
-    entityType.value = values.entity_type ?? '';
-    entityId.value = values.entity_id ?? '';
-    from.value = '';
-    to.value = '';
-    apply();
-    document.getElementById('page-title')?.scrollIntoView({ block: 'start' });
-  }
-
-  function clearFilters() { setFilters({}); }
-
-  async function loadNames() {
-    names = await loadActorNames();
-    if (!ctx.alive()) return;
-    setChildren(actorList, [...names].sort((a, b) => a[1].localeCompare(b[1])).map(([id, label]) => h('option', { value: id }, label)));
-    if (rows.length) withFocusKept(list, draw);
-  }
-
-  function draw() {
-    clear.hidden = !filtered();
-    countLine.textContent = rows.length ? `${plural(rows.length, 'entry', 'entries')} shown${pager.cursor ? ', more below' : ''}` : '';
-    setChildren(startNote, startBelow ? h('div', { class: 'alert info start-note' },
-      h('p', {}, `Showing row ${fmtInt(Number(startBelow) - 1)} and older. `,
-        h('button', { type: 'button', class: 'btn ghost small', onclick: () => { startBelow = null; load(); } }, 'Back to the newest'))) : null);
-    pager.drawMore();
-    if (!rows.length) {
-      setChildren(list, filtered()
-        ? emptyState('No entry matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
-        : emptyState('No entries yet', 'Changes to the organization, its members, keys and agents appear here.'));
-      return;
-    }
-    const table = h('table', { class: 'table dense audit-table' },
-      h('caption', { class: 'sr-only' }, 'Audit log, newest first. Select a time to see the state before and after.'),
-      h('thead', {}, h('tr', {}, ['Time', 'Actor', 'Action', 'Entity', 'IP', 'User agent'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, rows.map(auditRows)));
-    setChildren(list, h('div', { class: 'table-wrap' }, table));
-    if (focusRow !== null) {
-      const toggle = list.querySelector(`[data-focus="audit:${focusRow}"]`);
-      focusRow = null;
-      if (toggle) { toggle.scrollIntoView({ block: 'center' }); toggle.focus(); }
-    }
-  }
-
-  function auditRows(r) {
-    const detailId = nextId('audit-detail');
-    const exact = exactTime(r.created_at);
-    const toggle = h('button', {
-      type: 'button', class: 'tl-toggle audit-toggle', 'aria-expanded': 'false', 'aria-controls': detailId,
-      dataset: { focus: `audit:${r.chain_index}` }, title: `${exact} · show the state before and after`,
-    }, h('span', {}, auditTime(r.created_at)));
-    const subject = (r.after ?? r.before);
-    const entityName = isPlainObject(subject) ? (subject.name || subject.email || null) : null;
-    const row = h('tr', { class: `audit-row${r.action.startsWith('control.') ? ' control' : ''}` },
-      cell('Time', toggle, h('span', { class: 'muted small block row-no' }, `#${r.chain_index}`)),
-      cell('Actor', actorLabel(r, names)),
-      cell('Action', h('code', { class: `chip${r.action.startsWith('control.') ? ' action-control' : ''}` }, r.action)),
-      cell('Entity', h('div', { class: 'who' },
-        h('span', { class: 'who-line' }, h('span', { class: 'entity-type' }, r.entity_type),
-          entityName && h('span', { class: 'clip-name', title: entityName }, entityName)),
-        r.entity_id && h('code', { class: 'small muted id-clip', title: r.entity_id }, r.entity_id))),
-      cell('IP', r.ip ? h('code', { class: 'ip' }, r.ip) : h('span', { class: 'muted' }, '—')),
-      cell('User agent', r.user_agent ? h('span', { class: 'small clamp ua', title: r.user_agent }, r.user_agent) : h('span', { class: 'muted' }, '—')));
-    const detail = h('tr', { class: 'tl-detail audit-detail', id: detailId, hidden: true });
-    const setOpen = (open) => {
-      toggle.setAttribute('aria-expanded', String(open));
-      if (open) expanded.add(r.id); else expanded.delete(r.id);
-      if (open && !detail.firstChild) detail.append(h('td', { colspan: 6 }, auditDetail(r)));
-      detail.hidden = !open;
-    };
-    toggle.addEventListener('click', () => setOpen(toggle.getAttribute('aria-expanded') !== 'true'));
-    if (expanded.has(r.id) || focusRow === r.chain_index) setOpen(true);
-    return [row, detail];
-  }
-
-  function auditDetail(r) {
-    const changed = changedKeys(r.before, r.after);
-    const summary = r.before == null && r.after == null ? 'No snapshot: the action changes no stored state.'
-      : r.before == null ? 'Created: there is no state before.'
-        : r.after == null ? 'Removed: there is no state after.'
-          : changed.size ? `Changed: ${[...changed].join(', ')}.` : 'No top-level value changed.';
-    return h('div', { class: 'tl-detail-body' },
-      h('dl', { class: 'details compact' },
-        h('dt', {}, 'Row'), h('dd', {}, `#${r.chain_index} · `, h('code', {}, r.id)),
-        h('dt', {}, 'Time'), h('dd', {}, exactTime(r.created_at)),
-        h('dt', {}, 'Actor'), h('dd', {}, ACTOR_TYPES[r.actor_type] ?? r.actor_type, r.actor_id ? [' ', h('code', {}, r.actor_id)] : null,
-          r.actor_id && names.get(r.actor_id) ? h('span', { class: 'muted' }, ` · ${names.get(r.actor_id)}`) : null),
-        h('dt', {}, 'Entity'), h('dd', {}, r.entity_type, r.entity_id ? [' ', h('code', {}, r.entity_id)] : null),
-        h('dt', {}, 'User agent'), h('dd', {}, r.user_agent ?? '—'),
-        h('dt', {}, 'Hash'), h('dd', {}, h('code', { class: 'hash' }, r.hash))),
-      h('p', { class: `diff-summary${changed.size ? ' has-changes' : ''}` }, summary),
-      r.before == null && r.after == null ? null
-        : h('div', { class: 'payloads diff' }, snapshotBlock('Before', r.before, changed), snapshotBlock('After', r.after, changed)),
-      h('div', { class: 'row-actions' },
-        r.actor_id && h('button', { type: 'button', class: 'btn ghost small', onclick: () => setFilters({ actor: r.actor_id }) }, 'Only this actor'),
-        r.entity_id && h('button', { type: 'button', class: 'btn ghost small', onclick: () => setFilters({ entity_type: r.entity_type, entity_id: r.entity_id }) }, 'History of this entity')));
-  }
-
-  async function downloadCsv() {
-    readControls();
-    const qs = query().toString();
-    if (`#/audit${qs ? `?${qs}` : ''}` !== location.hash) apply(); // the table follows the filters the file uses
-    csv.disabled = true;
-    csv.textContent = 'Preparing CSV…';
-    try {
-      const { blob, filename } = await api('GET', `/audit-logs?${query({ format: 'csv' })}`, undefined, { download: 'text/csv' });
-      const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-      saveBlob(blob, filename ?? `audit-${stamp}.csv`);
-      toast(`Audit log saved as CSV (newest first, at most ${fmtInt(AUDIT_CSV_MAX)} rows).`);
-    } catch (e) {
-      if (e instanceof ApiError && (e.status === 422 || e.status === 400)) showProblem(filters, e);
-      else actionFailed('Could not export the audit log', e);
-    } finally {
-      csv.disabled = false;
-      csv.textContent = 'Download CSV';
-    }
-  }
-
-  async function verify() {
-    verifyButton.disabled = true;
-    setChildren(verdict, loadingPanel('Verifying the chain…'));
-    try {
-      const v = await api('GET', '/audit-logs/verify');
-      if (!ctx.alive()) return;
-      setChildren(verdict, verdictPanel(v));
-    } catch (e) {
-      if (e instanceof SessionEnded || !ctx.alive()) return;
-      if (e instanceof ApiError && e.status === 403) resyncAfterForbidden();
-      setChildren(verdict, h('div', { class: 'alert error', role: 'alert' },
-        h('p', { class: 'strong' }, 'The chain could not be verified.'), h('p', {}, e instanceof ApiError ? e.detail : 'Something went wrong in the dashboard.')));
-    } finally {
-      verifyButton.disabled = false;
-    }
-    verdict.querySelector('.verdict')?.focus();
-  }
-
-  function verdictPanel(v) {
-    const at = timeOfDayFormat.format(new Date());
-    const dismiss = h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Close the verdict', onclick: () => { setChildren(verdict); verifyButton.focus(); } }, '×');
-    if (v.intact) {
-      return h('section', { class: 'alert success verdict', role: 'status', tabindex: '-1', 'aria-label': 'Chain verification' },
-        h('div', { class: 'verdict-head' }, h('h2', {}, v.rows ? 'Chain intact' : 'Nothing to verify yet'), dismiss),
-        h('p', {}, v.rows
-          ? `All ${plural(v.rows, 'row')} verified at ${at}: each row’s hash matches its content and links to the row before it, with no gap.`
-          : `The organization has no audit rows yet (checked at ${at}).`),
-        v.head_hash && copyField({
-          label: `Head hash (row ${fmtInt(v.rows)})`, value: v.head_hash,
-          hint: 'Keep it outside AgentOps (a ticket, a log archive). Someone able to rewrite every later row could forge a chain; a stored head hash that no longer matches its row exposes it.',
-        }));
-    }
-    return h('section', { class: 'alert error verdict broken', role: 'alert', tabindex: '-1', 'aria-label': 'Chain verification' },
-      h('div', { class: 'verdict-head' }, h('h2', {}, `Chain broken at row ${fmtInt(v.broken_at)}`), dismiss),
-      h('p', {}, 'Reason: ', v.reason ?? 'not given', '.'),
-      h('p', {}, v.broken_at > 1 ? `Rows 1 to ${fmtInt(v.broken_at - 1)} link up correctly; verification stopped at row ${fmtInt(v.broken_at)} (checked at ${at}).` : `Verification stopped at the first row (checked at ${at}).`),
-      h('div', {}, h('button', { type: 'button', class: 'btn secondary small', onclick: () => showRow(v.broken_at) }, `Show row ${fmtInt(v.broken_at)}`)));
-  }
-
-  /** Lists from row n down (all filters off) and opens it. A missing row shows the next older one. */
-  function showRow(n) {
-    for (const input of [actor, action, entityType, entityId, from, to]) input.value = '';
-    readControls();
-    history.replaceState(null, '', '#/audit');
-    startBelow = String(n + 1);
-    focusRow = n;
-    load();
-  }
-
-  loadNames();
-  load();
-}
-
-const auditTimeFormat = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', second: '2-digit' });
-const auditTimeYearFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
-
-/** "Nov 22, 2:43:31 AM" (with the year when it is not this one): the audit table is wide. */
-function auditTime(iso) {
-  const date = new Date(iso);
-  return (date.getFullYear() === new Date().getFullYear() ? auditTimeFormat : auditTimeYearFormat).format(date);
-}
-
 // ---------------------------------------------------------------------------------------------------------------
 // Counts in the shell: pending approvals (the nav badge) and unread notifications (the bell), watched from every page
 // ---------------------------------------------------------------------------------------------------------------
@@ -2317,7 +1708,6 @@ function auditTime(iso) {
 const PENDING_WATCH_MS = 10_000;
 const UNREAD_WATCH_MS = 30_000;
 const UNREAD_CAP = 1000; // NotificationService.UnreadCountCap: the server stops counting there
-const APPROVALS_PAGE_MAX = 200; // the API's largest page (the Approvals page shows one)
 const countWatch = { pending: null, pendingMore: false, unread: null, pendingSeq: 0, unreadSeq: 0, timers: [] };
 
 function startCountWatch() {
@@ -2381,412 +1771,19 @@ async function checkUnread() {
   } catch { /* the next check tries again */ }
 }
 
-const countText = (n, more) => `${fmtInt(n)}${more ? '+' : ''}`;
-
 function renderCounts() {
   if (!shell) return;
   const { pending, pendingMore, unread } = countWatch;
   const navBadge = shell.approvalsNavBadge;
   navBadge.hidden = !pending;
-  setChildren(navBadge, pending ? [h('span', { 'aria-hidden': 'true' }, countText(pending, pendingMore)),
-    h('span', { class: 'sr-only' }, ` (${countText(pending, pendingMore)} pending)`)] : null);
+  setChildren(navBadge, pending ? [h('span', { 'aria-hidden': 'true' }, fmtCount(pending, pendingMore)),
+    h('span', { class: 'sr-only' }, ` (${fmtCount(pending, pendingMore)} pending)`)] : null);
   shell.bell.hidden = unread === null || !session.user;
-  const shown = unread ? countText(Math.min(unread, UNREAD_CAP), unread >= UNREAD_CAP) : '';
+  const shown = unread ? fmtCount(Math.min(unread, UNREAD_CAP), unread >= UNREAD_CAP) : '';
   shell.bellCount.hidden = !unread;
   shell.bellCount.textContent = shown;
   shell.bell.setAttribute('aria-label', unread ? `Notifications: ${shown} unread` : 'Notifications: none unread');
   shell.bell.title = unread ? `${shown} unread notifications` : 'Notifications';
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Approvals: actions a require_approval policy holds until a person decides (ApprovalsApi.cs, docs/control-plane.md)
-// ---------------------------------------------------------------------------------------------------------------
-
-const APPROVAL_REFRESH_MS = 5000;
-const APPROVAL_HISTORY_MAX = 2000;
-const APPROVAL_TABS = [
-  { id: 'pending', label: 'Pending' },
-  { id: 'approved', label: 'Approved' },
-  { id: 'rejected', label: 'Rejected' },
-  { id: 'expired', label: 'Expired' },
-];
-const APPROVAL_STATUS = {
-  pending: { label: 'Pending', kind: 'warning' },
-  approved: { label: 'Approved', kind: 'success' },
-  rejected: { label: 'Rejected', kind: 'danger' },
-  expired: { label: 'Expired', kind: 'neutral', help: 'Nobody decided in time: the agent was told no.' },
-};
-// Why a request ended without a person: pausing its agent, the kill switch, or its expiry.
-const DECISION_REASONS = {
-  agent_paused: 'Rejected when its agent was paused',
-  org_killed: 'Rejected by the kill switch',
-  expired: 'Nobody decided in time',
-};
-// Refusals that no retry of the same decision can change: the dialog says so and offers nothing more to submit.
-const APPROVAL_FINAL = {
-  approval_self_forbidden: 'You asked for this action.',
-  approval_role_required: 'Your role may not decide this request.',
-  approval_decided: 'Someone has already decided this request.',
-  approval_expired: 'The request expired.',
-  not_found: 'The request no longer exists.',
-};
-
-const roleNames = (roles) => {
-  const names = roles.map((r) => ROLE_LABELS[r] ?? r);
-  return names.length > 1 ? `${names.slice(0, -1).join(', ')} or ${names.at(-1)}` : (names[0] ?? 'nobody');
-};
-const approvalAction = (a) => (isPlainObject(a.context?.action) ? a.context.action : {});
-const approvalActionType = (a) => (typeof approvalAction(a).type === 'string' ? approvalAction(a).type : 'an action');
-
-/** Time left as "8 s", "4 min 05 s" or "1 h 02 min". */
-function timeLeft(ms) {
-  const s = Math.max(0, Math.ceil(ms / 1000));
-  if (s >= 3600) return `${Math.floor(s / 3600)} h ${String(Math.floor((s % 3600) / 60)).padStart(2, '0')} min`;
-  if (s >= 60) return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
-  return `${s} s`;
-}
-
-function approvalStatusBadge(a) {
-  const s = APPROVAL_STATUS[a.status] ?? { label: a.status, kind: 'neutral' };
-  return badge(s.label, s.kind, s.help ?? null);
-}
-
-/** Who asked: a person (by name when known) or an API key. */
-function requesterLabel(r, names) {
-  if (!r) return h('span', { class: 'muted' }, '—');
-  const mine = r.type === 'user' && r.id === session.user?.id;
-  const name = mine ? 'You' : r.id ? names.get(r.id) : null;
-  return h('span', { class: 'who-line' },
-    h('span', { class: `actor-type actor-${r.type}` }, ACTOR_TYPES[r.type] ?? r.type),
-    name ? h('span', { class: 'clip-name', title: name }, name) : r.id && h('code', { class: 'small muted id-clip', title: r.id }, r.id));
-}
-
-function deciderLabel(a, names) {
-  if (a.decided_by) {
-    const name = a.decided_by === session.user?.id ? 'You' : names.get(a.decided_by);
-    return name ? h('span', { class: 'clip-name', title: name }, name) : h('code', { class: 'small muted id-clip', title: a.decided_by }, a.decided_by);
-  }
-  if (a.status === 'pending') return h('span', { class: 'muted' }, '—');
-  return h('span', { class: 'who-line' }, h('span', { class: 'actor-type actor-system' }, 'System'),
-    h('span', { class: 'muted small' }, DECISION_REASONS[a.decision_reason] ?? a.decision_reason ?? ''));
-}
-
-/** The action and what the policy saw, pretty-printed, behind a disclosure (kept open across refreshes). */
-function approvalContext(a, expanded) {
-  const { action, context, ...rest } = isPlainObject(a.context) ? a.context : { action: a.context };
-  const details = h('details', { class: 'disclosure approval-context', open: expanded.has(a.id) },
-    h('summary', {}, 'Action and context'),
-    h('div', { class: 'payloads' },
-      h('div', { class: 'payload-block' }, h('h3', {}, 'Action'), payloadPre('Action', action ?? {})),
-      h('div', { class: 'payload-block' }, h('h3', {}, 'Context'), context === undefined || context === null
-        ? h('p', { class: 'snapshot-none muted small' }, 'None: the check sent no context.')
-        : payloadPre('Context', context)),
-      Object.keys(rest).length ? h('div', { class: 'payload-block' }, h('h3', {}, 'Agent and run, as the policy saw them'), payloadPre('Agent and run', rest)) : null));
-  details.addEventListener('toggle', () => { if (details.open) expanded.add(a.id); else expanded.delete(a.id); });
-  return details;
-}
-
-function viewApprovals(main, ctx) {
-  let tab = APPROVAL_TABS.some((t) => t.id === ctx.params.get('status')) ? ctx.params.get('status') : 'pending';
-  let pending = null; // the queue, oldest first, once read
-  let pendingMore = false;
-  let past = null; // { status, items (newest first), truncated }: the tab's decided requests
-  let names = new Map();
-  let signature = null;
-  let timer = null;
-  let historyToken = 0;
-  const expanded = new Set();
-
-  const panelId = nextId('approvals-panel');
-  const tabCounts = new Map();
-  const tabs = APPROVAL_TABS.map((t) => {
-    const count = t.id === 'pending' ? h('span', { class: 'tab-count', hidden: true }) : null;
-    if (count) tabCounts.set(t.id, count);
-    return h('button', {
-      type: 'button', role: 'tab', id: `${panelId}-${t.id}`, class: 'tab', 'aria-controls': panelId,
-      'aria-selected': String(t.id === tab), tabIndex: t.id === tab ? 0 : -1, onclick: () => select(t.id, { focus: false }),
-    }, t.label, count);
-  });
-  const tablist = h('div', { class: 'tabs', role: 'tablist', 'aria-label': 'Approval requests by status' }, tabs);
-  tablist.addEventListener('keydown', (event) => {
-    const i = APPROVAL_TABS.findIndex((t) => t.id === tab);
-    const next = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: APPROVAL_TABS.length - 1 }[event.key];
-    if (next === undefined) return;
-    event.preventDefault();
-    select(APPROVAL_TABS[(next + APPROVAL_TABS.length) % APPROVAL_TABS.length].id, { focus: true });
-  });
-  const refresh = h('button', { type: 'button', class: 'btn secondary', onclick: () => load({ manual: true }) }, 'Refresh');
-  const liveNote = h('span', { class: 'muted small live-note' });
-  const countLine = h('p', { class: 'muted toolbar-count' });
-  const announcer = h('p', { class: 'sr-only', role: 'status', 'aria-live': 'polite' });
-  const panel = h('div', { id: panelId, role: 'tabpanel', class: 'approvals-panel', 'aria-labelledby': `${panelId}-${tab}` }, loadingPanel('Loading approval requests…'));
-  main.append(
-    pageHeader('Approvals', 'Actions that a policy holds until a person with the right role approves them. An agent waits for the answer; a request nobody decides in time expires, and the agent is told no.', refresh),
-    tablist,
-    h('div', { class: 'toolbar toolbar-meta approvals-meta' }, liveNote, countLine),
-    announcer,
-    panel);
-
-  function select(id, { focus }) {
-    if (id === tab) return;
-    tab = id;
-    for (const [i, t] of APPROVAL_TABS.entries()) {
-      tabs[i].setAttribute('aria-selected', String(t.id === tab));
-      tabs[i].tabIndex = t.id === tab ? 0 : -1;
-    }
-    if (focus) tabs[APPROVAL_TABS.findIndex((t) => t.id === tab)].focus();
-    panel.setAttribute('aria-labelledby', `${panelId}-${tab}`);
-    history.replaceState(null, '', tab === 'pending' ? '#/approvals' : `#/approvals?status=${tab}`);
-    draw();
-    if (tab !== 'pending') loadHistory();
-  }
-
-  /** The pending queue (and names for ids), then the decided requests shown, if any. `manual` says so when done. */
-  async function load({ manual = false } = {}) {
-    clearTimeout(timer);
-    refresh.disabled = true;
-    try {
-      const [page] = await Promise.all([
-        api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`),
-        names.size ? null : loadActorNames().then((n) => { names = n; }),
-      ]);
-      if (!ctx.alive()) return;
-      takePending(page);
-      if (tab !== 'pending') await loadHistory();
-      if (manual) toast('Approval requests refreshed.', 'info');
-    } catch (e) {
-      if (!ctx.alive()) return;
-      if (pending === null) setChildren(panel, errorPanel(e, () => load()));
-      else actionFailed('Could not refresh the approval requests', e);
-    } finally {
-      refresh.disabled = false;
-      schedule();
-    }
-  }
-
-  function takePending(page) {
-    const known = new Set((pending ?? []).map((a) => a.id));
-    const added = pending === null ? [] : page.items.filter((a) => !known.has(a.id));
-    pending = page.items;
-    pendingMore = !!page.next_cursor;
-    // The whole queue is on this page unless it holds more than a page: then the count comes from the server's count.
-    if (pendingMore) checkPending(); else setPendingCount(pending.length, false);
-    liveNote.textContent = `Updated ${timeOfDayFormat.format(new Date())}`;
-    const sig = `${pendingMore}|${pending.map((a) => a.id).join(',')}`;
-    if (added.length) announcer.textContent = `${plural(added.length, 'new request')} waiting.`;
-    if (sig === signature) return;
-    signature = sig;
-    const count = tabCounts.get('pending');
-    count.hidden = !pending.length;
-    count.textContent = countText(pending.length, pendingMore);
-    if (tab === 'pending') withFocusKept(panel, draw);
-  }
-
-  /** Every request with the tab's status, newest first (the API lists oldest first, so all pages are read). */
-  async function loadHistory() {
-    const status = tab;
-    const token = ++historyToken;
-    if (past?.status !== status) setChildren(panel, loadingPanel('Loading approval requests…'));
-    else panel.setAttribute('aria-busy', 'true');
-    try {
-      const items = [];
-      let cursor = null;
-      do {
-        const q = new URLSearchParams({ status, limit: String(APPROVALS_PAGE_MAX) });
-        if (cursor) q.set('cursor', cursor);
-        const page = await api('GET', `/approvals?${q}`);
-        items.push(...page.items);
-        cursor = page.next_cursor;
-      } while (cursor && items.length < APPROVAL_HISTORY_MAX);
-      if (!ctx.alive() || token !== historyToken || tab !== status) return;
-      past = { status, items: items.reverse(), truncated: !!cursor };
-      panel.removeAttribute('aria-busy');
-      withFocusKept(panel, draw);
-    } catch (e) {
-      if (!ctx.alive() || token !== historyToken || tab !== status) return;
-      panel.removeAttribute('aria-busy');
-      setChildren(panel, errorPanel(e, () => loadHistory()));
-    }
-  }
-
-  function schedule() {
-    clearTimeout(timer);
-    if (ctx.alive()) timer = setTimeout(tick, APPROVAL_REFRESH_MS);
-  }
-
-  let hintPending = false;
-  onLiveHint(ctx, ['approvals'], () => tick({ hinted: true }));
-
-  /**
-   * Re-reads the queue while the page is shown (on live hints; polling while the live stream is down); a hidden tab or
-   * an open dialog waits for the next round, keeping a hint that came meanwhile.
-   */
-  async function tick({ hinted = false } = {}) {
-    if (!ctx.alive()) return;
-    hintPending ||= hinted;
-    if (document.visibilityState !== 'visible' || document.querySelector('dialog[open]') || (liveStream.connected && !hintPending)) { schedule(); return; }
-    hintPending = false;
-    try {
-      const page = await api('GET', `/approvals/pending?limit=${APPROVALS_PAGE_MAX}`);
-      if (!ctx.alive()) return;
-      takePending(page);
-    } catch (e) {
-      if (e instanceof SessionEnded || !ctx.alive()) return;
-      liveNote.textContent = `Auto-refresh failed: ${e instanceof ApiError ? e.detail : 'unexpected error.'} Retrying.`;
-    }
-    schedule();
-  }
-
-  // The countdowns, every second; a request whose time is up is greyed and loses its buttons at once.
-  const ticker = setInterval(() => {
-    if (!ctx.alive()) { clearInterval(ticker); return; }
-    let expired = 0;
-    for (const card of panel.querySelectorAll('.approval-card[data-expires]')) {
-      const left = new Date(card.dataset.expires).getTime() - Date.now();
-      const clock = card.querySelector('.countdown');
-      if (left > 0) { clock.textContent = timeLeft(left); continue; }
-      if (card.classList.contains('expired')) continue;
-      expired += 1;
-      card.classList.add('expired');
-      clock.textContent = 'Expired';
-      card.querySelector('.expiry-label').textContent = 'Expired';
-      setChildren(card.querySelector('.approval-actions'), h('p', { class: 'muted' }, 'Nobody decided in time: the agent was told no.'));
-    }
-    if (expired) announcer.textContent = `${plural(expired, 'request')} expired.`;
-  }, 1000);
-
-  function draw() {
-    if (tab === 'pending') {
-      if (pending === null) return;
-      countLine.textContent = pending.length ? `${countText(pending.length, pendingMore)} waiting, oldest first` : '';
-      if (!pending.length) {
-        setChildren(panel, h('div', { class: 'card' }, emptyState('Nothing waits for a decision',
-          'When a policy requires approval for an action, the request appears here within seconds, and its agent waits for the answer.',
-          h('a', { href: '#/approvals?status=approved', class: 'btn secondary', onclick: (e) => { e.preventDefault(); select('approved', { focus: true }); } }, 'See decided requests'))));
-        return;
-      }
-      setChildren(panel,
-        h('ul', { class: 'approval-list', 'aria-label': 'Pending requests, oldest first' }, pending.map((a) => h('li', {}, pendingCard(a)))),
-        pendingMore ? h('p', { class: 'muted pad' }, `Showing the oldest ${APPROVALS_PAGE_MAX} requests: decide some to see the rest.`) : null);
-      return;
-    }
-    if (past?.status !== tab) return;
-    const label = APPROVAL_TABS.find((t) => t.id === tab).label.toLowerCase();
-    countLine.textContent = past.items.length ? `${plural(past.items.length, 'request')} ${label}, newest first` : '';
-    if (!past.items.length) {
-      setChildren(panel, h('div', { class: 'card' }, emptyState(`No ${label} requests`, tab === 'expired'
-        ? 'Requests nobody decides before their policy’s timeout expire, and their agent is told no.'
-        : 'Decided requests stay here with who decided, when and why.')));
-      return;
-    }
-    setChildren(panel, h('div', { class: 'card flush' }, historyTable(past.items, label)),
-      past.truncated ? h('p', { class: 'muted pad' }, `Showing ${fmtInt(past.items.length)} requests.`) : null);
-  }
-
-  function pendingCard(a) {
-    const titleId = nextId('approval');
-    const left = new Date(a.expires_at).getTime() - Date.now();
-    const action = approvalAction(a);
-    const { type, ...params } = action;
-    const agentName = a.agent_name ?? a.agent_id;
-    let actions;
-    if (left <= 0) actions = h('p', { class: 'muted' }, 'Nobody decided in time: the agent was told no.');
-    else if (can.decideApproval(a)) {
-      actions = h('div', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'btn primary', dataset: { focus: `approve:${a.id}` }, 'aria-describedby': titleId, onclick: () => openDecision(a, true) }, 'Approve…'),
-        h('button', { type: 'button', class: 'btn danger', dataset: { focus: `reject:${a.id}` }, 'aria-describedby': titleId, onclick: () => openDecision(a, false) }, 'Reject…'));
-    } else if (requestedByMe(a)) {
-      actions = h('p', { class: 'muted' }, `You asked for this action, so someone else must decide it: ${roleNames(a.approval_required_from)}.`);
-    } else {
-      actions = h('p', { class: 'muted' }, `Only ${roleNames(a.approval_required_from)} may decide this request.`);
-    }
-    return h('article', { class: `card approval-card${left <= 0 ? ' expired' : ''}`, dataset: { expires: a.expires_at }, 'aria-labelledby': titleId },
-      h('div', { class: 'approval-head' },
-        h('div', { class: 'approval-title' },
-          h('h2', { id: titleId }, h('code', { class: 'approval-type' }, approvalActionType(a)), h('span', { class: 'approval-by' }, ` by ${agentName}`)),
-          Object.keys(params).length ? h('p', { class: 'approval-snippet mono small', title: JSON.stringify(params) }, snippet(JSON.stringify(params), 160)) : null),
-        h('div', { class: 'approval-expiry', title: `Expires ${exactTime(a.expires_at)}` },
-          h('span', { class: 'expiry-label small muted' }, left > 0 ? 'Expires in' : 'Expired'),
-          h('span', { class: 'countdown' }, left > 0 ? timeLeft(left) : 'Expired'),
-          h('span', { class: 'small muted' }, timeEl(a.expires_at, { withTime: true })))),
-      h('dl', { class: 'details approval-facts' },
-        h('dt', {}, 'Agent'), h('dd', {}, h('a', { href: runsHref({ agent: a.agent_id }), title: `Runs of ${agentName}` }, agentName)),
-        h('dt', {}, 'Run'), h('dd', {}, h('a', { href: runHref(a.run_id), class: 'mono run-id', title: a.run_id, dataset: { focus: `run:${a.id}` } }, a.run_id)),
-        h('dt', {}, 'Policy'), h('dd', {}, h('a', { class: 'strong', href: `#/policies/${encodeURIComponent(a.policy.id)}` }, a.policy.name), h('span', { class: 'muted' }, ` · version ${a.policy.version}`)),
-        h('dt', {}, 'Requested by'), h('dd', {}, requesterLabel(a.requested_by, names), h('span', { class: 'muted small' }, ' · ', timeEl(a.created_at, { rel: true }))),
-        h('dt', {}, 'May decide'), h('dd', {}, h('span', { class: 'chips' }, a.approval_required_from.map((r) => roleBadge(r))))),
-      approvalContext(a, expanded),
-      h('div', { class: 'approval-actions' }, actions));
-  }
-
-  function historyTable(items, label) {
-    return h('div', { class: 'table-wrap' }, h('table', { class: 'table dense approval-table' },
-      h('caption', { class: 'sr-only' }, `Approval requests ${label}, newest first`),
-      h('thead', {}, h('tr', {}, ['Requested', 'Action', 'Run', 'Policy', 'Status', 'Decided', 'Comment'].map((c) => h('th', { scope: 'col' }, c)))),
-      h('tbody', {}, items.map((a) => h('tr', { class: a.status === 'expired' ? 'inactive' : null },
-        cell('Requested', timeEl(a.created_at, { withTime: true }), h('span', { class: 'small block' }, requesterLabel(a.requested_by, names))),
-        cell('Action', h('code', {}, approvalActionType(a)), h('span', { class: 'muted small block' }, `by ${a.agent_name ?? a.agent_id}`)),
-        cell('Run', h('a', { href: runHref(a.run_id), class: 'mono run-id', title: a.run_id }, a.run_id)),
-        cell('Policy', h('a', { href: `#/policies/${encodeURIComponent(a.policy.id)}` }, a.policy.name), h('span', { class: 'muted small block' }, `version ${a.policy.version}`)),
-        cell('Status', approvalStatusBadge(a)),
-        cell('Decided', timeEl(a.decided_at, { withTime: true }), h('span', { class: 'small block' }, deciderLabel(a, names))),
-        cell('Comment', a.comment ? h('span', { class: 'small clamp', title: a.comment }, a.comment) : h('span', { class: 'muted' }, '—')))))));
-  }
-
-  const focusTarget = (key) => () => [...panel.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key) ?? null;
-
-  function openDecision(a, approve) {
-    const comment = h('textarea', { rows: 3, maxlength: 2000, required: !approve });
-    const submit = h('button', { type: 'submit', class: `btn ${approve ? 'primary' : 'danger'}` }, approve ? 'Approve' : 'Reject');
-    const agentName = a.agent_name ?? a.agent_id;
-    const form = h('form', { class: 'stack' },
-      h('p', {}, approve
-        ? `${agentName} goes ahead with ${approvalActionType(a)} as soon as you approve.`
-        : `${agentName} is told no, with your comment as the reason.`),
-      h('dl', { class: 'details compact' },
-        h('dt', {}, 'Action'), h('dd', {}, h('code', {}, approvalActionType(a))),
-        h('dt', {}, 'Run'), h('dd', {}, h('code', {}, a.run_id)),
-        h('dt', {}, 'Policy'), h('dd', {}, `${a.policy.name} (version ${a.policy.version})`),
-        h('dt', {}, 'Expires'), h('dd', {}, timeEl(a.expires_at, { withTime: true }), h('span', { class: 'muted' }, ` (${relative(a.expires_at)})`))),
-      h('div', { class: 'problem-slot' }),
-      field({
-        label: 'Comment', name: 'comment', optional: approve, control: comment,
-        hint: approve ? 'Kept with the decision, on the run and in the audit log. Up to 2,000 characters.' : 'Required: it is the reason the agent is told. Up to 2,000 characters.',
-      }),
-      h('div', { class: 'form-actions' },
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
-        submit));
-    const dialog = openDialog({ title: approve ? 'Approve this action?' : 'Reject this action?', content: form, initialFocus: comment });
-    dialog.returnFocus = focusTarget(`${approve ? 'approve' : 'reject'}:${a.id}`);
-    handleSubmit(form, async (data) => {
-      const note = formText(data, 'comment');
-      if (!approve && !note) {
-        throw new ApiError({ status: 422, code: 'validation_failed', title: 'Validation failed', detail: 'Give a reason.', errors: { '$.comment': ['is required: it is the reason the agent is told.'] } });
-      }
-      const decided = await api('POST', `/approvals/${a.id}/${approve ? 'approve' : 'reject'}`, note ? { comment: note } : {});
-      dialog.close(true);
-      toast(decided.status === 'approved' ? `Approved: ${agentName} may go ahead with ${approvalActionType(a)}.` : `Rejected: ${agentName} is told no.`);
-      checkUnread();
-      if (ctx.alive()) {
-        pending = pending.filter((p) => p.id !== a.id);
-        signature = null;
-        past = null;
-        load();
-      }
-    }, {
-      onError: (e) => {
-        const final = e instanceof ApiError && (e.status === 403 || e.status === 404 || e.status === 409) ? APPROVAL_FINAL[e.code] : null;
-        if (!final) return;
-        // Nothing to retry: say what happened first, and leave only Cancel.
-        form.querySelector('.problem')?.prepend(h('p', { class: 'strong' }, final));
-        submit.disabled = true;
-        submit.hidden = true;
-        if (ctx.alive()) { signature = null; load(); }
-      },
-    });
-  }
-
-  load();
 }
 
 // ---------------------------------------------------------------------------------------------------------------

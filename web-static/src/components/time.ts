@@ -39,3 +39,8 @@ export function shortTimeEl(iso: string): HTMLElement {
 export function exactTime(iso: string): string {
   return `${new Date(iso).toISOString().replace('T', ' ').replace('Z', '')} UTC`;
 }
+
+const timeOfDayFormat = new Intl.DateTimeFormat(undefined, { timeStyle: 'medium' });
+
+/** "2:43:31 PM": when a page last read what it shows ("Checked at …", "Updated …"). */
+export const timeOfDay = (at: Date): string => timeOfDayFormat.format(at);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { delta, fmtBytes, fmtDuration, fmtElapsed, fmtMicros, fmtPercent } from './format';
+import { delta, fmtBytes, fmtCount, fmtDuration, fmtElapsed, fmtMicros, fmtPercent } from './format';
 
 describe('formatting', () => {
+  it('marks a count the server stopped at', () => {
+    expect(fmtCount(1000, true)).toBe('1,000+');
+    expect(fmtCount(3, false)).toBe('3');
+  });
+
   it('shows durations at a useful grain', () => {
     expect(fmtDuration(850)).toBe('850 ms');
     expect(fmtDuration(4_210)).toBe('4.2 s');

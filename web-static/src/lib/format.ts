@@ -17,6 +17,9 @@ export function plural(n: number, one: string, many = `${one}s`): string {
   return `${integer.format(n)} ${n === 1 ? one : many}`;
 }
 
+/** A count the server stops at: "1,000+" when there are more. */
+export const fmtCount = (n: number, more: boolean): string => `${integer.format(n)}${more ? '+' : ''}`;
+
 /** 1.2K, 3.4M: for cards and axes, where the exact figure is one hover away. */
 export function fmtCompact(n: number | null | undefined): string {
   return n === null || n === undefined ? DASH : Math.abs(n) < 10_000 ? integer.format(n) : compact.format(n);

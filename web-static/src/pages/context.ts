@@ -1,4 +1,4 @@
-import type { Transport } from '../api/client';
+import type { Schemas, Transport } from '../api/client';
 
 /** What a page gets from the app shell: the API, its URL parameters, navigation and the caller's permissions. */
 export interface PageContext {
@@ -28,6 +28,26 @@ export interface PageContext {
   org(): { name: string; timezone: string } | null;
   /** Something may have paused agents (a budget's auto-pause): the shell re-reads the controls status for its banner. */
   refreshControls(): void;
+  /**
+   * The kill switch as the shell last read it (GET /controls/status, re-read on live hints; its banner and nav badge
+   * show it), and when; null before the first answer.
+   */
+  controlStatus(): { status: Schemas['ControlStatus']; checkedAt: Date } | null;
+  /** Re-reads the kill switch now (the latest read wins); unlike refreshControls, rejects when the read fails. */
+  checkControls(): Promise<void>;
+  /** A status an action answered with (kill switch, resume all): the banner and the listening pages take it at once. */
+  setControlStatus(status: Schemas['ControlStatus']): void;
+  /** Calls fn after every read of the kill switch's status (the shell's and the page's own) while the page is open. */
+  onControlStatus(fn: (status: Schemas['ControlStatus']) => void): void;
+  /** The person signed in, for the rules that depend on an item (an approval request is never decided by who asked). */
+  me(): { id: string; role: string } | null;
+  /**
+   * The Approvals page read the pending queue: the shell's nav badge shows its size at once (null: the queue is longer
+   * than a page, and the shell asks the server's count).
+   */
+  pendingApprovals(count: number | null): void;
+  /** Something changed the person's notifications (a decision): the shell re-reads the bell's count. */
+  refreshNotifications(): void;
   /**
    * The page's own keys (j/k on the run view): called with a key pressed outside any field and dialog, without Ctrl,
    * Alt or Meta, that no global shortcut took; answers whether it used it. One handler per page, gone with the page.
