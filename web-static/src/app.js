@@ -8,19 +8,17 @@
 //   judge: every 401/403/409/429 answer is shown where it belongs.
 
 import { ApiError, SessionEnded } from './api/errors';
-import { append, h, nextId, setChildren, withFocusKept } from './lib/dom';
+import { append, h, nextId, setChildren } from './lib/dom';
 import { badge, emptyState, errorPanel as panelError, loadingPanel, pageHeader } from './components/panels';
-import { clearProblem, field, formText, handleSubmit, selectControl, showProblem, toolbarField } from './components/forms';
-import { pagedList as typedPagedList } from './components/pagedList';
+import { clearProblem, field, formText, handleSubmit, selectControl } from './components/forms';
 import { copyField } from './components/copyField';
 import { ROLE_LABELS, roleBadge } from './components/roles';
 import { confirmAction, confirmDelete, KEEP_OPEN, onDialogsClosed, openDialog } from './components/dialog';
-import { actionFailed, toast } from './components/toast';
-import { actionsCell, cell, numCell } from './components/table';
-import { exactTime, timeEl } from './components/time';
+import { toast } from './components/toast';
+import { actionsCell, cell } from './components/table';
+import { timeEl } from './components/time';
 import { setForbiddenHandler } from './lib/forbidden';
-import { fmtCount, fmtElapsed, fmtInt, fmtUsd, plural } from './lib/format';
-import { runsHref } from './lib/href';
+import { fmtCount, plural } from './lib/format';
 import { LIST_PAGE_SIZE, readAll } from './api/paging';
 import { viewCosts } from './pages/costs';
 import { viewBudgets } from './pages/budgets';
@@ -37,10 +35,11 @@ import { viewJobs } from './pages/jobs';
 import { viewJob } from './pages/job';
 import { viewOrchestrations } from './pages/orchestrations';
 import { viewOrchestration } from './pages/orchestration';
+import { viewNotifications } from './pages/notifications';
+import { viewWebhooks } from './pages/webhooks';
+import { viewAgents } from './pages/agents';
 import { LiveConnection } from './live';
 import { GO_KEYS, shortcutFor } from './lib/shortcuts';
-import { bucketStarts, countsByKey } from './lib/series';
-import { sparkline } from './components/sparkline';
 import { startTheme, themeChoice, THEMES } from './lib/theme';
 
 const errorPanel = (error, retry) => panelError(error, retry, resyncAfterForbidden);
@@ -112,12 +111,6 @@ function bellIcon() {
 }
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-
-// ---------------------------------------------------------------------------------------------------------------
-// Formatting
-// ---------------------------------------------------------------------------------------------------------------
-
-const percentFormat = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 1 });
 
 // ---------------------------------------------------------------------------------------------------------------
 // API client and session
@@ -373,9 +366,6 @@ function loadAll(path) {
   return readAll((cursor) => api('GET', `${path}?limit=${LIST_PAGE_SIZE}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`));
 }
 
-/** The paging of a filtered list view (components/pagedList.ts), with this file's answer to a 403. */
-const pagedList = ({ ctx, ...options }) => typedPagedList({ ...options, ctx: { alive: ctx.alive, onForbidden: resyncAfterForbidden } });
-
 // ---------------------------------------------------------------------------------------------------------------
 // What the signed-in person may do: the server's answer (GET /me/permissions), plus the rules that depend on the item
 // (ApiKeyRules.MayRevoke, MemberRules' team rule), which the server still enforces (approvals: pages/approvals.ts)
@@ -394,7 +384,6 @@ const can = {
   invite: () => (session.permissions?.invitable_roles.length ?? 0) > 0,
   invitableRoles: () => session.permissions?.invitable_roles ?? [],
   manageMember: (m) => holds('members_write') && (isAdmin() || (leadsTeam() && (m.role === 'member' || m.role === 'viewer') && m.team === session.team)),
-  writeAgents: () => holds('agents_write'),
   controls: () => holds('controls'),
   readAudit: () => holds('audit_read'),
   writeBudgets: () => holds('budgets_write'),
@@ -459,10 +448,13 @@ function typedPage(view) {
     controlStatus: () => (controlWatch.status ? { status: controlWatch.status, checkedAt: controlWatch.checkedAt } : null),
     checkControls: async () => { await checkControls({ rethrow: true }); },
     setControlStatus: applyControlStatus,
-    onControlStatus: (fn) => onControlStatus(ctx, (status) => fn(status)),
+    onControlStatus: (fn) => onControlStatus(ctx, (status, info) => fn(status, info)),
     me: () => (session.user ? { id: session.user.id, role: session.role } : null),
     pendingApprovals: (count) => { if (count === null) checkPending(); else setPendingCount(count, false); },
-    refreshNotifications: () => { checkUnread(); },
+    refreshNotifications: (unread) => {
+      if (unread === undefined) checkUnread();
+      else { countWatch.unread = unread; renderCounts(); }
+    },
     keys: (handler) => { pageKeys = { token: ctx.token, handler }; },
   }, ctx);
 }
@@ -475,7 +467,7 @@ const ROUTES = {
   '/members': { title: 'Members', private: true, view: viewMembers, nav: 'Members' },
   '/api-keys': { title: 'API keys', private: true, view: viewApiKeys, nav: 'API keys', visible: () => can.readKeys() },
   '/overview': { title: 'Overview', private: true, view: typedPage(viewOverview), nav: 'Overview', section: 'observe', wide: true },
-  '/agents': { title: 'Agents', private: true, view: viewAgents, nav: 'Agents', section: 'observe', wide: true },
+  '/agents': { title: 'Agents', private: true, view: typedPage(viewAgents), nav: 'Agents', section: 'observe', wide: true },
   '/agents/:id': { title: 'Agent', private: true, view: typedPage((main, page, ctx) => viewAgent(main, page, ctx.args.id)), navAs: '/agents', wide: true },
   '/runs': { title: 'Runs', private: true, view: typedPage(viewRuns), nav: 'Runs', section: 'observe', wide: true },
   '/runs/:id': { title: 'Run', private: true, view: typedPage((main, page, ctx) => viewRun(main, page, ctx.args.id)), navAs: '/runs', wide: true },
@@ -491,8 +483,8 @@ const ROUTES = {
   '/orchestrations': { title: 'Orchestrations', private: true, view: typedPage(viewOrchestrations), nav: 'Orchestrations', section: 'data', wide: true, visible: () => can.readJobs() },
   '/orchestrations/:id': { title: 'Orchestration', private: true, view: typedPage((main, page, ctx) => viewOrchestration(main, page, ctx.args.id)), navAs: '/orchestrations', wide: true },
   '/prices': { title: 'Model prices', private: true, view: typedPage(viewPrices), nav: 'Model prices', wide: true },
-  '/webhooks': { title: 'Webhooks', private: true, view: viewWebhooks, nav: 'Webhooks', visible: () => can.manageWebhooks() },
-  '/notifications': { title: 'Notifications', private: true, view: viewNotifications },
+  '/webhooks': { title: 'Webhooks', private: true, view: typedPage(viewWebhooks), nav: 'Webhooks', visible: () => can.manageWebhooks() },
+  '/notifications': { title: 'Notifications', private: true, view: typedPage(viewNotifications) },
 };
 
 const NAV_SECTIONS = [
@@ -1313,306 +1305,6 @@ function revokeKey(k, reload) {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Agents
-// ---------------------------------------------------------------------------------------------------------------
-
-function debounce(fn, ms) {
-  let timer = null;
-  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
-}
-
-const AGENT_STATUS = {
-  active: { label: 'Active', kind: 'success', help: null },
-  paused: { label: 'Paused', kind: 'warning', help: 'Events sent while the agent is paused are refused (agent_paused).' },
-  archived: { label: 'Archived', kind: 'neutral', help: 'Archived: its events are refused; its runs stay.' },
-};
-const AGENT_PAGE_SIZE = 100;
-// Reasons given for pauses made from this tab: the agents list does not carry them (only the controls API answers do).
-const knownPauseReasons = new Map();
-
-function agentStatusBadge(status) {
-  const s = AGENT_STATUS[status];
-  return badge(s?.label ?? status, s?.kind ?? 'neutral', s?.help ?? null);
-}
-
-function viewAgents(main, ctx) {
-  let agents = [];
-  const writable = can.writeAgents();
-  const controllable = can.controls();
-  const actionable = writable || controllable;
-  // Pause/resume go through the controls API (Controls permission); archive/restore through the agents API.
-  onControlStatus(ctx, (_, { changed }) => { if (changed) load(); });
-
-  const status = selectControl([{ value: '', label: 'Any status' },
-    ...Object.entries(AGENT_STATUS).map(([value, s]) => ({ value, label: s.label }))], ctx.params.get('status') ?? '');
-  const envListId = nextId('environments');
-  const tagListId = nextId('tags');
-  const tag = h('input', { type: 'search', value: ctx.params.get('tag') ?? '', autocomplete: 'off', spellcheck: 'false', list: tagListId });
-  const environment = h('input', { type: 'search', value: ctx.params.get('environment') ?? '', autocomplete: 'off', spellcheck: 'false', list: envListId });
-  const envList = h('datalist', { id: envListId });
-  const tagList = h('datalist', { id: tagListId });
-  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
-  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => { status.value = ''; tag.value = ''; environment.value = ''; apply(); } }, 'Clear filters');
-  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter agents' },
-    h('div', { class: 'problem-slot' }),
-    h('div', { class: 'toolbar' },
-      toolbarField('Status', status, { path: 'status' }),
-      toolbarField('Environment', environment, { path: 'environment' }), envList,
-      toolbarField('Tag', tag, { path: 'tag' }), tagList,
-      h('div', { class: 'toolbar-end' }, clear),
-      countLine));
-  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
-  const list = h('div', { class: 'card flush' }, loadingPanel('Loading agents…'));
-  const more = h('div', { class: 'load-more' });
-  const pager = pagedList({
-    ctx, list, more, filters, loadingText: 'Loading agents…', rejectedText: 'The agents could not be listed with these filters.',
-    fetchPage: (cursor) => {
-      const query = new URLSearchParams(Object.entries(current()).filter(([, v]) => v));
-      query.set('limit', String(AGENT_PAGE_SIZE));
-      if (cursor) query.set('cursor', cursor);
-      return api('GET', `/agents?${query}`);
-    },
-    shown: () => agents, idOf: (a) => a.id,
-    onPage: (rows) => { agents = rows; withFocusKept(list, draw); }, // reloads follow the kill switch: keep the focused row action
-    onRejected: () => { agents = []; countLine.textContent = ''; },
-  });
-  // Runs per day over the last week, per agent, for the sparklines: one call for the whole list (the by-agent series).
-  let week = new Map();
-  const weekTo = new Date(Math.floor(Date.now() / 1000) * 1000);
-  const weekFrom = new Date(Date.UTC(weekTo.getUTCFullYear(), weekTo.getUTCMonth(), weekTo.getUTCDate() - 6));
-  api('GET', `/analytics/timeseries?${new URLSearchParams({ from: weekFrom.toISOString(), to: weekTo.toISOString(), bucket: 'day', by: 'agent' })}`)
-    .then((series) => {
-      if (!ctx.alive()) return;
-      week = countsByKey(series.points, bucketStarts(weekFrom, weekTo, 'day'));
-      if (agents.length) withFocusKept(list, draw);
-    })
-    .catch(() => { /* the list stands without its sparklines */ });
-  const load = pager.load;
-  const register = writable ? h('button', { type: 'button', class: 'btn primary', onclick: () => openRegisterAgent(agents, () => load()) }, 'Register agent') : null;
-  main.append(
-    pageHeader('Agents', 'Every agent of the organization with its last 24 hours. Select an agent to see its runs.', register),
-    filters, list, more);
-  status.addEventListener('change', () => apply());
-  const typed = debounce(() => apply(), 400);
-  tag.addEventListener('input', typed);
-  environment.addEventListener('input', typed);
-
-  const current = () => ({ status: status.value, environment: environment.value.trim(), tag: tag.value.trim() });
-  const filtered = () => Object.values(current()).some(Boolean);
-
-  function apply() {
-    const query = new URLSearchParams(Object.entries(current()).filter(([, v]) => v)).toString();
-    history.replaceState(null, '', `#/agents${query ? `?${query}` : ''}`);
-    load();
-  }
-
-  function draw() {
-    clear.hidden = !filtered();
-    countLine.textContent = `${plural(agents.length, 'agent')}${pager.cursor ? ' loaded, more available' : ''}`;
-    setChildren(envList, [...new Set(agents.map((a) => a.environment).filter(Boolean))].sort().map((v) => h('option', { value: v })));
-    setChildren(tagList, [...new Set(agents.flatMap((a) => a.tags))].sort().map((v) => h('option', { value: v })));
-    pager.drawMore('Load more agents');
-    if (!agents.length) {
-      setChildren(list, filtered()
-        ? emptyState('No agent matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clear.click() }, 'Clear filters'))
-        : emptyState('No agents yet',
-          'An agent is registered the first time it sends events with a key that has the Write scope, or you can register it here first.',
-          writable && h('button', { type: 'button', class: 'btn primary', onclick: () => openRegisterAgent(agents, () => load()) }, 'Register agent')));
-      return;
-    }
-    const table = h('table', { class: 'table dense' },
-      h('caption', { class: 'sr-only' }, 'Agents, with runs, error rate, p95 latency, cost and LLM calls over the last 24 hours'),
-      h('colgroup', { span: 4 }), h('colgroup', { span: 6, class: 'stats-cols' }), actionable && h('colgroup', { span: 1 }),
-      h('thead', {},
-        h('tr', {},
-          ['Agent and tags', 'Type', 'Status', 'Environment'].map((c) => h('th', { scope: 'col', rowspan: 2 }, c)),
-          h('th', { scope: 'colgroup', colspan: 6, class: 'group' }, 'Last 24 hours'),
-          actionable && h('th', { scope: 'col', rowspan: 2, class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions'))),
-        h('tr', {},
-          ['Runs', 'Error rate', 'p95 latency', 'Cost', 'LLM calls', 'Unpriced'].map((c) => h('th', { scope: 'col', class: 'num' }, c)))),
-      h('tbody', {}, agents.map(agentRow)));
-    setChildren(list, h('div', { class: 'table-wrap' }, table));
-  }
-
-  function agentRow(a) {
-    const s = a.stats ?? {};
-    const buttons = [];
-    if (controllable && a.status === 'active') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Pause ${a.name}`, title: 'Refuse its events until resumed', dataset: { focus: `status:${a.id}` }, onclick: () => openAgentControl(a, 'pause') }, 'Pause'));
-    if (controllable && a.status === 'paused') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Resume ${a.name}`, dataset: { focus: `status:${a.id}` }, onclick: () => openAgentControl(a, 'resume') }, 'Resume'));
-    if (writable) {
-      if (a.status === 'archived') buttons.push(h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Restore ${a.name}`, title: 'Make it active again', dataset: { focus: `status:${a.id}` }, onclick: (e) => restoreAgent(a, e.currentTarget) }, 'Restore'));
-      else buttons.push(h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Archive ${a.name}`, dataset: { focus: `archive:${a.id}` }, onclick: () => archiveAgent(a) }, 'Archive'));
-    }
-    return h('tr', { class: a.status === 'archived' ? 'inactive' : null },
-      cell('Agent', h('div', { class: 'who agent-who' },
-        h('a', { href: `#/agents/${encodeURIComponent(a.id)}`, class: 'strong agent-name', title: `${a.name}: status, trends, budgets, recent runs` }, a.name),
-        a.tags.length ? h('span', { class: 'chips', 'aria-label': 'Tags' }, a.tags.map((t) => h('span', { class: 'chip' }, t))) : null,
-        a.auto_registered && h('span', { class: 'muted small' }, 'Registered by its first events'))),
-      cell('Type', h('span', {}, a.type), a.provider && h('span', { class: 'muted small block' }, a.provider)),
-      cell('Status', agentStatusBadge(a.status), a.status === 'paused' && pauseReason(a)),
-      cell('Environment', a.environment ?? h('span', { class: 'muted' }, '—')),
-      numCell('Runs (24 h)', h('span', { class: 'runs-with-spark' },
-        week.size ? sparkline(week.get(a.id) ?? new Array(7).fill(0), `Runs per day, last 7 days: ${(week.get(a.id) ?? new Array(7).fill(0)).join(', ')}`) : null,
-        h('a', { href: runsHref({ agent: a.id }), title: `Show the runs of ${a.name}` }, fmtInt(s.runs)))),
-      numCell('Error rate (24 h)', s.error_rate === null || s.error_rate === undefined
-        ? h('span', { class: 'muted', title: 'No runs in the last 24 hours' }, '—')
-        : h('span', { class: s.failed_runs ? 'danger-text' : null, title: `${plural(s.failed_runs ?? 0, 'failed run')} of ${fmtInt(s.runs)}` }, percentFormat.format(s.error_rate))),
-      numCell('p95 latency (24 h)', s.p95_latency_ms === null || s.p95_latency_ms === undefined ? h('span', { class: 'muted' }, '—') : fmtElapsed(s.p95_latency_ms)),
-      numCell('Cost (24 h)', fmtUsd(s.cost_usd)),
-      numCell('LLM calls (24 h)', fmtInt(s.llm_calls)),
-      numCell('Unpriced (24 h)', s.unpriced_calls
-        ? h('a', { href: '#/prices', title: 'LLM calls whose model has no price: their cost is not included. Add a price.' }, badge(fmtInt(s.unpriced_calls), 'warning'))
-        : h('span', { class: 'muted' }, '0')),
-      actionable && actionsCell(buttons.length ? h('div', { class: 'row-actions' }, buttons) : null));
-  }
-
-  function pauseReason(a) {
-    const reason = a.paused_reason ?? knownPauseReasons.get(a.id);
-    return reason ? h('span', { class: 'small muted block clamp', title: `Paused because: ${reason}` }, `Reason: ${reason}`) : null;
-  }
-
-  /** PATCH and the controls API answer the agent without its stats: keep the ones shown. */
-  function replaceAgent(updated) {
-    agents = agents.map((a) => (a.id === updated.id ? { ...a, ...updated, stats: a.stats } : a));
-    draw();
-  }
-
-  const statusButton = (a) => [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === `status:${a.id}`) ?? null;
-
-  /** Restoring goes through PATCH, which does not look at the kill switch: while it is on, restore as paused. */
-  async function restoreAgent(a, button) {
-    button.disabled = true;
-    const next = killSwitchOn() ? 'paused' : 'active';
-    try {
-      const updated = await api('PATCH', `/agents/${a.id}`, { status: next });
-      if (!ctx.alive()) return;
-      replaceAgent(updated);
-      toast(next === 'paused' ? `“${a.name}” restored as paused: the kill switch is on.` : `“${a.name}” restored.`);
-      statusButton(a)?.focus();
-      checkControls();
-    } catch (e) {
-      if (button.isConnected) button.disabled = false;
-      actionFailed(`Could not restore “${a.name}”`, e);
-      if (e instanceof ApiError && e.status === 404) load();
-    }
-  }
-
-  /** Pause or resume through the controls API, with an optional reason (kept on the agent and in the audit log). */
-  function openAgentControl(a, action) {
-    const pausing = action === 'pause';
-    const form = h('form', { class: 'stack' },
-      h('p', {}, pausing
-        ? `Pause “${a.name}”? Within a second, ingest refuses its events (agent_paused) until it is resumed.`
-        : `Resume “${a.name}”? Within a second, its events are accepted again.`),
-      !pausing && killSwitchOn() && h('div', { class: 'alert error' },
-        h('p', { class: 'strong' }, 'The kill switch is on.'),
-        h('p', {}, 'Agents cannot be resumed one by one until it is lifted with Resume all on the Controls page.')),
-      h('div', { class: 'problem-slot' }),
-      field({
-        label: 'Reason', name: 'reason', optional: true, control: h('textarea', { rows: 3, maxlength: 500 }),
-        hint: pausing ? 'Shown with the agent and kept in the audit log. Up to 500 characters.' : 'Kept in the audit log. Up to 500 characters.',
-      }),
-      h('div', { class: 'form-actions' },
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', { type: 'submit', class: `btn ${pausing ? 'danger' : 'primary'}` }, pausing ? 'Pause agent' : 'Resume agent')));
-    const dialog = openDialog({ title: `${pausing ? 'Pause' : 'Resume'} ${a.name}`, content: form });
-    dialog.returnFocus = () => statusButton(a);
-    handleSubmit(form, async (data) => {
-      let updated;
-      try {
-        updated = await api('POST', `/controls/${action}-agent/${a.id}`, { reason: formText(data, 'reason') || null });
-      } catch (e) {
-        if (e instanceof ApiError && e.code === 'org_killed') {
-          checkControls();
-          resumeRefused(dialog, e, a);
-          return;
-        }
-        if (e instanceof ApiError && (e.status === 404 || e.code === 'agent_archived')) load();
-        throw e;
-      }
-      if (updated.status === 'paused' && updated.paused_reason) knownPauseReasons.set(a.id, updated.paused_reason);
-      else knownPauseReasons.delete(a.id);
-      if (ctx.alive()) replaceAgent(updated);
-      dialog.close(true);
-      toast(pausing
-        ? `“${a.name}” paused: its events are refused until it is resumed.`
-        : `“${a.name}” resumed: its events are accepted again.`);
-      checkControls();
-    });
-  }
-
-  /** 409 org_killed: say why, and where the switch is lifted. */
-  function resumeRefused(dialog, error, a) {
-    const close = h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Close');
-    dialog.setTitle('Resume refused: the kill switch is on');
-    dialog.setContent(h('div', { class: 'stack' },
-      h('div', { class: 'alert error', role: 'alert' },
-        h('p', { class: 'strong' }, `“${a.name}” stays paused.`),
-        h('p', {}, error.detail)),
-      h('p', {}, 'Resume all, on the Controls page, lifts the switch and resumes every agent it paused. Agents paused on purpose stay paused; resume them here afterwards.'),
-      h('div', { class: 'form-actions' }, close, h('a', { href: '#/controls', class: 'btn primary' }, 'Open Controls'))));
-    close.focus();
-  }
-
-  function archiveAgent(a) {
-    confirmDelete({
-      title: 'Archive agent',
-      message: `Archive “${a.name}”? From now on its events are refused. Its runs and history stay, and you can restore it later.`,
-      details: a.stats?.runs ? h('p', { class: 'muted' }, `It started ${plural(a.stats.runs, 'run')} in the last 24 hours.`) : null,
-      confirmLabel: 'Archive agent',
-      remove: () => api('DELETE', `/agents/${a.id}`),
-      done: `“${a.name}” archived.`,
-      reload: load,
-      after: () => { if (ctx.alive()) replaceAgent({ ...a, status: 'archived' }); },
-    });
-  }
-
-  load();
-}
-
-function openRegisterAgent(known, onCreated) {
-  const suggestions = (values) => {
-    const id = nextId('suggest');
-    return { id, list: h('datalist', { id }, [...new Set(values.filter(Boolean))].sort().map((v) => h('option', { value: v }))) };
-  };
-  const types = suggestions(['custom', 'langchain', 'langgraph', 'crewai', 'autogen', 'openai-agents', ...known.map((a) => a.type)]);
-  const providers = suggestions(['openai', 'anthropic', 'azure-openai', 'google', 'mistral', ...known.map((a) => a.provider)]);
-  const environments = suggestions(['production', 'staging', 'development', ...known.map((a) => a.environment)]);
-  // POST /agents does not look at the kill switch: while it is on, register paused (as ingest does).
-  const killed = killSwitchOn();
-  const form = h('form', { class: 'stack' },
-    killed && h('div', { class: 'alert error' }, 'The kill switch is on: the agent is registered paused, and stays paused after Resume all.'),
-    h('div', { class: 'problem-slot' }),
-    field({ label: 'Name', name: 'name', autocomplete: 'off', required: true, attrs: { spellcheck: 'false' },
-      hint: 'Unique in the organization. Events name their agent by this name (or by its id).' }),
-    h('div', { class: 'field-row' },
-      field({ label: 'Type', name: 'type', optional: true, autocomplete: 'off', attrs: { list: types.id, spellcheck: 'false' }, after: types.list,
-        hint: 'The framework. Defaults to custom.' }),
-      field({ label: 'Provider', name: 'provider', optional: true, autocomplete: 'off', attrs: { list: providers.id, spellcheck: 'false' }, after: providers.list })),
-    field({ label: 'Environment', name: 'environment', optional: true, autocomplete: 'off', attrs: { list: environments.id, spellcheck: 'false' }, after: environments.list }),
-    field({ label: 'Tags', name: 'tags', optional: true, autocomplete: 'off', attrs: { spellcheck: 'false' }, hint: 'Separated by commas, up to 20, e.g. support, tier-1.' }),
-    h('div', { class: 'form-actions' },
-      h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
-      h('button', { type: 'submit', class: 'btn primary' }, 'Register agent')));
-  const dialog = openDialog({ title: 'Register an agent', content: form });
-  handleSubmit(form, async (data) => {
-    const optional = (name) => formText(data, name) || null;
-    const body = {
-      name: formText(data, 'name'),
-      type: optional('type'),
-      provider: optional('provider'),
-      environment: optional('environment'),
-      tags: formText(data, 'tags').split(',').map((t) => t.trim()).filter(Boolean),
-    };
-    if (killed) body.status = 'paused';
-    const agent = await api('POST', '/agents', body);
-    dialog.close(true);
-    toast(`Agent “${agent.name}” registered.`);
-    onCreated(agent);
-  }, { codePaths: { agent_exists: '$.name' } });
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // The kill switch's state, watched from every page for the banner and the nav badge (the page: pages/controls.ts)
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -1784,480 +1476,6 @@ function renderCounts() {
   shell.bellCount.textContent = shown;
   shell.bell.setAttribute('aria-label', unread ? `Notifications: ${shown} unread` : 'Notifications: none unread');
   shell.bell.title = unread ? `${shown} unread notifications` : 'Notifications';
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Notifications: the in-app channel, read state per person (NotificationsApi.cs, docs/notifications.md)
-// ---------------------------------------------------------------------------------------------------------------
-
-// The kinds features publish (webhook.test is reserved for test deliveries and stores no notification).
-const NOTICE_KINDS = [
-  { value: 'approval.requested', label: 'Approval requested', help: 'An agent’s action waits for a person to approve it.' },
-  { value: 'budget.threshold', label: 'Budget threshold reached', help: 'A budget reached one of its alert thresholds.' },
-  { value: 'budget.auto_paused', label: 'Budget paused agents', help: 'A budget paused its agents, or pulled the kill switch.' },
-];
-const SEVERITIES = {
-  info: { label: 'Info', glyph: 'i', kind: 'accent' },
-  warning: { label: 'Warning', glyph: '!', kind: 'warning' },
-  critical: { label: 'Critical', glyph: '!!', kind: 'danger' },
-};
-const NOTICE_TARGETS = {
-  budget: { href: '#/budgets', label: 'Open budgets' },
-  approval: { href: '#/approvals', label: 'Open approvals' },
-  agent: { href: '#/agents', label: 'Open agents' },
-  webhook: { href: '#/webhooks', label: 'Open webhooks', visible: () => can.manageWebhooks() },
-};
-const NOTICE_FILTERS = ['unread', 'kind', 'severity'];
-const NOTICE_PAGE_SIZE = 50;
-
-function viewNotifications(main, ctx) {
-  const state = Object.fromEntries(NOTICE_FILTERS.map((k) => [k, ctx.params.get(k) ?? '']));
-  let items = [];
-
-  const show = selectControl([
-    { value: '', label: 'All' }, { value: 'true', label: 'Unread only' }, { value: 'false', label: 'Read only' },
-  ], state.unread);
-  const kindOptions = [{ value: '', label: 'Any kind' }, ...NOTICE_KINDS.map((k) => ({ value: k.value, label: k.label }))];
-  if (state.kind && !kindOptions.some((o) => o.value === state.kind)) kindOptions.push({ value: state.kind, label: state.kind });
-  const kind = selectControl(kindOptions, state.kind);
-  const severity = selectControl([{ value: '', label: 'Any severity' },
-    ...Object.entries(SEVERITIES).map(([value, s]) => ({ value, label: s.label }))], state.severity);
-  const clear = h('button', { type: 'button', class: 'btn ghost small', onclick: () => clearFilters() }, 'Clear filters');
-  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
-  const filters = h('form', { class: 'filters', role: 'search', 'aria-label': 'Filter notifications' },
-    h('div', { class: 'problem-slot' }),
-    h('div', { class: 'toolbar' },
-      toolbarField('Show', show, { path: 'unread' }),
-      toolbarField('Kind', kind, { path: 'kind' }),
-      toolbarField('Severity', severity, { path: 'severity' }),
-      clear,
-      countLine));
-  const markAll = h('button', { type: 'button', class: 'btn secondary', onclick: () => markAllRead() }, 'Mark all read');
-  const list = h('div', { class: 'card flush' }, loadingPanel('Loading notifications…'));
-  const more = h('div', { class: 'load-more' });
-  const pager = pagedList({
-    ctx, list, more, filters, loadingText: 'Loading notifications…', rejectedText: 'The notifications could not be listed with these filters.',
-    fetchPage: (cursor) => api('GET', `/notifications?${query({ limit: NOTICE_PAGE_SIZE, cursor })}`),
-    shown: () => items, idOf: (n) => n.id,
-    onPage: (rows) => { items = rows; withFocusKept(list, draw); },
-    onRejected: () => { items = []; countLine.textContent = ''; },
-  });
-  const load = pager.load;
-  main.append(
-    pageHeader('Notifications', 'What the organization’s features have to tell you: approvals waiting, budgets reaching their thresholds. Read marks are yours alone.', markAll),
-    filters, list, more);
-
-  filters.addEventListener('submit', (event) => { event.preventDefault(); apply(); });
-  for (const select of [show, kind, severity]) select.addEventListener('change', () => apply());
-
-  const filtered = () => NOTICE_FILTERS.some((k) => state[k]);
-
-  function query(extra = {}) {
-    const q = new URLSearchParams();
-    for (const k of NOTICE_FILTERS) if (state[k]) q.set(k, state[k]);
-    for (const [k, v] of Object.entries(extra)) if (v !== null && v !== undefined && v !== '') q.set(k, String(v));
-    return q;
-  }
-
-  function apply() {
-    Object.assign(state, { unread: show.value, kind: kind.value, severity: severity.value });
-    const qs = query().toString();
-    history.replaceState(null, '', `#/notifications${qs ? `?${qs}` : ''}`);
-    load();
-  }
-
-  function clearFilters() {
-    for (const select of [show, kind, severity]) select.value = '';
-    apply();
-  }
-
-  function draw() {
-    clear.hidden = !filtered();
-    const unread = items.filter((n) => n.read === false).length;
-    countLine.textContent = items.length ? `${plural(items.length, 'notification')} shown${unread ? ` · ${fmtInt(unread)} unread` : ''}${pager.cursor ? ', more below' : ''}` : '';
-    pager.drawMore();
-    if (!items.length) {
-      setChildren(list, filtered()
-        ? emptyState('No notification matches these filters.', null, h('button', { type: 'button', class: 'btn secondary', onclick: () => clearFilters() }, 'Clear filters'))
-        : emptyState('No notifications yet', 'Approvals waiting for a decision and budgets reaching their thresholds are announced here.'));
-      return;
-    }
-    setChildren(list, h('ul', { class: 'notice-list', 'aria-label': 'Notifications, newest first' }, items.map(noticeItem)));
-  }
-
-  function noticeItem(n) {
-    const sev = SEVERITIES[n.severity] ?? { label: n.severity, glyph: '?', kind: 'neutral' };
-    const target = NOTICE_TARGETS[n.entity_type];
-    const unread = n.read === false;
-    const link = target && (target.visible?.() ?? true)
-      ? h('a', { href: target.href, dataset: { focus: `open:${n.id}` }, onclick: () => { if (n.read === false) markRead(n); } }, target.label)
-      : null;
-    return h('li', {
-      class: `notice ${n.severity}${unread ? ' unread' : ''}`,
-      // A click anywhere on an unread notification marks it read; "Mark read" is the keyboard's way.
-      onclick: (event) => { if (n.read === false && !event.target.closest('a, button')) markRead(n); },
-    },
-    h('span', { class: `sev-icon ${n.severity}`, 'aria-hidden': 'true' }, sev.glyph),
-    h('div', { class: 'notice-main' },
-      h('div', { class: 'notice-head' },
-        badge(sev.label, sev.kind),
-        h('h2', { class: 'notice-title' }, unread ? h('span', { class: 'sr-only' }, 'Unread: ') : null, n.title)),
-      n.body && h('p', { class: 'notice-text' }, n.body),
-      h('p', { class: 'notice-meta muted small' },
-        timeEl(n.created_at, { rel: true }), ' · ', h('code', {}, n.kind), link ? [' · ', link] : null)),
-    h('div', { class: 'notice-actions' }, unread
-      ? h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Mark read: ${n.title}`, dataset: { focus: `read:${n.id}` }, onclick: () => markRead(n) }, 'Mark read')
-      : h('span', { class: 'muted small', tabindex: '-1', dataset: { focus: `read:${n.id}` } }, n.read ? 'Read' : '')));
-  }
-
-  async function markRead(n) {
-    n.read = true; // at once: the request is idempotent (focus stays on the item: its button becomes "Read")
-    withFocusKept(list, draw);
-    try {
-      await api('POST', `/notifications/${n.id}/read`);
-    } catch (e) {
-      n.read = false;
-      if (ctx.alive()) withFocusKept(list, draw);
-      actionFailed('Could not mark the notification read', e);
-    }
-    checkUnread();
-  }
-
-  async function markAllRead() {
-    markAll.disabled = true;
-    try {
-      const { marked } = await api('POST', '/notifications/read-all');
-      toast(marked ? `${plural(marked, 'notification')} marked read.` : 'Everything was already read.');
-      if (ctx.alive()) {
-        countWatch.unread = 0;
-        renderCounts();
-        load();
-      }
-    } catch (e) {
-      actionFailed('Could not mark the notifications read', e);
-    } finally {
-      markAll.disabled = false;
-    }
-    checkUnread();
-  }
-
-  load();
-}
-
-// ---------------------------------------------------------------------------------------------------------------
-// Webhooks: signed deliveries of notifications to the organization's endpoints (WebhooksApi.cs), admins only
-// ---------------------------------------------------------------------------------------------------------------
-
-const WEBHOOKS_MAX = 20; // WebhooksApi.MaxEndpointsPerOrg
-const DELIVERY_PAGE_SIZE = 50;
-const DELIVERY_STATUS = {
-  pending: { label: 'Pending', kind: 'warning', help: 'Waiting for its next attempt.' },
-  succeeded: { label: 'Succeeded', kind: 'success', help: 'The receiver answered 2xx.' },
-  failed: { label: 'Failed', kind: 'danger', help: 'Every attempt failed. It can be redelivered.' },
-};
-
-const noticeKindLabel = (k) => NOTICE_KINDS.find((x) => x.value === k)?.label ?? k;
-
-function webhookKinds(w) {
-  return w.kinds.length
-    ? h('span', { class: 'chips' }, w.kinds.map((k) => h('span', { class: 'chip', title: noticeKindLabel(k) }, k)))
-    : h('span', { class: 'muted' }, 'Every kind');
-}
-
-function viewWebhooks(main, ctx) {
-  if (!can.manageWebhooks()) {
-    main.append(pageHeader('Webhooks', null), h('div', { class: 'card' },
-      emptyState('Only admins can manage webhooks.', 'Webhooks send the organization’s notifications to other systems. Ask an admin to add an endpoint.')));
-    return;
-  }
-  let hooks = [];
-  const create = h('button', { type: 'button', class: 'btn primary', onclick: () => openWebhookForm(null) }, 'Add endpoint');
-  const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
-  const list = h('div', { class: 'card flush' }, loadingPanel('Loading webhooks…'));
-  main.append(
-    pageHeader('Webhooks', 'Notifications sent as signed HTTPS POST requests to your endpoints, retried for about 21 hours. Each endpoint has its own signing secret, shown once.', create),
-    h('div', { class: 'toolbar toolbar-meta' },
-      h('p', { class: 'muted' }, 'Verify each delivery’s AgentOps-Signature header with the endpoint’s secret (see docs/notifications.md).'),
-      countLine),
-    list);
-
-  async function load() {
-    if (list.querySelector('table')) list.setAttribute('aria-busy', 'true');
-    try {
-      const page = await loadAll('/webhooks');
-      if (!ctx.alive()) return;
-      list.removeAttribute('aria-busy');
-      hooks = page.items;
-      withFocusKept(list, draw);
-    } catch (e) {
-      if (!ctx.alive()) return;
-      list.removeAttribute('aria-busy');
-      setChildren(list, errorPanel(e, () => load()));
-    }
-  }
-
-  function draw() {
-    create.disabled = hooks.length >= WEBHOOKS_MAX;
-    create.title = create.disabled ? `An organization has at most ${WEBHOOKS_MAX} endpoints: delete one first.` : '';
-    const inactive = hooks.filter((w) => !w.active).length;
-    countLine.textContent = hooks.length ? `${plural(hooks.length, 'endpoint')} of ${WEBHOOKS_MAX}${inactive ? ` · ${fmtInt(inactive)} inactive` : ''}` : '';
-    if (!hooks.length) {
-      setChildren(list, emptyState('No webhook endpoints yet', 'Add an HTTPS endpoint to receive approvals waiting and budget alerts in your own systems (chat, paging, ticketing).',
-        h('button', { type: 'button', class: 'btn primary', onclick: () => openWebhookForm(null) }, 'Add endpoint')));
-      return;
-    }
-    const table = h('table', { class: 'table dense webhook-table' },
-      h('caption', { class: 'sr-only' }, 'Webhook endpoints. Select an endpoint for its delivery log.'),
-      h('thead', {}, h('tr', {},
-        ['Endpoint', 'Kinds', 'Status', 'Secret'].map((c) => h('th', { scope: 'col' }, c)),
-        h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-      h('tbody', {}, hooks.map(hookRow)));
-    setChildren(list, h('div', { class: 'table-wrap' }, table));
-  }
-
-  function hookRow(w) {
-    return h('tr', { class: w.active ? null : 'inactive' },
-      cell('Endpoint', h('div', { class: 'who' },
-        h('button', { type: 'button', class: 'link-btn strong', title: 'Show its delivery log', dataset: { focus: `name:${w.id}` }, onclick: () => openDeliveries(w) }, w.name),
-        h('code', { class: 'small muted webhook-url', title: w.url }, w.url))),
-      cell('Kinds', webhookKinds(w)),
-      cell('Status', w.active ? badge('Active', 'success') : badge('Inactive', 'neutral', 'Nothing is sent to it'),
-        h('span', { class: 'muted small block' }, 'changed ', timeEl(w.updated_at, { rel: true }))),
-      cell('Secret', h('code', { class: 'prefix', title: 'The end of the signing secret: the secret itself is shown only when it is created or rotated' }, w.secret_hint)),
-      actionsCell(h('div', { class: 'row-actions' },
-        h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Deliveries of ${w.name}`, dataset: { focus: `deliveries:${w.id}` }, onclick: () => openDeliveries(w) }, 'Deliveries'),
-        h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Edit ${w.name}`, dataset: { focus: `edit:${w.id}` }, onclick: () => openWebhookForm(w) }, 'Edit'),
-        h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Rotate the secret of ${w.name}`, dataset: { focus: `rotate:${w.id}` }, onclick: () => rotateSecret(w) }, 'Rotate secret'),
-        h('button', { type: 'button', class: 'btn ghost small danger-text', 'aria-label': `Delete ${w.name}`, dataset: { focus: `delete:${w.id}` }, onclick: () => deleteHook(w) }, 'Delete'))));
-  }
-
-  const focusTarget = (key) => () => [...list.querySelectorAll('[data-focus]')].find((el) => el.dataset.focus === key) ?? null;
-
-  function openWebhookForm(w) {
-    const editing = !!w;
-    const known = NOTICE_KINDS.map((k) => k.value);
-    const kinds = [...NOTICE_KINDS, ...(w?.kinds ?? []).filter((k) => !known.includes(k)).map((k) => ({ value: k, label: k, help: 'Set through the API.' }))];
-    const kindBoxes = kinds.map((k) => {
-      const id = nextId('kind');
-      return h('div', { class: 'checkbox scope-option' },
-        h('input', { type: 'checkbox', id, name: 'kinds', value: k.value, checked: !!w?.kinds.includes(k.value), 'aria-describedby': `${id}-help` }),
-        h('label', { for: id }, h('span', { class: 'strong' }, k.label), ' ', h('code', { class: 'small muted' }, k.value),
-          h('span', { class: 'muted small block', id: `${id}-help` }, k.help)));
-    });
-    const kindsError = nextId('kinds-error');
-    const kindsHint = nextId('kinds-hint');
-    const kindSet = h('fieldset', { class: 'fieldset', 'aria-describedby': `${kindsHint} ${kindsError}`, dataset: { path: '$.kinds', label: 'Kinds' } },
-      h('legend', {}, 'Notification kinds'),
-      h('p', { class: 'hint', id: kindsHint }, 'None checked: every kind, including kinds added later. Test deliveries reach the endpoint whatever it takes.'),
-      kindBoxes,
-      h('p', { class: 'field-error', id: kindsError, hidden: true }));
-    const activeId = nextId('active');
-    const form = h('form', { class: 'stack' },
-      h('div', { class: 'problem-slot' }),
-      field({ label: 'Name', name: 'name', value: w?.name ?? '', autocomplete: 'off', required: true, attrs: { maxlength: 200 }, hint: 'What receives it, e.g. “Ops pager” or “Slack bridge”.' }),
-      field({
-        label: 'URL', name: 'url', type: 'url', value: w?.url ?? '', autocomplete: 'off', required: true, attrs: { maxlength: 2000, spellcheck: 'false', class: 'mono', placeholder: 'https://' },
-        hint: 'https:// only, reachable on a public address: private, loopback and link-local addresses are refused.',
-      }),
-      kindSet,
-      h('div', { class: 'checkbox', dataset: { path: '$.active', label: 'Active' } },
-        h('input', { type: 'checkbox', id: activeId, name: 'active', checked: w ? w.active : true, 'aria-describedby': `${activeId}-help` }),
-        h('label', { for: activeId }, h('span', { class: 'strong' }, 'Active'),
-          h('span', { class: 'muted small block', id: `${activeId}-help` }, 'Inactive endpoints receive nothing; deliveries queued for them fail.'))),
-      h('div', { class: 'form-actions' },
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => dialog.close() }, 'Cancel'),
-        h('button', { type: 'submit', class: 'btn primary' }, editing ? 'Save' : 'Add endpoint')));
-    const dialog = openDialog({ title: editing ? `Edit ${w.name}` : 'Add a webhook endpoint', content: form });
-    if (editing) dialog.returnFocus = focusTarget(`edit:${w.id}`);
-    handleSubmit(form, async (data) => {
-      const body = { name: formText(data, 'name'), url: formText(data, 'url'), kinds: data.getAll('kinds'), active: data.get('active') === 'on' };
-      if (editing) {
-        const saved = await api('PATCH', `/webhooks/${w.id}`, body);
-        dialog.close(true);
-        toast(`Endpoint “${saved.name}” saved.`);
-      } else {
-        const result = await api('POST', '/webhooks', body);
-        showWebhookSecret(dialog, result, { rotated: false });
-      }
-      if (ctx.alive()) load();
-    }, {
-      codePaths: { webhook_limit_reached: '$.name' },
-      onError: (e) => { if (e instanceof ApiError && e.status === 404) load(); },
-    });
-  }
-
-  function rotateSecret(w) {
-    const dialog = confirmAction({
-      title: 'Rotate signing secret',
-      message: `Replace the signing secret of “${w.name}”? The current secret (${w.secret_hint}) stops working at once: every delivery from now on, retries included, is signed with the new one.`,
-      details: h('p', { class: 'muted' }, 'Update the receiver with the new secret right away, or it will refuse the deliveries.'),
-      confirmLabel: 'Rotate secret',
-      action: async () => {
-        let result;
-        try {
-          result = await api('POST', `/webhooks/${w.id}/rotate-secret`);
-        } catch (e) {
-          if (e instanceof ApiError && e.status === 404) load();
-          throw e;
-        }
-        if (ctx.alive()) load();
-        showWebhookSecret(dialog, result, { rotated: true });
-        return KEEP_OPEN;
-      },
-    });
-    dialog.returnFocus = focusTarget(`rotate:${w.id}`);
-  }
-
-  function deleteHook(w) {
-    confirmDelete({
-      title: 'Delete webhook endpoint',
-      message: `Delete “${w.name}”? Nothing more is sent to ${w.url}, and its delivery log is deleted with it.`,
-      confirmLabel: 'Delete endpoint',
-      remove: () => api('DELETE', `/webhooks/${w.id}`),
-      done: `Endpoint “${w.name}” deleted.`,
-      reload: () => { if (ctx.alive()) load(); },
-    });
-  }
-
-  async function sendTest(w, after) {
-    try {
-      await api('POST', `/webhooks/${w.id}/test`);
-      toast(`Test delivery queued for “${w.name}”. Its result appears in the delivery log.`, 'info');
-      after();
-    } catch (e) {
-      if (e instanceof ApiError && e.status === 404 && ctx.alive()) load();
-      actionFailed('Could not send a test', e);
-    }
-  }
-
-  function openDeliveries(w) {
-    let deliveries = [];
-    let cursor = null;
-    let token = 0;
-    const status = selectControl([{ value: '', label: 'Any status' },
-      ...Object.entries(DELIVERY_STATUS).map(([value, s]) => ({ value, label: s.label }))], '');
-    const countLine = h('p', { class: 'muted toolbar-count', 'aria-live': 'polite' });
-    const slot = h('div', { class: 'table-wrap bordered' }, loadingPanel('Loading deliveries…'));
-    const more = h('div', { class: 'load-more' });
-    const content = h('div', { class: 'stack' },
-      h('p', { class: 'muted' }, webhookKinds(w), ' · ', h('code', { class: 'webhook-url', title: w.url }, w.url)),
-      h('div', { class: 'problem-slot' }),
-      h('div', { class: 'toolbar' },
-        toolbarField('Status', status),
-        h('button', { type: 'button', class: 'btn secondary', onclick: () => loadDeliveries() }, 'Refresh'),
-        h('button', {
-          type: 'button', class: 'btn secondary', disabled: !w.active, title: w.active ? 'Queue a webhook.test delivery to this endpoint' : 'Activate the endpoint first',
-          onclick: () => sendTest(w, () => loadDeliveries()),
-        }, 'Send test'),
-        countLine),
-      slot, more,
-      h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'Close')));
-    const dialog = openDialog({ title: `Deliveries: ${w.name}`, wide: true, content, initialFocus: status });
-    dialog.returnFocus = focusTarget(`deliveries:${w.id}`);
-    status.addEventListener('change', () => loadDeliveries());
-
-    async function loadDeliveries({ append = false } = {}) {
-      const mine = ++token;
-      if (!append) slot.setAttribute('aria-busy', 'true');
-      try {
-        const q = new URLSearchParams({ limit: String(DELIVERY_PAGE_SIZE) });
-        if (status.value) q.set('status', status.value);
-        if (append && cursor) q.set('cursor', cursor);
-        const page = await api('GET', `/webhooks/${w.id}/deliveries?${q}`);
-        if (mine !== token || !content.isConnected) return;
-        slot.removeAttribute('aria-busy');
-        deliveries = append ? [...deliveries, ...page.items] : page.items;
-        cursor = page.next_cursor;
-        withFocusKept(content, drawDeliveries);
-      } catch (e) {
-        if (mine !== token || !content.isConnected) return;
-        slot.removeAttribute('aria-busy');
-        if (e instanceof ApiError && e.status === 404) { load(); }
-        setChildren(slot, errorPanel(e, () => loadDeliveries()));
-      }
-    }
-
-    function drawDeliveries() {
-      countLine.textContent = deliveries.length ? `${plural(deliveries.length, 'delivery', 'deliveries')} shown${cursor ? ', more below' : ''}` : '';
-      setChildren(more, cursor ? h('button', { type: 'button', class: 'btn secondary', onclick: () => loadDeliveries({ append: true }) }, 'Load more') : null);
-      if (!deliveries.length) {
-        setChildren(slot, emptyState(status.value ? 'No delivery with this status.' : 'No deliveries yet',
-          'Each notification of a kind the endpoint takes is delivered and logged here. Send test queues one now.'));
-        return;
-      }
-      setChildren(slot, h('table', { class: 'table dense delivery-table' },
-        h('caption', { class: 'sr-only' }, `Delivery log of ${w.name}, newest first`),
-        h('thead', {}, h('tr', {},
-          ['Created', 'Kind', 'Status', 'Last attempt', 'Error'].map((c) => h('th', { scope: 'col' }, c)),
-          h('th', { scope: 'col', class: 'actions-col' }, h('span', { class: 'sr-only' }, 'Actions')))),
-        h('tbody', {}, deliveries.map(deliveryRow))));
-    }
-
-    function deliveryRow(d) {
-      const s = DELIVERY_STATUS[d.status] ?? { label: d.status, kind: 'neutral', help: null };
-      const when = d.status === 'pending' && d.next_attempt_at ? ['next ', timeEl(d.next_attempt_at, { rel: true })]
-        : d.delivered_at ? ['delivered ', timeEl(d.delivered_at, { rel: true })] : null;
-      return h('tr', {},
-        cell('Created', timeEl(d.created_at, { withTime: true })),
-        cell('Kind', h('code', { class: 'chip' }, d.kind)),
-        cell('Status', badge(s.label, s.kind, s.help), h('span', { class: 'muted small block' }, plural(d.attempts, 'attempt')), when && h('span', { class: 'muted small block' }, when)),
-        cell('Last attempt', d.last_attempt_at
-          ? [h('span', { class: 'block' }, d.last_status_code ? `HTTP ${d.last_status_code}` : h('span', { class: 'muted' }, 'No answer')),
-            h('span', { class: 'muted small block' }, fmtElapsed(d.last_duration_ms), ' · ', timeEl(d.last_attempt_at, { rel: true }))]
-          : h('span', { class: 'muted' }, 'Not yet')),
-        cell('Error', d.last_error ? h('span', { class: 'small clamp danger-text', title: d.last_error }, d.last_error) : h('span', { class: 'muted' }, '—')),
-        actionsCell(d.status === 'failed'
-          ? h('button', { type: 'button', class: 'btn ghost small', 'aria-label': `Redeliver the ${d.kind} delivery of ${exactTime(d.created_at)}`, dataset: { focus: `redeliver:${d.id}` }, onclick: () => redeliver(d) }, 'Redeliver')
-          : null));
-    }
-
-    async function redeliver(d) {
-      clearProblem(content);
-      try {
-        await api('POST', `/webhooks/deliveries/${d.id}/redeliver`);
-        toast('Delivery queued again, with a fresh series of attempts.', 'info');
-      } catch (e) {
-        if (content.isConnected) showProblem(content, e);
-      }
-      if (content.isConnected) loadDeliveries();
-    }
-
-    loadDeliveries();
-  }
-
-  load();
-}
-
-/** The signing secret, shown once (after creation or rotation); cleared from the page when the dialog closes. */
-function showWebhookSecret(dialog, result, { rotated }) {
-  let copied = false;
-  const secretField = copyField({ label: 'Signing secret', value: result.secret, secret: true });
-  const warning = h('p', { class: 'guard-warning', role: 'alert', hidden: true }, 'You have not copied the secret. Close again to discard it: it cannot be shown again.');
-  secretField.input.addEventListener('copied', () => { copied = true; warning.hidden = true; });
-  dialog.setTitle(rotated ? 'Signing secret rotated' : 'Webhook endpoint added');
-  dialog.guard = () => {
-    if (copied || !warning.hidden) return true;
-    warning.hidden = false;
-    return false;
-  };
-  const w = result.webhook;
-  dialog.setContent(h('div', { class: 'stack' },
-    h('div', { class: 'alert warning' },
-      h('p', { class: 'strong' }, 'Copy this signing secret now. You will not be able to see it again.'),
-      h('p', {}, rotated
-        ? 'The previous secret has stopped working. Give this one to the receiver: it verifies each delivery’s AgentOps-Signature header with it.'
-        : 'The receiver verifies each delivery’s AgentOps-Signature header with it. Later only its last characters are shown; if it is lost, rotate it.')),
-    secretField,
-    h('dl', { class: 'details compact' },
-      h('dt', {}, 'Name'), h('dd', {}, w.name),
-      h('dt', {}, 'URL'), h('dd', {}, h('code', {}, w.url)),
-      h('dt', {}, 'Kinds'), h('dd', {}, webhookKinds(w)),
-      h('dt', {}, 'Shown later as'), h('dd', {}, h('code', {}, w.secret_hint))),
-    warning,
-    h('div', { class: 'form-actions' }, h('button', { type: 'button', class: 'btn primary', onclick: () => dialog.close() }, 'I have stored the secret'))));
-  secretField.input.focus();
-  const wipe = () => { secretField.input.value = ''; };
-  dialog.body.closest('dialog').addEventListener('close', wipe, { once: true });
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -37,8 +37,11 @@ export interface PageContext {
   checkControls(): Promise<void>;
   /** A status an action answered with (kill switch, resume all): the banner and the listening pages take it at once. */
   setControlStatus(status: Schemas['ControlStatus']): void;
-  /** Calls fn after every read of the kill switch's status (the shell's and the page's own) while the page is open. */
-  onControlStatus(fn: (status: Schemas['ControlStatus']) => void): void;
+  /**
+   * Calls fn after every read of the kill switch's status (the shell's and the page's own) while the page is open;
+   * `changed`: the status differs from the one read before.
+   */
+  onControlStatus(fn: (status: Schemas['ControlStatus'], info: { changed: boolean }) => void): void;
   /** The person signed in, for the rules that depend on an item (an approval request is never decided by who asked). */
   me(): { id: string; role: string } | null;
   /**
@@ -46,8 +49,11 @@ export interface PageContext {
    * than a page, and the shell asks the server's count).
    */
   pendingApprovals(count: number | null): void;
-  /** Something changed the person's notifications (a decision): the shell re-reads the bell's count. */
-  refreshNotifications(): void;
+  /**
+   * Something changed the person's notifications (a decision): the shell re-reads the bell's count. With a count (all
+   * marked read: 0), the bell shows it at once instead, until the next read.
+   */
+  refreshNotifications(unread?: number): void;
   /**
    * The page's own keys (j/k on the run view): called with a key pressed outside any field and dialog, without Ctrl,
    * Alt or Meta, that no global shortcut took; answers whether it used it. One handler per page, gone with the page.
