@@ -112,3 +112,15 @@ export function confirmDelete({ remove, done, reload, after = reload, ...dialog 
     },
   });
 }
+
+/**
+ * A refusal that means the thing moved on meanwhile (a 409 whose code is in `known`): the message says so plainly,
+ * the dialog keeps only its way out (there is nothing to try again). Any other error is returned as it was.
+ */
+export function explainConflict(e: unknown, dialog: Dialog, known: Record<string, string>): unknown {
+  const explanation = e instanceof ApiError ? known[e.code] : undefined;
+  if (!(e instanceof ApiError) || !explanation) return e;
+  const submit = dialog.body.querySelector<HTMLButtonElement>('[type=submit]');
+  if (submit) submit.hidden = true;
+  return new ApiError({ ...e, detail: `${e.detail} ${explanation}` });
+}

@@ -1,8 +1,7 @@
 // A job: its progress (rows, shards, rate), settings, timing, shards with their checkpoints, and its event log
 // (GET /jobs/{id}), re-read on live hints while it runs or is about to start; admins (jobs_write) cancel and retry it.
 import { call, type Schemas } from '../api/client';
-import { ApiError } from '../api/errors';
-import { confirmAction, type Dialog } from '../components/dialog';
+import { confirmAction, explainConflict, type Dialog } from '../components/dialog';
 import { liveRefresh } from '../components/liveRefresh';
 import { badge, errorPanel, loadingPanel, pageHeader } from '../components/panels';
 import { payloadPre } from '../components/payload';
@@ -329,11 +328,7 @@ export function viewJob(main: HTMLElement, ctx: PageContext, id: string): void {
    */
   const explained = (e: unknown, dialog: Dialog): unknown => {
     if (ctx.alive()) void load();
-    const known = e instanceof ApiError ? JOB_PROBLEMS[e.code] : undefined;
-    if (!(e instanceof ApiError) || !known) return e;
-    const submit = dialog.body.querySelector<HTMLButtonElement>('[type=submit]');
-    if (submit) submit.hidden = true;
-    return new ApiError({ ...e, detail: `${e.detail} ${known}` });
+    return explainConflict(e, dialog, JOB_PROBLEMS);
   };
 
   function cancelJob(): void {

@@ -3,7 +3,7 @@
 // suspend, resume, raise events, terminate and purge it.
 import { call, type Schemas } from '../api/client';
 import { ApiError, SessionEnded } from '../api/errors';
-import { confirmAction, openDialog, type Dialog } from '../components/dialog';
+import { confirmAction, explainConflict, openDialog, type Dialog } from '../components/dialog';
 import { field, formText, handleSubmit, validationFailed } from '../components/forms';
 import { liveRefresh } from '../components/liveRefresh';
 import { badge, emptyState, errorPanel, loadingPanel, pageHeader } from '../components/panels';
@@ -371,11 +371,7 @@ export function viewOrchestration(main: HTMLElement, ctx: PageContext, id: strin
   /** A 409 says the instance moved on meanwhile: say so, leave only the way out, and show where it is now. */
   const explained = (e: unknown, dialog: Dialog): unknown => {
     if (ctx.alive()) void load();
-    const known = e instanceof ApiError ? ORCH_PROBLEMS[e.code] : undefined;
-    if (!(e instanceof ApiError) || !known) return e;
-    const submit = dialog.body.querySelector<HTMLButtonElement>('[type=submit]');
-    if (submit) submit.hidden = true;
-    return new ApiError({ ...e, detail: `${e.detail} ${known}` });
+    return explainConflict(e, dialog, ORCH_PROBLEMS);
   };
 
   function operate(action: 'suspend' | 'resume' | 'terminate'): void {
