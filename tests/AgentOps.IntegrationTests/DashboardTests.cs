@@ -194,6 +194,121 @@ public class DashboardTests
     }
 
     [Fact]
+    public async Task An_admin_invites_a_member_who_joins_from_the_link_then_changes_their_role_renews_and_withdraws_an_invitation_and_sets_the_time_zone()
+    {
+        await using var server = StartServer();
+        using var api = await server.WaitReadyAsync();
+        var tenant = await api.SignupAsync("Members Org");
+
+        await InBrowserAsync(server, async (browser, page, problems) =>
+        {
+            await SignInAsync(page, tenant.AdminEmail, tenant.AdminPassword);
+            var nav = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" });
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Members" }).ClickAsync();
+            await Assertions.Expect(page.GetByText("1 member · 0 open invitations")).ToBeVisibleAsync();
+            // The only admin can be neither removed nor demoted.
+            var adminRow = page.GetByRole(AriaRole.Row).Filter(new() { HasText = tenant.AdminEmail });
+            await Assertions.Expect(adminRow.GetByText("Last admin")).ToBeVisibleAsync();
+            await Assertions.Expect(adminRow.GetByRole(AriaRole.Button, new() { Name = $"Remove {tenant.AdminEmail}" })).ToHaveCountAsync(0);
+
+            // An invitation: its link and token are shown once, and closing without copying them warns first.
+            var email = Tenants.NewEmail("invitee");
+            await page.GetByRole(AriaRole.Button, new() { Name = "Invite member" }).ClickAsync();
+            var dialog = page.GetByRole(AriaRole.Dialog);
+            await dialog.GetByLabel("Email").FillAsync(email);
+            await Assertions.Expect(dialog.GetByLabel("Role")).ToHaveValueAsync("member");
+            await Assertions.Expect(dialog.GetByText("Uses the platform and creates API keys (ingest, read, write).")).ToBeVisibleAsync();
+            await dialog.GetByLabel("Team").FillAsync("support");
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Create invitation" }).ClickAsync();
+            var token = await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Invitation token" }).InputValueAsync();
+            Assert.Matches(new Regex("^aoi_[A-Za-z0-9_-]{43}$"), token);
+            var link = await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Invitation link" }).InputValueAsync();
+            Assert.Equal($"{server.Url.ToString().TrimEnd('/')}/#/accept-invite?token={token}", link);
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByText("You have not copied the link or token.")).ToBeVisibleAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            var row = page.GetByRole(AriaRole.Row).Filter(new() { HasText = email });
+            await Assertions.Expect(row.GetByText("Invited", new() { Exact = true })).ToBeVisibleAsync();
+            await Assertions.Expect(page.GetByText("1 member · 1 open invitation")).ToBeVisibleAsync();
+            Assert.DoesNotContain(token[4..], await page.ContentAsync());
+
+            // The invitee opens the link in a browser of their own: the token fills the form and leaves the address bar.
+            var invitee = await OpenPageAsync(browser, server, problems);
+            await invitee.GotoAsync(link);
+            await Assertions.Expect(invitee.GetByLabel("Invitation token")).ToHaveValueAsync(token);
+            await Assertions.Expect(invitee).ToHaveURLAsync(new Regex("#/accept-invite$"));
+            await invitee.GetByLabel("Your name").FillAsync("Ivy Invitee");
+            await invitee.GetByLabel("Password", new() { Exact = true }).FillAsync(Tenants.Password);
+            await invitee.GetByRole(AriaRole.Button, new() { Name = "Join organization" }).ClickAsync();
+            await Assertions.Expect(invitee.GetByText("You joined Members Org as Member.")).ToBeVisibleAsync();
+            await Assertions.Expect(invitee.Locator(".user-email")).ToHaveTextAsync(email);
+            await Assertions.Expect(invitee.Locator(".user-role")).ToHaveTextAsync("Member");
+
+            // The admin sees them joined, makes them a viewer, and renews then withdraws another invitation.
+            var other = Tenants.NewEmail("other");
+            (await api.Post("/api/v1/org-members", new { email = other, role = "viewer" }, tenant.AdminToken)).Expect(201);
+            await page.ReloadAsync();
+            await Assertions.Expect(row).ToContainTextAsync("Ivy Invitee");
+            await Assertions.Expect(row.GetByText("Active", new() { Exact = true })).ToBeVisibleAsync();
+            await Assertions.Expect(row).ToContainTextAsync("support");
+            await Assertions.Expect(page.GetByText("2 members · 1 open invitation")).ToBeVisibleAsync();
+            await row.GetByRole(AriaRole.Button, new() { Name = $"Edit {email}" }).ClickAsync();
+            await Assertions.Expect(dialog.GetByRole(AriaRole.Heading, new() { Name = "Edit member" })).ToBeVisibleAsync();
+            await dialog.GetByLabel("Role").SelectOptionAsync("viewer");
+            await Assertions.Expect(dialog.GetByText("Read-only access.")).ToBeVisibleAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByText($"Updated {email}.")).ToBeVisibleAsync();
+            await Assertions.Expect(row.Locator(".badge.role-viewer")).ToHaveTextAsync("Viewer");
+
+            var pending = page.GetByRole(AriaRole.Row).Filter(new() { HasText = other });
+            await pending.GetByRole(AriaRole.Button, new() { Name = $"Renew invitation for {other}" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Create new link" }).ClickAsync();
+            var renewed = await dialog.GetByRole(AriaRole.Textbox, new() { Name = "Invitation token" }).InputValueAsync();
+            Assert.StartsWith("aoi_", renewed);
+            Assert.NotEqual(token, renewed);
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Done" }).ClickAsync();
+            await Assertions.Expect(dialog).ToHaveCountAsync(0);
+            await pending.GetByRole(AriaRole.Button, new() { Name = $"Withdraw invitation for {other}" }).ClickAsync();
+            await dialog.GetByRole(AriaRole.Button, new() { Name = "Withdraw invitation" }).ClickAsync();
+            await Assertions.Expect(page.GetByText($"Invitation for {other} withdrawn.")).ToBeVisibleAsync();
+            await Assertions.Expect(pending).ToHaveCountAsync(0);
+            await Assertions.Expect(page.GetByText("2 members · 0 open invitations")).ToBeVisibleAsync();
+            await SnapshotAsync(page, "members");
+
+            // The invitee's tab learns of the new role on the members page, and offers a viewer no API keys.
+            await invitee.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = "Members" }).ClickAsync();
+            await Assertions.Expect(invitee.GetByText("Your role changed from Member to Viewer.")).ToBeVisibleAsync();
+            await Assertions.Expect(invitee.Locator(".user-role")).ToHaveTextAsync("Viewer");
+            await Assertions.Expect(invitee.GetByRole(AriaRole.Link, new() { Name = "API keys" })).ToBeHiddenAsync();
+            await Assertions.Expect(invitee.GetByRole(AriaRole.Button, new() { Name = "Invite member" })).ToHaveCountAsync(0);
+
+            // The organization's time zone: a wrong one is refused at its field, a right one saved and shown to everyone.
+            await nav.GetByRole(AriaRole.Link, new() { Name = "Organization" }).ClickAsync();
+            var timeZone = page.GetByLabel("Time zone");
+            await Assertions.Expect(timeZone).ToHaveValueAsync("UTC");
+            var save = page.GetByRole(AriaRole.Button, new() { Name = "Save changes" });
+            await Assertions.Expect(save).ToBeDisabledAsync();
+            await timeZone.FillAsync("Mars/Olympus_Mons");
+            await save.ClickAsync();
+            await Assertions.Expect(timeZone).ToHaveAttributeAsync("aria-invalid", "true");
+            await Assertions.Expect(page.GetByText("must be an IANA time zone")).ToBeVisibleAsync();
+            await timeZone.FillAsync("Europe/Paris");
+            await save.ClickAsync();
+            await Assertions.Expect(page.GetByText("Organization profile saved.")).ToBeVisibleAsync();
+            await Assertions.Expect(save).ToBeDisabledAsync();
+            await page.ReloadAsync();
+            await Assertions.Expect(page.GetByLabel("Time zone")).ToHaveValueAsync("Europe/Paris");
+            await SnapshotAsync(page, "organization");
+            await invitee.GotoAsync("/#/org");
+            await Assertions.Expect(invitee.GetByText("Only admins can change the organization profile.")).ToBeVisibleAsync();
+            await Assertions.Expect(invitee.GetByText("Europe/Paris")).ToBeVisibleAsync();
+        });
+    }
+
+    [Fact]
     public async Task The_overview_shows_figures_charts_and_what_needs_attention_and_a_drag_across_a_chart_lists_those_runs()
     {
         await using var server = StartServer();

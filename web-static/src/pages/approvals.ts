@@ -21,7 +21,7 @@ import type { PageContext } from './context';
 import { snippet } from './run';
 
 type Approval = Schemas['ApprovalView'];
-type Me = NonNullable<ReturnType<PageContext['me']>>;
+type Me = Pick<NonNullable<ReturnType<PageContext['me']>>, 'id' | 'role'>;
 
 const APPROVAL_REFRESH_MS = 5000;
 const APPROVAL_HISTORY_MAX = 2000;

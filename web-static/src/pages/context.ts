@@ -42,8 +42,26 @@ export interface PageContext {
    * `changed`: the status differs from the one read before.
    */
   onControlStatus(fn: (status: Schemas['ControlStatus'], info: { changed: boolean }) => void): void;
-  /** The person signed in, for the rules that depend on an item (an approval request is never decided by who asked). */
-  me(): { id: string; role: string } | null;
+  /**
+   * The person signed in, for the rules that depend on an item (an approval request is never decided by who asked; a
+   * team lead manages only their own team; a key is revoked by its creator or an admin). `team` as GET /me/permissions
+   * last said: null for none, and until it has been read.
+   */
+  me(): { id: string; email: string; role: string; team: string | null } | null;
+  /**
+   * What the person may hand out (GET /me/permissions): the roles they may invite or give, and the API key scopes they
+   * may grant. Empty until it has been read.
+   */
+  grantable(): { roles: string[]; scopes: string[] };
+  /**
+   * Re-reads the session: the refresh answer carries the current role, and the permissions are read again (a changed
+   * role redraws the page). After the person's own role or team changed. Never rejects.
+   */
+  refreshSession(): Promise<void>;
+  /** Ends the session in this tab (the person left the organization) and goes to the sign-in page, which shows the message. */
+  endSession(message: string): void;
+  /** The organization's profile as just read or saved: the shell shows it (the top bar, titles, org()). */
+  setOrg(org: Schemas['OrgView']): void;
   /**
    * The Approvals page read the pending queue: the shell's nav badge shows its size at once (null: the queue is longer
    * than a page, and the shell asks the server's count).
@@ -59,4 +77,32 @@ export interface PageContext {
    * Alt or Meta, that no global shortcut took; answers whether it used it. One handler per page, gone with the page.
    */
   keys(handler: (key: string) => boolean): void;
+}
+
+/** Where the dashboard opens once signed in. */
+export const HOME_ROUTE = '/overview';
+
+/**
+ * What the pages outside the shell get (sign-in, sign-up, accepting an invitation): calls to the /auth endpoints, which
+ * need no session, and the start of a session.
+ */
+export interface GuestContext {
+  /** Calls without the session's token (the /auth endpoints). */
+  transport: Transport;
+  /** The hash's query parameters (#/accept-invite?token=…). */
+  params: URLSearchParams;
+  /** The one-time notice for the card (why the session ended, a sign-out), taken: the next call answers null. */
+  takeFlash(): { kind: string; text: string } | null;
+  /** Who is signed in in this tab, if anyone (an invitation can be accepted while signed in as someone else). */
+  me(): { email: string } | null;
+  /**
+   * Ends on the server the session held in this tab now, once another has replaced it (best effort, never rejects);
+   * null when none is held. Read it before the call that starts the new session.
+   */
+  replacedSession(): (() => void) | null;
+  /**
+   * Starts the session a sign-in, sign-up or accepted invitation answered: reads its permissions, then goes to the page
+   * asked for before signing in (or the overview), with `message` as a toast.
+   */
+  signedIn(session: Schemas['SessionResponse'], message?: string): Promise<void>;
 }
