@@ -1,4 +1,5 @@
 using AgentOps.Blobs;
+using AgentOps.SelfHost.Analytics;
 using AgentOps.Ingest;
 using AgentOps.Platform;
 using AgentOps.SelfHost.Approvals;
@@ -11,7 +12,7 @@ namespace AgentOps.SelfHost;
 
 /// <summary>
 /// The self-host runtime: what runs beside the application when it is not on Azure. The accepted-batch queue in
-/// Postgres (group commit) and the ingest workers, the backlog sampler, the approval expiry sweeper, the webhook
+/// Postgres (group commit) and the ingest workers, the backlog sampler, the approval expiry sweeper, the analytics rollup, the webhook
 /// delivery loop and the blob folder. The Azure host puts a storage queue and its trigger, timer triggers and Blob
 /// Storage in their place; the decisions both make (poison batches, retry schedules, sweeps, delivery rounds) are the
 /// application's, and each runtime only calls them.
@@ -35,6 +36,7 @@ public static class SelfHostRuntime
         // After the queue: hosted services stop in reverse order, so the buffer flushes while the queue still takes batches.
         services.AddDecisionEventBuffer();
         services.AddHostedService<ApprovalExpirySweeper>();
+        services.AddHostedService<RollupWorker>();
         services.AddSingleton<WebhookDeliveryWorker>();
         services.AddHostedService(sp => sp.GetRequiredService<WebhookDeliveryWorker>());
         return services;

@@ -1,3 +1,4 @@
+using AgentOps.Functions.Analytics;
 using AgentOps.Functions.Approvals;
 using AgentOps.Functions.Jobs;
 using AgentOps.Functions.Notifications;
@@ -40,6 +41,22 @@ public sealed class TimerTriggerTests(AzureHostFixture fx)
         Assert.Equal("expired", await TestDatabase.ScalarAsync<string>(TestDatabase.OwnerUrl, "SELECT status FROM approvals WHERE id = $1", id));
         Assert.Equal(1L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl,
             "SELECT count(*) FROM audit_logs WHERE org_id = $1 AND action = 'approval.expired' AND actor_type = 'system'", tenant.OrgId));
+    }
+
+    [Fact]
+    public async Task The_rollup_timer_rolls_up_the_hours_that_are_due()
+    {
+        var org = await AnalyticsData.NewOrgAsync();
+        await AnalyticsData.GenerateAsync(org, DateTimeOffset.UtcNow.AddHours(-10), 60);
+        const string Rolled = "SELECT count(*) FROM rollup_hours WHERE org_id = $1";
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, Rolled, org));
+
+        await Function<RollupFunction>().Run(new TimerInfo(), CancellationToken.None);
+
+        // Runs every 317 s from 10 h ago: the hours that ended at least 3 h ago are rolled up, the later ones are not.
+        Assert.InRange(await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, Rolled, org), 5, 7);
+        Assert.Equal(0L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT count(*) FROM rollup_hours WHERE org_id = $1 AND hour > now() - interval '4 hours'", org));
+        Assert.True(await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(runs)::bigint FROM run_hours WHERE org_id = $1", org) > 0);
     }
 
     [Fact]

@@ -3,6 +3,7 @@ using AgentOps.Analytics;
 using AgentOps.Analytics.ClickHouse;
 using AgentOps.IntegrationTests.Infrastructure;
 using AgentOps.Platform.Database;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 
 namespace AgentOps.IntegrationTests;
@@ -55,13 +56,32 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
             AnalyticsRange.Create(T0.AddDays(-30), T0.AddDays(-29)),                                                          // nothing there
         };
         var compared = 0;
-        // Twice: with unmerged parts (reads need FINAL: the re-exported rows are still there twice), then merged into
-        // one part per partition (reads skip FINAL).
-        foreach (var merged in new[] { false, true })
+        var rollups = new HourlyRollups(_db, new AnalyticsOptions(), TimeProvider.System, NullLogger<HourlyRollups>.Instance);
+        // With unmerged parts (ClickHouse reads need FINAL: the re-exported rows are still there twice), then merged
+        // into one part per partition (reads skip FINAL); then with Postgres's hours rolled up, and with some of them
+        // changed since (those hours are read from the runs and calls again, the others from the rollups).
+        foreach (var phase in new[] { "unmerged", "merged", "rolled up", "partly rolled up" })
         {
-            if (merged)
+            if (phase == "merged")
                 foreach (var table in new[] { ClickHouseSchema.Runs, ClickHouseSchema.Events })
                     await ch.ExecuteAsync($"OPTIMIZE TABLE {ch.Database}.{table} FINAL", default);
+            if (phase == "rolled up")
+            {
+                // Every hour from the first run to 3 h ago, empty ones included (they need no raw read either).
+                Assert.True(await rollups.RollUpAsync(orgs[0], default) > 24 * 200);
+                Assert.Equal(1500L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(runs)::bigint FROM run_hours WHERE org_id = $1", orgs[0]));
+                Assert.True(await rollups.RollUpAsync(orgs[1], default) > 0);
+                Assert.Equal(0, await rollups.RollUpAsync(orgs[2], default));
+                Assert.Equal(0, await rollups.RollUpAsync(orgs[0], default)); // nothing changed since
+            }
+            if (phase == "partly rolled up")
+            {
+                // A change to an old run or call marks its hour (triggers of migration 0014), whoever makes it.
+                await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE runs SET updated_at = updated_at WHERE org_id = $1 AND substr(id, 5)::int % 11 = 0", orgs[0]);
+                await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE events SET stored_at = stored_at WHERE org_id = $1 AND model IS NOT NULL AND ts < $2", orgs[1], T0.AddHours(8));
+                var rolledHours = await _db.InOrgAsync(orgs[0], tx => HourlyRollups.RolledHoursAsync(tx, ranges[0], default), default);
+                Assert.InRange(rolledHours.Length, 1, 129);
+            }
             foreach (var org in orgs)
                 foreach (var range in ranges)
                 {
@@ -84,7 +104,7 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
                     compared++;
                 }
         }
-        Assert.Equal(18, compared);
+        Assert.Equal(36, compared);
 
         // Buckets are UTC hours and days whatever the session's time zone: a Postgres session in New York (5 hours behind
         // UTC) gives the same answer as ClickHouse.

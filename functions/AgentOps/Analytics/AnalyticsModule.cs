@@ -21,6 +21,7 @@ public sealed class AnalyticsModule : IFeatureModule
             services.AddHostedService<ClickHouseSchemaService>();
         }
         else services.AddSingleton<IAnalytics, PostgresAnalytics>();
+        services.AddSingleton<HourlyRollups>();
         services.AddSingleton<AnalyticsService>();
     }
 

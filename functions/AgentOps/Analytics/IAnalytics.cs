@@ -23,12 +23,12 @@ public interface IAnalytics
     Task<IReadOnlyList<SeriesPoint>> SeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, SeriesBy by, Guid? agentId, CancellationToken ct);
 
     /// <summary>
-    /// Nearest-rank p50/p95/p99 of the duration of the runs that started in each bucket and have ended (of one agent
+    /// Nearest-rank p50/p95/p99 (to within 1 %) of the duration of the runs that started in each bucket and have ended (of one agent
     /// when <paramref name="agentId"/> is given). Sparse: buckets without an ended run are left out.
     /// </summary>
     Task<IReadOnlyList<LatencyPoint>> LatencySeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct);
 
-    /// <summary>Nearest-rank p50/p95/p99 of the duration of runs that started in the range and have ended.</summary>
+    /// <summary>Nearest-rank p50/p95/p99 (to within 1 %) of the duration of runs that started in the range and have ended.</summary>
     Task<LatencyPercentiles> LatencyAsync(Guid orgId, AnalyticsRange range, CancellationToken ct);
 
     /// <summary>The agents with the highest cost (or most runs), ties broken by agent id.</summary>
@@ -92,7 +92,10 @@ public sealed record AnalyticsTotals(long Runs, long SucceededRuns, long FailedR
     public static readonly AnalyticsTotals Zero = new(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 }
 
-/// <summary>Runs with a duration (ended) and their nearest-rank percentiles in milliseconds; null when there are none.</summary>
+/// <summary>
+/// Runs with a duration (ended) and their nearest-rank percentiles in milliseconds, to within 1 % (the middle of the
+/// 2 % wide bucket the duration falls in: <see cref="LatencyHistogram"/>); null when there are none.
+/// </summary>
 public sealed record LatencyPercentiles(long Runs, long? P50Ms, long? P95Ms, long? P99Ms)
 {
     /// <summary>Percentiles in thousandths, so ranks are integer arithmetic in every store.</summary>

@@ -65,7 +65,8 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
 
     /// <summary>
     /// Per bucket, the durations sorted (arraySort of groupArray) and the elements at the nearest ranks, by the same
-    /// integer arithmetic as Postgres: ceil(p·n/1000), 1-based.
+    /// integer arithmetic as Postgres: ceil(p·n/1000), 1-based; reported as their latency bucket's middle, as
+    /// Postgres reports them (<see cref="LatencyHistogram"/>).
     /// </summary>
     public async Task<IReadOnlyList<LatencyPoint>> LatencySeriesAsync(Guid orgId, AnalyticsRange range, Bucket bucket, Guid? agentId, CancellationToken ct)
     {
@@ -77,7 +78,8 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
                   GROUP BY start)
             ORDER BY start
             """, r => new LatencyPoint(DateTimeOffset.FromUnixTimeSeconds(r.GetProperty("start").GetInt64()), r.GetProperty("n").GetInt64(),
-                r.GetProperty("p50").GetInt64(), r.GetProperty("p95").GetInt64(), r.GetProperty("p99").GetInt64()), ct);
+                LatencyHistogram.Round(r.GetProperty("p50").GetInt64()), LatencyHistogram.Round(r.GetProperty("p95").GetInt64()),
+                LatencyHistogram.Round(r.GetProperty("p99").GetInt64())), ct);
     }
 
     /// <summary>The agent condition when one agent is asked for (formatted from the Guid, as the organization is).</summary>
@@ -99,7 +101,7 @@ public sealed class ClickHouseAnalytics(ClickHouseClient client) : IAnalytics
             SELECT quantilesExact({Level(LatencyPercentiles.P50)}, {Level(LatencyPercentiles.P95)}, {Level(LatencyPercentiles.P99)})(assumeNotNull(duration_ms)) AS q
             FROM {runs} WHERE {where}
             """, r => r.GetProperty("q").EnumerateArray().Select(v => v.GetInt64()).ToArray(), ct))[0];
-        return AnalyticsRules.Latency(n, q[0], q[1], q[2]);
+        return AnalyticsRules.Latency(n, LatencyHistogram.Round(q[0]), LatencyHistogram.Round(q[1]), LatencyHistogram.Round(q[2]));
     }
 
     public async Task<IReadOnlyList<AgentRank>> TopAgentsAsync(Guid orgId, AnalyticsRange range, TopBy by, int limit, CancellationToken ct) =>

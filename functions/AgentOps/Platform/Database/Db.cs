@@ -1,3 +1,4 @@
+using System.Data;
 using AgentOps.Platform.Events;
 
 namespace AgentOps.Platform.Database;
@@ -16,11 +17,12 @@ public sealed class Db(NpgsqlDataSource dataSource, DomainEvents events)
 
     public NpgsqlDataSource DataSource => dataSource;
 
-    public async Task<T> InOrgAsync<T>(Guid orgId, Func<Tx, Task<T>> work, CancellationToken ct)
+    /// <param name="isolation">Read committed unless the work needs one snapshot for all its statements (repeatable read).</param>
+    public async Task<T> InOrgAsync<T>(Guid orgId, Func<Tx, Task<T>> work, CancellationToken ct, IsolationLevel isolation = IsolationLevel.ReadCommitted)
     {
         AcrossOrgs.ThrowIfNoOrganization(orgId);
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await using var transaction = await connection.BeginTransactionAsync(ct);
+        await using var transaction = await connection.BeginTransactionAsync(isolation, ct);
         var raised = new RaisedEvents(events);
         var tx = await new AcrossOrgs(connection, transaction, raised).EnterAsync(orgId, ct);
         var result = await work(tx);
