@@ -67,11 +67,12 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
                     await ch.ExecuteAsync($"OPTIMIZE TABLE {ch.Database}.{table} FINAL", default);
             if (phase == "rolled up")
             {
-                // Every hour from the first run to 3 h ago, empty ones included (they need no raw read either).
-                Assert.True(await rollups.RollUpAsync(orgs[0], default) > 24 * 200);
+                // Every hour from the first run to 3 h ago, empty ones included (they need no raw read either). The
+                // server's own rollup worker may have done some of it: assert what is rolled, not who rolled it.
+                foreach (var org in orgs) await rollups.RollUpAsync(org, default);
+                Assert.Equal(7 * 24, (await _db.InOrgAsync(orgs[0], tx => HourlyRollups.RolledHoursAsync(tx, ranges[0], default), default)).Length);
                 Assert.Equal(1500L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(runs)::bigint FROM run_hours WHERE org_id = $1", orgs[0]));
-                Assert.True(await rollups.RollUpAsync(orgs[1], default) > 0);
-                Assert.Equal(0, await rollups.RollUpAsync(orgs[2], default));
+                Assert.Equal(0L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT count(*) FROM rollup_hours WHERE org_id = $1", orgs[2]));
                 Assert.Equal(0, await rollups.RollUpAsync(orgs[0], default)); // nothing changed since
             }
             if (phase == "partly rolled up")
@@ -80,7 +81,7 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
                 await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE runs SET updated_at = updated_at WHERE org_id = $1 AND substr(id, 5)::int % 11 = 0", orgs[0]);
                 await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE events SET stored_at = stored_at WHERE org_id = $1 AND model IS NOT NULL AND ts < $2", orgs[1], T0.AddHours(8));
                 var rolledHours = await _db.InOrgAsync(orgs[0], tx => HourlyRollups.RolledHoursAsync(tx, ranges[0], default), default);
-                Assert.InRange(rolledHours.Length, 1, 129);
+                Assert.InRange(rolledHours.Length, 1, 7 * 24 - 1);
             }
             foreach (var org in orgs)
                 foreach (var range in ranges)

@@ -11,11 +11,12 @@ namespace AgentOps.Analytics;
 /// range from these and the rest (the edges, the last hours, hours changed since) from the runs and events, so every
 /// answer stays exact (percentiles to within 1 %, as both stores give them) whatever has been rolled up.
 /// <para>
-/// An hour is rolled once it ended <see cref="Settle"/> ago, in one repeatable-read transaction that also records the
-/// hour's mark version it saw. Triggers bump that version when a run or LLM call of an hour older than two hours
-/// changes, so a late event, a purge or a recomputed cost sends the hour back to the raw rows until it is rolled again.
+/// An hour is rolled once it ended <see cref="Settle"/> ago, in one repeatable-read transaction that records its
+/// snapshot with the rollup. Triggers mark an hour older than two hours with the transaction that changes one of its
+/// runs or LLM calls; a mark the snapshot did not see (a late event, a purge, a recomputed cost) sends the hour back to
+/// the raw rows until it is rolled again.
 /// Called by RollupWorker (the self-host runtime) and a Timer trigger (Azure host) every <see cref="Interval"/>; does
-/// nothing when ClickHouse answers analytics. Replicas may roll at once: the second one to write an hour gives way.
+/// nothing when ClickHouse answers analytics.
 /// </para>
 /// </summary>
 public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider time, ILogger<HourlyRollups> logger)
@@ -48,23 +49,36 @@ public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider 
         return total;
     }
 
-    /// <summary>Rolls up every hour of the organization that is due (not rolled, or changed since); returns how many.</summary>
+    /// <summary>
+    /// Rolls up every hour of the organization that is due (not rolled, or changed since); returns how many it rolled.
+    /// When it returns, every hour due when it was called is rolled up, by this call or by another replica's: replicas
+    /// take turns per organization (an advisory lock held on a connection of its own, since the rollup's snapshot must
+    /// be taken after the lock is held, not before).
+    /// </summary>
     public async Task<int> RollUpAsync(Guid orgId, CancellationToken ct)
     {
-        var total = 0;
-        while (true)
+        await using var lockConnection = await db.DataSource.OpenConnectionAsync(ct);
+        await Exec(lockConnection, "SELECT pg_advisory_lock(hashtextextended('agentops.rollup:' || $1, 0))", orgId.ToString(), ct);
+        try
         {
-            int rolled;
-            try
+            var total = 0;
+            while (true)
             {
-                rolled = await db.InOrgAsync(orgId, tx => StepAsync(tx, ct), ct, IsolationLevel.RepeatableRead);
+                var rolled = await db.InOrgAsync(orgId, tx => StepAsync(tx, ct), ct, IsolationLevel.RepeatableRead);
+                total += rolled;
+                if (rolled < HoursPerStep) return total;
             }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.SerializationFailure)
-            {
-                return total; // another replica rolled these hours meanwhile
-            }
-            total += rolled;
-            if (rolled < HoursPerStep) return total;
+        }
+        finally
+        {
+            // Pooled connections keep session locks: release it explicitly, even when cancelled.
+            await Exec(lockConnection, "SELECT pg_advisory_unlock(hashtextextended('agentops.rollup:' || $1, 0))", orgId.ToString(), CancellationToken.None);
+        }
+
+        static async Task Exec(NpgsqlConnection connection, string sql, string key, CancellationToken ct)
+        {
+            await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = key } } };
+            await command.ExecuteNonQueryAsync(ct);
         }
     }
 
@@ -74,21 +88,19 @@ public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider 
     private async Task<int> StepAsync(Tx tx, CancellationToken ct)
     {
         var now = time.GetUtcNow();
-        var due = await tx.ListAsync("""
-            SELECT g.hour, coalesce(m.version, 0)
+        var hours = (await tx.ListAsync($"""
+            SELECT g.hour
             FROM (SELECT date_trunc('hour', least((SELECT min(started_at) FROM runs WHERE org_id = $1),
                                                   (SELECT min(ts) FROM events WHERE org_id = $1 AND model IS NOT NULL)) AT TIME ZONE 'UTC')
                          AT TIME ZONE 'UTC' AS first) f,
                  generate_series(greatest(f.first, $2), $3, interval '1 hour') g(hour)
             LEFT JOIN rollup_hours r ON r.org_id = $1 AND r.hour = g.hour
-            LEFT JOIN rollup_marks m ON m.org_id = $1 AND m.hour = g.hour
-            WHERE f.first IS NOT NULL AND (r.hour IS NULL OR r.version <> coalesce(m.version, 0))
+            WHERE f.first IS NOT NULL AND (r.hour IS NULL OR {Changed("r")})
             ORDER BY g.hour DESC
             LIMIT $4
-            """, r => (Hour: r.GetFieldValue<DateTime>(0), Version: r.GetInt64(1)), ct,
-            tx.OrgId, AnalyticsRules.BucketStart(now - Lookback, Bucket.Hour), LastDue(now), HoursPerStep);
-        if (due.Count == 0) return 0;
-        var hours = due.Select(d => d.Hour).ToArray();
+            """, r => r.GetFieldValue<DateTime>(0), ct,
+            tx.OrgId, AnalyticsRules.BucketStart(now - Lookback, Bucket.Hour), LastDue(now), HoursPerStep)).ToArray();
+        if (hours.Length == 0) return 0;
         const string Hours = "FROM unnest($2::timestamptz[]) h(hour)";
         await tx.ExecuteAsync("""
             WITH runs_gone AS (DELETE FROM run_hours WHERE org_id = $1 AND hour = ANY($2)),
@@ -115,21 +127,29 @@ public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider 
             {Hours} JOIN events e ON e.org_id = $1 AND e.model IS NOT NULL AND e.ts >= h.hour AND e.ts < h.hour + interval '1 hour'
             GROUP BY 2, 3
             """, ct, tx.OrgId, hours);
+        // The hour is rolled up as of this transaction's snapshot; the marks it saw are done with.
         await tx.ExecuteAsync("""
-            INSERT INTO rollup_hours (org_id, hour, version)
-            SELECT $1, h, v FROM unnest($2::timestamptz[], $3::bigint[]) x(h, v)
-            ON CONFLICT (org_id, hour) DO UPDATE SET version = EXCLUDED.version, rolled_at = now()
-            """, ct, tx.OrgId, hours, due.Select(d => d.Version).ToArray());
-        return due.Count;
+            WITH seen AS (DELETE FROM rollup_marks WHERE org_id = $1 AND hour = ANY($2) AND pg_visible_in_snapshot(xid, pg_current_snapshot()))
+            INSERT INTO rollup_hours (org_id, hour, snapshot)
+            SELECT $1, h, pg_current_snapshot() FROM unnest($2::timestamptz[]) h
+            ON CONFLICT (org_id, hour) DO UPDATE SET snapshot = EXCLUDED.snapshot, rolled_at = now()
+            """, ct, tx.OrgId, hours);
+        return hours.Length;
     }
+
+    /// <summary>
+    /// Whether the rollup row <paramref name="r"/> misses a change: a mark of its hour by a transaction its snapshot did
+    /// not see (committed after it was taken, or still open then).
+    /// </summary>
+    private static string Changed(string r) =>
+        $"EXISTS (SELECT 1 FROM rollup_marks m WHERE m.org_id = {r}.org_id AND m.hour = {r}.hour AND NOT pg_visible_in_snapshot(m.xid, {r}.snapshot))";
 
     /// <summary>The whole hours of the range whose rollup may be read now (rolled, and unchanged since), in order.</summary>
     public static async Task<DateTime[]> RolledHoursAsync(Tx tx, AnalyticsRange range, CancellationToken ct)
     {
-        var rows = await tx.ListAsync("""
+        var rows = await tx.ListAsync($"""
             SELECT r.hour FROM rollup_hours r
-            LEFT JOIN rollup_marks m ON m.org_id = r.org_id AND m.hour = r.hour
-            WHERE r.org_id = $1 AND r.hour >= $2 AND r.hour <= $3 AND r.version = coalesce(m.version, 0)
+            WHERE r.org_id = $1 AND r.hour >= $2 AND r.hour <= $3 AND NOT {Changed("r")}
             ORDER BY r.hour
             """, r => r.GetFieldValue<DateTime>(0), ct, tx.OrgId, range.From, range.To - TimeSpan.FromHours(1));
         return [.. rows];

@@ -25,8 +25,9 @@ public static class TableOwners
         ["Notifications"] = ["notifications", "notification_reads", "webhook_endpoints", "webhook_deliveries"],
         ["Approvals"] = ["approvals"],
         ["Jobs"] = ["job_schedules", "jobs", "job_shards", "job_events"],
-        // The ClickHouse export (an Analytics job kind) keeps how far it got.
-        ["Analytics"] = ["export_watermarks"],
+        // The ClickHouse export (an Analytics job kind) keeps how far it got; the Postgres store's hourly rollups (the
+        // marks are written by triggers on runs and events, whoever changes them).
+        ["Analytics"] = ["export_watermarks", "rollup_hours", "rollup_marks", "run_hours", "run_hour_latency", "model_hours"],
     };
 
     public static readonly IReadOnlyDictionary<string, string> OwnerOf =

@@ -1,24 +1,27 @@
 -- 0014 — feature: Analytics. Hourly rollups for the Postgres analytics (Analytics/HourlyRollups.cs): a 30-day overview
 -- over 1M runs read every run of the month on every call (1.7 s); with these it reads ~720 hours of sums and the raw
 -- runs of the hours not rolled up yet (the last few, and any changed since). The runs stay the source of truth: a
--- rollup is used only while the hour's mark version equals the version it was computed at.
+-- rollup is used only while no change to its hour is missing from it (rollup_marks).
 
--- An hour of an organization that is rolled up, and the rollup_marks version of that hour it was computed from.
+-- An hour of an organization that is rolled up, and the snapshot it was computed in (which transactions it saw).
 CREATE TABLE rollup_hours (
   org_id    uuid NOT NULL,
   hour      timestamptz NOT NULL,
-  version   bigint NOT NULL,
+  snapshot  pg_snapshot NOT NULL,
   rolled_at timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (org_id, hour)
 );
 
--- Bumped by the triggers below whenever a run or an LLM call of an hour that may be rolled up changes (insert,
--- update, delete): the hour's rollup, computed at another version, is no longer used until it is computed again.
+-- One row per transaction that changed a run or an LLM call of an hour that may be rolled up (insert, update, delete),
+-- written by the triggers below. A rollup is used only while every mark of its hour was visible in its snapshot: a
+-- change it did not see sends the hour back to the raw rows until it is rolled again. Insert-only and keyed by the
+-- transaction, so writers never wait on each other here (a shared counter row would serialize ingest and could
+-- deadlock two batches that mark the same hours in different orders). The rollup deletes the marks it saw.
 CREATE TABLE rollup_marks (
-  org_id  uuid NOT NULL,
-  hour    timestamptz NOT NULL,
-  version bigint NOT NULL,
-  PRIMARY KEY (org_id, hour)
+  org_id uuid NOT NULL,
+  hour   timestamptz NOT NULL,
+  xid    xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  PRIMARY KEY (org_id, hour, xid)
 );
 
 -- Runs that started in the hour, per agent and status: what the summary, the run series and the top agents sum.
@@ -77,10 +80,10 @@ CREATE POLICY tenant_isolation ON model_hours USING (org_id = app_current_org())
 -- hour, can never be missing from a rollup. clock_timestamp, not now(): now() is when the transaction began.
 CREATE FUNCTION rollup_mark(p_org uuid, p_times timestamptz[]) RETURNS void
 LANGUAGE sql AS $$
-  INSERT INTO rollup_marks AS m (org_id, hour, version)
-  SELECT DISTINCT p_org, date_trunc('hour', t AT TIME ZONE 'UTC') AT TIME ZONE 'UTC', 1
+  INSERT INTO rollup_marks (org_id, hour)
+  SELECT DISTINCT p_org, date_trunc('hour', t AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
   FROM unnest(p_times) t WHERE t < clock_timestamp() - interval '2 hours'
-  ON CONFLICT (org_id, hour) DO UPDATE SET version = m.version + 1
+  ON CONFLICT DO NOTHING
 $$;
 
 CREATE FUNCTION runs_rollup_mark() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -136,6 +139,6 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public AS $$
 $$;
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON rollup_hours, run_hours, run_hour_latency, model_hours TO agentops_app;
-GRANT SELECT, INSERT, UPDATE ON rollup_marks TO agentops_app;
+GRANT SELECT, INSERT, DELETE ON rollup_marks TO agentops_app;
 REVOKE ALL ON FUNCTION rollup_orgs() FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION rollup_orgs() TO agentops_app;
