@@ -1,3 +1,3 @@
-// The dashboard's entry point: styles, then the app (which routes on the URL hash and renders into #app).
+// The dashboard's entry point: styles, then the app shell (which routes on the URL hash and renders into #app).
 import './styles.css';
-import './app.js';
+import './shell/app';

@@ -22,7 +22,7 @@ export interface CallArgs<O extends OperationId> {
   body?: BodyOf<O>;
 }
 
-/** Sends one request to the API and answers its JSON (the session-aware `api` of app.js: refresh, 401, problems). */
+/** Sends one request to the API and answers its JSON (the session-aware `api` of shell/session.ts: refresh, 401, problems). */
 export type Transport = (method: string, pathAndQuery: string, body?: unknown) => Promise<unknown>;
 
 /**

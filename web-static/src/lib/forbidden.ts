@@ -3,7 +3,7 @@
 
 let handler: () => void = () => {};
 
-/** Set once by the shell (app.js). */
+/** Set once by the shell (shell/app.ts). */
 export function setForbiddenHandler(fn: () => void): void {
   handler = fn;
 }
