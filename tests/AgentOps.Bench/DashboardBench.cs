@@ -66,7 +66,7 @@ public static partial class DashboardBench
         sw.Restart();
         await using (var ownerSource = NpgsqlDataSource.Create(owner))
         {
-            var rollups = new HourlyRollups(new Db(ownerSource), new AnalyticsOptions(), TimeProvider.System, NullLogger<HourlyRollups>.Instance);
+            var rollups = new HourlyRollups(new Db(ownerSource), new AnalyticsOptions(), NullLogger<HourlyRollups>.Instance);
             // Until every hour that is due is rolled up (the server's worker may be rolling some of them: then this gives way).
             var due = (long)((HourlyRollups.LastDue(DateTimeOffset.UtcNow) - AnalyticsRules.BucketStart(range.From, Bucket.Hour)).TotalHours) + 1;
             var hours = 0;

@@ -18,7 +18,9 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
 {
     private NpgsqlDataSource _app = null!;
     private Db _db = null!;
-    private static readonly DateTimeOffset T0 = new(2026, 2, 26, 21, 13, 7, 450, TimeSpan.Zero); // crosses a month end
+    /// <summary>21:13:07.450 on the last day of the month before last: the data crosses a month end, is old enough to be
+    /// rolled up entirely, and stays within the rollups' 400 days whenever the test runs.</summary>
+    private static readonly DateTimeOffset T0 = new DateTimeOffset(DateTime.UtcNow.Year, DateTime.UtcNow.Month, 1, 21, 13, 7, 450, TimeSpan.Zero).AddMonths(-1).AddDays(-1);
     private static readonly JsonSerializerOptions Exact = new() { WriteIndented = true };
 
     public async Task InitializeAsync()
@@ -56,7 +58,7 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
             AnalyticsRange.Create(T0.AddDays(-30), T0.AddDays(-29)),                                                          // nothing there
         };
         var compared = 0;
-        var rollups = new HourlyRollups(_db, new AnalyticsOptions(), TimeProvider.System, NullLogger<HourlyRollups>.Instance);
+        var rollups = new HourlyRollups(_db, new AnalyticsOptions(), NullLogger<HourlyRollups>.Instance);
         // With unmerged parts (ClickHouse reads need FINAL: the re-exported rows are still there twice), then merged
         // into one part per partition (reads skip FINAL); then with Postgres's hours rolled up, and with some of them
         // changed since (those hours are read from the runs and calls again, the others from the rollups).
@@ -67,13 +69,11 @@ public class AnalyticsDifferentialTests(ApiFixture fx) : IAsyncLifetime
                     await ch.ExecuteAsync($"OPTIMIZE TABLE {ch.Database}.{table} FINAL", default);
             if (phase == "rolled up")
             {
-                // Every hour from the first run to 3 h ago, empty ones included (they need no raw read either). The
-                // server's own rollup worker may have done some of it: assert what is rolled, not who rolled it.
+                // Every hour from the first run to 3 h ago, empty ones included (they need no raw read either).
                 foreach (var org in orgs) await rollups.RollUpAsync(org, default);
                 Assert.Equal(7 * 24, (await _db.InOrgAsync(orgs[0], tx => HourlyRollups.RolledHoursAsync(tx, ranges[0], default), default)).Length);
                 Assert.Equal(1500L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT sum(runs)::bigint FROM run_hours WHERE org_id = $1", orgs[0]));
                 Assert.Equal(0L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl, "SELECT count(*) FROM rollup_hours WHERE org_id = $1", orgs[2]));
-                Assert.Equal(0, await rollups.RollUpAsync(orgs[0], default)); // nothing changed since
             }
             if (phase == "partly rolled up")
             {

@@ -16,14 +16,15 @@ public class HourlyRollupsTests(ApiFixture fx) : IAsyncLifetime
     private NpgsqlDataSource _app = null!;
     private Db _db = null!;
     private HourlyRollups _rollups = null!;
-    private static readonly DateTimeOffset T0 = new(2026, 5, 4, 8, 30, 0, TimeSpan.Zero);
+    /// <summary>Half past an hour ten days ago: old enough to be rolled up, whenever the test runs.</summary>
+    private static readonly DateTimeOffset T0 = AnalyticsRules.BucketStart(DateTimeOffset.UtcNow.AddDays(-10), Bucket.Hour).AddMinutes(30);
 
     public Task InitializeAsync()
     {
         _ = fx.Factory.Server;
         _app = NpgsqlDataSource.Create(TestDatabase.ConnectionString(TestDatabase.AppUrl));
         _db = new Db(_app);
-        _rollups = new HourlyRollups(_db, new AnalyticsOptions(), TimeProvider.System, NullLogger<HourlyRollups>.Instance);
+        _rollups = new HourlyRollups(_db, new AnalyticsOptions(), NullLogger<HourlyRollups>.Instance);
         return Task.CompletedTask;
     }
 

@@ -17,6 +17,12 @@ public sealed record AnalyticsOptions
     /// <summary>gzip, none, or auto (the default: none to a loopback address, gzip to any other).</summary>
     public ClickHouseCompression ClickHouseCompression { get; init; }
 
+    /// <summary>
+    /// The hourly rollup worker does not run (tests that roll up themselves; a database being restored). Queries still
+    /// use the rollups that are valid, and read the rest raw.
+    /// </summary>
+    public bool RollupsPaused { get; init; }
+
     /// <summary>The parsed ClickHouse connection, or null when not configured.</summary>
     public ClickHouseSettings? ClickHouse() => ClickHouseUrl is null ? null
         : ClickHouseSettings.Parse(ClickHouseUrl, "AGENTOPS_CLICKHOUSE_URL", []) with { RequestTimeout = ClickHouseTimeout, Compression = ClickHouseCompression };
@@ -29,6 +35,7 @@ public sealed record AnalyticsOptions
             ClickHouseUrl = settings.Text("AGENTOPS_CLICKHOUSE_URL"),
             ClickHouseTimeout = TimeSpan.FromSeconds(settings.Int("AGENTOPS_CLICKHOUSE_TIMEOUT_SECONDS", ClickHouseSettings.DefaultRequestTimeoutSeconds, 1, 600)),
             ClickHouseCompression = settings.Choice("AGENTOPS_CLICKHOUSE_COMPRESSION", ClickHouseCompression.Auto),
+            RollupsPaused = settings.Bool("AGENTOPS_ANALYTICS_ROLLUPS_PAUSED"),
         };
         if (options.ClickHouseUrl is { } url) ClickHouseSettings.Parse(url, "AGENTOPS_CLICKHOUSE_URL", settings.Errors);
         return options;

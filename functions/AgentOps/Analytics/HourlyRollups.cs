@@ -15,11 +15,11 @@ namespace AgentOps.Analytics;
 /// snapshot with the rollup. Triggers mark an hour older than two hours with the transaction that changes one of its
 /// runs or LLM calls; a mark the snapshot did not see (a late event, a purge, a recomputed cost) sends the hour back to
 /// the raw rows until it is rolled again.
-/// Called by RollupWorker (the self-host runtime) and a Timer trigger (Azure host) every <see cref="Interval"/>; does
-/// nothing when ClickHouse answers analytics.
+/// Called by RollupWorker (the self-host runtime) and a Timer trigger (Azure host) every <see cref="Interval"/>; when
+/// ClickHouse answers analytics it only deletes the marks (nothing else would).
 /// </para>
 /// </summary>
-public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider time, ILogger<HourlyRollups> logger)
+public sealed class HourlyRollups(Db db, AnalyticsOptions options, ILogger<HourlyRollups> logger)
 {
     /// <summary>How often each runtime rolls up: the self-host's worker waits this long, the Azure timer runs on <see cref="Schedule"/>.</summary>
     public static readonly TimeSpan Interval = TimeSpan.FromMinutes(1);
@@ -30,76 +30,121 @@ public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider 
     /// <summary>An hour is rolled up once it ended this long ago (the triggers mark changes to hours older than 2 h; see 0014).</summary>
     public static readonly TimeSpan Settle = TimeSpan.FromHours(3);
 
-    /// <summary>Hours older than the longest range a query covers are not rolled up.</summary>
+    /// <summary>Hours older than the longest range a query covers are not rolled up, and their rollups are deleted.</summary>
     public static readonly TimeSpan Lookback = TimeSpan.FromDays(AnalyticsRange.MaxDays);
 
     /// <summary>Hours rolled per transaction: a day, so a first roll-up of a busy year commits as it goes and no step nears a command timeout.</summary>
     public const int HoursPerStep = 24;
 
-    public bool Enabled => options.ClickHouseUrl is null;
+    /// <summary>Transactions per organization and call: a first fill of 400 days takes 4 sweeps, and other organizations are not kept waiting.</summary>
+    public const int MaxStepsPerCall = 100;
 
-    /// <summary>Rolls up what is due in every organization; returns how many hours it rolled.</summary>
+    /// <summary>
+    /// An LLM call that is an error, as the model series counts it (the same rule as a run's error events,
+    /// Ingest/Rollups.IsError): in the rollup and in the raw rows alike. <c>e</c> is the events row.
+    /// </summary>
+    public const string CallIsError = "(e.type = 'error' OR e.error IS NOT NULL AND e.type <> 'run.end')";
+
+    /// <summary>
+    /// Rolls up what is due in every organization (an organization another replica is rolling is skipped until the next
+    /// sweep; one that fails is logged and the others go on); returns how many hours it rolled.
+    /// </summary>
     public async Task<int> SweepAsync(CancellationToken ct)
     {
-        if (!Enabled) return 0;
+        if (options.ClickHouseUrl is not null || options.RollupsPaused)
+        {
+            if (options.ClickHouseUrl is not null) await PruneAsync(allMarks: true, ct);
+            return 0;
+        }
+        await PruneAsync(allMarks: false, ct);
         var orgs = await db.WithoutOrgAsync(tx => tx.ListAsync("SELECT rollup_orgs()", r => r.GetGuid(0), ct), ct);
         var total = 0;
-        foreach (var orgId in orgs) total += await RollUpAsync(orgId, ct);
+        foreach (var orgId in orgs)
+        {
+            try { total += await RollUpAsync(orgId, ct, wait: false); }
+            catch (Exception e) when (!ct.IsCancellationRequested)
+            {
+                logger.LogWarning("Hourly rollup of organization {OrgId} failed: {Error}", orgId, SafeErrors.Message(e));
+            }
+        }
         if (total > 0) logger.LogInformation("Rolled up {Hours} hours of runs in {Orgs} organizations", total, orgs.Count);
         return total;
     }
 
+    private Task PruneAsync(bool allMarks, CancellationToken ct) =>
+        db.WithoutOrgAsync(tx => tx.ExecuteAsync("SELECT rollup_prune(now() - $1::interval, $2)", ct, Lookback, allMarks), ct);
+
     /// <summary>
-    /// Rolls up every hour of the organization that is due (not rolled, or changed since); returns how many it rolled.
-    /// When it returns, every hour due when it was called is rolled up, by this call or by another replica's: replicas
-    /// take turns per organization (an advisory lock held on a connection of its own, since the rollup's snapshot must
-    /// be taken after the lock is held, not before).
+    /// Rolls up the hours of the organization that are due (not rolled, or changed since), up to
+    /// <see cref="MaxStepsPerCall"/> days of them; returns how many it rolled. Replicas take turns per organization (an
+    /// advisory lock held on a connection of its own, since each step's snapshot must be taken after the lock is held):
+    /// with <paramref name="wait"/>, it waits for the other replica, so that when it returns every hour that was due is
+    /// rolled up (by it or by the other); without, it leaves the organization to the other replica.
     /// </summary>
-    public async Task<int> RollUpAsync(Guid orgId, CancellationToken ct)
+    public async Task<int> RollUpAsync(Guid orgId, CancellationToken ct, bool wait = true)
     {
         await using var lockConnection = await db.DataSource.OpenConnectionAsync(ct);
-        await Exec(lockConnection, "SELECT pg_advisory_lock(hashtextextended('agentops.rollup:' || $1, 0))", orgId.ToString(), ct);
+        var locked = await LockAsync(lockConnection, wait ? "pg_advisory_lock" : "pg_try_advisory_lock", orgId, ct);
+        if (!wait && !locked) return 0;
         try
         {
+            await db.InOrgAsync(orgId, tx => ForgetForeignAsync(tx, ct), ct);
             var total = 0;
-            while (true)
+            for (var step = 0; step < MaxStepsPerCall; step++)
             {
                 var rolled = await db.InOrgAsync(orgId, tx => StepAsync(tx, ct), ct, IsolationLevel.RepeatableRead);
                 total += rolled;
-                if (rolled < HoursPerStep) return total;
+                if (rolled < HoursPerStep) break;
             }
+            return total;
         }
         finally
         {
             // Pooled connections keep session locks: release it explicitly, even when cancelled.
-            await Exec(lockConnection, "SELECT pg_advisory_unlock(hashtextextended('agentops.rollup:' || $1, 0))", orgId.ToString(), CancellationToken.None);
-        }
-
-        static async Task Exec(NpgsqlConnection connection, string sql, string key, CancellationToken ct)
-        {
-            await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = key } } };
-            await command.ExecuteNonQueryAsync(ct);
+            await LockAsync(lockConnection, "pg_advisory_unlock", orgId, CancellationToken.None);
         }
     }
 
-    /// <summary>The last hour that may be rolled up at <paramref name="now"/>: it ended at least <see cref="Settle"/> ago.</summary>
+    /// <summary>Calls an advisory lock function on the organization's key; waiting has no command timeout (cancellable).</summary>
+    private static async Task<bool> LockAsync(NpgsqlConnection connection, string function, Guid orgId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand($"SELECT {function}(hashtextextended('agentops.rollup:' || $1, 0))::text", connection)
+        {
+            CommandTimeout = 0,
+            Parameters = { new() { Value = orgId.ToString() } },
+        };
+        return await command.ExecuteScalarAsync(ct) is not "false";
+    }
+
+    /// <summary>
+    /// Snapshots and marks from another cluster (a logical dump restored, a replica promoted after logical replication)
+    /// name transaction ids this one has not reached: compared with them, new changes would look seen. Such rollups
+    /// are deleted (and computed again), such marks too.
+    /// </summary>
+    private static Task ForgetForeignAsync(Tx tx, CancellationToken ct) => tx.ExecuteAsync("""
+        WITH stale AS (DELETE FROM rollup_hours WHERE org_id = $1 AND pg_snapshot_xmax(snapshot) > pg_current_xact_id())
+        DELETE FROM rollup_marks WHERE org_id = $1 AND xid > pg_current_xact_id()
+        """, ct, tx.OrgId);
+
+    /// <summary>The last hour that may be rolled up at <paramref name="now"/>: it ended at least <see cref="Settle"/> ago (the step takes now from the database, as the triggers do).</summary>
     public static DateTimeOffset LastDue(DateTimeOffset now) => AnalyticsRules.BucketStart(now - Settle, Bucket.Hour) - TimeSpan.FromHours(1);
 
-    private async Task<int> StepAsync(Tx tx, CancellationToken ct)
+    /// <summary>The UTC hour of a timestamptz expression, as a timestamptz.</summary>
+    private static string HourOf(string t) => $"date_trunc('hour', ({t}) AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'";
+
+    private static async Task<int> StepAsync(Tx tx, CancellationToken ct)
     {
-        var now = time.GetUtcNow();
+        // Due: from the first run or LLM call (at most Lookback ago) to the last hour that ended Settle ago, by the
+        // database's clock (the triggers' clock), newest first; not rolled up, or changed since.
         var hours = (await tx.ListAsync($"""
             SELECT g.hour
-            FROM (SELECT date_trunc('hour', least((SELECT min(started_at) FROM runs WHERE org_id = $1),
-                                                  (SELECT min(ts) FROM events WHERE org_id = $1 AND model IS NOT NULL)) AT TIME ZONE 'UTC')
-                         AT TIME ZONE 'UTC' AS first) f,
-                 generate_series(greatest(f.first, $2), $3, interval '1 hour') g(hour)
+            FROM (SELECT {HourOf("least((SELECT min(started_at) FROM runs WHERE org_id = $1), (SELECT min(ts) FROM events WHERE org_id = $1 AND model IS NOT NULL))")} AS first) f,
+                 generate_series(greatest(f.first, {HourOf("now() - $2::interval")}), {HourOf("now() - $3::interval")} - interval '1 hour', interval '1 hour') g(hour)
             LEFT JOIN rollup_hours r ON r.org_id = $1 AND r.hour = g.hour
             WHERE f.first IS NOT NULL AND (r.hour IS NULL OR {Changed("r")})
             ORDER BY g.hour DESC
             LIMIT $4
-            """, r => r.GetFieldValue<DateTime>(0), ct,
-            tx.OrgId, AnalyticsRules.BucketStart(now - Lookback, Bucket.Hour), LastDue(now), HoursPerStep)).ToArray();
+            """, r => r.GetFieldValue<DateTime>(0), ct, tx.OrgId, Lookback, Settle, HoursPerStep)).ToArray();
         if (hours.Length == 0) return 0;
         const string Hours = "FROM unnest($2::timestamptz[]) h(hour)";
         await tx.ExecuteAsync("""
@@ -116,26 +161,29 @@ public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider 
             """, ct, tx.OrgId, hours);
         await tx.ExecuteAsync($"""
             INSERT INTO run_hour_latency (org_id, hour, bucket, runs)
-            SELECT $1, h.hour, width_bucket(r.duration_ms, $3::bigint[]), count(*)
+            SELECT $1, h.hour, {LatencyBucket("r.duration_ms", "$3")}, count(*)
             {Hours} JOIN runs r ON r.org_id = $1 AND r.started_at >= h.hour AND r.started_at < h.hour + interval '1 hour' AND r.duration_ms IS NOT NULL
             GROUP BY 2, 3
             """, ct, tx.OrgId, hours, LatencyHistogram.Bounds);
         await tx.ExecuteAsync($"""
             INSERT INTO model_hours (org_id, hour, model, calls, errors, cost_micros, tokens_in, tokens_out)
-            SELECT $1, h.hour, e.model, count(*), count(*) FILTER (WHERE e.type = 'error' OR e.error IS NOT NULL AND e.type <> 'run.end'),
+            SELECT $1, h.hour, e.model, count(*), count(*) FILTER (WHERE {CallIsError}),
                    coalesce(sum(e.cost_micros), 0), coalesce(sum(e.tokens_in), 0), coalesce(sum(e.tokens_out), 0)
             {Hours} JOIN events e ON e.org_id = $1 AND e.model IS NOT NULL AND e.ts >= h.hour AND e.ts < h.hour + interval '1 hour'
             GROUP BY 2, 3
             """, ct, tx.OrgId, hours);
-        // The hour is rolled up as of this transaction's snapshot; the marks it saw are done with.
+        // The hours are rolled up as of this transaction's snapshot; the marks it saw (all it can see) are done with.
         await tx.ExecuteAsync("""
-            WITH seen AS (DELETE FROM rollup_marks WHERE org_id = $1 AND hour = ANY($2) AND pg_visible_in_snapshot(xid, pg_current_snapshot()))
+            WITH seen AS (DELETE FROM rollup_marks WHERE org_id = $1 AND hour = ANY($2))
             INSERT INTO rollup_hours (org_id, hour, snapshot)
             SELECT $1, h, pg_current_snapshot() FROM unnest($2::timestamptz[]) h
             ON CONFLICT (org_id, hour) DO UPDATE SET snapshot = EXCLUDED.snapshot, rolled_at = now()
             """, ct, tx.OrgId, hours);
         return hours.Length;
     }
+
+    /// <summary>The latency bucket of a duration: width_bucket over <see cref="LatencyHistogram.Bounds"/> (passed as <paramref name="bounds"/>).</summary>
+    public static string LatencyBucket(string duration, string bounds) => $"width_bucket({duration}, {bounds}::bigint[])";
 
     /// <summary>
     /// Whether the rollup row <paramref name="r"/> misses a change: a mark of its hour by a transaction its snapshot did
@@ -159,28 +207,29 @@ public sealed class HourlyRollups(Db db, AnalyticsOptions options, TimeProvider 
     public const int MaxGaps = 16;
 
     /// <summary>
-    /// What a query over the range reads: the rolled hours it uses and the intervals between them (read raw), as
-    /// [from, to) pairs, at most <see cref="MaxGaps"/> of them: when changed hours cut the rolled ones into many short
-    /// stretches, the shortest stretches are read raw too. <paramref name="rolled"/>: sorted whole hours inside the range. Pure.
+    /// What a query over the range reads: the stretches of rolled hours it uses and the intervals between them (read
+    /// raw), both as [from, to) pairs; at most <see cref="MaxGaps"/> gaps: when changed hours cut the rolled ones into
+    /// many short stretches, the shortest stretches are read raw too. <paramref name="rolled"/>: sorted whole hours
+    /// inside the range. Pure.
     /// </summary>
-    public static (DateTime[] Rolled, (DateTime From, DateTime To)[] Gaps) Plan(AnalyticsRange range, IReadOnlyList<DateTime> rolled)
+    public static ((DateTime From, DateTime To)[] Rolled, (DateTime From, DateTime To)[] Gaps) Plan(AnalyticsRange range, IReadOnlyList<DateTime> rolled)
     {
-        var stretches = new List<(DateTime From, int Hours)>();
+        var stretches = new List<(DateTime From, DateTime To)>();
         foreach (var hour in rolled)
         {
-            if (stretches.Count > 0 && stretches[^1].From.AddHours(stretches[^1].Hours) == hour) stretches[^1] = (stretches[^1].From, stretches[^1].Hours + 1);
-            else stretches.Add((hour, 1));
+            if (stretches.Count > 0 && stretches[^1].To == hour) stretches[^1] = (stretches[^1].From, hour.AddHours(1));
+            else stretches.Add((hour, hour.AddHours(1)));
         }
         // k stretches leave at most k + 1 gaps: keep the longest MaxGaps - 1.
-        var kept = stretches.OrderByDescending(s => s.Hours).ThenBy(s => s.From).Take(MaxGaps - 1).OrderBy(s => s.From).ToList();
+        var kept = stretches.OrderByDescending(s => s.To - s.From).ThenBy(s => s.From).Take(MaxGaps - 1).OrderBy(s => s.From).ToArray();
         var gaps = new List<(DateTime, DateTime)>();
         var cursor = range.From.UtcDateTime;
-        foreach (var (from, hours) in kept)
+        foreach (var (from, to) in kept)
         {
             if (from > cursor) gaps.Add((cursor, from));
-            cursor = from.AddHours(hours);
+            cursor = to;
         }
         if (cursor < range.To.UtcDateTime) gaps.Add((cursor, range.To.UtcDateTime));
-        return ([.. kept.SelectMany(s => Enumerable.Range(0, s.Hours).Select(h => s.From.AddHours(h)))], [.. gaps]);
+        return (kept, [.. gaps]);
     }
 }

@@ -1,7 +1,7 @@
 namespace AgentOps.Analytics;
 
 /// <summary>
-/// Latency percentiles to within 1 %: durations fall into buckets 2 % wide (1 ms wide up to 50 ms), and a percentile is
+/// Latency percentiles to within 1 %: durations fall into buckets 2 % wide (1 ms wide up to 100 ms), and a percentile is
 /// the middle of the bucket that holds the nearest-rank duration. Hours of runs then keep a histogram instead of every
 /// duration (<see cref="HourlyRollups"/>), and both stores give the same figure: Postgres counts per bucket
 /// (<c>width_bucket(duration_ms, Bounds)</c>, the same bucket numbers as <see cref="BucketOf"/>), ClickHouse takes
@@ -57,7 +57,7 @@ public static class LatencyHistogram
                 seen += runs;
                 if (seen >= rank) return Representative(bucket);
             }
-            return Representative(sorted[^1].Bucket);
+            throw new System.Diagnostics.UnreachableException("the counts add up to n, and every rank is at most n");
         }
         return AnalyticsRules.Latency(n, At(LatencyPercentiles.P50), At(LatencyPercentiles.P95), At(LatencyPercentiles.P99));
     }

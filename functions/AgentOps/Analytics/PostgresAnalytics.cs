@@ -1,3 +1,6 @@
+using System.Data;
+using System.Globalization;
+
 namespace AgentOps.Analytics;
 
 /// <summary>
@@ -89,13 +92,17 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
     /// One read in the organization, without JIT (see the class comment), over the range's rolled-up hours and the
     /// gaps between them; with <paramref name="rollups"/> false, all of the range is read raw.
     /// </summary>
+    /// <remarks>
+    /// Repeatable read: which hours are rolled up and what is read from them and from the runs must come from one
+    /// snapshot, or a change committed in between (a run moving into a rolled hour) could be missed or counted twice.
+    /// </remarks>
     private Task<T> ReadAsync<T>(Guid orgId, AnalyticsRange range, bool rollups, Func<Tx, Query, Task<T>> work, CancellationToken ct) =>
         db.InOrgAsync(orgId, async tx =>
         {
             await tx.ExecuteAsync("SET LOCAL jit = off", ct);
             var (rolled, gaps) = HourlyRollups.Plan(range, rollups ? await HourlyRollups.RolledHoursAsync(tx, range, ct) : []);
             return await work(tx, new Query(tx.OrgId, rolled, gaps));
-        }, ct);
+        }, ct, IsolationLevel.RepeatableRead);
 
     /// <summary>The range's latency from its histogram.</summary>
     private static async Task<LatencyPercentiles> LatencyAsync(Tx tx, Query q, CancellationToken ct)
@@ -113,7 +120,7 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
         var agent = OfAgent(q, agentId);
         return $"""
             SELECT hour AT TIME ZONE 'UTC' AS hour, agent_id, status, runs, cost_micros, tokens_in, tokens_out, event_count, llm_calls, tool_calls, unpriced_calls
-            FROM run_hours WHERE org_id = $1 AND hour = ANY($2){agent}
+            FROM run_hours WHERE org_id = $1 AND {q.Rolled("hour")}{agent}
             UNION ALL
             SELECT date_trunc('hour', r.started_at AT TIME ZONE 'UTC'), r.agent_id, r.status, 1, r.cost_micros, r.tokens_in, r.tokens_out, r.event_count,
                    r.llm_calls, r.tool_calls, r.unpriced_calls
@@ -126,9 +133,9 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
     {
         var agent = OfAgent(q, agentId);
         return $"""
-            SELECT hour AT TIME ZONE 'UTC' AS hour, bucket, runs FROM run_hour_latency WHERE org_id = $1 AND hour = ANY($2)
+            SELECT hour AT TIME ZONE 'UTC' AS hour, bucket, runs FROM run_hour_latency WHERE org_id = $1 AND {q.Rolled("hour")}
             UNION ALL
-            SELECT date_trunc('hour', r.started_at AT TIME ZONE 'UTC'), width_bucket(r.duration_ms, {q.Add(LatencyHistogram.Bounds)}::bigint[]), 1
+            SELECT date_trunc('hour', r.started_at AT TIME ZONE 'UTC'), {HourlyRollups.LatencyBucket("r.duration_ms", q.Add(LatencyHistogram.Bounds))}, 1
             FROM runs r WHERE r.org_id = $1 AND {q.Raw("r.started_at")} AND r.duration_ms IS NOT NULL{agent}
             """;
     }
@@ -138,9 +145,9 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
     {
         var agent = OfAgent(q, agentId, "e.");
         return $"""
-            SELECT hour AT TIME ZONE 'UTC' AS hour, model, calls, errors, cost_micros, tokens_in, tokens_out FROM model_hours WHERE org_id = $1 AND hour = ANY($2)
+            SELECT hour AT TIME ZONE 'UTC' AS hour, model, calls, errors, cost_micros, tokens_in, tokens_out FROM model_hours WHERE org_id = $1 AND {q.Rolled("hour")}
             UNION ALL
-            SELECT date_trunc('hour', e.ts AT TIME ZONE 'UTC'), e.model, 1, CASE WHEN e.type = 'error' OR e.error IS NOT NULL AND e.type <> 'run.end' THEN 1 ELSE 0 END,
+            SELECT date_trunc('hour', e.ts AT TIME ZONE 'UTC'), e.model, 1, CASE WHEN {HourlyRollups.CallIsError} THEN 1 ELSE 0 END,
                    coalesce(e.cost_micros, 0), coalesce(e.tokens_in, 0), coalesce(e.tokens_out, 0)
             FROM events e WHERE e.org_id = $1 AND e.model IS NOT NULL AND {q.Raw("e.ts")}{agent}
             """;
@@ -150,32 +157,39 @@ public sealed class PostgresAnalytics(Db db) : IAnalytics
     private static string OfAgent(Query q, Guid? agentId, string prefix = "") => agentId is { } id ? $" AND {prefix}agent_id = {q.Add(id)}" : "";
 
     /// <summary>
-    /// A query's parameters: $1 the organization, $2 the rolled-up hours, then each gap's start and end, then what
-    /// <see cref="Add"/> appends (each call returns its placeholder).
+    /// A query's parameters: $1 the organization, then the bounds of the rolled stretches and of the gaps, then what
+    /// <see cref="Add"/> appends (each call returns its placeholder). Both are plain ranges in the SQL, not arrays:
+    /// with their values in the query the planner estimates each index range by its real size (a range joined from an
+    /// array is guessed at a ninth of the table, and read by a full scan).
     /// </summary>
     private sealed class Query
     {
         private readonly Guid _orgId;
-        private readonly DateTime[] _rolled;
+        private readonly (DateTime From, DateTime To)[] _rolled;
         private readonly (DateTime From, DateTime To)[] _gaps;
         private readonly List<object> _args;
-        private readonly string _raw;
+        private readonly string _rolledIn;
+        private readonly string _gapsIn;
 
-        public Query(Guid orgId, DateTime[] rolled, (DateTime From, DateTime To)[] gaps)
+        public Query(Guid orgId, (DateTime From, DateTime To)[] rolled, (DateTime From, DateTime To)[] gaps)
         {
             (_orgId, _rolled, _gaps) = (orgId, rolled, gaps);
-            _args = [orgId, rolled];
-            // The gaps as plain ranges, not an unnest join: with their values in the query the planner estimates each
-            // index range by its real size (a joined range is guessed at a ninth of the table, and read by a full scan).
-            _raw = gaps.Length == 0 ? "false"
-                : "(" + string.Join(" OR ", gaps.Select(g => $"{{0}} >= {Add(g.From)} AND {{0}} < {Add(g.To)}")) + ")";
+            _args = [orgId];
+            _rolledIn = Ranges(rolled);
+            _gapsIn = Ranges(gaps);
         }
 
-        /// <summary>Another query over the same hours, with only the organization, rolled hours and gaps.</summary>
+        private string Ranges((DateTime From, DateTime To)[] ranges) => ranges.Length == 0 ? "false"
+            : "(" + string.Join(" OR ", ranges.Select(g => $"{{0}} >= {Add(g.From)} AND {{0}} < {Add(g.To)}")) + ")";
+
+        /// <summary>Another query over the same hours, with only the organization and the ranges as parameters.</summary>
         public Query Base() => new(_orgId, _rolled, _gaps);
 
+        /// <summary>The condition that an hour column is in one of the rolled stretches (the rows read from the rollups).</summary>
+        public string Rolled(string column) => string.Format(CultureInfo.InvariantCulture, _rolledIn, column);
+
         /// <summary>The condition that a time column is in one of the gaps (the rows read raw).</summary>
-        public string Raw(string column) => string.Format(System.Globalization.CultureInfo.InvariantCulture, _raw, column);
+        public string Raw(string column) => string.Format(CultureInfo.InvariantCulture, _gapsIn, column);
 
         public string Add(object value)
         {

@@ -39,6 +39,8 @@ public sealed class ApiFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS", "true");
         // Jobs: a dispatcher tick every second and short retry backoffs, so job tests take seconds.
         Environment.SetEnvironmentVariable("AGENTOPS_JOBS_DISPATCH_SECONDS", "1");
+        // The analytics tests roll up hours themselves and assert what is rolled: no worker racing them.
+        Environment.SetEnvironmentVariable("AGENTOPS_ANALYTICS_ROLLUPS_PAUSED", "true");
         Environment.SetEnvironmentVariable("AGENTOPS_JOB_RETRY_FIRST_MS", "200");
         // Orchestrations on Azurite, in one task hub for every server of the run (ServerProcess inherits these).
         Environment.SetEnvironmentVariable("AGENTOPS_TASK_HUB_STORAGE", TestStorage.ConnectionString);
