@@ -8,6 +8,7 @@ using AgentOps.Audit;
 using AgentOps.Contracts;
 using AgentOps.Controls;
 using AgentOps.Policies;
+using AgentOps.Providers;
 using AgentOps.Blobs;
 using AgentOps.Budgets;
 using AgentOps.Costs;
@@ -38,7 +39,7 @@ public static class AgentOpsApplication
         new HealthModule(), new AuthModule(), new TenancyModule(), new ApiKeysModule(), new AgentsModule(), new IngestModule(),
         new RunsModule(), new CostsModule(), new AuditModule(), new ControlsModule(), new PoliciesModule(), new BudgetsModule(),
         new ApprovalsModule(), new NotificationsModule(), new JobsModule(), new OrchestrationMonitorModule(), new AnalyticsModule(),
-        new BlobsModule(), new DemoModule(), new LiveModule(),
+        new BlobsModule(), new DemoModule(), new LiveModule(), new ProvidersModule(),
     ];
 
     public static IServiceCollection AddAgentOps(this IServiceCollection services, AgentOpsOptions options)
