@@ -7,6 +7,7 @@ using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Contracts;
 using AgentOps.Controls;
+using AgentOps.Guardrails;
 using AgentOps.Policies;
 using AgentOps.Providers;
 using AgentOps.Blobs;
@@ -39,7 +40,7 @@ public static class AgentOpsApplication
         new HealthModule(), new AuthModule(), new TenancyModule(), new ApiKeysModule(), new AgentsModule(), new IngestModule(),
         new RunsModule(), new CostsModule(), new AuditModule(), new ControlsModule(), new PoliciesModule(), new BudgetsModule(),
         new ApprovalsModule(), new NotificationsModule(), new JobsModule(), new OrchestrationMonitorModule(), new AnalyticsModule(),
-        new BlobsModule(), new DemoModule(), new LiveModule(), new ProvidersModule(),
+        new BlobsModule(), new DemoModule(), new LiveModule(), new ProvidersModule(), new GuardrailsModule(),
     ];
 
     public static IServiceCollection AddAgentOps(this IServiceCollection services, AgentOpsOptions options)

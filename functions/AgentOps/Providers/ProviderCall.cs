@@ -29,8 +29,12 @@ internal sealed class ProviderCall : IDisposable
 
     public string? RequestId { get; }
 
+    /// <param name="errorFor">
+    /// How this provider's error answers read (status, body) as a <see cref="ProviderException"/>, when its error body
+    /// carries more than <see cref="ErrorFor"/> reads (Gemini's status and retryInfo); the credential is scrubbed after.
+    /// </param>
     public static async Task<ProviderCall> SendAsync(HttpClient http, HttpRequestMessage request, string provider, ProviderCredential credential,
-        TimeSpan timeout, TimeProvider time, CancellationToken ct)
+        TimeSpan timeout, TimeProvider time, CancellationToken ct, Func<HttpResponseMessage, string, ProviderException>? errorFor = null)
     {
         var cts = CancellationTokenSource.CreateLinkedTokenSource(ct);
         cts.CancelAfter(timeout);
@@ -51,7 +55,7 @@ internal sealed class ProviderCall : IDisposable
             string body;
             try { body = await response.Content.ReadAsStringAsync(call._cts.Token); }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException or IOException) { body = ""; }
-            throw ErrorFor(response, body, provider, credential, time.GetUtcNow());
+            throw errorFor is null ? ErrorFor(response, body, provider, credential, time.GetUtcNow()) : errorFor(response, body);
         }
     }
 
