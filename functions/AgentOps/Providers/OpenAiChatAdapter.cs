@@ -40,7 +40,7 @@ public sealed record OpenAiChatOptions
     public bool UseMaxCompletionTokens { get; init; } = true;
 
     /// <summary>Whether the request's metadata is sent (OpenAI's metadata field; some compatible servers refuse unknown fields).</summary>
-    public bool SendMetadata { get; init; } = true;
+    public bool SendMetadata { get; init; }
 
     /// <summary>How long to wait for the answer (a stream: for its headers).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(120);

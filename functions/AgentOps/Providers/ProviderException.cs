@@ -57,25 +57,32 @@ public sealed partial record RateLimitInfo(
 
     private static readonly RateLimitInfo Empty = new(null, null, null, null, null, null);
 
+    /// <summary>Longest wait a provider's header may ask for; beyond it (or NaN, infinity) the value is not believed.</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromDays(1);
+
+    /// <summary>Milliseconds as a wait, or null when not a number from 0 to <see cref="MaxWait"/> (headers are untrusted: no overflow).</summary>
+    public static TimeSpan? Wait(double milliseconds) =>
+        double.IsFinite(milliseconds) && milliseconds >= 0 && milliseconds <= MaxWait.TotalMilliseconds ? TimeSpan.FromMilliseconds(milliseconds) : null;
+
     /// <summary>A Go-style duration as OpenAI writes it ("1s", "6m0s", "1h2m3.5s", "20ms"); null when it is not one.</summary>
     public static TimeSpan? ParseDuration(string text)
     {
         text = text.Trim();
         if (text.Length == 0) return null;
-        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare)) return TimeSpan.FromSeconds(bare);
+        if (double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var bare)) return Wait(bare * 1000);
         var total = 0.0;
         var at = 0;
         foreach (Match m in DurationPart().Matches(text))
         {
             if (m.Index != at) return null;
             at += m.Length;
-            var n = double.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            if (!double.TryParse(m.Groups[1].Value, NumberStyles.Float, CultureInfo.InvariantCulture, out var n)) return null;
             total += m.Groups[2].Value switch
             {
                 "h" => n * 3600_000, "m" => n * 60_000, "s" => n * 1000, "ms" => n, "us" or "µs" => n / 1000, _ => n / 1_000_000,
             };
         }
-        return at == text.Length ? TimeSpan.FromMilliseconds(total) : null;
+        return at == text.Length ? Wait(total) : null;
     }
 
     internal static string? Header(HttpResponseHeaders headers, string name) =>
@@ -132,10 +139,10 @@ public sealed class ProviderException : Exception
     public static TimeSpan? RetryAfterFrom(HttpResponseHeaders headers, DateTimeOffset now)
     {
         if (RateLimitInfo.Header(headers, "retry-after-ms") is { } ms
-            && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && millis >= 0)
-            return TimeSpan.FromMilliseconds(millis);
+            && double.TryParse(ms, NumberStyles.Float, CultureInfo.InvariantCulture, out var millis) && RateLimitInfo.Wait(millis) is { } wait)
+            return wait;
         if (RateLimitInfo.Header(headers, "retry-after") is not { } value) return null;
-        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) && seconds >= 0) return TimeSpan.FromSeconds(seconds);
+        if (double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds)) return RateLimitInfo.Wait(seconds * 1000);
         return DateTimeOffset.TryParseExact(value.Trim(), "r", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)
             ? RateLimitInfo.Max0(at - now) : null;
     }

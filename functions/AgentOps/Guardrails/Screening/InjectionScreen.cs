@@ -56,7 +56,7 @@ public static class InjectionScreen
             if (budget.ExceededAt >= 0)
                 hits.Add(new Hit(ScreenRules.DecodeLimit, "encoded text beyond the decoding budget was not read", budget.ExceededAt, budget.ExceededEnd, "raw", Weight(ScreenRules.DecodeLimit)));
         }
-        catch (Exception e) when (e is ArgumentException or FormatException or OverflowException or InvalidOperationException or IndexOutOfRangeException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             // Fail closed: a text the screen cannot read is not let through.
             return Verdict([new Hit(ScreenRules.ScreenError, e.GetType().Name, 0, text.Length, "raw", 1.0)]);
@@ -121,7 +121,13 @@ public static class InjectionScreen
                 hits.Add(new Hit(ruleId, $"{reason}: {hit.Reason}", hit.Start, hit.End, name, Weight(ruleId)));
         }
 
-        if (depth >= MaxDecodeDepth) return;
+        if (depth >= MaxDecodeDepth)
+        {
+            // Still encoded at the last layer read: what it says is unknown, so it is not let through.
+            if (Payloads.Find(text, budget).Any())
+                hits.Add(new Hit(ScreenRules.DecodeLimit, $"encoded more than {MaxDecodeDepth} layers deep", 0, text.Length, "raw", Weight(ScreenRules.DecodeLimit)));
+            return;
+        }
         foreach (var payload in Payloads.Find(text, budget))
         {
             var inner = new List<Hit>();

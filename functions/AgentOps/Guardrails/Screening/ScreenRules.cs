@@ -175,7 +175,7 @@ internal static class ScreenRules
         new(Escapes, "HTML entities or \\u / \\x escapes that decode to an instruction", 0.9),
         new(TagPayload, "tag characters that spell an instruction", 0.95),
         new(SelectorPayload, "variation selectors that spell an instruction", 0.95),
-        new(DecodeLimit, "more encoded text than the screen decodes (InjectionScreen.MaxDecodedChars / MaxPayloads): not all of it was read", 0.5),
+        new(DecodeLimit, "more encoded text than the screen decodes (InjectionScreen.MaxDecodedChars / MaxPayloads / MaxDecodeDepth): not all of it was read, so it is blocked (fail closed)", 1.0),
         new(TooLarge, "the text is longer than InjectionScreen.MaxInputChars: not screened, refused", 1.0),
         new(ScreenError, "the screen failed on this text: refused", 1.0),
     ];
