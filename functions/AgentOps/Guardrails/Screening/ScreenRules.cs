@@ -225,11 +225,21 @@ internal static class ScreenRules
         @"\b(?:never|not|no|nor|dont|don't|doesnt|doesn't|cannot|cant|can't|wont|won't|shouldnt|shouldn't|mustnt|mustn't|avoid|refuse\W{1,3}to)\W{1,6}(?:\w+\W{1,6}){0,3}\z",
         RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
 
-    /// <summary>Whether a negation ends within four words before <paramref name="index"/>.</summary>
+    /// <summary>
+    /// Negations that ask for the act instead ("don't forget to", "do not hesitate to", "never mind the rules", "not
+    /// only"): an attacker's way to put a negation before an instruction. The screen prefers false positives, so any of
+    /// them in the window cancels the negation.
+    /// </summary>
+    private static readonly Regex Affirming = new(
+        @"\b(?:never|not|no|dont|don't|do\W{1,3}not)\W{1,6}(?:forget|hesitate|fail|neglect|mind|only|matter)\b",
+        RegexOptions.CultureInvariant | RegexOptions.NonBacktracking);
+
+    /// <summary>Whether a negation ends within four words before <paramref name="index"/> (and is not one that asks for the act).</summary>
     public static bool Negated(string text, int index)
     {
         var start = Math.Max(0, index - 80);
-        return Negation.IsMatch(text.AsSpan(start, index - start));
+        var window = text.AsSpan(start, index - start);
+        return Negation.IsMatch(window) && !Affirming.IsMatch(window);
     }
 
     private const string Gap = @"\W{1,6}";
