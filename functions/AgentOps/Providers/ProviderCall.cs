@@ -128,10 +128,18 @@ internal sealed class ProviderCall : IDisposable
     internal static string? RequestIdOf(HttpResponseMessage response) =>
         RateLimitInfo.Header(response.Headers, "x-request-id") ?? RateLimitInfo.Header(response.Headers, "request-id");
 
-    /// <summary>The caller's cancellation stays an <see cref="OperationCanceledException"/>; everything else becomes a provider error.</summary>
+    /// <summary>
+    /// The caller's cancellation stays an <see cref="OperationCanceledException"/>; everything else becomes a provider
+    /// error. Once a stream has begun (<paramref name="cut"/>), any failure — idle timeout, reset — is a
+    /// <see cref="ProviderErrorKind.StreamCut"/>: what was already delivered must not be retried as if nothing had been.
+    /// </summary>
     private static Exception Translate(Exception e, string provider, ProviderCredential credential, CancellationToken callerCt, bool cut, string? requestId = null)
     {
         if (e is OperationCanceledException && callerCt.IsCancellationRequested) return new OperationCanceledException("The caller cancelled the model call.", e, callerCt);
+        if (cut)
+            return new ProviderException(ProviderErrorKind.StreamCut,
+                $"{provider}: the stream broke off ({(e is OperationCanceledException ? "no data within the idle timeout" : credential.Scrub(e.Message))}).",
+                requestId: requestId, innerException: e is OperationCanceledException ? e : null);
         return e is OperationCanceledException
             ? new ProviderException(ProviderErrorKind.Timeout, $"{provider} did not answer in time.", requestId: requestId, innerException: e)
             : new ProviderException(cut ? ProviderErrorKind.StreamCut : ProviderErrorKind.ConnectionFailed,

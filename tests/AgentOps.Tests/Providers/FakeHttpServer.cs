@@ -80,8 +80,11 @@ public abstract class FakeHttpServer : IAsyncDisposable
         await ctx.Response.WriteAsync(body, ctx.RequestAborted);
     }
 
-    /// <summary>Server-sent events, flushed one by one; <paramref name="cut"/> aborts the connection after them (no terminator).</summary>
-    protected static async Task Events(HttpContext ctx, IEnumerable<string> events, bool cut = false)
+    /// <summary>
+    /// Server-sent events, flushed one by one; <paramref name="cut"/> aborts the connection after them (no terminator),
+    /// <paramref name="stall"/> keeps it open and silent (until the client gives up).
+    /// </summary>
+    protected static async Task Events(HttpContext ctx, IEnumerable<string> events, bool cut = false, bool stall = false)
     {
         ctx.Response.StatusCode = 200;
         ctx.Response.ContentType = "text/event-stream";
@@ -94,6 +97,11 @@ public abstract class FakeHttpServer : IAsyncDisposable
         {
             await Task.Delay(50, ctx.RequestAborted);
             ctx.Abort();
+        }
+        if (stall)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(10), ctx.RequestAborted); }
+            catch (OperationCanceledException) { }
         }
     }
 

@@ -4,7 +4,7 @@ using Microsoft.AspNetCore.Http;
 
 namespace AgentOps.Tests.Providers;
 
-public enum OpenAiScenario { Text, ToolCall, BadArguments, Length, RateLimited, RateLimitedHttpDate, ServerError, Unauthorized, ContentFilter, Slow, InvalidJson, WrongShape, StreamCut, StreamEndsEarly, StreamError }
+public enum OpenAiScenario { Text, ToolCall, BadArguments, Length, RateLimited, RateLimitedHttpDate, ServerError, Unauthorized, ContentFilter, Slow, InvalidJson, WrongShape, StreamCut, StreamEndsEarly, StreamError, StreamStalls }
 
 /// <summary>
 /// Speaks OpenAI's chat completions (and Azure's): checks the request the way the API does (path, auth header, body
@@ -141,7 +141,7 @@ public sealed class FakeOpenAiServer : FakeHttpServer
                 await Json(ctx, 200, """{"id":"chatcmpl-1","choices":[{"message":""");
                 return;
         }
-        if (streaming) await Events(ctx, Chunks(), cut: Scenario == OpenAiScenario.StreamCut);
+        if (streaming) await Events(ctx, Chunks(), cut: Scenario == OpenAiScenario.StreamCut, stall: Scenario == OpenAiScenario.StreamStalls);
         else await Json(ctx, 200, Completion());
     }
 
@@ -215,7 +215,7 @@ public sealed class FakeOpenAiServer : FakeHttpServer
             foreach (var piece in new[] { "Hello", " there,", " friend." })
             {
                 yield return Chunk(new JsonObject { ["content"] = piece }, null);
-                if (Scenario is OpenAiScenario.StreamCut or OpenAiScenario.StreamEndsEarly && piece == " there,") yield break;
+                if (Scenario is OpenAiScenario.StreamCut or OpenAiScenario.StreamEndsEarly or OpenAiScenario.StreamStalls && piece == " there,") yield break;
                 if (Scenario is OpenAiScenario.StreamError && piece == " there,")
                 {
                     yield return "data: " + Error("The server had an error while processing your request.", "server_error", null);

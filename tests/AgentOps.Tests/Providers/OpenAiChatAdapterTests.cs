@@ -242,6 +242,17 @@ public sealed class OpenAiChatAdapterTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_stream_that_goes_silent_after_its_first_deltas_is_cut_not_timed_out()
+    {
+        _server.Scenario = OpenAiScenario.StreamStalls;
+        var adapter = new OpenAiChatAdapter(_http, new OpenAiChatOptions { BaseUrl = new Uri(_server.BaseUrl, "v1/"), StreamIdleTimeout = TimeSpan.FromMilliseconds(300) });
+        var (deltas, error) = await DrainAsync(adapter.StreamAsync(Simple(), Credential));
+        // What was delivered must not be retried as if nothing had been: StreamCut, not a transient Timeout before the first byte.
+        Assert.Equal(ProviderErrorKind.StreamCut, Assert.IsType<ProviderException>(error).Kind);
+        Assert.Equal("Hello there,", string.Concat(deltas.OfType<TextDelta>().Select(d => d.Text)));
+    }
+
+    [Fact]
     public async Task An_invalid_request_is_refused_before_anything_is_sent()
     {
         var request = Simple() with { Tools = [new ToolDefinition("bad name!", null, Json("""{"type":"string"}"""))], ToolChoice = ToolChoice.Named("other") };
