@@ -68,6 +68,15 @@ internal static partial class Detectors
     private static readonly SearchValues<char> Alnum = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789");
     private static readonly SearchValues<char> UpperAlnum = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789");
     private static readonly SearchValues<char> UrlSafe = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-");
+
+    /// <summary>
+    /// Whether position <paramref name="i"/> follows an escape that stands for a separator: a JSON/C escape (\n, \r, \t,
+    /// \b, \f) or a percent-encoded byte (%3D, %20). The letter or digits before the value then belong to the escape, not
+    /// to a word the value is part of (JSON-escaped log lines, query strings).
+    /// </summary>
+    private static bool AfterEscape(ReadOnlySpan<char> text, int i) =>
+        i >= 2 && text[i - 2] == '\\' && text[i - 1] is 'n' or 'r' or 't' or 'b' or 'f'
+        || i >= 3 && text[i - 3] == '%' && char.IsAsciiHexDigit(text[i - 2]) && char.IsAsciiHexDigit(text[i - 1]);
     private static readonly SearchValues<char> AlnumUnderscore = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
     private static readonly SearchValues<char> AlnumDash = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
 
@@ -120,7 +129,7 @@ internal static partial class Detectors
             if (next < 0) return;
             var at = i + next;
             var detector = -1;
-            var length = at > 0 && UrlSafe.Contains(text[at - 1]) ? 0 : KeyAt(text, at, out detector);
+            var length = at > 0 && UrlSafe.Contains(text[at - 1]) && !AfterEscape(text, at) ? 0 : KeyAt(text, at, out detector);
             if (length == 0) { i = at + 1; continue; }
             found.Add(new(at, length, detector));
             i = at + length;
@@ -154,7 +163,7 @@ internal static partial class Detectors
     }
 
     /// <summary>Three base64url parts (the signature may be empty for alg "none"); the header must start {" (eyJ).</summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9_-])eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"(?:(?<![A-Za-z0-9_-])|(?<=\\[nrtbf])|(?<=%[0-9A-Fa-f]{2}))eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex JwtShape();
 
     private static void FindJwts(ReadOnlySpan<char> text, List<Finding> found)
@@ -192,7 +201,7 @@ internal static partial class Detectors
     }
 
     /// <summary>"Bearer" then blanks then an RFC 6750 b64token; the finding is the token only.</summary>
-    [GeneratedRegex(@"(?<![A-Za-z0-9])(?i:bearer)[ \t]+[A-Za-z0-9._~+/-]{12,}=*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
+    [GeneratedRegex(@"(?:(?<![A-Za-z0-9])|(?<=\\[nrtbf])|(?<=%[0-9A-Fa-f]{2}))(?i:bearer)[ \t]+[A-Za-z0-9._~+/-]{12,}=*", RegexOptions.CultureInvariant, matchTimeoutMilliseconds: 1000)]
     private static partial Regex BearerShape();
 
     private static void FindBearerTokens(ReadOnlySpan<char> text, List<Finding> found)
@@ -324,7 +333,7 @@ internal static partial class Detectors
     /// comma after a digit (3.14159265358979…).
     /// </summary>
     private static bool CardMayStartAt(ReadOnlySpan<char> text, int i) =>
-        i == 0 || !IsWord(text[i - 1]) && !(text[i - 1] is '.' or ',' && i >= 2 && char.IsAsciiDigit(text[i - 2]));
+        i == 0 || AfterEscape(text, i) || !IsWord(text[i - 1]) && !(text[i - 1] is '.' or ',' && i >= 2 && char.IsAsciiDigit(text[i - 2]));
 
     /// <summary>
     /// Cards: runs of digit groups joined by single spaces or dashes. Within a run, from every group, the longest window
@@ -396,7 +405,7 @@ internal static partial class Detectors
     /// </summary>
     private static bool PhoneMayStartAt(ReadOnlySpan<char> text, int i)
     {
-        if (i == 0) return true;
+        if (i == 0 || AfterEscape(text, i)) return true;
         var before = text[i - 1];
         if (IsWord(before) || before is '+' or '$' or '€' or '£' or '#') return false;
         if (before is '.' or '-' or ',' && i >= 2 && IsWord(text[i - 2])) return false;

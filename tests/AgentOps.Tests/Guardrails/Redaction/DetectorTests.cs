@@ -20,6 +20,24 @@ public class DetectorTests
 
     private static void AssertNothing(string text) => Assert.Empty(Found(text));
 
+    // ---- Values right after an escape (JSON-escaped log lines, query strings) ---------------------------------------
+
+    [Theory]
+    [InlineData("API_KEY", "sk-proj-Ab3dEf6hIj9kLm2nOp5qRs8tUv1wXy4zAb7cDe0fGh3iJk6lMn9o")]
+    [InlineData("JWT", "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")]
+    [InlineData("CARD", "4111 1111 1111 1111")]
+    [InlineData("PHONE", "+44 20 7946 0958")]
+    public void A_value_right_after_an_escaped_separator_is_found(string kind, string value)
+    {
+        AssertFinds(kind, value, before: "log line one\\n");
+        AssertFinds(kind, value, before: "GET /x?key%3D");
+        AssertFinds(kind, value, before: "a\\t");
+    }
+
+    [Fact]
+    public void A_bearer_token_after_an_escaped_newline_is_found() =>
+        Assert.Equal([("TOKEN", "abcdefABCDEF0123456789xyz")], Found("headers:\\nBearer abcdefABCDEF0123456789xyz"));
+
     // ---- API keys -------------------------------------------------------------------------------------------------
 
     [Theory]
