@@ -25,8 +25,8 @@ internal sealed record DetectorInfo(string Name, RedactionKind Kind, string Labe
 internal static partial class Detectors
 {
     // The built-in detectors' indices in every redactor's table; custom patterns follow from Custom0.
-    public const int OpenAi = 0, Anthropic = 1, Aws = 2, GitHub = 3, Slack = 4, Google = 5, Stripe = 6, AgentOps = 7,
-        JwtToken = 8, Bearer = 9, IbanNumber = 10, CardNumber = 11, EmailAddress = 12, PhoneNumber = 13, Custom0 = 14;
+    public const int OpenAi = 0, Anthropic = 1, Aws = 2, GitHub = 3, Slack = 4, Google = 5, Stripe = 6, AgentOps = 7, GitLab = 8, HuggingFace = 9,
+        JwtToken = 10, Bearer = 11, IbanNumber = 12, CardNumber = 13, EmailAddress = 14, PhoneNumber = 15, Custom0 = 16;
 
     /// <summary>Rank of the first custom pattern; the others follow in the order the rules list them.</summary>
     public const int CustomRank = 7;
@@ -41,6 +41,8 @@ internal static partial class Detectors
         new("google", RedactionKind.ApiKey, RedactionKinds.ApiKey, 0),
         new("stripe", RedactionKind.ApiKey, RedactionKinds.ApiKey, 0),
         new("agentops", RedactionKind.ApiKey, RedactionKinds.ApiKey, 0),
+        new("gitlab", RedactionKind.ApiKey, RedactionKinds.ApiKey, 0),
+        new("huggingface", RedactionKind.ApiKey, RedactionKinds.ApiKey, 0),
         new("jwt", RedactionKind.Jwt, RedactionKinds.Jwt, 1),
         new("bearer", RedactionKind.BearerToken, RedactionKinds.BearerToken, 2),
         new("iban", RedactionKind.Iban, RedactionKinds.Iban, 3),
@@ -81,7 +83,7 @@ internal static partial class Detectors
     private static readonly SearchValues<char> AlnumDash = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-");
 
     /// <summary>
-    /// Provider key shapes, each behind a prefix that ordinary text does not start a token with, tried in this order at a
+    /// Provider key shapes (OpenAI, Anthropic, AWS ids, GitHub, Slack, Google, Stripe, GitLab, Hugging Face), each behind a prefix that ordinary text does not start a token with, tried in this order at a
     /// prefix (the more specific first). Min..Max body characters are taken (a longer run is a longer key, except for
     /// the fixed-length AWS ids, which must then end). AgentOps' own: API keys aok_XXXXXXXX_ + 40 base62, refresh and
     /// invitation tokens aor_ / aoi_ + 43 base64url (Platform/Auth/Secrets), webhook signing secrets whsec_ + 43 base64url.
@@ -115,6 +117,9 @@ internal static partial class Detectors
         new("aor_", AgentOps, UrlSafe, 43, 43),
         new("aoi_", AgentOps, UrlSafe, 43, 43),
         new("whsec_", AgentOps, UrlSafe, 43, 43),
+        new("glpat-", GitLab, UrlSafe, 20, int.MaxValue), // personal access tokens (a routable token's part after a dot is not taken)
+        new("glrt-", GitLab, UrlSafe, 20, int.MaxValue), // runner authentication tokens
+        new("hf_", HuggingFace, Alnum, 34, int.MaxValue), // access tokens: hf_ + 34 letters
     ];
 
     /// <summary>Every prefix, found together by one vectorized search.</summary>

@@ -59,6 +59,9 @@ public class DetectorTests
     [InlineData("rk_live_51H8s9dLkJ3mN4pQ7rS0tU2vW", "stripe")]
     [InlineData("aok_AbCd1234_0123456789abcdefghijABCDEFGHIJ0123456789", "agentops")]
     [InlineData("whsec_0123456789abcdefghijABCDEFGHIJklmnopqrstu-_", "agentops")]
+    [InlineData("glpat-xYz12AbCdEfGhIjKlMn3", "gitlab")]
+    [InlineData("glrt-2CR8_eVxiioB1QmzPZwa", "gitlab")]
+    [InlineData("hf_AbCdEfGhIjKlMnOpQrStUvWxYzAbCdEfGh", "huggingface")]
     public void Api_keys_of_every_provider_are_found_whole(string key, string detector)
     {
         foreach (var (before, after) in new[] { ("key=", ""), ("export KEY=\"", "\";"), ("token: ", ".\n"), ("(", ")") })
