@@ -375,13 +375,12 @@ public sealed class GeminiAdapter : IModelProvider
             _ => ProviderErrorKind.InvalidResponse,
         };
         // A rejected key's message may quote (part of) the key: it is not repeated.
-        var message = kind == ProviderErrorKind.Unauthorized || ProviderCall.Str(error, "message") is not { } m ? "" : ": " + Shorten(credential.Scrub(m));
+        var message = kind == ProviderErrorKind.Unauthorized || ProviderCall.Str(error, "message") is not { } m ? "" : ": " + ProviderCall.Shorten(credential.Scrub(m));
         var what = streamed ? $"{Name} reported an error in the stream" : $"{Name} answered {code}";
         return new ProviderException(kind, $"{what}{(status ?? reason) switch { null => "", var s => $" ({s})" }}{message}",
             response is null ? null : code, retryAfter, limits, requestId, status ?? reason);
     }
 
-    private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
 }
 
 /// <summary>JSON Schema to Gemini's OpenAPI 3.0 schema subset (the responseSchema and parameters fields).</summary>

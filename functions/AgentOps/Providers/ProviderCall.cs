@@ -208,7 +208,8 @@ internal sealed class ProviderCall : IDisposable
     internal static int Int(JsonElement e, string name) =>
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out var n) ? n : 0;
 
-    private static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
+    /// <summary>A provider's error message as quoted in ours: at most 300 characters.</summary>
+    internal static string Shorten(string s) => s.Length <= 300 ? s : s[..300] + "…";
 
     /// <summary>Reads server-sent events (event/data fields, blank-line separated), keeping the text read for the audit.</summary>
     internal sealed class SseReader(ProviderCall call, StreamReader reader, TimeSpan idle)
