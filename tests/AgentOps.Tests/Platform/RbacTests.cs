@@ -31,6 +31,12 @@ public class RbacTests
         { Permission.WebhooksManage, "admin key:admin" },
         { Permission.JobsRead, "admin team_lead key:read key:write key:admin" },
         { Permission.JobsWrite, "admin key:admin" },
+        { Permission.ProvidersRead, "admin team_lead member key:read key:write key:admin" },
+        { Permission.ProvidersWrite, "admin key:admin" },
+        { Permission.LlmComplete, "admin team_lead member key:write key:admin" },
+        { Permission.GuardrailsRead, "admin team_lead member viewer key:read key:write key:admin" },
+        { Permission.GuardrailsWrite, "admin key:admin" },
+        { Permission.GuardrailsCheck, "admin team_lead member key:ingest" },
     };
 
     private static readonly (string Name, Caller Caller)[] Everyone =

@@ -46,6 +46,18 @@ public enum Permission
     JobsRead,
     /// <summary>Create, cancel and retry jobs; manage schedules.</summary>
     JobsWrite,
+    /// <summary>See the organization's model provider connections (never their credentials).</summary>
+    ProvidersRead,
+    /// <summary>Create, change, rotate and delete provider connections.</summary>
+    ProvidersWrite,
+    /// <summary>Call a model through the guardrail pipeline (spends the organization's money).</summary>
+    LlmComplete,
+    /// <summary>Read the organization's guardrail configuration.</summary>
+    GuardrailsRead,
+    /// <summary>Change the organization's guardrail configuration.</summary>
+    GuardrailsWrite,
+    /// <summary>Screen a text with the organization's guardrails without calling a model (held with the ingest scope, like policy checks).</summary>
+    GuardrailsCheck,
 }
 
 /// <summary>
@@ -82,6 +94,12 @@ public static class Rbac
         [Permission.WebhooksManage] = (Role.Admin, Scopes.Admin),
         [Permission.JobsRead] = (Role.TeamLead, Scopes.Read),
         [Permission.JobsWrite] = (Role.Admin, Scopes.Admin),
+        [Permission.ProvidersRead] = (Role.Member, Scopes.Read),
+        [Permission.ProvidersWrite] = (Role.Admin, Scopes.Admin),
+        [Permission.LlmComplete] = (Role.Member, Scopes.Write),
+        [Permission.GuardrailsRead] = (Role.Viewer, Scopes.Read),
+        [Permission.GuardrailsWrite] = (Role.Admin, Scopes.Admin),
+        [Permission.GuardrailsCheck] = (Role.Member, Scopes.Ingest),
     };
 
     public static IReadOnlyCollection<Permission> All => Matrix.Keys;
