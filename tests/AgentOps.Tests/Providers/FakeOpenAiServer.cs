@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
@@ -31,6 +32,9 @@ public sealed class FakeOpenAiServer : FakeHttpServer
     }
 
     public OpenAiScenario Scenario { get; set; }
+
+    /// <summary>Texts to answer with, in order, instead of <see cref="Text"/> (streamed in 5-character pieces).</summary>
+    public ConcurrentQueue<string> Answers { get; } = new();
 
     /// <summary>A server for OpenAI (Bearer auth, /v1/chat/completions) or Azure (api-key, the deployment's path and api-version).</summary>
     public static async Task<FakeOpenAiServer> StartAsync(string secret, string path = "/v1/chat/completions", bool azure = false)
@@ -177,7 +181,7 @@ public sealed class FakeOpenAiServer : FakeHttpServer
                 ["id"] = "call_abc123", ["type"] = "function", ["function"] = new JsonObject { ["name"] = "get_weather", ["arguments"] = arguments },
             });
         }
-        else message["content"] = Text;
+        else message["content"] = Answers.TryDequeue(out var answer) ? answer : Text;
         return new JsonObject
         {
             ["id"] = "chatcmpl-123", ["object"] = "chat.completion", ["created"] = 1765000000, ["model"] = Model,
@@ -212,7 +216,7 @@ public sealed class FakeOpenAiServer : FakeHttpServer
                 }, null);
         }
         else
-            foreach (var piece in new[] { "Hello", " there,", " friend." })
+            foreach (var piece in Answers.TryDequeue(out var answer) ? answer.Chunk(5).Select(c => new string(c)).ToArray() : ["Hello", " there,", " friend."])
             {
                 yield return Chunk(new JsonObject { ["content"] = piece }, null);
                 if (Scenario is OpenAiScenario.StreamCut or OpenAiScenario.StreamEndsEarly or OpenAiScenario.StreamStalls && piece == " there,") yield break;

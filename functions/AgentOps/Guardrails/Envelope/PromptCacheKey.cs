@@ -26,7 +26,15 @@ public sealed record PromptCacheKey(Guid OrganizationId, string Provider, string
         return new PromptCacheKey(organizationId, provider, model, envelope.PromptHash, envelope.ContextHash);
     }
 
-    public string Value => $"{OrganizationId:D}:{Escape(Provider)}:{Escape(Model)}:{PromptHash}:{ContextHash}";
+    /// <summary>
+    /// A hash of what else shapes the answer besides the prompt (tools, tool choice, response format, sampling, max
+    /// tokens), appended as a sixth field when given: the same prompt with other tools is another question.
+    /// </summary>
+    public string OptionsHash { get; init; } = "";
+
+    public string Value => OptionsHash.Length == 0
+        ? $"{OrganizationId:D}:{Escape(Provider)}:{Escape(Model)}:{PromptHash}:{ContextHash}"
+        : $"{OrganizationId:D}:{Escape(Provider)}:{Escape(Model)}:{PromptHash}:{ContextHash}:{OptionsHash}";
 
     public override string ToString() => Value;
 

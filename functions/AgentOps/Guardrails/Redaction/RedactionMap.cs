@@ -54,6 +54,12 @@ public sealed class RedactionMap
         lock (gate) return byPlaceholder.TryGetValue(placeholder, out original);
     }
 
+    /// <summary>The placeholders issued for a label (EMAIL, API_KEY, a custom name) with their originals.</summary>
+    public IReadOnlyList<(string Placeholder, string Original)> Entries(string label)
+    {
+        lock (gate) return [.. byValue.Where(e => e.Value.Label == label).Select(e => (e.Value.Placeholder, e.Key))];
+    }
+
     /// <summary>The text with every placeholder this map issued replaced by its original; other text is left as it is.</summary>
     public string Restore(string text)
     {
