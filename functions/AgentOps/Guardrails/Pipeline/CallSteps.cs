@@ -41,6 +41,9 @@ public sealed class CallState(LlmCallInput input)
     public Dictionary<string, JsonSchema> ToolSchemas { get; } = new(StringComparer.Ordinal);
 
     public int EstimatedInputTokens { get; set; }
+
+    /// <summary>The budget step reserved against the call's scope: an error gives the reservation back.</summary>
+    public bool Reserved { get; set; }
 }
 
 /// <summary>The pipeline's steps before and after the provider, each a function of the call's state, testable alone.</summary>

@@ -263,7 +263,11 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         result = await StepRunner.RunAsync(Step.Budget, async token =>
         {
             var perCall = CallSteps.CallBudget(state);
-            return perCall.Verdict != StepVerdict.Continue ? perCall : await ledger.AdmitAsync(context, input.Agent, token);
+            if (perCall.Verdict != StepVerdict.Continue) return perCall;
+            var admitted = await ledger.AdmitAsync(context, new LlmAdmission(input.Agent, input.Scope, state.EstimatedInputTokens,
+                state.ForProvider.MaxTokens ?? LlmCallLimits.DefaultMaxTokens, Reserve: hit is null && input.Scope is not null), token);
+            state.Reserved = admitted.Verdict == StepVerdict.Continue && hit is null && input.Scope is not null;
+            return admitted;
         }, steps, ct);
         if (result.Verdict != StepVerdict.Continue) return Refuse(result);
 
@@ -298,7 +302,7 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
     {
         // A provider's message may quote the prompt: it is recorded and answered redacted like every other text.
         message = prepared.Redactor.Redact(message, prepared.State.Map) is { Screened: true } r ? r.Text : "(withheld: could not be screened)";
-        await RecordErrorAsync(context, new LlmErrorRecord(prepared.Record!, code, message, status, startedAt, clock.Elapsed, steps));
+        await RecordErrorAsync(context, new LlmErrorRecord(prepared.Record!, code, message, status, startedAt, clock.Elapsed, steps, prepared.State.Reserved));
         return Outcome(callId, code, message, prepared.State, steps) with { SchemaErrors = schemaErrors ?? [] };
     }
 
@@ -307,7 +311,7 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         Stopwatch clock, List<StepRecord> steps)
     {
         var record = prepared.Record ?? RequestRecord(callId, context, prepared.State, false, steps);
-        await RecordErrorAsync(context, new LlmErrorRecord(record, refused.DeniedCode!, refused.DeniedReason ?? "", null, startedAt, clock.Elapsed, steps));
+        await RecordErrorAsync(context, new LlmErrorRecord(record, refused.DeniedCode!, refused.DeniedReason ?? "", null, startedAt, clock.Elapsed, steps, prepared.State.Reserved));
         return refused;
     }
 
@@ -333,7 +337,7 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
 
     private static LlmRequestRecord RequestRecord(Guid callId, LlmCallContext context, CallState state, bool cached, List<StepRecord> steps) =>
         new(callId, context.Provider, context.ConnectionId, context.ConnectionName, state.ForProvider.Model, state.Input.Agent, state.Envelope?.PromptHash ?? "",
-            state.Envelope?.ContextHash ?? "", state.OptionsHash, state.EstimatedInputTokens, state.ForProvider.MaxTokens, cached,
+            state.Envelope?.ContextHash ?? "", state.OptionsHash, state.EstimatedInputTokens, state.ForProvider.MaxTokens, cached, state.Input.Scope?.Scope,
             [.. state.Map.Report().Kinds.Select(k => new RedactionCountView(k.Kind, k.Occurrences, k.Values))], [.. state.Flagged.Order(StringComparer.Ordinal)],
             state.Screen, [.. steps]);
 

@@ -5,7 +5,7 @@ namespace AgentOps.Guardrails.Pipeline;
 /// <summary>What the audit's llm.request row holds: hashes, counts and verdicts; never a text, a value or a secret.</summary>
 public sealed record LlmRequestRecord(
     Guid CallId, string Provider, Guid ConnectionId, string Connection, string Model, string Agent, string PromptHash, string ContextHash, string OptionsHash,
-    int EstimatedInputTokens, int? MaxTokens, bool Cached, IReadOnlyList<RedactionCountView> Redactions, IReadOnlyList<string> Flagged, ScreenSummary Screen,
+    int EstimatedInputTokens, int? MaxTokens, bool Cached, string? Scope, IReadOnlyList<RedactionCountView> Redactions, IReadOnlyList<string> Flagged, ScreenSummary Screen,
     IReadOnlyList<StepRecord> Steps);
 
 public sealed record RedactionCountView(string Kind, int Occurrences, int Values);
@@ -19,8 +19,9 @@ public sealed record LlmResponseRecord(
     IReadOnlyList<string> SchemaErrors, DateTimeOffset StartedAt, TimeSpan Duration, IReadOnlyList<StepRecord> Steps);
 
 /// <summary>A call that failed or was refused after it was admitted (the audit's llm.error row, and a failed run).</summary>
+/// <summary><see cref="Reserved"/>: the budget step had reserved against the call's scope (the ledger gives it back).</summary>
 public sealed record LlmErrorRecord(LlmRequestRecord Request, string Code, string Message, int? ProviderStatus, DateTimeOffset StartedAt, TimeSpan Duration,
-    IReadOnlyList<StepRecord> Steps);
+    IReadOnlyList<StepRecord> Steps, bool Reserved);
 
 /// <summary>
 /// The pipeline's durable side (Postgres in both hosts): admission (the kill switch, the agent's state), the audit
@@ -29,8 +30,11 @@ public sealed record LlmErrorRecord(LlmRequestRecord Request, string Code, strin
 /// </summary>
 public interface ILlmLedger
 {
-    /// <summary>May the organization's agent make a call now? Continue, or a denial (kill_switch, agent_paused, …).</summary>
-    ValueTask<StepResult> AdmitAsync(LlmCallContext context, string agent, CancellationToken ct);
+    /// <summary>
+    /// May the organization's agent make a call now (kill switch, the agent's state), and does it fit its scope's caps
+    /// (reserved when <see cref="LlmAdmission.Reserve"/>)? Continue, or a denial (kill_switch, agent_paused, scope_budget_exceeded, …).
+    /// </summary>
+    ValueTask<StepResult> AdmitAsync(LlmCallContext context, LlmAdmission admission, CancellationToken ct);
 
     Task RequestAsync(LlmCallContext context, LlmRequestRecord record, CancellationToken ct);
 

@@ -25,7 +25,16 @@ public sealed record LlmCallInput(ModelRequest Request, PromptSections? Sections
 
     /// <summary>The agent the call is recorded under (its run and llm.call span).</summary>
     public string Agent { get; init; } = LlmCallLimits.DefaultAgent;
+
+    /// <summary>A scope the call counts against (an eval run, a job), with its caps; null: no scope.</summary>
+    public ScopeCaps? Scope { get; init; }
 }
+
+/// <summary>Caps for one scope of calls (an eval run, a job), shared by every replica: null means that measure is not capped.</summary>
+public sealed record ScopeCaps(string Scope, long? MaxCalls, long? MaxInputTokens, long? MaxOutputTokens);
+
+/// <summary>What the budget step asks the ledger to admit: the agent's call, and its reservation against the scope (not for a cache hit).</summary>
+public sealed record LlmAdmission(string Agent, ScopeCaps? Scope, long EstimatedInputTokens, long MaxOutputTokens, bool Reserve);
 
 /// <summary>Who calls, for which organization, through which provider connection (its id keys the cache and the spans).</summary>
 public sealed record LlmCallContext(Guid OrgId, Actor Actor, Guid ConnectionId, string Provider, string ConnectionName);

@@ -18,7 +18,7 @@ public sealed class RecordingLedger : ILlmLedger
 
     public StepResult Admission { get; set; } = StepResult.Continue;
 
-    public ValueTask<StepResult> AdmitAsync(LlmCallContext context, string agent, CancellationToken ct) => ValueTask.FromResult(Admission);
+    public ValueTask<StepResult> AdmitAsync(LlmCallContext context, LlmAdmission admission, CancellationToken ct) => ValueTask.FromResult(Admission);
 
     public Task RequestAsync(LlmCallContext context, LlmRequestRecord record, CancellationToken ct) => Write("request", record);
 
