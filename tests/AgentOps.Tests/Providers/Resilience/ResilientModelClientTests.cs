@@ -346,6 +346,96 @@ public sealed class ResilientModelClientTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task After_the_cooldown_one_probe_goes_to_the_deployment_and_its_success_closes_the_circuit()
+    {
+        var time = new ManualTime(DateTimeOffset.UtcNow);
+        _registry = new ResilienceRegistry(new ResilienceOptions
+        {
+            BaseDelay = TimeSpan.FromMilliseconds(5), MaxDelay = TimeSpan.FromMilliseconds(20), MaxAttemptsPerTarget = 1,
+            Breaker = new CircuitBreakerOptions { FailureThreshold = 1, Cooldown = TimeSpan.FromSeconds(30) },
+        }, time);
+        _client = new ResilientModelClient(_registry, _budget, time);
+        _openAi.Then(OpenAiScenario.ServerError, OpenAiScenario.Text);
+        var openAi = OpenAi();
+        await _client.CompleteAsync(Request, [openAi, Anthropic()]);
+        Assert.Equal(CircuitState.Open, _registry.For(openAi.DeploymentKey).Breaker.State);
+
+        time.Advance(TimeSpan.FromSeconds(30));
+        var probe = await _client.CompleteAsync(Request, [openAi, Anthropic()]);
+
+        Assert.Same(openAi, probe.Target);
+        Assert.Equal(CircuitState.Closed, _registry.For(openAi.DeploymentKey).Breaker.State);
+        Assert.Single(_anthropic.Requests);
+    }
+
+    [Fact]
+    public async Task An_invalid_request_stops_the_chain_before_anything_is_sent()
+    {
+        var invalid = Request with { Temperature = 7 };
+
+        var e = await Assert.ThrowsAsync<ModelCallFailedException>(() => _client.CompleteAsync(invalid, [OpenAi(), Anthropic()]));
+
+        Assert.Equal(ProviderErrorKind.BadRequest, e.Kind);
+        Assert.Contains("temperature", e.Message);
+        Assert.Empty(_openAi.Requests);
+        Assert.Empty(_anthropic.Requests);
+        Assert.Equal(0, _budget.Open);
+        Assert.Equal(CircuitSnapshot.Initial, _registry.For(OpenAi().DeploymentKey).Breaker.Snapshot); // the request's fault, not the deployment's
+    }
+
+    [Fact]
+    public async Task A_reader_that_stops_early_releases_the_slot_and_settles_the_reservation()
+    {
+        var target = OpenAi();
+        var stream = _client.StreamAsync(Request, [target]);
+        await foreach (var delta in stream)
+            if (delta is TextDelta) break;
+
+        Assert.Equal(0, _budget.Open);
+        Assert.Equal(0, _registry.For(target.DeploymentKey).Concurrency.InFlight);
+        Assert.Equal(AttemptOutcome.Cancelled, Assert.Single(stream.Attempts).Outcome);
+        Assert.Throws<InvalidOperationException>(() => stream.GetAsyncEnumerator());
+    }
+
+    [Fact]
+    public async Task A_finished_stream_is_the_same_answer_as_the_call_and_reports_success()
+    {
+        var target = Anthropic();
+        var stream = _client.StreamAsync(Request, [target]);
+
+        var streamed = await ModelStreamAssembler.CollectAsync(stream);
+        var completed = await _client.CompleteAsync(Request, [target]);
+
+        AssertSameResult(completed.Result, streamed);
+        Assert.Equal(AttemptOutcome.Succeeded, Assert.Single(stream.Attempts).Outcome);
+        Assert.Equal(0, _registry.For(target.DeploymentKey).Concurrency.InFlight);
+        Assert.Equal(streamed.Usage.InputTokens + streamed.Usage.OutputTokens, _budget.Settled.First().UsedTokens);
+    }
+
+    [Fact]
+    public async Task A_slot_is_not_held_during_the_backoff_wait()
+    {
+        _openAi.RetryAfterMs = 1000;
+        _openAi.Then(OpenAiScenario.RateLimited, OpenAiScenario.Text);
+        var target = OpenAi();
+        var limiter = _registry.For(target.DeploymentKey).Concurrency;
+
+        var call = _client.CompleteAsync(Request, [target]);
+        while (_openAi.Requests.IsEmpty) await Task.Delay(5);
+        var freedBetweenAttempts = false;
+        while (_openAi.Requests.Count == 1 && !call.IsCompleted && !freedBetweenAttempts)
+        {
+            freedBetweenAttempts = limiter.InFlight == 0;
+            await Task.Delay(5);
+        }
+        await call;
+
+        Assert.True(freedBetweenAttempts);
+        Assert.Equal(2, _openAi.Requests.Count);
+        Assert.Equal(0, limiter.InFlight);
+    }
+
+    [Fact]
     public void The_registry_forgets_the_least_recently_used_idle_deployments_and_never_an_open_one()
     {
         var registry = new ResilienceRegistry(new ResilienceOptions { MaxDeployments = 10, Breaker = new CircuitBreakerOptions { FailureThreshold = 1 } }, TimeProvider.System);
