@@ -28,6 +28,18 @@ public sealed class FakeAnthropicServer : FakeHttpServer
 
     public AnthropicScenario Scenario { get; set; }
 
+    /// <summary>
+    /// Scenarios for the next requests, one per request in order (a 429, then a 500, then an answer); once it is empty,
+    /// <see cref="Scenario"/> stays the last one taken.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentQueue<AnthropicScenario> Script { get; } = new();
+
+    /// <summary>Scripts the next requests' scenarios (see <see cref="Script"/>).</summary>
+    public void Then(params AnthropicScenario[] scenarios)
+    {
+        foreach (var s in scenarios) Script.Enqueue(s);
+    }
+
     public static async Task<FakeAnthropicServer> StartAsync(string secret)
     {
         var server = new FakeAnthropicServer(secret);
@@ -100,6 +112,7 @@ public sealed class FakeAnthropicServer : FakeHttpServer
 
     protected override async Task Respond(HttpContext ctx, RecordedRequest request)
     {
+        if (Script.TryDequeue(out var scripted)) Scenario = scripted;
         ctx.Response.Headers["request-id"] = RequestId;
         var body = request.Body;
         var streaming = body.TryGetProperty("stream", out var s) && s.GetBoolean();

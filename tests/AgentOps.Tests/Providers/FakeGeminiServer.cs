@@ -42,6 +42,18 @@ public sealed class FakeGeminiServer : FakeHttpServer
 
     public GeminiScenario Scenario { get; set; }
 
+    /// <summary>
+    /// Scenarios for the next requests, one per request in order (a 429, then a 500, then an answer); once it is empty,
+    /// <see cref="Scenario"/> stays the last one taken.
+    /// </summary>
+    public System.Collections.Concurrent.ConcurrentQueue<GeminiScenario> Script { get; } = new();
+
+    /// <summary>Scripts the next requests' scenarios (see <see cref="Script"/>).</summary>
+    public void Then(params GeminiScenario[] scenarios)
+    {
+        foreach (var s in scenarios) Script.Enqueue(s);
+    }
+
     /// <summary>The finishReason of <see cref="GeminiScenario.Finish"/>.</summary>
     public string FinishReason { get; set; } = "STOP";
 
@@ -185,6 +197,7 @@ public sealed class FakeGeminiServer : FakeHttpServer
 
     protected override async Task Respond(HttpContext ctx, RecordedRequest request)
     {
+        if (Script.TryDequeue(out var scripted)) Scenario = scripted;
         var streaming = request.Path.EndsWith(":streamGenerateContent", StringComparison.Ordinal);
         switch (Scenario)
         {

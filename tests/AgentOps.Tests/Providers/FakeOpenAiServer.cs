@@ -36,6 +36,24 @@ public sealed class FakeOpenAiServer : FakeHttpServer
     /// <summary>Texts to answer with, in order, instead of <see cref="Text"/> (streamed in 5-character pieces).</summary>
     public ConcurrentQueue<string> Answers { get; } = new();
 
+    /// <summary>
+    /// Scenarios for the next requests, one per request in order (a 429, then a 500, then an answer); once it is empty,
+    /// <see cref="Scenario"/> stays the last one taken.
+    /// </summary>
+    public ConcurrentQueue<OpenAiScenario> Script { get; } = new();
+
+    /// <summary>
+    /// When set, 429s carry retry-after-ms (as OpenAI sends it, beside retry-after in whole seconds) and 5xx answers'
+    /// retry-after-ms is this instead of 1500: tests of the retry loop wait milliseconds, not seconds.
+    /// </summary>
+    public int? RetryAfterMs { get; set; }
+
+    /// <summary>Scripts the next requests' scenarios (see <see cref="Script"/>).</summary>
+    public void Then(params OpenAiScenario[] scenarios)
+    {
+        foreach (var s in scenarios) Script.Enqueue(s);
+    }
+
     /// <summary>A server for OpenAI (Bearer auth, /v1/chat/completions) or Azure (api-key, the deployment's path and api-version).</summary>
     public static async Task<FakeOpenAiServer> StartAsync(string secret, string path = "/v1/chat/completions", bool azure = false)
     {
@@ -106,6 +124,7 @@ public sealed class FakeOpenAiServer : FakeHttpServer
 
     protected override async Task Respond(HttpContext ctx, RecordedRequest request)
     {
+        if (Script.TryDequeue(out var scripted)) Scenario = scripted;
         ctx.Response.Headers["x-request-id"] = RequestId;
         ctx.Response.Headers["openai-processing-ms"] = "42";
         var streaming = request.Body.TryGetProperty("stream", out var s) && s.GetBoolean();
@@ -119,10 +138,15 @@ public sealed class FakeOpenAiServer : FakeHttpServer
                 ctx.Response.Headers["x-ratelimit-remaining-tokens"] = "12";
                 ctx.Response.Headers["x-ratelimit-reset-tokens"] = "6m0s";
                 ctx.Response.Headers["retry-after"] = Scenario == OpenAiScenario.RateLimited ? "2" : Now.AddMinutes(2).ToString("r");
+                if (RetryAfterMs is { } ms)
+                {
+                    ctx.Response.Headers["retry-after-ms"] = ms.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                    ctx.Response.Headers["retry-after"] = ((ms + 999) / 1000).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                }
                 await Json(ctx, 429, Error("Rate limit reached for gpt-4o in organization org-x on tokens per min (TPM): Limit 30000, Used 29988.", "tokens", "rate_limit_exceeded"));
                 return;
             case OpenAiScenario.ServerError:
-                ctx.Response.Headers["retry-after-ms"] = "1500";
+                ctx.Response.Headers["retry-after-ms"] = (RetryAfterMs ?? 1500).ToString(System.Globalization.CultureInfo.InvariantCulture);
                 await Json(ctx, 500, Error("The server had an error while processing your request. Sorry about that!", "server_error", null));
                 return;
             case OpenAiScenario.Unauthorized:
