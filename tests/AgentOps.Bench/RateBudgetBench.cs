@@ -9,10 +9,12 @@ namespace AgentOps.Bench;
 /// What <see cref="RateBudgetBench.RunAsync"/> measured: per round, how many of <see cref="RateBudgetBench.Calls"/>
 /// concurrent reservations were admitted against a cap of <see cref="RateBudgetBench.Cap"/> requests per minute;
 /// the overshoot (admitted beyond the cap in any one window, summed over rounds: the figure must be 0, also as the
-/// counters in Postgres say); and the latency of one reservation (ReserveAsync, a transaction on the shared database).
+/// counters in Postgres say); and the latency of one reservation (ReserveAsync, a transaction on the shared database)
+/// in the burst (mostly the wait for the key's row: the burst's reservations take it one after the other) and alone
+/// (<see cref="RateBudgetBench.Sequential"/> reservations one after the other, the cost of one).
 /// </summary>
 public sealed record RateBudgetFigures(int Rounds, int Calls, int Cap, int Replicas, long Overshoot, IReadOnlyList<int> AdmittedPerRound,
-    double ReserveP50Ms, double ReserveP99Ms, double ReserveMaxMs);
+    double ReserveP50Ms, double ReserveP99Ms, double ReserveMaxMs, double AloneP50Ms, double AloneP99Ms);
 
 /// <summary>
 /// The shared rate budgets under contention: 200 reservations at once, spread over several replicas (each its own
@@ -27,6 +29,9 @@ public static class RateBudgetBench
 
     /// <summary>Connections per replica: 64 in all, under Postgres' default of 100 with the bench's own.</summary>
     public const int PoolSize = 16;
+
+    /// <summary>Reservations made one after the other to time one alone.</summary>
+    public const int Sequential = 200;
 
     /// <summary>Tokens each call reserves: the token budget (the default 800,000) is not what this measures.</summary>
     public const long TokensPerCall = 1000;
@@ -44,8 +49,9 @@ public static class RateBudgetBench
             var latencies = new List<double>(rounds * Calls);
             var admittedPerRound = new List<int>();
             long overshoot = 0;
-            // Warm the pools and the statements: the first connections' start-up is not a reservation's cost.
-            await Task.WhenAll(budgets.Select(b => b.ReserveAsync(new RateKey(Guid.NewGuid(), "bench", "warm-up"), 1, ct)));
+            // Warm the pools (every connection) and the statements: a connection's start-up is not a reservation's cost.
+            var warmUp = new RateKey(Guid.NewGuid(), "bench", "warm-up");
+            await Task.WhenAll(Enumerable.Range(0, Calls).Select(i => budgets[i % budgets.Count].ReserveAsync(warmUp, 1, ct)));
             for (var round = 0; round < rounds; round++)
             {
                 // A new organization each round: a fresh key, a budget untouched by the rounds before.
@@ -72,7 +78,18 @@ public static class RateBudgetBench
                 }
             }
             latencies.Sort();
-            return new RateBudgetFigures(rounds, Calls, Cap, Replicas, overshoot, admittedPerRound, Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies[^1]);
+            var alone = new List<double>(Sequential);
+            var roomy = new PostgresRateBudget(new Db(sources[0]), new RateBudgetOptions { DefaultRpm = RateBudgetRules.MaxRpm }, TimeProvider.System);
+            var aloneKey = new RateKey(Guid.NewGuid(), "bench", "gpt-alone");
+            for (var i = 0; i < Sequential; i++)
+            {
+                var clock = Stopwatch.StartNew();
+                await roomy.ReserveAsync(aloneKey, TokensPerCall, ct);
+                alone.Add(clock.Elapsed.TotalMilliseconds);
+            }
+            alone.Sort();
+            return new RateBudgetFigures(rounds, Calls, Cap, Replicas, overshoot, admittedPerRound, Percentile(latencies, 0.50), Percentile(latencies, 0.99), latencies[^1],
+                Percentile(alone, 0.50), Percentile(alone, 0.99));
         }
         finally
         {

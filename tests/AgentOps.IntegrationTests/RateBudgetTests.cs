@@ -300,4 +300,27 @@ public sealed class RateBudgetTests(ApiFixture fx) : IAsyncLifetime
         Assert.True(errors.TryGetProperty("provider", out _) && errors.TryGetProperty("model", out _), errors.ToString());
         (await _client.Delete("/api/v1/llm/rate-limits?provider=openai&model=" + new string('m', 201), tenant.AdminToken)).ExpectProblem(422, "validation_failed");
     }
+
+    [Fact]
+    public async Task An_organization_has_at_most_a_thousand_overrides_and_the_live_view_shows_counts_the_provider_raised()
+    {
+        var tenant = await _client.SignupAsync();
+        // 999 rows written as the schema owner (a thousand requests would only be slower), then the thousandth through the API.
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl,
+            "INSERT INTO llm_rate_limits (org_id, provider, model, rpm, tpm) SELECT $1, 'bulk', 'model-' || n, 1, 1 FROM generate_series(1, 999) n", tenant.OrgId);
+        await SetLimitAsync(tenant, "openai", "gpt-4o", 10, 10_000);
+        (await _client.Send(HttpMethod.Put, "/api/v1/llm/rate-limits", new { provider = "openai", model = "gpt-4.1", rpm = 10, tpm = 10_000 }, tenant.AdminToken))
+            .ExpectProblem(409, "rate_limit_overrides_full");
+        await SetLimitAsync(tenant, "openai", "gpt-4o", 20, 10_000); // changing an existing one is no new row
+
+        // The provider has no requests left: the live view shows this minute's count raised to the limit.
+        var budget = (IRateBudget)fx.Factory.Services.GetService(typeof(IRateBudget))!;
+        var key = new RateKey(tenant.OrgId, "openai", "gpt-4o");
+        var r = Assert.IsType<RateAdmission.Admitted>(await budget.ReserveAsync(key, 100, CancellationToken.None)).Reservation;
+        await budget.SettleAsync(r, 100, new RateLimitInfo(null, 0, TimeSpan.FromSeconds(59), null, null, null), CancellationToken.None);
+        var item = (await _client.Get("/api/v1/llm/rate-limits", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray()
+            .Single(i => i.GetProperty("provider").GetString() == "openai" && i.GetProperty("model").GetString() == "gpt-4o");
+        Assert.Equal(20, item.GetProperty("requests").GetInt32()); // raised to the limit: the provider has none left
+        Assert.Equal(1000, (await _client.Get("/api/v1/llm/rate-limits", tenant.AdminToken)).Body.GetProperty("items").GetArrayLength());
+    }
 }

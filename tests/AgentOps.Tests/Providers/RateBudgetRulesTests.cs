@@ -1,3 +1,4 @@
+using AgentOps.Platform;
 using AgentOps.Providers;
 using AgentOps.Providers.RateBudgets;
 using FsCheck;
@@ -207,5 +208,25 @@ public class RateBudgetRulesTests
         Assert.False(RateBudgetRules.IsProvider(new string('p', RateBudgetRules.MaxProviderLength + 1)));
         Assert.True(RateBudgetRules.IsModel(new string('m', RateBudgetRules.MaxModelLength)));
         Assert.False(RateBudgetRules.IsModel(new string('m', RateBudgetRules.MaxModelLength + 1)));
+    }
+
+    [Fact]
+    public void The_defaults_are_1800_requests_and_800000_tokens_per_minute_unless_set()
+    {
+        Assert.Equal((1800, 800_000L), Read(new()) is var d ? (d.DefaultRpm, d.DefaultTpm) : default);
+        var set = Read(new() { ["AGENTOPS_LLM_DEFAULT_RPM"] = "60", ["AGENTOPS_LLM_DEFAULT_TPM"] = "1000000000" });
+        Assert.Equal((60, 1_000_000_000L), (set.DefaultRpm, set.DefaultTpm));
+        var settings = new Settings(n => n switch { "AGENTOPS_LLM_DEFAULT_RPM" => "0", "AGENTOPS_LLM_DEFAULT_TPM" => "1000000001", _ => null });
+        RateBudgetOptions.Read(settings);
+        Assert.Equal(2, settings.Errors.Count);
+        Assert.Contains(settings.Errors, e => e.Contains("AGENTOPS_LLM_DEFAULT_RPM", StringComparison.Ordinal) && e.Contains("1000000", StringComparison.Ordinal));
+    }
+
+    private static RateBudgetOptions Read(Dictionary<string, string> values)
+    {
+        var settings = new Settings(n => values.GetValueOrDefault(n));
+        var options = RateBudgetOptions.Read(settings);
+        Assert.Empty(settings.Errors);
+        return options;
     }
 }

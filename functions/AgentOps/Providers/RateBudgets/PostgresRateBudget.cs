@@ -18,8 +18,8 @@ public sealed record RateBudgetOptions
 }
 
 /// <summary>
-/// <see cref="IRateBudget"/> over Postgres, shared by every replica: a reservation is one conditional upsert of the
-/// key's counter row for the current minute (RateBudgetStore.TryReserveAsync), so concurrent reservations on any
+/// <see cref="IRateBudget"/> over Postgres, shared by every replica: a reservation is one statement, a conditional
+/// upsert of the key's counter row for the current minute (RateBudgetStore.TryReserveAsync), so concurrent reservations on any
 /// number of replicas serialize on that row and never exceed a limit. Settlement corrects the window's tokens by what
 /// the call used, once, and raises the counts to what the provider's headers say is left. A reservation never
 /// settled stops counting when its window ends (its <see cref="RateReservation.ExpiresAt"/>).
@@ -47,23 +47,25 @@ public sealed class PostgresRateBudget(Db db, RateBudgetOptions options, TimePro
             var window = RateBudgetRules.WindowOf(now);
             try
             {
-                var answer = await db.InOrgAsync<RateAdmission?>(key.OrgId, async tx =>
+                var reservation = new RateReservation(Guid.CreateVersion7(), key, estimatedTokens, RateBudgetRules.WindowEnd(window));
+                var admitted = await db.InOrgAsync(key.OrgId, async tx =>
+                {
+                    if (await RateBudgetStore.TryReserveAsync(tx, reservation, window, options.DefaultRpm, options.DefaultTpm, now, ct) is not { } opened)
+                        return false;
+                    if (opened) await RateBudgetStore.PruneAsync(tx, key, window, now, ct);
+                    return true;
+                }, ct);
+                if (admitted) return new RateAdmission.Admitted(reservation);
+                // Refused: why, and when to ask again, read after the commit (a refused upsert locks the window's row too,
+                // and every other reservation of the key waits for it), in a transaction of its own.
+                var answer = await db.InOrgAsync(key.OrgId, async tx =>
                 {
                     var limit = await LimitAsync(tx, key, ct);
                     if (RateBudgetRules.NeverFits(limit, estimatedTokens))
                         throw DomainError.Unprocessable("model_call_too_large",
                             $"This call is estimated at {estimatedTokens} tokens, more than the {limit.Tpm} tokens per minute {key.Provider}/{key.Model} may use: "
                             + "it could never be admitted. Lower max_tokens or the input, or raise the limit (PUT /api/v1/llm/rate-limits).");
-                    var (taken, opened) = await RateBudgetStore.TryReserveAsync(tx, key, window, estimatedTokens, limit, now, ct);
-                    if (taken)
-                    {
-                        var reservation = new RateReservation(Guid.CreateVersion7(), key, estimatedTokens, RateBudgetRules.WindowEnd(window));
-                        await RateBudgetStore.InsertReservationAsync(tx, reservation, window, ct);
-                        if (opened) await RateBudgetStore.PruneAsync(tx, key, window, now, ct);
-                        return new RateAdmission.Admitted(reservation);
-                    }
-                    var state = await RateBudgetStore.WindowAsync(tx, key, window, ct);
-                    return RateBudgetRules.Refusal(state, limit, estimatedTokens, now);
+                    return RateBudgetRules.Refusal(await RateBudgetStore.WindowAsync(tx, key, window, ct), limit, estimatedTokens, now);
                 }, ct);
                 // A refusal whose window admits the call by now (a settlement or a new limit came between): ask again.
                 if (answer is not null) return answer;

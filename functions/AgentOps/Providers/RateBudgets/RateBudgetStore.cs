@@ -24,29 +24,40 @@ public static class RateBudgetStore
     }
 
     /// <summary>
-    /// Takes one request and <paramref name="tokens"/> in the window if both fit its limits and no hold is in force:
-    /// one upsert, so concurrent reservations of the key serialize on the window's row lock and each sees the counts
-    /// the one before it left (read committed re-checks the WHERE against the latest row version). Returns whether it
-    /// was taken, and whether this reservation opened the window (the moment to prune the key's past).
+    /// Takes one request and <paramref name="reservation"/>'s tokens in the window, if both fit the key's limits and no
+    /// hold is in force, and records the reservation: one statement (one round trip, the least time under the lock),
+    /// so concurrent reservations of the key serialize on the window's row lock and each sees the counts the one
+    /// before it left (read committed re-checks the WHERE against the latest row version). The limits are looked up in
+    /// the same statement: the key's own override, else its provider's '*', else the defaults (as
+    /// <see cref="RateBudgetRules.Effective"/>). Returns null when nothing was taken, else whether this reservation
+    /// opened the window (the moment to prune the key's past).
     /// </summary>
-    public static async Task<(bool Taken, bool Opened)> TryReserveAsync(Tx tx, RateKey key, DateTimeOffset window, long tokens, RateLimit limit,
+    public static async Task<bool?> TryReserveAsync(Tx tx, RateReservation reservation, DateTimeOffset window, int defaultRpm, long defaultTpm,
         DateTimeOffset now, CancellationToken ct)
     {
+        var key = reservation.Key;
         var rows = await tx.ListAsync("""
-            INSERT INTO llm_rate_windows AS w (org_id, provider, model, window_start, requests, tokens, rpm, tpm)
-            SELECT $1, $2, $3, $4, 1, $5, $6, $7 WHERE 1 <= $6 AND $5 <= $7
-            ON CONFLICT (org_id, provider, model, window_start) DO UPDATE
-              SET requests = w.requests + 1, tokens = w.tokens + excluded.tokens, rpm = excluded.rpm, tpm = excluded.tpm
-              WHERE w.requests + 1 <= excluded.rpm AND w.tokens + excluded.tokens <= excluded.tpm AND (w.held_until IS NULL OR w.held_until <= $8)
-            RETURNING (xmax = 0)
-            """, r => r.GetBoolean(0), ct, tx.OrgId, key.Provider, key.Model, window, tokens, limit.Rpm, limit.Tpm, now);
-        return rows.Count == 0 ? (false, false) : (true, rows[0]);
+            WITH lim AS (
+              SELECT coalesce(o.rpm, $6) AS rpm, coalesce(o.tpm, $7) AS tpm
+              FROM (SELECT 1) one LEFT JOIN LATERAL (
+                SELECT rpm, tpm FROM llm_rate_limits WHERE org_id = $1 AND provider = $2 AND model IN ($3, '*') ORDER BY model = '*' LIMIT 1
+              ) o ON true
+            ), taken AS (
+              INSERT INTO llm_rate_windows AS w (org_id, provider, model, window_start, requests, tokens, rpm, tpm)
+              SELECT $1, $2, $3, $4, 1, $5, lim.rpm, lim.tpm FROM lim WHERE 1 <= lim.rpm AND $5 <= lim.tpm
+              ON CONFLICT (org_id, provider, model, window_start) DO UPDATE
+                SET requests = w.requests + 1, tokens = w.tokens + excluded.tokens, rpm = excluded.rpm, tpm = excluded.tpm
+                WHERE w.requests + 1 <= excluded.rpm AND w.tokens + excluded.tokens <= excluded.tpm AND (w.held_until IS NULL OR w.held_until <= $8)
+              RETURNING (xmax = 0) AS opened
+            ), recorded AS (
+              INSERT INTO llm_rate_reservations (id, org_id, provider, model, window_start, reserved_tokens, expires_at)
+              SELECT $9, $1, $2, $3, $4, $5, $10 FROM taken
+            )
+            SELECT opened FROM taken
+            """, r => r.GetBoolean(0), ct, tx.OrgId, key.Provider, key.Model, window, reservation.ReservedTokens, defaultRpm, defaultTpm, now,
+            reservation.Id, reservation.ExpiresAt);
+        return rows.Count == 0 ? null : rows[0];
     }
-
-    public static Task InsertReservationAsync(Tx tx, RateReservation reservation, DateTimeOffset window, CancellationToken ct) =>
-        tx.ExecuteAsync("""
-            INSERT INTO llm_rate_reservations (id, org_id, provider, model, window_start, reserved_tokens, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
-            """, ct, reservation.Id, tx.OrgId, reservation.Key.Provider, reservation.Key.Model, window, reservation.ReservedTokens, reservation.ExpiresAt);
 
     /// <summary>The key's window as it is now (after a refusal: why), or the empty state when it has none.</summary>
     public static async Task<RateWindowState> WindowAsync(Tx tx, RateKey key, DateTimeOffset window, CancellationToken ct, bool forUpdate = false) =>
