@@ -323,4 +323,24 @@ public sealed class RateBudgetTests(ApiFixture fx) : IAsyncLifetime
         Assert.Equal(20, item.GetProperty("requests").GetInt32()); // raised to the limit: the provider has none left
         Assert.Equal(1000, (await _client.Get("/api/v1/llm/rate-limits", tenant.AdminToken)).Body.GetProperty("items").GetArrayLength());
     }
+
+    [Fact]
+    public async Task A_new_limit_applies_from_the_next_reservation_on_every_replica()
+    {
+        var tenant = await _client.SignupAsync();
+        await SetLimitAsync(tenant, "openai", "gpt-4o", 5, 100_000);
+        var time = new ManualTime(Noon);
+        var (one, two) = (new PostgresRateBudget(Replica(), Defaults, time), new PostgresRateBudget(Replica(), Defaults, time));
+        var key = new RateKey(tenant.OrgId, "openai", "gpt-4o");
+        for (var i = 0; i < 3; i++) Assert.IsType<RateAdmission.Admitted>(await one.ReserveAsync(key, 10, CancellationToken.None));
+        await SetLimitAsync(tenant, "openai", "gpt-4o", 2, 100_000); // lowered below what this minute has taken
+        Assert.Equal(RateBudgetRules.Requests, Assert.IsType<RateAdmission.Exhausted>(await two.ReserveAsync(key, 10, CancellationToken.None)).Budget);
+        await SetLimitAsync(tenant, "openai", "gpt-4o", 4, 100_000);
+        Assert.IsType<RateAdmission.Admitted>(await two.ReserveAsync(key, 10, CancellationToken.None));
+        Assert.IsType<RateAdmission.Exhausted>(await one.ReserveAsync(key, 10, CancellationToken.None));
+        // Removing the override falls back to the defaults (1,800 per minute).
+        (await _client.Delete("/api/v1/llm/rate-limits?provider=openai&model=gpt-4o", tenant.AdminToken)).Expect(204);
+        Assert.IsType<RateAdmission.Admitted>(await one.ReserveAsync(key, 10, CancellationToken.None));
+        Assert.Equal((5, 50L), await CountsAsync(Replica(), key, Noon));
+    }
 }
