@@ -343,4 +343,36 @@ public sealed class RateBudgetTests(ApiFixture fx) : IAsyncLifetime
         Assert.IsType<RateAdmission.Admitted>(await one.ReserveAsync(key, 10, CancellationToken.None));
         Assert.Equal((5, 50L), await CountsAsync(Replica(), key, Noon));
     }
+
+    /// <summary>
+    /// Reservations and settlements interleaved at random on three replicas (a fixed seed): the window ends up holding
+    /// exactly what the calls used (settled) or reserved (leaked), and never more requests than its limit.
+    /// </summary>
+    [Fact]
+    public async Task Reservations_and_settlements_interleaved_on_replicas_leave_exactly_what_was_used()
+    {
+        var tenant = await _client.SignupAsync();
+        await SetLimitAsync(tenant, "openai", "gpt-4o", 50, 40_000);
+        var time = new ManualTime(Noon);
+        var replicas = Enumerable.Range(0, 3).Select(_ => new PostgresRateBudget(Replica(), Defaults, time)).ToList();
+        var key = new RateKey(tenant.OrgId, "openai", "gpt-4o");
+        var random = new Random(2026);
+        var plans = Enumerable.Range(0, 120).Select(i => (Estimate: (long)random.Next(100, 1000), UsedShare: random.NextDouble(), Settles: random.Next(10) < 7,
+            Twice: random.Next(10) == 0, Replica: i % 3, SettleOn: random.Next(3))).ToList();
+        var outcomes = await Task.WhenAll(plans.Select(p => Task.Run<(bool Admitted, long Counted)>(async () =>
+        {
+            if (await replicas[p.Replica].ReserveAsync(key, p.Estimate, CancellationToken.None) is not RateAdmission.Admitted admitted) return (false, 0L);
+            if (!p.Settles) return (true, p.Estimate);
+            var used = (long)(p.Estimate * p.UsedShare);
+            await replicas[p.SettleOn].SettleAsync(admitted.Reservation, used, null, CancellationToken.None);
+            if (p.Twice) await replicas[p.Replica].SettleAsync(admitted.Reservation, used, null, CancellationToken.None);
+            return (true, used);
+        })));
+
+        var (requests, tokens) = await CountsAsync(Replica(), key, Noon);
+        Assert.Equal(outcomes.Count(o => o.Admitted), requests);
+        Assert.InRange(requests, 1, 50);
+        Assert.Equal(outcomes.Where(o => o.Admitted).Sum(o => o.Counted), tokens);
+        Assert.InRange(tokens, 0, 40_000);
+    }
 }
