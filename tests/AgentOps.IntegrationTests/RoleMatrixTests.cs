@@ -111,6 +111,9 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/analytics/timeseries"] = People + " key:read key:write key:admin",
         ["GET /api/v1/analytics/latency"] = People + " key:read key:write key:admin",
         ["GET /api/v1/analytics/top-agents"] = People + " key:read key:write key:admin",
+        ["GET /api/v1/llm/rate-limits"] = "admin team_lead member key:read key:write key:admin",
+        ["PUT /api/v1/llm/rate-limits"] = "admin key:admin",
+        ["DELETE /api/v1/llm/rate-limits"] = "admin key:admin",
     };
 
     private static readonly HashSet<string> Open =
@@ -159,7 +162,7 @@ public class RoleMatrixTests(ApiFixture fx)
             foreach (var (name, bearer) in actors)
             {
                 // Empty bodies: an allowed caller gets past access control and then fails validation (422) or finds nothing (404).
-                var body = method is "POST" or "PATCH" && !path.EndsWith("/logout", StringComparison.Ordinal) ? new { } : null;
+                var body = method is "POST" or "PATCH" or "PUT" && !path.EndsWith("/logout", StringComparison.Ordinal) ? new { } : null;
                 // A live stream answers at once but stays open: asked to end after a second.
                 var reply = await _client.Send(new HttpMethod(method), path + (route == "GET /api/v1/live" ? "?max_seconds=1" : ""), body, bearer);
                 var passed = reply.Code is not (401 or 403);

@@ -6,18 +6,21 @@ using Microsoft.Extensions.Logging;
 namespace AgentOps.Providers;
 
 /// <summary>
-/// Model providers: the adapters that call OpenAI (and Azure OpenAI and compatible servers), Anthropic, and a
-/// simulated provider, behind <see cref="IModelProvider"/>. Adapters are built per connection (its base URL, options
-/// and credential), which the guardrail pipeline's later slices own; the resilience layer (breakers and concurrency
-/// limits per deployment) is one per process.
+/// Model providers: the adapters that call OpenAI (and Azure OpenAI and compatible servers), Anthropic, Gemini and a
+/// simulated provider, behind <see cref="IModelProvider"/>, built per connection (its base URL, options and
+/// credential). The shared rate budgets of model calls (<see cref="IRateBudget"/>, over Postgres) and their limits' API
+/// live here, and the resilience layer (breakers and concurrency limits per deployment, one per process) that runs a
+/// call over its fallback chain.
 /// </summary>
 public sealed class ProvidersModule : IFeatureModule
 {
     public void AddServices(IServiceCollection services, Settings settings)
     {
+        services.AddSingleton(RateBudgetOptions.Read(settings)).AddSingleton<IRateBudget, PostgresRateBudget>().AddSingleton<RateLimitsService>();
         services.AddSingleton(sp => new ResilienceRegistry(new ResilienceOptions(), sp.GetRequiredService<TimeProvider>()));
-        // A factory: the rate budget (IRateBudget) is registered by its own slice, and resolved when the client first is.
         services.AddSingleton(sp => new ResilientModelClient(sp.GetRequiredService<ResilienceRegistry>(), sp.GetRequiredService<IRateBudget>(),
             sp.GetRequiredService<TimeProvider>(), sp.GetService<ILogger<ResilientModelClient>>()));
     }
+
+    public void MapEndpoints(IEndpointRouteBuilder root, RouteGroupBuilder api) => api.MapRateLimitsApi();
 }

@@ -179,7 +179,8 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
         bool isBase = false, RequestMarker? marker = null)
     {
         marker ??= nextMarker();
-        var url = (path ?? BasePath(op, tenant)) + (query is null ? "" : "?" + query);
+        var url = (path ?? BasePath(op, tenant)) + (query is not null ? "?" + query
+            : HostileTables.BaseQueries.TryGetValue(op.Route, out var baseQuery) ? "?" + baseQuery(tenant) : "");
         if (body is null && contentType == Json && HostileTables.ExampleBodies.TryGetValue(op.Route, out var example))
             body = Serialize(JsonSerializer.SerializeToNode(example(tenant, marker))!);
         else if (body is null) contentType = null;

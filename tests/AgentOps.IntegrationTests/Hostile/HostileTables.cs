@@ -140,6 +140,7 @@ public static class HostileTables
         ["POST /api/v1/orchestrations/{id}/suspend"] = (_, _) => new { reason = "hostile suite" },
         ["POST /api/v1/orchestrations/{id}/resume"] = (_, _) => new { reason = "hostile suite" },
         ["POST /api/v1/orchestrations/{id}/events"] = (_, m) => new { name = "note", payload = new { text = m.Text } },
+        ["PUT /api/v1/llm/rate-limits"] = (_, m) => new { provider = "openai", model = m.Text + "-model", rpm = 100, tpm = 100_000 },
         // Before the seeds were created: matches nothing, so the corpus purges nothing a read needs.
         ["POST /api/v1/orchestrations/purge"] = (_, _) => new { statuses = new[] { "completed", "failed", "terminated" }, created_after = "2020-01-01T00:00:00Z",
             created_before = "2020-01-02T00:00:00Z", dry_run = true },
@@ -204,6 +205,15 @@ public static class HostileTables
         ["POST /api/v1/auth/logout"] = t => t.LogoutToken,
     };
 
+    /// <summary>
+    /// Query strings that make a write route's request valid (it names what it changes in the query): every request of
+    /// the corpus carries it, except those that vary the query.
+    /// </summary>
+    public static readonly Dictionary<string, Func<SeededTenant, string>> BaseQueries = new(StringComparer.Ordinal)
+    {
+        ["DELETE /api/v1/llm/rate-limits"] = t => $"provider={SeededTenant.RateLimitProvider}&model={Uri.EscapeDataString(t.RateLimitModel)}",
+    };
+
     /// <summary>Query strings the read check needs beyond the defaults.</summary>
     public static readonly Dictionary<string, string> ReadQueries = new(StringComparer.Ordinal)
     {
@@ -237,7 +247,7 @@ public static class HostileTables
     public static IEnumerable<string> StaleEntries(IReadOnlyList<ApiOperation> ops)
     {
         var routes = ops.Select(o => o.Route).ToHashSet(StringComparer.Ordinal);
-        foreach (var route in ExampleBodies.Keys.Concat(Deferred.Keys).Concat(BaseBearers.Keys).Concat(ReadQueries.Keys).Where(r => !routes.Contains(r)))
+        foreach (var route in ExampleBodies.Keys.Concat(Deferred.Keys).Concat(BaseBearers.Keys).Concat(ReadQueries.Keys).Concat(BaseQueries.Keys).Where(r => !routes.Contains(r)))
             yield return $"{route}: listed in HostileTables but not in the OpenAPI document";
         foreach (var seed in PathSeeds.Where(s => !ops.Any(o => o.Path.StartsWith(s.Prefix, StringComparison.Ordinal))))
             yield return $"PathSeed {seed.Prefix}: no route of the OpenAPI document starts with it";

@@ -38,6 +38,9 @@ public sealed class SeededTenant
     public Guid OrchestrationId { get; private set; }
     public Guid PurgeableOrchestrationId { get; private set; }
     public string RunId => Marker + "-seed-run";
+    /// <summary>A rate limit override of the seed (the key the removal route names in its query).</summary>
+    public const string RateLimitProvider = "openai";
+    public string RateLimitModel => Marker + "-seed-model";
     public string PayloadDay { get; private set; } = "";
     public string PayloadName { get; private set; } = "";
 
@@ -84,6 +87,8 @@ public sealed class SeededTenant
         // Far in the future, so that no worker runs it (and writes nothing) while the corpus is checking for writes.
         t.JobId = (await client.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true, scheduled_at = DateTimeOffset.UtcNow.AddDays(200) }, admin))
             .Expect(201).Body.GetProperty("job").GetProperty("id").GetGuid();
+        (await client.Send(HttpMethod.Put, "/api/v1/llm/rate-limits", new { provider = RateLimitProvider, model = t.RateLimitModel, rpm = 100, tpm = 100_000 }, admin))
+            .Expect(200);
         t.ScheduleId = (await client.Post("/api/v1/jobs/schedules", new { name = marker, cron = Cron, kind = "reindex" }, admin)).Expect(201).Id();
         t.OrchestrationId = await RunJobAsync(client, admin);
         t.PurgeableOrchestrationId = await RunJobAsync(client, admin);

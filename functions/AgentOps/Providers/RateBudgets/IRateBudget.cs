@@ -16,7 +16,10 @@ public abstract record RateAdmission
 
     public sealed record Admitted(RateReservation Reservation) : RateAdmission;
 
-    /// <summary><paramref name="Budget"/> is "requests" or "tokens"; <paramref name="RetryAfter"/> when a slot frees up.</summary>
+    /// <summary>
+    /// <paramref name="Budget"/> is "requests" or "tokens" (<see cref="RateBudgetRules.Requests"/>, <see cref="RateBudgetRules.Tokens"/>);
+    /// <paramref name="RetryAfter"/> when a slot frees up (the window's end, or the provider's reset when it said so).
+    /// </summary>
     public sealed record Exhausted(string Budget, TimeSpan RetryAfter) : RateAdmission;
 }
 
@@ -27,7 +30,11 @@ public abstract record RateAdmission
 /// </summary>
 public interface IRateBudget
 {
+    /// <param name="estimatedTokens">The call's input tokens (estimated) plus its max_tokens: what it may use at most.</param>
+    /// <exception cref="DomainError">422 model_call_too_large when the estimate alone exceeds the key's tokens per minute:
+    /// the call could never be admitted, so it is refused rather than told to wait (docs/llm.md).</exception>
     Task<RateAdmission> ReserveAsync(RateKey key, long estimatedTokens, CancellationToken ct);
 
+    /// <summary>Idempotent: a second settlement of the same reservation changes nothing.</summary>
     Task SettleAsync(RateReservation reservation, long usedTokens, RateLimitInfo? observed, CancellationToken ct);
 }
