@@ -123,6 +123,36 @@ public class ProviderConnectionsTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task After_a_master_key_rotation_secrets_are_resealed_under_the_new_key_and_still_open()
+    {
+        var tenant = await _client.SignupAsync();
+        var secret = NewSecret("reseal");
+        var id = (await _client.Post(Path, OpenAi("resealed", secret), tenant.AdminToken)).Expect(201).Id();
+        var services = fx.Factory.Services;
+        var fixtureKey = Convert.FromHexString(ApiFixture.SecretsKey);
+        var newKey = System.Security.Cryptography.RandomNumberGenerator.GetBytes(SecretKeys.KeyBytes);
+        ProviderConnectionService With(SecretKeys keys) => new(services.GetRequiredService<AgentOps.Platform.Database.Db>(), new SecretBox(keys),
+            services.GetRequiredService<ProviderHttp>(), TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<ProviderConnectionService>.Instance);
+        Task<string?> KeyIdAsync() => TestDatabase.ScalarAsync<string>(TestDatabase.OwnerUrl, "SELECT secret_key_id FROM provider_connections WHERE id = $1", id);
+
+        // Before: the new key alone does not open it; with the old one retired beside it, it does, and the reseal moves it.
+        var rotated = With(new SecretKeys("rotated", newKey, new Dictionary<string, byte[]> { ["k1"] = fixtureKey }));
+        Assert.Equal("provider_secret_unreadable",
+            (await Assert.ThrowsAsync<DomainError>(() => With(new SecretKeys("rotated", newKey)).ResolveAsync(tenant.OrgId, "resealed", default))).Code);
+        Assert.True(await rotated.ResealAsync(default) >= 1);
+        Assert.Equal("rotated", await KeyIdAsync());
+        Assert.Equal(secret, (await With(new SecretKeys("rotated", newKey)).ResolveAsync(tenant.OrgId, "resealed", default)).Credential.Secret);
+        Assert.Equal(0, await rotated.ResealAsync(default));
+        var view = (await _client.Get($"{Path}/{id}", tenant.AdminToken)).Expect(200);
+        Assert.Equal("…" + secret[^4..], view.Str("secret_hint"));
+
+        // And back, so that the other tests' connections open under the fixture's key again.
+        await With(new SecretKeys("k1", fixtureKey, new Dictionary<string, byte[]> { ["rotated"] = newKey })).ResealAsync(default);
+        Assert.Equal("k1", await KeyIdAsync());
+        Assert.Equal(secret, (await services.GetRequiredService<IConnectionResolver>().ResolveAsync(tenant.OrgId, "resealed", default)).Credential.Secret);
+    }
+
+    [Fact]
     public async Task A_resolved_openai_connection_calls_its_endpoint_with_its_secret()
     {
         var tenant = await _client.SignupAsync();

@@ -36,7 +36,7 @@ public sealed class ApiFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("AGENTOPS_MIGRATIONS_DATABASE_URL", TestDatabase.OwnerUrl);
         Environment.SetEnvironmentVariable("AGENTOPS_JWT_SECRET", JwtSecret);
         Environment.SetEnvironmentVariable("AGENTOPS_SECRETS_KEY", SecretsKey);
-        // Provider connections to the fake servers on 127.0.0.1 over http; ProviderConnectionsTests proves the default refuses them.
+        // Provider connections to fake servers on 127.0.0.1 over http; ConnectionRulesTests (unit) proves the default refuses them.
         Environment.SetEnvironmentVariable("AGENTOPS_LLM_ALLOW_PRIVATE_ENDPOINTS", "true");
         // Every test request comes from the same (absent) client address: per-IP limits would couple the tests.
         Environment.SetEnvironmentVariable("AGENTOPS_LOGIN_PER_MINUTE_PER_IP", "100000");

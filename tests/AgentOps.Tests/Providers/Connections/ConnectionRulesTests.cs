@@ -121,4 +121,23 @@ public class ConnectionRulesTests
         Assert.IsType<GeminiAdapter>(Build(Check("gemini", options: new() { Safety = "strict" })));
         Assert.IsType<SimulatedProvider>(Build(Check("simulated", options: new() { Seed = 7, LatencyMs = 0 })));
     }
+
+    [Fact]
+    public async Task The_shared_client_refuses_to_connect_to_a_private_address_unless_allowed()
+    {
+        const string secret = "sk-connection-ssrf-0123456789";
+        await using var server = await FakeOpenAiServer.StartAsync(secret);
+        var draft = Check("openai", new Uri(server.BaseUrl, "v1/").ToString(), allowPrivate: true);
+        using (var guarded = new ProviderHttp(new ProvidersOptions()))
+        {
+            var e = await Assert.ThrowsAsync<ProviderException>(() =>
+                ConnectionAdapters.Build(draft, guarded.Client, TimeProvider.System).CompleteAsync(ProviderTestData.Simple(), new ProviderCredential(secret)));
+            Assert.Equal(ProviderErrorKind.ConnectionFailed, e.Kind);
+            Assert.Contains("AGENTOPS_LLM_ALLOW_PRIVATE_ENDPOINTS", e.Message, StringComparison.Ordinal);
+            Assert.Empty(server.Requests);
+        }
+        using var allowed = new ProviderHttp(new ProvidersOptions { AllowPrivateEndpoints = true });
+        var result = await ConnectionAdapters.Build(draft, allowed.Client, TimeProvider.System).CompleteAsync(ProviderTestData.Simple(), new ProviderCredential(secret));
+        Assert.Equal(FakeOpenAiServer.Text, result.Content);
+    }
 }
