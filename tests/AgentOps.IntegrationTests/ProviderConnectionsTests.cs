@@ -231,6 +231,38 @@ public class ProviderConnectionsTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task Lists_page_by_cursor_and_a_patch_is_checked_against_the_kind()
+    {
+        var tenant = await _client.SignupAsync();
+        var azure = (await _client.Post(Path, new
+        {
+            name = "azure", kind = "azure-openai", base_url = "https://my-resource.openai.azure.com/", secret = NewSecret("azure"),
+            options = new { api_version = "2024-10-21", deployment = "gpt-4o-prod" },
+        }, tenant.AdminToken)).Expect(201).Id();
+        (await _client.Post(Path, new { name = "sim", kind = "simulated" }, tenant.AdminToken)).Expect(201);
+        var first = (await _client.Get($"{Path}?limit=1", tenant.AdminToken)).Expect(200).Body;
+        Assert.Equal(azure, Assert.Single(first.GetProperty("items").EnumerateArray()).GetProperty("id").GetGuid());
+        var second = (await _client.Get($"{Path}?limit=1&cursor={first.GetProperty("next_cursor").GetString()}", tenant.AdminToken)).Expect(200).Body;
+        Assert.Equal("sim", Assert.Single(second.GetProperty("items").EnumerateArray()).GetProperty("name").GetString());
+        Assert.Equal(JsonValueKind.Null, second.GetProperty("next_cursor").ValueKind);
+        Assert.Single((await _client.Get($"{Path}?kind=simulated", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        (await _client.Get($"{Path}?kind=bedrock", tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+
+        // The stored kind's rules hold on every change: Azure keeps needing its endpoint and api_version.
+        (await _client.Patch($"{Path}/{azure}", new { base_url = (string?)null }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+        (await _client.Patch($"{Path}/{azure}", new { options = new { deployment = "other" } }, tenant.AdminToken)).ExpectProblem(422, "validation_failed");
+        // The fixture allows private endpoints (for the fake servers); the default refusal is ConnectionRulesTests'.
+        Assert.True(fx.Factory.Services.GetRequiredService<ProvidersOptions>().AllowPrivateEndpoints);
+        (await _client.Patch($"{Path}/{azure}", new { base_url = "https://10.20.30.40/" }, tenant.AdminToken)).Expect(200);
+        var changed = (await _client.Patch($"{Path}/{azure}", new { options = new { api_version = "2025-01-01-preview", deployment = "gpt-4o-prod" } }, tenant.AdminToken)).Expect(200);
+        Assert.Equal("2025-01-01-preview", changed.Body.GetProperty("options").GetProperty("api_version").GetString());
+        // A PATCH that changes nothing writes no audit row.
+        (await _client.Patch($"{Path}/{azure}", new { active = true }, tenant.AdminToken)).Expect(200);
+        var audit = JsonDocument.Parse(await AuditJsonAsync(tenant, azure)).RootElement.GetProperty("items");
+        Assert.Equal(2, audit.EnumerateArray().Count(e => e.GetProperty("action").GetString() == "provider_connection.updated"));
+    }
+
+    [Fact]
     public async Task Another_organization_sees_and_changes_nothing()
     {
         var a = await _client.SignupAsync();
