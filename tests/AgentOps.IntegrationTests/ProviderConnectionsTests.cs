@@ -225,8 +225,13 @@ public class ProviderConnectionsTests(ApiFixture fx)
         (await _client.Patch($"{Path}/{second}", new { name = "dup" }, tenant.AdminToken)).ExpectProblem(409, "provider_connection_exists");
         (await _client.Post(Path, new { name = "o", kind = "openai", secret = NewSecret("d"), options = new { organization = "org-1" } }, tenant.AdminToken))
             .ExpectProblem(400, "unknown_field");
-        for (var i = 2; i < ConnectionRules.MaxConnections; i++)
+        const int racing = 8;
+        for (var i = 2; i < ConnectionRules.MaxConnections - racing / 2; i++)
             (await _client.Post(Path, new { name = $"sim-{i}", kind = "simulated" }, tenant.AdminToken)).Expect(201);
+        // The last places, raced for: exactly as many creations succeed as there were places.
+        var raced = await Task.WhenAll(Enumerable.Range(0, racing).Select(i => _client.Post(Path, new { name = $"race-{i}", kind = "simulated" }, tenant.AdminToken)));
+        Assert.Equal(racing / 2, raced.Count(r => r.Code == 201));
+        Assert.All(raced.Where(r => r.Code != 201), r => r.ExpectProblem(409, "provider_connection_limit"));
         (await _client.Post(Path, new { name = "one-too-many", kind = "simulated" }, tenant.AdminToken)).ExpectProblem(409, "provider_connection_limit");
     }
 

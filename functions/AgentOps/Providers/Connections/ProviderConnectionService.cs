@@ -27,6 +27,7 @@ public sealed class ProviderConnectionService(Db db, SecretBox box, ProviderHttp
     public Task<ConnectionView> CreateAsync(Caller caller, ConnectionDraft draft, string? secret, CancellationToken ct) =>
         NamedAsync(db.InOrgAsync(caller.OrgId, async tx =>
         {
+            await ProviderConnectionStore.LockCreationsAsync(tx, ct);
             if (await ProviderConnectionStore.CountAsync(tx, ct) >= ConnectionRules.MaxConnections)
                 throw DomainError.Conflict("provider_connection_limit", $"An organization has at most {ConnectionRules.MaxConnections} provider connections.");
             var id = Guid.CreateVersion7();

@@ -23,6 +23,13 @@ public static class ProviderConnectionStore
     /// <summary>The unique key that makes a connection's name one per organization.</summary>
     public const string NameKey = "provider_connections_org_name_key";
 
+    /// <summary>The advisory lock space ('PCON') of the per-organization lock that serializes creations.</summary>
+    private const int CreateLockSpace = 0x50434F4E;
+
+    /// <summary>Serializes creations in the organization until the transaction ends, so the count limit holds under concurrent creates.</summary>
+    public static Task LockCreationsAsync(Tx tx, CancellationToken ct) =>
+        tx.ExecuteAsync("SELECT pg_advisory_xact_lock($1, hashtext($2::text))", ct, CreateLockSpace, tx.OrgId);
+
     public static Task<long> CountAsync(Tx tx, CancellationToken ct) => tx.ScalarAsync<long>("SELECT count(*) FROM provider_connections WHERE org_id = $1", ct, tx.OrgId);
 
     public static async Task<Connection> InsertAsync(Tx tx, Guid id, ConnectionDraft d, SecretBox.Sealed? secret, string? hint, Guid? createdBy, CancellationToken ct) =>
