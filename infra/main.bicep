@@ -34,6 +34,11 @@ param postgresClientIp string = ''
 param jwtSecret string
 
 @secure()
+@description('AGENTOPS_SECRETS_KEY (as base64 of these 32 characters): the master key that encrypts provider credentials at rest. azd generates it once and keeps it in the environment; losing it loses the stored credentials (docs/guardrails.md).')
+@metadata({ azd: { type: 'generate', config: { length: 32, noSpecial: true } } })
+param secretsKey string
+
+@secure()
 @description('Password of the Postgres password administrator (creates the database roles once; other administration uses Entra).')
 @metadata({ azd: { type: 'generate', config: { length: 32, noSpecial: true, minLower: 2, minUpper: 2, minNumeric: 2 } } })
 param postgresAdminPassword string
@@ -69,6 +74,7 @@ module resources 'resources.bicep' = {
     principalType: principalType
     postgresClientIp: postgresClientIp
     jwtSecret: jwtSecret
+    secretsKey: secretsKey
     postgresAdminPassword: postgresAdminPassword
     appDatabasePassword: appDatabasePassword
   }

@@ -21,6 +21,8 @@ param postgresClientIp string
 @secure()
 param jwtSecret string
 @secure()
+param secretsKey string
+@secure()
 param postgresAdminPassword string
 @secure()
 param appDatabasePassword string
@@ -340,6 +342,8 @@ resource apiSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     AgentOpsStorage__clientId: apiIdentity.properties.clientId
     AGENTOPS_DATABASE_URL: 'postgresql://agentops_app:${uriComponent(appDatabasePassword)}@${postgres.properties.fullyQualifiedDomainName}:5432/${databaseName}?sslmode=require'
     AGENTOPS_JWT_SECRET: jwtSecret
+    // 32 generated characters as base64: the 32-byte master key of provider credentials (AGENTOPS_SECRETS_KEY).
+    AGENTOPS_SECRETS_KEY: base64(secretsKey)
     // The Functions front end sets X-Forwarded-For: per-IP limits and the audit log then see the client.
     AGENTOPS_TRUST_FORWARDED_HEADERS: 'true'
   }

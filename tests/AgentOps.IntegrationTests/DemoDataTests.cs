@@ -3,6 +3,8 @@ using AgentOps.Ingest;
 using AgentOps.IntegrationTests.Infrastructure;
 using AgentOps.Platform.Auth;
 using AgentOps.Platform.Database;
+using AgentOps.Providers;
+using AgentOps.Providers.Connections;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.IntegrationTests;
@@ -34,5 +36,15 @@ public class DemoDataTests(ApiFixture fx)
             .GetProperty("versions").EnumerateArray());
         Assert.Equal("block", version.GetProperty("snapshot").GetProperty("action").GetString());
         Assert.All(budgets.EnumerateArray(), b => Assert.Equal([50, 80, 100], b.GetProperty("thresholds").EnumerateArray().Select(t => t.GetInt32())));
+
+        // Models with no internet: a simulated connection with a default model per task, which resolves and answers.
+        var connection = Assert.Single((await client.Get("/api/v1/providers/connections", demo.ApiKey)).Expect(200).Body.GetProperty("items").EnumerateArray());
+        Assert.Equal("simulated", connection.GetProperty("kind").GetString());
+        Assert.False(connection.GetProperty("has_secret").GetBoolean());
+        var orgId = (await client.Get("/api/v1/orgs/profile", demo.ApiKey)).Expect(200).Id();
+        var resolved = await services.GetRequiredService<IConnectionResolver>().ResolveAsync(orgId, "simulated", default);
+        foreach (var task in new[] { "chat", "judge", "synthetic", "embedding" }) Assert.True(resolved.DefaultModels.ContainsKey(task), task);
+        var answer = await resolved.Provider.CompleteAsync(new ModelRequest(resolved.DefaultModels["chat"], [ModelMessage.OfUser("Hello?")]), resolved.Credential);
+        Assert.False(string.IsNullOrEmpty(answer.Content));
     }
 }

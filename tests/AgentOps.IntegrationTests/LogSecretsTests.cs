@@ -1,4 +1,5 @@
 using AgentOps.IntegrationTests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace AgentOps.IntegrationTests;
 
@@ -21,12 +22,22 @@ public class LogSecretsTests(ApiFixture fx)
         var invite = (await _client.Post("/api/v1/org-members", new { email = Tenants.NewEmail(), role = "member" }, tenant.AdminToken)).Expect(201);
         var joined = (await _client.Post("/api/v1/auth/accept-invite", new { token = invite.Str("invite_token"), password = "invitee-password-sentinel" })).Expect(200);
         (await _client.Post("/api/v1/auth/refresh-token", new { refresh_token = login.Str("refresh_token") })).Expect(401); // reuse
+        // A provider connection's secret: created, rotated, refused (too long, so quoted nowhere), resolved and used against a closed port.
+        const string connectionSecret = "sk-log-sentinel-connection-0123456789";
+        const string rotatedSecret = "sk-log-sentinel-rotated-9876543210";
+        var connection = (await _client.Post("/api/v1/providers/connections",
+            new { name = "log-check", kind = "openai", base_url = "http://127.0.0.1:9/v1/", secret = connectionSecret }, tenant.AdminToken)).Expect(201);
+        (await _client.Post($"/api/v1/providers/connections/{connection.Id()}/rotate", new { secret = rotatedSecret }, tenant.AdminToken)).Expect(200);
+        (await _client.Post("/api/v1/providers/connections", new { name = "log-bad", kind = "bedrock", secret = connectionSecret }, tenant.AdminToken)).Expect(422);
+        var resolved = await fx.Factory.Services.GetRequiredService<AgentOps.Providers.Connections.IConnectionResolver>().ResolveAsync(tenant.OrgId, "log-check", default);
+        await Assert.ThrowsAsync<AgentOps.Providers.ProviderException>(() =>
+            resolved.Provider.CompleteAsync(new AgentOps.Providers.ModelRequest("gpt-4o", [AgentOps.Providers.ModelMessage.OfUser("hi")]), resolved.Credential));
 
         string[] secrets =
         [
             tenant.AdminPassword, "wrong-password-sentinel-123", "invitee-password-sentinel", key, key[13..], ApiFixture.JwtSecret,
             tenant.AdminToken, tenant.AdminRefresh, login.Str("access_token"), login.Str("refresh_token"), refreshed.Str("access_token"),
-            refreshed.Str("refresh_token"), invite.Str("invite_token"), joined.Str("access_token"),
+            refreshed.Str("refresh_token"), invite.Str("invite_token"), joined.Str("access_token"), connectionSecret, rotatedSecret, ApiFixture.SecretsKey,
         ];
         var lines = fx.Logs.Lines.ToArray();
         Assert.NotEmpty(lines);

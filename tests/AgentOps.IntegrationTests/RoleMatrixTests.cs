@@ -114,6 +114,12 @@ public class RoleMatrixTests(ApiFixture fx)
         ["GET /api/v1/llm/rate-limits"] = "admin team_lead member key:read key:write key:admin",
         ["PUT /api/v1/llm/rate-limits"] = "admin key:admin",
         ["DELETE /api/v1/llm/rate-limits"] = "admin key:admin",
+        ["POST /api/v1/providers/connections"] = "admin key:admin",
+        ["GET /api/v1/providers/connections"] = "admin team_lead member key:read key:write key:admin",
+        ["GET /api/v1/providers/connections/{id}"] = "admin team_lead member key:read key:write key:admin",
+        ["PATCH /api/v1/providers/connections/{id}"] = "admin key:admin",
+        ["POST /api/v1/providers/connections/{id}/rotate"] = "admin key:admin",
+        ["DELETE /api/v1/providers/connections/{id}"] = "admin key:admin",
     };
 
     private static readonly HashSet<string> Open =

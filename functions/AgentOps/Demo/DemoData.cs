@@ -1,6 +1,7 @@
 using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Auth;
+using AgentOps.Providers.Connections;
 using AgentOps.Tenancy;
 
 namespace AgentOps.Demo;
@@ -55,6 +56,7 @@ public static class DemoData
                 await TenancyStore.AddFirstAdminAsync(tx, Guid.CreateVersion7(), userId, demo.Email, ct);
                 await AuditLog.RecordAsync(tx, system, "org.created", "organization", orgId, null, new { name = OrgName, demo = true }, ct);
                 await DemoWorkload.SeedAsync(orgs, tx, processor, ct);
+                await AddSimulatedConnectionAsync(tx, system, userId, ct);
             }
             var keyId = Guid.CreateVersion7();
             await ApiKeyStore.InsertAsync(tx, keyId, new ApiKeyFields("demo key", Scopes.Ingest | Scopes.Read | Scopes.Write, null),
@@ -62,5 +64,17 @@ public static class DemoData
             await AuditLog.RecordAsync(tx, system, "api_key.created", "api_key", keyId, null, new { name = "demo key", prefix, demo = true }, ct);
         }, ct);
         return true;
+    }
+
+    /// <summary>The connection the demo calls models through, with no internet and no secret: the simulated provider, a default model per task.</summary>
+    public static readonly ConnectionDraft SimulatedConnection = new("simulated", "simulated", null, new ConnectionOptions { Seed = 42, LatencyMs = 150 },
+        [new DeclaredModel("sim-large", ["json_schema", "streaming", "text", "tools", "vision"]), new DeclaredModel("sim-small", ["streaming", "text"])],
+        new Dictionary<string, string> { ["chat"] = "sim-large", ["embedding"] = "sim-small", ["judge"] = "sim-large", ["synthetic"] = "sim-small" }, true);
+
+    private static async Task AddSimulatedConnectionAsync(Tx tx, Actor system, Guid userId, CancellationToken ct)
+    {
+        var id = Guid.CreateVersion7();
+        var created = await ProviderConnectionStore.InsertAsync(tx, id, SimulatedConnection, null, null, userId, ct);
+        await AuditLog.RecordAsync(tx, system, "provider_connection.created", "provider_connection", id, null, ConnectionView.Of(created), ct);
     }
 }

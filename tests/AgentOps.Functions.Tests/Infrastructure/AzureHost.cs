@@ -51,6 +51,7 @@ public sealed class AzureHost : IAsyncDisposable
     {
         ["AGENTOPS_DATABASE_URL"] = TestDatabase.AppUrl,
         ["AGENTOPS_JWT_SECRET"] = JwtSecret,
+        ["AGENTOPS_SECRETS_KEY"] = "7465737473206d6173746572206b6579206f6620333220627974657321212121",
         // Every test request comes from the same client address: per-IP limits would couple the tests.
         ["AGENTOPS_LOGIN_PER_MINUTE_PER_IP"] = "100000",
         ["AGENTOPS_SIGNUPS_PER_HOUR_PER_IP"] = "100000",

@@ -125,6 +125,19 @@ public static class HostileTables
         ["POST /api/v1/approvals/{id}/reject"] = (_, _) => new { comment = "hostile suite" },
         ["POST /api/v1/webhooks"] = (_, m) => new { name = m.Text, url = $"https://hooks.example.com/{m.Text}", kinds = new[] { "budget.threshold" }, active = true },
         ["PATCH /api/v1/webhooks/{id}"] = (_, m) => new { name = m.Text, url = $"https://hooks.example.com/{m.Text}", kinds = new[] { "budget.threshold" }, active = true },
+        ["POST /api/v1/providers/connections"] = (_, m) => new
+        {
+            name = "h-" + m.Text, kind = "openai", base_url = "https://api.openai.com/v1/", secret = "sk-hostile-0123456789abcdef",
+            options = new { timeout_seconds = 30 }, models = new[] { new { name = "gpt-4o", capabilities = new[] { "text" } } },
+            default_models = new Dictionary<string, string> { ["chat"] = "gpt-4o" }, active = true,
+        },
+        ["PATCH /api/v1/providers/connections/{id}"] = (_, m) => new
+        {
+            name = "h-" + m.Text, base_url = "https://api.openai.com/v1/", options = new { timeout_seconds = 60 },
+            models = new[] { new { name = "gpt-4o", capabilities = new[] { "text", "tools" } } }, default_models = new Dictionary<string, string> { ["judge"] = "gpt-4o" },
+            active = true,
+        },
+        ["POST /api/v1/providers/connections/{id}/rotate"] = (_, _) => new { secret = "sk-hostile-rotated-0123456789abcdef" },
         ["POST /api/v1/jobs"] = (_, _) => new
         {
             kind = "custom", payload = new { activity = "events.count_by_type" }, batch_size = 1000, parallelism = 2, priority = 0,
@@ -178,6 +191,7 @@ public static class HostileTables
         new("/api/v1/webhooks/{id}", t => [t.WebhookId.ToString()], ListRoute: "/api/v1/webhooks"),
         new("/api/v1/webhooks/deliveries/{id}", t => [t.DeliveryId.ToString()]),
         new("/api/v1/jobs/{id}", t => [t.JobId.ToString()], ListRoute: "/api/v1/jobs"),
+        new("/api/v1/providers/connections/{id}", t => [t.ProviderConnectionId.ToString()], ListRoute: "/api/v1/providers/connections"),
         new("/api/v1/jobs/schedules/{id}", t => [t.ScheduleId.ToString()]),
         new("/api/v1/orchestrations/{id}", t => [t.OrchestrationId.ToString()]),
         new("/api/v1/orchestrations/{id}/purge", t => [t.PurgeableOrchestrationId.ToString()]),

@@ -31,6 +31,7 @@ public sealed class SeededTenant
     public Guid BudgetId { get; private set; }
     public Guid PriceId { get; private set; }
     public Guid WebhookId { get; private set; }
+    public Guid ProviderConnectionId { get; private set; }
     public Guid DeliveryId { get; private set; }
     public Guid JobId { get; private set; }
     public Guid ScheduleId { get; private set; }
@@ -83,6 +84,8 @@ public sealed class SeededTenant
             .Expect(201).Id();
         t.WebhookId = (await client.Post("/api/v1/webhooks", new { name = marker, url = $"https://hooks.example.com/{marker}" }, admin))
             .Expect(201).Body.GetProperty("webhook").GetProperty("id").GetGuid();
+        t.ProviderConnectionId = (await client.Post("/api/v1/providers/connections", new { name = "seed-" + marker, kind = "openai", secret = "sk-seed-0123456789abcdef" }, admin))
+            .Expect(201).Id();
         t.DeliveryId = (await client.Post($"/api/v1/webhooks/{t.WebhookId}/test", null, admin)).Expect(202).Id();
         // Far in the future, so that no worker runs it (and writes nothing) while the corpus is checking for writes.
         t.JobId = (await client.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true, scheduled_at = DateTimeOffset.UtcNow.AddDays(200) }, admin))

@@ -20,6 +20,9 @@ public sealed class ApiCollection : ICollectionFixture<ApiFixture>
 public sealed class ApiFixture : IAsyncLifetime
 {
     public const string JwtSecret = "integration-tests-signing-key-0123456789abcdef";
+
+    /// <summary>The master key of provider credentials (32 bytes, hex) the tests' servers share.</summary>
+    public const string SecretsKey = "7465737473206d6173746572206b6579206f6620333220627974657321212121";
     public LogCapture Logs { get; } = new();
 
     /// <summary>Webhook retries in milliseconds instead of minutes (the schedule's shape is unit-tested): 100, 200, 400 ms, 4 attempts.</summary>
@@ -32,6 +35,9 @@ public sealed class ApiFixture : IAsyncLifetime
         Environment.SetEnvironmentVariable("AGENTOPS_DATABASE_URL", TestDatabase.AppUrl);
         Environment.SetEnvironmentVariable("AGENTOPS_MIGRATIONS_DATABASE_URL", TestDatabase.OwnerUrl);
         Environment.SetEnvironmentVariable("AGENTOPS_JWT_SECRET", JwtSecret);
+        Environment.SetEnvironmentVariable("AGENTOPS_SECRETS_KEY", SecretsKey);
+        // Provider connections to fake servers on 127.0.0.1 over http; ConnectionRulesTests (unit) proves the default refuses them.
+        Environment.SetEnvironmentVariable("AGENTOPS_LLM_ALLOW_PRIVATE_ENDPOINTS", "true");
         // Every test request comes from the same (absent) client address: per-IP limits would couple the tests.
         Environment.SetEnvironmentVariable("AGENTOPS_LOGIN_PER_MINUTE_PER_IP", "100000");
         Environment.SetEnvironmentVariable("AGENTOPS_SIGNUPS_PER_HOUR_PER_IP", "100000");

@@ -39,6 +39,7 @@ public sealed partial class ServerProcess : IAsyncDisposable
         };
         info.Environment["AGENTOPS_DATABASE_URL"] = databaseUrl;
         info.Environment["AGENTOPS_JWT_SECRET"] = ApiFixture.JwtSecret;
+        info.Environment["AGENTOPS_SECRETS_KEY"] = ApiFixture.SecretsKey;
         info.Environment["AGENTOPS_LISTEN_URL"] = $"http://127.0.0.1:{port}";
         info.Environment.Remove("AGENTOPS_MIGRATIONS_DATABASE_URL");
         info.Environment["AGENTOPS_BLOB_DIR"] = Path.Combine(Path.GetTempPath(), "agentops-test-blobs");

@@ -28,8 +28,9 @@ public static class TableOwners
         // The ClickHouse export (an Analytics job kind) keeps how far it got; the Postgres store's hourly rollups (the
         // marks are written by triggers on runs and events, whoever changes them).
         // The shared rate budgets of model calls: overrides, per-minute counters, open reservations.
-        ["Providers"] = ["llm_rate_limits", "llm_rate_windows", "llm_rate_reservations"],
         ["Analytics"] = ["export_watermarks", "rollup_hours", "rollup_marks", "run_hours", "run_hour_latency", "model_hours"],
+        // Provider connections (Providers/Connections): endpoints, options, default models and the sealed credential.
+        ["Providers"] = ["llm_rate_limits", "llm_rate_windows", "llm_rate_reservations", "provider_connections"],
     };
 
     public static readonly IReadOnlyDictionary<string, string> OwnerOf =
