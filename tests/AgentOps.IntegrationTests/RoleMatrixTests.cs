@@ -87,6 +87,10 @@ public class RoleMatrixTests(ApiFixture fx)
         ["POST /api/v1/orchestrations/{id}/purge"] = "admin key:admin",
         ["POST /api/v1/orchestrations/purge"] = "admin key:admin",
         ["POST /api/v1/policy/check"] = "admin team_lead member key:ingest",
+        ["GET /api/v1/guardrails/config"] = People + " key:read key:write key:admin",
+        ["PUT /api/v1/guardrails/config"] = "admin key:admin",
+        ["DELETE /api/v1/guardrails/config"] = "admin key:admin",
+        ["POST /api/v1/guardrails/check"] = "admin team_lead member key:ingest",
         ["GET /api/v1/approvals/pending"] = People + " key:read key:write key:admin",
         ["GET /api/v1/approvals/pending/count"] = People + " key:read key:write key:admin",
         ["GET /api/v1/approvals"] = People + " key:read key:write key:admin",
@@ -159,7 +163,7 @@ public class RoleMatrixTests(ApiFixture fx)
             foreach (var (name, bearer) in actors)
             {
                 // Empty bodies: an allowed caller gets past access control and then fails validation (422) or finds nothing (404).
-                var body = method is "POST" or "PATCH" && !path.EndsWith("/logout", StringComparison.Ordinal) ? new { } : null;
+                var body = method is "POST" or "PATCH" or "PUT" && !path.EndsWith("/logout", StringComparison.Ordinal) ? new { } : null;
                 // A live stream answers at once but stays open: asked to end after a second.
                 var reply = await _client.Send(new HttpMethod(method), path + (route == "GET /api/v1/live" ? "?max_seconds=1" : ""), body, bearer);
                 var passed = reply.Code is not (401 or 403);

@@ -28,6 +28,7 @@ public static class TableOwners
         // The ClickHouse export (an Analytics job kind) keeps how far it got; the Postgres store's hourly rollups (the
         // marks are written by triggers on runs and events, whoever changes them).
         ["Analytics"] = ["export_watermarks", "rollup_hours", "rollup_marks", "run_hours", "run_hour_latency", "model_hours"],
+        ["Guardrails"] = ["guardrail_configs"],
     };
 
     public static readonly IReadOnlyDictionary<string, string> OwnerOf =
