@@ -1,4 +1,6 @@
+using System.Diagnostics.Metrics;
 using AgentOps.Audit;
+using AgentOps.Platform.Telemetry;
 using AgentOps.Guardrails.Redaction;
 using AgentOps.Guardrails.Screening;
 
@@ -29,10 +31,13 @@ public sealed record PathCheck(ScreenAction Action, bool Eligible, string Reason
 /// <see cref="GuardrailDecisions.Decide"/> gives the verdict. A check that flags or blocks is recorded in the audit log
 /// as guardrail.checked with its verdict, reasons, kinds and counts, rule ids and scores — never the text, a value or
 /// the path itself. Passes are not recorded: a check API may be called for every message an agent handles, and an
-/// audit row per benign message would bury the ones that matter (the answer carries <see cref="GuardrailCheckResult.Recorded"/>).
+/// audit row per benign message would bury the ones that matter (the answer carries <see cref="GuardrailCheckResult.Recorded"/>);
+/// every check, passes included, is counted in the <c>agentops.guardrails.checks</c> metric by verdict.
 /// </summary>
 public sealed class GuardrailChecker(GuardrailConfigService configs, Db db)
 {
+    private static readonly Counter<long> Checks = AgentOpsTelemetry.Meter.CreateCounter<long>("agentops.guardrails.checks", description: "Guardrail checks by verdict");
+
     /// <summary>The longest text checked: what the injection screen reads (longer ones are refused with 422, not half-screened).</summary>
     public const int MaxTextChars = InjectionScreen.MaxInputChars;
 
@@ -51,6 +56,7 @@ public sealed class GuardrailChecker(GuardrailConfigService configs, Db db)
             [.. verdict.Findings.Select(f => new InjectionFinding(f.RuleId, f.Reason, f.Span.Start, f.Span.Length, f.Form, f.Weight))]);
         var pathCheck = pathDecision is null ? null : new PathCheck(decision.Path, pathDecision.Eligible, pathDecision.Reason, pathDecision.NormalizedPath, pathDecision.Prefix);
         var recorded = decision.Action != ScreenAction.Pass;
+        Checks.Add(1, new KeyValuePair<string, object?>("action", decision.Action.ToString().ToLowerInvariant()));
         if (recorded)
             await db.InOrgAsync(caller.OrgId, tx => AuditLog.RecordAsync(tx, Actor.Of(caller), "guardrail.checked", "guardrail_check", checkId, null, new
             {
