@@ -47,6 +47,7 @@ public class GuardrailsApiTests(ApiFixture fx)
         Assert.Equal(0, initial.GetProperty("version").GetInt32());
         Assert.True(initial.GetProperty("is_default").GetBoolean());
         Assert.Equal(JsonValueKind.Null, initial.GetProperty("updated_by").ValueKind);
+        Assert.Empty(initial.GetProperty("stored_config_errors").EnumerateArray());
         Assert.Equal(7, initial.GetProperty("config").GetProperty("redaction").GetProperty("detectors").GetArrayLength());
         Assert.Equal("block", initial.GetProperty("config").GetProperty("injection").GetProperty("action").GetString());
 
@@ -291,6 +292,8 @@ public class GuardrailsApiTests(ApiFixture fx)
         var read = (await _client.Get("/api/v1/guardrails/config", tenant.AdminToken)).Expect(200).Body;
         Assert.Equal(1, read.GetProperty("version").GetInt32());
         Assert.Equal(7, read.GetProperty("config").GetProperty("redaction").GetProperty("detectors").GetArrayLength());
+        Assert.False(read.GetProperty("is_default").GetBoolean());
+        Assert.Equal("$.colour", read.GetProperty("stored_config_errors")[0].GetProperty("path").GetString());
         var check = (await Check(key, $"token {Key}")).Expect(200).Body;
         Assert.Equal(("pass", "token [API_KEY_1]"), (check.GetProperty("action").GetString(), check.GetProperty("redacted_text").GetString()));
         // An admin repairs it by saving a valid document over it.

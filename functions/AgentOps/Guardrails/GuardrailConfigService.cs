@@ -1,23 +1,33 @@
 using System.Text.Json;
 using AgentOps.Audit;
+using AgentOps.Guardrails.Redaction;
 using Microsoft.Extensions.Logging;
 
 namespace AgentOps.Guardrails;
 
 /// <summary>
 /// An organization's guardrails as they apply now: the policy, the version of the configuration it came from (0: never
-/// changed), whether it is the defaults, and who changed it last.
+/// changed), whether it is the defaults, and who changed it last. <see cref="StoredConfigErrors"/> is empty unless the
+/// stored document no longer validates (then the defaults apply, and these say why).
 /// </summary>
 public sealed record EffectiveGuardrails(GuardrailPolicy Policy, int Version, bool IsDefault, DateTimeOffset? UpdatedAt, string? UpdatedByType, Guid? UpdatedBy)
 {
+    public IReadOnlyList<RedactionRuleError> StoredConfigErrors { get; init; } = [];
+
     public static EffectiveGuardrails Defaults { get; } = new(GuardrailPolicy.Default, 0, true, null, null, null);
 }
 
-/// <summary>The configuration as GET answers it (and as audit records keep it, before and after a change).</summary>
-public sealed record GuardrailConfigView(int Version, bool IsDefault, DateTimeOffset? UpdatedAt, GuardrailUpdater? UpdatedBy, GuardrailConfigDocument Config)
+/// <summary>
+/// The configuration as GET answers it (and as audit records keep it, before and after a change): <see cref="Config"/>
+/// is the one in force. <see cref="StoredConfigErrors"/> is empty unless the stored document no longer validates (a rule
+/// tightened since it was saved): then the defaults are in force and these say what to fix.
+/// </summary>
+public sealed record GuardrailConfigView(int Version, bool IsDefault, DateTimeOffset? UpdatedAt, GuardrailUpdater? UpdatedBy, GuardrailConfigDocument Config,
+    IReadOnlyList<RedactionRuleError> StoredConfigErrors)
 {
     public static GuardrailConfigView Of(EffectiveGuardrails e) =>
-        new(e.Version, e.IsDefault, e.UpdatedAt, e.UpdatedByType is null ? null : new GuardrailUpdater(e.UpdatedByType, e.UpdatedBy), GuardrailPolicyJson.ToDocument(e.Policy));
+        new(e.Version, e.IsDefault, e.UpdatedAt, e.UpdatedByType is null ? null : new GuardrailUpdater(e.UpdatedByType, e.UpdatedBy), GuardrailPolicyJson.ToDocument(e.Policy),
+            e.StoredConfigErrors);
 }
 
 /// <summary>Who last changed the configuration: user, api_key or system, and its id.</summary>
@@ -143,14 +153,19 @@ public sealed class GuardrailConfigService(Db db, TimeProvider time, ILogger<Gua
         if (row is null) return EffectiveGuardrails.Defaults;
         if (previous is not null && previous.Version == row.Version) return previous;
         var policy = GuardrailPolicy.Default;
+        IReadOnlyList<RedactionRuleError> stored = [];
         if (row.Config is { } config)
         {
             using var json = JsonDocument.Parse(config);
             var (parsed, errors) = GuardrailPolicyJson.Parse(json.RootElement);
             if (parsed is not null) policy = parsed;
-            else logger.LogWarning("The guardrail configuration of organization {OrgId} (version {Version}) no longer validates ({Errors}); the defaults apply",
-                orgId, row.Version, string.Join("; ", errors.Select(e => $"{e.Path} {e.Message}")));
+            else
+            {
+                stored = errors;
+                logger.LogWarning("The guardrail configuration of organization {OrgId} (version {Version}) no longer validates ({Errors}); the defaults apply",
+                    orgId, row.Version, string.Join("; ", errors.Select(e => $"{e.Path} {e.Message}")));
+            }
         }
-        return new EffectiveGuardrails(policy, row.Version, row.Config is null, row.UpdatedAt, row.UpdatedByType, row.UpdatedBy);
+        return new EffectiveGuardrails(policy, row.Version, row.Config is null, row.UpdatedAt, row.UpdatedByType, row.UpdatedBy) { StoredConfigErrors = stored };
     }
 }
