@@ -179,6 +179,8 @@ public class GuardrailsApiTests(ApiFixture fx)
         Assert.DoesNotContain("reveal your", rows, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("src/a.cs", rows, StringComparison.Ordinal);
         Assert.Equal("not_allowed", audit.RootElement[1].GetProperty("path").GetProperty("reason").GetString());
+        Assert.Equal(2L, await TestDatabase.ScalarAsync<long>(TestDatabase.OwnerUrl,
+            "SELECT count(*) FROM audit_logs WHERE org_id = $1 AND action = 'guardrail.checked' AND actor_type = 'api_key' AND entity_type = 'guardrail_check'", tenant.OrgId));
     }
 
     [Fact]

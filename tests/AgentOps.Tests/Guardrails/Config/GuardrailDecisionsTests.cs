@@ -126,4 +126,13 @@ public class GuardrailDecisionsTests
         Assert.Contains("redaction_flagged:EMAIL", d.Reasons);
         Assert.Contains(d.Reasons, r => r.StartsWith("injection_", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void A_refused_text_keeps_the_other_parts_reasons()
+    {
+        var d = Decide(Policy, injection: Scored(0.5), path: PathPolicy.Check("src/a.cs", ["src"], []), notScreened: NotScreenedReason.TooLarge);
+        Assert.Equal(ScreenAction.Block, d.Action);
+        Assert.Equal(["redaction_not_screened:too_large", "injection_flagged"], d.Reasons);
+        Assert.Equal((ScreenAction.Block, ScreenAction.Flag, ScreenAction.Pass), (d.Redaction, d.Injection, d.Path));
+    }
 }

@@ -151,4 +151,12 @@ public class GuardrailPolicyJsonTests
         Assert.NotSame(policy.CompiledRedactor(), copy.CompiledRedactor());
         Assert.Equal("id E-123456", copy.CompiledRedactor().Redact("id E-123456", new RedactionMap()).Text);
     }
+
+    [Fact]
+    public void The_defaults_document_is_as_documented()
+    {
+        Assert.Equal("""
+            {"redaction":{"detectors":["api_keys","jwts","bearer_tokens","emails","cards","phones","ibans"],"custom":[],"actions":{}},"injection":{"action":"block","block_score":0.8,"flag_score":0.0001},"restore_originals":false,"paths":{"allow":[],"deny":[]}}
+            """, GuardrailPolicyJson.Serialize(GuardrailPolicy.Default));
+    }
 }
