@@ -322,4 +322,26 @@ public class GuardrailsApiTests(ApiFixture fx)
         string Ms(double q) => times[(int)Math.Min(times.Count - 1, Math.Ceiling(q * times.Count) - 1)].ToString("F1", CultureInfo.InvariantCulture);
         TestReport.Write("guardrails-check.txt", [$"POST /guardrails/check, {prompt.Length} characters with 5 values to redact, 100 sequential requests in process: p50 {Ms(0.5)} ms, p99 {Ms(0.99)} ms"]);
     }
+
+    [Fact]
+    public async Task A_version_is_parsed_and_its_patterns_compiled_once_per_process()
+    {
+        var tenant = await _client.SignupAsync();
+        (await _client.Send(HttpMethod.Put, "/api/v1/guardrails/config", Config(0, Custom), tenant.AdminToken)).Expect(200);
+        var configs = fx.Factory.Services.GetRequiredService<AgentOps.Guardrails.GuardrailConfigService>();
+        Assert.Same(configs, fx.Factory.Services.GetRequiredService<AgentOps.Guardrails.IGuardrailPolicies>());
+        var first = await configs.GetAsync(tenant.OrgId, CancellationToken.None);
+        Assert.Same(first, await configs.GetAsync(tenant.OrgId, CancellationToken.None));
+        // The cache entry gone (as after its freshness): the same version read again keeps the parsed policy and its redactor.
+        configs.Forget(tenant.OrgId);
+        var again = await configs.GetAsync(tenant.OrgId, CancellationToken.None);
+        Assert.Same(first, again);
+        Assert.Same(first.CompiledRedactor(), again.CompiledRedactor());
+        // A new version is parsed afresh.
+        (await _client.Send(HttpMethod.Put, "/api/v1/guardrails/config", Config(1, new { restore_originals = true }), tenant.AdminToken)).Expect(200);
+        var changed = await configs.GetAsync(tenant.OrgId, CancellationToken.None);
+        Assert.NotSame(first, changed);
+        Assert.True(changed.RestoreOriginals);
+        Assert.Empty(changed.Redaction.Custom);
+    }
 }

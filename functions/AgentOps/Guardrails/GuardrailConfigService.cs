@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
 using AgentOps.Audit;
 using AgentOps.Guardrails.Redaction;
@@ -38,8 +39,9 @@ public sealed record GuardrailUpdater(string Type, Guid? Id);
 /// replace and reset (audited, with optimistic concurrency on the version). The policy is cached per organization in
 /// this process for <see cref="Freshness"/> (a change made on another replica shows within that time; the replica that
 /// made it forgets its entry after the commit, so there it applies to the very next call), refreshed ahead so steady
-/// traffic never waits for the database; an entry re-read at the same version keeps its policy object, and with it the
-/// compiled redactor (<see cref="GuardrailPolicy.CompiledRedactor"/>): patterns are compiled once per version.
+/// traffic never waits for the database; a re-read at the same version (a refresh, or a read after the entry expired)
+/// keeps the policy object, and with it the compiled redactor (<see cref="GuardrailPolicy.CompiledRedactor"/>): patterns
+/// are compiled once per version.
 /// </summary>
 public sealed class GuardrailConfigService(Db db, TimeProvider time, ILogger<GuardrailConfigService> logger) : IGuardrailPolicies
 {
@@ -50,6 +52,13 @@ public sealed class GuardrailConfigService(Db db, TimeProvider time, ILogger<Gua
     public const int MaxCachedOrganizations = 10_000;
 
     private readonly ReadCache<Guid, EffectiveGuardrails> _cache = new(Freshness, MaxCachedOrganizations);
+
+    /// <summary>
+    /// The last policy parsed per organization, kept past the cache's freshness: an organization whose calls come more
+    /// than <see cref="Freshness"/> apart finds its entry expired, and re-reading the same version must not compile its
+    /// patterns again. Only ever used for the same version; bounded like the cache (cleared when full).
+    /// </summary>
+    private readonly ConcurrentDictionary<Guid, EffectiveGuardrails> _parsed = new();
 
     public async Task<GuardrailPolicy> GetAsync(Guid orgId, CancellationToken ct) => (await GetEffectiveAsync(orgId, ct)).Policy;
 
@@ -63,8 +72,9 @@ public sealed class GuardrailConfigService(Db db, TimeProvider time, ILogger<Gua
             return cached;
         }
         var generation = _cache.Generation;
-        var effective = await db.InOrgAsync(orgId, async tx => Effective(orgId, await GuardrailConfigStore.ReadAsync(tx, ct), null), ct);
+        var effective = await db.InOrgAsync(orgId, async tx => Effective(orgId, await GuardrailConfigStore.ReadAsync(tx, ct), _parsed.GetValueOrDefault(orgId)), ct);
         _cache.Store(orgId, effective, now, generation);
+        Remember(orgId, effective);
         return effective;
     }
 
@@ -113,6 +123,13 @@ public sealed class GuardrailConfigService(Db db, TimeProvider time, ILogger<Gua
         return view;
     }
 
+    private void Remember(Guid orgId, EffectiveGuardrails effective)
+    {
+        if (effective.Version == 0) return; // the defaults: nothing to compile
+        if (_parsed.Count >= MaxCachedOrganizations) _parsed.Clear();
+        _parsed[orgId] = effective;
+    }
+
     /// <summary>Forget this replica's entry for the organization (after a change commits).</summary>
     public void Forget(Guid orgId) => _cache.Forget((key, _) => key == orgId);
 
@@ -136,6 +153,7 @@ public sealed class GuardrailConfigService(Db db, TimeProvider time, ILogger<Gua
             var effective = await db.InOrgAsync(orgId, async tx => Effective(orgId, await GuardrailConfigStore.ReadAsync(tx, CancellationToken.None), entry.Value),
                 CancellationToken.None);
             _cache.Refreshed(orgId, entry, effective, readAt, generation);
+            Remember(orgId, effective);
         }
         catch (Exception e)
         {
