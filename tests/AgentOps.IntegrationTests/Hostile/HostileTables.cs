@@ -103,6 +103,23 @@ public static class HostileTables
         {
             run_id = m.Text + "-run", agent = t.AgentName, action = new { type = "search" }, context = new { environment = "production" },
         },
+        // No version: every valid request can succeed (a stale one is 409 and changes nothing).
+        ["PUT /api/v1/guardrails/config"] = (_, m) => new
+        {
+            config = new
+            {
+                redaction = new
+                {
+                    detectors = new[] { "api_keys", "emails", "cards" },
+                    custom = new[] { new { name = "HOSTILE_ID", pattern = "HX-[0-9]{6}" } },
+                    actions = new Dictionary<string, string> { ["API_KEY"] = "block", ["HOSTILE_ID"] = "flag" },
+                },
+                injection = new { action = "block", block_score = 0.8, flag_score = 0.0001 },
+                restore_originals = false,
+                paths = new { allow = new[] { "src", m.Text }, deny = new[] { "src/secrets" } },
+            },
+        },
+        ["POST /api/v1/guardrails/check"] = (_, m) => new { text = $"ticket {m.Text} for ops@example.com", path = "src/" + m.Text + ".cs" },
         ["POST /api/v1/model-prices"] = (_, m) => new
         {
             provider = "openai", model = m.Text + "-model", aliases = new[] { m.Text + "-alias" }, input_per_mtok_usd = 1.5, output_per_mtok_usd = 2.5,

@@ -31,6 +31,7 @@ public static class TableOwners
         ["Analytics"] = ["export_watermarks", "rollup_hours", "rollup_marks", "run_hours", "run_hour_latency", "model_hours"],
         // Provider connections (Providers/Connections): endpoints, options, default models and the sealed credential.
         ["Providers"] = ["llm_rate_limits", "llm_rate_windows", "llm_rate_reservations", "provider_connections"],
+        ["Guardrails"] = ["guardrail_configs"],
     };
 
     public static readonly IReadOnlyDictionary<string, string> OwnerOf =
