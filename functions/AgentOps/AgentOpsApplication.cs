@@ -15,6 +15,7 @@ using AgentOps.Budgets;
 using AgentOps.Costs;
 using AgentOps.Ingest;
 using AgentOps.Jobs;
+using AgentOps.Llm;
 using AgentOps.Ingest.Otlp;
 using AgentOps.Notifications;
 using AgentOps.OrchestrationMonitor;
@@ -40,7 +41,7 @@ public static class AgentOpsApplication
         new HealthModule(), new AuthModule(), new TenancyModule(), new ApiKeysModule(), new AgentsModule(), new IngestModule(),
         new RunsModule(), new CostsModule(), new AuditModule(), new ControlsModule(), new PoliciesModule(), new BudgetsModule(),
         new ApprovalsModule(), new NotificationsModule(), new JobsModule(), new OrchestrationMonitorModule(), new AnalyticsModule(),
-        new BlobsModule(), new DemoModule(), new LiveModule(), new ProvidersModule(), new GuardrailsModule(),
+        new BlobsModule(), new DemoModule(), new LiveModule(), new ProvidersModule(), new GuardrailsModule(), new LlmModule(),
     ];
 
     public static IServiceCollection AddAgentOps(this IServiceCollection services, AgentOpsOptions options)

@@ -91,6 +91,8 @@ public class RoleMatrixTests(ApiFixture fx)
         ["PUT /api/v1/guardrails/config"] = "admin key:admin",
         ["DELETE /api/v1/guardrails/config"] = "admin key:admin",
         ["POST /api/v1/guardrails/check"] = "admin team_lead member key:ingest",
+        ["POST /api/v1/llm/complete"] = "admin team_lead member key:write key:admin",
+        ["POST /api/v1/llm/complete/stream"] = "admin team_lead member key:write key:admin",
         ["GET /api/v1/approvals/pending"] = People + " key:read key:write key:admin",
         ["GET /api/v1/approvals/pending/count"] = People + " key:read key:write key:admin",
         ["GET /api/v1/approvals"] = People + " key:read key:write key:admin",

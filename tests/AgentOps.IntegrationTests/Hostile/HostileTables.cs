@@ -119,6 +119,8 @@ public static class HostileTables
                 paths = new { allow = new[] { "src", m.Text }, deny = new[] { "src/secrets" } },
             },
         },
+        ["POST /api/v1/llm/complete"] = (t, m) => new { connection = t.SimulatedConnection, model = "sim-1", messages = new[] { new { role = "user", content = "Summarize ticket " + m.Text } } },
+        ["POST /api/v1/llm/complete/stream"] = (t, m) => new { connection = t.SimulatedConnection, model = "sim-1", messages = new[] { new { role = "user", content = "Summarize ticket " + m.Text } } },
         ["POST /api/v1/guardrails/check"] = (_, m) => new { text = $"ticket {m.Text} for ops@example.com", path = "src/" + m.Text + ".cs" },
         ["POST /api/v1/model-prices"] = (_, m) => new
         {

@@ -42,6 +42,9 @@ public sealed class SeededTenant
     /// <summary>A rate limit override of the seed (the key the removal route names in its query).</summary>
     public const string RateLimitProvider = "openai";
     public string RateLimitModel => Marker + "-seed-model";
+
+    /// <summary>A simulated connection (no network, instant answers) for the model-call routes.</summary>
+    public string SimulatedConnection => "sim-" + Marker;
     public string PayloadDay { get; private set; } = "";
     public string PayloadName { get; private set; } = "";
 
@@ -86,6 +89,8 @@ public sealed class SeededTenant
             .Expect(201).Body.GetProperty("webhook").GetProperty("id").GetGuid();
         t.ProviderConnectionId = (await client.Post("/api/v1/providers/connections", new { name = "seed-" + marker, kind = "openai", secret = "sk-seed-0123456789abcdef" }, admin))
             .Expect(201).Id();
+        (await client.Post("/api/v1/providers/connections", new { name = t.SimulatedConnection, kind = "simulated", options = new { seed = 1, words = 8 } }, admin))
+            .Expect(201);
         t.DeliveryId = (await client.Post($"/api/v1/webhooks/{t.WebhookId}/test", null, admin)).Expect(202).Id();
         // Far in the future, so that no worker runs it (and writes nothing) while the corpus is checking for writes.
         t.JobId = (await client.Post("/api/v1/jobs", new { kind = "reindex", dry_run = true, scheduled_at = DateTimeOffset.UtcNow.AddDays(200) }, admin))

@@ -22,6 +22,7 @@ public static class TableOwners
         ["Costs"] = ["model_prices", "price_lists"],
         ["Policies"] = ["policies", "policy_versions"],
         ["Budgets"] = ["budgets", "budget_spend", "budget_alerts"],
+        ["Llm"] = ["llm_scope_usage"],
         ["Notifications"] = ["notifications", "notification_reads", "webhook_endpoints", "webhook_deliveries"],
         ["Approvals"] = ["approvals"],
         ["Jobs"] = ["job_schedules", "jobs", "job_shards", "job_events"],

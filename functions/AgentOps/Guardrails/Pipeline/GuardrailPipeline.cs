@@ -58,8 +58,6 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         public static readonly StepSpec CacheSet = new("cache_set", TimeSpan.FromMilliseconds(250), StepFailure.Skip);
     }
 
-    private static readonly ConditionalWeakTable<RedactionRules, Redactor> Redactors = [];
-
     /// <summary>The state after the pre-call steps: refused, answered from the cache, or ready for the provider.</summary>
     private sealed record Prepared(CallState State, GuardrailPolicy Policy, Redactor Redactor, LlmRequestRecord? Record, PromptCacheKey? Key,
         ResponseCache.Entry? Hit, LlmCallOutcome? Refused);
@@ -243,8 +241,7 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         var result = await StepRunner.RunAsync(Step.Policy, async token =>
         {
             policy = await policies.GetAsync(context.OrgId, token);
-            redactor = Redactors.GetValue(policy.Redaction, rules => Redactor.Create(rules).Redactor
-                ?? throw new InvalidOperationException("The organization's redaction rules do not compile."));
+            redactor = policy.CompiledRedactor();
             return StepResult.Continue;
         }, steps, ct);
         if (result.Verdict != StepVerdict.Continue) return Refuse(result);
