@@ -83,7 +83,7 @@ public static partial class CallSteps
             if (schema is null) errors.Add($"response_format.schema: not a JSON Schema ({error}).");
             state.OutputSchema = schema;
         }
-        return errors.Count == 0 ? StepResult.Continue : StepResult.Deny("invalid_request", string.Join(" ", errors));
+        return errors.Count == 0 ? StepResult.Continue : StepResult.Deny(GuardrailPipeline.InvalidRequest, string.Join(" ", errors));
     }
 
     /// <summary>

@@ -58,6 +58,9 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         public static readonly StepSpec CacheSet = new("cache_set", TimeSpan.FromMilliseconds(250), StepFailure.Skip);
     }
 
+    /// <summary>The accept step's code for a malformed request.</summary>
+    public const string InvalidRequest = "invalid_request";
+
     /// <summary>The state after the pre-call steps: refused, answered from the cache, or ready for the provider.</summary>
     private sealed record Prepared(CallState State, GuardrailPolicy Policy, Redactor Redactor, LlmRequestRecord? Record, PromptCacheKey? Key,
         ResponseCache.Entry? Hit, LlmCallOutcome? Refused);
@@ -303,10 +306,15 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         return Outcome(callId, code, message, prepared.State, steps) with { SchemaErrors = schemaErrors ?? [] };
     }
 
-    /// <summary>A call refused before the provider is on record too (llm.error with the step's code and reason): every verdict is kept.</summary>
+    /// <summary>
+    /// A call refused before the provider is on record too (llm.error with the step's code and reason): every verdict is
+    /// kept. A request the accept step finds malformed is not a verdict but an invalid request: answered, not recorded
+    /// (like any request that fails validation, it changes nothing).
+    /// </summary>
     private async Task<LlmCallOutcome> RefusedAsync(Guid callId, LlmCallContext context, Prepared prepared, LlmCallOutcome refused, DateTimeOffset startedAt,
         Stopwatch clock, List<StepRecord> steps)
     {
+        if (refused.DeniedCode == InvalidRequest) return refused;
         var record = prepared.Record ?? RequestRecord(callId, context, prepared.State, false, steps);
         await RecordErrorAsync(context, new LlmErrorRecord(record, refused.DeniedCode!, refused.DeniedReason ?? "", null, startedAt, clock.Elapsed, steps, prepared.State.Reserved));
         return refused;
