@@ -94,6 +94,9 @@ public static class InjectionScreen
             // '1' reads as i everywhere (1gn0re, pr3v10us), or as i only at the start of a word (ru1es, a11).
             readings.Add(TextForms.Deleet(normalized, TextForms.One.I));
             if (normalized.Text.Contains('1', StringComparison.Ordinal)) readings.Add(TextForms.Deleet(normalized, TextForms.One.ByPosition));
+            // A reading that reads as one before it would only repeat its findings (merged in the verdict anyway).
+            for (var i = readings.Count - 1; i > 0; i--)
+                if (readings.Take(i).Any(r => r.Text == readings[i].Text) && !RuleSet.Exhaustive) readings.RemoveAt(i);
             foreach (var leet in readings.Skip(1))
             {
                 var found = new List<Hit>();
