@@ -110,19 +110,42 @@ internal abstract class Need
 /// Where every match of a pattern starts: at an occurrence of one of <see cref="Strings"/>, or (with
 /// <see cref="LineStart"/>) at the start of a line. The screen then tries the pattern anchored at those places only.
 /// </summary>
-internal sealed record Lead(IReadOnlyList<string> Strings, bool LineStart, bool WordStart = false, bool WordEnd = false)
+internal sealed record Lead(IReadOnlyList<LeadPart> Parts, bool LineStart)
+{
+    public IEnumerable<string> Strings => Parts.SelectMany(p => p.Strings);
+
+    public static Lead Of(IReadOnlyList<string> strings, bool wordStart, bool wordEnd, Gap? then = null) => new([new LeadPart(strings, wordStart, wordEnd, then)], false);
+}
+
+/// <summary>What follows a lead: <see cref="Min"/> to <see cref="Max"/> non-word characters, then one of <see cref="Strings"/>.</summary>
+internal sealed record Gap(int Min, int Max, IReadOnlyList<string> Strings);
+
+/// <summary>
+/// Lead strings of one branch. With <see cref="WordStart"/> the pattern has <c>\b</c> before them, with
+/// <see cref="WordEnd"/> a <c>\b</c> or <c>\W</c> after them; <see cref="Then"/>: what comes after them.
+/// </summary>
+internal sealed record LeadPart(IReadOnlyList<string> Strings, bool WordStart, bool WordEnd, Gap? Then)
 {
     /// <summary>
-    /// Whether a match can start at <paramref name="at"/>, where <paramref name="literal"/> (one of <see cref="Strings"/>)
-    /// occurs. With <see cref="WordStart"/> the pattern has <c>\b</c> before the literal, with <see cref="WordEnd"/>
-    /// a <c>\b</c> or <c>\W</c> after it: neither holds between two ASCII letters, digits or underscores (word
-    /// characters for every engine), so a literal inside a word ("do" in "document") is no start.
+    /// Whether a match can start at <paramref name="at"/>, where a string of this part <paramref name="length"/> long
+    /// occurs. Neither <c>\b</c> nor <c>\W</c> holds between two ASCII letters, digits or underscores (word characters
+    /// for every engine), so a string inside a word ("do" in "document") is no start; and <see cref="Then"/> must be
+    /// there after it (a character beyond ASCII counts as a possible non-word character: the check only ever lets more through).
     /// </summary>
     public bool CanStart(string text, int at, int length)
     {
         if (WordStart && at > 0 && IsWord(text[at - 1]) && IsWord(text[at])) return false;
         var end = at + length;
-        return !(WordEnd && end < text.Length && IsWord(text[end - 1]) && IsWord(text[end]));
+        if (WordEnd && end < text.Length && IsWord(text[end - 1]) && IsWord(text[end])) return false;
+        if (Then is not { } then) return true;
+        for (var k = 0; k <= then.Max && end + k <= text.Length; k++)
+        {
+            if (k >= then.Min)
+                foreach (var s in then.Strings)
+                    if (text.AsSpan(end + k).StartsWith(s, StringComparison.Ordinal)) return true;
+            if (end + k >= text.Length || IsWord(text[end + k])) break;
+        }
+        return false;
     }
 
     private static bool IsWord(char c) => char.IsAsciiLetterOrDigit(c) || c == '_';
@@ -161,7 +184,7 @@ internal static class NeedAnalyzer
     /// <see cref="WordEnd"/> say of its exact strings what <see cref="Lead"/> says of a lead's.
     /// </remarks>
     private sealed record Info(List<string>? Exact, Need Need, Lead? Lead = null, bool LineStart = false, bool Boundary = false,
-        bool NonWordFirst = false, bool WordStart = false, bool WordEnd = false);
+        bool NonWordFirst = false, bool WordStart = false, bool WordEnd = false, (int Min, int Max)? NonWordGap = null);
 
     private static readonly Info Empty = new(new List<string> { "" }, Need.Anything);
 
@@ -183,7 +206,7 @@ internal static class NeedAnalyzer
     }
 
     private static Lead? LeadOf(Info info) =>
-        info.Lead ?? (info.Exact is { } exact && exact.Count > 0 && exact.All(s => s.Length > 0) ? new Lead([.. exact], false, info.WordStart, info.WordEnd) : null);
+        info.Lead ?? (info.Exact is { } exact && exact.Count > 0 && exact.All(s => s.Length > 0) ? Lead.Of([.. exact], info.WordStart, info.WordEnd) : null);
 
     private sealed class Parser(string pattern, bool ignoreWhitespace)
     {
@@ -231,9 +254,7 @@ internal static class NeedAnalyzer
                     return new Info(union, Need.AnyString(union), WordStart: branches.All(b => b.WordStart), WordEnd: branches.All(b => b.WordEnd));
             }
             var leads = branches.Select(LeadOf).ToList();
-            var lead = leads.Contains(null) ? null
-                : new Lead([.. leads.SelectMany(l => l!.Strings).Distinct(StringComparer.Ordinal)], leads.Any(l => l!.LineStart),
-                    leads.All(l => l!.WordStart), leads.All(l => l!.WordEnd));
+            var lead = leads.Contains(null) ? null : new Lead([.. leads.SelectMany(l => l!.Parts)], leads.Any(l => l!.LineStart));
             return new Info(null, Need.AnyOf(branches.Select(NeedOf)), lead);
         }
 
@@ -248,6 +269,7 @@ internal static class NeedAnalyzer
             var leadKnown = false; // decided: lead is where every match starts (or null: unknown)
             var wordStart = false; // a \b before anything is consumed
             var wordEnd = false; // the exact run so far ends with \b
+            (int Min, int Max)? pendingGap = null; // the lead was followed by a gap of non-word characters: the next run follows it
             while (!AtEnd && Peek is not ('|' or ')'))
             {
                 var item = Quantified(Atom());
@@ -278,13 +300,20 @@ internal static class NeedAnalyzer
                         continue;
                     }
                 }
+                if (pendingGap is { } gap && current is not [""] && current.All(s => s.Length > 0))
+                {
+                    // The run after the lead's gap: what a match has right after it.
+                    lead = Lead.Of(lead!.Parts[0].Strings, lead.Parts[0].WordStart, lead.Parts[0].WordEnd, new Gap(gap.Min, gap.Max, [.. current]));
+                }
+                pendingGap = null;
                 if (!leadKnown)
                 {
                     // The first piece that is not exact (or too many strings): matches start with the exact run before
                     // it, or (with no run) where this piece starts.
-                    lead = current is [""] ? LeadOf(item) is { } inner ? inner with { WordStart = inner.WordStart || wordStart } : null
-                        : current.All(s => s.Length > 0) ? new Lead([.. current], false, wordStart, wordEnd || item.NonWordFirst) : null;
+                    lead = current is [""] ? LeadOf(item) is { } inner ? inner with { Parts = [.. inner.Parts.Select(p => p with { WordStart = p.WordStart || wordStart })] } : null
+                        : current.All(s => s.Length > 0) ? Lead.Of([.. current], wordStart, wordEnd || item.NonWordFirst) : null;
                     leadKnown = true;
+                    if (lead is not null && current is not [""] && item.NonWordGap is { } g) pendingGap = g;
                 }
                 // The exact run ends here: what it needs, then a new run (from this piece when it is exact).
                 exact = false;
@@ -294,6 +323,8 @@ internal static class NeedAnalyzer
                 else needs.Add(item.Exact is { } many ? Need.AnyString(many) : item.Need);
             }
             if (exact) return new Info(current, Need.AnyString(current), leadKnown ? lead : null, WordStart: wordStart, WordEnd: wordEnd);
+            if (pendingGap is { } last && current is not [""] && current.All(s => s.Length > 0))
+                lead = Lead.Of(lead!.Parts[0].Strings, lead.Parts[0].WordStart, lead.Parts[0].WordEnd, new Gap(last.Min, last.Max, [.. current]));
             needs.Add(Need.AnyString(current));
             return new Info(null, Need.AllOf(needs), lead);
         }
@@ -317,7 +348,8 @@ internal static class NeedAnalyzer
             if (min == 0)
                 return max == 1 && atom.Exact is { } exact && atom.Lead is null ? new Info([.. exact.Append("").Distinct(StringComparer.Ordinal)], Need.Anything) : new Info(null, Need.Anything);
             // At least one copy: whatever one copy needs, and a match starts where the first copy does.
-            return new Info(null, NeedOf(atom), LeadOf(atom), NonWordFirst: atom.NonWordFirst);
+            return new Info(null, NeedOf(atom), LeadOf(atom), NonWordFirst: atom.NonWordFirst,
+                NonWordGap: atom.NonWordFirst && atom.Exact is null && atom.Lead is null && max < int.MaxValue ? (min, max) : null);
         }
 
         private bool TryBraces(out int min, out int max)
@@ -648,7 +680,7 @@ internal sealed class KeywordIndex
 /// </summary>
 internal sealed class RuleSet
 {
-    public sealed record Entry(WordRule Rule, RulePattern Pattern, Need Need, Lead? Lead, Need.Literal[] LeadLiterals);
+    public sealed record Entry(WordRule Rule, RulePattern Pattern, Need Need, Lead? Lead, (LeadPart Part, Need.Literal Literal)[] LeadLiterals);
 
     private readonly Entry[] _entries;
     private readonly KeywordIndex _ordinal;
@@ -672,11 +704,13 @@ internal sealed class RuleSet
                     return id;
                 }
                 foreach (var literal in need.Literals()) literal.Id = Id(literal.Text);
-                Need.Literal[] leadLiterals = [];
+                (LeadPart, Need.Literal)[] leadLiterals = [];
                 if (lead is not null && literalForm is null)
                 {
-                    leadLiterals = [.. lead.Strings.Select(s => new Need.Literal(s) { Id = Id(s) })];
-                    foreach (var l in leadLiterals) positioned.Add((rule.IgnoresCase, l.Id));
+                    // What follows a lead is compared ordinally: a rule that ignores case does without it.
+                    if (rule.IgnoresCase) lead = lead with { Parts = [.. lead.Parts.Select(p => p with { Then = null })] };
+                    leadLiterals = [.. lead.Parts.SelectMany(p => p.Strings.Select(s => (p, new Need.Literal(s) { Id = Id(s) })))];
+                    foreach (var (_, l) in leadLiterals) positioned.Add((rule.IgnoresCase, l.Id));
                 }
                 entries.Add(new Entry(rule, pattern, need, literalForm is null ? lead : null, leadLiterals));
             }
@@ -750,10 +784,10 @@ internal sealed class RuleSet
     private static List<int> Starts(Entry entry, KeywordScan scan, string text)
     {
         var starts = new List<int>();
-        foreach (var literal in entry.LeadLiterals)
+        foreach (var (part, literal) in entry.LeadLiterals)
             if (scan.Positions?.GetValueOrDefault(literal.Id) is { } positions)
                 foreach (var at in positions)
-                    if (entry.Lead!.CanStart(text, at, literal.Text.Length)) starts.Add(at);
+                    if (part.CanStart(text, at, literal.Text.Length)) starts.Add(at);
         if (entry.Lead!.LineStart)
         {
             starts.Add(0);

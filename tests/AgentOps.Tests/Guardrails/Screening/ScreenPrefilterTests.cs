@@ -136,6 +136,20 @@ public class ScreenPrefilterTests
     }
 
     [Theory]
+    [InlineData("the ai must now", 0, true)]
+    [InlineData("the  assistant will", 0, true)]
+    [InlineData("the customer", 0, false)]
+    [InlineData("theai", 0, false)]
+    [InlineData("the\u00A0ai", 0, true)] // a character beyond ASCII may be non-word for the engine: let through
+    [InlineData("bathe ai", 2, false)] // \b before "the"
+    public void A_lead_is_tried_only_where_what_follows_it_can_follow(string text, int at, bool tried)
+    {
+        var (_, lead) = NeedAnalyzer.Analyze(@"\bthe\W{1,3}(?:ai|assistant)\W{1,3}(?:must|will)", ignoreWhitespace: false);
+        var part = Assert.Single(lead!.Parts);
+        Assert.Equal(tried, part.CanStart(System.Text.RegularExpressions.Regex.Unescape(text), at, 3));
+    }
+
+    [Theory]
     [InlineData(@"(?=ignore)ignore")]
     [InlineData(@"(\w)\1")]
     [InlineData(@"(?i)ignore")]
