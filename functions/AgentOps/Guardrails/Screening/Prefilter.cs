@@ -511,9 +511,12 @@ internal static class NeedAnalyzer
 }
 
 /// <summary>What <see cref="KeywordIndex.Find"/> saw: which literals a text holds, and where the ones asked for start.</summary>
-internal sealed class KeywordScan(bool[] present, Dictionary<int, List<int>>? positions, bool unfolded)
+internal sealed class KeywordScan(bool[] present, Dictionary<int, List<int>>? positions, bool unfolded, bool any)
 {
     public bool[] Present { get; } = present;
+
+    /// <summary>Whether any literal occurs: with none, no need that names a literal is met.</summary>
+    public bool Any { get; } = any;
 
     /// <summary>Where each literal that marks where matches start occurs (in order), by literal index; absent: nowhere.</summary>
     public Dictionary<int, List<int>>? Positions { get; } = positions;
@@ -616,13 +619,14 @@ internal sealed class KeywordIndex
     {
         var present = new bool[_lengths.Length];
         Dictionary<int, List<int>>? positions = null;
-        if (_lengths.Length == 0) return new KeywordScan(present, positions, false);
+        if (_lengths.Length == 0) return new KeywordScan(present, positions, false, false);
         if (_unfolded is not null && text.ContainsAny(_unfolded))
         {
             Array.Fill(present, true);
-            return new KeywordScan(present, positions, true);
+            return new KeywordScan(present, positions, true, true);
         }
         var state = 0;
+        var any = false;
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
@@ -630,6 +634,7 @@ internal sealed class KeywordIndex
             state = _next[state * _classes + ClassOf(c)];
             var ends = _ends[state];
             if (ends.Length == 0) continue;
+            any = true;
             foreach (var id in ends)
             {
                 present[id] = true;
@@ -639,7 +644,7 @@ internal sealed class KeywordIndex
                 at.Add(i + 1 - _lengths[id]);
             }
         }
-        return new KeywordScan(present, positions, false);
+        return new KeywordScan(present, positions, false, any);
     }
 
     /// <summary>
@@ -680,7 +685,11 @@ internal sealed class KeywordIndex
 /// </summary>
 internal sealed class RuleSet
 {
-    public sealed record Entry(WordRule Rule, RulePattern Pattern, Need Need, Lead? Lead, (LeadPart Part, Need.Literal Literal)[] LeadLiterals);
+    public sealed record Entry(WordRule Rule, RulePattern Pattern, Need Need, Lead? Lead, (LeadPart Part, Need.Literal Literal)[] LeadLiterals)
+    {
+        /// <summary>Whether the need names a literal (a need without one is always met).</summary>
+        public bool HasLiterals { get; } = Need.Literals().Any();
+    }
 
     private readonly Entry[] _entries;
     private readonly KeywordIndex _ordinal;
@@ -741,7 +750,7 @@ internal sealed class RuleSet
         foreach (var entry in _entries)
         {
             var scan = entry.Rule.IgnoresCase ? ignoreCase ??= _ignoreCase.Find(text) : ordinal ??= _ordinal.Find(text);
-            if (entry.Need.IsMet(scan.Present) || Exhaustive) return true;
+            if (Exhaustive || (entry.HasLiterals ? scan.Any && entry.Need.IsMet(scan.Present) : true)) return true;
         }
         return false;
     }
@@ -754,7 +763,7 @@ internal sealed class RuleSet
         foreach (var entry in _entries)
         {
             var scan = entry.Rule.IgnoresCase ? ignoreCase ??= _ignoreCase.Find(text) : ordinal ??= _ordinal.Find(text);
-            if (!entry.Need.IsMet(scan.Present) && !Exhaustive) continue;
+            if (!Exhaustive && !(entry.HasLiterals ? scan.Any && entry.Need.IsMet(scan.Present) : true)) continue;
             if (entry.Lead is null || scan.Unfolded || Exhaustive)
             {
                 foreach (var m in entry.Rule.Matches(entry.Pattern.Regex, text)) yield return (entry.Rule, m.Index, m.Length);
