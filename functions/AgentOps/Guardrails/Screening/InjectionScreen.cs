@@ -31,7 +31,7 @@ public static class InjectionScreen
     public const double BlockScore = 0.8;
 
     /// <summary>
-    /// Builds the rules' automata and keyword indexes (about a second and a half, once per process; the first screen
+    /// Builds the rules' automata and keyword indexes (about two seconds, once per process; the first screen
     /// would pay it otherwise). Call at start-up where the first screened request must not wait.
     /// </summary>
     public static void Prepare()
