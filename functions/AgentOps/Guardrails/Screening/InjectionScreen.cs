@@ -1,6 +1,6 @@
+using System.Buffers;
 using System.Globalization;
 using System.Text;
-using System.Text.RegularExpressions;
 
 namespace AgentOps.Guardrails.Screening;
 
@@ -31,10 +31,14 @@ public static class InjectionScreen
     public const double BlockScore = 0.8;
 
     /// <summary>
-    /// Builds the rules' automata (about a second and a half, once per process; the first screen would pay it
-    /// otherwise). Call at start-up where the first screened request must not wait.
+    /// Builds the rules' automata and keyword indexes (about two seconds, once per process; the first screen
+    /// would pay it otherwise). Call at start-up where the first screened request must not wait.
     /// </summary>
-    public static void Prepare() => _ = ScreenRules.Words.Count;
+    public static void Prepare()
+    {
+        _ = RuleSets.Normalized.Entries.Count;
+        _ = Payloads.Find("", new DecodeBudget()).Count();
+    }
 
     /// <summary>Every rule the screen has, by stable id.</summary>
     public static IReadOnlyList<ScreenRule> Rules => ScreenRules.Catalog;
@@ -68,14 +72,14 @@ public static class InjectionScreen
 
     private static void Analyze(string text, int depth, DecodeBudget budget, List<Hit> hits)
     {
-        CharacterRules(text, hits);
-        foreach (var rule in ScreenRules.Words.Where(r => r.Scope == RuleScope.Raw))
-            foreach (var m in rule.Matches(text))
-                hits.Add(new Hit(rule.Id, rule.Reason, m.Index, m.Index + m.Length, "raw", Weight(rule.Id)));
+        // Printable ASCII and ordinary line breaks hold no invisible, bidi, tag or look-alike character.
+        if (text.AsSpan().ContainsAnyExcept(PlainAscii) || RuleSet.Exhaustive) CharacterRules(text, hits);
+        foreach (var (rule, index, length) in RuleSets.Raw.Run(text))
+            hits.Add(new Hit(rule.Id, rule.Reason, index, index + length, "raw", Weight(rule.Id)));
 
         var normalized = TextForms.Normalize(text);
         var plain = new List<Hit>();
-        Match(normalized, "normalized", RuleScope.Phrase, plain, RuleScope.Structure);
+        Match(normalized, "normalized", RuleSets.Normalized, plain);
         foreach (var hit in plain)
         {
             hits.Add(hit);
@@ -90,10 +94,13 @@ public static class InjectionScreen
             // '1' reads as i everywhere (1gn0re, pr3v10us), or as i only at the start of a word (ru1es, a11).
             readings.Add(TextForms.Deleet(normalized, TextForms.One.I));
             if (normalized.Text.Contains('1', StringComparison.Ordinal)) readings.Add(TextForms.Deleet(normalized, TextForms.One.ByPosition));
+            // A reading that reads as one before it would only repeat its findings (merged in the verdict anyway).
+            for (var i = readings.Count - 1; i > 0; i--)
+                if (readings.Take(i).Any(r => r.Text == readings[i].Text) && !RuleSet.Exhaustive) readings.RemoveAt(i);
             foreach (var leet in readings.Skip(1))
             {
                 var found = new List<Hit>();
-                Match(leet, "leet", RuleScope.Phrase, found);
+                Match(leet, "leet", RuleSets.Phrase, found);
                 foreach (var hit in found.Where(h => !Overlaps(plain, h)))
                 {
                     hits.Add(hit);
@@ -105,18 +112,21 @@ public static class InjectionScreen
         {
             var letters = TextForms.LettersOnly(reading);
             var found = new List<Hit>();
-            Match(letters, "letters", RuleScope.Letters, found);
+            Match(letters, "letters", RuleSets.Letters, found);
             foreach (var hit in found.Where(h => !OverlapsAny(plain, h) && LooksSplit(text, h.Start, h.End)))
                 hits.Add(hit with { Reason = "instruction with its letters spaced, split or run together" });
         }
-        foreach (var (form, name, ruleId, reason) in new[]
+        foreach (var (set, derive, name, ruleId, reason) in new (RuleSet, Func<TextForm, TextForm>, string, string, string)[]
         {
-            (TextForms.Rot13(normalized), "rot13", ScreenRules.Rot13, "in ROT13"),
-            (TextForms.Reversed(normalized), "reversed", ScreenRules.Reversed, "written backwards"),
+            (RuleSets.Rot13, TextForms.Rot13, "rot13", ScreenRules.Rot13, "in ROT13"),
+            (RuleSets.Reversed, TextForms.Reversed, "reversed", ScreenRules.Reversed, "written backwards"),
         })
         {
+            // Asked of the normalized text with the literals in this reading: the form is built only when a rule can match it.
+            if (!set.Triggers(normalized.Text)) continue;
+            var form = derive(normalized);
             var found = new List<Hit>();
-            Match(form, name, RuleScope.Phrase, found);
+            Match(form, name, RuleSets.Phrase, found);
             foreach (var hit in found.Where(h => !Overlaps(plain, h)))
                 hits.Add(new Hit(ruleId, $"{reason}: {hit.Reason}", hit.Start, hit.End, name, Weight(ruleId)));
         }
@@ -164,15 +174,18 @@ public static class InjectionScreen
         return false;
     }
 
-    private static void Match(TextForm form, string name, RuleScope scope, List<Hit> found, RuleScope? also = null)
+    /// <summary>The findings of <paramref name="rules"/> in <paramref name="form"/> (the same as every rule's full scan: see <see cref="RuleSet"/>).</summary>
+    private static void Match(TextForm form, string name, RuleSet rules, List<Hit> found)
     {
-        foreach (var rule in ScreenRules.Words.Where(r => r.Scope == scope || r.Scope == also))
-            foreach (var m in rule.Matches(form.Text))
-            {
-                var (start, end) = form.ToSource(m.Index, m.Index + m.Length);
-                found.Add(new Hit(rule.Id, rule.Reason, start, end, name, Weight(rule.Id)));
-            }
+        foreach (var (rule, index, length) in rules.Run(form.Text))
+        {
+            var (start, end) = form.ToSource(index, index + length);
+            found.Add(new Hit(rule.Id, rule.Reason, start, end, name, Weight(rule.Id)));
+        }
     }
+
+    /// <summary>Printable ASCII, tab and line breaks: a text of only these needs no character rule.</summary>
+    private static readonly SearchValues<char> PlainAscii = SearchValues.Create("\t\n\v\f\r !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~");
 
     private static bool Overlaps(List<Hit> hits, Hit hit) => hits.Any(h => h.RuleId == hit.RuleId && h.Start < hit.End && hit.Start < h.End);
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Net;
 using System.Text;
@@ -47,26 +48,27 @@ internal static class Payloads
 
     public static IEnumerable<Payload> Find(string text, DecodeBudget budget)
     {
-        foreach (Match m in Base64Run.Matches(text))
+        foreach (var m in Windowed(Base64Run, text, Base64Chars, MinBase64))
         {
             var value = m.Value;
             if (!value.Any(char.IsAsciiLetterUpper) || !value.Any(char.IsAsciiLetterLower)) continue;
             var decoded = Decode(budget, m.Index, m.Length, value.Length * 3 / 4, max => FromBase64(value, max));
             if (decoded is not null) yield return new Payload(ScreenRules.Base64, "base64", m.Index, m.Index + m.Length, decoded);
         }
-        foreach (Match m in HexRun.Matches(text))
+        foreach (var m in Windowed(HexRun, text, HexChars, MinHexRun))
         {
             var digits = HexDigits(m.Value);
             var decoded = Decode(budget, m.Index, m.Length, digits.Length / 2, max => FromHex(digits, max));
             if (decoded is not null) yield return new Payload(ScreenRules.Hex, "hex", m.Index, m.Index + m.Length, decoded);
         }
-        foreach (Match m in BinaryRun.Matches(text))
+        foreach (var m in Windowed(BinaryRun, text, BinaryChars, MinBinaryRun))
         {
             var bits = string.Concat(m.Value.Where(c => c is '0' or '1'));
             var decoded = Decode(budget, m.Index, m.Length, bits.Length / 8, max => FromBinary(bits, max));
             if (decoded is not null) yield return new Payload(ScreenRules.Binary, "binary", m.Index, m.Index + m.Length, decoded);
         }
-        foreach (Match m in UrlEncodedRun.Matches(text))
+        // A run needs three escapes: a text with fewer '%' holds none.
+        foreach (var m in text.AsSpan().Count('%') < 3 && !RuleSet.Exhaustive ? Enumerable.Empty<Match>() : UrlEncodedRun.Matches(text))
         {
             string decoded;
             try { decoded = Uri.UnescapeDataString(m.Value.Replace('+', ' ')); }
@@ -75,14 +77,16 @@ internal static class Payloads
             yield return new Payload(ScreenRules.UrlEncoded, "url", m.Index, m.Index + m.Length, decoded);
         }
         foreach (var escapes in Escapes(text, budget)) yield return escapes;
-        foreach (var run in Runs(text, cp => cp is >= 0xE0000 and <= 0xE007F))
+        // Tag characters are beyond the BMP (surrogate pairs); variation selectors too, or in U+FE00–FE0F.
+        var astral = text.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF') || RuleSet.Exhaustive;
+        foreach (var run in astral ? Runs(text, cp => cp is >= 0xE0000 and <= 0xE007F) : [])
         {
             if (IsEmojiTagSequence(text, run.Start, run.Codes)) continue;
             var ascii = string.Concat(run.Codes.Select(cp => cp - 0xE0000).Where(c => c is >= 0x20 and < 0x7F or '\n').Select(c => (char)c));
             if (ascii.Length > 0 && Charge(budget, run.Start, run.End - run.Start, ascii.Length))
                 yield return new Payload(ScreenRules.TagPayload, "tags", run.Start, run.End, ascii);
         }
-        foreach (var run in Runs(text, TextForms.IsVariationSelector))
+        foreach (var run in astral || text.AsSpan().ContainsAnyInRange('\uFE00', '\uFE0F') ? Runs(text, TextForms.IsVariationSelector) : [])
         {
             if (run.Codes.Count < 2) continue;
             var bytes = run.Codes.Select(cp => (byte)(cp <= 0xFE0F ? cp - 0xFE00 : cp - 0xE0100 + 16)).ToArray();
@@ -244,6 +248,8 @@ internal static class Payloads
     /// </summary>
     private static IEnumerable<Payload> Escapes(string text, DecodeBudget budget)
     {
+        // Every escape starts with a backslash or an ampersand.
+        if (text.AsSpan().IndexOfAny('\\', '&') < 0 && !RuleSet.Exhaustive) yield break;
         var matches = Escape.Matches(text);
         if (matches.Count < 2) yield break;
         var first = 0;
@@ -301,6 +307,51 @@ internal static class Payloads
         if (escape.StartsWith("\\u", StringComparison.Ordinal) || escape.StartsWith("\\x", StringComparison.Ordinal)) return FromCode(escape[2..]);
         return WebUtility.HtmlDecode(escape);
     }
+
+    /// <summary>
+    /// The matches of <paramref name="regex"/> in <paramref name="text"/>, found in the runs of <paramref name="alphabet"/>
+    /// (every character a match can hold) at least <paramref name="minLength"/> long: a match cannot cross a character
+    /// outside the alphabet, so it lies inside one run. Each run is searched with one character of context either side,
+    /// so <c>\b</c> at its edges reads what the whole text has there. Most of a prose text is in no such run.
+    /// </summary>
+    private static IEnumerable<Match> Windowed(Regex regex, string text, SearchValues<char> alphabet, int minLength)
+    {
+        if (RuleSet.Exhaustive)
+        {
+            foreach (Match m in regex.Matches(text)) yield return m;
+            yield break;
+        }
+        var at = 0;
+        while (at < text.Length)
+        {
+            var start = text.AsSpan(at).IndexOfAny(alphabet);
+            if (start < 0) yield break;
+            start += at;
+            var length = text.AsSpan(start).IndexOfAnyExcept(alphabet);
+            var end = length < 0 ? text.Length : start + length;
+            at = end;
+            if (end - start < minLength) continue;
+            var from = Math.Max(0, start - 1);
+            for (var m = regex.Match(text, from, Math.Min(text.Length, end + 1) - from); m.Success; m = m.NextMatch()) yield return m;
+        }
+    }
+
+    /// <summary>Every character a <see cref="Base64Run"/> match can hold.</summary>
+    private static readonly SearchValues<char> Base64Chars = SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/_-=\r\n");
+
+    /// <summary>Every character a <see cref="HexRun"/> match can hold: hex digits, 0x and \x prefixes, separators, white space (as \s reads it).</summary>
+    private static readonly SearchValues<char> HexChars = SearchValues.Create(
+        "0123456789ABCDEFabcdefxX\\:,-" + string.Concat(Enumerable.Range(0, char.MaxValue + 1).Select(c => (char)c).Where(char.IsWhiteSpace)));
+
+    /// <summary>Every character a <see cref="BinaryRun"/> match can hold: the digits 0 and 1, commas and white space.</summary>
+    private static readonly SearchValues<char> BinaryChars = SearchValues.Create(
+        "01," + string.Concat(Enumerable.Range(0, char.MaxValue + 1).Select(c => (char)c).Where(char.IsWhiteSpace)));
+
+    /// <summary>The shortest <see cref="BinaryRun"/> match: four octets.</summary>
+    private const int MinBinaryRun = 32;
+
+    /// <summary>The shortest <see cref="HexRun"/> match: three groups of four digits and two separators.</summary>
+    private const int MinHexRun = 14;
 
     private const RegexOptions Linear = RegexOptions.CultureInvariant | RegexOptions.NonBacktracking;
 

@@ -26,7 +26,7 @@ internal enum RuleScope
 /// checks that engine cannot express as lookarounds. <paramref name="Negatable"/>: a match a negation shortly
 /// precedes ("never share your password") does not count. <paramref name="NotFollowedBy"/>: nor one the text right
 /// after it matches (anchored there). <paramref name="RejectMatch"/>: nor one whose own text matches. The engine caps
-/// an automaton's size: a pattern too large for one is split between its top-level alternatives.
+/// an automaton's size: a pattern too large for one is split between its top-level alternatives (<see cref="Patterns"/>).
 /// </summary>
 internal sealed record WordRule(string Id, string Reason, string Pattern, RuleScope Scope, bool CaseSensitive = false,
     bool Negatable = false, string? NotFollowedBy = null, string? RejectMatch = null)
@@ -34,31 +34,46 @@ internal sealed record WordRule(string Id, string Reason, string Pattern, RuleSc
     private const RegexOptions Options = RegexOptions.CultureInvariant | RegexOptions.ExplicitCapture | RegexOptions.IgnorePatternWhitespace
         | RegexOptions.Multiline | RegexOptions.NonBacktracking;
 
-    public IReadOnlyList<Regex> Regexes { get; } = Build([.. Alternatives(Pattern)], Scope == RuleScope.Raw && !CaseSensitive ? Options | RegexOptions.IgnoreCase : Options);
+    /// <summary>The pattern as the engine runs it: one <see cref="RulePattern"/> per group of alternatives.</summary>
+    public IReadOnlyList<RulePattern> Patterns { get; } = Build([.. Alternatives(Pattern)], Scope == RuleScope.Raw && !CaseSensitive ? Options | RegexOptions.IgnoreCase : Options);
+
+    /// <summary>The patterns' regular expressions, for a scan of a whole text.</summary>
+    public IEnumerable<Regex> Regexes => Patterns.Select(p => p.Regex);
 
     private readonly Regex? _after = NotFollowedBy is null ? null : new Regex(@"\A(?:" + NotFollowedBy + ")", Options);
     private readonly Regex? _reject = RejectMatch is null ? null : new Regex(RejectMatch, Options);
 
     /// <summary>What the engine and the extra checks both accept in <paramref name="text"/>.</summary>
-    public IEnumerable<Match> Matches(string text)
+    public IEnumerable<Match> Matches(string text) => Regexes.SelectMany(regex => Matches(regex, text));
+
+    /// <summary>What one of <see cref="Regexes"/> and the extra checks both accept in <paramref name="text"/>.</summary>
+    public IEnumerable<Match> Matches(Regex regex, string text)
     {
-        foreach (var regex in Regexes)
-            foreach (Match m in regex.Matches(text))
-            {
-                if (m.Length == 0) continue;
-                if (Negatable && ScreenRules.Negated(text, m.Index)) continue;
-                if (_after is not null && _after.IsMatch(text.AsSpan(m.Index + m.Length))) continue;
-                if (_reject is not null && _reject.IsMatch(m.ValueSpan)) continue;
-                yield return m;
-            }
+        foreach (Match m in regex.Matches(text))
+            if (m.Length > 0 && Accepts(text, m.Index, m.Length)) yield return m;
     }
 
-    /// <summary>As few automata as the engine's size limit allows: all the alternatives in one, else each half in its own.</summary>
-    private static List<Regex> Build(string[] alternatives, RegexOptions options)
+    /// <summary>Whether the checks beyond the pattern accept its match [<paramref name="index"/>, +<paramref name="length"/>) of <paramref name="text"/>.</summary>
+    public bool Accepts(string text, int index, int length)
+    {
+        if (Negatable && ScreenRules.Negated(text, index)) return false;
+        if (_after is not null && _after.IsMatch(text.AsSpan(index + length))) return false;
+        return _reject is null || !_reject.IsMatch(text.AsSpan(index, length));
+    }
+
+    /// <summary>Whether the pattern runs on the text as given, ignoring case.</summary>
+    public bool IgnoresCase => Scope == RuleScope.Raw && !CaseSensitive;
+
+    /// <summary>
+    /// As few automata as the engine's size limit allows: all the alternatives in one, else each half in its own. The
+    /// limit is tried on the anchored form (<see cref="RulePattern.Anchored"/>, the one the screen runs; a test checks
+    /// the groups are those the plain patterns would get).
+    /// </summary>
+    private static List<RulePattern> Build(string[] alternatives, RegexOptions options)
     {
         try
         {
-            return [new Regex(string.Join("|", alternatives), options)];
+            return [new RulePattern(string.Join("|", alternatives), options)];
         }
         catch (NotSupportedException) when (alternatives.Length > 1)
         {
@@ -91,6 +106,25 @@ internal sealed record WordRule(string Id, string Reason, string Pattern, RuleSc
         }
         yield return pattern[start..];
     }
+}
+
+/// <summary>
+/// One group of a rule's alternatives. <see cref="Anchored"/> matches only at the start of the text it is given, after
+/// one character of context (so <c>\b</c> and <c>^</c> read what the whole text has before the place tried): the screen
+/// tries it where a match can start (see <see cref="RuleSet"/>). <see cref="Regex"/>, the plain pattern, scans a whole
+/// text; it is built the first time one is needed (a rule whose matches can start anywhere, a text the keyword index
+/// cannot read), which keeps <see cref="InjectionScreen.Prepare"/> to one automaton per group.
+/// </summary>
+internal sealed class RulePattern(string pattern, RegexOptions options)
+{
+    private Regex? _regex;
+
+    public string Pattern { get; } = pattern;
+
+    // The line break closes a trailing comment of a pattern written with IgnorePatternWhitespace.
+    public Regex Anchored { get; } = new(@"\A[\s\S](?:" + pattern + "\n)", options);
+
+    public Regex Regex => _regex ??= new Regex(Pattern, options);
 }
 
 /// <summary>

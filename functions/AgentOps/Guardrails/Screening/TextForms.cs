@@ -4,10 +4,37 @@ using System.Text;
 
 namespace AgentOps.Guardrails.Screening;
 
-/// <summary>A text derived from a source text, and for each of its characters the source span it came from.</summary>
-internal sealed class TextForm(string text, int[] starts, int[] ends)
+/// <summary>
+/// A text derived from a source text, and for each of its characters the source span it came from: its own arrays
+/// (the normalized form), or a form it derives from and which of that form's characters each of its own is (null: the
+/// same index), composed only when a finding asks (most readings have none).
+/// </summary>
+internal sealed class TextForm
 {
-    public string Text { get; } = text;
+    private readonly int[]? _starts;
+    private readonly int[]? _ends;
+    private readonly TextForm? _parent;
+    private readonly int[]? _indexes;
+
+    public TextForm(string text, int[] starts, int[] ends)
+    {
+        Text = text;
+        _starts = starts;
+        _ends = ends;
+    }
+
+    private TextForm(string text, TextForm parent, int[]? indexes)
+    {
+        Text = text;
+        _parent = parent;
+        _indexes = indexes;
+    }
+
+    public string Text { get; }
+
+    private int StartAt(int i) => _parent is null ? _starts![i] : _parent.StartAt(_indexes is null ? i : _indexes[i]);
+
+    private int EndAt(int i) => _parent is null ? _ends![i] : _parent.EndAt(_indexes is null ? i : _indexes[i]);
 
     /// <summary>The source span of [start, end) in this form (maps may run backwards: a reversed form).</summary>
     public (int Start, int End) ToSource(int start, int end)
@@ -15,17 +42,11 @@ internal sealed class TextForm(string text, int[] starts, int[] ends)
         if (Text.Length == 0) return (0, 0);
         var first = Math.Clamp(start, 0, Text.Length - 1);
         var last = Math.Clamp(end - 1, first, Text.Length - 1);
-        return (Math.Min(starts[first], starts[last]), Math.Max(ends[first], ends[last]));
+        return (Math.Min(StartAt(first), StartAt(last)), Math.Max(EndAt(first), EndAt(last)));
     }
 
-    /// <summary>A form of this form, composed so that its spans still map to the original source.</summary>
-    public TextForm Derive(string text, int[] indexes)
-    {
-        var s = new int[indexes.Length];
-        var e = new int[indexes.Length];
-        for (var i = 0; i < indexes.Length; i++) (s[i], e[i]) = (starts[indexes[i]], ends[indexes[i]]);
-        return new TextForm(text, s, e);
-    }
+    /// <summary>A form of this form, composed so that its spans still map to the original source (<paramref name="indexes"/> null: character for character).</summary>
+    public TextForm Derive(string text, int[]? indexes) => new(text, this, indexes);
 }
 
 /// <summary>
@@ -80,29 +101,40 @@ internal static class TextForms
 
     public static TextForm Normalize(string source)
     {
-        var sb = new StringBuilder(source.Length);
-        var starts = new List<int>(source.Length);
-        var ends = new List<int>(source.Length);
+        // A fold can expand a character (ligatures, ﷺ): the arrays grow then; their tails past the text are unused.
+        var chars = new char[source.Length];
+        var starts = new int[source.Length];
+        var ends = new int[source.Length];
+        var n = 0;
         void Emit(char c, int start, int end)
         {
-            sb.Append(c);
-            starts.Add(start);
-            ends.Add(end);
+            if (n == chars.Length)
+            {
+                var size = Math.Max(16, chars.Length * 2);
+                Array.Resize(ref chars, size);
+                Array.Resize(ref starts, size);
+                Array.Resize(ref ends, size);
+            }
+            chars[n] = c;
+            starts[n] = start;
+            ends[n++] = end;
         }
         for (var i = 0; i < source.Length;)
         {
+            if (source[i] < 0x80)
+            {
+                var c = source[i];
+                if (c is '\n' or '\r' or '\v' or '\f') Emit('\n', i, i + 1);
+                else if (c is '\t' or ' ') Emit(' ', i, i + 1);
+                else if (c >= 0x20 && c != 0x7F) Emit(char.ToLowerInvariant(c), i, i + 1);
+                // other control characters: dropped
+                i++;
+                continue;
+            }
             Rune.DecodeFromUtf16(source.AsSpan(i), out var rune, out var used);
             var end = i + used;
             var cp = rune.Value;
-            if (cp < 0x80)
-            {
-                var c = (char)cp;
-                if (c is '\n' or '\r' or '\v' or '\f') Emit('\n', i, end);
-                else if (c is '\t' or ' ') Emit(' ', i, end);
-                else if (c >= 0x20 && c != 0x7F) Emit(char.ToLowerInvariant(c), i, end);
-                // other control characters: dropped
-            }
-            else if (IsInvisible(rune) || IsMark(rune)) { }
+            if (IsInvisible(rune) || IsMark(rune)) { }
             else if (cp is 0x2028 or 0x2029 or 0x85) Emit('\n', i, end);
             else if (Rune.IsWhiteSpace(rune)) Emit(' ', i, end);
             else if (Fold.TryGetValue(cp, out var folded))
@@ -116,7 +148,7 @@ internal static class TextForms
             }
             i = end;
         }
-        return new TextForm(sb.ToString(), [.. starts], [.. ends]);
+        return new TextForm(new string(chars, 0, n), starts, ends);
     }
 
     private static char Finish(char c)
@@ -164,7 +196,7 @@ internal static class TextForms
                 if (l != '\0') chars[k] = l;
             }
         }
-        return normalized.Derive(new string(chars), Identity(chars.Length));
+        return normalized.Derive(new string(chars), null);
     }
 
     private static bool IsTokenChar(char c, bool oneIsL) => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || Leet(c, oneIsL) != '\0';
@@ -173,23 +205,37 @@ internal static class TextForms
     public static TextForm LettersOnly(TextForm form)
     {
         var text = form.Text;
-        var sb = new StringBuilder(text.Length);
-        var indexes = new List<int>(text.Length);
+        var chars = new char[text.Length];
+        var indexes = new int[text.Length];
+        var n = 0;
         for (var i = 0; i < text.Length; i++)
             if (char.IsAsciiLetterLower(text[i]))
             {
-                sb.Append(text[i]);
-                indexes.Add(i);
+                chars[n] = text[i];
+                indexes[n++] = i;
             }
-        return form.Derive(sb.ToString(), [.. indexes]);
+        return form.Derive(new string(chars, 0, n), indexes);
     }
+
+    /// <summary>ROT13 of the letters a–z (its own inverse).</summary>
+    public static string Rot13(string text) => string.Create(text.Length, text, (chars, source) =>
+    {
+        for (var i = 0; i < chars.Length; i++)
+            chars[i] = char.IsAsciiLetterLower(source[i]) ? (char)('a' + (source[i] - 'a' + 13) % 26) : source[i];
+    });
+
+    /// <summary>The text backwards, code unit by code unit (as <see cref="Reversed(TextForm)"/> reads it).</summary>
+    public static string Reversed(string text) => string.Create(text.Length, text, (chars, source) =>
+    {
+        for (var i = 0; i < chars.Length; i++) chars[i] = source[source.Length - 1 - i];
+    });
 
     public static TextForm Rot13(TextForm form)
     {
         var chars = form.Text.ToCharArray();
         for (var i = 0; i < chars.Length; i++)
             if (char.IsAsciiLetterLower(chars[i])) chars[i] = (char)('a' + (chars[i] - 'a' + 13) % 26);
-        return form.Derive(new string(chars), Identity(chars.Length));
+        return form.Derive(new string(chars), null);
     }
 
     public static TextForm Reversed(TextForm form)
@@ -203,13 +249,6 @@ internal static class TextForms
             indexes[i] = n - 1 - i;
         }
         return form.Derive(new string(chars), indexes);
-    }
-
-    private static int[] Identity(int n)
-    {
-        var a = new int[n];
-        for (var i = 0; i < n; i++) a[i] = i;
-        return a;
     }
 
     /// <summary>

@@ -8,13 +8,20 @@ namespace AgentOps.Tests.Guardrails.Screening;
 /// The hostile corpus (corpus/injection.jsonl) and its benign counterpart (corpus/benign.jsonl), measured with
 /// <see cref="ScreenCorpus"/>. The figures are in-sample (the rules were written against this corpus), so the floors
 /// are a regression guard, not a promise about new attacks: docs/guardrails.md gives the out-of-sample figures.
-/// Recall ≥ 0.95: the screen prefers false positives, and a miss dropping recall under it means a rule broke.
-/// Precision ≥ 0.90: the benign cases flagged on purpose (educational quotes of attacks, chat-format code, pasted
-/// transcripts, marked <c>"expect": "flag"</c>) cost about 4 points; any other flag fails the test outright.
+/// The floors are pinned at the figures measured (a change that makes the screen faster, or adds a rule, must not cost
+/// any of them): recall 1.0 (every attack in the corpus is flagged) and precision ≥ 0.963 (238 / 247: the nine benign
+/// cases flagged on purpose — educational quotes of attacks, chat-format code, pasted transcripts, marked
+/// <c>"expect": "flag"</c>); any other flag fails <see cref="No_benign_case_is_flagged_unless_documented"/> outright.
 /// </summary>
 public class InjectionCorpusTests(ITestOutputHelper output)
 {
     public static string CorpusDirectory => Path.Combine(Repository.Root, "tests", "AgentOps.Tests", "Guardrails", "Screening", "corpus");
+
+    /// <summary>Recall on the corpus as measured: every injection flagged.</summary>
+    public const double RecallFloor = 1.0;
+
+    /// <summary>Precision on the corpus as measured (238 true positives, 9 documented false positives: 0.9636).</summary>
+    public const double PrecisionFloor = 0.963;
 
     private static readonly Lazy<CorpusMeasure> Measured = new(() => ScreenCorpus.MeasureDirectory(CorpusDirectory));
 
@@ -36,8 +43,8 @@ public class InjectionCorpusTests(ITestOutputHelper output)
     {
         var m = Measured.Value;
         output.WriteLine(m.Report());
-        Assert.True(m.Recall >= 0.95, m.Report());
-        Assert.True(m.Precision >= 0.90, m.Report());
+        Assert.True(m.Recall >= RecallFloor, m.Report());
+        Assert.True(m.Precision >= PrecisionFloor, m.Report());
     }
 
     [Fact]
