@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using AgentOps.Guardrails.Envelope;
+using AgentOps.Platform.Database;
+using Microsoft.Extensions.Logging.Abstractions;
 using AgentOps.Guardrails.Redaction;
 using AgentOps.Guardrails.Screening;
 
@@ -18,7 +20,7 @@ namespace AgentOps.Bench;
 /// </summary>
 public static class GuardrailsBench
 {
-    public static int Run(string[] args)
+    public static async Task<int> RunAsync(string[] args)
     {
         var rounds = args.Contains("--quick") ? 200 : 2000;
         var prompt = RedactionBenchmark.Prompt4K;
@@ -55,9 +57,22 @@ public static class GuardrailsBench
             Key(redacted);
         });
         var corpus = ScreenCorpus.MeasureDirectory(Path.Combine(RepositoryRoot(), "tests", "AgentOps.Tests", "Guardrails", "Screening", "corpus"));
+        var pipeline = await PipelineBench.MeasureAsync(rounds);
+        // The shared rate budgets need Postgres: `./agentops bench guardrails` starts one and applies the migrations.
+        RateBudgetFigures? budget = null;
+        if (Environment.GetEnvironmentVariable("AGENTOPS_BENCH_OWNER_DATABASE_URL") is { Length: > 0 } owner
+            && Environment.GetEnvironmentVariable("AGENTOPS_BENCH_DATABASE_URL") is { Length: > 0 } app)
+        {
+            await Migrator.ApplyAsync(BenchSupport.Normalize(owner), NullLogger.Instance, default);
+            budget = await RateBudgetBench.RunAsync(BenchSupport.Normalize(app), args.Contains("--quick") ? 2 : 5);
+        }
         var steal = BenchSupport.StealPercent(before, BenchSupport.CpuTicks());
         string F(double v) => v.ToString("0.####", CultureInfo.InvariantCulture);
-        Console.WriteLine($$"""{"bench":"guardrails","prompt_chars":{{prompt.Length}},"rounds":{{rounds}},"redact_p50_ms":{{F(redact.P50)}},"redact_p99_ms":{{F(redact.P99)}},"screen_p50_ms":{{F(screen.P50)}},"screen_p99_ms":{{F(screen.P99)}},"screen_attack_p50_ms":{{F(screenAttack.P50)}},"screen_attack_p99_ms":{{F(screenAttack.P99)}},"envelope_key_p50_ms":{{F(key.P50)}},"envelope_key_p99_ms":{{F(key.P99)}},"steps_so_far_p50_ms":{{F(all.P50)}},"steps_so_far_p99_ms":{{F(all.P99)}},"target_overhead_p99_ms":0.5,"ratio_p99_to_target":{{F(all.P99 / 0.5)}},"screen_first_call_prepare_ms":{{F(prepareMs)}},"corpus_injections":{{corpus.Positives}},"corpus_benign":{{corpus.Benign}},"screen_precision":{{F(corpus.Precision)}},"screen_recall":{{F(corpus.Recall)}},"cpu_steal_percent":{{F(steal)}}}""");
+        var budgetJson = budget is null ? "\"budget_overshoot\":null"
+            : $$"""
+              "budget_calls":{{budget.Calls}},"budget_cap":{{budget.Cap}},"budget_replicas":{{budget.Replicas}},"budget_rounds":{{budget.Rounds}},"budget_admitted_per_round":[{{string.Join(',', budget.AdmittedPerRound)}}],"budget_overshoot":{{budget.Overshoot}},"budget_reserve_alone_p50_ms":{{F(budget.AloneP50Ms)}},"budget_reserve_alone_p99_ms":{{F(budget.AloneP99Ms)}},"budget_reserve_in_burst_p50_ms":{{F(budget.ReserveP50Ms)}},"budget_reserve_in_burst_p99_ms":{{F(budget.ReserveP99Ms)}}
+              """;
+        Console.WriteLine($$"""{"bench":"guardrails","prompt_chars":{{prompt.Length}},"rounds":{{rounds}},"redact_p50_ms":{{F(redact.P50)}},"redact_p99_ms":{{F(redact.P99)}},"screen_p50_ms":{{F(screen.P50)}},"screen_p99_ms":{{F(screen.P99)}},"screen_attack_p50_ms":{{F(screenAttack.P50)}},"screen_attack_p99_ms":{{F(screenAttack.P99)}},"envelope_key_p50_ms":{{F(key.P50)}},"envelope_key_p99_ms":{{F(key.P99)}},"redact_screen_hash_p50_ms":{{F(all.P50)}},"redact_screen_hash_p99_ms":{{F(all.P99)}},"pipeline_p50_ms":{{F(pipeline.MissP50)}},"pipeline_p99_ms":{{F(pipeline.MissP99)}},"target_overhead_p99_ms":0.5,"ratio_pipeline_p99_to_target":{{F(pipeline.MissP99 / 0.5)}},"cache_hit_p50_ms":{{F(pipeline.HitP50)}},"cache_hit_p99_ms":{{F(pipeline.HitP99)}},"target_cache_hit_p99_ms":1,"ratio_cache_hit_p99_to_target":{{F(pipeline.HitP99 / 1)}},{{budgetJson}},"screen_first_call_prepare_ms":{{F(prepareMs)}},"corpus_injections":{{corpus.Positives}},"corpus_benign":{{corpus.Benign}},"screen_precision":{{F(corpus.Precision)}},"screen_recall":{{F(corpus.Recall)}},"cpu_steal_percent":{{F(steal)}}}""");
         return 0;
     }
 

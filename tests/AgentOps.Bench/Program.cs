@@ -3,7 +3,7 @@ using AgentOps.Bench;
 // ./agentops bench ingest → dotnet AgentOps.Bench.dll ingest --seconds 30 --clients 32
 if (args.FirstOrDefault() == "policy-eval") return PolicyBench.Run(args);
 if (args.FirstOrDefault() == "input-gate") return InputGateBench.Run(args);
-if (args.FirstOrDefault() == "guardrails") return GuardrailsBench.Run(args);
+if (args.FirstOrDefault() == "guardrails") return await GuardrailsBench.RunAsync(args);
 if (args.FirstOrDefault() == "policy") return await PolicyCheckBench.RunAsync(args);
 if (args.FirstOrDefault() == "analytics") return await AnalyticsBench.RunAsync(args);
 if (args.FirstOrDefault() == "export") return await ExportBench.RunAsync(args);
