@@ -105,6 +105,27 @@ public class LlmApiTests(ApiFixture fx)
     }
 
     [Fact]
+    public async Task A_failing_connection_falls_back_to_the_next_and_the_attempts_are_on_record()
+    {
+        var tenant = await TenantWithSimulatedAsync();
+        (await _client.Post("/api/v1/providers/connections", new
+        {
+            name = "flaky", kind = "simulated", options = new { seed = 3, error_rate = 1 }, default_models = new Dictionary<string, string> { ["chat"] = "sim-flaky" },
+        }, tenant.AdminToken)).Expect(201);
+        var reply = (await _client.Post(Complete, Ask("Which one answers?", "flaky", new { fallbacks = new[] { new { connection = "sim", model = "sim-1" } } }),
+            tenant.AdminToken)).Expect(200);
+        Assert.Equal("sim-1", reply.Body.GetProperty("model").GetString());
+        var audit = await AuditJsonAsync(tenant, reply.Body.GetProperty("call_id").GetString()!);
+        Assert.Contains("\"attempts\"", audit, StringComparison.Ordinal);
+        Assert.Contains("sim-flaky", audit, StringComparison.Ordinal);
+        Assert.Contains("\"Failed\"", audit, StringComparison.Ordinal); // the simulated errors: 429s and 500s, retried, then the fallback
+
+        var none = await _client.Post(Complete, Ask("Nobody answers", "flaky"), tenant.AdminToken);
+        Assert.True(none.Code is 429 or 502, none.ToString());
+        Assert.StartsWith("provider_", none.Body.GetProperty("code").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_stream_sends_deltas_then_one_end_and_a_refused_stream_is_a_problem()
     {
         var tenant = await TenantWithSimulatedAsync();

@@ -59,7 +59,7 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
                 record.Request.CallId, record.Request.Provider, record.Request.Connection, Model = record.Answer.Model, record.Request.PromptHash,
                 record.Request.ContextHash, record.OutputHash, record.Cached, record.Reasks, FinishReason = Wire(record.Answer.FinishReason),
                 ProviderRequestId = record.Answer.RequestId, Usage = usage, CostMicros = micros, DurationMs = (long)record.Duration.TotalMilliseconds,
-                record.SchemaErrors, Steps = record.Steps,
+                record.SchemaErrors, Steps = record.Steps, context.Attempts,
             }, ct);
             return micros;
         }, ct);
@@ -79,6 +79,7 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
                 record.Request.CallId, record.Request.Provider, record.Request.Connection, record.Request.Model, record.Request.Agent, record.Request.Scope,
                 record.Request.PromptHash, record.Request.ContextHash, record.Code, record.Message, record.ProviderStatus,
                 DurationMs = (long)record.Duration.TotalMilliseconds, record.Request.Redactions, record.Request.Flagged, record.Request.Screen, record.Steps,
+                context.Attempts,
             }, ct);
         }, ct);
         // Refused before admission (no agent known to be active) or by the kill switch: no run is recorded for an agent that may not run.
@@ -118,6 +119,7 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
             ["gen_ai.guardrail.results"] = (error?.Steps ?? request.Steps).Select(s => new { name = s.Step, result = s.Outcome, code = s.Code, duration_ms = Math.Round(s.Milliseconds, 3) }),
             ["gen_ai.guardrail.injection"] = new { action = request.Screen.Action, score = request.Screen.Score, reasons = request.Screen.Reasons },
             ["gen_ai.guardrail.redactions"] = request.Redactions,
+            ["agentops.llm.attempts"] = context.Attempts,
         };
         var events = new IngestEvent[]
         {

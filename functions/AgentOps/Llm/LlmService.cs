@@ -39,8 +39,17 @@ public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver c
         var call = await PrepareAsync(caller, body, ct);
         return (await pipeline.RunAsync(call.Context, call.Input, async (request, token) =>
         {
-            try { return (await client.CompleteAsync(request, call.Chain, call.Options with { EstimatedTokens = TokenEstimate.Of(request) }, token)).Result; }
-            catch (ModelCallFailedException e) { throw AsProviderError(e); }
+            try
+            {
+                var answer = await client.CompleteAsync(request, call.Chain, call.Options with { EstimatedTokens = TokenEstimate.Of(request) }, token);
+                Log(call, answer.Attempts);
+                return answer.Result;
+            }
+            catch (ModelCallFailedException e)
+            {
+                Log(call, e.Attempts);
+                throw AsProviderError(e);
+            }
         }, ct), call);
     }
 
@@ -55,14 +64,28 @@ public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver c
         {
             try
             {
-                if (!await reader.MoveNextAsync()) yield break;
+                if (!await reader.MoveNextAsync()) { Log(call, stream.Attempts); yield break; }
             }
             catch (ModelCallFailedException e)
             {
+                Log(call, e.Attempts);
                 throw AsProviderError(e);
+            }
+            catch (ProviderException)
+            {
+                Log(call, stream.Attempts);
+                throw;
             }
             yield return reader.Current;
         }
+    }
+
+    /// <summary>The attempt log into the call's context, for its audit rows and span (no detail text: a provider's message may quote the prompt).</summary>
+    private static void Log(Call call, IReadOnlyList<CallAttempt> attempts)
+    {
+        lock (call.Context.Attempts)
+            call.Context.Attempts.AddRange(attempts.Select(a => new ProviderAttempt($"{call.Chain[a.Target].DeploymentKey.Split('/')[0]}/{a.Model}", a.Attempt,
+                a.Outcome.ToString(), a.Kind?.ToString(), a.StatusCode, Math.Round(a.Waited.TotalMilliseconds, 1), Math.Round(a.Duration.TotalMilliseconds, 1))));
     }
 
     /// <summary>Every target spent: one provider error of the last kind, whose message says why each target was passed over.</summary>

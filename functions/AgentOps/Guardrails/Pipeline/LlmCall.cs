@@ -36,8 +36,17 @@ public sealed record ScopeCaps(string Scope, long? MaxCalls, long? MaxInputToken
 /// <summary>What the budget step asks the ledger to admit: the agent's call, and its reservation against the scope (not for a cache hit).</summary>
 public sealed record LlmAdmission(string Agent, ScopeCaps? Scope, long EstimatedInputTokens, long MaxOutputTokens, bool Reserve);
 
-/// <summary>Who calls, for which organization, through which provider connection (its id keys the cache and the spans).</summary>
-public sealed record LlmCallContext(Guid OrgId, Actor Actor, Guid ConnectionId, string Provider, string ConnectionName);
+/// <summary>
+/// Who calls, for which organization, through which provider connection (its id keys the cache and the spans).
+/// <see cref="Attempts"/> is filled by the provider step (which targets were tried, skipped, retried) for the audit rows and the span.
+/// </summary>
+public sealed record LlmCallContext(Guid OrgId, Actor Actor, Guid ConnectionId, string Provider, string ConnectionName)
+{
+    public List<ProviderAttempt> Attempts { get; } = [];
+}
+
+/// <summary>One line of the provider step's attempt log: the target (connection/model), the attempt on it, what became of it, the wait before it and its time.</summary>
+public sealed record ProviderAttempt(string Target, int Attempt, string Outcome, string? Kind, int? Status, double WaitedMs, double DurationMs);
 
 /// <summary>The call's limits, named (docs/guardrails.md lists them).</summary>
 public static class LlmCallLimits
