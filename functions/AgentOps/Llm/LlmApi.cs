@@ -30,9 +30,9 @@ public static class LlmApi
     public static void MapLlmApi(this RouteGroupBuilder api)
     {
         var llm = api.MapGroup("/llm").WithTags("LLM");
-        llm.MapPost("/complete", CompleteAsync).Requires(Permission.LlmComplete).WithName("completeLlm").Problems(409, 422, 429, 502, 503, 504)
+        llm.MapPost("/complete", CompleteAsync).Requires(Permission.LlmComplete).WithName("completeLlm").Problems(400, 409, 422, 429, 502, 503, 504)
             .WithSummary("Call a model through the guardrail pipeline (redact, screen, cache, budget, audit)");
-        llm.MapPost("/complete/stream", StreamAsync).Requires(Permission.LlmComplete).WithName("streamLlm").Problems(409, 422, 429, 502, 503, 504)
+        llm.MapPost("/complete/stream", StreamAsync).Requires(Permission.LlmComplete).WithName("streamLlm").Problems(400, 409, 422, 429, 502, 503, 504)
             .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
             .WithSummary("The same call, streamed as server-sent events: delta…, then one end (response or error)");
     }
@@ -44,10 +44,12 @@ public static class LlmApi
         return TypedResults.Ok(View(outcome, call));
     }
 
-    public static async Task<IResult> StreamAsync(LlmCompleteRequest body, Caller caller, LlmService llm, CancellationToken ct)
+    public static async Task<IResult> StreamAsync(LlmCompleteRequest body, Caller caller, LlmService llm, HttpContext http, CancellationToken ct)
     {
         var call = await llm.PrepareAsync(caller, body, ct);
         var events = llm.StreamAsync(call, ct).GetAsyncEnumerator(ct);
+        // Disposed with the response even if the stream is never read (the client gone first): the pipeline closes the call on record.
+        http.Response.RegisterForDisposeAsync(events);
         // The first event decides the status: a call refused before the provider is a problem, not a 200 stream.
         if (!await Guard(events.MoveNextAsync().AsTask())) throw new InvalidOperationException("The pipeline's stream ended without its end.");
         if (events.Current is LlmStreamEvent.End { Outcome.Denied: true } refused)
@@ -62,7 +64,8 @@ public static class LlmApi
     {
         try
         {
-            do
+            // The first event is current already (it decided the status).
+            for (var more = (bool?)true; more == true; more = await MoveNextGuarded(events))
             {
                 switch (events.Current)
                 {
@@ -71,12 +74,13 @@ public static class LlmApi
                         break;
                     case LlmStreamEvent.End { Outcome: var o }:
                         yield return new SseItem<string>(o.Denied
-                            ? JsonSerializer.Serialize(new { error = new { code = o.DeniedCode, status = Status(o.DeniedCode!), detail = o.DeniedReason, call_id = o.CallId } }, Json.Options)
+                            ? Error(o.DeniedCode!, o.DeniedReason, o.CallId)
                             : JsonSerializer.Serialize(new { response = View(o, call) }, Json.Options), "end");
                         yield break;
                 }
             }
-            while (await MoveNextGuarded(events));
+            // The pipeline always ends with an end; only an audit that could not close the call stops it before: still an explicit end.
+            yield return new SseItem<string>(Error("audit_unavailable", "The audit log could not record the model call, so its outcome is withheld.", null), "end");
         }
         finally
         {
@@ -84,10 +88,14 @@ public static class LlmApi
         }
     }
 
-    private static async Task<bool> MoveNextGuarded(IAsyncEnumerator<LlmStreamEvent> events)
+    private static string Error(string code, string? detail, Guid? callId) =>
+        JsonSerializer.Serialize(new { error = new { code, status = code == "audit_unavailable" ? 503 : Status(code), detail, call_id = callId } }, Json.Options);
+
+    /// <summary>The next event; null when the audit could not record the call's end.</summary>
+    private static async Task<bool?> MoveNextGuarded(IAsyncEnumerator<LlmStreamEvent> events)
     {
         try { return await events.MoveNextAsync(); }
-        catch (LlmAuditUnavailableException) { return false; }
+        catch (LlmAuditUnavailableException) { return null; }
     }
 
     private static async Task<T> Guard<T>(Task<T> work)

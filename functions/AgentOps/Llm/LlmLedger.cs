@@ -37,7 +37,9 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
             _ => StepResult.Continue,
         };
         if (state.Verdict != StepVerdict.Continue || !admission.Reserve || admission.Scope is not { } caps) return state;
-        var exceeded = await db.InOrgAsync(context.OrgId, tx => ScopeBudgets.ReserveAsync(tx, caps, admission.EstimatedInputTokens, admission.MaxOutputTokens, ct), ct);
+        // Not the step's token: a reservation that committed must be known to the pipeline (which gives it back on an error).
+        var exceeded = await db.InOrgAsync(context.OrgId, tx => ScopeBudgets.ReserveAsync(tx, caps, admission.EstimatedInputTokens, admission.MaxOutputTokens,
+            CancellationToken.None), CancellationToken.None);
         return exceeded is null ? StepResult.Continue
             : StepResult.Deny("scope_budget_exceeded", $"The call would pass the caps of the scope '{caps.Scope}' ({exceeded}).");
     }
@@ -45,12 +47,18 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
     public Task RequestAsync(LlmCallContext context, LlmRequestRecord record, CancellationToken ct) =>
         db.InOrgAsync(context.OrgId, tx => AuditLog.RecordAsync(tx, context.Actor, "llm.request", "llm_call", record.CallId, null, record, ct), ct);
 
+    /// <summary>
+    /// The run first (through the sink), then the settlement and the llm.response row in one transaction: if the row
+    /// cannot be written, nothing was settled and the pipeline's error row settles instead (no double settlement).
+    /// </summary>
     public async Task<long?> ResponseAsync(LlmCallContext context, LlmResponseRecord record, CancellationToken ct)
     {
         var usage = record.Answer.Usage;
-        var cost = await db.InOrgAsync(context.OrgId, async tx =>
+        await RecordRunAsync(context, record.Request, record.StartedAt, record.Duration, record.Answer, record.Prompt, null, record.Steps, ct);
+        return await db.InOrgAsync(context.OrgId, async tx =>
         {
-            var price = Pricing.Find(await prices.ForOrgAsync(tx, ct), record.Request.Provider, record.Answer.Model.Length > 0 ? record.Answer.Model : record.Request.Model, record.StartedAt);
+            var price = Pricing.Find(await prices.ForOrgAsync(tx, ct), context.AnsweredBy ?? record.Request.Provider,
+                record.Answer.Model.Length > 0 ? record.Answer.Model : record.Request.Model, record.StartedAt);
             long? micros = price is null ? null : Pricing.CostMicros(price, usage.InputTokens, usage.OutputTokens, usage.CachedInputTokens);
             if (record.Request.Scope is { } scope && !record.Cached)
                 await ScopeBudgets.SettleAsync(tx, scope, usage.InputTokens - record.Request.EstimatedInputTokens, usage.OutputTokens - (record.Request.MaxTokens ?? 0), ct);
@@ -59,44 +67,43 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
                 record.Request.CallId, record.Request.Provider, record.Request.Connection, Model = record.Answer.Model, record.Request.PromptHash,
                 record.Request.ContextHash, record.OutputHash, record.Cached, record.Reasks, FinishReason = Wire(record.Answer.FinishReason),
                 ProviderRequestId = record.Answer.RequestId, Usage = usage, CostMicros = micros, DurationMs = (long)record.Duration.TotalMilliseconds,
-                record.SchemaErrors, Steps = record.Steps, context.Attempts,
+                ReaskErrors = record.SchemaErrors, Steps = record.Steps, context.Attempts, context.AnsweredBy,
             }, ct);
             return micros;
         }, ct);
-        await RecordRunAsync(context, record.Request, record.StartedAt, record.Duration, record.Answer, record.Prompt, null, ct);
-        return cost;
     }
 
     public async Task ErrorAsync(LlmCallContext context, LlmErrorRecord record, CancellationToken ct)
     {
         await db.InOrgAsync(context.OrgId, async tx =>
         {
-            // A failed call used nothing the provider charged for that we know of: the reservation is given back.
+            // Settled to what the provider used before the failure (nothing, unless re-asks or a cut stream used some); the call stays counted.
             if (record.Reserved && record.Request.Scope is { } scope)
-                await ScopeBudgets.SettleAsync(tx, scope, -record.Request.EstimatedInputTokens, -(record.Request.MaxTokens ?? 0), ct);
+                await ScopeBudgets.SettleAsync(tx, scope, record.Used.InputTokens - record.Request.EstimatedInputTokens,
+                    record.Used.OutputTokens - (record.Request.MaxTokens ?? 0), ct);
             await AuditLog.RecordAsync(tx, context.Actor, "llm.error", "llm_call", record.Request.CallId, null, new
             {
                 record.Request.CallId, record.Request.Provider, record.Request.Connection, record.Request.Model, record.Request.Agent, record.Request.Scope,
-                record.Request.PromptHash, record.Request.ContextHash, record.Code, record.Message, record.ProviderStatus,
+                record.Request.PromptHash, record.Request.ContextHash, record.Code, record.Message, record.ProviderStatus, Usage = record.Used,
                 DurationMs = (long)record.Duration.TotalMilliseconds, record.Request.Redactions, record.Request.Flagged, record.Request.Screen, record.Steps,
                 context.Attempts,
             }, ct);
         }, ct);
-        // Refused before admission (no agent known to be active) or by the kill switch: no run is recorded for an agent that may not run.
+        // Refused at admission (the kill switch, an agent that may not run): no run is recorded for an agent that may not run.
         if (record.Code is "kill_switch" or "agent_paused" or "agent_archived" or "unknown_agent") return;
-        await RecordRunAsync(context, record.Request, record.StartedAt, record.Duration, null, [], record, ct);
+        await RecordRunAsync(context, record.Request, record.StartedAt, record.Duration, null, [], record, record.Steps, ct);
     }
 
     /// <summary>The run with its llm.call span, handed to the accepted-batch sink (durable when it returns).</summary>
     private async Task RecordRunAsync(LlmCallContext context, LlmRequestRecord request, DateTimeOffset startedAt, TimeSpan duration, ModelResult? answer,
-        IReadOnlyList<ModelMessage> prompt, LlmErrorRecord? error, CancellationToken ct)
+        IReadOnlyList<ModelMessage> prompt, LlmErrorRecord? error, IReadOnlyList<StepRecord> steps, CancellationToken ct)
     {
         var agent = (await agents.ResolveAsync(context.OrgId, [request.Agent], Platform, ct)).GetValueOrDefault(request.Agent);
         if (agent is null) return;
         var runId = $"llm-{request.CallId}";
         var endedAt = startedAt + duration;
         var status = error is null ? RunStatuses.Succeeded : RunStatuses.Failed;
-        var provider = GenAiProvider(request.Provider);
+        var provider = GenAiProvider(context.AnsweredBy ?? request.Provider);
         var attributes = new Dictionary<string, object?>
         {
             ["gen_ai.operation.name"] = "chat",
@@ -106,9 +113,9 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
             ["gen_ai.response.model"] = answer?.Model,
             ["gen_ai.response.id"] = answer?.RequestId,
             ["gen_ai.response.finish_reasons"] = answer is null ? null : new[] { Wire(answer.FinishReason) },
-            ["gen_ai.usage.input_tokens"] = answer?.Usage.InputTokens,
-            ["gen_ai.usage.output_tokens"] = answer?.Usage.OutputTokens,
-            ["gen_ai.usage.cache_read.input_tokens"] = answer?.Usage.CachedInputTokens,
+            ["gen_ai.usage.input_tokens"] = (answer?.Usage ?? error?.Used)?.InputTokens,
+            ["gen_ai.usage.output_tokens"] = (answer?.Usage ?? error?.Used)?.OutputTokens,
+            ["gen_ai.usage.cache_read.input_tokens"] = (answer?.Usage ?? error?.Used)?.CachedInputTokens,
             ["error.type"] = error?.Code,
             ["agentops.llm.call_id"] = request.CallId,
             ["agentops.llm.connection"] = request.Connection,
@@ -116,7 +123,7 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
             ["agentops.llm.prompt_hash"] = request.PromptHash,
             ["agentops.llm.context_hash"] = request.ContextHash,
             // One entry per guardrail step, as the GenAI conventions' guardrail events: its name, result and time.
-            ["gen_ai.guardrail.results"] = (error?.Steps ?? request.Steps).Select(s => new { name = s.Step, result = s.Outcome, code = s.Code, duration_ms = Math.Round(s.Milliseconds, 3) }),
+            ["gen_ai.guardrail.results"] = steps.Select(s => new { name = s.Step, result = s.Outcome, code = s.Code, duration_ms = Math.Round(s.Milliseconds, 3) }),
             ["gen_ai.guardrail.injection"] = new { action = request.Screen.Action, score = request.Screen.Score, reasons = request.Screen.Reasons },
             ["gen_ai.guardrail.redactions"] = request.Redactions,
             ["agentops.llm.attempts"] = context.Attempts,
@@ -128,7 +135,8 @@ public sealed class LlmLedger(Db db, AgentDirectory agents, OrgPolicyCache contr
             {
                 Id = $"{runId}:call", Type = EventTypes.LlmCall, Timestamp = startedAt, RunId = runId, AgentId = agent.Id, Name = $"chat {request.Model}",
                 Status = status, EndedAt = endedAt, DurationMs = (long)duration.TotalMilliseconds, Model = answer?.Model is { Length: > 0 } m ? m : request.Model,
-                Provider = request.Provider, TokensIn = answer?.Usage.InputTokens, TokensOut = answer?.Usage.OutputTokens, TokensCached = answer?.Usage.CachedInputTokens,
+                Provider = context.AnsweredBy ?? request.Provider, TokensIn = (answer?.Usage ?? error?.Used)?.InputTokens, TokensOut = (answer?.Usage ?? error?.Used)?.OutputTokens,
+                TokensCached = (answer?.Usage ?? error?.Used)?.CachedInputTokens,
                 Input = Cut(CallSteps.Conversation(prompt)), Output = answer is null ? null : Cut(answer.Content), Error = error is null ? null : $"{error.Code}: {error.Message}",
                 Metadata = JsonSerializer.Serialize(attributes, Json.Options),
             },

@@ -89,7 +89,8 @@ public static class LlmRequests
                 var part = p.Context![i];
                 var name = v.RequiredText($"$.prompt.context[{i}].name", part?.Name, MaxNameLength);
                 var content = Raw(v, $"$.prompt.context[{i}].content", part?.Content, required: false);
-                if (name is not null && WellFormed(v, $"$.prompt.context[{i}]", name, content)) context.Add(new ContextPart(name, content));
+                if (name is not null && !CallSteps.IsPartName(name)) v.Add($"$.prompt.context[{i}].name", "must not hold <, >, quotes, & or control characters.");
+                else if (name is not null && WellFormed(v, $"$.prompt.context[{i}]", name, content)) context.Add(new ContextPart(name, content));
             }
             var system = p.System ?? "";
             var taskText = Raw(v, "$.prompt.task", p.Task, required: true);
@@ -99,6 +100,9 @@ public static class LlmRequests
         }
         var tools = (body.Tools ?? []).Select((t, i) => new ToolDefinition(v.RequiredText($"$.tools[{i}].name", t?.Name, 64) ?? "", t?.Description,
             t?.Parameters is { ValueKind: JsonValueKind.Object } schema ? schema.Clone() : Invalid(v, $"$.tools[{i}].parameters", "must be a JSON Schema object."))).ToList();
+        WellFormed(v, "$.model", model ?? "");
+        WellFormed(v, "$.stop", body.Stop ?? []);
+        for (var i = 0; i < tools.Count; i++) WellFormed(v, $"$.tools[{i}]", tools[i].Name, tools[i].Description ?? "");
         var request = new ModelRequest(model ?? "", messages)
         {
             Tools = tools, ToolChoice = ToolChoiceOf(v, body.ToolChoice), ResponseFormat = FormatOf(v, body.ResponseFormat), MaxTokens = body.MaxTokens,
@@ -135,6 +139,9 @@ public static class LlmRequests
             default: v.Add(path + ".content", "must be a string or an array of parts."); break;
         }
         foreach (var text in parts.OfType<TextPart>()) WellFormed(v, path + ".content", text.Text);
+        foreach (var image in parts.OfType<ImagePart>()) WellFormed(v, path + ".content", image.Url ?? "", image.MediaType ?? "");
+        WellFormed(v, path + ".tool_call_id", m.ToolCallId ?? "");
+        foreach (var (c, i) in (m.ToolCalls ?? []).Select((c, i) => (c, i))) WellFormed(v, $"{path}.tool_calls[{i}]", c?.Id ?? "", c?.Name ?? "");
         var calls = (m.ToolCalls ?? []).Select((c, i) => new ToolCall(v.RequiredText($"{path}.tool_calls[{i}].id", c?.Id, MaxNameLength) ?? "",
             v.RequiredText($"{path}.tool_calls[{i}].name", c?.Name, 64) ?? "", c?.Arguments is { } args ? args.GetRawText() : "{}")).ToList();
         return new ModelMessage(role ?? ChatRole.User, parts) { ToolCalls = calls, ToolCallId = m.ToolCallId, IsError = m.IsError ?? false };

@@ -13,9 +13,11 @@ namespace AgentOps.Llm;
 /// the resilient client over the fallback chain (rate budgets, breaker, adaptive concurrency, retries). Refusals and
 /// provider failures come back in the outcome (the API turns them into problems); nothing here knows HTTP.
 /// </summary>
-public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver connections, ResilientModelClient client)
+public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver connections, ResilientModelClient client, TimeProvider time)
 {
-    public sealed record Call(LlmCallContext Context, LlmCallInput Input, ResolvedConnection Connection, IReadOnlyList<ModelTarget> Chain, ModelCallOptions Options);
+    /// <summary>A prepared call; <see cref="Deadline"/> bounds all of it (re-asks included), not each provider call anew.</summary>
+    public sealed record Call(LlmCallContext Context, LlmCallInput Input, ResolvedConnection Connection, IReadOnlyList<ModelTarget> Chain, ModelCallOptions Options,
+        DateTimeOffset Deadline);
 
     public async Task<Call> PrepareAsync(Caller caller, LlmCompleteRequest body, CancellationToken ct)
     {
@@ -29,9 +31,9 @@ public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver c
             var connection = await connections.ResolveAsync(caller.OrgId, name, ct);
             chain.Add(Target(caller.OrgId, connection, ModelOf(connection, fallbackModel, routing.Task, $"$.fallbacks[{i}].model")));
         }
-        var options = new ModelCallOptions { Priority = routing.Batch ? CallPriority.Batch : CallPriority.Interactive, Timeout = routing.Timeout };
+        var options = new ModelCallOptions { Priority = routing.Batch ? CallPriority.Batch : CallPriority.Interactive };
         return new Call(new LlmCallContext(caller.OrgId, Actor.Of(caller), primary.Id, primary.Kind, primary.Name),
-            input with { Request = input.Request with { Model = model } }, primary, chain, options);
+            input with { Request = input.Request with { Model = model } }, primary, chain, options, time.GetUtcNow() + routing.Timeout);
     }
 
     public async Task<(LlmCallOutcome Outcome, Call Call)> CompleteAsync(Caller caller, LlmCompleteRequest body, CancellationToken ct)
@@ -41,8 +43,9 @@ public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver c
         {
             try
             {
-                var answer = await client.CompleteAsync(request, call.Chain, call.Options with { EstimatedTokens = TokenEstimate.Of(request) }, token);
+                var answer = await client.CompleteAsync(request, call.Chain, OptionsFor(call, request), token);
                 Log(call, answer.Attempts);
+                Answered(call, answer.Target);
                 return answer.Result;
             }
             catch (ModelCallFailedException e)
@@ -58,13 +61,18 @@ public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver c
 
     private async IAsyncEnumerable<ModelDelta> Deltas(ModelRequest request, Call call, [EnumeratorCancellation] CancellationToken ct)
     {
-        var stream = client.StreamAsync(request, call.Chain, call.Options with { EstimatedTokens = TokenEstimate.Of(request) });
+        var stream = client.StreamAsync(request, call.Chain, OptionsFor(call, request));
         await using var reader = stream.GetAsyncEnumerator(ct);
         while (true)
         {
             try
             {
-                if (!await reader.MoveNextAsync()) { Log(call, stream.Attempts); yield break; }
+                if (!await reader.MoveNextAsync())
+                {
+                    Log(call, stream.Attempts);
+                    if (stream.Target is { } target) Answered(call, target);
+                    yield break;
+                }
             }
             catch (ModelCallFailedException e)
             {
@@ -78,6 +86,20 @@ public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver c
             }
             yield return reader.Current;
         }
+    }
+
+    /// <summary>The time left of the call's deadline (the first call has all of it; a re-ask what remains).</summary>
+    private ModelCallOptions OptionsFor(Call call, ModelRequest request)
+    {
+        var left = call.Deadline - time.GetUtcNow();
+        if (left <= TimeSpan.Zero) throw new ProviderException(ProviderErrorKind.Timeout, "The call's deadline passed before the provider was asked again.");
+        return call.Options with { EstimatedTokens = TokenEstimate.Of(request), Timeout = left };
+    }
+
+    /// <summary>A fallback target of another provider answered: the call is priced and labelled as that provider's.</summary>
+    private static void Answered(Call call, ModelTarget target)
+    {
+        if (!ReferenceEquals(target, call.Chain[0])) call.Context.AnsweredBy = target.Provider.Name;
     }
 
     /// <summary>The attempt log into the call's context, for its audit rows and span (no detail text: a provider's message may quote the prompt).</summary>

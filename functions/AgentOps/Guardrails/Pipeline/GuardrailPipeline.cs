@@ -30,9 +30,10 @@ public abstract record LlmStreamEvent
 
 /// <summary>
 /// The one road every model call of the platform takes, in this order: accept → redact → injection screen → prompt
-/// envelope → hashes → cache lookup → budget (per call, then admission: kill switch, paused agent) → audit request →
-/// provider → parse → schema gate (re-asking a bounded number of times) → usage and cost → output hash → audit response
-/// (with the run and its llm.call span) → cache set → the answer in the caller's form.
+/// envelope → hashes → cache lookup → budget (per call, then admission: kill switch, paused agent, scope caps) → audit
+/// request → provider → schema gate (re-asking a bounded number of times) → parse → usage and cost → output hash → audit response
+/// (with the run and its llm.call span) → cache set → the answer in the caller's form. (The schema gate judges the
+/// provider's answer before the parse step redacts it for the record: a placeholder may not fit the schema's pattern.)
 /// <para>
 /// Fail closed by construction: each step is declared with a time budget and what its own failure means
 /// (<see cref="StepSpec"/>, deny unless said otherwise: only the cache may be skipped), runs through
@@ -61,185 +62,226 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
     /// <summary>The accept step's code for a malformed request.</summary>
     public const string InvalidRequest = "invalid_request";
 
-    /// <summary>The state after the pre-call steps: refused, answered from the cache, or ready for the provider.</summary>
-    private sealed record Prepared(CallState State, GuardrailPolicy Policy, Redactor Redactor, LlmRequestRecord? Record, PromptCacheKey? Key,
-        ResponseCache.Entry? Hit, LlmCallOutcome? Refused);
+    /// <summary>
+    /// One call in flight after its pre-call steps: its state, what the provider used so far (re-asks add up), the errors
+    /// that caused re-asks, and whether its closing record (llm.response or llm.error) was written. Whatever way the call
+    /// ends — an answer, a refusal, a provider failure, the caller going away — exactly one closing record is attempted.
+    /// </summary>
+    private sealed class Flight(Guid callId, LlmCallContext context, CallState state, GuardrailPolicy policy, Redactor redactor, DateTimeOffset startedAt)
+    {
+        public Guid CallId { get; } = callId;
+        public LlmCallContext Context { get; } = context;
+        public CallState State { get; } = state;
+        public GuardrailPolicy Policy { get; } = policy;
+        public Redactor Redactor { get; } = redactor;
+        public DateTimeOffset StartedAt { get; } = startedAt;
+        public Stopwatch Clock { get; } = Stopwatch.StartNew();
+        public List<StepRecord> Steps { get; } = [];
+        public List<string> ReaskErrors { get; } = [];
+        public LlmRequestRecord? Record { get; set; }
+        public PromptCacheKey? Key { get; set; }
+        public ModelUsage Used { get; set; } = ModelUsage.Zero;
+        public bool Closed { get; set; }
+
+        public void Add(ModelUsage u) => Used = new(Used.InputTokens + u.InputTokens, Used.OutputTokens + u.OutputTokens,
+            Used.CachedInputTokens + u.CachedInputTokens, Used.CacheWriteInputTokens + u.CacheWriteInputTokens);
+
+        /// <summary>A text for a record or the caller, redacted through the call's map (a provider's message may quote the prompt).</summary>
+        public string Redact(string text) => Redactor.Redact(text, State.Map) is { Screened: true } r ? r.Text : "(withheld: could not be screened)";
+    }
 
     public async Task<LlmCallOutcome> RunAsync(LlmCallContext context, LlmCallInput input, ModelCall call, CancellationToken ct)
     {
-        var callId = Guid.CreateVersion7();
-        var startedAt = time.GetUtcNow();
-        var clock = Stopwatch.StartNew();
-        var steps = new List<StepRecord>();
-        var prepared = await PrepareAsync(callId, context, input, steps, ct);
-        if (prepared.Refused is { } refused) return await RefusedAsync(callId, context, prepared, refused, startedAt, clock, steps);
-        var (state, policy, redactor, record, key) = (prepared.State, prepared.Policy, prepared.Redactor, prepared.Record!, prepared.Key);
-        if (prepared.Hit is { } hit) return await AnswerAsync(callId, context, prepared, hit.Answer, hit.OutputHash, cached: true, [], 0, startedAt, clock, steps, ct);
-
-        var request = state.ForProvider;
-        IReadOnlyList<string> schemaErrors = [];
-        ModelResult answer;
-        var reasks = 0;
-        while (true)
+        var (flight, refused, hit) = await PrepareAsync(context, input, ct);
+        if (refused is not null) return refused;
+        try
         {
-            try
+            if (hit is not null) return await AnswerAsync(flight, hit.Answer, hit.OutputHash, cached: true, 0, ct);
+            var request = flight.State.ForProvider;
+            var reasks = 0;
+            while (true)
             {
-                answer = await call(request, ct);
+                ModelResult answer;
+                try
+                {
+                    answer = await call(request, ct);
+                }
+                catch (ProviderException e)
+                {
+                    return await FailAsync(flight, ProviderCode(e), ProviderMessage(e), e.StatusCode);
+                }
+                flight.Add(answer.Usage);
+                IReadOnlyList<string> errors = [];
+                var gate = await StepRunner.Run(Step.SchemaGate, () =>
+                {
+                    errors = CallSteps.SchemaErrors(flight.State, answer);
+                    return errors.Count == 0 ? StepResult.Continue : StepResult.Deny(SchemaInvalid, "The answer does not fit the required format.");
+                }, flight.Steps, ct);
+                if (gate.Verdict == StepVerdict.Continue)
+                    return await ParsedAsync(flight, answer with { Usage = flight.Used }, reasks, ct);
+                var redacted = errors.Select(flight.Redact).ToList();
+                // A gate that failed (not a verdict on the answer) or no re-ask left: refused.
+                if (gate.Code != SchemaInvalid || reasks >= input.MaxReasks)
+                    return await FailAsync(flight, gate.Code ?? SchemaInvalid, (gate.Reason ?? "") + (redacted.Count > 0 ? " " + string.Join("; ", redacted) : ""), null, redacted);
+                flight.ReaskErrors.AddRange(redacted);
+                request = CallSteps.Reask(request, answer, errors);
+                // A re-ask is another call: it must fit the per-call cap like the first.
+                var estimate = LlmCallLimits.EstimateTokens(CallSteps.Chars(request));
+                if (estimate > (input.MaxInputTokens ?? LlmCallLimits.MaxInputTokensPerCall))
+                    return await FailAsync(flight, "call_budget_exceeded", $"The re-ask's input is about {estimate} tokens: more than a call may send.", null, redacted);
+                reasks++;
             }
-            catch (ProviderException e)
-            {
-                return await FailAsync(callId, context, prepared, ProviderCode(e), ProviderMessage(e), e.StatusCode, startedAt, clock, steps, ct);
-            }
-            ModelResult current = answer;
-            var gate = await StepRunner.Run(Step.SchemaGate, () =>
-            {
-                schemaErrors = CallSteps.SchemaErrors(state, current);
-                return schemaErrors.Count == 0 ? StepResult.Continue : StepResult.Deny("schema_invalid", "The answer does not fit the required format.");
-            }, steps, ct);
-            if (gate.Verdict == StepVerdict.Continue) break;
-            if (schemaErrors.Count == 0 || reasks >= input.MaxReasks)
-                return await FailAsync(callId, context, prepared, gate.Code ?? "schema_invalid",
-                    (gate.Reason ?? "The answer does not fit the required format.") + (schemaErrors.Count > 0 ? " " + string.Join("; ", schemaErrors) : ""),
-                    null, startedAt, clock, steps, ct, schemaErrors);
-            reasks++;
-            request = CallSteps.Reask(request, answer, schemaErrors);
         }
-
-        ModelResult? recorded = null;
-        var parse = await StepRunner.Run(Step.Parse, () =>
+        catch (Exception e) when (!flight.Closed && e is not LlmAuditUnavailableException)
         {
-            var (redacted, failure) = CallSteps.RedactAnswer(answer, state.Map, redactor);
-            recorded = redacted;
-            return redacted is null ? StepResult.Deny("not_screened", $"The answer could not be screened for secrets ({failure}): withheld (fail closed).") : StepResult.Continue;
-        }, steps, ct);
-        if (parse.Verdict != StepVerdict.Continue) return await FailAsync(callId, context, prepared, parse.Code!, parse.Reason!, null, startedAt, clock, steps, ct);
-        // The provider's raw body is kept for the audit with its texts redacted like everything else recorded.
-        recorded = recorded! with { RawBody = RedactRaw(answer.RawBody, state.Map, redactor) };
-        return await AnswerAsync(callId, context, prepared, recorded, CallSteps.OutputHash(recorded), cached: false, schemaErrors, reasks, startedAt, clock, steps, ct);
+            // The caller went away or something unforeseen broke: the call is closed on record, then the exception goes on.
+            await CloseAbandonedAsync(flight, e);
+            throw;
+        }
     }
 
     /// <summary>
     /// The same road, streamed. The pre-call steps run first; text goes out line by line (a line is redacted whole, so a
     /// value is never cut in two by a chunk boundary), a cut stream ends with an error end after the text it sent, and
     /// the schema gate (which cannot re-ask a stream) judges the whole answer at the end. Fallback happens only before
-    /// the first delta (the <see cref="ModelStream"/> given decides that).
+    /// the first delta (the <see cref="ModelStream"/> given decides that). A reader that stops early (a client gone
+    /// before the end) still closes the call on record.
     /// </summary>
     public async IAsyncEnumerable<LlmStreamEvent> StreamAsync(LlmCallContext context, LlmCallInput input, ModelStream stream, [EnumeratorCancellation] CancellationToken ct)
     {
-        var callId = Guid.CreateVersion7();
-        var startedAt = time.GetUtcNow();
-        var clock = Stopwatch.StartNew();
-        var steps = new List<StepRecord>();
-        var prepared = await PrepareAsync(callId, context, input, steps, ct);
-        if (prepared.Refused is { } refused) { yield return new LlmStreamEvent.End(await RefusedAsync(callId, context, prepared, refused, startedAt, clock, steps)); yield break; }
-        var (state, policy, redactor) = (prepared.State, prepared.Policy, prepared.Redactor);
-        if (prepared.Hit is { } hit)
+        var (flight, refused, hit) = await PrepareAsync(context, input, ct);
+        if (refused is not null) { yield return new LlmStreamEvent.End(refused); yield break; }
+        var failure = (Exception?)null;
+        try
         {
-            var outcome = await AnswerAsync(callId, context, prepared, hit.Answer, hit.OutputHash, cached: true, [], 0, startedAt, clock, steps, ct);
-            if (outcome.Result is { Content.Length: > 0 } cachedAnswer) yield return new LlmStreamEvent.Text(cachedAnswer.Content);
-            yield return new LlmStreamEvent.End(outcome);
-            yield break;
-        }
-
-        var assembler = new ModelStreamAssembler();
-        var pending = new StringBuilder();
-        var deltas = stream(state.ForProvider, ct).WithCancellation(ct).ConfigureAwait(false);
-        await using var reader = deltas.GetAsyncEnumerator();
-        while (true)
-        {
-            ProviderException? failure = null;
-            bool more;
-            try { more = await reader.MoveNextAsync(); }
-            catch (ProviderException e) { (failure, more) = (e, false); }
-            if (failure is not null)
+            if (hit is not null)
             {
-                // What was sent stays sent; the end says plainly that the answer broke off.
-                if (pending.Length > 0) { var text = Emit(pending.ToString(), state, policy, redactor); pending.Clear(); if (text is not null) yield return new LlmStreamEvent.Text(text); }
-                yield return new LlmStreamEvent.End(await FailAsync(callId, context, prepared, ProviderCode(failure), ProviderMessage(failure), failure.StatusCode, startedAt, clock, steps, ct));
+                var outcome = await AnswerAsync(flight, hit.Answer, hit.OutputHash, cached: true, 0, ct);
+                if (outcome.Result is { Content.Length: > 0 } cachedAnswer) yield return new LlmStreamEvent.Text(cachedAnswer.Content);
+                yield return new LlmStreamEvent.End(outcome);
                 yield break;
             }
-            if (!more) break;
-            var delta = reader.Current;
-            assembler.Add(delta);
-            if (delta is not TextDelta { Text: var chunk }) continue;
-            pending.Append(chunk);
-            var cut = FlushPoint(pending);
-            if (cut <= 0) continue;
-            var line = Emit(pending.ToString(0, cut), state, policy, redactor);
-            pending.Remove(0, cut);
-            if (line is null)
+            var assembler = new ModelStreamAssembler();
+            var pending = new StringBuilder();
+            await using var reader = stream(flight.State.ForProvider, ct).GetAsyncEnumerator(ct);
+            while (true)
             {
-                yield return new LlmStreamEvent.End(await FailAsync(callId, context, prepared, "not_screened", "The answer could not be screened for secrets: withheld (fail closed).", null, startedAt, clock, steps, ct));
+                ProviderException? cut = null;
+                bool more;
+                try { more = await reader.MoveNextAsync(); }
+                catch (ProviderException e) { (cut, more) = (e, false); }
+                catch (Exception e) { failure = e; throw; }
+                if (cut is not null)
+                {
+                    // What was sent stays sent; the end says plainly that the answer broke off.
+                    if (pending.Length > 0 && Emit(pending.ToString(), flight) is { } rest) yield return new LlmStreamEvent.Text(rest);
+                    yield return new LlmStreamEvent.End(await FailAsync(flight, ProviderCode(cut), ProviderMessage(cut), cut.StatusCode));
+                    yield break;
+                }
+                if (!more) break;
+                var delta = reader.Current;
+                assembler.Add(delta);
+                if (delta is FinishDelta finish) flight.Add(finish.Usage);
+                if (delta is not TextDelta { Text: var chunk }) continue;
+                pending.Append(chunk);
+                var at = FlushPoint(pending, flight);
+                if (at <= 0) continue;
+                var line = Emit(pending.ToString(0, at), flight);
+                pending.Remove(0, at);
+                if (line is null) { yield return new LlmStreamEvent.End(await NotScreenedAsync(flight)); yield break; }
+                yield return new LlmStreamEvent.Text(line);
+            }
+            if (pending.Length > 0)
+            {
+                var rest = Emit(pending.ToString(), flight);
+                if (rest is null) { yield return new LlmStreamEvent.End(await NotScreenedAsync(flight)); yield break; }
+                yield return new LlmStreamEvent.Text(rest);
+            }
+            if (!assembler.IsFinished)
+            {
+                yield return new LlmStreamEvent.End(await FailAsync(flight, "provider_stream_cut", "The provider's stream ended without its end.", null));
                 yield break;
             }
-            yield return new LlmStreamEvent.Text(line);
-        }
-        if (pending.Length > 0)
-        {
-            var rest = Emit(pending.ToString(), state, policy, redactor);
-            if (rest is null)
+            var answer = assembler.ToResult();
+            IReadOnlyList<string> errors = [];
+            var gate = await StepRunner.Run(Step.SchemaGate, () =>
             {
-                yield return new LlmStreamEvent.End(await FailAsync(callId, context, prepared, "not_screened", "The answer could not be screened for secrets: withheld (fail closed).", null, startedAt, clock, steps, ct));
+                errors = CallSteps.SchemaErrors(flight.State, answer);
+                return errors.Count == 0 ? StepResult.Continue : StepResult.Deny(SchemaInvalid, "The answer does not fit the required format.");
+            }, flight.Steps, ct);
+            if (gate.Verdict != StepVerdict.Continue)
+            {
+                var redacted = errors.Select(flight.Redact).ToList();
+                yield return new LlmStreamEvent.End(await FailAsync(flight, gate.Code ?? SchemaInvalid,
+                    (gate.Reason ?? "") + (redacted.Count > 0 ? " " + string.Join("; ", redacted) : ""), null, redacted));
                 yield break;
             }
-            yield return new LlmStreamEvent.Text(rest);
+            yield return new LlmStreamEvent.End(await ParsedAsync(flight, answer, 0, ct));
         }
-        if (!assembler.IsFinished)
+        finally
         {
-            yield return new LlmStreamEvent.End(await FailAsync(callId, context, prepared, "provider_stream_cut", "The provider's stream ended without its end.", null, startedAt, clock, steps, ct));
-            yield break;
+            // Disposed before its end (the client went away) or broken: closed on record all the same.
+            if (!flight.Closed) await CloseAbandonedAsync(flight, failure ?? new OperationCanceledException());
         }
-        var answer = assembler.ToResult();
-        IReadOnlyList<string> errors = [];
-        var gate = await StepRunner.Run(Step.SchemaGate, () =>
-        {
-            errors = CallSteps.SchemaErrors(state, answer);
-            return errors.Count == 0 ? StepResult.Continue : StepResult.Deny("schema_invalid", "The answer does not fit the required format.");
-        }, steps, ct);
-        if (gate.Verdict != StepVerdict.Continue)
-        {
-            yield return new LlmStreamEvent.End(await FailAsync(callId, context, prepared, gate.Code ?? "schema_invalid",
-                (gate.Reason ?? "The answer does not fit the required format.") + (errors.Count > 0 ? " " + string.Join("; ", errors) : ""), null, startedAt, clock, steps, ct, errors));
-            yield break;
-        }
-        var (recorded, _) = CallSteps.RedactAnswer(answer, state.Map, redactor);
-        if (recorded is null)
-        {
-            yield return new LlmStreamEvent.End(await FailAsync(callId, context, prepared, "not_screened", "The answer could not be screened for secrets: withheld (fail closed).", null, startedAt, clock, steps, ct));
-            yield break;
-        }
-        recorded = recorded with { RawBody = RedactRaw(answer.RawBody, state.Map, redactor) };
-        yield return new LlmStreamEvent.End(await AnswerAsync(callId, context, prepared, recorded, CallSteps.OutputHash(recorded), cached: false, [], 0, startedAt, clock, steps, ct));
     }
 
-    /// <summary>Longest text held back while a stream waits for the end of its line (a longer line goes out at its last space).</summary>
+    public const string SchemaInvalid = "schema_invalid";
+
+    /// <summary>Longest text held back while a stream waits for the end of its line.</summary>
     public const int MaxPendingChars = 2_048;
 
-    private static int FlushPoint(StringBuilder pending)
+    /// <summary>Characters always kept back when a long line is cut: longer than any value the detectors find but a long key.</summary>
+    public const int HoldBackChars = 256;
+
+    /// <summary>
+    /// Where the pending text may be cut: after its last line break (a line is redacted whole); for a line longer than
+    /// <see cref="MaxPendingChars"/>, at a space (else anywhere) at least <see cref="HoldBackChars"/> from its end and
+    /// outside every value the redactor finds in it, so no value is ever cut in two.
+    /// </summary>
+    private static int FlushPoint(StringBuilder pending, Flight flight)
     {
         for (var i = pending.Length - 1; i >= 0; i--)
             if (pending[i] == '\n') return i + 1;
         if (pending.Length < MaxPendingChars) return 0;
-        // A very long line: cut at a space well before the end (every detected kind but a phone number is free of spaces,
-        // and one is shorter than the 256 characters kept back).
-        for (var i = pending.Length - 256; i > 0; i--)
-            if (pending[i] == ' ') return i + 1;
-        return pending.Length;
+        var text = pending.ToString();
+        var found = flight.Redactor.Redact(text, flight.State.Map);
+        if (!found.Screened) return text.Length; // Emit refuses it (fail closed)
+        bool Inside(int at) => found.Spans.Any(s => s.JsonPath is null && at > s.Start && at < s.Start + s.Length);
+        var fallback = 0;
+        for (var at = text.Length - HoldBackChars; at > 0; at--)
+        {
+            if (Inside(at)) continue;
+            if (char.IsWhiteSpace(text[at - 1])) return at;
+            if (fallback == 0) fallback = at;
+        }
+        return fallback;
     }
 
-    private static string? Emit(string text, CallState state, GuardrailPolicy policy, Redactor redactor)
+    /// <summary>A piece of streamed text in the caller's form; null when it cannot be screened.</summary>
+    private static string? Emit(string text, Flight flight)
     {
-        var r = redactor.Redact(text, state.Map);
+        var r = flight.Redactor.Redact(text, flight.State.Map);
         if (!r.Screened) return null;
-        return CallSteps.ForCaller(new ModelResult(r.Text, [], ModelUsage.Zero, "", FinishReason.Stop, null, null, ""), state, policy).Content;
+        return CallSteps.ForCaller(new ModelResult(r.Text, [], ModelUsage.Zero, "", FinishReason.Stop, null, null, ""), flight.State, flight.Policy).Content;
     }
 
-    private async Task<Prepared> PrepareAsync(Guid callId, LlmCallContext context, LlmCallInput input, List<StepRecord> steps, CancellationToken ct)
+    private Task<LlmCallOutcome> NotScreenedAsync(Flight flight) =>
+        FailAsync(flight, "not_screened", "The answer could not be screened for secrets: withheld (fail closed).", null);
+
+    private async Task<(Flight Flight, LlmCallOutcome? Refused, ResponseCache.Entry? Hit)> PrepareAsync(LlmCallContext context, LlmCallInput input, CancellationToken ct)
     {
         var state = new CallState(input);
+        var flight = new Flight(Guid.CreateVersion7(), context, state, GuardrailPolicy.Default, Redactor.Default, time.GetUtcNow());
+        var steps = flight.Steps;
         GuardrailPolicy policy = GuardrailPolicy.Default;
         Redactor? redactor = null;
-        Prepared Refuse(StepResult r) => new(state, policy, redactor ?? Redactor.Default, null, null, null, Outcome(callId, r.Code ?? "denied", r.Reason, state, steps));
+        async Task<(Flight, LlmCallOutcome?, ResponseCache.Entry?)> Refuse(StepResult r)
+        {
+            var f = new Flight(flight.CallId, context, state, policy, redactor ?? Redactor.Default, flight.StartedAt);
+            f.Steps.AddRange(steps);
+            f.Record = flight.Record;
+            return (f, await RefusedAsync(f, r), null);
+        }
 
         var result = await StepRunner.RunAsync(Step.Policy, async token =>
         {
@@ -247,63 +289,105 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
             redactor = policy.CompiledRedactor();
             return StepResult.Continue;
         }, steps, ct);
-        if (result.Verdict != StepVerdict.Continue) return Refuse(result);
-        if ((result = await StepRunner.Run(Step.Accept, () => CallSteps.Accept(state), steps, ct)).Verdict != StepVerdict.Continue) return Refuse(result);
-        if ((result = await StepRunner.Run(Step.Redact, () => CallSteps.Redact(state, policy, redactor!), steps, ct)).Verdict != StepVerdict.Continue) return Refuse(result);
+        if (result.Verdict != StepVerdict.Continue) return await Refuse(result);
+        if ((result = await StepRunner.Run(Step.Accept, () => CallSteps.Accept(state), steps, ct)).Verdict != StepVerdict.Continue) return await Refuse(result);
+        if ((result = await StepRunner.Run(Step.Redact, () => CallSteps.Redact(state, policy, redactor!), steps, ct)).Verdict != StepVerdict.Continue) return await Refuse(result);
         // The screen's rules are built once per process (about a second); that is start-up work, not this step's time.
         InjectionScreen.Prepare();
-        if ((result = await StepRunner.Run(Step.Screen, () => CallSteps.Screen(state, policy), steps, ct)).Verdict != StepVerdict.Continue) return Refuse(result);
-        if ((result = await StepRunner.Run(Step.Envelope, () => CallSteps.Envelope(state), steps, ct)).Verdict != StepVerdict.Continue) return Refuse(result);
+        if ((result = await StepRunner.Run(Step.Screen, () => CallSteps.Screen(state, policy), steps, ct)).Verdict != StepVerdict.Continue) return await Refuse(result);
+        PromptCacheKey? key = null;
+        result = await StepRunner.Run(Step.Envelope, () =>
+        {
+            var envelope = CallSteps.Envelope(state);
+            // The organization's guardrails are part of the key: answers kept under other rules are not served after a change.
+            key = PromptCacheKey.For(context.OrgId, context.ConnectionId.ToString("D"), state.ForProvider.Model, state.Envelope!)
+                with { OptionsHash = CallSteps.Combine(state.OptionsHash, Fingerprint(policy)) };
+            return envelope;
+        }, steps, ct);
+        if (result.Verdict != StepVerdict.Continue) return await Refuse(result);
 
-        var key = PromptCacheKey.For(context.OrgId, context.ConnectionId.ToString("D"), state.ForProvider.Model, state.Envelope!) with { OptionsHash = state.OptionsHash };
         ResponseCache.Entry? hit = null;
         if (input.UseCache)
-            await StepRunner.Run(Step.CacheLookup, () => (hit = cache.Get(key)) is null ? StepResult.Continue : StepResult.Answered, steps, ct);
+            await StepRunner.Run(Step.CacheLookup, () => cache.Get(key!) is { } found ? Found(found) : StepResult.Continue, steps, ct);
+        StepResult Found(ResponseCache.Entry found)
+        {
+            hit = found;
+            return StepResult.Answered;
+        }
+        // A lookup that overran its budget is not used (its step is recorded as skipped).
+        if (steps[^1] is { Step: "cache_lookup", Outcome: not StepRunner.Answered }) hit = null;
 
         result = await StepRunner.RunAsync(Step.Budget, async token =>
         {
             var perCall = CallSteps.CallBudget(state);
             if (perCall.Verdict != StepVerdict.Continue) return perCall;
+            var reserve = hit is null && input.Scope is not null;
             var admitted = await ledger.AdmitAsync(context, new LlmAdmission(input.Agent, input.Scope, state.EstimatedInputTokens,
-                state.ForProvider.MaxTokens ?? LlmCallLimits.DefaultMaxTokens, Reserve: hit is null && input.Scope is not null), token);
-            state.Reserved = admitted.Verdict == StepVerdict.Continue && hit is null && input.Scope is not null;
+                state.ForProvider.MaxTokens ?? LlmCallLimits.DefaultMaxTokens, reserve), token);
+            state.Reserved = admitted.Verdict == StepVerdict.Continue && reserve;
             return admitted;
         }, steps, ct);
-        if (result.Verdict != StepVerdict.Continue) return Refuse(result);
+        if (result.Verdict != StepVerdict.Continue) return await Refuse(result);
 
-        var record = RequestRecord(callId, context, state, hit is not null, steps);
-        result = await StepRunner.RunAsync(Step.AuditRequest, async token => { await ledger.RequestAsync(context, record, token); return StepResult.Continue; }, steps, ct);
-        if (result.Verdict != StepVerdict.Continue) return Refuse(result);
-        return new Prepared(state, policy, redactor!, record, key, hit, null);
+        var ready = new Flight(flight.CallId, context, state, policy, redactor!, flight.StartedAt) { Key = key };
+        ready.Steps.AddRange(steps);
+        ready.Record = RequestRecord(ready, hit is not null);
+        result = await StepRunner.RunAsync(Step.AuditRequest, async token => { await ledger.RequestAsync(context, ready.Record, token); return StepResult.Continue; },
+            ready.Steps, ct);
+        if (result.Verdict != StepVerdict.Continue) return (ready, await RefusedAsync(ready, result), null);
+        return (ready, null, hit);
     }
 
-    private async Task<LlmCallOutcome> AnswerAsync(Guid callId, LlmCallContext context, Prepared prepared, ModelResult recorded, string outputHash, bool cached,
-        IReadOnlyList<string> schemaErrors, int reasks, DateTimeOffset startedAt, Stopwatch clock, List<StepRecord> steps, CancellationToken ct)
+    private static readonly ConditionalWeakTable<GuardrailPolicy, string> Fingerprints = [];
+
+    /// <summary>SHA-256 of the policy's configuration document: same rules, same fingerprint.</summary>
+    private static string Fingerprint(GuardrailPolicy policy) => Fingerprints.GetValue(policy, p =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(GuardrailPolicyJson.ToDocument(p), Json.Options))));
+
+    /// <summary>The answer, redacted for the record (the parse step), then answered.</summary>
+    private async Task<LlmCallOutcome> ParsedAsync(Flight flight, ModelResult answer, int reasks, CancellationToken ct)
     {
-        var state = prepared.State;
+        ModelResult? recorded = null;
+        var parse = await StepRunner.Run(Step.Parse, () =>
+        {
+            var (redacted, failure) = CallSteps.RedactAnswer(answer, flight.State.Map, flight.Redactor);
+            recorded = redacted;
+            return redacted is null ? StepResult.Deny("not_screened", $"The answer could not be screened for secrets ({failure}): withheld (fail closed).") : StepResult.Continue;
+        }, flight.Steps, ct);
+        if (parse.Verdict != StepVerdict.Continue) return await FailAsync(flight, parse.Code!, parse.Reason!, null);
+        return await AnswerAsync(flight, recorded!, CallSteps.OutputHash(recorded!), cached: false, reasks, ct);
+    }
+
+    private async Task<LlmCallOutcome> AnswerAsync(Flight flight, ModelResult recorded, string outputHash, bool cached, int reasks, CancellationToken ct)
+    {
+        var state = flight.State;
         long? cost = null;
         var answer = cached ? recorded with { Usage = ModelUsage.Zero } : recorded;
         var audit = await StepRunner.RunAsync(Step.AuditResponse, async token =>
         {
-            cost = await ledger.ResponseAsync(context, new LlmResponseRecord(prepared.Record!, answer, state.ForRecord.Messages, outputHash, cached, reasks, schemaErrors,
-                startedAt, clock.Elapsed, steps), token);
+            cost = await ledger.ResponseAsync(flight.Context, new LlmResponseRecord(flight.Record!, answer, state.ForRecord.Messages, outputHash, cached, reasks,
+                flight.ReaskErrors, flight.StartedAt, flight.Clock.Elapsed, flight.Steps), token);
             return StepResult.Continue;
-        }, steps, ct);
-        // Unrecorded, the answer is not given out (the call is spent; its error row may fail the same way, and then the error surfaces).
-        if (audit.Verdict != StepVerdict.Continue) return Outcome(callId, audit.Code!, audit.Reason, state, steps);
-        if (!cached && state.Input.UseCache && prepared.Key is { } key)
-            await StepRunner.Run(Step.CacheSet, () => { cache.Set(key, recorded, outputHash); return StepResult.Continue; }, steps, ct);
-        return new LlmCallOutcome(callId, null, null, CallSteps.ForCaller(answer, state, prepared.Policy), cached, state.Envelope?.PromptHash, state.Envelope?.ContextHash,
-            outputHash, cost, steps, state.Map.Report(), state.Screen, schemaErrors, reasks) { Flagged = [.. state.Flagged.Order(StringComparer.Ordinal)] };
+        }, flight.Steps, ct);
+        // Unrecorded, the answer is not given out: the call is closed with an error row instead (if that fails too, it surfaces).
+        if (audit.Verdict != StepVerdict.Continue) return await FailAsync(flight, audit.Code!, audit.Reason!, null);
+        flight.Closed = true;
+        if (!cached && state.Input.UseCache && flight.Key is { } key)
+            await StepRunner.Run(Step.CacheSet, () => { cache.Set(key, recorded, outputHash); return StepResult.Continue; }, flight.Steps, ct);
+        return new LlmCallOutcome(flight.CallId, null, null, CallSteps.ForCaller(answer, state, flight.Policy), cached, state.Envelope?.PromptHash,
+            state.Envelope?.ContextHash, outputHash, cost, flight.Steps, state.Map.Report(), state.Screen, flight.ReaskErrors, reasks)
+        {
+            Flagged = [.. state.Flagged.Order(StringComparer.Ordinal)],
+        };
     }
 
-    private async Task<LlmCallOutcome> FailAsync(Guid callId, LlmCallContext context, Prepared prepared, string code, string message, int? status,
-        DateTimeOffset startedAt, Stopwatch clock, List<StepRecord> steps, CancellationToken ct, IReadOnlyList<string>? schemaErrors = null)
+    /// <summary>Closes a call that failed after its request was recorded: llm.error with what it used, the reservation settled to that.</summary>
+    private async Task<LlmCallOutcome> FailAsync(Flight flight, string code, string message, int? status, IReadOnlyList<string>? schemaErrors = null)
     {
-        // A provider's message may quote the prompt: it is recorded and answered redacted like every other text.
-        message = prepared.Redactor.Redact(message, prepared.State.Map) is { Screened: true } r ? r.Text : "(withheld: could not be screened)";
-        await RecordErrorAsync(context, new LlmErrorRecord(prepared.Record!, code, message, status, startedAt, clock.Elapsed, steps, prepared.State.Reserved));
-        return Outcome(callId, code, message, prepared.State, steps) with { SchemaErrors = schemaErrors ?? [] };
+        message = flight.Redact(message);
+        await RecordErrorAsync(flight, code, message, status);
+        return Outcome(flight, code, message) with { SchemaErrors = schemaErrors ?? [] };
     }
 
     /// <summary>
@@ -311,22 +395,31 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
     /// kept. A request the accept step finds malformed is not a verdict but an invalid request: answered, not recorded
     /// (like any request that fails validation, it changes nothing).
     /// </summary>
-    private async Task<LlmCallOutcome> RefusedAsync(Guid callId, LlmCallContext context, Prepared prepared, LlmCallOutcome refused, DateTimeOffset startedAt,
-        Stopwatch clock, List<StepRecord> steps)
+    private async Task<LlmCallOutcome> RefusedAsync(Flight flight, StepResult refused)
     {
-        if (refused.DeniedCode == InvalidRequest) return refused;
-        var record = prepared.Record ?? RequestRecord(callId, context, prepared.State, false, steps);
-        await RecordErrorAsync(context, new LlmErrorRecord(record, refused.DeniedCode!, refused.DeniedReason ?? "", null, startedAt, clock.Elapsed, steps, prepared.State.Reserved));
-        return refused;
+        var code = refused.Code ?? "denied";
+        if (code != InvalidRequest) await RecordErrorAsync(flight, code, refused.Reason ?? "", null);
+        return Outcome(flight, code, refused.Reason);
+    }
+
+    private async Task CloseAbandonedAsync(Flight flight, Exception e)
+    {
+        var (code, message) = e is OperationCanceledException
+            ? ("cancelled", "The caller went away before the call ended.")
+            : ("pipeline_error", $"The call broke off ({e.GetType().Name}).");
+        await RecordErrorAsync(flight, code, message, null);
     }
 
     /// <summary>An error row that cannot be written is not swallowed: the caller's request fails with <see cref="LlmAuditUnavailableException"/>.</summary>
-    private async Task RecordErrorAsync(LlmCallContext context, LlmErrorRecord record)
+    private async Task RecordErrorAsync(Flight flight, string code, string message, int? status)
     {
+        flight.Closed = true;
+        var record = flight.Record ?? RequestRecord(flight, false);
         try
         {
             // Not the caller's token: a call given up on is still recorded.
-            await ledger.ErrorAsync(context, record, CancellationToken.None);
+            await ledger.ErrorAsync(flight.Context, new LlmErrorRecord(record, code, message, status, flight.StartedAt, flight.Clock.Elapsed, flight.Steps,
+                flight.State.Reserved, flight.Used), CancellationToken.None);
         }
         catch (Exception e)
         {
@@ -334,21 +427,21 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         }
     }
 
-    private static LlmCallOutcome Outcome(Guid callId, string code, string? reason, CallState state, List<StepRecord> steps) =>
-        new(callId, code, reason, null, false, state.Envelope?.PromptHash, state.Envelope?.ContextHash, null, null, steps, state.Map.Report(), state.Screen, [], 0)
+    private static LlmCallOutcome Outcome(Flight flight, string code, string? reason) =>
+        new(flight.CallId, code, reason, null, false, flight.State.Envelope?.PromptHash, flight.State.Envelope?.ContextHash, null, null, flight.Steps,
+            flight.State.Map.Report(), flight.State.Screen, [], 0)
         {
-            Flagged = [.. state.Flagged.Order(StringComparer.Ordinal)],
+            Flagged = [.. flight.State.Flagged.Order(StringComparer.Ordinal)],
         };
 
-    private static LlmRequestRecord RequestRecord(Guid callId, LlmCallContext context, CallState state, bool cached, List<StepRecord> steps) =>
-        new(callId, context.Provider, context.ConnectionId, context.ConnectionName, state.ForProvider.Model, state.Input.Agent, state.Envelope?.PromptHash ?? "",
-            state.Envelope?.ContextHash ?? "", state.OptionsHash, state.EstimatedInputTokens, state.ForProvider.MaxTokens, cached, state.Input.Scope?.Scope,
-            [.. state.Map.Report().Kinds.Select(k => new RedactionCountView(k.Kind, k.Occurrences, k.Values))], [.. state.Flagged.Order(StringComparer.Ordinal)],
-            state.Screen, [.. steps]);
-
-    /// <summary>A provider's raw body redacted as text (it is JSON or SSE; the detectors find values in either).</summary>
-    private static string RedactRaw(string raw, RedactionMap map, Redactor redactor) =>
-        raw.Length == 0 ? raw : redactor.Redact(raw, map) is { Screened: true } r ? r.Text : "";
+    private static LlmRequestRecord RequestRecord(Flight flight, bool cached)
+    {
+        var (context, state) = (flight.Context, flight.State);
+        return new(flight.CallId, context.Provider, context.ConnectionId, context.ConnectionName, state.ForProvider.Model, state.Input.Agent,
+            state.Envelope?.PromptHash ?? "", state.Envelope?.ContextHash ?? "", state.OptionsHash, state.EstimatedInputTokens, state.ForProvider.MaxTokens, cached,
+            state.Input.Scope?.Scope, [.. state.Map.Report().Kinds.Select(k => new RedactionCountView(k.Kind, k.Occurrences, k.Values))],
+            [.. state.Flagged.Order(StringComparer.Ordinal)], state.Screen, [.. flight.Steps]);
+    }
 
     /// <summary>A provider failure's stable code: provider_rate_limited, provider_timeout, provider_stream_cut, …</summary>
     public static string ProviderCode(ProviderException e) => "provider_" + e.Kind switch

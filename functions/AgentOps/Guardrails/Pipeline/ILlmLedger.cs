@@ -18,10 +18,13 @@ public sealed record LlmResponseRecord(
     LlmRequestRecord Request, ModelResult Answer, IReadOnlyList<ModelMessage> Prompt, string OutputHash, bool Cached, int Reasks,
     IReadOnlyList<string> SchemaErrors, DateTimeOffset StartedAt, TimeSpan Duration, IReadOnlyList<StepRecord> Steps);
 
-/// <summary>A call that failed or was refused after it was admitted (the audit's llm.error row, and a failed run).</summary>
-/// <summary><see cref="Reserved"/>: the budget step had reserved against the call's scope (the ledger gives it back).</summary>
+/// <summary>
+/// A call that failed or was refused (the audit's llm.error row, and a failed run). <see cref="Reserved"/>: the budget
+/// step had reserved against the call's scope; <see cref="Used"/> what the provider used before the failure (re-asks,
+/// a stream cut after text): the reservation is settled to it.
+/// </summary>
 public sealed record LlmErrorRecord(LlmRequestRecord Request, string Code, string Message, int? ProviderStatus, DateTimeOffset StartedAt, TimeSpan Duration,
-    IReadOnlyList<StepRecord> Steps, bool Reserved);
+    IReadOnlyList<StepRecord> Steps, bool Reserved, ModelUsage Used);
 
 /// <summary>
 /// The pipeline's durable side (Postgres in both hosts): admission (the kill switch, the agent's state), the audit

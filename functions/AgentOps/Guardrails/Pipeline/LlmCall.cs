@@ -43,6 +43,9 @@ public sealed record LlmAdmission(string Agent, ScopeCaps? Scope, long Estimated
 public sealed record LlmCallContext(Guid OrgId, Actor Actor, Guid ConnectionId, string Provider, string ConnectionName)
 {
     public List<ProviderAttempt> Attempts { get; } = [];
+
+    /// <summary>The provider (adapter name) that answered, when a fallback did: the answer is priced and labelled as its.</summary>
+    public string? AnsweredBy { get; set; }
 }
 
 /// <summary>One line of the provider step's attempt log: the target (connection/model), the attempt on it, what became of it, the wait before it and its time.</summary>
