@@ -114,27 +114,9 @@ public sealed class WebhookSender : IDisposable
     }
 
     /// <summary>Opens each connection: resolve, keep the allowed addresses, connect to one of them.</summary>
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
-    {
-        var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-        var allowed = _allowPrivate ? addresses : addresses.Where(a => WebhookTargets.Refusal(a) is null).ToArray();
-        if (allowed.Length == 0)
-            throw new TargetRefusedException(addresses.Length == 0
-                ? $"{host} resolves to no address."
-                : $"Refused to connect: {host} is {WebhookTargets.Refusal(addresses[0])}; webhooks may only reach public addresses (AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS is off).");
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    private ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
+        NetworkAddresses.ConnectPublicAsync(context, _allowPrivate, message => new TargetRefusedException(message),
+            "webhooks may only reach public addresses (AGENTOPS_WEBHOOKS_ALLOW_PRIVATE_TARGETS is off).", ct);
 
     private static async Task<string> ExcerptAsync(HttpResponseMessage response, CancellationToken ct)
     {

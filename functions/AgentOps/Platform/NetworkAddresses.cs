@@ -56,4 +56,31 @@ public static class NetworkAddresses
         if (b[0] == 0x20 && b[1] == 0x02) return V4Kind(b[2..6]);
         return null;
     }
+
+    /// <summary>
+    /// Opens a connection to a tenant-chosen endpoint (a SocketsHttpHandler's ConnectCallback): resolves the host, keeps
+    /// the public addresses (all of them when <paramref name="allowPrivate"/>), connects to one of those. Checking the
+    /// address connected to, not the name, is what stops DNS rebinding. Refused: the exception <paramref name="refuse"/>
+    /// makes of the reason, ending with <paramref name="rule"/>.
+    /// </summary>
+    public static async ValueTask<Stream> ConnectPublicAsync(SocketsHttpConnectionContext context, bool allowPrivate, Func<string, Exception> refuse, string rule,
+        CancellationToken ct)
+    {
+        var host = context.DnsEndPoint.Host;
+        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
+        var allowed = allowPrivate ? addresses : addresses.Where(a => Refusal(a) is null).ToArray();
+        if (allowed.Length == 0)
+            throw refuse(addresses.Length == 0 ? $"{host} resolves to no address." : $"Refused to connect: {host} is {Refusal(addresses[0])}; {rule}");
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
+            return new NetworkStream(socket, ownsSocket: true);
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
 }

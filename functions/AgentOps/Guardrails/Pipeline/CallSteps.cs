@@ -100,22 +100,16 @@ public static partial class CallSteps
     {
         NotScreenedReason failure = NotScreenedReason.None;
         var spans = new List<RedactedSpan>();
-        string Text(string text)
+        string Apply(string text, bool json)
         {
             if (text.Length == 0 || failure != NotScreenedReason.None) return text;
-            var r = redactor.Redact(text, state.Map);
+            var r = json ? redactor.RedactJson(text, state.Map) : redactor.Redact(text, state.Map);
             if (!r.Screened) { failure = r.Reason; return text; }
             spans.AddRange(r.Spans);
             return r.Text;
         }
-        string JsonText(string json)
-        {
-            if (json.Length == 0 || failure != NotScreenedReason.None) return json;
-            var r = redactor.RedactJson(json, state.Map);
-            if (!r.Screened) { failure = r.Reason; return json; }
-            spans.AddRange(r.Spans);
-            return r.Text;
-        }
+        string Text(string text) => Apply(text, json: false);
+        string JsonText(string json) => Apply(json, json: true);
 
         if (state.Input.Sections is { } s)
             state.Sections = new PromptSections(Text(s.System), Text(s.Task), Text(s.Constraints), Text(s.OutputSchema),

@@ -36,27 +36,9 @@ public sealed class ProviderHttp : IDisposable
 
     public HttpClient Client { get; }
 
-    private async ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct)
-    {
-        var host = context.DnsEndPoint.Host;
-        var addresses = IPAddress.TryParse(host, out var literal) ? [literal] : await Dns.GetHostAddressesAsync(host, ct);
-        var allowed = _allowPrivate ? addresses : addresses.Where(a => NetworkAddresses.Refusal(a) is null).ToArray();
-        if (allowed.Length == 0)
-            throw new HttpRequestException(addresses.Length == 0
-                ? $"{host} resolves to no address."
-                : $"Refused to connect: {host} is {NetworkAddresses.Refusal(addresses[0])}; provider connections may only reach public addresses (AGENTOPS_LLM_ALLOW_PRIVATE_ENDPOINTS is off).");
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
-        try
-        {
-            await socket.ConnectAsync(allowed, context.DnsEndPoint.Port, ct);
-            return new NetworkStream(socket, ownsSocket: true);
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
-        }
-    }
+    private ValueTask<Stream> ConnectAsync(SocketsHttpConnectionContext context, CancellationToken ct) =>
+        NetworkAddresses.ConnectPublicAsync(context, _allowPrivate, message => new HttpRequestException(message),
+            "provider connections may only reach public addresses (AGENTOPS_LLM_ALLOW_PRIVATE_ENDPOINTS is off).", ct);
 
     public void Dispose() => Client.Dispose();
 }
