@@ -335,13 +335,27 @@ public sealed partial class HostileSweep(ApiFixture fx)
         }
     }
 
+    /// <summary>
+    /// The first event of a stream that stays open (live updates); a streamed answer (delta events) is read to its end
+    /// event, as its clients do: a client that leaves early is a different case (the call is closed on record late).
+    /// </summary>
     private static async Task<byte[]> FirstEventAsync(HttpResponseMessage response)
     {
         using var timeout = new CancellationTokenSource(RequestTimeout);
         using var reader = new StreamReader(await response.Content.ReadAsStreamAsync(timeout.Token));
         var text = new StringBuilder();
-        while (await reader.ReadLineAsync(timeout.Token) is { Length: > 0 } line) text.AppendLine(line);
+        var first = await EventAsync(reader, timeout.Token);
+        text.Append(first);
+        for (var e = first; e.StartsWith("event: delta", StringComparison.Ordinal); text.Append(e))
+            if ((e = await EventAsync(reader, timeout.Token)).Length == 0) break;
         return Encoding.UTF8.GetBytes(text.ToString());
+    }
+
+    private static async Task<string> EventAsync(StreamReader reader, CancellationToken ct)
+    {
+        var text = new StringBuilder();
+        while (await reader.ReadLineAsync(ct) is { Length: > 0 } line) text.AppendLine(line);
+        return text.ToString();
     }
 
     /// <summary>A body whose length is not announced, so the server meets the limit while reading.</summary>
