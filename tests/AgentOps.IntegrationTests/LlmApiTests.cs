@@ -70,6 +70,13 @@ public class LlmApiTests(ApiFixture fx)
         var again = (await _client.Post(Complete, Ask($"Summarize our refund policy. (debug key {key})"), tenant.AdminToken)).Expect(200);
         Assert.True(again.Body.GetProperty("cached").GetBoolean());
         Assert.Equal(body.GetProperty("content").GetString(), again.Body.GetProperty("content").GetString());
+
+        // An edited connection (another seed, endpoint or key) answers afresh: its old answers are not served.
+        var connectionId = (await _client.Get("/api/v1/providers/connections", tenant.AdminToken)).Expect(200).Body.GetProperty("items")[0].GetProperty("id").GetString();
+        (await _client.Patch($"/api/v1/providers/connections/{connectionId}", new { options = new { seed = 8, latency_ms = 0, error_rate = 0, words = 12 } },
+            tenant.AdminToken)).Expect(200);
+        var afterEdit = (await _client.Post(Complete, Ask($"Summarize our refund policy. (debug key {key})"), tenant.AdminToken)).Expect(200);
+        Assert.False(afterEdit.Body.GetProperty("cached").GetBoolean());
     }
 
     [Fact]

@@ -32,7 +32,7 @@ public sealed class LlmService(GuardrailPipeline pipeline, IConnectionResolver c
             chain.Add(Target(caller.OrgId, connection, ModelOf(connection, fallbackModel, routing.Task, $"$.fallbacks[{i}].model")));
         }
         var options = new ModelCallOptions { Priority = routing.Batch ? CallPriority.Batch : CallPriority.Interactive };
-        return new Call(new LlmCallContext(caller.OrgId, Actor.Of(caller), primary.Id, primary.Kind, primary.Name),
+        return new Call(new LlmCallContext(caller.OrgId, Actor.Of(caller), primary.Id, primary.Kind, primary.Name) { ConnectionVersion = primary.ChangedAt.UtcTicks },
             input with { Request = input.Request with { Model = model } }, primary, chain, options, time.GetUtcNow() + routing.Timeout);
     }
 

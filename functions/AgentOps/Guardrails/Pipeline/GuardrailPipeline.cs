@@ -300,7 +300,7 @@ public sealed class GuardrailPipeline(IGuardrailPolicies policies, ResponseCache
         {
             var envelope = CallSteps.Envelope(state);
             // The organization's guardrails are part of the key: answers kept under other rules are not served after a change.
-            key = PromptCacheKey.For(context.OrgId, context.ConnectionId.ToString("D"), state.ForProvider.Model, state.Envelope!)
+            key = PromptCacheKey.For(context.OrgId, $"{context.ConnectionId:D}@{context.ConnectionVersion}", state.ForProvider.Model, state.Envelope!)
                 with { OptionsHash = CallSteps.Combine(state.OptionsHash, Fingerprint(policy)) };
             return envelope;
         }, steps, ct);

@@ -44,6 +44,9 @@ public sealed record LlmCallContext(Guid OrgId, Actor Actor, Guid ConnectionId, 
 {
     public List<ProviderAttempt> Attempts { get; } = [];
 
+    /// <summary>The connection's version (when it last changed): part of the cache key, so an edited connection's old answers are not served.</summary>
+    public long ConnectionVersion { get; init; }
+
     /// <summary>The provider (adapter name) that answered, when a fallback did: the answer is priced and labelled as its.</summary>
     public string? AnsweredBy { get; set; }
 }

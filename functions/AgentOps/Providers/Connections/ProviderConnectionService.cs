@@ -96,7 +96,10 @@ public sealed class ProviderConnectionService(Db db, SecretBox box, ProviderHttp
                 "The connection's secret cannot be decrypted with the configured keys; an admin must rotate it (or restore the master key).");
         }
         return new ResolvedConnection(connection.Id, connection.Draft.Name, connection.Draft.Kind, ConnectionAdapters.Build(connection.Draft, http.Client, time),
-            new ProviderCredential(secret), connection.Draft.DefaultModels);
+            new ProviderCredential(secret), connection.Draft.DefaultModels)
+        {
+            ChangedAt = connection.RotatedAt is { } rotated && rotated > connection.UpdatedAt ? rotated : connection.UpdatedAt,
+        };
     }
 
     /// <summary>
