@@ -101,7 +101,7 @@ public static class HostileTables
         },
         ["POST /api/v1/policy/check"] = (t, m) => new
         {
-            run_id = m.Text + "-run", agent = t.AgentName, action = new { type = "search" }, context = new { environment = "production" },
+            run_id = m.Text + "-run", agent = t.AgentName, action = new { type = "search" }, context = new { environment = "production" }, step = "step-" + m.Text,
         },
         // No version: every valid request can succeed (a stale one is 409 and changes nothing).
         ["PUT /api/v1/guardrails/config"] = (_, m) => new
