@@ -162,6 +162,7 @@ public class FaultInjectionTests(ApiFixture fx)
     [InlineData("""{"path":"/api/v1/ingest","status":503,"when":"before","retry_after_s":61}""", "$.retry_after_s")]
     [InlineData("""{"path":"api/v1/ingest","status":503,"when":"before"}""", "$.path")]
     [InlineData("""{"status":503,"when":"before"}""", "$.path")]
+    [InlineData("""{"path":"/API/v1/test/faults","status":503,"when":"before"}""", "$.path")]
     public async Task A_bad_fault_is_refused_naming_the_field(string body, string field)
     {
         var tenant = await _client.SignupAsync();

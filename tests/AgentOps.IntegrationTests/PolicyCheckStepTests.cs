@@ -61,6 +61,13 @@ public class PolicyCheckStepTests(ApiFixture fx)
         Assert.Equal("refund-step", view.GetProperty("step").GetString());
         var listed = (await _client.Get("/api/v1/approvals?run_id=run-s1", tenant.AdminToken)).Expect(200).Body.GetProperty("items").EnumerateArray().Single();
         Assert.Equal("refund-step", listed.GetProperty("step").GetString());
+
+        // Each check is still a decision on the run, with its step and the one approval it answered with.
+        static List<JsonElement> Decisions(JsonElement run) => [.. run.GetProperty("timeline").EnumerateArray().Select(t => t.GetProperty("event"))
+            .Where(e => e.GetProperty("type").GetString() == "policy.decision")];
+        var detail = await _client.WaitForRunAsync(key, "run-s1", r => Decisions(r).Count == 4);
+        Assert.All(Decisions(detail), d => Assert.Equal(("refund-step", id),
+            (d.GetProperty("metadata").GetProperty("step").GetString(), d.GetProperty("metadata").GetProperty("approval_id").GetGuid())));
     }
 
     [Fact]

@@ -21,6 +21,9 @@ public static class FaultInjectionApi
     /// <summary>The longest Retry-After a fault may carry: SDK tests wait it out.</summary>
     public const int MaxRetryAfterSeconds = 60;
 
+    /// <summary>The routes' own path: no fault may name it.</summary>
+    public const string RoutePath = "/api/v1/test/faults";
+
     public static void MapFaultInjectionApi(this RouteGroupBuilder api)
     {
         var faults = api.MapGroup("/test/faults").WithTags("Fault injection (tests only)");
@@ -54,6 +57,8 @@ public static class FaultInjectionApi
         var v = new Validation();
         var path = v.RequiredText("$.path", body.Path, MaxPathLength);
         if (path is not null && !path.StartsWith('/')) v.Add("$.path", "must be a path starting with / (e.g. /api/v1/ingest).");
+        // A test must always be able to list and clear its faults.
+        else if (path is not null && path.Equals(RoutePath, StringComparison.OrdinalIgnoreCase)) v.Add("$.path", $"must not be {RoutePath} itself.");
         if (body.Status is not ({ } status and (>= 500 and <= 599 or 429 or 408)))
             v.Add("$.status", body.Status is null ? "is required." : "must be 408, 429 or from 500 to 599.");
         FaultTiming? when = body.When switch { "before" => FaultTiming.Before, "after" => FaultTiming.After, _ => null };

@@ -65,7 +65,7 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
                 Id = $"policy.decision:{checkId}", Type = EventTypes.PolicyDecision, Timestamp = time.GetUtcNow(), RunId = runId, AgentId = agent.Id,
                 Name = actionType is null ? wire : $"{actionType}: {wire}", Status = wire,
                 Metadata = JsonSerializer.Serialize(new DecisionMetadata(checkId, wire, reason, policy?.Id, policy?.Version, policy?.Name, actionType,
-                    approval?.Id, [.. matched.Select(m => m.Id)]), Json.Options),
+                    approval?.Id, [.. matched.Select(m => m.Id)], step), Json.Options),
             });
             return new PolicyCheckResponse(wire, reason, policy, [.. matched.Select(m => m.Id)], approval, checkId);
         }
@@ -76,5 +76,5 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
     }
 
     private sealed record DecisionMetadata(Guid CheckId, string Decision, string Reason, Guid? PolicyId, int? PolicyVersion, string? PolicyName,
-        string? ActionType, Guid? ApprovalId, Guid[] Matched);
+        string? ActionType, Guid? ApprovalId, Guid[] Matched, string? Step);
 }
