@@ -7,6 +7,7 @@ using AgentOps.ApiKeys;
 using AgentOps.Audit;
 using AgentOps.Contracts;
 using AgentOps.Controls;
+using AgentOps.FaultInjection;
 using AgentOps.Guardrails;
 using AgentOps.Policies;
 using AgentOps.Providers;
@@ -41,7 +42,7 @@ public static class AgentOpsApplication
         new HealthModule(), new AuthModule(), new TenancyModule(), new ApiKeysModule(), new AgentsModule(), new IngestModule(),
         new RunsModule(), new CostsModule(), new AuditModule(), new ControlsModule(), new PoliciesModule(), new BudgetsModule(),
         new ApprovalsModule(), new NotificationsModule(), new JobsModule(), new OrchestrationMonitorModule(), new AnalyticsModule(),
-        new BlobsModule(), new DemoModule(), new LiveModule(), new ProvidersModule(), new GuardrailsModule(), new LlmModule(),
+        new BlobsModule(), new DemoModule(), new LiveModule(), new ProvidersModule(), new GuardrailsModule(), new LlmModule(), new FaultInjectionModule(),
     ];
 
     public static IServiceCollection AddAgentOps(this IServiceCollection services, AgentOpsOptions options)
@@ -91,15 +92,18 @@ public static class AgentOpsApplication
         services.AddHostedService(sp => sp.GetRequiredService<DecisionEventBuffer>());
 
     /// <summary>
-    /// The request pipeline: compression of reads (Platform/Http/Compression), errors as problems, the request head's size, routing, body size limit, access, unknown query
+    /// The request pipeline: compression of reads (Platform/Http/Compression), errors as problems, the request head's size, routing, body size limit, access,
+    /// armed faults (only with AGENTOPS_FAULT_INJECTION=true), unknown query
     /// parameters, the input gate (text, encoding, numbers, depth and duplicate keys, before anything reads the request),
     /// then the endpoint.
     /// </summary>
     public static IApplicationBuilder UseAgentOps(this IApplicationBuilder app, AgentOpsOptions options)
     {
         if (options.TrustForwardedHeaders) app.UseForwardedHeaders(ForwardedHeadersFromAnyProxy());
-        return app.UseReadCompression().UseMiddleware<ErrorHandlingMiddleware>().Use(RequestHead.Middleware).UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware)
-            .Use(QueryParameters.Middleware).UseMiddleware<InputGateMiddleware>();
+        app.UseReadCompression().UseMiddleware<ErrorHandlingMiddleware>().Use(RequestHead.Middleware).UseRouting().UseMiddleware<RequestSizeMiddleware>().Use(Access.Middleware);
+        // Only with AGENTOPS_FAULT_INJECTION=true (SDK tests): armed faults answer in place of the endpoint.
+        FaultInjectionModule.UseFaultInjection(app);
+        return app.Use(QueryParameters.Middleware).UseMiddleware<InputGateMiddleware>();
     }
 
     /// <summary>X-Forwarded-For/-Proto from whatever front end sits before us (AGENTOPS_TRUST_FORWARDED_HEADERS).</summary>

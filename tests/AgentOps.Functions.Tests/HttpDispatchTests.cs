@@ -92,6 +92,22 @@ public sealed class HttpDispatchTests(AzureHostFixture fx)
     }
 
     [Fact]
+    public async Task A_gzip_ingest_batch_passes_the_function_as_it_passes_the_self_host()
+    {
+        var (_, key) = await _client.SdkTenantAsync();
+        var json = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { batch = new[] { Ingesting.Event("gz-1", "log", 0, "gz-fn-run"), Ingesting.Event("gz-2", "log", 1, "gz-fn-run") } });
+        using var output = new MemoryStream();
+        using (var gzip = new System.IO.Compression.GZipStream(output, System.IO.Compression.CompressionLevel.Fastest)) gzip.Write(json);
+        var content = new ByteArrayContent(output.ToArray());
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        content.Headers.ContentEncoding.Add("gzip");
+        using var request = Request(HttpMethod.Post, "/api/v1/ingest", key, content);
+        var response = await _client.SendAsync(request);
+        Assert.Equal(202, (int)response.StatusCode);
+        Assert.Contains("\"accepted\":2", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Errors_are_the_application_problems_without_stack_traces()
     {
         var tenant = await _client.SignupAsync();

@@ -117,8 +117,9 @@ public class InputGateTests(ApiFixture fx)
         var response = await _client.SendAsync(request);
         Assert.Equal(415, (int)response.StatusCode);
         Assert.Contains("unsupported_content_encoding", await response.Content.ReadAsStringAsync());
-        // OTLP decodes gzip itself, and checks what it decoded.
+        // OTLP decodes gzip itself, and checks what it decoded; the gate decodes it for ingest (IngestGzipTests).
         (await SendBytes(HttpMethod.Post, "/api/v1/otlp/v1/traces", """{"resourceSpans":[]}"""u8.ToArray(), key, gzip: true)).Expect(200);
+        (await SendBytes(HttpMethod.Post, "/api/v1/ingest", """{"batch":[]}"""u8.ToArray(), key, gzip: true)).ExpectProblem(422, "validation_failed");
     }
 
     [Fact]

@@ -126,6 +126,10 @@ public class RoleMatrixTests(ApiFixture fx)
         ["PATCH /api/v1/providers/connections/{id}"] = "admin key:admin",
         ["POST /api/v1/providers/connections/{id}/rotate"] = "admin key:admin",
         ["DELETE /api/v1/providers/connections/{id}"] = "admin key:admin",
+        // Only with AGENTOPS_FAULT_INJECTION=true, as the tests' server runs (ApiFixture).
+        ["POST /api/v1/test/faults"] = "admin key:admin",
+        ["GET /api/v1/test/faults"] = "admin key:admin",
+        ["DELETE /api/v1/test/faults"] = "admin key:admin",
     };
 
     private static readonly HashSet<string> Open =

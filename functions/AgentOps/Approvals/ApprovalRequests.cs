@@ -12,7 +12,7 @@ namespace AgentOps.Approvals;
 public sealed record Requester(string Type, Guid? Id);
 
 /// <summary>An approval request as the API shows it.</summary>
-public sealed record ApprovalView(Guid Id, string Status, string RunId, Guid AgentId, string? AgentName, PolicyRef Policy, JsonElement Context,
+public sealed record ApprovalView(Guid Id, string Status, string RunId, string? Step, Guid AgentId, string? AgentName, PolicyRef Policy, JsonElement Context,
     string[] ApprovalRequiredFrom, Requester RequestedBy, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, DateTimeOffset? DecidedAt,
     Guid? DecidedBy, string? DecisionReason, string? Comment, string WaitUrl)
 {
@@ -25,20 +25,23 @@ public sealed record ApprovalView(Guid Id, string Status, string RunId, Guid Age
                a.policy_id, a.policy_name, a.policy_version, a.context::text, a.approval_required_from, a.requested_by_type, a.requested_by,
                a.created_at, a.expires_at,
                CASE WHEN a.status = 'pending' AND a.expires_at <= now() THEN a.expires_at ELSE a.decided_at END, a.decided_by,
-               CASE WHEN a.status = 'pending' AND a.expires_at <= now() THEN 'expired' ELSE a.decision_reason END, a.comment
+               CASE WHEN a.status = 'pending' AND a.expires_at <= now() THEN 'expired' ELSE a.decision_reason END, a.comment, a.step
         FROM approvals a LEFT JOIN agents ag ON ag.id = a.agent_id
         """;
 
     public static ApprovalView Read(NpgsqlDataReader r)
     {
         var id = r.GetGuid(0);
-        return new(id, r.GetString(1), r.GetString(2), r.GetGuid(3), r.NullableString(4), new PolicyRef(r.GetGuid(5), r.GetString(6), r.GetInt32(7)),
+        return new(id, r.GetString(1), r.GetString(2), r.NullableString(18), r.GetGuid(3), r.NullableString(4), new PolicyRef(r.GetGuid(5), r.GetString(6), r.GetInt32(7)),
             JsonDocument.Parse(r.GetString(8)).RootElement.Clone(), (string[])r[9], new Requester(r.GetString(10), r.NullableGuid(11)), r.Time(12),
             r.Time(13), r.NullableTime(14), r.NullableGuid(15), r.NullableString(16), r.NullableString(17), WaitUrlOf(id));
     }
 
     public static string WaitUrlOf(Guid id) => $"/api/v1/approvals/{id}/wait";
 }
+
+/// <summary>The approval request a check answers with: new (<see cref="Created"/>), or the one already made for its run and step, with its status as read.</summary>
+public sealed record RequestedApproval(Guid Id, string Status, DateTimeOffset ExpiresAt, bool Created);
 
 /// <summary>Which requests a list shows: by agent (id or name), run and status as read (null: any).</summary>
 public sealed record ApprovalFilter(string? Agent, string? RunId, string? Status);
@@ -91,35 +94,48 @@ public static class ApprovalRequests
             """, ct, id, tx.OrgId, status, decidedBy, comment);
 
     /// <summary>
-    /// Creates the request a require_approval decision asks for, in the caller's transaction, with its audit row
-    /// (approval.requested) and a notification (approval.requested, warning). Expires timeout minutes from now
-    /// (the database's clock, like every expiry check).
+    /// The request a require_approval decision asks for, in the caller's transaction. Without a step, always a new one;
+    /// with a step, the organization's request for that (run, step) if there is one (whatever its status now: a
+    /// repeated check must not ask people twice), else a new one. Concurrent identical checks meet on the unique index
+    /// (migration 0020): one inserts, the others insert nothing and read its row. Only a new request gets its audit row
+    /// (approval.requested) and notification (approval.requested, warning). Expires timeout minutes from now (the
+    /// database's clock, like every expiry check).
     /// </summary>
-    public static async Task<(Guid Id, DateTimeOffset ExpiresAt)> CreateAsync(Tx tx, Caller caller, AgentRef agent, string runId, PolicyRef policy,
+    public static async Task<RequestedApproval> RequestAsync(Tx tx, Caller caller, AgentRef agent, string runId, string? step, PolicyRef policy,
         string[] approvalFrom, int timeoutMinutes, string context, string? actionType, CancellationToken ct)
     {
         var id = Guid.CreateVersion7();
         var requestedByType = AuditLog.ActorTypeWire(caller.Type);
-        var expiresAt = await tx.ScalarAsync<DateTime>("""
+        var inserted = await tx.SingleAsync("""
             INSERT INTO approvals (id, org_id, run_id, agent_id, policy_id, policy_version, policy_name, context, approval_required_from,
-                                   requested_by_type, requested_by, expires_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, now() + make_interval(mins => $12))
+                                   requested_by_type, requested_by, expires_at, step)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, now() + make_interval(mins => $12), $13)
+            ON CONFLICT (org_id, run_id, step) WHERE step IS NOT NULL DO NOTHING
             RETURNING expires_at
-            """, ct, id, tx.OrgId, runId, agent.Id, policy.Id, policy.Version, policy.Name, context, approvalFrom, requestedByType, caller.ActorId, timeoutMinutes);
-        var expires = new DateTimeOffset(DateTime.SpecifyKind(expiresAt, DateTimeKind.Utc));
+            """, r => new RequestedApproval(id, "pending", r.Time(0), Created: true), ct, id, tx.OrgId, runId, agent.Id, policy.Id, policy.Version, policy.Name, context, approvalFrom,
+            requestedByType, caller.ActorId, timeoutMinutes, step);
+        if (inserted is null)
+            // Read committed: this statement sees the row the conflicting transaction committed.
+            return await tx.SingleAsync("""
+                SELECT id, CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END, expires_at
+                FROM approvals WHERE org_id = $1 AND run_id = $2 AND step = $3
+                """, r => new RequestedApproval(r.GetGuid(0), r.GetString(1), r.Time(2), Created: false), ct, tx.OrgId, runId, step)
+                ?? throw new InvalidOperationException("An approval request conflicted on (run, step) but cannot be read.");
+
+        var expires = inserted.ExpiresAt;
         await tx.RaiseAsync(new ApprovalRequested(id, agent.Id), ct);
         var summary = new
         {
-            status = "pending", run_id = runId, agent_id = agent.Id, agent = agent.Name, policy,
+            status = "pending", run_id = runId, step, agent_id = agent.Id, agent = agent.Name, policy,
             action_type = actionType, approval_required_from = approvalFrom, expires_at = expires,
         };
         await AuditLog.RecordAsync(tx, Actor.Of(caller), "approval.requested", "approval", id, null, summary, ct);
         await Notifier.PublishAsync(tx, new Notice("approval.requested", "warning", $"Approval needed: {policy.Name}",
-            $"{agent.Name} asks to {actionType ?? "act"} (run {runId}); {string.Join(" or ", approvalFrom)} may decide before {expires:u}.",
-            new { approval_id = id, summary.run_id, summary.agent_id, summary.agent, summary.policy, summary.action_type, summary.approval_required_from,
+            $"{agent.Name} asks to {actionType ?? "act"} (run {runId}{(step is null ? "" : $", step {step}")}); {string.Join(" or ", approvalFrom)} may decide before {expires:u}.",
+            new { approval_id = id, summary.run_id, summary.step, summary.agent_id, summary.agent, summary.policy, summary.action_type, summary.approval_required_from,
                   summary.expires_at, wait_url = ApprovalView.WaitUrlOf(id) },
             "approval", id.ToString()), ct);
-        return (id, expires);
+        return inserted;
     }
 
     /// <summary>Expires the organization's pending requests past their expiry (or just one of them), one audit row each (approval.expired, by the system); returns how many.</summary>

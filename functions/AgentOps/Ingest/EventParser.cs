@@ -102,6 +102,13 @@ public static class EventParser
         if (type == EventTypes.LlmCall && model is null) return Fail(id, "missing_field", "llm.call needs model.", "$.model");
         if (type == EventTypes.ToolCall && toolName is null && name is null) return Fail(id, "missing_field", "tool.call needs tool_name.", "$.tool_name");
         if (type == EventTypes.Score && score is null) return Fail(id, "missing_field", "score needs score.", "$.score");
+        if (type == EventTypes.Span)
+        {
+            if (name is null) return Fail(id, "missing_field", "span needs name.", "$.name");
+            // Never priced and never counted as model use: what a span's model calls cost is on their llm.call events.
+            if (UnpricedSpanField(model, provider, tokensIn, tokensOut, tokensCached, costMicros) is { } field)
+                return Fail(id, "invalid_value", $"a span carries no {field[2..]}: record model calls inside it as llm.call events (parent_id: the span).", field);
+        }
         if (tokensCached > tokensIn) return Fail(id, "invalid_value", "tokens_cached cannot exceed tokens_in (which counts all input tokens).", "$.tokens_cached");
         if (endedAt < timestamp) return Fail(id, "invalid_value", "ended_at is before timestamp.", "$.ended_at");
         durationMs ??= endedAt is { } end ? (long)(end - timestamp.Value).TotalMilliseconds : null;
@@ -116,6 +123,11 @@ public static class EventParser
             Environment = environment, Metadata = metadata,
         }, agent, null);
     }
+
+    /// <summary>The first model-use field a span was given (its JSON path), or null.</summary>
+    private static string? UnpricedSpanField(string? model, string? provider, long? tokensIn, long? tokensOut, long? tokensCached, long? costMicros) =>
+        model is not null ? "$.model" : provider is not null ? "$.provider" : tokensIn is not null ? "$.tokens_in" : tokensOut is not null ? "$.tokens_out"
+        : tokensCached is not null ? "$.tokens_cached" : costMicros is not null ? "$.cost_usd" : null;
 
     private static ParsedItem Fail(string? id, string code, string message, string path) => new(id, null, null, new ItemError(code, message, path));
 

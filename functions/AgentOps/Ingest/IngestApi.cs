@@ -15,11 +15,18 @@ public static class IngestApi
     public static void MapIngestApi(this RouteGroupBuilder api)
     {
         var ingest = api.MapGroup("/ingest").WithTags("Ingest");
-        ingest.MapPost("/", IngestAsync).Requires(Permission.Ingest).WithName("ingestEvents").WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes), new BatchItems("batch"))
-            .Accepts<IngestBatchRequest>("application/json").WithSummary("Send a batch of events (idempotent by event id)");
-        ingest.MapPost("/run", IngestRunAsync).Requires(Permission.Ingest).WithName("ingestRun").WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes))
-            .Accepts<IngestRunRequest>("application/json").WithSummary("Send one run and its events in one call");
+        // SDKs compress their batches: the input gate decompresses gzip, up to the same 5 MiB, and checks what it decompressed.
+        ingest.MapPost("/", IngestAsync).Requires(Permission.Ingest).WithName("ingestEvents")
+            .WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes), new BatchItems("batch"), new AcceptsGzip())
+            .Accepts<IngestBatchRequest>("application/json").WithSummary("Send a batch of events (idempotent by event id)")
+            .WithDescription(GzipNote);
+        ingest.MapPost("/run", IngestRunAsync).Requires(Permission.Ingest).WithName("ingestRun").WithMetadata(new BodyLimit(IngestLimits.MaxBodyBytes), new AcceptsGzip())
+            .Accepts<IngestRunRequest>("application/json").WithSummary("Send one run and its events in one call")
+            .WithDescription(GzipNote);
     }
+
+    private const string GzipNote = "The body may be gzip-compressed (Content-Encoding: gzip): at most 5 MiB as sent and 5 MiB decompressed " +
+                                    "(413 payload_too_large), 400 malformed_gzip for a broken stream, 415 unsupported_content_encoding for any other encoding.";
 
     public static async Task<Results<Accepted<IngestResponse>, MultiStatus<IngestResponse>>> IngestAsync(HttpRequest request, Caller caller, IngestAcceptor acceptor, CancellationToken ct)
     {

@@ -50,8 +50,14 @@ public static class EventTypes
     public const string Log = "log";
     public const string Error = "error";
     public const string Score = "score";
+    /// <summary>
+    /// A unit of work in a run (a plan, a retrieval step): timestamp is its start, ended_at its end, and it is the
+    /// parent_id of what happens inside it. Counted as an event, shown on the timeline tree, never priced and never an
+    /// LLM or tool call: a span carries no model, tokens or cost (those belong on its llm.call children).
+    /// </summary>
+    public const string Span = "span";
 
-    public static readonly IReadOnlySet<string> All = new HashSet<string>([RunStart, RunEnd, LlmCall, ToolCall, ExternalAction, Log, Error, Score], StringComparer.Ordinal);
+    public static readonly IReadOnlySet<string> All = new HashSet<string>([RunStart, RunEnd, LlmCall, ToolCall, ExternalAction, Log, Error, Score, Span], StringComparer.Ordinal);
 
     // Recorded by the platform itself, straight into the accepted-batch sink: not in All, so a client cannot send
     // (forge) them through ingest. Processing and the timeline take any type.

@@ -16,7 +16,8 @@ namespace AgentOps.Policies;
 public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache policies, DecisionEventBuffer decisions, TimeProvider time)
 {
     /// <summary>May the agent (<paramref name="agentKey"/>: its id or name) take <paramref name="action"/> (an object) in the run?</summary>
-    public async Task<PolicyCheckResponse> CheckAsync(Caller caller, string runId, string agentKey, JsonElement action, JsonElement? checkContext, CancellationToken ct)
+    /// <param name="step">The run's step the action belongs to: a repeated check of the same run and step answers with the approval request already made.</param>
+    public async Task<PolicyCheckResponse> CheckAsync(Caller caller, string runId, string? step, string agentKey, JsonElement action, JsonElement? checkContext, CancellationToken ct)
     {
         // An unknown agent name is registered only for callers that may write agents (as during ingest).
         var registrar = Rbac.Allows(caller, Permission.AgentsWrite) ? Actor.Of(caller) : null;
@@ -52,9 +53,9 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
             PolicyApprovalRef? approval = null;
             if (verdict == PolicyAction.RequireApproval)
             {
-                var (id, expiresAt) = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.CreateAsync(tx, caller, agent, runId, policy!, rule!.ApprovalFrom,
+                var requested = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.RequestAsync(tx, caller, agent, runId, step, policy!, rule!.ApprovalFrom,
                     rule.TimeoutMinutes ?? PolicyRules.DefaultApprovalTimeoutMinutes, context!.RootElement.GetRawText(), actionType, ct), ct);
-                approval = new PolicyApprovalRef(id, "pending", expiresAt, ApprovalView.WaitUrlOf(id));
+                approval = new PolicyApprovalRef(requested.Id, requested.Status, requested.ExpiresAt, ApprovalView.WaitUrlOf(requested.Id), step);
             }
 
             var checkId = Guid.CreateVersion7();
@@ -64,7 +65,7 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
                 Id = $"policy.decision:{checkId}", Type = EventTypes.PolicyDecision, Timestamp = time.GetUtcNow(), RunId = runId, AgentId = agent.Id,
                 Name = actionType is null ? wire : $"{actionType}: {wire}", Status = wire,
                 Metadata = JsonSerializer.Serialize(new DecisionMetadata(checkId, wire, reason, policy?.Id, policy?.Version, policy?.Name, actionType,
-                    approval?.Id, [.. matched.Select(m => m.Id)]), Json.Options),
+                    approval?.Id, [.. matched.Select(m => m.Id)], step), Json.Options),
             });
             return new PolicyCheckResponse(wire, reason, policy, [.. matched.Select(m => m.Id)], approval, checkId);
         }
@@ -75,5 +76,5 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
     }
 
     private sealed record DecisionMetadata(Guid CheckId, string Decision, string Reason, Guid? PolicyId, int? PolicyVersion, string? PolicyName,
-        string? ActionType, Guid? ApprovalId, Guid[] Matched);
+        string? ActionType, Guid? ApprovalId, Guid[] Matched, string? Step);
 }

@@ -307,7 +307,7 @@ public sealed class HostileCorpus(SeededTenant tenant, SeededTenant stranger, Fu
         foreach (var contentType in new[] { "text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin1", "application/json; charset=utf-16" })
             yield return Body("content type " + contentType, U, contentType);
         yield return Body("no content type", U, contentType: null);
-        // A plain body labelled compressed: refused (415), or, where the endpoint decodes it (OTLP), unreadable gzip.
+        // A plain body labelled compressed: refused (415), or, where the endpoint takes gzip (ingest, OTLP), unreadable gzip (400 malformed_gzip).
         foreach (var encoding in new[] { "gzip", "br" })
             yield return Body("plain body labelled Content-Encoding: " + encoding, U) with { ContentEncoding = encoding };
         yield return Body("body 1 byte over the limit", _ => Oversized(op.BodyLimit));

@@ -101,7 +101,7 @@ public static class HostileTables
         },
         ["POST /api/v1/policy/check"] = (t, m) => new
         {
-            run_id = m.Text + "-run", agent = t.AgentName, action = new { type = "search" }, context = new { environment = "production" },
+            run_id = m.Text + "-run", agent = t.AgentName, action = new { type = "search" }, context = new { environment = "production" }, step = "step-" + m.Text,
         },
         // No version: every valid request can succeed (a stale one is 409 and changes nothing).
         ["PUT /api/v1/guardrails/config"] = (_, m) => new
@@ -172,6 +172,8 @@ public static class HostileTables
         ["POST /api/v1/orchestrations/{id}/suspend"] = (_, _) => new { reason = "hostile suite" },
         ["POST /api/v1/orchestrations/{id}/resume"] = (_, _) => new { reason = "hostile suite" },
         ["POST /api/v1/orchestrations/{id}/events"] = (_, m) => new { name = "note", payload = new { text = m.Text } },
+        // A path no request of the suite uses, so an armed fault strikes nothing (faults are per organization, in memory, not audited).
+        ["POST /api/v1/test/faults"] = (_, m) => new { path = "/api/v1/hostile/" + m.Text, status = 503, when = "after", times = 2, retry_after_s = 1 },
         ["PUT /api/v1/llm/rate-limits"] = (_, m) => new { provider = "openai", model = m.Text + "-model", rpm = 100, tpm = 100_000 },
         // Before the seeds were created: matches nothing, so the corpus purges nothing a read needs.
         ["POST /api/v1/orchestrations/purge"] = (_, _) => new { statuses = new[] { "completed", "failed", "terminated" }, created_after = "2020-01-01T00:00:00Z",

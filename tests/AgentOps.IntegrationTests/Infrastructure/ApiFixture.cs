@@ -48,6 +48,9 @@ public sealed class ApiFixture : IAsyncLifetime
         // The analytics tests roll up hours themselves and assert what is rolled: no worker racing them.
         Environment.SetEnvironmentVariable("AGENTOPS_ANALYTICS_ROLLUPS_PAUSED", "true");
         Environment.SetEnvironmentVariable("AGENTOPS_JOB_RETRY_FIRST_MS", "200");
+        // The fault hook's routes exist, so the role matrix, the hostile suite and the spec see them (FaultInjectionTests
+        // proves they are absent when off). Faults are per organization and every test works in its own.
+        Environment.SetEnvironmentVariable("AGENTOPS_FAULT_INJECTION", "true");
         // Orchestrations on Azurite, in one task hub for every server of the run (ServerProcess inherits these).
         Environment.SetEnvironmentVariable("AGENTOPS_TASK_HUB_STORAGE", TestStorage.ConnectionString);
         Environment.SetEnvironmentVariable("AGENTOPS_TASK_HUB_NAME", TestStorage.TaskHubName);

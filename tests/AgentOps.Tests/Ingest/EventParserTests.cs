@@ -37,6 +37,13 @@ public class EventParserTests
     [InlineData("""{"id":"x","type":"llm.call","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a"}""", "missing_field", "$.model")]
     [InlineData("""{"id":"x","type":"tool.call","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a"}""", "missing_field", "$.tool_name")]
     [InlineData("""{"id":"x","type":"score","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a"}""", "missing_field", "$.score")]
+    [InlineData("""{"id":"x","type":"span","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a"}""", "missing_field", "$.name")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","model":"gpt-4o"}""", "invalid_value", "$.model")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","provider":"openai"}""", "invalid_value", "$.provider")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_in":1}""", "invalid_value", "$.tokens_in")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_out":1}""", "invalid_value", "$.tokens_out")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","cost_usd":0.1}""", "invalid_value", "$.cost_usd")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:02Z","ended_at":"2026-06-01T00:00:01Z","run_id":"r","agent":"a"}""", "invalid_value", "$.ended_at")]
     [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_in":1.5}""", "type_mismatch", "$.tokens_in")]
     [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_in":1,"tokens_cached":2}""", "invalid_value", "$.tokens_cached")]
     [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","cost_usd":-1}""", "invalid_value", "$.cost_usd")]
@@ -58,6 +65,21 @@ public class EventParserTests
         var item = Parse(json);
         Assert.Null(item.Event);
         Assert.Equal((code, path), (item.Error!.Code, item.Error.Path));
+    }
+
+    [Fact]
+    public void A_span_has_its_start_end_duration_and_parent()
+    {
+        var e = Parse("""
+            {"id":"s1","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","ended_at":"2026-06-01T00:00:02.250Z","run_id":"r","agent":"a",
+             "parent_id":"outer","status":"ok","input":"goal","metadata":{"k":"v"}}
+            """).Event!;
+        Assert.Equal("span", e.Type);
+        Assert.Equal("plan", e.Name);
+        Assert.Equal("outer", e.ParentId);
+        Assert.Equal(2250L, e.DurationMs);
+        Assert.Equal(DateTimeOffset.Parse("2026-06-01T00:00:02.25Z", System.Globalization.CultureInfo.InvariantCulture), e.EndedAt);
+        Assert.Null(e.Model);
     }
 
     [Fact]

@@ -378,6 +378,8 @@ export function viewApprovals(main: HTMLElement, ctx: PageContext): void {
       h('dl', { class: 'details approval-facts' },
         h('dt', {}, 'Agent'), h('dd', {}, h('a', { href: runsHref({ agent: a.agent_id }), title: `Runs of ${agentName}` }, agentName)),
         h('dt', {}, 'Run'), h('dd', {}, h('a', { href: runHref(a.run_id), class: 'mono run-id', title: a.run_id, dataset: { focus: `run:${a.id}` } }, a.run_id)),
+        // A check that named its step asks once per run and step (a retried check returns this request).
+        a.step ? h('dt', {}, 'Step') : null, a.step ? h('dd', { class: 'mono' }, a.step) : null,
         h('dt', {}, 'Policy'), h('dd', {}, h('a', { class: 'strong', href: policyHref(a.policy.id) }, a.policy.name), h('span', { class: 'muted' }, ` · version ${a.policy.version}`)),
         h('dt', {}, 'Requested by'), h('dd', {}, requesterLabel(a.requested_by, names, me), h('span', { class: 'muted small' }, ' · ', timeEl(a.created_at, { rel: true }))),
         h('dt', {}, 'May decide'), h('dd', {}, h('span', { class: 'chips' }, a.approval_required_from.map((r) => roleBadge(r))))),

@@ -29,6 +29,7 @@ export const RUN_LIVE_MIN_MS = 2_000;
 export const EVENT_TYPES: Record<string, { label: string; short: string; cls: string }> = {
   'run.start': { label: 'Run start', short: 'Start', cls: 'run' },
   'run.end': { label: 'Run end', short: 'End', cls: 'run' },
+  span: { label: 'Span', short: 'Span', cls: 'span' },
   'llm.call': { label: 'LLM call', short: 'LLM', cls: 'llm' },
   'tool.call': { label: 'Tool call', short: 'Tool', cls: 'tool' },
   'external.action': { label: 'External action', short: 'Action', cls: 'action' },

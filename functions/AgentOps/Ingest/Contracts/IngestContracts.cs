@@ -21,6 +21,7 @@ public enum EventType
     [JsonStringEnumMemberName(EventTypes.Log)] Log,
     [JsonStringEnumMemberName(EventTypes.Error)] Error,
     [JsonStringEnumMemberName(EventTypes.Score)] Score,
+    [JsonStringEnumMemberName(EventTypes.Span)] Span,
 }
 
 /// <summary>
@@ -34,7 +35,7 @@ public sealed record IngestEventInput
     [MinLength(1), MaxLength(IngestLimits.MaxIdLength)]
     public required string Id { get; init; }
 
-    [Description("What happened. llm.call needs model, tool.call needs tool_name (or name), score needs score.")]
+    [Description("What happened. llm.call needs model, tool.call needs tool_name (or name), score needs score. span (a unit of work: timestamp its start, ended_at its end, the parent_id of what happens in it) needs name and carries no model, provider, tokens or cost_usd.")]
     public required EventType Type { get; init; }
 
     [Description("When it started (ISO 8601; at most 24 h ahead of the server, not before 2000-01-01).")]

@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using AgentOps.Ingest.Contracts;
@@ -79,20 +78,12 @@ public static class OtlpApi
             $"Send OTLP as {ProtobufContentType} or {JsonContentType}.");
     }
 
-    /// <summary>The whole body, gunzipped when Content-Encoding says gzip, never more than the limit either way.</summary>
+    /// <summary>The whole body, gunzipped when Content-Encoding says gzip, never more than the limit either way (<see cref="RequestEncoding"/>).</summary>
     private static async Task<byte[]> ReadBodyAsync(HttpRequest request, CancellationToken ct)
     {
-        var encoding = request.Headers.ContentEncoding.ToString().Trim();
-        var gzip = encoding.Equals("gzip", StringComparison.OrdinalIgnoreCase);
-        if (!gzip && encoding.Length > 0 && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
-            throw new ApiProblem(StatusCodes.Status415UnsupportedMediaType, "unsupported_content_encoding", "Unsupported media type",
-                "Content-Encoding must be gzip or absent.");
-        await using var source = gzip ? new GZipStream(request.Body, CompressionMode.Decompress, leaveOpen: true) : null;
-        try { return await ReadCappedAsync(source ?? request.Body, OtlpLimits.MaxBodyBytes, ct); }
-        catch (InvalidDataException)
-        {
-            throw ApiProblem.BadRequest("malformed_gzip", "The body is not valid gzip (Content-Encoding: gzip).");
-        }
+        await using var gzip = RequestEncoding.GzipReader(request);
+        try { return await ReadCappedAsync((Stream?)gzip ?? request.Body, OtlpLimits.MaxBodyBytes, ct); }
+        catch (InvalidDataException) { throw RequestEncoding.MalformedGzip(); }
     }
 
     private static async Task<byte[]> ReadCappedAsync(Stream stream, int limit, CancellationToken ct)

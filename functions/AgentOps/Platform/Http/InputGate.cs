@@ -11,8 +11,9 @@ namespace AgentOps.Platform.Http;
 public sealed record BatchItems(string Property);
 
 /// <summary>
-/// Endpoint metadata: the endpoint decodes a Content-Encoding itself (OTLP: gzip) and then applies
-/// <see cref="JsonInput"/> to what it decoded. Every other endpoint refuses an encoded body (415), which the gate could not read.
+/// Endpoint metadata: the endpoint decodes a Content-Encoding itself (OTLP: gzip, with <see cref="RequestEncoding"/>)
+/// and then applies <see cref="JsonInput"/> to what it decoded. The gate decodes gzip for endpoints marked
+/// <see cref="AcceptsGzip"/>; every other endpoint refuses an encoded body (415), which the gate could not read.
 /// </summary>
 public sealed record DecodesContentEncoding;
 
@@ -28,14 +29,14 @@ public sealed class InputGateMiddleware(RequestDelegate next, AgentOpsOptions op
         // Mapped routes only, like access: an unknown route or method is a 404/405 and is not read.
         if (context.GetEndpoint() is RouteEndpoint { Metadata: var metadata })
             await InputGate.CheckAsync(context, RequestSizeMiddleware.LimitFor(context, options), metadata.GetMetadata<BatchItems>()?.Property,
-                metadata.GetMetadata<DecodesContentEncoding>() is not null);
+                metadata.GetMetadata<DecodesContentEncoding>() is not null, metadata.GetMetadata<AcceptsGzip>() is not null);
         await next(context);
     }
 }
 
 public static class InputGate
 {
-    public static async Task CheckAsync(HttpContext context, long bodyLimit, string? batchItems, bool decodesContentEncoding)
+    public static async Task CheckAsync(HttpContext context, long bodyLimit, string? batchItems, bool decodesContentEncoding, bool acceptsGzip = false)
     {
         var request = context.Request;
         foreach (var (name, values) in request.Query)
@@ -49,28 +50,51 @@ public static class InputGate
             if (value is string text && JsonInput.TextProblem(text) is { } problem)
                 throw new InputFault("invalid_text", $"The path segment '{name}' " + problem, name).ToProblem();
 
-        if (IsEncoded(request))
+        var gzip = false;
+        if (RequestEncoding.IsEncoded(request))
         {
             if (decodesContentEncoding) return;
-            throw new ApiProblem(StatusCodes.Status415UnsupportedMediaType, "unsupported_content_encoding", "Unsupported media type",
-                "This endpoint takes an uncompressed body (no Content-Encoding).");
+            if (!acceptsGzip || !RequestEncoding.IsGzip(request))
+                throw RequestEncoding.Unsupported(acceptsGzip
+                    ? "This endpoint takes an uncompressed or a gzip-compressed body (Content-Encoding: gzip)."
+                    : "This endpoint takes an uncompressed body (no Content-Encoding).");
+            // A compressed body is only read as JSON: anything else would reach binding still compressed.
+            if (!request.HasJsonContentType())
+                throw new ApiProblem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "Unsupported media type", "Send the body as application/json.");
+            gzip = true;
         }
-        if (request.ContentLength == 0 || !request.HasJsonContentType()) return;
-        var (buffer, length) = await ReadAsync(request, bodyLimit, context.RequestAborted);
+        else if (request.ContentLength == 0 || !request.HasJsonContentType()) return;
+        var (buffer, length) = gzip ? await ReadGzipAsync(request, bodyLimit, context.RequestAborted) : await ReadAsync(request.Body, request.ContentLength, bodyLimit, context.RequestAborted);
         context.Response.RegisterForDispose(new Returned(buffer));
         if (length > 0 && JsonInput.Inspect(buffer.AsSpan(0, length), batchItems) is { } fault)
             throw fault.ToProblem();
         request.Body = new MemoryStream(buffer, 0, length, writable: false);
+        if (gzip)
+        {
+            // From here on the body is the decompressed JSON, and says so.
+            request.Headers.ContentEncoding = default;
+            request.ContentLength = length;
+        }
     }
 
-    /// <summary>A Content-Encoding other than identity: only an endpoint that decodes it can read the body.</summary>
-    private static bool IsEncoded(HttpRequest request) =>
-        request.Headers.ContentEncoding.ToString().Trim() is { Length: > 0 } encoding && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase);
+    /// <summary>
+    /// The decompressed body, capped at the route's limit like a plain one: reading stops one chunk past the limit, so
+    /// a zip bomb is refused (413) after at most that much output, never inflated whole.
+    /// </summary>
+    private static async Task<(byte[] Buffer, int Length)> ReadGzipAsync(HttpRequest request, long limit, CancellationToken ct)
+    {
+        await using var decoded = RequestEncoding.GzipReader(request)!;
+        try { return await ReadAsync(decoded, null, limit, ct, RequestEncoding.TooLargeDecompressed); }
+        catch (InvalidDataException) { throw RequestEncoding.MalformedGzip(); }
+    }
+
+    private static ApiProblem TooLarge(long limit) =>
+        new(StatusCodes.Status413PayloadTooLarge, "payload_too_large", "Payload too large", $"The request body is larger than this endpoint's limit of {limit} bytes.");
 
     /// <summary>The whole body into a pooled buffer (returned when the response is done), never more than the limit.</summary>
-    private static async Task<(byte[] Buffer, int Length)> ReadAsync(HttpRequest request, long limit, CancellationToken ct)
+    private static async Task<(byte[] Buffer, int Length)> ReadAsync(Stream body, long? sizeHint, long limit, CancellationToken ct, Func<long, ApiProblem>? tooLarge = null)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(request.ContentLength ?? 16 * 1024, limit) + 1);
+        var buffer = ArrayPool<byte>.Shared.Rent((int)Math.Min(sizeHint ?? 16 * 1024, limit) + 1);
         var length = 0;
         try
         {
@@ -83,11 +107,10 @@ public static class InputGate
                     ArrayPool<byte>.Shared.Return(buffer);
                     buffer = larger;
                 }
-                var read = await request.Body.ReadAsync(buffer.AsMemory(length), ct);
+                var read = await body.ReadAsync(buffer.AsMemory(length), ct);
                 if (read == 0) return (buffer, length);
                 length += read;
-                if (length > limit)
-                    throw new ApiProblem(StatusCodes.Status413PayloadTooLarge, "payload_too_large", "Payload too large", $"The request body is larger than this endpoint's limit of {limit} bytes.");
+                if (length > limit) throw (tooLarge ?? TooLarge)(limit);
             }
         }
         catch

@@ -7,15 +7,17 @@ namespace AgentOps.Policies.Contracts;
 // The policy check's wire contract (POST /policy/check): what an SDK sends before an action and what it gets back.
 // Fields of the request are nullable so that validation reports every missing one at once (422, docs/api.md).
 
-[Description("May the agent take this action? Every field is required; a missing one is a 422 naming it.")]
+[Description("May the agent take this action? Every field but context and step is required; a missing one is a 422 naming it.")]
 public sealed record PolicyCheckRequest(
     [property: Description("The run the action belongs to (at most 200 characters).")] string? RunId,
     [property: Description("The agent's id or name (a name is registered on first use when the key may write agents).")] string? Agent,
     [property: Description("The action, an object: its type (e.g. send_email) and whatever the policies read, as action.<field>.")] JsonElement? Action,
-    [property: Description("Optional facts the policies may read as context.<field> (an object).")] JsonElement? Context);
+    [property: Description("Optional facts the policies may read as context.<field> (an object).")] JsonElement? Context,
+    [property: Description("Optional: the run's step this action belongs to (1–200 characters). A require_approval answer for a run and step that already has an approval request returns that request (same id, its current status) instead of a new one.")] string? Step = null);
 
-[Description("The approval request to wait on (GET wait_url long-polls until it is decided).")]
-public sealed record PolicyApprovalRef(Guid Id, string Status, DateTimeOffset ExpiresAt, string WaitUrl);
+[Description("The approval request to wait on (GET wait_url long-polls until it is decided). For a check with a step, the request already made for that run and step, whatever its status (pending, approved, rejected or expired).")]
+public sealed record PolicyApprovalRef(Guid Id, string Status, DateTimeOffset ExpiresAt, string WaitUrl,
+    [property: Description("The step the check named, if any.")] string? Step);
 
 [Description("The decision: allow, block or require_approval (then approval names the request to wait on).")]
 public sealed record PolicyCheckResponse(
