@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Builds and packs @agentops/sdk into an output directory (default sdk/typescript/artifacts) and checks the tarball:
+# dist/esm, dist/cjs, the types and the README are in it; tests, sources and examples are not.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+out="${1:-artifacts}"
+mkdir -p "$out"
+if [ ! -d node_modules ]; then npm ci --no-audit --no-fund --loglevel=error >&2; fi
+node scripts/build.mjs >&2
+tarball=$(npm pack --silent --pack-destination "$out" | tail -1)
+path="$out/$tarball"
+listing=$(tar -tzf "$path")
+for required in package/package.json package/README.md package/dist/esm/index.js package/dist/cjs/index.js \
+  package/dist/cjs/package.json package/dist/types/index.d.ts; do
+  grep -qx "$required" <<<"$listing" || { echo "missing from $path: $required" >&2; exit 1; }
+done
+if grep -E '^package/(test|src|examples|bench|scripts|node_modules)/' <<<"$listing" >&2; then
+  echo "the tarball holds files it should not (above)" >&2
+  exit 1
+fi
+echo "$path"
