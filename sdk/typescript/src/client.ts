@@ -1,7 +1,7 @@
 import { createStore, type Store } from "./context.js";
 import { AgentPausedError, ConfigurationError, ValidationError } from "./errors.js";
 import { env, monotonicMs, newId, onBeforeExit, sleep } from "./runtime.js";
-import { PAUSED_PROBE_INTERVAL_MS, Transport, describe, type FlushResult, type Stats, type WireEvent } from "./transport.js";
+import { PAUSED_PROBE_INTERVAL_MS, PROBE, Transport, describe, type FlushResult, type Stats, type WireEvent } from "./transport.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -57,6 +57,8 @@ export interface AgentOpsOptions {
   flushIntervalMs?: number;
   /** What `checkPolicy` answers when the server cannot be reached: `block` (default) or `allow`. */
   policyFailMode?: "block" | "allow";
+  /** How often a paused agent's events are let through again, as a probe. Default 30 s. */
+  pausedProbeIntervalMs?: number;
   /** Called once each time an agent becomes paused. */
   onPaused?: (agent: string) => void;
   /** The fetch to use (default: the global one). */
@@ -404,6 +406,7 @@ export class AgentOps {
   private unregisterExit: () => void = () => {};
   private exitFlushed = false;
   private stepUnsupported = false;
+  private readonly probeIntervalMs: number;
 
   constructor(options: AgentOpsOptions = {}) {
     this.logger = options.logger ?? defaultLogger;
@@ -424,6 +427,7 @@ export class AgentOps {
       policyFailMode: options.policyFailMode ?? "block",
     };
     this.apiKey = apiKey;
+    this.probeIntervalMs = positive(options.pausedProbeIntervalMs, PAUSED_PROBE_INTERVAL_MS);
     this.onPaused = options.onPaused;
     const fetchFn = options.fetch ?? (globalThis as any).fetch;
     this.fetchFn = typeof fetchFn === "function" ? fetchFn.bind(globalThis) : undefined!;
@@ -455,7 +459,6 @@ export class AgentOps {
       onAgentPaused: (a) => this.markPaused(a),
       onAgentResumed: (a) => this.paused.delete(a),
       isPaused: (a) => this.paused.has(a),
-      probeDue: (a) => this.probeDue(a),
     });
     if (this.disabled) this.transport.close();
     if (options.flushOnExit ?? true) {
@@ -707,10 +710,13 @@ export class AgentOps {
   /** @internal Queues a wire event (drops it, counted, when the agent is paused or the queue is full). */
   _submit(event: WireEvent): string | undefined {
     if (this.disabled) return undefined;
-    if (this.paused.size > 0 && this.paused.has(event.agent) && !this.probeDue(event.agent)) {
-      this.transport.countDroppedPaused();
-      if (this.options.strict) throw new AgentPausedError(event.agent);
-      return undefined;
+    if (this.paused.size > 0 && this.paused.has(event.agent)) {
+      if (!this.probeDue(event.agent)) {
+        this.transport.countDroppedPaused();
+        if (this.options.strict) throw new AgentPausedError(event.agent);
+        return undefined;
+      }
+      (event as any)[PROBE] = true;
     }
     this.exitFlushed = false;
     return this.transport.enqueue(event) ? event.id : undefined;
@@ -761,17 +767,17 @@ export class AgentOps {
     const state = this.paused.get(agent);
     if (!state) return true;
     if (monotonicMs() < state.probeAt) return false;
-    state.probeAt = monotonicMs() + PAUSED_PROBE_INTERVAL_MS;
+    state.probeAt = monotonicMs() + this.probeIntervalMs;
     return true;
   }
 
   private markPaused(agent: string): void {
     const state = this.paused.get(agent);
     if (state) {
-      state.probeAt = monotonicMs() + PAUSED_PROBE_INTERVAL_MS;
+      state.probeAt = monotonicMs() + this.probeIntervalMs;
       return;
     }
-    this.paused.set(agent, { probeAt: monotonicMs() + PAUSED_PROBE_INTERVAL_MS });
+    this.paused.set(agent, { probeAt: monotonicMs() + this.probeIntervalMs });
     this.logger("warn", `AgentOps: the agent ${agent} is paused; its events are dropped until it is resumed`);
     if (this.onPaused) {
       try {

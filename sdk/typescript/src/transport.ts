@@ -72,8 +72,10 @@ export interface TransportOptions {
   onAgentPaused: (agent: string) => void;
   onAgentResumed: (agent: string) => void;
   isPaused: (agent: string) => boolean;
-  probeDue: (agent: string) => boolean;
 }
+
+/** Marks an event let through while its agent is paused: the probe that finds out whether it was resumed. */
+export const PROBE = Symbol("agentops.probe");
 
 interface Batch {
   events: WireEvent[];
@@ -263,13 +265,13 @@ export class Transport {
     }
   }
 
-  /** Takes the next batch off the queue, dropping the events of paused agents (unless a probe is due). */
+  /** Takes the next batch off the queue, dropping the events of paused agents (but their probes). */
   private takeBatch(): Batch | null {
     const events: WireEvent[] = [];
     let bytes = 0;
     while (this.head < this.queue.length && events.length < this.o.batchMaxEvents) {
       const event = this.queue[this.head]!;
-      if (this.o.isPaused(event.agent) && !this.o.probeDue(event.agent)) {
+      if (this.o.isPaused(event.agent) && !(event as any)[PROBE]) {
         this.queue[this.head++] = undefined as any;
         this.counters.droppedPaused++;
         continue;

@@ -334,3 +334,58 @@ test("an event JSON cannot hold is still sent, with the value replaced by a note
   await client.shutdown(0);
   await server.close();
 });
+
+test("a paused agent is probed again after the probe interval and resumes when its events are accepted", async () => {
+  let paused = true;
+  const server = await fakeServer((req) => {
+    if (req.url !== "/api/v1/ingest" || !paused) return undefined;
+    return {
+      status: 207,
+      body: { accepted: 0, rejected: req.body.batch.length, results: req.body.batch.map((e, i) => ({ index: i, id: e.id, status: "rejected", code: "agent_paused" })) },
+    };
+  });
+  const calls = [];
+  const client = new AgentOps(options(server.url, { flushIntervalMs: 60_000, pausedProbeIntervalMs: 300, onPaused: (a) => calls.push(a) }));
+  const run = client.startRun("probe");
+  await client.flush(5000);
+  assert.ok(client.isPaused());
+  assert.equal(run.log("dropped"), undefined);
+  await new Promise((r) => setTimeout(r, 350));
+  assert.ok(run.log("probe 1"), "the first event after the interval is a probe");
+  assert.equal(run.log("dropped too"), undefined, "one probe per interval");
+  await client.flush(5000);
+  assert.equal(server.ingests().length, 2, "the probe was sent");
+  assert.ok(client.isPaused(), "still paused: the probe was refused");
+  paused = false;
+  await new Promise((r) => setTimeout(r, 350));
+  assert.ok(run.log("probe 2"));
+  await client.flush(5000);
+  assert.ok(!client.isPaused(), "resumed: the probe was accepted");
+  assert.ok(run.log("sent again"));
+  await client.flush(5000);
+  assert.equal(server.events().filter((e) => e.name === "sent again").length, 1);
+  assert.deepEqual(calls, ["unit-agent"]);
+  assert.equal(client.stats().droppedPaused, 2);
+  await client.shutdown(0);
+  await server.close();
+});
+
+test("events queued before the pause was known are dropped, not sent", async () => {
+  let first = true;
+  const server = await fakeServer((req) => {
+    if (req.url !== "/api/v1/ingest") return undefined;
+    if (!first) return undefined;
+    first = false;
+    return { status: 207, body: { accepted: 0, rejected: 1, results: [{ index: 0, id: req.body.batch[0].id, status: "rejected", code: "agent_paused" }] } };
+  });
+  const client = new AgentOps(options(server.url, { flushIntervalMs: 60_000, batchMaxEvents: 1 }));
+  const run = client.startRun("queued");
+  run.log("a");
+  run.log("b");
+  await client.flush(5000);
+  assert.equal(server.ingests().length, 1);
+  assert.equal(client.stats().droppedPaused, 2);
+  assert.equal(client.stats().queued, 0);
+  await client.shutdown(0);
+  await server.close();
+});
