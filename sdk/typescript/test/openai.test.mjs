@@ -37,6 +37,22 @@ async function fakeOpenAI() {
         res.end();
         return;
       }
+      if (req.url === "/v1/responses" && body.stream) {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const response = { id: "resp_2", object: "response", created_at: 1, model: "gpt-4.1-2025-04-14", status: "in_progress", output: [] };
+        const events = [
+          { type: "response.created", sequence_number: 0, response },
+          { type: "response.output_text.delta", sequence_number: 1, item_id: "m1", output_index: 0, content_index: 0, delta: "Str" },
+          { type: "response.output_text.delta", sequence_number: 2, item_id: "m1", output_index: 0, content_index: 0, delta: "eamed" },
+          { type: "response.completed", sequence_number: 3, response: { ...response, status: "completed", usage: { input_tokens: 40, output_tokens: 2, total_tokens: 42, input_tokens_details: { cached_tokens: 8 }, output_tokens_details: { reasoning_tokens: 0 } } } },
+        ];
+        for (const e of events) {
+          res.write(`event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`);
+          await new Promise((r) => setTimeout(r, 10));
+        }
+        res.end();
+        return;
+      }
       if (req.url === "/v1/responses") {
         res.writeHead(200, { "content-type": "application/json" });
         res.end(JSON.stringify({
@@ -181,5 +197,21 @@ test("responses.create is recorded too, and a failed call is recorded with its e
   assert.equal(r.output, "Done");
   const failed = events.find((e) => e.model === "gpt-4o");
   assert.ok(failed.error);
+  await t.close();
+});
+
+test("a streamed responses.create is recorded with its usage at the end", async () => {
+  const t = await setup();
+  let text = "";
+  await t.client.withRun("responses stream", async () => {
+    const stream = await t.openai.responses.create({ model: "gpt-4.1", input: "Go", stream: true });
+    for await (const event of stream) if (event.type === "response.output_text.delta") text += event.delta;
+  });
+  assert.equal(text, "Streamed");
+  const [e] = await t.llmEvents();
+  assert.equal(e.model, "gpt-4.1-2025-04-14");
+  assert.deepEqual([e.tokens_in, e.tokens_out, e.tokens_cached], [40, 2, 8]);
+  assert.equal(e.output, "Streamed");
+  assert.ok(e.metadata["gen_ai.response.time_to_first_chunk"] > 0);
   await t.close();
 });
