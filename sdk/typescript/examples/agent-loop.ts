@@ -54,3 +54,10 @@ try {
   const result = await agentops.shutdown(5000);
   console.log(`unsent: ${result.unsent}`, agentops.stats());
 }
+
+// Explicit resource management (TypeScript 5.2+): the run ends when the block is left, however it is left.
+export async function nightlyReport(): Promise<void> {
+  await using run = agentops.startRun("nightly report");
+  using span = run.startSpan("collect");
+  span.log("collected 42 tickets");
+}

@@ -29,6 +29,8 @@ export const APPROVAL_POLL_MAX_S = 60;
 export const APPROVAL_POLL_GRACE_MS = 10_000;
 /** Pause between two long-polls after a failed one (network error, 5xx). */
 export const APPROVAL_RETRY_DELAY_MS = 1000;
+/** The longest delay a timer takes (2³¹−1 ms); longer flush timeouts are cut to it. */
+export const MAX_TIMER_MS = 2_147_483_647;
 /** The default server URL when neither `baseUrl` nor AGENTOPS_URL is set (the self-host's default listen URL). */
 export const DEFAULT_BASE_URL = "http://127.0.0.1:7071";
 
@@ -269,6 +271,10 @@ abstract class Handle {
 
 /** A run: one execution of the agent. `end()` it (or use `withRun`, or `await using`). */
 export class Run extends Handle {
+  /** `await using run = client.startRun(…)` ends the run (where the runtime has Symbol.asyncDispose). */
+  declare [Symbol.asyncDispose]: () => Promise<void>;
+  /** `using run = client.startRun(…)` ends the run without waiting for sync mode's send. */
+  declare [Symbol.dispose]: () => void;
   readonly id: string;
   readonly name: string;
   readonly agent: string;
@@ -306,6 +312,10 @@ export class Run extends Handle {
 
 /** A span: a named step of a run, the parent of what happens inside it. `end()` it (or use `withSpan`). */
 export class Span extends Handle {
+  /** `await using span = run.startSpan(…)` ends the span. */
+  declare [Symbol.asyncDispose]: () => Promise<void>;
+  /** `using span = run.startSpan(…)` ends the span. */
+  declare [Symbol.dispose]: () => void;
   readonly id: string;
   readonly name: string;
   readonly run: Run;
@@ -739,6 +749,7 @@ export class AgentOps {
 
   /** Sends what is queued. Always resolves within `timeoutMs` (default 5 s), with how many events are still unsent. */
   flush(timeoutMs: number = DEFAULT_FLUSH_TIMEOUT_MS): Promise<FlushResult> {
+    timeoutMs = typeof timeoutMs === "number" && !Number.isNaN(timeoutMs) ? Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS) : DEFAULT_FLUSH_TIMEOUT_MS;
     if (this.disabled) return Promise.resolve({ unsent: this.transport.pending, sent: 0, timedOut: false, elapsedMs: 0 });
     return this.transport.flush(timeoutMs);
   }
