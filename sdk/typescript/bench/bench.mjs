@@ -32,10 +32,9 @@ const cpuStart = cpuTimes();
 async function hotPath() {
 
   const client = new AgentOps({ apiKey: "k", agent: "bench", baseUrl: "http://127.0.0.1:1", fetch: async () => new Response("{}", { status: 202 }), logger: quiet, flushOnExit: false, maxQueueEvents: 50_000 });
-  const run = client.startRun("bench");
+  // Recorded as an agent does: inside withRun / withSpan, the parent found through AsyncLocalStorage.
   const record = (i) =>
     client.llmCall({
-      parent: run,
       model: "gpt-4o-mini",
       provider: "openai",
       tokensIn: 1200 + (i & 15),
@@ -46,6 +45,10 @@ async function hotPath() {
       input: "What is the status of order 42?",
       output: "It shipped yesterday.",
     });
+  return client.withRun("bench", () => client.withSpan("hot path", () => measure(client, record)));
+}
+
+async function measure(client, record) {
   for (let i = 0; i < WARMUP_CALLS; i++) {
     record(i);
     if (i % 5000 === 0) await client.flush(1000);
