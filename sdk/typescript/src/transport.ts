@@ -185,8 +185,8 @@ export class Transport {
       });
       try {
         while (this.pending > 0 && !this.closed) {
+          this.wantAll = true;
           if (!this.pumping) {
-            this.wantAll = true;
             // In sync mode there is no background sender: this call drives it, bounded by the deadline.
             this.startPump(this.o.sync ? deadline : Infinity);
           }

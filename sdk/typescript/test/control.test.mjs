@@ -114,3 +114,33 @@ test("a server without policy steps is asked again without the step", async () =
   await client.shutdown(0);
   await server.close();
 });
+
+test("a policy check that hangs is bounded by its timeout, and aborting its signal rejects it", async () => {
+  const server = await fakeServer(() => "hang");
+  const client = new AgentOps(options(server.url));
+  const run = client.startRun("hanging control plane");
+  const started = performance.now();
+  const d = await client.checkPolicy({ type: "x" }, { run, timeoutMs: 300 });
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(d.decision, "block");
+  assert.equal(d.reason, "policy_unavailable");
+  const controller = new AbortController();
+  const pending = client.checkPolicy({ type: "x" }, { run, signal: controller.signal });
+  setTimeout(() => controller.abort(new Error("agent cancelled")), 100);
+  await assert.rejects(pending, /agent cancelled/);
+  await client.shutdown(0);
+  await server.close();
+});
+
+test("checkPolicy outside any run answers the fail mode (strict mode throws)", async () => {
+  const server = await fakeServer();
+  const client = new AgentOps(options(server.url));
+  const d = await client.checkPolicy({ type: "x" });
+  assert.equal(d.reason, "no_run");
+  assert.equal(server.requests.length, 0);
+  const strict = new AgentOps(options(server.url, { strict: true }));
+  await assert.rejects(strict.checkPolicy({ type: "x" }), /needs a run/);
+  await client.shutdown(0);
+  await strict.shutdown(0);
+  await server.close();
+});

@@ -389,3 +389,18 @@ test("events queued before the pause was known are dropped, not sent", async () 
   await client.shutdown(0);
   await server.close();
 });
+
+test("strict mode raises configuration and validation errors; the default logs them once", async () => {
+  const { ConfigurationError, ValidationError } = await import("../dist/esm/index.js");
+  assert.throws(() => new AgentOps({ strict: true, apiKey: "", agent: "a", flushOnExit: false, logger: () => {} }), ConfigurationError);
+  assert.throws(() => new AgentOps({ strict: true, apiKey: "k", agent: "a", baseUrl: "ftp://x", flushOnExit: false, logger: () => {} }), ConfigurationError);
+  const strict = new AgentOps({ strict: true, apiKey: "k", agent: "a", baseUrl: "http://127.0.0.1:1", flushOnExit: false, logger: () => {} });
+  assert.throws(() => strict.llmCall({ parent: strict.startRun("r") }), ValidationError);
+  assert.throws(() => strict.log("no run"), ValidationError);
+  await strict.shutdown(0);
+  const warnings = [];
+  const lenient = new AgentOps({ apiKey: "k", agent: "a", baseUrl: "http://127.0.0.1:1", flushOnExit: false, logger: (level, m) => warnings.push(m) });
+  for (let i = 0; i < 3; i++) lenient.log("no run");
+  assert.equal(warnings.filter((w) => w.includes("outside any run")).length, 1);
+  await lenient.shutdown(0);
+});
