@@ -18,4 +18,11 @@ if grep -E '^package/(test|src|examples|bench|scripts|node_modules)/' <<<"$listi
   echo "the tarball holds files it should not (above)" >&2
   exit 1
 fi
+# The packed package loads through both entry points from a project that installed it (no dependencies: offline).
+probe=$(mktemp -d)
+trap 'rm -rf "$probe"' EXIT
+(cd "$probe" && npm init -y >/dev/null && npm install --no-audit --no-fund --offline --loglevel=error "$OLDPWD/$path" >&2 &&
+  node -e "const s = require('@agentops/sdk'); if (typeof s.AgentOps !== 'function') process.exit(1)" &&
+  node --input-type=module -e "import { AgentOps } from '@agentops/sdk'; if (typeof AgentOps !== 'function') process.exit(1)") ||
+  { echo "the packed package does not load" >&2; exit 1; }
 echo "$path"
