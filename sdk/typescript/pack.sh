@@ -11,7 +11,7 @@ tarball=$(npm pack --silent --pack-destination "$out" | tail -1)
 path="$out/$tarball"
 listing=$(tar -tzf "$path")
 for required in package/package.json package/README.md package/dist/esm/index.js package/dist/cjs/index.js \
-  package/dist/cjs/package.json package/dist/types/index.d.ts; do
+  package/dist/cjs/package.json package/dist/cjs/index.d.ts package/dist/types/index.d.ts; do
   grep -qx "$required" <<<"$listing" || { echo "missing from $path: $required" >&2; exit 1; }
 done
 if grep -E '^package/(test|src|examples|bench|scripts|node_modules)/' <<<"$listing" >&2; then

@@ -12,6 +12,8 @@ if [ ! -d node_modules ]; then
 fi
 node scripts/build.mjs >&2 || fail_early "the build failed"
 node node_modules/typescript/bin/tsc -p tsconfig.examples.json >&2 || fail_early "the examples do not type-check"
+# An ES module and a CommonJS consumer (module node16) each get types from their own export condition.
+node node_modules/typescript/bin/tsc -p tsconfig.types.json >&2 || fail_early "the package's types do not resolve for ESM/CJS consumers"
 
 tap=$(mktemp)
 trap 'rm -f "$tap"' EXIT
