@@ -275,6 +275,8 @@ export class Run extends Handle {
   declare [Symbol.asyncDispose]: () => Promise<void>;
   /** `using run = client.startRun(…)` ends the run without waiting for sync mode's send. */
   declare [Symbol.dispose]: () => void;
+  /** "run" (handles are told apart by this, not by class: the ESM and CommonJS builds may both be loaded). */
+  readonly kind = "run" as const;
   readonly id: string;
   readonly name: string;
   readonly agent: string;
@@ -316,11 +318,14 @@ export class Span extends Handle {
   declare [Symbol.asyncDispose]: () => Promise<void>;
   /** `using span = run.startSpan(…)` ends the span. */
   declare [Symbol.dispose]: () => void;
+  readonly kind = "span" as const;
   readonly id: string;
   readonly name: string;
   readonly run: Run;
   readonly parentId: string | undefined;
   protected readonly client: AgentOps;
+  /** Set when the span was started outside any run and so started its own: ending the span ends that run. */
+  ownsRun = false;
   private readonly startedAt: number;
   private readonly input: unknown;
   private readonly metadata: Record<string, unknown> | undefined;
@@ -368,6 +373,7 @@ export class Span extends Handle {
     } catch {
       /* strict + paused: ending a span never throws */
     }
+    if (this.ownsRun) void this.run.end(options.error !== undefined ? "failed" : "succeeded", { error: options.error });
   }
 }
 
@@ -528,12 +534,13 @@ export class AgentOps {
   startSpan(name: string, options: SpanOptions = {}): Span {
     const parent = options.parent ?? this.currentScope();
     if (!parent) {
-      // A span outside any run: it becomes its own run's root, so `traced()` works at the top level too.
-      const run = this.startRun(name);
-      return new Span(this, name, run, undefined, options);
+      // A span outside any run starts a run of its own, ended with the span.
+      const span = new Span(this, name, this.startRun(name), undefined, options);
+      span.ownsRun = true;
+      return span;
     }
-    const run = parent instanceof Run || parent instanceof Span ? parent.run : (parent as Scope).run;
-    const parentSpan = parent instanceof Span ? parent : parent instanceof Run ? undefined : (parent as Scope).span;
+    const run = parent.run;
+    const parentSpan = isSpan(parent) ? parent : isRun(parent) ? undefined : (parent as Scope).span;
     return new Span(this, name, run, parentSpan?.id, options);
   }
 
@@ -544,7 +551,7 @@ export class AgentOps {
   async withSpan<T>(name: string, fn: (span: Span) => T | Promise<T>, options: SpanOptions = {}): Promise<T> {
     const parent = options.parent ?? this.currentScope();
     if (!parent) return this.withRun(name, () => this.withSpan(name, fn, options));
-    const span = this.startSpan(name, { ...options, parent: parent instanceof Run || parent instanceof Span ? parent : parent.span ?? parent.run });
+    const span = this.startSpan(name, { ...options, parent: isHandle(parent) ? parent : parent.span ?? parent.run });
     try {
       const result = await this.store.run({ run: span.run, span }, () => fn(span));
       span.end();
@@ -557,7 +564,7 @@ export class AgentOps {
 
   /** Runs `fn` with `handle` (a run or a span) as the ambient context, e.g. to continue a run in another task. */
   withContext<T>(handle: Parent, fn: () => T): T {
-    const scope: Scope = handle instanceof Span ? { run: handle.run, span: handle } : { run: handle as Run };
+    const scope: Scope = isSpan(handle) ? { run: handle.run, span: handle } : { run: handle.run };
     return this.store.run(scope, fn);
   }
 
@@ -700,8 +707,8 @@ export class AgentOps {
   }
 
   private resolve(parent: Parent | undefined): { run: Run; parentId?: string } | undefined {
-    if (parent instanceof Span) return { run: parent.run, parentId: parent.id };
-    if (parent instanceof Run) return { run: parent };
+    if (isSpan(parent)) return { run: parent.run, parentId: parent.id };
+    if (isRun(parent)) return { run: parent };
     const scope = this.store.getStore();
     if (scope) return { run: scope.run, parentId: scope.span?.id };
     if (this.options.strict) throw new ValidationError("no run: record inside withRun/withSpan or pass { parent }");
@@ -943,6 +950,18 @@ export class AgentOps {
     this.warnedOnce.add(key);
     this.logger("warn", `AgentOps: ${message}`);
   }
+}
+
+function isRun(value: unknown): value is Run {
+  return (value as Run | undefined)?.kind === "run";
+}
+
+function isSpan(value: unknown): value is Span {
+  return (value as Span | undefined)?.kind === "span";
+}
+
+function isHandle(value: unknown): value is Run | Span {
+  return isRun(value) || isSpan(value);
 }
 
 function approvalResult(id: string, status: string, body: any): ApprovalResult {

@@ -166,3 +166,34 @@ test("await using ends runs and spans", async () => {
   });
   assert.deepEqual(events.map((e) => e.type), ["run.start", "span", "run.end"]);
 });
+
+test("a span started outside any run starts a run of its own and ends it", async () => {
+  const events = await collect(async (client) => {
+    const span = client.startSpan("standalone");
+    span.log("inside");
+    span.end({ error: new Error("nope") });
+  });
+  assert.deepEqual(events.map((e) => e.type).sort(), ["log", "run.end", "run.start", "span"]);
+  const end = events.find((e) => e.type === "run.end");
+  assert.equal(end.status, "failed");
+  assert.equal(new Set(events.map((e) => e.run_id)).size, 1);
+});
+
+test("handles from the CommonJS build work with the ESM build's client (both loaded in one process)", async () => {
+  const { createRequire } = await import("node:module");
+  const cjs = createRequire(import.meta.url)("../dist/cjs/index.js");
+  const events = await collect(async (client) => {
+    const other = new cjs.AgentOps({ apiKey: "k", agent: "cjs-agent", baseUrl: "http://127.0.0.1:1", flushOnExit: false, logger: () => {} });
+    const foreignRun = other.startRun("foreign");
+    const span = client.startSpan("esm span", { parent: foreignRun });
+    client.log("under the foreign run's span", { parent: span });
+    client.log("directly in the foreign run", { parent: foreignRun });
+    span.end();
+    await other.shutdown(0);
+  });
+  const span = events.find((e) => e.name === "esm span");
+  assert.equal(span.parent_id, undefined);
+  assert.equal(span.agent, "cjs-agent");
+  assert.equal(events.find((e) => e.name === "under the foreign run's span").parent_id, span.id);
+  assert.equal(events.find((e) => e.name === "directly in the foreign run").run_id, span.run_id);
+});
