@@ -404,3 +404,15 @@ test("strict mode raises configuration and validation errors; the default logs t
   assert.equal(warnings.filter((w) => w.includes("outside any run")).length, 1);
   await lenient.shutdown(0);
 });
+
+test("drops are warned about at most once a minute", async () => {
+  const server = await fakeServer(() => "hang");
+  const warnings = [];
+  const client = new AgentOps(options(server.url, { maxQueueEvents: 3, flushIntervalMs: 60_000, logger: (level, m) => level === "warn" && warnings.push(m) }));
+  const run = client.startRun("drops");
+  for (let i = 0; i < 100; i++) run.log(`${i}`);
+  assert.equal(client.stats().droppedQueueFull, 98);
+  assert.equal(warnings.filter((w) => w.includes("dropped")).length, 1, warnings.join("\n"));
+  await client.shutdown(0);
+  await server.close();
+});
