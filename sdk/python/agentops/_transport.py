@@ -451,14 +451,23 @@ class Transport:
         """Send the in-flight batch once. None: done with it (sent or dropped); else retry after max(that, backoff)."""
         assert self._inflight is not None
         events, body = self._inflight
+        exported_all = True
         for exporter in self.exporters:
-            if getattr(exporter, "_agentops_exported", None) is not body:
-                try:
-                    exporter.export([dict(e) for e in events], self._request_timeout(deadline))
-                except Exception as e:  # noqa: BLE001
-                    logger.warning("agentops: exporter %r failed: %s", exporter, e)
+            if getattr(exporter, "_agentops_exported", None) is body:
+                continue
+            try:
+                ok = exporter.export([dict(e) for e in events], self._request_timeout(deadline)) is not False
+            except Exception as e:  # noqa: BLE001
+                logger.warning("agentops: exporter %r failed: %s", exporter, e)
+                ok = False
+            if ok or self.native_ingest:
+                # with native ingest, exporters are best effort (once per batch); without, a failure is retried
                 exporter._agentops_exported = body
+            else:
+                exported_all = False
         if not self.native_ingest:
+            if not exported_all:
+                return 0.0
             self._done(len(events))
             return None
         timeout = self._request_timeout(deadline)
