@@ -98,7 +98,7 @@ def throughput(url: str, key: str, n: int) -> Dict[str, Any]:
     st = c.stats()
     c.close(0.5)
     return {"events_per_s": round(st["sent"] / elapsed, 1), "sent": st["sent"], "unsent": result.unsent,
-            "retries": st["retries"], "seconds": round(elapsed, 2)}
+            "retries": st["retries"], "rejected": st["dropped_rejected"], "seconds": round(elapsed, 2)}
 
 
 def server_down(seconds: int) -> Dict[str, Any]:
@@ -148,6 +148,8 @@ def main() -> None:
         out["events_per_s"] = tp["events_per_s"]
         out["throughput_events"] = tp["sent"]
         out["throughput_retries"] = tp["retries"]
+        out["throughput_unsent"] = tp["unsent"]
+        out["throughput_rejected"] = tp["rejected"]
     else:
         out["events_per_s"] = None
     out["server_down_seconds"] = seconds

@@ -135,10 +135,15 @@ class OtlpExporter:
                         "attributes": _attrs(attrs), "status": status}
                 out.setdefault(agent, []).append(span)
                 continue
+            start_ns = int(round(float(start) * 1e9))
+            lat = raw.get("latency_ms")
             end = raw.get("ended_at")
-            if not isinstance(end, (int, float)):
-                lat = raw.get("latency_ms")
-                end = float(start) + (lat / 1000.0 if isinstance(lat, (int, float)) else 0.0)
+            if isinstance(lat, (int, float)):  # exact: the server derives the duration from the span's times
+                end_ns = start_ns + int(lat * 1_000_000)
+            elif isinstance(end, (int, float)):
+                end_ns = int(round(float(end) * 1e9))
+            else:
+                end_ns = start_ns
             kind = SPAN_KIND_INTERNAL
             name = raw.get("name") or typ or "event"
             if typ == "llm.call":
@@ -163,7 +168,7 @@ class OtlpExporter:
             parent = raw.get("parent_id")
             span = {"traceId": trace_id_of(run_id), "spanId": span_id_of(raw.get("id", "")),
                     "parentSpanId": span_id_of(parent) if parent else root_span_id(run_id), "name": name,
-                    "kind": kind, "startTimeUnixNano": _nanos(start), "endTimeUnixNano": _nanos(end),
+                    "kind": kind, "startTimeUnixNano": str(start_ns), "endTimeUnixNano": str(end_ns),
                     "attributes": _attrs(attrs), "status": status}
             out.setdefault(agent, []).append(span)
         return out

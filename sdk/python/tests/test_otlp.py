@@ -118,7 +118,9 @@ class OtlpServerTests(unittest.TestCase):
                          ("gpt-4o-mini", "openai", 1200, 300, 200))
         self.assertEqual(llm["duration_ms"], 850)
         self.assertEqual(llm["metadata"].get("gen_ai.operation.name"), "chat")
-        self.assertEqual(llm["metadata"].get("gen_ai.response.model"), "gpt-4o-mini")
+        # the attributes the server maps onto fields (provider, response model, usage) leave the metadata
+        self.assertEqual(llm["metadata"].get("gen_ai.request.model"), "gpt-4o-mini")
+        self.assertEqual(llm["metadata"].get("gen_ai.response.time_to_first_chunk"), 0.12)
         draft = [e for e in events if e["name"] == "draft"][0]
         self.assertEqual(llm["parent_id"], draft["id"])
         tool = [e for e in events if e["type"] == "tool.call"][0]
