@@ -41,6 +41,15 @@ def new_id() -> str:
     return _urandom(16).hex()
 
 
+def _snap(value: Any) -> Any:
+    """A shallow copy of a list or dict payload: events are encoded later, on the worker, so a list the agent keeps
+    appending to (a chat history) is recorded as it was at the call. Deeper mutations still show; pass copies."""
+    t = type(value)
+    if t is list or t is dict:
+        return value.copy()
+    return value
+
+
 def _status_of(exc: Optional[BaseException]) -> str:
     if exc is None or isinstance(exc, GeneratorExit):
         return "succeeded"
@@ -102,7 +111,7 @@ class _Scope:
             "ended_at": now if latency_ms is not None and timestamp is None else None,
             "model": model, "provider": provider, "tokens_in": tokens_in, "tokens_out": tokens_out,
             "tokens_cached": tokens_cached, "latency_ms": latency_ms, "cost_usd": cost_usd,
-            "input": input, "output": output, "name": name, "error": error, "metadata": metadata,
+            "input": _snap(input), "output": _snap(output), "name": name, "error": error, "metadata": metadata,
             "_response_model": response_model, "_operation": operation, "_ttft_ms": time_to_first_token_ms,
         })
 
@@ -122,7 +131,7 @@ class _Scope:
         return self._record({
             "id": _urandom(16).hex(), "type": "tool.call",
             "timestamp": now - latency / 1000.0 if latency else now,
-            "tool_name": tool, "input": input, "output": output, "latency_ms": latency,
+            "tool_name": tool, "input": _snap(input), "output": _snap(output), "latency_ms": latency,
             "error": error, "metadata": metadata,
         })
 
@@ -141,7 +150,8 @@ class _Scope:
         return self._record({
             "id": _urandom(16).hex(), "type": "external.action",
             "timestamp": now - latency / 1000.0 if latency else now,
-            "name": name, "input": input, "output": output, "latency_ms": latency, "metadata": metadata,
+            "name": name, "input": _snap(input), "output": _snap(output), "latency_ms": latency,
+            "metadata": metadata,
         })
 
     def log(self, message: str, level: str = "info", *, metadata: Optional[Dict[str, Any]] = None) -> Optional[str]:

@@ -32,6 +32,8 @@ DROP_WARNING_INTERVAL_S = 60.0
 DEFAULT_REQUEST_TIMEOUT_S = 10.0
 #: The shortest socket timeout used (a flush with less time left does not start a request).
 MIN_REQUEST_TIMEOUT_S = 0.05
+#: flush() aims to return this much before its timeout, so that "within the timeout" holds on a wall clock too.
+FLUSH_RETURN_MARGIN_S = 0.005
 #: HTTP statuses that are retried besides 5xx.
 RETRIABLE_STATUSES = (408, 429)
 #: The ingest route.
@@ -308,7 +310,7 @@ class Transport:
     def flush(self, timeout: float) -> FlushResult:
         """Send what is queued; returns within ``timeout`` seconds whatever the network does."""
         start = time.monotonic()
-        deadline = start + max(0.0, timeout)
+        deadline = start + max(0.0, timeout - FLUSH_RETURN_MARGIN_S)
         if not self.enabled:
             return FlushResult(self.pending(), 0.0)
         if self._worker is None:
@@ -394,10 +396,8 @@ class Transport:
             wait = backoff_delay(attempt, delay)
             attempt += 1
             if deadline is not None:
-                remaining = deadline - time.monotonic()
-                if wait >= remaining:
-                    time.sleep(max(0.0, remaining))
-                    return
+                if wait >= deadline - time.monotonic():
+                    return  # no time for another attempt: return now rather than sleep to the deadline
                 time.sleep(wait)
             elif self._stop.wait(wait):
                 return

@@ -465,5 +465,36 @@ class EncodingTests(unittest.TestCase):
         self.assertEqual(gzip.decompress(gzip.compress(b"x")), b"x")
 
 
+class ProcessExitTests(unittest.TestCase):
+    def test_events_are_flushed_at_interpreter_exit(self) -> None:
+        import os
+        import subprocess
+        import sys
+        server = FakeServer()
+        try:
+            root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+            code = ("import agentops\n"
+                    "c = agentops.Client(api_key='k', base_url=%r, agent='bot', flush_interval=60)\n"
+                    "r = c.start_run('exit'); r.log('bye'); r.end()\n" % server.url)
+            subprocess.run([sys.executable, "-c", code], cwd=root, timeout=20, check=True)
+            self.assertEqual([e["type"] for e in server.events()], ["run.start", "log", "run.end"])
+        finally:
+            server.close()
+
+    def test_history_appended_after_the_call_is_not_recorded(self) -> None:
+        server = FakeServer()
+        try:
+            c = make(server)
+            history = [{"role": "user", "content": "a"}]
+            c.start_run("r").llm_call("gpt-4o", "openai", input=history)
+            history.append({"role": "assistant", "content": "b"})
+            c.flush(5)
+            (e,) = [e for e in server.events() if e["type"] == "llm.call"]
+            self.assertEqual(len(e["input"]), 1)
+            c.close(0.2)
+        finally:
+            server.close()
+
+
 if __name__ == "__main__":
     unittest.main()
