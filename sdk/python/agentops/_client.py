@@ -10,6 +10,7 @@ import os
 import threading
 import time
 import traceback
+import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union, cast
 
 from . import _control
@@ -392,7 +393,7 @@ class Client:
         self.enabled = self._transport.enabled
         self._closed = False
         if flush_at_exit and self.enabled:
-            atexit.register(self._at_exit)
+            atexit.register(_flush_at_exit, weakref.ref(self))
 
     # ---- configuration ---------------------------------------------------------------------------------
 
@@ -595,6 +596,12 @@ class Client:
             return await loop.run_in_executor(None, self.wait_for_approval, approval_id, timeout, cancel)
         finally:
             cancel.set()
+
+
+def _flush_at_exit(ref: "weakref.ReferenceType[Client]") -> None:
+    client = ref()
+    if client is not None:
+        client._at_exit()
 
 
 # ---- handles: context managers and decorators ------------------------------------------------------------

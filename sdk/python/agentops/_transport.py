@@ -261,6 +261,9 @@ class Transport:
         self._stop = threading.Event()
         #: The batch being sent (encoded), kept until it is acknowledged or dropped, so that retries re-send it.
         self._inflight: Optional[Tuple[List[Dict[str, Any]], bytes]] = None
+        #: Events taken from the queue by the worker and not yet sent or dropped (guarded by _lock): they count
+        #: against the queue's bound and as unsent, also while the worker is still encoding them.
+        self._inflight_n = 0
         self._flush_deadline: Optional[float] = None
         self._probe_at: Dict[str, float] = {}
         self._last_drop_warning = 0.0
@@ -279,7 +282,7 @@ class Transport:
     def enqueue(self, ev: Dict[str, Any]) -> bool:
         """Queue one event; False when it was dropped (queue full). Never blocks on the network."""
         with self._lock:
-            if len(self._queue) >= self.max_queue_events:
+            if len(self._queue) + self._inflight_n >= self.max_queue_events:
                 self.counters["dropped_queue_full"] += 1
                 full = True
             else:
@@ -296,14 +299,14 @@ class Transport:
 
     def pending(self) -> int:
         """Events queued or in flight."""
-        inflight = self._inflight
-        return len(self._queue) + (len(inflight[0]) if inflight else 0)
+        with self._lock:
+            return len(self._queue) + self._inflight_n
 
     def stats(self) -> Dict[str, Any]:
         with self._lock:
             out: Dict[str, Any] = dict(self.counters)
             out["rejected_by_code"] = dict(self.rejected_by_code)
-        out["queued"] = self.pending()
+            out["queued"] = len(self._queue) + self._inflight_n
         out["max_queue_events"] = self.max_queue_events
         return out
 
@@ -409,6 +412,7 @@ class Transport:
                     return None
                 n = min(self.batch_max_events, len(self._queue))
                 raw = [self._queue.popleft() for _ in range(n)]
+                self._inflight_n = n
             now = time.monotonic()
             events: List[Dict[str, Any]] = []
             parts: List[bytes] = []
@@ -426,18 +430,21 @@ class Transport:
                     if not allowed:
                         with self._lock:
                             self.counters["dropped_paused"] += 1
+                            self._inflight_n -= 1
                         continue
                 try:
                     data = encode(ev)
                 except Exception as e:  # noqa: BLE001 - an unencodable event is dropped, never the batch
                     logger.warning("agentops: event %s could not be encoded (%s); dropped", ev.get("id"), e)
                     with self._lock:
+                        self._inflight_n -= 1
                         self.counters["dropped_rejected"] += 1
                         self.rejected_by_code["unencodable"] = self.rejected_by_code.get("unencodable", 0) + 1
                     continue
                 if parts and size + len(data) + 1 > self.batch_max_bytes:
                     with self._lock:
                         self._queue.extendleft(reversed(raw[i:]))
+                        self._inflight_n -= len(raw) - i
                     break
                 parts.append(data)
                 events.append(ev)
@@ -511,6 +518,7 @@ class Transport:
             self.counters["sent"] += sent_count
             self.counters["batches"] += 1
             self._inflight = None
+            self._inflight_n = 0
 
     def _accepted_agents(self, events: List[Dict[str, Any]]) -> None:
         if self._on_agent_accepted is None or self._is_paused is None:

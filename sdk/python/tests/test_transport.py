@@ -227,6 +227,30 @@ class TransportTests(unittest.TestCase):
         c.flush(5)
         self.assertEqual([e.get("name") for e in self.server.events()], ["r", "m0", "m1", "m2", "m3"])
 
+    def test_the_bound_counts_the_batch_in_flight(self) -> None:
+        self.server.script("/api/v1/ingest", lambda r: None)
+        c = self.client(max_queue_events=10, batch_max_events=5, flush_interval=0.05)
+        run = c.start_run("r")
+        deadline = time.monotonic() + 5
+        while not self.server.ingest_requests() and time.monotonic() < deadline:
+            time.sleep(0.01)  # the worker holds the first batch (1 event) in flight
+        for i in range(30):
+            run.log("m%d" % i)
+        st = c.stats()
+        self.assertEqual(st["queued"], 10)
+        self.assertEqual(st["dropped_queue_full"], 21)
+
+    def test_a_flush_that_reports_nothing_unsent_means_everything_was_acknowledged(self) -> None:
+        c = self.client(batch_max_events=500, max_queue_events=50_000)
+        for round_ in range(5):
+            run = c.start_run("r%d" % round_)
+            for i in range(2_498):
+                run.log("m%d" % i)
+            run.end()
+            self.assertEqual(c.flush(30).unsent, 0)
+            st = c.stats()
+            self.assertEqual(st["sent"], st["enqueued"], st)
+
     def test_flush_returns_within_its_timeout_when_the_server_never_answers(self) -> None:
         self.server.script("/api/v1/ingest", lambda r: None)
         for sync in (False, True):
