@@ -501,6 +501,17 @@ class Transport:
         if status in RETRIABLE_STATUSES or status >= 500:
             return parse_retry_after(resp.headers.get("retry-after"))
         code = _problem_code(resp.body) or ("http_%d" % status)
+        if status == 413 and len(events) > 1:
+            # too large for this server (its size limit or the organization's burst): halve the batches from now
+            # on and send these events again in smaller batches, in the same order
+            self.batch_max_events = max(1, len(events) // 2)
+            logger.warning("agentops: ingest refused a batch of %d events (%s); batches of %d from now on",
+                           len(events), code, self.batch_max_events)
+            with self._lock:
+                self._queue.extendleft(reversed(events))
+                self._inflight = None
+                self._inflight_n = 0
+            return None
         if status == 415 and "Content-Encoding" in extra:
             # a server older than gzip ingest: send uncompressed from now on (the batch is retried at once)
             logger.warning("agentops: the server does not accept gzip bodies (%s); sending uncompressed", code)

@@ -183,6 +183,19 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(st["dropped_rejected"], 2)
         self.assertEqual(st["rejected_by_code"], {"malformed_json": 2})
 
+    def test_a_413_halves_the_batches_and_loses_nothing(self) -> None:
+        self.server.script("/api/v1/ingest", lambda r: (413, {}, {"code": "batch_exceeds_burst"})
+                           if len(r.batch) > 8 else (202, {}, {"accepted": len(r.batch)}))
+        c = self.client(batch_max_events=50, flush_interval=30)
+        run = c.start_run("r")
+        for i in range(39):
+            run.log("m%d" % i)
+        self.assertEqual(c.flush(5).unsent, 0)
+        accepted = [r for r in self.server.ingest_requests() if len(r.batch) <= 8]
+        names = [e.get("name") for r in accepted for e in r.batch]
+        self.assertEqual(names, ["r"] + ["m%d" % i for i in range(39)])
+        self.assertEqual(c.stats()["dropped_rejected"], 0)
+
     def test_207_items_are_counted_by_code_and_not_resent(self) -> None:
         def multi(r: Request) -> Any:
             results = []
