@@ -5,6 +5,8 @@
 * events_per_s: events recorded by one process and acknowledged by AGENTOPS_SDK_TEST_URL, per second of wall clock
   from the first record to the flush's return (null without the variable). The organization's ingest rate limit
   (1,000 events/s, burst 5,000 by default) bounds it: the SDK waits out its 429s.
+* sdk_ceiling_events_per_s: the same through one process to a local sink that acknowledges everything (a separate
+  process): what the SDK itself sustains when the server's rate limit is not the bound.
 * server_down_*: ``server_down_rate`` events/s for ``server_down_seconds`` to an address where nothing listens:
   the queue stays at its bound, the rest is dropped and counted, and the process's RSS grows by what the bounded
   queue holds.
@@ -28,6 +30,8 @@ LATENCY_SAMPLES = 100_000
 #: Events sent to the server for the throughput figure (quick: fewer).
 THROUGHPUT_EVENTS = 20_000
 THROUGHPUT_EVENTS_QUICK = 6_000
+#: Events sent to a local acknowledging sink for the SDK's own ceiling.
+CEILING_EVENTS = 50_000
 #: The server-down phase.
 SERVER_DOWN_SECONDS = 60
 SERVER_DOWN_SECONDS_QUICK = 10
@@ -101,6 +105,57 @@ def throughput(url: str, key: str, n: int) -> Dict[str, Any]:
             "retries": st["retries"], "rejected": st["dropped_rejected"], "seconds": round(elapsed, 2)}
 
 
+def sink_main() -> None:
+    """``bench.py --sink``: a minimal ingest that acknowledges every batch (202), in its own process, printing its
+    port; it measures the SDK's own ceiling (JSON, gzip, HTTP on one worker thread) without the server's rate limit."""
+    import gzip as _gzip
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    class H(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *a: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            if self.headers.get("Content-Encoding") == "gzip":
+                body = _gzip.decompress(body)
+            n = len(json.loads(body)["batch"])
+            out = json.dumps({"accepted": n, "rejected": 0}).encode()
+            self.send_response(202)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(out)))
+            self.end_headers()
+            self.wfile.write(out)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    print(httpd.server_address[1], flush=True)
+    httpd.serve_forever()
+
+
+def sdk_ceiling(n: int) -> float:
+    import subprocess
+    proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--sink"], stdout=subprocess.PIPE)
+    try:
+        port = int(proc.stdout.readline())  # type: ignore[union-attr]
+        c = agentops.Client(api_key="bench", base_url="http://127.0.0.1:%d" % port, agent="bench-python",
+                            max_queue_events=n + 100, flush_at_exit=False)
+        start = time.monotonic()
+        run = c.start_run("bench ceiling")
+        for i in range(n - 2):
+            run.llm_call("gpt-4o-mini", "openai", 1200, 300, 200, 850, input="prompt %d" % i, output="answer")
+        run.end()
+        c.flush(120)
+        elapsed = time.monotonic() - start
+        sent = c.stats()["sent"]
+        c.close(0.5)
+        return round(sent / elapsed, 1)
+    finally:
+        proc.terminate()
+        proc.wait(5)
+
+
 def server_down(seconds: int) -> Dict[str, Any]:
     c = agentops.Client(api_key="none", base_url=closed_port_url(), agent="bench-python", flush_at_exit=False)
     gc.collect()
@@ -152,6 +207,7 @@ def main() -> None:
         out["throughput_rejected"] = tp["rejected"]
     else:
         out["events_per_s"] = None
+    out["sdk_ceiling_events_per_s"] = sdk_ceiling(CEILING_EVENTS)
     out["server_down_seconds"] = seconds
     out["server_down_rate"] = SERVER_DOWN_RATE
     out.update(down)
@@ -164,4 +220,7 @@ def main() -> None:
 if __name__ == "__main__":
     import logging
     logging.getLogger("agentops").setLevel(logging.CRITICAL)
-    main()
+    if "--sink" in sys.argv:
+        sink_main()
+    else:
+        main()

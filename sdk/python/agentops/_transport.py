@@ -42,11 +42,22 @@ INGEST_PATH = "/api/v1/ingest"
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
+_iso_cache: List[Any] = [None, ""]  # [whole second, its "YYYY-MM-DDTHH:MM:SS" prefix]: events come in bursts
+
+
 def iso(t: Any) -> Any:
     """An epoch float (or a datetime) as ISO 8601 UTC with microseconds."""
     if isinstance(t, float) or isinstance(t, int):
-        d = _EPOCH + datetime.timedelta(microseconds=round(t * 1e6))
-        return d.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        micros = int(round(t * 1e6))
+        sec, frac = divmod(micros, 1_000_000)
+        cache = _iso_cache
+        if cache[0] != sec:
+            prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(sec))
+            cache[1] = prefix
+            cache[0] = sec
+        else:
+            prefix = cache[1]
+        return "%s.%06dZ" % (prefix, frac)
     if isinstance(t, datetime.datetime):
         if t.tzinfo is None:
             t = t.replace(tzinfo=datetime.timezone.utc)
@@ -79,20 +90,22 @@ def genai_metadata(ev: Dict[str, Any]) -> Dict[str, Any]:
 
 def to_wire(raw: Dict[str, Any]) -> Dict[str, Any]:
     """The ingest event for a queued event: times formatted, private keys folded into metadata, Nones left out."""
-    ev = dict(raw)
-    if ev.get("type") == "llm.call":
-        md = genai_metadata(ev)
+    if raw.get("type") == "llm.call":
+        ev = dict(raw)
+        md = genai_metadata(ev)  # pops the private keys (_operation, _response_model, _ttft_ms)
         user = ev.get("metadata")
         if user:
             md.update(user)
         ev["metadata"] = md
-    out: Dict[str, Any] = {}
-    for k, v in ev.items():
-        if v is None or k.startswith("_"):
-            continue
-        if k == "timestamp" or k == "ended_at":
-            v = iso(v)
-        out[k] = v
+    else:
+        ev = raw
+    out = {k: v for k, v in ev.items() if v is not None and k[0] != "_"}
+    t = out.get("timestamp")
+    if t is not None:
+        out["timestamp"] = iso(t)
+    t = out.get("ended_at")
+    if t is not None:
+        out["ended_at"] = iso(t)
     return out
 
 
@@ -109,9 +122,12 @@ def _default(o: Any) -> Any:
     return str(o)
 
 
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=_default)
+
+
 def encode(ev: Dict[str, Any]) -> bytes:
     """One event as compact UTF-8 JSON (anything not JSON becomes its str)."""
-    return json.dumps(to_wire(ev), separators=(",", ":"), ensure_ascii=False, default=_default).encode("utf-8")
+    return _encoder.encode(to_wire(ev)).encode("utf-8")
 
 
 def parse_retry_after(value: Optional[str]) -> float:
