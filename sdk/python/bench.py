@@ -113,6 +113,7 @@ def sink_main() -> None:
 
     class H(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body are two writes: no 40 ms delayed-ACK stall between
 
         def log_message(self, *a: Any) -> None:
             pass
