@@ -203,6 +203,16 @@ class HttpSender:
 
     def post(self, path: str, body: bytes, timeout: float, extra: Optional[Dict[str, str]] = None) -> _Response:
         """POST; raises OSError / http.client.HTTPException on network failures (the socket times out at ``timeout``)."""
+        reused = self._conn is not None
+        try:
+            return self._post_once(path, body, timeout, extra)
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            if not reused:
+                raise
+            # the server closed the idle keep-alive connection: once more on a new one, at once (same ids: safe)
+            return self._post_once(path, body, timeout, extra)
+
+    def _post_once(self, path: str, body: bytes, timeout: float, extra: Optional[Dict[str, str]]) -> _Response:
         timeout = max(MIN_REQUEST_TIMEOUT_S, timeout)
         if self._conn is None:
             cls = http.client.HTTPSConnection if self._https else http.client.HTTPConnection

@@ -159,6 +159,24 @@ class TransportTests(unittest.TestCase):
         st = c.stats()
         self.assertEqual((st["retries"], st["sent"], st["dropped_rejected"]), (2, 2, 0))
 
+    def test_a_keep_alive_connection_the_server_closed_is_reopened_at_once(self) -> None:
+        closing = [False]
+
+        def script(r: Request) -> Any:
+            return 202, ({"Connection": "close"} if closing[0] else {}), {"accepted": len(r.batch)}
+        self.server.script("/api/v1/ingest", script)
+        c = self.client()
+        c.start_run("r")
+        c.flush(5)
+        sender = c._transport._sender
+        self.assertIsNotNone(sender._conn)  # kept alive
+        assert sender._conn is not None and sender._conn.sock is not None
+        sender._conn.sock.shutdown(2)  # as if the server had dropped the idle connection
+        c.start_run("r2")
+        self.assertEqual(c.flush(5).unsent, 0)
+        self.assertEqual(c.stats()["retries"], 0)
+        self.assertEqual(len(self.server.events()), 2)
+
     def test_network_errors_and_408_are_retried(self) -> None:
         calls = []
 
