@@ -16,7 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 from . import _control
 from ._context import _current
 from ._transport import FlushResult, Transport
-from .errors import AgentOpsError, AgentPausedError, ConfigurationError
+from .errors import AgentOpsError, AgentPausedError, ApiError, ConfigurationError
 
 logger = logging.getLogger("agentops")
 
@@ -75,7 +75,7 @@ class _Scope:
     # -- the record calls ---------------------------------------------------------------------------------
 
     def _record(self, ev: Dict[str, Any]) -> Optional[str]:
-        run = self.run
+        run: Run = self.run
         ev["run_id"] = run.id
         ev["agent"] = run.agent
         if self._parent_for_children is not None:
@@ -104,14 +104,14 @@ class _Scope:
     ) -> Optional[str]:
         """Record a model call (an ``llm.call`` event with the GenAI attributes in its metadata). Returns its id."""
         now = _now()
-        if latency_ms is not None:
-            latency_ms = int(latency_ms)
+        latency = int(latency_ms) if latency_ms is not None else None
         return self._record({
             "id": _urandom(16).hex(), "type": "llm.call",
-            "timestamp": timestamp if timestamp is not None else (now - latency_ms / 1000.0 if latency_ms else now),
-            "ended_at": now if latency_ms is not None and timestamp is None else None,
+            "timestamp": timestamp if timestamp is not None else (
+                now - latency / 1000.0 if latency is not None else now),
+            "ended_at": now if latency is not None and timestamp is None else None,
             "model": model, "provider": provider, "tokens_in": tokens_in, "tokens_out": tokens_out,
-            "tokens_cached": tokens_cached, "latency_ms": latency_ms, "cost_usd": cost_usd,
+            "tokens_cached": tokens_cached, "latency_ms": latency, "cost_usd": cost_usd,
             "input": _snap(input), "output": _snap(output), "name": name, "error": error, "metadata": metadata,
             "_response_model": response_model, "_operation": operation, "_ttft_ms": time_to_first_token_ms,
         })
@@ -221,11 +221,11 @@ class Run(_Scope):
         self.client = client
         self.id = run_id or new_id()
         self.name = name
-        self.agent = agent or client.agent
+        self.agent: str = agent or client.agent
         self.started_at = _now()
         self.ended = False
         self.status: Optional[str] = None
-        self._tokens: List[contextvars.Token] = []
+        self._tokens: "List[contextvars.Token[Any]]" = []
         client._emit({
             "id": self.id + ":start", "type": "run.start", "timestamp": self.started_at,
             "run_id": self.id, "agent": self.agent, "name": name[:NAME_MAX_CHARS],
@@ -293,7 +293,7 @@ class Span(_Scope):
         self.input = input
         self.output: Any = None
         self.metadata = metadata
-        self._tokens: List[contextvars.Token] = []
+        self._tokens: "List[contextvars.Token[Any]]" = []
 
     @property
     def client(self) -> "Client":  # type: ignore[override]
@@ -365,7 +365,7 @@ class Client:
     ) -> None:
         self.api_key = api_key or os.environ.get("AGENTOPS_API_KEY")
         self.base_url = (base_url or os.environ.get("AGENTOPS_URL") or "").rstrip("/") or None
-        self.agent = agent or os.environ.get("AGENTOPS_AGENT") or "default"
+        self.agent: str = agent or os.environ.get("AGENTOPS_AGENT") or "default"
         self.environment = environment or os.environ.get("AGENTOPS_ENVIRONMENT")
         self.sync = sync
         self.strict = strict
@@ -426,7 +426,7 @@ class Client:
         if not self.enabled:
             return None
         self._transport.enqueue(ev)
-        return ev["id"]
+        return cast(str, ev["id"])
 
     # ---- transport ----------------------------------------------------------------------------------------
 
@@ -519,7 +519,7 @@ class Client:
         try:
             doc = _control.http_json("POST", self.base_url + "/api/v1/policy/check", self._headers(), body,
                                      self.policy_timeout if timeout is None else timeout)
-        except (OSError, _control.ApiError, ValueError) as e:
+        except (OSError, ApiError, ValueError) as e:
             if self.strict:
                 raise
             logger.warning("agentops: policy check failed (%s): answering %s", e, self.policy_fallback)
@@ -540,8 +540,10 @@ class Client:
         """check_policy on a worker thread (the event loop keeps running); the current run follows."""
         loop = asyncio.get_running_loop()
         ctx = contextvars.copy_context()
-        return await loop.run_in_executor(
-            None, functools.partial(ctx.run, self.check_policy, action, step, context, run=run, agent=agent))
+
+        def check() -> _control.PolicyDecision:
+            return ctx.run(self.check_policy, action, step, context, run=run, agent=agent)
+        return await loop.run_in_executor(None, check)
 
     def wait_for_approval(self, approval_id: str, timeout: float = 300.0,
                           cancel: Optional[threading.Event] = None) -> str:
@@ -567,12 +569,13 @@ class Client:
             else:
                 url = _control.approval_url(base, approval_id)
                 sock_timeout = max(0.05, remaining)
+            def poll_once(url: str = url, sock_timeout: float = sock_timeout) -> Any:
+                return _control.http_json("GET", url, self._headers(), None, sock_timeout)
+
             try:
-                doc = _control.run_cancellable(
-                    lambda: _control.http_json("GET", url, self._headers(), None, sock_timeout),
-                    cancel, sock_timeout + 0.5)
-            except (OSError, ValueError, _control.ApiError) as e:
-                if self.strict or (isinstance(e, _control.ApiError) and e.status in (401, 403, 404)):
+                doc: Any = _control.run_cancellable(poll_once, cancel, sock_timeout + 0.5)
+            except (OSError, ValueError, ApiError) as e:
+                if self.strict or (isinstance(e, ApiError) and e.status in (401, 403, 404)):
                     raise
                 failures += 1
                 logger.warning("agentops: approval wait failed (%s); retrying", e)
@@ -700,7 +703,7 @@ def _decorate(fn: F, start: Callable[[], Any]) -> F:
             scope = start()
             ctx = contextvars.copy_context()
             ctx.run(_current.set, scope)
-            agen = ctx.run(fn, *args, **kwargs)
+            agen: Any = ctx.run(fn, *args, **kwargs)
             error: Optional[BaseException] = None
             try:
                 value: Any = None
@@ -728,7 +731,7 @@ def _decorate(fn: F, start: Callable[[], Any]) -> F:
             scope = start()
             ctx = contextvars.copy_context()
             ctx.run(_current.set, scope)
-            gen = ctx.run(fn, *args, **kwargs)
+            gen: Any = ctx.run(fn, *args, **kwargs)
             error: Optional[BaseException] = None
             try:
                 try:

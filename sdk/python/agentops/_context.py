@@ -62,6 +62,9 @@ def wrap(fn: F) -> F:
 class ContextThreadPoolExecutor(concurrent.futures.ThreadPoolExecutor):
     """A ThreadPoolExecutor whose tasks run in the context of the code that submitted them."""
 
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":  # type: ignore[override]
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> "concurrent.futures.Future[Any]":
         ctx = contextvars.copy_context()
-        return super().submit(ctx.run, fn, *args, **kwargs)
+
+        def call() -> Any:
+            return ctx.run(fn, *args, **kwargs)
+        return super().submit(call)

@@ -5,7 +5,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, TypeVar, cast
 
 from .errors import AgentOpsError, ApiError
 
@@ -72,7 +72,7 @@ def run_cancellable(fn: Callable[[], T], cancel: Optional[threading.Event], time
     ok, value = box[0]
     if not ok:
         raise value
-    return value
+    return cast(T, value)
 
 
 class Approval:

@@ -120,7 +120,7 @@ class OtlpExporter:
             wire = to_wire(raw)
             md = dict(wire.get("metadata") or {})
             attrs: Dict[str, Any] = {"gen_ai.agent.name": agent}
-            status = {"code": STATUS_UNSET}
+            status: Dict[str, Any] = {"code": STATUS_UNSET}
             if typ == "run.end":
                 run_start, name, extra = self._runs.pop(run_id, (float(start), "run", {}))
                 attrs.update(extra)

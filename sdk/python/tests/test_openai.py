@@ -5,7 +5,7 @@ import os
 import sys
 import unittest
 from types import SimpleNamespace as NS
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, List
 
 import agentops
 
