@@ -10,10 +10,12 @@ import gzip
 import http.client
 import json
 import logging
+import os
 import random
 import threading
 import time
 import urllib.parse
+import weakref
 from typing import Any, Callable, Deque, Dict, List, Optional, Sequence, Tuple
 
 logger = logging.getLogger("agentops")
@@ -300,8 +302,30 @@ class Transport:
         self.rejected_by_code: Dict[str, int] = {}
         self._worker: Optional[threading.Thread] = None
         if self.enabled and not sync:
-            self._worker = threading.Thread(target=self._run, name="agentops-transport", daemon=True)
-            self._worker.start()
+            self._start_worker()
+            if hasattr(os, "register_at_fork"):
+                ref = weakref.ref(self)
+                os.register_at_fork(after_in_child=lambda: _after_fork(ref))
+
+    def _start_worker(self) -> None:
+        self._worker = threading.Thread(target=self._run, name="agentops-transport", daemon=True)
+        self._worker.start()
+
+    def _reset_after_fork(self) -> None:
+        """In a forked child (gunicorn, multiprocessing): the parent's worker thread does not exist here, and its
+        locks may have been held at the fork. Start over with fresh locks, an empty queue (the parent sends its own
+        events) and a new worker."""
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(threading.Lock())
+        self._send_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._queue = collections.deque()
+        self._inflight = None
+        self._inflight_n = 0
+        self._flush_deadline = None
+        self._sender = HttpSender(self.base_url or "http://127.0.0.1:9", self._headers)
+        if not self._stop.is_set():
+            self._start_worker()
 
     # ---- the caller's side -------------------------------------------------------------------------------
 
@@ -608,6 +632,15 @@ class Transport:
             for agent in accepted_agents:
                 if agent not in paused and self._is_paused(agent):
                     self._on_agent_accepted(agent)
+
+
+def _after_fork(ref: "weakref.ReferenceType[Transport]") -> None:
+    transport = ref()
+    if transport is not None:
+        try:
+            transport._reset_after_fork()
+        except Exception:  # noqa: BLE001 - never break the child
+            pass
 
 
 def _problem_code(body: bytes) -> Optional[str]:

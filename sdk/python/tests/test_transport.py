@@ -2,6 +2,7 @@
 import gzip
 import json
 import logging
+import os
 import threading
 import time
 import unittest
@@ -533,6 +534,29 @@ class ProcessExitTests(unittest.TestCase):
                     "r = c.start_run('exit'); r.log('bye'); r.end()\n" % server.url)
             subprocess.run([sys.executable, "-c", code], cwd=root, timeout=20, check=True)
             self.assertEqual([e["type"] for e in server.events()], ["run.start", "log", "run.end"])
+        finally:
+            server.close()
+
+    @unittest.skipUnless(hasattr(os, "fork"), "needs os.fork")
+    def test_a_forked_child_gets_a_worker_of_its_own(self) -> None:
+        server = FakeServer()
+        try:
+            c = make(server, flush_interval=60)
+            c.start_run("parent").log("before fork")
+            pid = os.fork()
+            if pid == 0:  # the child: record and flush through its own worker, then leave at once
+                code = 1
+                try:
+                    c.start_run("child")
+                    code = 0 if c.flush(5).unsent == 0 else 2
+                finally:
+                    os._exit(code)
+            _, status = os.waitpid(pid, 0)
+            self.assertEqual(os.WEXITSTATUS(status), 0)
+            self.assertEqual([e.get("name") for e in server.events()], ["child"])
+            self.assertEqual(c.flush(5).unsent, 0)
+            self.assertEqual([e.get("name") for e in server.events()], ["child", "parent", "before fork"])
+            c.close(0.2)
         finally:
             server.close()
 
