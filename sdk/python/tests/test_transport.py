@@ -483,6 +483,28 @@ class ControlTests(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 1.0)
         self.assertEqual(self.server.requests[0].path, "/api/v1/approvals/ap2/wait?timeout_s=60")
 
+    def test_wait_for_approval_retries_network_errors_and_5xx(self) -> None:
+        answers = iter([(503, {}, {"code": "unavailable"}), (200, {}, {"id": "ap1", "status": "expired"})])
+        self.server.script("/api/v1/approvals/", lambda r: next(answers))
+        self.assertEqual(self.c.wait_for_approval("ap1", timeout=10), "expired")
+        self.assertEqual(len(self.server.requests), 2)
+
+    def test_the_kill_switch_is_a_paused_signal(self) -> None:
+        self.server.script("/api/v1/policy/check", lambda r: (200, {}, {
+            "decision": "block", "reason": "org_killed", "matched": [], "check_id": "c"}))
+        with self.assertRaises(AgentPausedError) as ctx:
+            self.c.check_policy({"type": "x"})
+        self.assertEqual(ctx.exception.reason, "org_killed")
+        self.assertTrue(self.c.is_paused())
+
+    def test_a_block_by_policy_is_an_answer_not_an_error(self) -> None:
+        self.server.script("/api/v1/policy/check", lambda r: (200, {}, {
+            "decision": "block", "reason": "rule_matched", "matched": ["p"], "check_id": "c"}))
+        d = self.c.check_policy({"type": "x"})
+        self.assertTrue(d.blocked)
+        self.assertEqual(d.wait_for_approval(1), "rejected")
+        self.assertFalse(self.c.is_paused())
+
     def test_decision_wait_for_approval_and_async_variants(self) -> None:
         import asyncio
         self.server.script("/api/v1/policy/check", lambda r: (200, {}, {
