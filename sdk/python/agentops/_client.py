@@ -617,18 +617,23 @@ class RunHandle:
         self._get_client = get_client
         self._name = name
         self._kwargs = kwargs
-        self._runs: List[Run] = []
+        #: Runs entered through this handle and not yet exited, by id: one handle may be entered on several
+        #: threads or tasks at once; each exit ends the one current in its own context.
+        self._open: Dict[int, Run] = {}
 
     def _start(self, default_name: str) -> Run:
         return self._get_client().start_run(self._name or default_name, **self._kwargs)
 
     def __enter__(self) -> Run:
         run = self._start("run")
-        self._runs.append(run)
+        self._open[id(run)] = run
         return run.__enter__()
 
     def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
-        self._runs.pop().__exit__(exc_type, exc, tb)
+        scope = _current.get()
+        run = self._open.pop(id(scope), None) if scope is not None else None
+        if run is not None:
+            run.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: F) -> F:
         return _decorate(fn, lambda: self._start(getattr(fn, "__qualname__", "run")))
@@ -642,7 +647,8 @@ class SpanHandle:
     def __init__(self, name: Optional[str], kwargs: Dict[str, Any]) -> None:
         self._name = name
         self._kwargs = kwargs
-        self._spans: List[Union[Span, "_NoopSpan"]] = []
+        #: Spans entered through this handle and not yet exited, by id (see RunHandle._open).
+        self._open: Dict[int, Span] = {}
 
     def _start(self, default_name: str) -> Union[Span, "_NoopSpan"]:
         scope = _current.get()
@@ -656,11 +662,15 @@ class SpanHandle:
 
     def __enter__(self) -> Union[Span, "_NoopSpan"]:
         span = self._start("span")
-        self._spans.append(span)
+        if isinstance(span, Span):
+            self._open[id(span)] = span
         return span.__enter__()
 
     def __exit__(self, exc_type: Any, exc: Optional[BaseException], tb: Any) -> None:
-        self._spans.pop().__exit__(exc_type, exc, tb)
+        scope = _current.get()
+        span = self._open.pop(id(scope), None) if scope is not None else None
+        if span is not None:  # None: a no-op span (outside any run)
+            span.__exit__(exc_type, exc, tb)
 
     def __call__(self, fn: F) -> F:
         return _decorate(fn, lambda: self._start(getattr(fn, "__qualname__", "span")))

@@ -135,6 +135,29 @@ class ContextTests(unittest.TestCase):
         self.assertEqual(len(logs), 8)
         self.assertTrue(all(e["parent_id"] == parent.id for e in logs))
 
+    def test_one_handle_entered_on_many_threads_at_once(self) -> None:
+        handle = agentops.span("shared")
+        barrier = threading.Barrier(8)
+
+        def work(k: int) -> None:
+            with handle as span:
+                barrier.wait(5)  # every thread is inside the same handle now
+                agentops.log("w%d" % k)
+                agentops.log("x%s" % span.id)
+
+        with self.c.run("r"):
+            threads = [threading.Thread(target=agentops.wrap(work), args=(k,)) for k in range(8)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        ev = captured(self.c)
+        spans = [e for e in ev if e["type"] == "span"]
+        self.assertEqual(len(spans), 8)
+        for e in ev:
+            if e["type"] == "log" and e["name"].startswith("x"):
+                self.assertEqual(e["parent_id"], e["name"][1:])
+
     def test_decorators_sync_async_generator_asyncgen(self) -> None:
         @agentops.span()
         def step(x: int) -> int:
