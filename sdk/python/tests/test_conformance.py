@@ -421,6 +421,31 @@ class ConformanceTests(unittest.TestCase):
                       os.environ["AGENTOPS_SDK_TEST_ADMIN_EMAIL"], os.environ["AGENTOPS_SDK_TEST_ADMIN_PASSWORD"])
 
 
+class RunnerTests(unittest.TestCase):
+    """The interpreter itself, without a server."""
+
+    def test_an_unknown_op_fails_the_scenario(self) -> None:
+        sc = Scenario(self, Api("http://127.0.0.1:9", "k", "e", "p"), "meta")
+        with self.assertRaises(AssertionError) as ctx:
+            sc.run([{"op": "no_such_op"}])
+        self.assertIn("unknown op", str(ctx.exception))
+
+    def test_substitutions(self) -> None:
+        sc = Scenario(self, Api("http://127.0.0.1:9", "k", "e", "p"), "meta")
+        self.assertRegex(sc.agent, r"^conf-python-meta-[0-9a-f]{8}$")
+        got = sc.sub({"a": ["$agent", {"b": "x_$unique"}], "c": "$unreachable", "n": 3})
+        self.assertEqual(got["a"][0], sc.agent)
+        self.assertEqual(got["a"][1]["b"], "x_" + sc.unique)
+        self.assertRegex(got["c"], r"^http://127\.0\.0\.1:\d+$")
+        self.assertEqual(got["n"], 3)
+
+    def test_every_scenario_file_became_a_test(self) -> None:
+        files = [f for f in os.listdir(SCENARIOS) if f.endswith(".json")]
+        self.assertGreater(len(files), 0)
+        for f in files:
+            self.assertTrue(hasattr(ConformanceTests, "test_" + re.sub(r"\W", "_", f[:-5])), f)
+
+
 def _make_test(path: str) -> Any:
     def test(self: ConformanceTests) -> None:
         with open(path, encoding="utf-8") as f:
