@@ -216,6 +216,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
             e.TokensOut = Math.Max(0, tokensOut);
             e.TokensCached = Math.Max(0, tokensCached);
             e.LatencyMs = (long)Math.Max(0, latency.TotalMilliseconds);
+            if (latency > TimeSpan.Zero) e.Timestamp -= latency; // recorded when it ended: the timestamp is its start
             if (timeToFirstToken is { } ttft) e.TimeToFirstChunkS = ttft.TotalSeconds;
             if (costUsd is { } cost && double.IsFinite(cost) && cost >= 0) e.CostUsd = cost;
             e.Input = input;
@@ -232,7 +233,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
         try
         {
             using var a = LlmSource.StartActivity("chat " + e.Model, ActivityKind.Client, parent?.Context ?? default,
-                startTime: e.Timestamp - latency);
+                startTime: e.Timestamp);
             if (a is null) return;
             a.SetTag(GenAi.OperationName, "chat");
             if (e.Provider is not null) a.SetTag(GenAi.ProviderName, e.Provider);
@@ -243,7 +244,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
             a.SetTag(GenAi.CacheReadInputTokens, e.TokensCached);
             if (!double.IsNaN(e.TimeToFirstChunkS)) a.SetTag(GenAi.TimeToFirstChunk, e.TimeToFirstChunkS);
             a.SetTag("agentops.event_id", e.Id);
-            a.SetEndTime(e.Timestamp.UtcDateTime);
+            a.SetEndTime((e.Timestamp + latency).UtcDateTime);
         }
         finally { Activity.Current = saved; }
     }
@@ -260,6 +261,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
             e.Input = input;
             e.Output = output;
             e.LatencyMs = (long)Math.Max(0, latency.TotalMilliseconds);
+            if (latency > TimeSpan.Zero) e.Timestamp -= latency;
             e.Error = error;
             Enqueue(e);
         }

@@ -105,4 +105,36 @@ public sealed class ContextTests
         Assert.Equal(span.SpanId, httpActivity.ParentSpanId);
         Assert.Equal(run.Id, httpActivity.TraceId.ToHexString());
     }
+
+    [Fact]
+    public async Task Llm_calls_are_child_activities_with_gen_ai_tags_when_a_pipeline_listens()
+    {
+        await using var client = TestClient.Create(TestClient.Unreachable());
+        var stopped = new System.Collections.Concurrent.ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == AgentOpsClient.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        using var run = client.StartRun("otel");
+        Activity span;
+        using (span = client.StartSpan("draft"))
+            client.RecordLlmCall("gpt-4o-mini", "openai", 1200, 300, 200, TimeSpan.FromMilliseconds(850), TimeSpan.FromMilliseconds(120), responseModel: "gpt-4o-mini-2024-07-18");
+        Assert.Same(run.Activity, Activity.Current);
+        var llm = Assert.Single(stopped, a => a.DisplayName == "chat gpt-4o-mini");
+        Assert.Equal(span.SpanId, llm.ParentSpanId);
+        Assert.Equal(ActivityKind.Client, llm.Kind);
+        Assert.Equal(TimeSpan.FromMilliseconds(850), llm.Duration);
+        Assert.Equal("chat", llm.GetTagItem("gen_ai.operation.name"));
+        Assert.Equal("openai", llm.GetTagItem("gen_ai.provider.name"));
+        Assert.Equal("gpt-4o-mini", llm.GetTagItem("gen_ai.request.model"));
+        Assert.Equal("gpt-4o-mini-2024-07-18", llm.GetTagItem("gen_ai.response.model"));
+        Assert.Equal(1200L, llm.GetTagItem("gen_ai.usage.input_tokens"));
+        Assert.Equal(300L, llm.GetTagItem("gen_ai.usage.output_tokens"));
+        Assert.Equal(200L, llm.GetTagItem("gen_ai.usage.cache_read.input_tokens"));
+        Assert.Equal(0.12, (double)llm.GetTagItem("gen_ai.response.time_to_first_chunk")!, 6);
+        Assert.Equal("unit-agent", run.Activity.GetTagItem("gen_ai.agent.name"));
+    }
 }

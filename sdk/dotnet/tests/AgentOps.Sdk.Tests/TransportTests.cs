@@ -406,4 +406,41 @@ public sealed class TransportTests
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(30), cts.Token));
     }
+
+    [Fact]
+    public async Task Sync_mode_flush_returns_within_its_timeout_and_keeps_the_batch_for_later()
+    {
+        var answer = false;
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            if (!answer) await Task.Delay(TimeSpan.FromSeconds(30), ctx.RequestAborted);
+            await FakeServer.AcceptAll(r, ctx);
+        });
+        await using var client = TestClient.Create(server.Url, o => o.Sync = true);
+        var run = client.StartRun("sync slow");
+        client.Log("x");
+        var sw = Stopwatch.StartNew();
+        var first = await client.FlushAsync(TimeSpan.FromMilliseconds(500));
+        Assert.InRange(sw.Elapsed.TotalMilliseconds, 400, 1500);
+        Assert.Equal(2, first.Unsent);
+        answer = true;
+        var second = await client.FlushAsync(TimeSpan.FromSeconds(5));
+        Assert.Equal(0, second.Unsent);
+        Assert.Equal(2, server.IngestIds.Distinct().Count());
+        run.End();
+    }
+
+    [Fact]
+    public async Task Llm_and_tool_calls_are_stamped_with_their_start()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClient.Create(server.Url);
+        var before = DateTimeOffset.UtcNow;
+        using (client.StartRun("stamps"))
+            client.RecordLlmCall("m", "openai", 1, 1, 0, TimeSpan.FromSeconds(10));
+        await client.FlushAsync(TimeSpan.FromSeconds(5));
+        var llm = server.Requests.SelectMany(r => r.Json.GetProperty("batch").EnumerateArray()).Single(e => e.GetProperty("type").GetString() == "llm.call");
+        var stamp = DateTimeOffset.Parse(llm.GetProperty("timestamp").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(stamp, before.AddSeconds(-11), before.AddSeconds(-9));
+    }
 }
