@@ -79,8 +79,9 @@ public sealed partial class AgentOpsClient
             if (_options.Strict && mayThrow) throw new AgentPausedException(e.Agent);
             return;
         }
+        // The bound covers everything held: queued, and the batch taken off the queue that waits for its answer.
         var n = Interlocked.Increment(ref _queued);
-        if (n > _options.MaxQueueEvents)
+        if (n + Volatile.Read(ref _inFlight) > _options.MaxQueueEvents)
         {
             Interlocked.Decrement(ref _queued);
             Interlocked.Increment(ref _droppedQueueFull);
@@ -447,7 +448,7 @@ public sealed partial class AgentOpsClient
         catch (ObjectDisposedException) { /* disposed meanwhile */ }
         var unsent = Unsent;
         var elapsed = Stopwatch.GetElapsedTime(started);
-        return new FlushResult(unsent, unsent > 0 && elapsed >= limit, elapsed);
+        return new FlushResult(unsent, unsent > 0 && (elapsed >= limit || (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)), elapsed);
     }
 
     /// <summary>Blocking flush for Dispose, process exit and synchronous runs (no synchronization context is captured).</summary>

@@ -443,4 +443,17 @@ public sealed class TransportTests
         var stamp = DateTimeOffset.Parse(llm.GetProperty("timestamp").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
         Assert.InRange(stamp, before.AddSeconds(-11), before.AddSeconds(-9));
     }
+
+    [Fact]
+    public async Task The_bound_counts_the_batch_waiting_for_its_answer()
+    {
+        await using var client = TestClient.Create(TestClient.Unreachable(), o => { o.MaxQueueEvents = 100; o.BatchMaxEvents = 40; });
+        var run = client.StartRun("bounded");
+        for (var i = 0; i < 60; i++) client.Log($"a{i}");
+        await TestClient.Eventually(() => client.Stats().Retries > 0, because: "a batch in flight");
+        for (var i = 0; i < 100; i++) client.Log($"b{i}");
+        var stats = client.Stats();
+        Assert.Equal(100, stats.Queued);
+        Assert.Equal(61, stats.DroppedQueueFull);
+    }
 }
