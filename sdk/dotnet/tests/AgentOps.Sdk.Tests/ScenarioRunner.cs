@@ -29,6 +29,7 @@ internal sealed class ScenarioRunner : IAsyncDisposable
     private readonly string _agent;
     private readonly Dictionary<string, object> _handles = new(StringComparer.Ordinal);
     private readonly List<string> _policies = [];
+    private readonly HashSet<string> _faults = [];
     private readonly HttpClient _api = new() { BaseAddress = ConformanceEnvironment.Url, Timeout = TimeSpan.FromSeconds(90) };
     private HttpClient? _admin;
     private AgentOpsClient? _client;
@@ -157,12 +158,15 @@ internal sealed class ScenarioRunner : IAsyncDisposable
                     ["path"] = Req(s, "path"), ["status"] = Int(s, "status"), ["when"] = Str(s, "when") ?? "before", ["times"] = Int(s, "times") ?? 1,
                 };
                 if (Num(s, "retry_after_s") is { } ra) fault["retry_after_s"] = ra;
-                await Ok(await (await Admin()).PostAsJsonAsync("api/v1/test/faults", fault), "arm a fault");
+                var armed = await Ok(await (await Admin()).PostAsJsonAsync("api/v1/test/faults", fault), "arm a fault");
+                if (armed.ValueKind == JsonValueKind.Object && Str(armed, "id") is { } faultId) _faults.Add(faultId);
                 break;
 
             case "expect_fault_hits":
                 var faults = await Ok(await (await Admin()).GetAsync("api/v1/test/faults"), "read the faults");
-                var hits = faults.GetProperty("items").EnumerateArray().Where(f => f.GetProperty("path").GetString() == Req(s, "path"))
+                // Faults are per organization and stay listed once used: count the ones this scenario armed.
+                var hits = faults.GetProperty("items").EnumerateArray()
+                    .Where(f => f.GetProperty("path").GetString() == Req(s, "path") && (_faults.Count == 0 || _faults.Contains(Str(f, "id") ?? "")))
                     .Sum(f => f.GetProperty("hits").GetInt64());
                 Assert.Equal(Int(s, "hits"), hits);
                 break;
