@@ -11,6 +11,15 @@ using AgentOps.Sdk;
 //  3. server down: 1,000 events/s into a client whose server does not answer, for 60 s (10 s with --quick): the
 //     queue stays at its bound, the rest is dropped and counted, and the managed heap stays small.
 
+// `--exit-probe URL`: records a run and returns without flushing or disposing; the flush at process exit must send it
+// (TransportTests.The_process_exit_flush_sends_what_is_queued runs this).
+if (args.Length == 2 && args[0] == "--exit-probe")
+{
+    var probe = new AgentOpsClient(new AgentOpsOptions { Endpoint = new Uri(args[1]), ApiKey = "probe", Agent = "exit-probe", FlushInterval = TimeSpan.FromMinutes(1) });
+    probe.StartRun("exit probe").End();
+    return 0;
+}
+
 var quick = args.Contains("--quick");
 var stealStart = CpuStat.Read();
 var log = Console.Error;

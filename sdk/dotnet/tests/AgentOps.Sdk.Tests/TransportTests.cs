@@ -456,4 +456,19 @@ public sealed class TransportTests
         Assert.Equal(100, stats.Queued);
         Assert.Equal(61, stats.DroppedQueueFull);
     }
+
+    [Fact]
+    public async Task The_process_exit_flush_sends_what_is_queued()
+    {
+        await using var server = await FakeServer.StartAsync();
+        var probe = Path.Combine(AppContext.BaseDirectory, "AgentOps.Sdk.Bench.dll");
+        using var process = Process.Start(new ProcessStartInfo("dotnet", ["exec", probe, "--exit-probe", server.Url.ToString()])
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true,
+        })!;
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await process.WaitForExitAsync(timeout.Token);
+        Assert.Equal(0, process.ExitCode);
+        Assert.Equal(2, server.IngestIds.Count); // run.start and run.end, sent by the ProcessExit flush
+    }
 }
