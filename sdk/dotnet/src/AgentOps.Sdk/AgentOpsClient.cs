@@ -69,7 +69,9 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
         _listener = new ActivityListener
         {
             ShouldListenTo = source => ReferenceEquals(source, Source),
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            // All data, but not "recorded": the SDK needs every run and span, while whether they are sampled for
+            // tracing (the W3C flag, what an OpenTelemetry pipeline exports) stays its sampler's decision.
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllData,
             ActivityStopped = OnActivityStopped,
         };
         ActivitySource.AddActivityListener(_listener);
