@@ -208,6 +208,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
     {
         try
         {
+            if (string.IsNullOrEmpty(model)) { Invalid("RecordLlmCall: a model is required"); return; }
             var state = Context(parent, "RecordLlmCall");
             if (state is null) return;
             var e = NewEvent(EventKind.LlmCall, state);
@@ -256,6 +257,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
     {
         try
         {
+            if (string.IsNullOrEmpty(tool)) { Invalid("RecordToolCall: a tool name is required"); return; }
             var state = Context(parent, "RecordToolCall");
             if (state is null) return;
             var e = NewEvent(EventKind.ToolCall, state);
@@ -275,6 +277,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
     {
         try
         {
+            if (string.IsNullOrEmpty(name)) { Invalid("RecordExternalAction: a name is required"); return; }
             var state = Context(parent, "RecordExternalAction");
             if (state is null) return;
             var e = NewEvent(EventKind.ExternalAction, state);
@@ -291,6 +294,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
     {
         try
         {
+            if (message is null) { Invalid("Log: a message is required"); return; }
             var state = Context(parent, "Log");
             if (state is null) return;
             var e = NewEvent(EventKind.Log, state);
@@ -329,6 +333,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
     {
         try
         {
+            if (string.IsNullOrEmpty(name)) { Invalid("RecordScore: a name is required"); return; }
             var state = Context(parent, "RecordScore");
             if (state is null) return;
             if (!double.IsFinite(value)) { Invalid("RecordScore: the value must be a finite number"); return; }
