@@ -119,7 +119,14 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
             Kind = EventKind.RunStart, Id = Ids.New(), Timestamp = activity.StartTimeUtc, RunId = state.RunId, Agent = runAgent,
             Name = name, Input = input, Tags = tags, Metadata = metadata, Environment = _options.Environment,
         };
-        Enqueue(e);
+        try { Enqueue(e); }
+        catch (AgentPausedException)
+        {
+            // Strict mode and a paused agent: no run starts, and the caller's context is left as it was.
+            activity.Stop();
+            Activity.Current = previous;
+            throw;
+        }
         return new AgentRun(this, activity, state, previous);
     }
 

@@ -200,4 +200,22 @@ public sealed class OpenAiTests
         var call = Assert.Single(await LlmCalls(ops, ingest));
         Assert.Equal(20, call.GetProperty("tokens_cached").GetInt64());
     }
+
+    [Fact]
+    public async Task A_failed_completion_is_recorded_as_an_error_and_rethrown()
+    {
+        await using var llm = await FakeServer.StartAsync(async (_, ctx) =>
+        {
+            ctx.Response.StatusCode = 400;
+            await ctx.Response.WriteAsJsonAsync(new { error = new { message = "bad request", type = "invalid_request_error" } });
+        });
+        await using var ingest = await FakeServer.StartAsync();
+        await using var ops = TestClient.Create(ingest.Url);
+        var chat = Chat(llm).WithAgentOps(ops);
+        using (ops.StartRun("failing"))
+            await Assert.ThrowsAsync<ClientResultException>(() => chat.CompleteChatAsync(new UserChatMessage("hi")));
+        await ops.FlushAsync(TimeSpan.FromSeconds(5));
+        var error = Assert.Single(ingest.Requests.SelectMany(r => r.Json.GetProperty("batch").EnumerateArray()), e => e.GetProperty("type").GetString() == "error");
+        Assert.Equal("ClientResultException", error.GetProperty("name").GetString());
+    }
 }

@@ -348,6 +348,8 @@ public sealed class TransportTests
         await Assert.ThrowsAsync<AgentPausedException>(() => client.CheckPolicyAsync(new { type = "x" }));
         Assert.True(client.IsPaused());
         Assert.Throws<AgentPausedException>(() => client.Log("no"));
+        Assert.Throws<AgentPausedException>(() => client.StartRun("refused"));
+        Assert.Same(run.Activity, Activity.Current); // the refused run left the context alone
     }
 
     [Fact]
