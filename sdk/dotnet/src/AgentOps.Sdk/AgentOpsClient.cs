@@ -59,8 +59,9 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
         _http = new HttpClient(handler, _options.HttpHandler is null || _options.DisposeHandler) { Timeout = Timeout.InfiniteTimeSpan };
         if (_options.Endpoint is not null)
         {
-            _http.BaseAddress = _options.Endpoint;
-            _ingestUri = new Uri(_options.Endpoint, "/api/v1/ingest");
+            // A trailing slash keeps a path prefix (https://host/agentops/) in front of the API routes.
+            _http.BaseAddress = _options.Endpoint.AbsoluteUri.EndsWith('/') ? _options.Endpoint : new Uri(_options.Endpoint.AbsoluteUri + "/");
+            _ingestUri = new Uri(_http.BaseAddress, "api/v1/ingest");
         }
         if (!string.IsNullOrEmpty(_options.ApiKey))
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _options.ApiKey);

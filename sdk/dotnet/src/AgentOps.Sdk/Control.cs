@@ -53,7 +53,7 @@ public sealed partial class AgentOpsClient
         JsonElement answer;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "/api/v1/policy/check") { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
+            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/policy/check") { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.RequestTimeout);
@@ -136,7 +136,7 @@ public sealed partial class AgentOpsClient
                 using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 poll.CancelAfter(TimeSpan.FromSeconds(pollSeconds) + ApprovalPollGrace);
                 using var response = await _http.GetAsync(
-                    $"/api/v1/approvals/{Uri.EscapeDataString(approvalId)}/wait?timeout_s={pollSeconds.ToString(CultureInfo.InvariantCulture)}", poll.Token).ConfigureAwait(false);
+                    $"api/v1/approvals/{Uri.EscapeDataString(approvalId)}/wait?timeout_s={pollSeconds.ToString(CultureInfo.InvariantCulture)}", poll.Token).ConfigureAwait(false);
                 var bytes = await response.Content.ReadAsByteArrayAsync(poll.Token).ConfigureAwait(false);
                 var code = (int)response.StatusCode;
                 if (response.IsSuccessStatusCode)

@@ -493,4 +493,21 @@ public sealed class TransportTests
         Assert.Throws<AgentOpsException>(() => strict.RecordLlmCall(""));
         Assert.Throws<AgentOpsException>(() => strict.RecordScore("inf", double.PositiveInfinity));
     }
+
+    [Fact]
+    public async Task An_endpoint_with_a_path_prefix_keeps_it()
+    {
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            if (r.Path.StartsWith("/agentops/api/v1/policy/check", StringComparison.Ordinal))
+                await ctx.Response.WriteAsJsonAsync(new { decision = "allow", reason = "no_rule_matched" });
+            else await FakeServer.AcceptAll(r with { Path = r.Path.Replace("/agentops", "", StringComparison.Ordinal) }, ctx);
+        });
+        await using var client = TestClient.Create(new Uri(server.Url, "/agentops"));
+        using (client.StartRun("prefixed")) { }
+        await client.CheckPolicyAsync(new { type = "x" });
+        await client.FlushAsync(TimeSpan.FromSeconds(5));
+        Assert.Contains(server.Requests, r => r.Path == "/agentops/api/v1/ingest");
+        Assert.Contains(server.Requests, r => r.Path == "/agentops/api/v1/policy/check");
+    }
 }
