@@ -91,6 +91,7 @@ public static class FaultInjectionApi
         if (strike.When == FaultTiming.Before) throw Problem(strike, Outcome.NotRun, 0);
 
         var limit = board.AfterBufferLimitBytes;
+        // Read first: it also creates the lifetime feature where the host has none yet (replaced below).
         var clientGone = http.RequestAborted;
         var answer = http.Features.Get<IHttpResponseBodyFeature>()!;
         var lifetime = http.Features.Get<IHttpRequestLifetimeFeature>()!;
