@@ -163,6 +163,11 @@ public class FaultInjectionTests(ApiFixture fx)
     [InlineData("""{"path":"api/v1/ingest","status":503,"when":"before"}""", "$.path")]
     [InlineData("""{"status":503,"when":"before"}""", "$.path")]
     [InlineData("""{"path":"/API/v1/test/faults","status":503,"when":"before"}""", "$.path")]
+    [InlineData("""{"path":"/api/v1/test/faults/","status":503,"when":"before"}""", "$.path")]
+    [InlineData("""{"path":"/api/v1/test/faults//","status":503,"when":"before"}""", "$.path")]
+    [InlineData("""{"path":"/api/v1/ingest?x=1","status":503,"when":"before"}""", "$.path")]
+    [InlineData("""{"path":"/api/v1/ingest#top","status":503,"when":"before"}""", "$.path")]
+    [InlineData("""{"path":"/api/v1/%69ngest","status":503,"when":"before"}""", "$.path")]
     public async Task A_bad_fault_is_refused_naming_the_field(string body, string field)
     {
         var tenant = await _client.SignupAsync();
@@ -212,5 +217,73 @@ public class FaultInjectionTests(ApiFixture fx)
         {
             Environment.SetEnvironmentVariable(AgentOps.FaultInjection.FaultInjectionModule.SettingName, "true");
         }
+    }
+
+    [Fact]
+    public async Task A_trailing_slash_is_the_same_path_on_either_side()
+    {
+        var (tenant, key) = await _client.SdkTenantAsync();
+        var armed = (await _client.Post(Faults, Fault(503, "before", times: 2, path: "/api/v1/ingest/"), tenant.AdminToken)).Expect(201).Body;
+        Assert.Equal("/api/v1/ingest", armed.GetProperty("path").GetString()); // stored without it
+        (await _client.IngestAsync(key, Run("slash-run"))).ExpectProblem(503, "fault_injected");
+        (await _client.Post(Faults, Fault(502, "before"), tenant.AdminToken)).Expect(201);
+        // The request with a trailing slash reaches the same route, and the same fault.
+        (await _client.Post("/api/v1/ingest/", new { batch = Run("slash-run") }, key)).ExpectProblem(503, "fault_injected");
+        (await _client.Post("/api/v1/ingest/", new { batch = Run("slash-run") }, key)).ExpectProblem(502, "fault_injected");
+        (await _client.Post("/api/v1/ingest/", new { batch = Run("slash-run") }, key)).Expect(202);
+    }
+
+    [Fact]
+    public async Task An_after_fault_stops_an_endpoint_whose_answer_passes_the_buffer_limit()
+    {
+        var board = (AgentOps.FaultInjection.FaultBoard)fx.Factory.Services.GetService(typeof(AgentOps.FaultInjection.FaultBoard))!;
+        var (tenant, key) = await _client.SdkTenantAsync();
+        (await _client.IngestAsync(key, Run("big-run"))).Expect(202);
+        await _client.WaitForRunAsync(key, "big-run", d => d.GetProperty("run").GetProperty("status").GetString() == "succeeded");
+        (await _client.Post(Faults, Fault(503, "after", times: 2, path: "/api/v1/runs/big-run"), tenant.AdminToken)).Expect(201);
+
+        // Under the limit the endpoint runs to its end; past it, it is stopped and the fault answers at once. (The limit is
+        // 1 MiB; lowered here so that a small answer passes it. The collection's tests run one at a time.)
+        Assert.Contains("after its endpoint ran to its end",
+            (await _client.Get("/api/v1/runs/big-run", key)).ExpectProblem(503, "fault_injected").Body.GetProperty("detail").GetString());
+        board.AfterBufferLimitBytes = 64;
+        try
+        {
+            var detail = (await _client.Get("/api/v1/runs/big-run", key)).ExpectProblem(503, "fault_injected").Body.GetProperty("detail").GetString()!;
+            Assert.Contains("while its endpoint was still answering", detail);
+            Assert.Contains("64 bytes", detail);
+            Assert.DoesNotContain("after its endpoint ran", detail);
+        }
+        finally
+        {
+            board.AfterBufferLimitBytes = AgentOps.FaultInjection.FaultBoard.MaxAfterBufferBytes;
+        }
+        Assert.Equal(1024 * 1024, AgentOps.FaultInjection.FaultBoard.MaxAfterBufferBytes);
+        // Used up: the real answer, whole.
+        Assert.Equal(2, (await _client.Get("/api/v1/runs/big-run", key)).Expect(200).Body.GetProperty("run").GetProperty("event_count").GetInt32());
+    }
+
+    [Fact]
+    public async Task An_after_fault_on_a_stream_answers_when_the_stream_ends()
+    {
+        var tenant = await _client.SignupAsync();
+        (await _client.Post(Faults, Fault(503, "after", path: "/api/v1/live"), tenant.AdminToken)).Expect(201);
+        var started = DateTime.UtcNow;
+        var detail = (await _client.Get("/api/v1/live?max_seconds=1", tenant.AdminToken)).ExpectProblem(503, "fault_injected").Body.GetProperty("detail").GetString()!;
+        Assert.InRange(DateTime.UtcNow - started, TimeSpan.FromSeconds(0.5), TimeSpan.FromSeconds(10));
+        Assert.Contains("after its endpoint ran to its end", detail);
+    }
+
+    [Fact]
+    public async Task An_after_fault_over_a_refusal_says_the_endpoint_ran_and_a_before_fault_that_it_did_not()
+    {
+        var (tenant, key) = await _client.SdkTenantAsync();
+        (await _client.Post(Faults, Fault(500, "after", path: "/api/v1/runs/no-such-run"), tenant.AdminToken)).Expect(201);
+        (await _client.Post(Faults, Fault(500, "before", path: "/api/v1/runs/no-such-run"), tenant.AdminToken)).Expect(201);
+        Assert.Contains("after its endpoint ran to its end",
+            (await _client.Get("/api/v1/runs/no-such-run", key)).ExpectProblem(500, "fault_injected").Body.GetProperty("detail").GetString());
+        Assert.Contains("before its endpoint ran (it did not run)",
+            (await _client.Get("/api/v1/runs/no-such-run", key)).ExpectProblem(500, "fault_injected").Body.GetProperty("detail").GetString());
+        (await _client.Get("/api/v1/runs/no-such-run", key)).ExpectProblem(404, "not_found");
     }
 }

@@ -63,4 +63,24 @@ public class IngestSpanTests(ApiFixture fx)
         Assert.Equal(("missing_field", "$.name"), (results[1].GetProperty("code").GetString(), results[1].GetProperty("path").GetString()));
         Assert.Equal(("invalid_value", "$.model"), (results[2].GetProperty("code").GetString(), results[2].GetProperty("path").GetString()));
     }
+
+    [Fact]
+    public async Task A_span_with_a_tool_name_is_refused_and_a_span_s_error_counts_in_the_run()
+    {
+        var (_, key) = await _client.SdkTenantAsync();
+        const string run = "span-errors";
+        var reply = (await _client.IngestAsync(key,
+            Event("start", "run.start", 0, run, extra: new { name = "with a failed step" }),
+            Event("tooled", "span", 0.5, run, extra: new { name = "t", tool_name = "search" }),
+            Event("failed-step", "span", 1, run, extra: new { name = "retrieve", ended_at = At(2), error = "index unavailable" }),
+            Event("end", "run.end", 3, run, extra: new { status = "success" }))).Expect(207);
+        var results = reply.Body.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(("invalid_value", "$.tool_name"), (results[1].GetProperty("code").GetString(), results[1].GetProperty("path").GetString()));
+
+        var detail = await _client.WaitForRunAsync(key, run, d => d.GetProperty("run").GetProperty("status").GetString() == "succeeded");
+        var runView = detail.GetProperty("run");
+        Assert.Equal(3, runView.GetProperty("event_count").GetInt32());
+        Assert.Equal(1, runView.GetProperty("error_count").GetInt32());
+        Assert.Equal(0, runView.GetProperty("tool_calls").GetInt32());
+    }
 }

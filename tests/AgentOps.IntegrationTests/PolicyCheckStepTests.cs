@@ -5,7 +5,8 @@ namespace AgentOps.IntegrationTests;
 
 /// <summary>
 /// A policy check with a step (docs/control-plane.md "The policy check"): one approval request per organization, run
-/// and step, whoever asks, however often and however concurrently.
+/// and step, for one question (agent, policy, action and context), however often and however concurrently asked; a
+/// request nobody decided (expired, rejected by a pause or the kill switch) is superseded by the next check.
 /// </summary>
 [Collection(ApiCollection.Name)]
 public class PolicyCheckStepTests(ApiFixture fx)
@@ -101,14 +102,180 @@ public class PolicyCheckStepTests(ApiFixture fx)
     }
 
     [Fact]
-    public async Task An_expired_request_is_answered_as_expired()
+    public async Task An_expired_request_is_superseded_by_a_new_one()
     {
         var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client, timeoutMinutes: 1);
         var id = Approval(await CheckAsync(key, "run-x", "late")).GetProperty("id").GetGuid();
         await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE approvals SET expires_at = now() - interval '1 second' WHERE id = $1", id);
+
         var again = Approval(await CheckAsync(key, "run-x", "late"));
-        Assert.Equal((id, "expired"), (again.GetProperty("id").GetGuid(), again.GetProperty("status").GetString()));
-        Assert.Equal(1L, await ApprovalRowsAsync(tenant.OrgId, "run-x"));
+        var fresh = again.GetProperty("id").GetGuid();
+        Assert.NotEqual(id, fresh);
+        Assert.Equal("pending", again.GetProperty("status").GetString());
+        Assert.Equal(2L, await ApprovalRowsAsync(tenant.OrgId, "run-x"));
+        Assert.Equal(2L, await RequestedAuditRowsAsync(tenant.OrgId));
+        Assert.Equal(2L, await RequestedNoticesAsync(tenant.OrgId));
+        // The old one was made a fact first (expired, audited), then superseded (audited, naming its successor).
+        var old = (await _client.Get($"/api/v1/approvals/{id}", tenant.AdminToken)).Expect(200).Body;
+        Assert.Equal(("expired", "expired"), (old.GetProperty("status").GetString(), old.GetProperty("decision_reason").GetString()));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM approvals WHERE id = $1 AND status = 'expired' AND superseded_at IS NOT NULL", id));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM audit_logs WHERE org_id = $1 AND action = 'approval.expired' AND entity_id = $2", tenant.OrgId, id.ToString()));
+        Assert.Equal(1L, await CountAsync("""
+            SELECT count(*) FROM audit_logs WHERE org_id = $1 AND action = 'approval.superseded' AND entity_id = $2
+              AND before->>'superseded_by' IS NULL AND after->>'superseded_by' = $3 AND after->>'status' = 'expired' AND after->>'step' = 'late'
+            """, tenant.OrgId, id.ToString(), fresh.ToString()));
+
+        // The new request is the step's now: a repeated check returns it, and nothing more is created.
+        Assert.Equal(fresh, Approval(await CheckAsync(key, "run-x", "late")).GetProperty("id").GetGuid());
+        Assert.Equal(2L, await ApprovalRowsAsync(tenant.OrgId, "run-x"));
+    }
+
+    [Fact]
+    public async Task Concurrent_rechecks_of_an_expired_step_supersede_it_once()
+    {
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client, timeoutMinutes: 1);
+        var id = Approval(await CheckAsync(key, "run-xc", "late")).GetProperty("id").GetGuid();
+        await TestDatabase.ExecuteAsync(TestDatabase.OwnerUrl, "UPDATE approvals SET expires_at = now() - interval '1 second' WHERE id = $1", id);
+        var replies = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => CheckAsync(key, "run-xc", "late")));
+        var ids = replies.Select(r => Approval(r).GetProperty("id").GetGuid()).Distinct().ToList();
+        Assert.NotEqual(id, Assert.Single(ids));
+        Assert.Equal(2L, await ApprovalRowsAsync(tenant.OrgId, "run-xc"));
+        Assert.Equal(1L, await CountAsync("SELECT count(*) FROM audit_logs WHERE org_id = $1 AND action = 'approval.superseded'", tenant.OrgId));
+        Assert.Equal(2L, await RequestedAuditRowsAsync(tenant.OrgId));
+    }
+
+    [Fact]
+    public async Task A_request_rejected_by_a_pause_is_superseded_once_the_agent_resumes()
+    {
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client);
+        var id = Approval(await CheckAsync(key, "run-p", "refund")).GetProperty("id").GetGuid();
+        var agent = (await _client.Get($"/api/v1/approvals/{id}", tenant.AdminToken)).Expect(200).Body.GetProperty("agent_id").GetGuid();
+        (await _client.Post($"/api/v1/controls/pause-agent/{agent}", new { reason = "checking" }, tenant.AdminToken)).Expect(200);
+        var rejected = (await _client.Get($"/api/v1/approvals/{id}", tenant.AdminToken)).Expect(200).Body;
+        Assert.Equal(("rejected", "agent_paused"), (rejected.GetProperty("status").GetString(), rejected.GetProperty("decision_reason").GetString()));
+        (await _client.Post($"/api/v1/controls/resume-agent/{agent}", new { reason = "fine" }, tenant.AdminToken)).Expect(200);
+
+        // The agent's status is cached for up to a second: until the check sees it resumed, it answers agent_paused.
+        var again = await RecheckUntilApprovalAsync(key, "run-p", "refund");
+        var fresh = again.GetProperty("id").GetGuid();
+        Assert.NotEqual(id, fresh);
+        Assert.Equal("pending", again.GetProperty("status").GetString());
+        Assert.Equal("rejected", (await _client.Get($"/api/v1/approvals/{id}", tenant.AdminToken)).Expect(200).Str("status"));
+        Assert.Equal(1L, await CountAsync("""
+            SELECT count(*) FROM audit_logs WHERE org_id = $1 AND action = 'approval.superseded' AND entity_id = $2
+              AND after->>'decision_reason' = 'agent_paused' AND after->>'superseded_by' = $3
+            """, tenant.OrgId, id.ToString(), fresh.ToString()));
+        Assert.Equal(fresh, Approval(await CheckAsync(key, "run-p", "refund")).GetProperty("id").GetGuid());
+    }
+
+    [Fact]
+    public async Task A_request_rejected_by_the_kill_switch_is_superseded_after_resume_all()
+    {
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client);
+        var id = Approval(await CheckAsync(key, "run-k", "refund")).GetProperty("id").GetGuid();
+        (await _client.Post("/api/v1/controls/kill-switch", new { reason = "incident" }, tenant.AdminToken)).Expect(200);
+        Assert.Equal("rejected", (await _client.Get($"/api/v1/approvals/{id}", tenant.AdminToken)).Expect(200).Str("status"));
+        (await _client.Post("/api/v1/controls/resume-all", new { reason = "over" }, tenant.AdminToken)).Expect(200);
+        var again = await RecheckUntilApprovalAsync(key, "run-k", "refund");
+        Assert.NotEqual(id, again.GetProperty("id").GetGuid());
+        Assert.Equal("pending", again.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task A_person_s_rejection_is_final_for_the_step()
+    {
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client);
+        var id = Approval(await CheckAsync(key, "run-h", "refund")).GetProperty("id").GetGuid();
+        (await _client.Post($"/api/v1/approvals/{id}/reject", new { comment = "no" }, tenant.AdminToken)).Expect(200);
+        for (var i = 0; i < 2; i++)
+        {
+            var again = Approval(await CheckAsync(key, "run-h", "refund"));
+            Assert.Equal((id, "rejected"), (again.GetProperty("id").GetGuid(), again.GetProperty("status").GetString()));
+        }
+        Assert.Equal(1L, await ApprovalRowsAsync(tenant.OrgId, "run-h"));
+        Assert.Equal(0L, await CountAsync("SELECT count(*) FROM audit_logs WHERE org_id = $1 AND action = 'approval.superseded'", tenant.OrgId));
+    }
+
+    private async Task<JsonElement> RecheckUntilApprovalAsync(string key, string runId, string step)
+    {
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); ; await Task.Delay(100))
+        {
+            var reply = (await CheckAsync(key, runId, step)).Expect(200);
+            if (reply.Body.GetProperty("decision").GetString() == "require_approval") return reply.Body.GetProperty("approval");
+            if (DateTime.UtcNow > deadline) throw new TimeoutException($"the check still answers {reply.Body.GetProperty("reason").GetString()}");
+        }
+    }
+
+    private Task<Reply> RawCheckAsync(string key, string runId, string step, string agent, string action, string context) =>
+        _client.Post("/api/v1/policy/check", $$"""{"run_id":"{{runId}}","agent":"{{agent}}","step":"{{step}}","action":{{action}},"context":{{context}}}""", key);
+
+    [Fact]
+    public async Task The_same_question_in_another_key_order_is_the_same_request()
+    {
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client);
+        var first = Approval(await RawCheckAsync(key, "run-o", "s", "billing-bot",
+            """{"type":"apply_discount","discount_percent":25,"order":{"id":"o-1","lines":[{"sku":"a","qty":1},{"qty":2,"sku":"b"}]}}""",
+            """{"customer":"c-9","tier":{"name":"gold","since":2019}}"""));
+        var again = Approval(await RawCheckAsync(key, "run-o", "s", "billing-bot",
+            """{"order":{"lines":[{"qty":1,"sku":"a"},{"sku":"b","qty":2}],"id":"o-1"},"discount_percent":25,"type":"apply_discount"}""",
+            """{"tier":{"since":2019,"name":"gold"},"customer":"c-9"}"""));
+        Assert.Equal(first.GetProperty("id").GetGuid(), again.GetProperty("id").GetGuid());
+        Assert.Equal(1L, await ApprovalRowsAsync(tenant.OrgId, "run-o"));
+        // An array's order is part of the question.
+        (await RawCheckAsync(key, "run-o", "s", "billing-bot",
+            """{"type":"apply_discount","discount_percent":25,"order":{"id":"o-1","lines":[{"sku":"b","qty":2},{"sku":"a","qty":1}]}}""",
+            """{"customer":"c-9","tier":{"name":"gold","since":2019}}""")).ExpectProblem(409, "step_conflict");
+    }
+
+    [Fact]
+    public async Task Another_action_agent_or_context_on_an_approved_step_is_a_conflict_and_never_the_approval()
+    {
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client);
+        var small = new { type = "apply_discount", discount_percent = 15 };
+        var id = Approval(await CheckAsync(key, "run-c", "discount", small)).GetProperty("id").GetGuid();
+        (await _client.Post($"/api/v1/approvals/{id}/approve", new { comment = "15% is fine" }, tenant.AdminToken)).Expect(200);
+
+        var problems = new List<Reply>
+        {
+            // Another action on the same step: the 15 % approval must not let 90 % through.
+            await CheckAsync(key, "run-c", "discount", new { type = "apply_discount", discount_percent = 90 }),
+            // Another agent on the same run and step.
+            await _client.Post("/api/v1/policy/check", new { run_id = "run-c", agent = "other-bot", action = small, step = "discount" }, key),
+            // Another context.
+            await _client.Post("/api/v1/policy/check", new { run_id = "run-c", agent = "billing-bot", action = small, step = "discount", context = new { region = "eu" } }, key),
+        };
+        foreach (var reply in problems)
+        {
+            var problem = reply.ExpectProblem(409, "step_conflict").Body;
+            Assert.True(problem.GetProperty("errors").TryGetProperty("$.step", out _), problem.ToString());
+            Assert.DoesNotContain(id.ToString(), problem.ToString());
+            Assert.False(problem.TryGetProperty("approval", out _));
+        }
+        // Nothing was created, changed or audited; the step's approval still answers its own question.
+        Assert.Equal(1L, await ApprovalRowsAsync(tenant.OrgId, "run-c"));
+        Assert.Equal(1L, await RequestedAuditRowsAsync(tenant.OrgId));
+        var same = Approval(await CheckAsync(key, "run-c", "discount", small));
+        Assert.Equal((id, "approved"), (same.GetProperty("id").GetGuid(), same.GetProperty("status").GetString()));
+    }
+
+    [Fact]
+    public async Task Another_policy_on_the_same_step_is_a_conflict()
+    {
+        var (tenant, key) = await PolicyCheckTests.TenantWithPoliciesAsync(_client);
+        Approval(await CheckAsync(key, "run-pol", "discount"));
+        // A policy that now decides first (lower priority number) for the same action.
+        (await _client.Post("/api/v1/policies", new
+        {
+            name = "Every discount needs an owner", action = "require_approval", priority = 5, approval_required_from = new[] { "admin" },
+            conditions = new { all = new[] { new { field = "action.type", @operator = "equals", value = "apply_discount" } } },
+        }, tenant.AdminToken)).Expect(201);
+        for (var deadline = DateTime.UtcNow.AddSeconds(10); ; await Task.Delay(100))
+        {
+            var reply = await CheckAsync(key, "run-pol", "discount");
+            if ((int)reply.Status == 409) { reply.ExpectProblem(409, "step_conflict"); break; }
+            Assert.True(DateTime.UtcNow < deadline, "the new policy never decided the check");
+        }
+        Assert.Equal(1L, await ApprovalRowsAsync(tenant.OrgId, "run-pol"));
     }
 
     [Fact]

@@ -9,7 +9,11 @@ namespace AgentOps.IntegrationTests;
 /// <summary>
 /// The contract in sdk/spec/ is what the server declares: the document served at /api/openapi.json, and the event schema
 /// derived from it, equal the committed files (so every contract change shows up in review). Every operation has a
-/// stable operationId, a typed success response and the problems it can answer.
+/// stable operationId, a typed success response and the problems it can answer. The committed contract is production's:
+/// the collection's server has the test-only fault routes on (AGENTOPS_FAULT_INJECTION, ApiFixture), so the files are
+/// compared with the document of a server started with the setting off, as ./agentops spec generates them (SDK code
+/// generators must never put armFault into production clients). The checks of every operation read the collection's
+/// document, fault routes included.
 /// </summary>
 [Collection(ApiCollection.Name)]
 public partial class SpecFilesTests(ApiFixture fx)
@@ -23,6 +27,24 @@ public partial class SpecFilesTests(ApiFixture fx)
         return OpenApiSpec.Canonical(await response.Content.ReadAsStringAsync());
     }
 
+    /// <summary>/api/openapi.json of a server with the fault hook off: the production route set.</summary>
+    private static async Task<string> ProductionServedAsync()
+    {
+        Environment.SetEnvironmentVariable(AgentOps.FaultInjection.FaultInjectionModule.SettingName, "false");
+        try
+        {
+            await using var production = new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Program>();
+            using var client = production.CreateClient();
+            var response = await client.GetAsync("/api/openapi.json");
+            Assert.Equal(200, (int)response.StatusCode);
+            return OpenApiSpec.Canonical(await response.Content.ReadAsStringAsync());
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(AgentOps.FaultInjection.FaultInjectionModule.SettingName, "true");
+        }
+    }
+
     private static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -33,7 +55,9 @@ public partial class SpecFilesTests(ApiFixture fx)
     [Fact]
     public async Task The_committed_spec_files_are_what_the_server_declares()
     {
-        var generated = AgentOpsSpec.Files(await ServedAsync());
+        var served = await ProductionServedAsync();
+        Assert.DoesNotContain("/api/v1/test/faults", served, StringComparison.Ordinal);
+        var generated = AgentOpsSpec.Files(served);
         var directory = Path.Combine(RepositoryRoot(), "sdk", "spec");
         var stale = new List<string>();
         foreach (var (name, text) in generated)

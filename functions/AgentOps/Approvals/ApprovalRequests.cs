@@ -94,35 +94,105 @@ public static class ApprovalRequests
             """, ct, id, tx.OrgId, status, decidedBy, comment);
 
     /// <summary>
-    /// The request a require_approval decision asks for, in the caller's transaction. Without a step, always a new one;
-    /// with a step, the organization's request for that (run, step) if there is one (whatever its status now: a
-    /// repeated check must not ask people twice), else a new one. Concurrent identical checks meet on the unique index
-    /// (migration 0020): one inserts, the others insert nothing and read its row. Only a new request gets its audit row
-    /// (approval.requested) and notification (approval.requested, warning). Expires timeout minutes from now (the
-    /// database's clock, like every expiry check).
+    /// The request a require_approval decision asks for, in the caller's transaction. Without a step, always a new one.
+    /// With a step (<paramref name="fingerprint"/>: <see cref="StepFingerprint"/> of the check's action and context),
+    /// the organization's live request for that (run, step):
+    /// <list type="bullet">
+    /// <item>asked by another agent, under another policy or for another action or context: 409 step_conflict (a
+    /// step's approval never answers another question);</item>
+    /// <item>ended without a person's decision (expired, or rejected by a pause or the kill switch): superseded
+    /// (audited approval.superseded) and replaced by a new request, so a resumed agent can ask again;</item>
+    /// <item>otherwise (pending, or approved or rejected by a person: final for the step) returned as it is, so a
+    /// repeated check never asks people twice.</item>
+    /// </list>
+    /// Concurrent identical checks meet on the unique index (migration 0020): one inserts, the others insert nothing,
+    /// then lock and read its row. Only a new request gets its audit row (approval.requested) and notification
+    /// (approval.requested, warning). Expires timeout minutes from now (the database's clock, like every expiry check).
     /// </summary>
-    public static async Task<RequestedApproval> RequestAsync(Tx tx, Caller caller, AgentRef agent, string runId, string? step, PolicyRef policy,
+    public static async Task<RequestedApproval> RequestAsync(Tx tx, Caller caller, AgentRef agent, string runId, string? step, byte[]? fingerprint, PolicyRef policy,
         string[] approvalFrom, int timeoutMinutes, string context, string? actionType, CancellationToken ct)
     {
-        var id = Guid.CreateVersion7();
-        var requestedByType = AuditLog.ActorTypeWire(caller.Type);
-        var inserted = await tx.SingleAsync("""
-            INSERT INTO approvals (id, org_id, run_id, agent_id, policy_id, policy_version, policy_name, context, approval_required_from,
-                                   requested_by_type, requested_by, expires_at, step)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, now() + make_interval(mins => $12), $13)
-            ON CONFLICT (org_id, run_id, step) WHERE step IS NOT NULL DO NOTHING
-            RETURNING expires_at
-            """, r => new RequestedApproval(id, "pending", r.Time(0), Created: true), ct, id, tx.OrgId, runId, agent.Id, policy.Id, policy.Version, policy.Name, context, approvalFrom,
-            requestedByType, caller.ActorId, timeoutMinutes, step);
-        if (inserted is null)
-            // Read committed: this statement sees the row the conflicting transaction committed.
-            return await tx.SingleAsync("""
-                SELECT id, CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END, expires_at
-                FROM approvals WHERE org_id = $1 AND run_id = $2 AND step = $3
-                """, r => new RequestedApproval(r.GetGuid(0), r.GetString(1), r.Time(2), Created: false), ct, tx.OrgId, runId, step)
-                ?? throw new InvalidOperationException("An approval request conflicted on (run, step) but cannot be read.");
+        if (step is not null && fingerprint is not { Length: StepFingerprint.Length })
+            throw new ArgumentException("A step's request needs the check's fingerprint.", nameof(fingerprint));
+        for (var attempt = 1; ; attempt++)
+        {
+            var id = Guid.CreateVersion7();
+            var inserted = await InsertAsync(tx, caller, id, agent, runId, step, fingerprint, policy, approvalFrom, timeoutMinutes, context, ct);
+            if (inserted is not null)
+            {
+                await RequestedAsync(tx, caller, inserted, agent, runId, step, policy, approvalFrom, actionType, ct);
+                return inserted;
+            }
+            // Read committed: the row the conflicting transaction committed, locked so that only one check supersedes it.
+            var live = await tx.SingleAsync("""
+                SELECT id, CASE WHEN status = 'pending' AND expires_at <= now() THEN 'expired' ELSE status END, expires_at,
+                       agent_id, policy_id, step_fingerprint, decided_by, decision_reason
+                FROM approvals WHERE org_id = $1 AND run_id = $2 AND step = $3 AND superseded_at IS NULL
+                FOR UPDATE
+                """, r => new LiveStepRequest(new RequestedApproval(r.GetGuid(0), r.GetString(1), r.Time(2), Created: false), r.GetGuid(3), r.GetGuid(4),
+                    (byte[])r[5], r.NullableGuid(6), r.NullableString(7)), ct, tx.OrgId, runId, step);
+            if (live is null)
+            {
+                // Superseded by a concurrent check between our insert and our read: its new request is there now.
+                if (attempt >= MaxStepAttempts) throw new InvalidOperationException($"The approval request of run {runId}, step {step} changed {attempt} times while read.");
+                continue;
+            }
+            if (live.AgentId != agent.Id || live.PolicyId != policy.Id || !live.Fingerprint.AsSpan().SequenceEqual(fingerprint))
+                throw StepConflict(runId, step!);
+            if (!live.EndedWithoutAPerson) return live.Request;
 
-        var expires = inserted.ExpiresAt;
+            // Expired but not yet swept: made a fact first (approval.expired, the run's decision event).
+            if (live.Request.Status == "expired") await ExpireDueAsync(tx, live.Request.Id, ct);
+            await tx.ExecuteAsync("UPDATE approvals SET superseded_at = now() WHERE org_id = $1 AND id = $2", ct, tx.OrgId, live.Request.Id);
+            var replaced = await InsertAsync(tx, caller, id, agent, runId, step, fingerprint, policy, approvalFrom, timeoutMinutes, context, ct)
+                ?? throw new InvalidOperationException($"The approval request of run {runId}, step {step} was superseded but its successor conflicts.");
+            await AuditLog.RecordAsync(tx, Actor.Of(caller), "approval.superseded", "approval", live.Request.Id,
+                new { status = live.Request.Status, decision_reason = live.DecisionReason ?? "expired", superseded_by = (Guid?)null },
+                new { status = live.Request.Status, decision_reason = live.DecisionReason ?? "expired", superseded_by = replaced.Id, run_id = runId, step }, ct);
+            await RequestedAsync(tx, caller, replaced, agent, runId, step, policy, approvalFrom, actionType, ct);
+            return replaced;
+        }
+    }
+
+    /// <summary>
+    /// How often a check re-reads its step's request when concurrent checks keep superseding it under it (each
+    /// supersession makes a request that cannot be superseded for its timeout, so 2 suffice; 3 is slack).
+    /// </summary>
+    private const int MaxStepAttempts = 3;
+
+    /// <summary>The reasons the system rejects pending requests with (a pause or archive, the kill switch): not a person's decision.</summary>
+    public static readonly string[] SystemRejectionReasons = ["agent_paused", "org_killed"];
+
+    /// <summary>A step's request not superseded, locked, with what a new check is compared to.</summary>
+    private sealed record LiveStepRequest(RequestedApproval Request, Guid AgentId, Guid PolicyId, byte[] Fingerprint, Guid? DecidedBy, string? DecisionReason)
+    {
+        /// <summary>Expired, or rejected by the system: nobody decided the question, so the step may be asked again.</summary>
+        public bool EndedWithoutAPerson => Request.Status == "expired"
+            || (Request.Status == "rejected" && DecidedBy is null && DecisionReason is { } reason && SystemRejectionReasons.Contains(reason));
+    }
+
+    public static DomainError StepConflict(string runId, string step) =>
+        DomainError.Conflict("step_conflict",
+            $"Run {runId}, step {step} already has an approval request for another agent, policy, action or context: a step's approval answers only " +
+            "the question it was asked. Give this action a step of its own.",
+            new Dictionary<string, string[]> { ["$.step"] = ["already has an approval request for another agent, policy, action or context."] });
+
+    private static Task<RequestedApproval?> InsertAsync(Tx tx, Caller caller, Guid id, AgentRef agent, string runId, string? step, byte[]? fingerprint, PolicyRef policy,
+        string[] approvalFrom, int timeoutMinutes, string context, CancellationToken ct) =>
+        tx.SingleAsync("""
+            INSERT INTO approvals (id, org_id, run_id, agent_id, policy_id, policy_version, policy_name, context, approval_required_from,
+                                   requested_by_type, requested_by, expires_at, step, step_fingerprint)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9, $10, $11, now() + make_interval(mins => $12), $13, $14)
+            ON CONFLICT (org_id, run_id, step) WHERE step IS NOT NULL AND superseded_at IS NULL DO NOTHING
+            RETURNING expires_at
+            """, r => new RequestedApproval(id, "pending", r.Time(0), Created: true), ct, id, tx.OrgId, runId, agent.Id, policy.Id, policy.Version, policy.Name, context,
+            approvalFrom, AuditLog.ActorTypeWire(caller.Type), caller.ActorId, timeoutMinutes, step, fingerprint);
+
+    /// <summary>A new request's audit row (approval.requested), notification and event.</summary>
+    private static async Task RequestedAsync(Tx tx, Caller caller, RequestedApproval request, AgentRef agent, string runId, string? step, PolicyRef policy,
+        string[] approvalFrom, string? actionType, CancellationToken ct)
+    {
+        var (id, expires) = (request.Id, request.ExpiresAt);
         await tx.RaiseAsync(new ApprovalRequested(id, agent.Id), ct);
         var summary = new
         {
@@ -135,7 +205,6 @@ public static class ApprovalRequests
             new { approval_id = id, summary.run_id, summary.step, summary.agent_id, summary.agent, summary.policy, summary.action_type, summary.approval_required_from,
                   summary.expires_at, wait_url = ApprovalView.WaitUrlOf(id) },
             "approval", id.ToString()), ct);
-        return inserted;
     }
 
     /// <summary>Expires the organization's pending requests past their expiry (or just one of them), one audit row each (approval.expired, by the system); returns how many.</summary>

@@ -22,6 +22,15 @@ public sealed class FaultBoard
     /// <summary>Faults an organization may hold at once (used-up ones included, until cleared): a test arms a handful.</summary>
     public const int MaxFaultsPerOrganization = 100;
 
+    /// <summary>
+    /// The most of an endpoint's answer an "after" fault buffers (to throw it away): past it the endpoint is stopped and
+    /// the fault answers at once, so a stream (/live) or a huge answer cannot grow the server's memory.
+    /// </summary>
+    public const int MaxAfterBufferBytes = 1024 * 1024;
+
+    /// <summary>The buffer limit in force: <see cref="MaxAfterBufferBytes"/>; a test lowers it to reach it with a small answer.</summary>
+    public int AfterBufferLimitBytes { get; set; } = MaxAfterBufferBytes;
+
     private readonly System.Collections.Concurrent.ConcurrentDictionary<Guid, List<Armed>> _byOrg = new();
 
     /// <summary>Arms a fault; null when the organization already holds <see cref="MaxFaultsPerOrganization"/>.</summary>
@@ -51,17 +60,18 @@ public sealed class FaultBoard
     }
 
     /// <summary>
-    /// The first fault armed for this path (exact, any case) that has strikes left, which this request uses up; null
-    /// when none matches. A request consumes at most one strike.
+    /// The first fault armed for this path (exact, any case, a trailing slash or not) that has strikes left, which this
+    /// request uses up; null when none matches. A request consumes at most one strike.
     /// </summary>
     public FaultStrike? Strike(Guid orgId, string path)
     {
         if (!_byOrg.TryGetValue(orgId, out var list)) return null;
+        path = NormalizePath(path);
         lock (list)
         {
             foreach (var armed in list)
             {
-                if (armed.Remaining == 0 || !armed.Spec.Path.Equals(path, StringComparison.OrdinalIgnoreCase)) continue;
+                if (armed.Remaining == 0 || !NormalizePath(armed.Spec.Path).Equals(path, StringComparison.OrdinalIgnoreCase)) continue;
                 armed.Remaining--;
                 armed.Hits++;
                 return new FaultStrike(armed.Id, armed.Spec.Status, armed.Spec.When, armed.Spec.RetryAfterSeconds);
@@ -69,6 +79,12 @@ public sealed class FaultBoard
             return null;
         }
     }
+
+    /// <summary>
+    /// A path as faults compare it: without its trailing slashes (routing takes /api/v1/ingest/ for /api/v1/ingest),
+    /// except the root itself.
+    /// </summary>
+    public static string NormalizePath(string path) => path.Length > 1 ? path.TrimEnd('/') is { Length: > 0 } trimmed ? trimmed : "/" : path;
 
     private sealed class Armed(Guid id, FaultSpec spec)
     {

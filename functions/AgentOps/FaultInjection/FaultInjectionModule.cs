@@ -27,9 +27,10 @@ public sealed class FaultInjectionModule : IFeatureModule
     public static IApplicationBuilder UseFaultInjection(IApplicationBuilder app)
     {
         if (FaultInjectionApi.BoardOf(app.ApplicationServices) is not { } board) return app;
-        app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.FaultInjection").LogWarning(
+        var logger = app.ApplicationServices.GetRequiredService<ILoggerFactory>().CreateLogger("AgentOps.FaultInjection");
+        logger.LogWarning(
             "{Setting} is on: organization admins can make this server answer errors on purpose (POST /api/v1/test/faults). For SDK tests only; never in production.",
             SettingName);
-        return app.Use(FaultInjectionApi.Middleware(board));
+        return app.Use(FaultInjectionApi.Middleware(board, logger));
     }
 }

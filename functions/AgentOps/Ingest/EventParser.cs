@@ -108,6 +108,9 @@ public static class EventParser
             // Never priced and never counted as model use: what a span's model calls cost is on their llm.call events.
             if (UnpricedSpanField(model, provider, tokensIn, tokensOut, tokensCached, costMicros) is { } field)
                 return Fail(id, "invalid_value", $"a span carries no {field[2..]}: record model calls inside it as llm.call events (parent_id: the span).", field);
+            // Nor is it a tool call (which the run counts): a span's tool calls are tool.call events inside it.
+            if (toolName is not null)
+                return Fail(id, "invalid_value", "a span carries no tool_name: record tool calls inside it as tool.call events (parent_id: the span).", "$.tool_name");
         }
         if (tokensCached > tokensIn) return Fail(id, "invalid_value", "tokens_cached cannot exceed tokens_in (which counts all input tokens).", "$.tokens_cached");
         if (endedAt < timestamp) return Fail(id, "invalid_value", "ended_at is before timestamp.", "$.ended_at");

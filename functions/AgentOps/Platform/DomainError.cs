@@ -14,7 +14,7 @@ public sealed class DomainError(DomainErrorKind kind, string code, string detail
     public string Code { get; } = code;
     public string Detail { get; } = detail;
 
-    /// <summary>For <see cref="DomainErrorKind.Invalid"/>: the messages per field, keyed by JSON path ("$.email") or query parameter.</summary>
+    /// <summary>For <see cref="DomainErrorKind.Invalid"/> (and a conflict that names its field): the messages per field, keyed by JSON path ("$.email") or query parameter.</summary>
     public IReadOnlyDictionary<string, string[]> Errors { get; private init; } = new Dictionary<string, string[]>();
 
     /// <summary>Input the use case cannot take, every fault at once (see <see cref="Validation"/>).</summary>
@@ -34,7 +34,9 @@ public sealed class DomainError(DomainErrorKind kind, string code, string detail
     /// <summary>Also the answer for another organization's resources: existence never leaks.</summary>
     public static DomainError NotFound(string what) => new(DomainErrorKind.NotFound, "not_found", $"No {what} with that id in this organization.");
     public static DomainError Forbidden(string code, string detail) => new(DomainErrorKind.Forbidden, code, detail);
-    public static DomainError Conflict(string code, string detail) => new(DomainErrorKind.Conflict, code, detail);
+    /// <summary>The resource's state forbids the request (409); <paramref name="errors"/> names the fields at fault, if any.</summary>
+    public static DomainError Conflict(string code, string detail, IReadOnlyDictionary<string, string[]>? errors = null) =>
+        new(DomainErrorKind.Conflict, code, detail) { Errors = errors ?? new Dictionary<string, string[]>() };
 
     /// <summary>Credentials that are not, or no longer, good: the client must sign in again.</summary>
     public static DomainError Unauthenticated(string code, string detail) => new(DomainErrorKind.Unauthenticated, code, detail);

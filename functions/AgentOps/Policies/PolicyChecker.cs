@@ -53,7 +53,9 @@ public sealed class PolicyChecker(Db db, AgentDirectory agents, OrgPolicyCache p
             PolicyApprovalRef? approval = null;
             if (verdict == PolicyAction.RequireApproval)
             {
-                var requested = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.RequestAsync(tx, caller, agent, runId, step, policy!, rule!.ApprovalFrom,
+                // What the step's request answers: this agent, policy, action and context (the run's facts change; the question does not).
+                var fingerprint = step is null ? null : StepFingerprint.Of(action, checkContext is { ValueKind: JsonValueKind.Object } c ? c : null);
+                var requested = await db.InOrgAsync(caller.OrgId, tx => ApprovalRequests.RequestAsync(tx, caller, agent, runId, step, fingerprint, policy!, rule!.ApprovalFrom,
                     rule.TimeoutMinutes ?? PolicyRules.DefaultApprovalTimeoutMinutes, context!.RootElement.GetRawText(), actionType, ct), ct);
                 approval = new PolicyApprovalRef(requested.Id, requested.Status, requested.ExpiresAt, ApprovalView.WaitUrlOf(requested.Id), step);
             }

@@ -60,4 +60,23 @@ public class FaultBoardTests
         Assert.Equal(200, all.Count(s => s is null));
         Assert.All(board.List(OrgA), f => Assert.Equal((100, 0), (f.Hits, f.Remaining)));
     }
+
+    [Theory]
+    [InlineData("/api/v1/ingest", "/api/v1/ingest/")]
+    [InlineData("/api/v1/ingest/", "/api/v1/ingest")]
+    [InlineData("/api/v1/ingest//", "/API/v1/Ingest")]
+    public void A_trailing_slash_does_not_matter_on_either_side(string armed, string requested)
+    {
+        var board = new FaultBoard();
+        board.Arm(OrgA, Spec(503, path: armed));
+        Assert.Equal(503, board.Strike(OrgA, requested)?.Status);
+    }
+
+    [Theory]
+    [InlineData("/", "/")]
+    [InlineData("//", "/")]
+    [InlineData("/a/", "/a")]
+    [InlineData("/a", "/a")]
+    public void Paths_are_normalized_without_their_trailing_slashes(string path, string normalized) =>
+        Assert.Equal(normalized, FaultBoard.NormalizePath(path));
 }

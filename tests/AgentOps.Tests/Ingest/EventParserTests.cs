@@ -43,6 +43,8 @@ public class EventParserTests
     [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_in":1}""", "invalid_value", "$.tokens_in")]
     [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_out":1}""", "invalid_value", "$.tokens_out")]
     [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","cost_usd":0.1}""", "invalid_value", "$.cost_usd")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_cached":1}""", "invalid_value", "$.tokens_cached")]
+    [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tool_name":"search"}""", "invalid_value", "$.tool_name")]
     [InlineData("""{"id":"x","type":"span","name":"plan","timestamp":"2026-06-01T00:00:02Z","ended_at":"2026-06-01T00:00:01Z","run_id":"r","agent":"a"}""", "invalid_value", "$.ended_at")]
     [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_in":1.5}""", "type_mismatch", "$.tokens_in")]
     [InlineData("""{"id":"x","type":"log","timestamp":"2026-06-01T00:00:00Z","run_id":"r","agent":"a","tokens_in":1,"tokens_cached":2}""", "invalid_value", "$.tokens_cached")]

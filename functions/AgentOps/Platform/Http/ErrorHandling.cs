@@ -45,7 +45,7 @@ public sealed class ErrorHandlingMiddleware(RequestDelegate next, ILogger<ErrorH
             DomainErrorKind.Unauthenticated => ApiProblem.Unauthorized(d.Code, d.Detail),
             DomainErrorKind.Forbidden => ApiProblem.Forbidden(d.Code, d.Detail),
             DomainErrorKind.Gone => ApiProblem.Gone(d.Code, d.Detail),
-            _ => ApiProblem.Conflict(d.Code, d.Detail),
+            _ => new ApiProblem(StatusCodes.Status409Conflict, d.Code, "Conflict", d.Detail, d.Errors.Count == 0 ? null : d.Errors),
         },
         BadHttpRequestException b => FromBadRequest(b),
         // Request bodies are read by binding (a BadHttpRequestException around the JsonException) after the input gate;

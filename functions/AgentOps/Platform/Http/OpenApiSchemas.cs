@@ -15,7 +15,7 @@ namespace AgentOps.Platform.Http;
 /// every property required: null fields are written as null, never left out.</item>
 /// <item>A PATCH field (<see cref="Optional{T}"/>) is documented as its value, <c>T</c> or null, never as the wrapper.</item>
 /// </list>
-/// Numbers are JSON numbers only (<see cref="Json"/> reads them strictly), so the generator no longer offers strings.
+/// Enums are strings (their wire names), and say so. Numbers are JSON numbers only (<see cref="Json"/> reads them strictly), so the generator no longer offers strings.
 /// </summary>
 public static class OpenApiSchemas
 {
@@ -52,6 +52,11 @@ public static class OpenApiSchemas
 
     private static async Task TransformAsync(OpenApiSchema schema, OpenApiSchemaTransformerContext context, CancellationToken ct)
     {
+        // Enums are written as their names (Json's string enum converter): say so, as code generators need the type
+        // to make a string union rather than an untyped one.
+        if ((Nullable.GetUnderlyingType(context.JsonTypeInfo.Type) ?? context.JsonTypeInfo.Type).IsEnum && schema.Enum is { Count: > 0 } values && schema.Type is null
+            && values.All(v => v?.GetValueKind() == System.Text.Json.JsonValueKind.String))
+            schema.Type = JsonSchemaType.String;
         if (context.JsonTypeInfo.Kind != JsonTypeInfoKind.Object || schema.Properties is not { Count: > 0 } properties) return;
         var isRequestBody = context.ParameterDescription?.Source == BindingSource.Body;
         foreach (var property in context.JsonTypeInfo.Properties)

@@ -13,9 +13,9 @@ public sealed record PolicyCheckRequest(
     [property: Description("The agent's id or name (a name is registered on first use when the key may write agents).")] string? Agent,
     [property: Description("The action, an object: its type (e.g. send_email) and whatever the policies read, as action.<field>.")] JsonElement? Action,
     [property: Description("Optional facts the policies may read as context.<field> (an object).")] JsonElement? Context,
-    [property: Description("Optional: the run's step this action belongs to (1–200 characters). A require_approval answer for a run and step that already has an approval request returns that request (same id, its current status) instead of a new one.")] string? Step = null);
+    [property: Description("Optional: the run's step this action belongs to (1–200 characters). A require_approval answer for a run and step that already has an approval request for the same agent, policy, action and context returns that request (same id, its current status) instead of a new one, or a new one when it expired or was rejected by a pause or the kill switch; for another agent, policy, action or context it is 409 step_conflict.")] string? Step = null);
 
-[Description("The approval request to wait on (GET wait_url long-polls until it is decided). For a check with a step, the request already made for that run and step, whatever its status (pending, approved, rejected or expired).")]
+[Description("The approval request to wait on (GET wait_url long-polls until it is decided). For a check with a step, the request already made for that run and step (pending, or approved or rejected by a person), or a new one when that one expired or was rejected by a pause or the kill switch.")]
 public sealed record PolicyApprovalRef(Guid Id, string Status, DateTimeOffset ExpiresAt, string WaitUrl,
     [property: Description("The step the check named, if any.")] string? Step);
 
