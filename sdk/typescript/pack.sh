@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
 out="${1:-artifacts}"
 mkdir -p "$out"
+out=$(cd "$out" && pwd)  # absolute: the probe below installs it from another directory
 if [ ! -d node_modules ]; then npm ci --no-audit --no-fund --loglevel=error >&2; fi
 node scripts/build.mjs >&2
 tarball=$(npm pack --silent --pack-destination "$out" | tail -1)
@@ -21,7 +22,7 @@ fi
 # The packed package loads through both entry points from a project that installed it (no dependencies: offline).
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
-(cd "$probe" && npm init -y >/dev/null && npm install --no-audit --no-fund --offline --loglevel=error "$OLDPWD/$path" >&2 &&
+(cd "$probe" && npm init -y >/dev/null && npm install --no-audit --no-fund --offline --loglevel=error "$path" >&2 &&
   node -e "const s = require('@agentops/sdk'); if (typeof s.AgentOps !== 'function') process.exit(1)" &&
   node --input-type=module -e "import { AgentOps } from '@agentops/sdk'; if (typeof AgentOps !== 'function') process.exit(1)") ||
   { echo "the packed package does not load" >&2; exit 1; }
