@@ -21,8 +21,11 @@ public sealed partial class AgentOpsClient
     /// Asks the server whether the agent may take <paramref name="action"/> (an object serialized as JSON, a
     /// <see cref="JsonElement"/> or a dictionary; it should have a <c>type</c>). <paramref name="step"/> names the step so
     /// that a repeated check of the same run and step returns the approval request already made. The run is
-    /// <paramref name="run"/>, else the current one. Throws <see cref="AgentPausedException"/> when the agent is paused and
-    /// <see cref="AgentOpsException"/> when the server cannot answer (decide yourself whether to fail open or closed).
+    /// <paramref name="run"/>, else the current one (outside any run, the client's ad-hoc run). Throws
+    /// <see cref="AgentPausedException"/> when the agent is paused. When the server cannot answer (or the client is not
+    /// configured) it never throws: the decision is <see cref="AgentOpsOptions.PolicyFallback"/> (block by default) with
+    /// <see cref="PolicyDecision.FromServer"/> false and reason <c>check_failed</c> (or <c>not_configured</c>); strict
+    /// mode throws <see cref="AgentOpsException"/> instead.
     /// </summary>
     public async Task<PolicyDecision> CheckPolicyAsync(object action, string? step = null, object? context = null,
         AgentRun? run = null, CancellationToken cancellationToken = default)
@@ -30,8 +33,12 @@ public sealed partial class AgentOpsClient
         ArgumentNullException.ThrowIfNull(action);
         var state = run?.State ?? FindState(Activity.Current)?.Run;
         var agent = state?.Agent ?? _options.Agent!;
-        var runId = state?.RunId ?? Ids.New();
-        if (!_configured) throw new AgentOpsException("AgentOps is not configured: set Endpoint and ApiKey (or AGENTOPS_URL and AGENTOPS_API_KEY).");
+        var runId = state?.RunId ?? _adHocRunId;
+        if (!_configured)
+        {
+            if (_options.Strict) throw new AgentOpsException("AgentOps is not configured: set Endpoint and ApiKey (or AGENTOPS_URL and AGENTOPS_API_KEY).");
+            return Fallback("not_configured", null);
+        }
 
         var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
         using (var w = new Utf8JsonWriter(buffer))
@@ -56,14 +63,16 @@ public sealed partial class AgentOpsClient
             using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/policy/check") { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.RequestTimeout);
+            timeout.CancelAfter(_options.PolicyTimeout);
             using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
             var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
             if (!response.IsSuccessStatusCode)
             {
-                var code = TryCode(bytes);
+                var code = TryCode(bytes) ?? "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
                 if (IsPaused(agent)) throw new AgentPausedException(agent);
-                throw new AgentOpsException($"The policy check failed: {(int)response.StatusCode} {code}", (int)response.StatusCode, code);
+                if (_options.Strict) throw new AgentOpsException($"The policy check failed: {(int)response.StatusCode} {code}", (int)response.StatusCode, code);
+                Warn($"the policy check answered {(int)response.StatusCode} {code}; answering {_options.PolicyFallback}");
+                return Fallback("check_failed", code);
             }
             using var doc = JsonDocument.Parse(bytes);
             answer = doc.RootElement.Clone();
@@ -72,7 +81,9 @@ public sealed partial class AgentOpsClient
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             if (IsPaused(agent)) throw new AgentPausedException(agent);
-            throw new AgentOpsException("The policy check could not reach AgentOps: " + ex.GetType().Name, ex);
+            if (_options.Strict) throw new AgentOpsException("The policy check could not reach AgentOps: " + ex.GetType().Name, ex);
+            Warn($"the policy check could not reach the server ({ex.GetType().Name}); answering {_options.PolicyFallback}");
+            return Fallback("check_failed", null);
         }
 
         var decision = ParseDecision(answer);
@@ -84,6 +95,10 @@ public sealed partial class AgentOpsClient
         ClearPaused(agent);
         return decision;
     }
+
+    /// <summary>The decision answered without the server (<see cref="AgentOpsOptions.PolicyFallback"/>).</summary>
+    private PolicyDecision Fallback(string reason, string? problemCode) =>
+        new(this, _options.PolicyFallback, reason, null, [], null, null, default, fromServer: false, problemCode: problemCode);
 
     private PolicyDecision ParseDecision(JsonElement root)
     {
