@@ -54,7 +54,7 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(len(ids), 25)
         self.assertEqual(len(set(ids)), 25)
         st = c.stats()
-        self.assertEqual((st["sent"], st["queued"], st["enqueued"]), (25, 0, 25))
+        self.assertEqual((st["sent"], st["queued"], st["batches"]), (25, 0, 3))
 
     def test_a_full_batch_is_sent_without_waiting_for_the_interval(self) -> None:
         c = self.client(batch_max_events=5, flush_interval=30)
@@ -281,7 +281,7 @@ class TransportTests(unittest.TestCase):
             run.end()
             self.assertEqual(c.flush(30).unsent, 0)
             st = c.stats()
-            self.assertEqual(st["sent"], st["enqueued"], st)
+            self.assertEqual((st["sent"], st["dropped_queue_full"]), (2_500 * (round_ + 1), 0), st)
 
     def test_flush_returns_within_its_timeout_when_the_server_never_answers(self) -> None:
         self.server.script("/api/v1/ingest", lambda r: None)
@@ -449,16 +449,32 @@ class ControlTests(unittest.TestCase):
     def test_check_policy_falls_back_when_unreachable(self) -> None:
         c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False)
         d = c.check_policy({"type": "x"})
-        self.assertEqual((d.decision, d.reason), ("block", "check_failed"))
+        self.assertEqual((d.decision, d.reason, d.from_server, d.problem_code), ("block", "check_failed", False, None))
         c2 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False,
                              policy_fallback="allow")
         self.assertEqual(c2.check_policy({"type": "x"}).decision, "allow")
         c3 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False,
                              strict=True)
-        with self.assertRaises(OSError):
+        with self.assertRaises(agentops.AgentOpsError):
             c3.check_policy({"type": "x"})
         for x in (c, c2, c3):
             x.close(0.1)
+
+    def test_check_policy_error_answers_fall_back_with_their_code_and_old_servers_lose_the_step(self) -> None:
+        self.server.script("/api/v1/policy/check", lambda r: (503, {}, {"code": "unavailable"}))
+        d = self.c.check_policy({"type": "x"})
+        self.assertEqual((d.decision, d.reason, d.from_server, d.problem_code),
+                         ("block", "check_failed", False, "unavailable"))
+        self.server.scripts.clear()
+        self.server.script("/api/v1/policy/check", lambda r: (400, {}, {"code": "unknown_field"}) if "step" in r.json
+                           else (200, {}, {"decision": "allow", "reason": "no_rule_matched", "matched": []}))
+        d = self.c.check_policy({"type": "x"}, step="s1")
+        self.assertEqual((d.decision, d.from_server), ("allow", True))
+        self.assertNotIn("step", self.server.requests[-1].json)
+        c = agentops.Client(api_key=None, base_url=None, agent="bot", flush_at_exit=False)
+        if c.base_url is None or c.api_key is None:
+            d = c.check_policy({"type": "x"})
+            self.assertEqual((d.decision, d.reason, d.from_server), ("block", "not_configured", False))
 
     def test_wait_for_approval_long_polls_until_decided(self) -> None:
         answers = iter(["pending", "pending", "approved"])
@@ -479,7 +495,8 @@ class ControlTests(unittest.TestCase):
             return None  # a long poll that does not answer within the caller's time
         self.server.scripts.insert(0, ("/api/v1/approvals/ap2", slow))
         start = time.monotonic()
-        self.assertEqual(self.c.wait_for_approval("ap2", timeout=200, cancel=_set_after(0.3)), "pending")
+        with self.assertRaises(agentops.WaitCancelledError):
+            self.c.wait_for_approval("ap2", timeout=200, cancel=_set_after(0.3))
         self.assertLess(time.monotonic() - start, 1.0)
         self.assertEqual(self.server.requests[0].path, "/api/v1/approvals/ap2/wait?timeout_s=60")
 
