@@ -108,8 +108,8 @@ test("a failing callback ends the run failed and the span with its error, and th
   });
   const end = events.find((e) => e.type === "run.end");
   assert.equal(end.status, "failed");
-  assert.deepEqual(end.error, { message: "boom", type: "TypeError" });
-  assert.deepEqual(events.find((e) => e.type === "span").error, { message: "boom", type: "TypeError" });
+  assert.equal(end.error, "TypeError: boom");
+  assert.equal(events.find((e) => e.type === "span").error, "TypeError: boom");
 });
 
 test("explicit handles work without ambient context; withContext re-enters a run", async () => {
