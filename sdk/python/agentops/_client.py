@@ -570,7 +570,7 @@ class Client:
         Returns ``approved``, ``rejected``, ``expired`` or ``pending`` (timed out); setting ``cancel`` raises
         ``WaitCancelledError`` (``await_approval``: cancelling the task raises ``CancelledError``). Each poll asks the
         server to wait at most 60 s and never longer than the time left. Network errors are retried until the
-        timeout (strict mode raises them).
+        timeout (strict mode raises them); a refusal (4xx other than 408/429) raises ``ApiError``.
         """
         if self.base_url is None:
             return "pending"
@@ -596,8 +596,8 @@ class Client:
                 if doc is None and cancel is not None and cancel.is_set():
                     raise WaitCancelledError("agentops: the wait for approval %s was cancelled" % approval_id)
             except (OSError, ValueError, ApiError) as e:
-                if self.strict or (isinstance(e, ApiError) and e.status in (401, 403, 404)):
-                    raise
+                if self.strict or (isinstance(e, ApiError) and e.status < 500 and e.status not in (408, 429)):
+                    raise  # a refusal (unknown id, no read scope) is not worth waiting out
                 failures += 1
                 logger.warning("agentops: approval wait failed (%s); retrying", e)
                 doc = None

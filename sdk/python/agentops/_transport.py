@@ -77,6 +77,7 @@ def genai_metadata(ev: Dict[str, Any]) -> Dict[str, Any]:
     response_model = ev.pop("_response_model", None) or ev.get("model")
     if response_model is not None:
         md["gen_ai.response.model"] = response_model
+        ev["model"] = response_model  # the event's model is the one that answered (priced), as in the other SDKs
     if ev.get("tokens_in") is not None:
         md["gen_ai.usage.input_tokens"] = ev["tokens_in"]
     if ev.get("tokens_out") is not None:
@@ -86,7 +87,6 @@ def genai_metadata(ev: Dict[str, Any]) -> Dict[str, Any]:
     ttft = ev.pop("_ttft_ms", None)
     if ttft is not None:
         md["gen_ai.response.time_to_first_chunk"] = ttft / 1000.0
-        md["time_to_first_token_ms"] = ttft
     return md
 
 

@@ -135,6 +135,8 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(md["gen_ai.provider.name"], "openai")
         self.assertEqual(md["gen_ai.request.model"], "gpt-4o")
         self.assertEqual(md["gen_ai.response.model"], "gpt-4o-2024")
+        self.assertEqual(evs["llm.call"]["model"], "gpt-4o-2024")
+        self.assertNotIn("time_to_first_token_ms", md)
         self.assertEqual(md["gen_ai.usage.input_tokens"], 10)
         self.assertEqual(md["gen_ai.usage.output_tokens"], 5)
         self.assertEqual(md["gen_ai.usage.cache_read.input_tokens"], 3)

@@ -445,7 +445,7 @@ export class AgentOps {
     this.options = {
       baseUrl,
       agent: agent || DEFAULT_AGENT,
-      environment: options.environment,
+      environment: options.environment ?? env("AGENTOPS_ENVIRONMENT"),
       sync: options.sync ?? false,
       strict,
       maxQueueEvents: positive(options.maxQueueEvents, DEFAULT_MAX_QUEUE_EVENTS),
@@ -615,7 +615,7 @@ export class AgentOps {
       "gen_ai.request.model": o.model,
     };
     if (o.provider) metadata["gen_ai.provider.name"] = o.provider;
-    if (o.responseModel) metadata["gen_ai.response.model"] = o.responseModel;
+    metadata["gen_ai.response.model"] = o.responseModel ?? o.model;
     if (o.tokensIn !== undefined) metadata["gen_ai.usage.input_tokens"] = o.tokensIn;
     if (o.tokensOut !== undefined) metadata["gen_ai.usage.output_tokens"] = o.tokensOut;
     if (o.tokensCached !== undefined) metadata["gen_ai.usage.cache_read.input_tokens"] = o.tokensCached;
@@ -881,7 +881,8 @@ export class AgentOps {
   /**
    * Waits until the approval request `id` is decided or `timeoutMs` passes: long-polls
    * GET /api/v1/approvals/{id}/wait (≤ 60 s each, never past the timeout). Resolves with `approved`, `rejected`,
-   * `expired` or `pending` (timed out); rejects only when `signal` aborts.
+   * `expired` or `pending` (timed out); rejects when `signal` aborts (with its reason) and with AgentOpsError when the
+   * server refuses the wait (a 4xx other than 408/429: an unknown id, a key without `read`).
    */
   async waitForApproval(id: string, options: WaitOptions = {}): Promise<ApprovalResult> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
@@ -907,8 +908,8 @@ export class AgentOps {
           const status = String(last?.status ?? "pending");
           if (status !== "pending") return approvalResult(id, status, last);
         } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
-          this.logger("warn", `AgentOps: waiting for approval ${id}: ${answer.status} ${answer.body?.code ?? ""}`);
-          return approvalResult(id, "pending", answer.body);
+          // A refusal (unknown id, no read scope) is not worth waiting out; the other SDKs raise it too.
+          throw new AgentOpsError(`waiting for approval ${id} failed: ${answer.status} ${answer.body?.code ?? ""}`.trim());
         } else {
           await sleepOrAbort(Math.min(APPROVAL_RETRY_DELAY_MS, Math.max(0, deadline - monotonicMs())), options.signal);
         }

@@ -36,6 +36,9 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
 
     /// <summary>The run id of policy checks made outside any run (one per client, so that their steps stay idempotent).</summary>
     private readonly string _adHocRunId = Ids.New();
+
+    /// <summary>Set when the server refused a policy check's <c>step</c> (a server older than idempotent steps).</summary>
+    private volatile bool _stepUnsupported;
     private int _disposed;
 
     /// <summary>Creates a client from environment variables only (AGENTOPS_URL, AGENTOPS_API_KEY, AGENTOPS_AGENT).</summary>

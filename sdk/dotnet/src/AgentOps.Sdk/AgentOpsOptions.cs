@@ -53,7 +53,7 @@ public sealed class AgentOpsOptions
     /// <summary>The agent's name or id; unknown names are registered on first use. Falls back to <c>AGENTOPS_AGENT</c>, then <c>default</c>.</summary>
     public string? Agent { get; set; }
 
-    /// <summary>The environment recorded on runs (e.g. <c>production</c>); optional.</summary>
+    /// <summary>The environment recorded on runs (e.g. <c>production</c>); optional. Falls back to <c>AGENTOPS_ENVIRONMENT</c>.</summary>
     public string? Environment { get; set; }
 
     /// <summary>Synchronous (serverless) mode: no background worker; ending a run and flushing send before they return.</summary>
@@ -118,6 +118,8 @@ public sealed class AgentOpsOptions
         if (copy.Endpoint is null && System.Environment.GetEnvironmentVariable("AGENTOPS_URL") is { Length: > 0 } url
             && Uri.TryCreate(url, UriKind.Absolute, out var parsed))
             copy.Endpoint = parsed;
+        if (string.IsNullOrEmpty(copy.Environment))
+            copy.Environment = System.Environment.GetEnvironmentVariable("AGENTOPS_ENVIRONMENT") is { Length: > 0 } env ? env : null;
         if (string.IsNullOrEmpty(copy.ApiKey))
             copy.ApiKey = System.Environment.GetEnvironmentVariable("AGENTOPS_API_KEY");
         if (string.IsNullOrEmpty(copy.Agent))

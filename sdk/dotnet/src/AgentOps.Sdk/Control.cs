@@ -40,32 +40,42 @@ public sealed partial class AgentOpsClient
             return Fallback("not_configured", null);
         }
 
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        byte[] Body(bool withStep)
         {
-            w.WriteStartObject();
-            w.WriteString("run_id", runId);
-            w.WriteString("agent", agent);
-            w.WritePropertyName("action");
-            EventWriter.WriteValue(w, action);
-            if (context is not null)
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+            using (var w = new Utf8JsonWriter(buffer))
             {
-                w.WritePropertyName("context");
-                EventWriter.WriteValue(w, context);
+                w.WriteStartObject();
+                w.WriteString("run_id", runId);
+                w.WriteString("agent", agent);
+                w.WritePropertyName("action");
+                EventWriter.WriteValue(w, action);
+                if (context is not null)
+                {
+                    w.WritePropertyName("context");
+                    EventWriter.WriteValue(w, context);
+                }
+                if (withStep && step is not null) w.WriteString("step", step);
+                w.WriteEndObject();
             }
-            if (step is not null) w.WriteString("step", step);
-            w.WriteEndObject();
+            return buffer.WrittenSpan.ToArray();
         }
 
         JsonElement answer;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/policy/check") { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(_options.PolicyTimeout);
-            using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+            var (response, bytes) = await PostCheckAsync(Body(!_stepUnsupported), timeout.Token).ConfigureAwait(false);
+            if ((int)response.StatusCode == 400 && step is not null && !_stepUnsupported && TryCode(bytes) == "unknown_field")
+            {
+                // A server older than idempotent steps: ask without it (a repeated check then makes a new request).
+                _stepUnsupported = true;
+                Warn("this server does not take policy check steps; checks are not idempotent per step");
+                response.Dispose();
+                (response, bytes) = await PostCheckAsync(Body(false), timeout.Token).ConfigureAwait(false);
+            }
+            using var answered = response;
             if (!response.IsSuccessStatusCode)
             {
                 var code = TryCode(bytes) ?? "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
@@ -87,13 +97,26 @@ public sealed partial class AgentOpsClient
         }
 
         var decision = ParseDecision(answer);
-        if (decision.Decision == Decision.Block && decision.Reason == "agent_paused")
+        if (decision.Decision == Decision.Block && decision.Reason is "agent_paused" or "org_killed")
         {
             MarkPaused(agent);
             throw new AgentPausedException(agent);
         }
         ClearPaused(agent);
         return decision;
+    }
+
+    private async Task<(HttpResponseMessage, byte[])> PostCheckAsync(byte[] body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/policy/check") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        try { return (response, await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false)); }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
     }
 
     /// <summary>The decision answered without the server (<see cref="AgentOpsOptions.PolicyFallback"/>).</summary>

@@ -335,8 +335,10 @@ public sealed class TransportTests
         Assert.Equal(200, meta.GetProperty("gen_ai.usage.cache_read.input_tokens").GetInt64());
         Assert.Equal(0.09, meta.GetProperty("gen_ai.response.time_to_first_chunk").GetDouble(), 3);
         Assert.Equal("search", events["tool.call"].GetProperty("tool_name").GetString());
-        Assert.Equal("bad", events["error"].GetProperty("error").GetString());
+        Assert.Equal("InvalidOperationException: bad", events["error"].GetProperty("error").GetString());
         Assert.Equal("InvalidOperationException", events["error"].GetProperty("name").GetString());
+        Assert.Equal("InvalidOperationException", events["error"].GetProperty("metadata").GetProperty("exception.type").GetString());
+        Assert.Equal("info", events["log"].GetProperty("metadata").GetProperty("level").GetString());
         Assert.Equal(0.8, events["score"].GetProperty("score").GetDouble());
         Assert.Equal(256, events["log"].GetProperty("name").GetString()!.Length);
         Assert.Equal(300, events["log"].GetProperty("output").GetString()!.Length);
