@@ -647,7 +647,7 @@ export class AgentOps {
   /** Records a tool call. */
   toolCall(o: ToolCallOptions): string | undefined {
     if (!o || !o.name) return this.invalid("toolCall needs a name");
-    return this.simple("tool.call", o, { tool_name: o.name, name: o.name });
+    return this.simple("tool.call", o, { tool_name: o.name });
   }
 
   /** Records an action with effects outside the agent (an e-mail sent, a payment made). */

@@ -52,6 +52,7 @@ test("withRun and nested withSpan set the ambient context; events directly in a 
   assert.deepEqual(llm.metadata, {
     "gen_ai.operation.name": "chat",
     "gen_ai.request.model": "gpt-4o-mini",
+    "gen_ai.response.model": "gpt-4o-mini",
     "gen_ai.provider.name": "openai",
     "gen_ai.usage.input_tokens": 3,
     "gen_ai.usage.output_tokens": 2,
