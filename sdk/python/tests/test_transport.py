@@ -180,6 +180,31 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(c.stats()["retries"], 0)
         self.assertEqual(len(self.server.events()), 2)
 
+    def test_error_score_and_log_records_have_the_shape_of_the_other_sdks(self) -> None:
+        c = self.client()
+        with c.run("shapes") as run:
+            try:
+                raise ValueError("bad")
+            except ValueError as e:
+                run.error(e)
+            run.error("plain")
+            run.score("helpfulness", 0.8, comment="good")
+            run.log("L" * 300)
+        agentops.log("outside any run")  # no current run: not recorded, counted
+        c.flush(5)
+        evs = self.server.events()
+        errors = [e for e in evs if e["type"] == "error"]
+        self.assertEqual((errors[0]["name"], errors[0]["error"], errors[0]["metadata"]),
+                         ("ValueError", "ValueError: bad", {"exception.type": "ValueError"}))
+        self.assertEqual((errors[1]["name"], errors[1]["error"]), ("error", "plain"))
+        score = next(e for e in evs if e["type"] == "score")
+        self.assertEqual((score["score"], score["metadata"]), (0.8, {"comment": "good"}))
+        log = next(e for e in evs if e["type"] == "log")
+        self.assertEqual((len(log["name"]), len(log["output"]), log["metadata"]), (256, 300, {"level": "info"}))
+        for e in evs:
+            self.assertRegex(e["id"], r"^[0-9a-f]{32}$")
+        self.assertRegex(run.id, r"^[0-9a-f]{32}$")
+
     def test_network_errors_and_408_are_retried(self) -> None:
         calls = []
 
@@ -296,6 +321,7 @@ class TransportTests(unittest.TestCase):
             self.assertLess(elapsed, 0.8, "sync=%s" % sync)
             self.assertEqual(result.unsent, 2)
             self.assertFalse(result.ok)
+            self.assertTrue(result.timed_out)
 
     def test_flush_returns_within_its_timeout_when_nothing_listens(self) -> None:
         c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False)
