@@ -226,6 +226,34 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task An_old_server_is_asked_again_without_the_step_and_the_kill_switch_is_a_paused_signal()
+    {
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            if (r.Path != "/api/v1/policy/check") { await FakeServer.AcceptAll(r, ctx); return; }
+            if (r.Json.TryGetProperty("step", out _))
+            {
+                ctx.Response.StatusCode = 400;
+                await ctx.Response.WriteAsJsonAsync(new { code = "unknown_field" });
+                return;
+            }
+            var killed = r.Json.GetProperty("action").GetProperty("type").GetString() == "kill";
+            await ctx.Response.WriteAsJsonAsync(killed
+                ? new { decision = "block", reason = "org_killed", matched = Array.Empty<string>() }
+                : new { decision = "allow", reason = "no_rule_matched", matched = Array.Empty<string>() });
+        });
+        await using var client = TestClient.Create(server.Url);
+        using var run = client.StartRun("old server");
+        var decision = await client.CheckPolicyAsync(new { type = "x" }, step: "s1");
+        Assert.Equal((Decision.Allow, true), (decision.Decision, decision.FromServer));
+        var checks = server.Requests.Where(r => r.Path == "/api/v1/policy/check").ToList();
+        Assert.Equal(2, checks.Count);
+        Assert.False(checks[1].Json.TryGetProperty("step", out _));
+        await Assert.ThrowsAsync<AgentPausedException>(() => client.CheckPolicyAsync(new { type = "kill" }));
+        Assert.True(client.IsPaused());
+    }
+
+    [Fact]
     public async Task RunAsync_ends_the_run_failed_when_an_exception_escapes()
     {
         await using var server = await FakeServer.StartAsync();
