@@ -538,7 +538,8 @@ export class AgentOps {
     try {
       result = await this.store.run({ run }, () => fn(run));
     } catch (err) {
-      await run.end("failed", { error: err });
+      // An abort (AbortSignal, AbortController) is a cancellation, as in the other SDKs.
+      await run.end((err as any)?.name === "AbortError" ? "cancelled" : "failed", { error: err });
       throw err;
     }
     await run.end("succeeded");
@@ -885,6 +886,7 @@ export class AgentOps {
    * server refuses the wait (a 4xx other than 408/429: an unknown id, a key without `read`).
    */
   async waitForApproval(id: string, options: WaitOptions = {}): Promise<ApprovalResult> {
+    if (this.disabled) return approvalResult(id, "pending", undefined); // nothing to ask (not configured)
     const timeoutMs = options.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     const deadline = monotonicMs() + timeoutMs;
     let last: any;

@@ -113,6 +113,15 @@ test("a failing callback ends the run failed and the span with its error, and th
   assert.equal(events.find((e) => e.type === "span").error, "TypeError: boom");
 });
 
+test("an aborted callback ends the run cancelled", async () => {
+  const events = await collect(async (client) => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(client.withRun("aborted", async () => controller.signal.throwIfAborted()), { name: "AbortError" });
+  });
+  assert.equal(events.find((e) => e.type === "run.end").status, "cancelled");
+});
+
 test("explicit handles work without ambient context; withContext re-enters a run", async () => {
   const events = await collect(async (client) => {
     const run = client.startRun("explicit", { tags: ["a"], metadata: { k: 1 }, input: "hi", environment: "test" });

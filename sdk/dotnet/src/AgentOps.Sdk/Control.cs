@@ -162,6 +162,7 @@ public sealed partial class AgentOpsClient
     public async Task<ApprovalStatus> WaitForApprovalAsync(string approvalId, TimeSpan timeout, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(approvalId);
+        if (!_configured) return ApprovalStatus.Pending; // nothing to ask (not configured), as in the other SDKs
         var deadline = Stopwatch.GetTimestamp() + ToTicks(timeout);
         while (true)
         {
