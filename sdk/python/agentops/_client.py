@@ -73,6 +73,9 @@ class _Scope:
     # -- the record calls ---------------------------------------------------------------------------------
 
     def _record(self, ev: Dict[str, Any]) -> Optional[str]:
+        err = ev.get("error")
+        if isinstance(err, BaseException):  # an exception given as a tool's / model's error: "Type: message"
+            ev["error"] = _error_text(err)
         run: Run = self.run
         ev["run_id"] = run.id
         ev["agent"] = run.agent
