@@ -363,7 +363,7 @@ class Client:
         on_paused: Optional[Callable[[str], None]] = None,
         exporters: Sequence[Any] = (),
         native_ingest: bool = True,
-        flush_at_exit: bool = True,
+        flush_on_exit: bool = True,
     ) -> None:
         self.api_key = api_key or os.environ.get("AGENTOPS_API_KEY")
         self.base_url = (base_url or os.environ.get("AGENTOPS_URL") or "").rstrip("/") or None
@@ -395,8 +395,8 @@ class Client:
         )
         self.enabled = self._transport.enabled
         self._closed = False
-        if flush_at_exit and self.enabled:
-            atexit.register(_flush_at_exit, weakref.ref(self))
+        if flush_on_exit and self.enabled:
+            atexit.register(_flush_on_exit, weakref.ref(self))
 
     # ---- configuration ---------------------------------------------------------------------------------
 
@@ -625,7 +625,7 @@ class Client:
             cancel.set()
 
 
-def _flush_at_exit(ref: "weakref.ReferenceType[Client]") -> None:
+def _flush_on_exit(ref: "weakref.ReferenceType[Client]") -> None:
     client = ref()
     if client is not None:
         client._at_exit()

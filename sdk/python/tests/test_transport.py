@@ -20,7 +20,7 @@ logging.getLogger("agentops").setLevel(logging.CRITICAL)
 
 
 def make(server: FakeServer, **kw: Any) -> agentops.Client:
-    kw.setdefault("flush_at_exit", False)
+    kw.setdefault("flush_on_exit", False)
     return agentops.Client(api_key="aok_test", base_url=server.url, agent="bot", **kw)
 
 
@@ -324,7 +324,7 @@ class TransportTests(unittest.TestCase):
             self.assertTrue(result.timed_out)
 
     def test_flush_returns_within_its_timeout_when_nothing_listens(self) -> None:
-        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False)
+        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False)
         self.clients.append(c)
         run = c.start_run("r")
         for i in range(100):
@@ -350,18 +350,18 @@ class TransportTests(unittest.TestCase):
 
     def test_an_unconfigured_client_is_a_noop_and_strict_raises(self) -> None:
         with mock.patch.dict("os.environ", {}, clear=True):
-            c = agentops.Client(flush_at_exit=False)
+            c = agentops.Client(flush_on_exit=False)
             self.assertFalse(c.enabled)
             with c.run("r") as run:
                 run.log("x")
             self.assertEqual(c.flush(0.1).unsent, 0)
             with self.assertRaises(ConfigurationError):
-                agentops.Client(strict=True, flush_at_exit=False)
+                agentops.Client(strict=True, flush_on_exit=False)
 
     def test_env_fallbacks(self) -> None:
         with mock.patch.dict("os.environ", {"AGENTOPS_URL": self.server.url, "AGENTOPS_API_KEY": "aok_env",
                                             "AGENTOPS_AGENT": "env-bot"}):
-            c = agentops.Client(flush_at_exit=False)
+            c = agentops.Client(flush_on_exit=False)
             self.clients.append(c)
             c.start_run("r")
             c.flush(5)
@@ -475,13 +475,13 @@ class ControlTests(unittest.TestCase):
                          ("rule_matched", 2, ["p"], "ap1", "ck"))
 
     def test_check_policy_falls_back_when_unreachable(self) -> None:
-        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False)
+        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False)
         d = c.check_policy({"type": "x"})
         self.assertEqual((d.decision, d.reason, d.from_server, d.problem_code), ("block", "check_failed", False, None))
-        c2 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False,
+        c2 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False,
                              policy_fallback="allow")
         self.assertEqual(c2.check_policy({"type": "x"}).decision, "allow")
-        c3 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False,
+        c3 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False,
                              strict=True)
         with self.assertRaises(agentops.AgentOpsError):
             c3.check_policy({"type": "x"})
@@ -499,7 +499,7 @@ class ControlTests(unittest.TestCase):
         d = self.c.check_policy({"type": "x"}, step="s1")
         self.assertEqual((d.decision, d.from_server), ("allow", True))
         self.assertNotIn("step", self.server.requests[-1].json)
-        c = agentops.Client(api_key=None, base_url=None, agent="bot", flush_at_exit=False)
+        c = agentops.Client(api_key=None, base_url=None, agent="bot", flush_on_exit=False)
         if c.base_url is None or c.api_key is None:
             d = c.check_policy({"type": "x"})
             self.assertEqual((d.decision, d.reason, d.from_server), ("block", "not_configured", False))

@@ -84,7 +84,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
         ActivitySource.AddActivityListener(_listener);
 
         StartTransport();
-        if (_options.FlushOnProcessExit) AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        if (_options.FlushOnExit) AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
     /// <summary>The resolved options (environment fallbacks applied).</summary>

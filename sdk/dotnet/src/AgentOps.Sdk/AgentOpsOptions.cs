@@ -104,7 +104,7 @@ public sealed class AgentOpsOptions
     public TimeSpan DisposeFlushTimeout { get; set; } = DefaultFlushTimeout;
 
     /// <summary>Flush (2 s) when the process exits. On by default.</summary>
-    public bool FlushOnProcessExit { get; set; } = true;
+    public bool FlushOnExit { get; set; } = true;
 
     /// <summary>The HTTP handler to send with (tests, proxies). The client owns it unless <see cref="DisposeHandler"/> is false.</summary>
     public HttpMessageHandler? HttpHandler { get; set; }

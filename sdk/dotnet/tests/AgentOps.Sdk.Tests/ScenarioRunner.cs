@@ -85,7 +85,7 @@ internal sealed class ScenarioRunner : IAsyncDisposable
                 var endpoint = Str(s, "endpoint") is { } e && e != "server" ? new Uri(e) : ConformanceEnvironment.Url;
                 var options = new AgentOpsOptions
                 {
-                    Endpoint = endpoint, ApiKey = ConformanceEnvironment.ApiKey, Agent = _agent, FlushOnProcessExit = false,
+                    Endpoint = endpoint, ApiKey = ConformanceEnvironment.ApiKey, Agent = _agent, FlushOnExit = false,
                     DisposeFlushTimeout = TimeSpan.FromMilliseconds(500),
                     Sync = Bool(s, "sync") ?? false,
                     OnPaused = _ => Interlocked.Increment(ref _pausedCallbacks),

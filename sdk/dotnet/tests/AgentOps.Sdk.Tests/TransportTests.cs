@@ -219,7 +219,7 @@ public sealed class TransportTests
             var decision = await answered.CheckPolicyAsync(new { type = "refund" });
             Assert.Equal(("check_failed", "internal", false), (decision.Reason, decision.ProblemCode, decision.FromServer));
         }
-        await using var unconfigured = new AgentOpsClient(new AgentOpsOptions { Endpoint = null, ApiKey = "", FlushOnProcessExit = false });
+        await using var unconfigured = new AgentOpsClient(new AgentOpsOptions { Endpoint = null, ApiKey = "", FlushOnExit = false });
         if (unconfigured.Options.Endpoint is not null && !string.IsNullOrEmpty(unconfigured.Options.ApiKey)) return; // AGENTOPS_URL and _API_KEY set here
         var none = await unconfigured.CheckPolicyAsync(new { type = "refund" });
         Assert.Equal(("not_configured", Decision.Block, false), (none.Reason, none.Decision, none.FromServer));
@@ -390,13 +390,13 @@ public sealed class TransportTests
     public async Task Unconfigured_clients_are_disabled_and_strict_ones_refuse_to_start()
     {
         var warnings = new List<string>();
-        await using var client = new AgentOpsClient(new AgentOpsOptions { Endpoint = null, ApiKey = "", FlushOnProcessExit = false, Logger = warnings.Add });
+        await using var client = new AgentOpsClient(new AgentOpsOptions { Endpoint = null, ApiKey = "", FlushOnExit = false, Logger = warnings.Add });
         if (client.Options.Endpoint is not null) return; // AGENTOPS_URL is set in this environment
         using (client.StartRun("nowhere")) client.Log("x");
         Assert.Equal(0, (await client.FlushAsync(TimeSpan.FromMilliseconds(200))).Unsent);
         Assert.Equal(0, client.Stats().Queued);
         Assert.Contains(warnings, w => w.Contains("not configured", StringComparison.Ordinal));
-        Assert.Throws<AgentOpsException>(() => new AgentOpsClient(new AgentOpsOptions { Strict = true, ApiKey = "", FlushOnProcessExit = false }));
+        Assert.Throws<AgentOpsException>(() => new AgentOpsClient(new AgentOpsOptions { Strict = true, ApiKey = "", FlushOnExit = false }));
     }
 
     [Fact]
