@@ -8,6 +8,9 @@ namespace AgentOps.Sdk;
 /// <summary>The control plane: policy checks and approval waits.</summary>
 public sealed partial class AgentOpsClient
 {
+    /// <summary>The default total wait of <see cref="WaitForApprovalAsync"/> (5 minutes, as in the other SDKs).</summary>
+    public static readonly TimeSpan DefaultApprovalTimeout = TimeSpan.FromMinutes(5);
+
     /// <summary>The server's longest approval long-poll.</summary>
     public static readonly TimeSpan MaxApprovalPoll = TimeSpan.FromSeconds(60);
 
@@ -156,14 +159,15 @@ public sealed partial class AgentOpsClient
 
     /// <summary>
     /// Long-polls <c>GET /api/v1/approvals/{id}/wait</c> (≤ 60 s a poll) until the request is decided or
-    /// <paramref name="timeout"/> passes (then <see cref="ApprovalStatus.Pending"/>). Network errors are retried until the
+    /// <paramref name="timeout"/> (default 5 minutes) passes (then <see cref="ApprovalStatus.Pending"/>). Network errors are retried until the
     /// timeout; cancellation throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public async Task<ApprovalStatus> WaitForApprovalAsync(string approvalId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async Task<ApprovalStatus> WaitForApprovalAsync(string approvalId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(approvalId);
+        var total = timeout ?? DefaultApprovalTimeout;
         if (!_configured) return ApprovalStatus.Pending; // nothing to ask (not configured), as in the other SDKs
-        var deadline = Stopwatch.GetTimestamp() + ToTicks(timeout);
+        var deadline = Stopwatch.GetTimestamp() + ToTicks(total);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();

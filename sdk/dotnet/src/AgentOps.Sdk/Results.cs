@@ -110,10 +110,10 @@ public sealed class PolicyDecision
 
     /// <summary>
     /// Waits until a human decides the approval request, long-polling the server (at most 60 s per poll) until
-    /// <paramref name="timeout"/>; returns <see cref="ApprovalStatus.Pending"/> when it passes. Cancellable.
+    /// <paramref name="timeout"/> (default 5 minutes); returns <see cref="ApprovalStatus.Pending"/> when it passes. Cancellable.
     /// An allow answers <see cref="ApprovalStatus.Approved"/> and a block <see cref="ApprovalStatus.Rejected"/> at once.
     /// </summary>
-    public Task<ApprovalStatus> WaitForApprovalAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task<ApprovalStatus> WaitForApprovalAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         if (Decision == Decision.Allow) return Task.FromResult(ApprovalStatus.Approved);
         if (Decision == Decision.Block || Approval is null || _client is null) return Task.FromResult(ApprovalStatus.Rejected);
