@@ -72,7 +72,7 @@ def percentile(sorted_values: List[float], p: float) -> float:
 
 def record_latency(url: Optional[str], key: Optional[str]) -> Tuple[float, float, float]:
     c = agentops.Client(api_key=key or "none", base_url=url or closed_port_url(), agent="bench-python",
-                        max_queue_events=2 * LATENCY_SAMPLES, flush_at_exit=False)
+                        max_queue_events=2 * LATENCY_SAMPLES, flush_on_exit=False)
     run = c.start_run("bench latency")
     span = run.span("bench")
     perf = time.perf_counter_ns
@@ -100,7 +100,7 @@ def record_latency(url: Optional[str], key: Optional[str]) -> Tuple[float, float
 
 def throughput(url: str, key: str, n: int) -> Dict[str, Any]:
     c = agentops.Client(api_key=key, base_url=url, agent="bench-python", max_queue_events=n + 100,
-                        flush_at_exit=False)
+                        flush_on_exit=False)
     start = time.monotonic()
     run = c.start_run("bench throughput")
     for i in range(n - 2):
@@ -150,7 +150,7 @@ def sdk_ceiling(n: int) -> float:
     try:
         port = int(proc.stdout.readline())  # type: ignore[union-attr]
         c = agentops.Client(api_key="bench", base_url="http://127.0.0.1:%d" % port, agent="bench-python",
-                            max_queue_events=n + 100, flush_at_exit=False)
+                            max_queue_events=n + 100, flush_on_exit=False)
         start = time.monotonic()
         run = c.start_run("bench ceiling")
         for i in range(n - 2):
@@ -167,7 +167,7 @@ def sdk_ceiling(n: int) -> float:
 
 
 def server_down(seconds: int) -> Dict[str, Any]:
-    c = agentops.Client(api_key="none", base_url=closed_port_url(), agent="bench-python", flush_at_exit=False)
+    c = agentops.Client(api_key="none", base_url=closed_port_url(), agent="bench-python", flush_on_exit=False)
     gc.collect()
     rss0 = rss_kb()
     run = c.start_run("bench server down")

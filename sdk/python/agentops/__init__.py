@@ -34,7 +34,7 @@ from ._context import ContextThreadPoolExecutor, current_run, current_scope, cur
 from ._control import Approval, PolicyDecision
 from ._openai import wrap_openai
 from ._transport import FlushResult
-from .errors import AgentOpsError, AgentPausedError, ApiError, ConfigurationError
+from .errors import AgentOpsError, AgentPausedError, ApiError, ConfigurationError, WaitCancelledError
 
 __version__ = "0.1.0"
 
@@ -44,5 +44,5 @@ __all__ = [
     "ContextThreadPoolExecutor", "FlushResult", "PolicyDecision", "Run", "RunHandle", "Span", "SpanHandle",
     "check_policy", "current_run", "current_scope", "current_span", "error", "external_action", "flush",
     "get_client", "init", "llm_call", "log", "new_id", "run", "score", "span", "tool_call", "use", "wrap",
-    "wrap_openai", "__version__",
+    "wrap_openai", "WaitCancelledError", "__version__",
 ]

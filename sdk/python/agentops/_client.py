@@ -9,14 +9,13 @@ import math
 import os
 import threading
 import time
-import traceback
 import weakref
 from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union, cast
 
 from . import _control
 from ._context import _current
-from ._transport import FlushResult, Transport
-from .errors import AgentOpsError, AgentPausedError, ApiError, ConfigurationError
+from ._transport import DEFAULT_REQUEST_TIMEOUT_S, FlushResult, Transport
+from .errors import AgentOpsError, AgentPausedError, ApiError, ConfigurationError, WaitCancelledError
 
 logger = logging.getLogger("agentops")
 
@@ -31,7 +30,6 @@ DEFAULT_POLICY_TIMEOUT_S = 10.0
 #: Run and span names are cut to this many characters (the server's limit on `name`).
 NAME_MAX_CHARS = 256
 #: A traceback kept in an error event's metadata is cut to this many characters.
-TRACEBACK_MAX_CHARS = 8192
 
 _urandom = os.urandom
 _now = time.time
@@ -75,6 +73,9 @@ class _Scope:
     # -- the record calls ---------------------------------------------------------------------------------
 
     def _record(self, ev: Dict[str, Any]) -> Optional[str]:
+        err = ev.get("error")
+        if isinstance(err, BaseException):  # an exception given as a tool's / model's error: "Type: message"
+            ev["error"] = _error_text(err)
         run: Run = self.run
         ev["run_id"] = run.id
         ev["agent"] = run.agent
@@ -170,15 +171,13 @@ class _Scope:
     def error(
         self, error: Union[BaseException, str], *, metadata: Optional[Dict[str, Any]] = None
     ) -> Optional[str]:
-        """Record an error: an exception (its type, message and traceback) or a message."""
+        """Record an error: an exception (``name`` its type, ``error`` "Type: message", ``metadata["exception.type"]``;
+        no traceback, as in the other SDKs) or a message (``name`` ``error``)."""
         md: Dict[str, Any] = {}
         if isinstance(error, BaseException):
             text = _error_text(error)
             name = type(error).__name__
             md["exception.type"] = name
-            if error.__traceback__ is not None:
-                md["exception.stacktrace"] = "".join(
-                    traceback.format_exception(type(error), error, error.__traceback__))[-TRACEBACK_MAX_CHARS:]
         else:
             text = str(error)
             name = "error"
@@ -189,8 +188,11 @@ class _Scope:
             "name": name[:NAME_MAX_CHARS], "error": text, "metadata": md or None,
         })
 
-    def score(self, name: str, value: float, *, metadata: Optional[Dict[str, Any]] = None) -> Optional[str]:
-        """Record a score (an evaluation, a user's rating)."""
+    def score(self, name: str, value: float, *, comment: Optional[str] = None,
+              metadata: Optional[Dict[str, Any]] = None) -> Optional[str]:
+        """Record a score (an evaluation, a user's rating); ``comment`` goes to ``metadata["comment"]``."""
+        if comment is not None:
+            metadata = dict(metadata or {}, comment=comment)
         return self._record({
             "id": _urandom(16).hex(), "type": "score", "timestamp": _now(),
             "name": name, "score": float(value), "metadata": metadata,
@@ -227,7 +229,7 @@ class Run(_Scope):
         self.status: Optional[str] = None
         self._tokens: "List[contextvars.Token[Any]]" = []
         client._emit({
-            "id": self.id + ":start", "type": "run.start", "timestamp": self.started_at,
+            "id": new_id(), "type": "run.start", "timestamp": self.started_at,
             "run_id": self.id, "agent": self.agent, "name": name[:NAME_MAX_CHARS],
             "tags": list(tags) if tags else None, "input": input, "metadata": metadata,
             "environment": environment or client.environment,
@@ -248,7 +250,7 @@ class Run(_Scope):
         self.ended = True
         self.status = status
         self.client._emit({
-            "id": self.id + ":end", "type": "run.end", "timestamp": _now(), "ended_at": _now(),
+            "id": new_id(), "type": "run.end", "timestamp": _now(), "ended_at": _now(),
             "run_id": self.id, "agent": self.agent, "status": status, "output": output,
             "error": _error_text(error) if isinstance(error, BaseException) else error,
         })
@@ -355,13 +357,13 @@ class Client:
         batch_max_bytes: int = 1024 * 1024,
         flush_interval: float = 1.0,
         flush_timeout: float = DEFAULT_FLUSH_TIMEOUT_S,
-        request_timeout: float = 10.0,
+        request_timeout: float = DEFAULT_REQUEST_TIMEOUT_S,
         policy_timeout: float = DEFAULT_POLICY_TIMEOUT_S,
         policy_fallback: str = "block",
         on_paused: Optional[Callable[[str], None]] = None,
         exporters: Sequence[Any] = (),
         native_ingest: bool = True,
-        flush_at_exit: bool = True,
+        flush_on_exit: bool = True,
     ) -> None:
         self.api_key = api_key or os.environ.get("AGENTOPS_API_KEY")
         self.base_url = (base_url or os.environ.get("AGENTOPS_URL") or "").rstrip("/") or None
@@ -378,6 +380,7 @@ class Client:
         self._paused: Dict[str, Optional[str]] = {}
         self._paused_lock = threading.Lock()
         self._adhoc_run_id = new_id()
+        self._step_unsupported = False
         if self.base_url is None or (self.api_key is None and native_ingest):
             missing = "AGENTOPS_URL (base_url)" if self.base_url is None else "AGENTOPS_API_KEY (api_key)"
             if strict:
@@ -392,8 +395,8 @@ class Client:
         )
         self.enabled = self._transport.enabled
         self._closed = False
-        if flush_at_exit and self.enabled:
-            atexit.register(_flush_at_exit, weakref.ref(self))
+        if flush_on_exit and self.enabled:
+            atexit.register(_flush_on_exit, weakref.ref(self))
 
     # ---- configuration ---------------------------------------------------------------------------------
 
@@ -453,8 +456,8 @@ class Client:
                 pass
 
     def stats(self) -> Dict[str, Any]:
-        """Counters: queued (waiting now), enqueued, sent, retries, dropped_queue_full, dropped_paused,
-        dropped_rejected, rejected_by_code (a dict), batches, max_queue_events."""
+        """Counters: queued (waiting now, in flight included), sent, retries, batches, dropped_queue_full,
+        dropped_paused, dropped_rejected, dropped_invalid, rejected_by_code (a dict)."""
         return self._transport.stats()
 
     # ---- paused agents ------------------------------------------------------------------------------------
@@ -499,8 +502,9 @@ class Client:
 
         ``step`` names the step in its run: a repeated check of the same run and step returns the approval request
         already made. Raises AgentPausedError when the agent is paused (or the kill switch is on). When the server
-        cannot be reached, returns a decision of ``policy_fallback`` (default ``block``) with reason
-        ``check_failed``; in strict mode raises instead.
+        cannot be reached or answers an error, returns a decision of ``policy_fallback`` (default ``block``) with
+        reason ``check_failed`` (the problem's code in ``problem_code``) and ``from_server`` False (``not_configured``
+        without a URL or key); in strict mode raises instead (``ApiError`` / ``AgentOpsError`` / ``ConfigurationError``).
         """
         if run is None:
             scope = _current.get()
@@ -512,20 +516,37 @@ class Client:
             body["context"] = context
         if step is not None:
             body["step"] = step
-        if self.base_url is None:
+        if self.base_url is None or self.api_key is None:
             if self.strict:
-                raise ConfigurationError("agentops: AGENTOPS_URL (base_url) is not set")
-            return _control.PolicyDecision({"decision": self.policy_fallback, "reason": "not_configured"}, self)
+                raise ConfigurationError("agentops: AGENTOPS_URL (base_url) or AGENTOPS_API_KEY (api_key) is not set")
+            return _control.PolicyDecision({"decision": self.policy_fallback, "reason": "not_configured"}, self,
+                                           from_server=False)
+        if self._step_unsupported:
+            body.pop("step", None)
         try:
-            doc = _control.http_json("POST", self.base_url + "/api/v1/policy/check", self._headers(), body,
-                                     self.policy_timeout if timeout is None else timeout)
+            try:
+                doc = _control.http_json("POST", self.base_url + "/api/v1/policy/check", self._headers(), body,
+                                         self.policy_timeout if timeout is None else timeout)
+            except ApiError as e:
+                if not (e.status == 400 and e.code == "unknown_field" and "step" in body):
+                    raise
+                # A server older than idempotent steps: ask without it (a repeated check then makes a new request).
+                self._step_unsupported = True
+                logger.warning("agentops: this server does not take policy check steps; checks are not idempotent")
+                body.pop("step")
+                doc = _control.http_json("POST", self.base_url + "/api/v1/policy/check", self._headers(), body,
+                                         self.policy_timeout if timeout is None else timeout)
         except (OSError, ApiError, ValueError) as e:
-            if self.strict:
-                raise
-            logger.warning("agentops: policy check failed (%s): answering %s", e, self.policy_fallback)
             if agent in self._paused:
                 raise AgentPausedError(agent, self._paused.get(agent)) from None
-            return _control.PolicyDecision({"decision": self.policy_fallback, "reason": "check_failed"}, self)
+            if self.strict:
+                if isinstance(e, ApiError):
+                    raise
+                raise AgentOpsError("agentops: policy check failed: %s" % e) from e
+            logger.warning("agentops: policy check failed (%s): answering %s", e, self.policy_fallback)
+            code = (e.code or "http_%d" % e.status) if isinstance(e, ApiError) else None
+            return _control.PolicyDecision({"decision": self.policy_fallback, "reason": "check_failed"}, self,
+                                           from_server=False, problem_code=code)
         decision = _control.PolicyDecision(doc or {}, self)
         if decision.reason in ("agent_paused", "org_killed") and decision.decision == "block":
             self._mark_paused(agent, decision.reason)
@@ -549,9 +570,10 @@ class Client:
                           cancel: Optional[threading.Event] = None) -> str:
         """Long-poll an approval request until it is decided, ``timeout`` seconds pass or ``cancel`` is set.
 
-        Returns ``approved``, ``rejected``, ``expired`` or ``pending`` (timed out or cancelled). Each poll asks the
+        Returns ``approved``, ``rejected``, ``expired`` or ``pending`` (timed out); setting ``cancel`` raises
+        ``WaitCancelledError`` (``await_approval``: cancelling the task raises ``CancelledError``). Each poll asks the
         server to wait at most 60 s and never longer than the time left. Network errors are retried until the
-        timeout (strict mode raises them).
+        timeout (strict mode raises them); a refusal (4xx other than 408/429) raises ``ApiError``.
         """
         if self.base_url is None:
             return "pending"
@@ -561,7 +583,7 @@ class Client:
         while True:
             remaining = deadline - time.monotonic()
             if cancel is not None and cancel.is_set():
-                return "pending"
+                raise WaitCancelledError("agentops: the wait for approval %s was cancelled" % approval_id)
             if remaining >= 1.0:
                 poll = int(min(_control.APPROVAL_POLL_MAX_S, math.floor(remaining + 0.05)))
                 url = _control.approval_wait_url(base, approval_id, poll)
@@ -574,9 +596,11 @@ class Client:
 
             try:
                 doc: Any = _control.run_cancellable(poll_once, cancel, sock_timeout + 0.5)
+                if doc is None and cancel is not None and cancel.is_set():
+                    raise WaitCancelledError("agentops: the wait for approval %s was cancelled" % approval_id)
             except (OSError, ValueError, ApiError) as e:
-                if self.strict or (isinstance(e, ApiError) and e.status in (401, 403, 404)):
-                    raise
+                if self.strict or (isinstance(e, ApiError) and e.status < 500 and e.status not in (408, 429)):
+                    raise  # a refusal (unknown id, no read scope) is not worth waiting out
                 failures += 1
                 logger.warning("agentops: approval wait failed (%s); retrying", e)
                 doc = None
@@ -601,7 +625,7 @@ class Client:
             cancel.set()
 
 
-def _flush_at_exit(ref: "weakref.ReferenceType[Client]") -> None:
+def _flush_on_exit(ref: "weakref.ReferenceType[Client]") -> None:
     client = ref()
     if client is not None:
         client._at_exit()
@@ -854,7 +878,9 @@ def _scope_or_warn(what: str) -> Optional[_Scope]:
         client = _global_client
         if client is not None and client.strict:
             raise AgentOpsError("agentops.%s() outside a run" % what)
-        logger.debug("agentops: %s outside a run: not recorded", what)
+        if client is not None:
+            client._transport.count_invalid()
+        logger.debug("agentops: %s outside a run: not recorded (counted in dropped_invalid)", what)
     return scope
 
 

@@ -93,9 +93,11 @@ class Approval:
 class PolicyDecision:
     """The answer of a policy check: ``allow``, ``block`` or ``require_approval``."""
 
-    __slots__ = ("decision", "reason", "policy", "matched", "approval", "check_id", "_client")
+    __slots__ = ("decision", "reason", "policy", "matched", "approval", "check_id", "from_server", "problem_code",
+                 "_client")
 
-    def __init__(self, doc: Dict[str, Any], client: "Optional[Client]" = None) -> None:
+    def __init__(self, doc: Dict[str, Any], client: "Optional[Client]" = None, *, from_server: bool = True,
+                 problem_code: Optional[str] = None) -> None:
         self.decision: str = doc.get("decision", "block")
         self.reason: Optional[str] = doc.get("reason")
         self.policy: Optional[Dict[str, Any]] = doc.get("policy")
@@ -103,6 +105,10 @@ class PolicyDecision:
         a = doc.get("approval")
         self.approval: Optional[Approval] = Approval(a) if isinstance(a, dict) else None
         self.check_id: Optional[str] = doc.get("check_id")
+        #: False when the server was not asked or could not answer: the decision is the client's ``policy_fallback``.
+        self.from_server = from_server
+        #: The problem's ``code`` (or ``http_<status>``) when the server answered the check with an error.
+        self.problem_code = problem_code
         self._client = client
 
     @property
@@ -129,7 +135,8 @@ class PolicyDecision:
         return status
 
     def __repr__(self) -> str:
-        return "PolicyDecision(decision=%r, reason=%r, approval=%r)" % (self.decision, self.reason, self.approval)
+        return "PolicyDecision(decision=%r, reason=%r, approval=%r, from_server=%r)" % (
+            self.decision, self.reason, self.approval, self.from_server)
 
 
 def approval_wait_url(base_url: str, approval_id: str, poll_s: int) -> str:

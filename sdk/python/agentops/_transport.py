@@ -31,7 +31,7 @@ PAUSED_PROBE_INTERVAL_S = 30.0
 #: A warning about dropped events is logged at most once per this many seconds.
 DROP_WARNING_INTERVAL_S = 60.0
 #: Timeout of one ingest request when no flush bounds it.
-DEFAULT_REQUEST_TIMEOUT_S = 10.0
+DEFAULT_REQUEST_TIMEOUT_S = 30.0
 #: The shortest socket timeout used (a flush with less time left does not start a request).
 MIN_REQUEST_TIMEOUT_S = 0.05
 #: flush() aims to return this much before its timeout, so that "within the timeout" holds on a wall clock too.
@@ -77,6 +77,7 @@ def genai_metadata(ev: Dict[str, Any]) -> Dict[str, Any]:
     response_model = ev.pop("_response_model", None) or ev.get("model")
     if response_model is not None:
         md["gen_ai.response.model"] = response_model
+        ev["model"] = response_model  # the event's model is the one that answered (priced), as in the other SDKs
     if ev.get("tokens_in") is not None:
         md["gen_ai.usage.input_tokens"] = ev["tokens_in"]
     if ev.get("tokens_out") is not None:
@@ -86,7 +87,6 @@ def genai_metadata(ev: Dict[str, Any]) -> Dict[str, Any]:
     ttft = ev.pop("_ttft_ms", None)
     if ttft is not None:
         md["gen_ai.response.time_to_first_chunk"] = ttft / 1000.0
-        md["time_to_first_token_ms"] = ttft
     return md
 
 
@@ -157,13 +157,15 @@ def backoff_delay(attempt: int, retry_after: float = 0.0) -> float:
 
 
 class FlushResult:
-    """What a flush left: ``unsent`` events still queued or in flight when it returned."""
+    """What a flush left: ``unsent`` events still queued or in flight when it returned, ``timed_out`` when it
+    returned because its timeout passed (then ``unsent`` > 0), and how long it took."""
 
-    __slots__ = ("unsent", "elapsed_s")
+    __slots__ = ("unsent", "elapsed_s", "timed_out")
 
-    def __init__(self, unsent: int, elapsed_s: float = 0.0) -> None:
+    def __init__(self, unsent: int, elapsed_s: float = 0.0, timed_out: Optional[bool] = None) -> None:
         self.unsent = unsent
         self.elapsed_s = elapsed_s
+        self.timed_out = unsent > 0 if timed_out is None else timed_out
 
     @property
     def ok(self) -> bool:
@@ -296,7 +298,7 @@ class Transport:
         self._probe_at: Dict[str, float] = {}
         self._last_drop_warning = 0.0
         self.counters: Dict[str, int] = {
-            "enqueued": 0, "sent": 0, "retries": 0, "batches": 0,
+            "sent": 0, "retries": 0, "batches": 0, "dropped_invalid": 0,
             "dropped_queue_full": 0, "dropped_paused": 0, "dropped_rejected": 0,
         }
         self.rejected_by_code: Dict[str, int] = {}
@@ -337,7 +339,6 @@ class Transport:
                 full = True
             else:
                 self._queue.append(ev)
-                self.counters["enqueued"] += 1
                 full = False
                 n = len(self._queue)
         if full:
@@ -352,12 +353,16 @@ class Transport:
         with self._lock:
             return len(self._queue) + self._inflight_n
 
+    def count_invalid(self) -> None:
+        """An event that could not be recorded (outside any run): counted in ``dropped_invalid``."""
+        with self._lock:
+            self.counters["dropped_invalid"] += 1
+
     def stats(self) -> Dict[str, Any]:
         with self._lock:
             out: Dict[str, Any] = dict(self.counters)
             out["rejected_by_code"] = dict(self.rejected_by_code)
             out["queued"] = len(self._queue) + self._inflight_n
-        out["max_queue_events"] = self.max_queue_events
         return out
 
     def flush(self, timeout: float) -> FlushResult:

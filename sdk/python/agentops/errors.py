@@ -31,3 +31,7 @@ class ApiError(AgentOpsError):
         self.status = status
         self.code = code
         self.detail = detail
+
+
+class WaitCancelledError(AgentOpsError):
+    """``wait_for_approval`` was cancelled through its ``cancel`` event (the approval request stays as it is)."""

@@ -171,7 +171,7 @@ class Scenario:
         if "max_queue_events" in s:
             kwargs["max_queue_events"] = s["max_queue_events"]
         self.client = agentops.Client(api_key=self.api.key, base_url=url, agent=self.agent,
-                                      on_paused=self.paused_calls.append, flush_at_exit=False, **kwargs)
+                                      on_paused=self.paused_calls.append, flush_on_exit=False, **kwargs)
 
     def op_start_run(self, s: Dict[str, Any]) -> None:
         assert self.client is not None, "no client step"

@@ -33,7 +33,7 @@ def captured(client: agentops.Client) -> List[Dict[str, Any]]:
 class ContextTests(unittest.TestCase):
     def setUp(self) -> None:
         self.c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", sync=True,
-                                 flush_at_exit=False, native_ingest=False, exporters=[Capture()])
+                                 flush_on_exit=False, native_ingest=False, exporters=[Capture()])
         self.old = agentops._client._global_client
         agentops._client._global_client = self.c
 

@@ -69,7 +69,8 @@ class ExampleTests(unittest.TestCase):
             self.assertEqual(len(calls), 2)
             for e in calls:
                 self.assertEqual((e["model"], e["tokens_in"], e["tokens_out"], e["tokens_cached"]),
-                                 ("gpt-4o-mini", 42, 7, 32))
+                                 ("gpt-4o-mini-2024-07-18", 42, 7, 32))  # the model that answered
+                self.assertEqual(e["metadata"]["gen_ai.request.model"], "gpt-4o-mini")
                 self.assertEqual(e["metadata"]["gen_ai.response.model"], "gpt-4o-mini-2024-07-18")
         finally:
             oa.close()

@@ -61,7 +61,7 @@ class FakeAsyncCompletions:
 class OpenAIWrapperTests(unittest.TestCase):
     def setUp(self) -> None:
         self.c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", sync=True,
-                                 flush_at_exit=False, native_ingest=False, exporters=[Capture()])
+                                 flush_on_exit=False, native_ingest=False, exporters=[Capture()])
 
     def llm(self) -> List[Dict[str, Any]]:
         return [e for e in captured(self.c) if e["type"] == "llm.call"]
@@ -146,7 +146,7 @@ class OpenAIWireTests(unittest.TestCase):
     def setUp(self) -> None:
         self.srv = openai_server(chunk_delay_s=0.01)
         self.c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", sync=True,
-                                 flush_at_exit=False, native_ingest=False, exporters=[Capture()])
+                                 flush_on_exit=False, native_ingest=False, exporters=[Capture()])
         self.oa = agentops.wrap_openai(MiniOpenAI(self.srv.url + "/v1", "sk-test"), agentops_client=self.c)
 
     def tearDown(self) -> None:

@@ -33,7 +33,7 @@ class OtlpMappingTests(unittest.TestCase):
         try:
             exp = OtlpExporter(srv.url + "/v1/traces", headers={"X-Key": "v"})
             c = agentops.Client(api_key=None, base_url=closed_port_url(), agent="bot", native_ingest=False,
-                                exporters=[exp], sync=True, flush_at_exit=False)
+                                exporters=[exp], sync=True, flush_on_exit=False)
             with self.assertRaises(ValueError):
                 with c.run("traced") as run:
                     with agentops.span("plan") as plan:
@@ -89,7 +89,7 @@ class OtlpServerTests(unittest.TestCase):
         exp = OtlpExporter(url + "/api/v1/otlp/v1/traces", api_key=key)
         agent = "otlp-python-%s" % os.urandom(4).hex()
         c = agentops.Client(api_key=key, base_url=url, agent=agent, native_ingest=False, exporters=[exp],
-                            flush_at_exit=False)
+                            flush_on_exit=False)
         with c.run("otlp export") as run:
             with agentops.span("draft"):
                 agentops.llm_call("gpt-4o-mini", "openai", 1200, 300, 200, latency_ms=850,

@@ -20,7 +20,7 @@ logging.getLogger("agentops").setLevel(logging.CRITICAL)
 
 
 def make(server: FakeServer, **kw: Any) -> agentops.Client:
-    kw.setdefault("flush_at_exit", False)
+    kw.setdefault("flush_on_exit", False)
     return agentops.Client(api_key="aok_test", base_url=server.url, agent="bot", **kw)
 
 
@@ -54,7 +54,8 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(len(ids), 25)
         self.assertEqual(len(set(ids)), 25)
         st = c.stats()
-        self.assertEqual((st["sent"], st["queued"], st["enqueued"]), (25, 0, 25))
+        self.assertEqual((st["sent"], st["queued"]), (25, 0))
+        self.assertEqual(st["batches"], len(self.server.ingest_requests()))  # answered batches; ≥ 3 of ≤ 10
 
     def test_a_full_batch_is_sent_without_waiting_for_the_interval(self) -> None:
         c = self.client(batch_max_events=5, flush_interval=30)
@@ -135,6 +136,8 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(md["gen_ai.provider.name"], "openai")
         self.assertEqual(md["gen_ai.request.model"], "gpt-4o")
         self.assertEqual(md["gen_ai.response.model"], "gpt-4o-2024")
+        self.assertEqual(evs["llm.call"]["model"], "gpt-4o-2024")
+        self.assertNotIn("time_to_first_token_ms", md)
         self.assertEqual(md["gen_ai.usage.input_tokens"], 10)
         self.assertEqual(md["gen_ai.usage.output_tokens"], 5)
         self.assertEqual(md["gen_ai.usage.cache_read.input_tokens"], 3)
@@ -177,6 +180,31 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(c.flush(5).unsent, 0)
         self.assertEqual(c.stats()["retries"], 0)
         self.assertEqual(len(self.server.events()), 2)
+
+    def test_error_score_and_log_records_have_the_shape_of_the_other_sdks(self) -> None:
+        c = self.client()
+        with c.run("shapes") as run:
+            try:
+                raise ValueError("bad")
+            except ValueError as e:
+                run.error(e)
+            run.error("plain")
+            run.score("helpfulness", 0.8, comment="good")
+            run.log("L" * 300)
+        agentops.log("outside any run")  # no current run: not recorded, counted
+        c.flush(5)
+        evs = self.server.events()
+        errors = [e for e in evs if e["type"] == "error"]
+        self.assertEqual((errors[0]["name"], errors[0]["error"], errors[0]["metadata"]),
+                         ("ValueError", "ValueError: bad", {"exception.type": "ValueError"}))
+        self.assertEqual((errors[1]["name"], errors[1]["error"]), ("error", "plain"))
+        score = next(e for e in evs if e["type"] == "score")
+        self.assertEqual((score["score"], score["metadata"]), (0.8, {"comment": "good"}))
+        log = next(e for e in evs if e["type"] == "log")
+        self.assertEqual((len(log["name"]), len(log["output"]), log["metadata"]), (256, 300, {"level": "info"}))
+        for e in evs:
+            self.assertRegex(e["id"], r"^[0-9a-f]{32}$")
+        self.assertRegex(run.id, r"^[0-9a-f]{32}$")
 
     def test_network_errors_and_408_are_retried(self) -> None:
         calls = []
@@ -281,7 +309,7 @@ class TransportTests(unittest.TestCase):
             run.end()
             self.assertEqual(c.flush(30).unsent, 0)
             st = c.stats()
-            self.assertEqual(st["sent"], st["enqueued"], st)
+            self.assertEqual((st["sent"], st["dropped_queue_full"]), (2_500 * (round_ + 1), 0), st)
 
     def test_flush_returns_within_its_timeout_when_the_server_never_answers(self) -> None:
         self.server.script("/api/v1/ingest", lambda r: None)
@@ -294,9 +322,10 @@ class TransportTests(unittest.TestCase):
             self.assertLess(elapsed, 0.8, "sync=%s" % sync)
             self.assertEqual(result.unsent, 2)
             self.assertFalse(result.ok)
+            self.assertTrue(result.timed_out)
 
     def test_flush_returns_within_its_timeout_when_nothing_listens(self) -> None:
-        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False)
+        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False)
         self.clients.append(c)
         run = c.start_run("r")
         for i in range(100):
@@ -322,18 +351,18 @@ class TransportTests(unittest.TestCase):
 
     def test_an_unconfigured_client_is_a_noop_and_strict_raises(self) -> None:
         with mock.patch.dict("os.environ", {}, clear=True):
-            c = agentops.Client(flush_at_exit=False)
+            c = agentops.Client(flush_on_exit=False)
             self.assertFalse(c.enabled)
             with c.run("r") as run:
                 run.log("x")
             self.assertEqual(c.flush(0.1).unsent, 0)
             with self.assertRaises(ConfigurationError):
-                agentops.Client(strict=True, flush_at_exit=False)
+                agentops.Client(strict=True, flush_on_exit=False)
 
     def test_env_fallbacks(self) -> None:
         with mock.patch.dict("os.environ", {"AGENTOPS_URL": self.server.url, "AGENTOPS_API_KEY": "aok_env",
                                             "AGENTOPS_AGENT": "env-bot"}):
-            c = agentops.Client(flush_at_exit=False)
+            c = agentops.Client(flush_on_exit=False)
             self.clients.append(c)
             c.start_run("r")
             c.flush(5)
@@ -447,18 +476,34 @@ class ControlTests(unittest.TestCase):
                          ("rule_matched", 2, ["p"], "ap1", "ck"))
 
     def test_check_policy_falls_back_when_unreachable(self) -> None:
-        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False)
+        c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False)
         d = c.check_policy({"type": "x"})
-        self.assertEqual((d.decision, d.reason), ("block", "check_failed"))
-        c2 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False,
+        self.assertEqual((d.decision, d.reason, d.from_server, d.problem_code), ("block", "check_failed", False, None))
+        c2 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False,
                              policy_fallback="allow")
         self.assertEqual(c2.check_policy({"type": "x"}).decision, "allow")
-        c3 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_at_exit=False,
+        c3 = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False,
                              strict=True)
-        with self.assertRaises(OSError):
+        with self.assertRaises(agentops.AgentOpsError):
             c3.check_policy({"type": "x"})
         for x in (c, c2, c3):
             x.close(0.1)
+
+    def test_check_policy_error_answers_fall_back_with_their_code_and_old_servers_lose_the_step(self) -> None:
+        self.server.script("/api/v1/policy/check", lambda r: (503, {}, {"code": "unavailable"}))
+        d = self.c.check_policy({"type": "x"})
+        self.assertEqual((d.decision, d.reason, d.from_server, d.problem_code),
+                         ("block", "check_failed", False, "unavailable"))
+        self.server.scripts.clear()
+        self.server.script("/api/v1/policy/check", lambda r: (400, {}, {"code": "unknown_field"}) if "step" in r.json
+                           else (200, {}, {"decision": "allow", "reason": "no_rule_matched", "matched": []}))
+        d = self.c.check_policy({"type": "x"}, step="s1")
+        self.assertEqual((d.decision, d.from_server), ("allow", True))
+        self.assertNotIn("step", self.server.requests[-1].json)
+        c = agentops.Client(api_key=None, base_url=None, agent="bot", flush_on_exit=False)
+        if c.base_url is None or c.api_key is None:
+            d = c.check_policy({"type": "x"})
+            self.assertEqual((d.decision, d.reason, d.from_server), ("block", "not_configured", False))
 
     def test_wait_for_approval_long_polls_until_decided(self) -> None:
         answers = iter(["pending", "pending", "approved"])
@@ -479,7 +524,8 @@ class ControlTests(unittest.TestCase):
             return None  # a long poll that does not answer within the caller's time
         self.server.scripts.insert(0, ("/api/v1/approvals/ap2", slow))
         start = time.monotonic()
-        self.assertEqual(self.c.wait_for_approval("ap2", timeout=200, cancel=_set_after(0.3)), "pending")
+        with self.assertRaises(agentops.WaitCancelledError):
+            self.c.wait_for_approval("ap2", timeout=200, cancel=_set_after(0.3))
         self.assertLess(time.monotonic() - start, 1.0)
         self.assertEqual(self.server.requests[0].path, "/api/v1/approvals/ap2/wait?timeout_s=60")
 

@@ -1,7 +1,7 @@
 import { createStore, type Store } from "./context.js";
-import { AgentPausedError, ConfigurationError, ValidationError } from "./errors.js";
+import { AgentOpsError, AgentPausedError, ConfigurationError, ValidationError } from "./errors.js";
 import { env, monotonicMs, newId, onBeforeExit, sleep } from "./runtime.js";
-import { PAUSED_PROBE_INTERVAL_MS, PROBE, Transport, describe, type FlushResult, type Stats, type WireEvent } from "./transport.js";
+import { PAUSED_PROBE_INTERVAL_MS, PROBE, REQUEST_TIMEOUT_MS, Transport, describe, type FlushResult, type Stats, type WireEvent } from "./transport.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 
@@ -31,8 +31,8 @@ export const APPROVAL_POLL_GRACE_MS = 10_000;
 export const APPROVAL_RETRY_DELAY_MS = 1000;
 /** The longest delay a timer takes (2³¹−1 ms); longer flush timeouts are cut to it. */
 export const MAX_TIMER_MS = 2_147_483_647;
-/** The default server URL when neither `baseUrl` nor AGENTOPS_URL is set (the self-host's default listen URL). */
-export const DEFAULT_BASE_URL = "http://127.0.0.1:7071";
+/** The agent name used when neither `agent` nor AGENTOPS_AGENT is set. */
+export const DEFAULT_AGENT = "default";
 
 export type Logger = (level: "warn" | "error" | "debug", message: string) => void;
 
@@ -57,8 +57,15 @@ export interface AgentOpsOptions {
   batchMaxBytes?: number;
   /** Time between background sends, in ms. Default 1,000. */
   flushIntervalMs?: number;
-  /** What `checkPolicy` answers when the server cannot be reached: `block` (default) or `allow`. */
-  policyFailMode?: "block" | "allow";
+  /**
+   * What `checkPolicy` answers when it cannot ask the server (not configured, unreachable, or an error answer):
+   * `block` (default) or `allow`, with `fromServer` false. Strict mode rejects instead.
+   */
+  policyFallback?: "block" | "allow";
+  /** One ingest request at most this long, in ms. Default 30,000. */
+  requestTimeoutMs?: number;
+  /** One policy check request at most this long, in ms (a call's `timeoutMs` wins). Default 10,000. */
+  policyTimeoutMs?: number;
   /** How often a paused agent's events are let through again, as a probe. Default 30 s. */
   pausedProbeIntervalMs?: number;
   /** Called once each time an agent becomes paused. */
@@ -196,11 +203,13 @@ export class PolicyDecision {
   readonly matched: string[];
   readonly approval: ApprovalInfo | null;
   readonly checkId: string | null;
-  /** false when the server was not asked or did not answer; the decision is then the client's `policyFailMode`. */
+  /** false when the server was not asked or could not answer; the decision is then the client's `policyFallback`. */
   readonly fromServer: boolean;
+  /** The problem's `code` (or `http_<status>`) when the server answered the check with an error. */
+  readonly problemCode: string | null;
   private readonly client: AgentOps;
 
-  constructor(client: AgentOps, body: any, fromServer = true) {
+  constructor(client: AgentOps, body: any, fromServer = true, problemCode: string | null = null) {
     this.client = client;
     this.decision = String(body?.decision ?? "block");
     this.reason = String(body?.reason ?? "");
@@ -212,6 +221,7 @@ export class PolicyDecision {
       : null;
     this.checkId = body?.check_id ?? null;
     this.fromServer = fromServer;
+    this.problemCode = problemCode;
   }
 
   get allowed(): boolean {
@@ -407,7 +417,7 @@ export class AgentOps {
   readonly options: Required<
     Pick<
       AgentOpsOptions,
-      "sync" | "strict" | "maxQueueEvents" | "batchMaxEvents" | "batchMaxBytes" | "flushIntervalMs" | "policyFailMode"
+      "sync" | "strict" | "maxQueueEvents" | "batchMaxEvents" | "batchMaxBytes" | "flushIntervalMs" | "policyFallback" | "requestTimeoutMs" | "policyTimeoutMs"
     >
   > & { baseUrl: string; agent: string; environment?: string };
   private readonly apiKey: string;
@@ -422,25 +432,29 @@ export class AgentOps {
   private unregisterExit: () => void = () => {};
   private exitFlushed = false;
   private stepUnsupported = false;
+  /** The run id of policy checks made outside any run (one per client, so that their steps stay idempotent). */
+  private readonly adHocRunId = newId();
   private readonly probeIntervalMs: number;
 
   constructor(options: AgentOpsOptions = {}) {
     this.logger = options.logger ?? defaultLogger;
     const apiKey = options.apiKey ?? env("AGENTOPS_API_KEY") ?? "";
-    const baseUrl = (options.baseUrl ?? env("AGENTOPS_URL") ?? DEFAULT_BASE_URL).replace(/\/+$/, "");
+    const baseUrl = (options.baseUrl ?? env("AGENTOPS_URL") ?? "").replace(/\/+$/, "");
     const agent = options.agent ?? env("AGENTOPS_AGENT") ?? "";
     const strict = options.strict ?? false;
     this.options = {
       baseUrl,
-      agent: agent || "default",
-      environment: options.environment,
+      agent: agent || DEFAULT_AGENT,
+      environment: options.environment ?? env("AGENTOPS_ENVIRONMENT"),
       sync: options.sync ?? false,
       strict,
       maxQueueEvents: positive(options.maxQueueEvents, DEFAULT_MAX_QUEUE_EVENTS),
       batchMaxEvents: positive(options.batchMaxEvents, DEFAULT_BATCH_MAX_EVENTS),
       batchMaxBytes: positive(options.batchMaxBytes, DEFAULT_BATCH_MAX_BYTES),
       flushIntervalMs: positive(options.flushIntervalMs, DEFAULT_FLUSH_INTERVAL_MS),
-      policyFailMode: options.policyFailMode ?? "block",
+      policyFallback: options.policyFallback === "allow" ? "allow" : "block",
+      requestTimeoutMs: positive(options.requestTimeoutMs, REQUEST_TIMEOUT_MS),
+      policyTimeoutMs: positive(options.policyTimeoutMs, DEFAULT_POLICY_TIMEOUT_MS),
     };
     this.apiKey = apiKey;
     this.probeIntervalMs = positive(options.pausedProbeIntervalMs, PAUSED_PROBE_INTERVAL_MS);
@@ -450,8 +464,8 @@ export class AgentOps {
 
     const problems: string[] = [];
     if (!apiKey) problems.push("no API key (apiKey or AGENTOPS_API_KEY)");
-    if (!agent) problems.push("no agent (agent or AGENTOPS_AGENT; using 'default')");
-    if (!/^https?:\/\//.test(baseUrl)) problems.push(`the base URL ${baseUrl} is not http(s)`);
+    if (!baseUrl) problems.push("no server URL (baseUrl or AGENTOPS_URL)");
+    else if (!/^https?:\/\//.test(baseUrl)) problems.push(`the base URL ${baseUrl} is not http(s)`);
     if (typeof fetchFn !== "function") problems.push("this runtime has no fetch; pass options.fetch");
     if (problems.length > 0) {
       if (strict) throw new ConfigurationError(`AgentOps: ${problems.join("; ")}`);
@@ -465,6 +479,7 @@ export class AgentOps {
       baseUrl,
       apiKey,
       fetch: this.fetchFn,
+      requestTimeoutMs: this.options.requestTimeoutMs,
       maxQueueEvents: this.options.maxQueueEvents,
       batchMaxEvents: this.options.batchMaxEvents,
       batchMaxBytes: this.options.batchMaxBytes,
@@ -523,7 +538,8 @@ export class AgentOps {
     try {
       result = await this.store.run({ run }, () => fn(run));
     } catch (err) {
-      await run.end("failed", { error: err });
+      // An abort (AbortSignal, AbortController) is a cancellation, as in the other SDKs.
+      await run.end((err as any)?.name === "AbortError" ? "cancelled" : "failed", { error: err });
       throw err;
     }
     await run.end("succeeded");
@@ -600,7 +616,7 @@ export class AgentOps {
       "gen_ai.request.model": o.model,
     };
     if (o.provider) metadata["gen_ai.provider.name"] = o.provider;
-    if (o.responseModel) metadata["gen_ai.response.model"] = o.responseModel;
+    metadata["gen_ai.response.model"] = o.responseModel ?? o.model;
     if (o.tokensIn !== undefined) metadata["gen_ai.usage.input_tokens"] = o.tokensIn;
     if (o.tokensOut !== undefined) metadata["gen_ai.usage.output_tokens"] = o.tokensOut;
     if (o.tokensCached !== undefined) metadata["gen_ai.usage.cache_read.input_tokens"] = o.tokensCached;
@@ -632,7 +648,7 @@ export class AgentOps {
   /** Records a tool call. */
   toolCall(o: ToolCallOptions): string | undefined {
     if (!o || !o.name) return this.invalid("toolCall needs a name");
-    return this.simple("tool.call", o, { tool_name: o.name, name: o.name });
+    return this.simple("tool.call", o, { tool_name: o.name });
   }
 
   /** Records an action with effects outside the agent (an e-mail sent, a payment made). */
@@ -653,14 +669,16 @@ export class AgentOps {
     return this._submit(event);
   }
 
-  /** Records an error (an Error, a string, or any value). */
+  /** Records an error: an Error (`name` its type, `error` "<type>: <message>", `metadata["exception.type"]`), a string, or any value. */
   error(error: unknown, o: RecordOptions = {}): string | undefined {
     const where = this.resolve(o.parent);
     if (!where) return undefined;
     const event = this.base("error", where, Date.now());
     event.error = errorValue(error);
     event.name = error instanceof Error ? error.name : "error";
-    if (o.metadata) event.metadata = o.metadata;
+    if (error instanceof Error || o.metadata) {
+      event.metadata = { ...(error instanceof Error ? { "exception.type": error.name } : {}), ...o.metadata };
+    }
     return this._submit(event);
   }
 
@@ -757,7 +775,7 @@ export class AgentOps {
   /** Sends what is queued. Always resolves within `timeoutMs` (default 5 s), with how many events are still unsent. */
   flush(timeoutMs: number = DEFAULT_FLUSH_TIMEOUT_MS): Promise<FlushResult> {
     timeoutMs = typeof timeoutMs === "number" && !Number.isNaN(timeoutMs) ? Math.min(Math.max(0, timeoutMs), MAX_TIMER_MS) : DEFAULT_FLUSH_TIMEOUT_MS;
-    if (this.disabled) return Promise.resolve({ unsent: this.transport.pending, sent: 0, timedOut: false, elapsedMs: 0 });
+    if (this.disabled) return Promise.resolve({ unsent: this.transport.pending, timedOut: false, elapsedMs: 0 });
     return this.transport.flush(timeoutMs);
   }
 
@@ -809,25 +827,25 @@ export class AgentOps {
   // ---------------------------------------------------------------- control
 
   /**
-   * Asks the control plane whether the agent may take `action` ({type, …}). Resolves with the decision; rejects only
-   * with AgentPausedError (the agent is paused) or when `signal` aborts. When the server cannot be reached the
-   * decision is the client's `policyFailMode` (`block` by default) with `fromServer` false.
+   * Asks the control plane whether the agent may take `action` ({type, …}) in the run (`{run}`, else the ambient one,
+   * else the client's ad-hoc run). Resolves with the decision; rejects only with AgentPausedError (the agent is
+   * paused) or when `signal` aborts. When it cannot ask the server the decision is the client's `policyFallback`
+   * (`block` by default) with `fromServer` false and reason `check_failed` (unreachable, or an error answer: its code
+   * in `problemCode`) or `not_configured`; strict mode rejects with ConfigurationError instead.
    */
   async checkPolicy(action: Record<string, unknown>, options: CheckPolicyOptions = {}): Promise<PolicyDecision> {
     const run = options.run ?? this.currentRun();
     const agent = options.agent ?? run?.agent ?? this.options.agent;
-    const fallback = (reason: string) =>
-      new PolicyDecision(this, { decision: this.options.policyFailMode, reason }, false);
-    if (!run) {
-      if (this.options.strict) throw new ValidationError("checkPolicy needs a run: call it inside withRun or pass { run }");
-      this.warnOnce("policy-no-run", "checkPolicy outside any run; answering the policyFailMode");
-      return fallback("no_run");
+    const fallback = (reason: string, problemCode: string | null = null) =>
+      new PolicyDecision(this, { decision: this.options.policyFallback, reason }, false, problemCode);
+    if (this.disabled) {
+      if (this.options.strict) throw new ConfigurationError("checkPolicy: AgentOps is not configured");
+      return fallback("not_configured");
     }
-    if (this.disabled) return fallback("not_configured");
-    const body: Record<string, unknown> = { run_id: run.id, agent, action };
+    const body: Record<string, unknown> = { run_id: run?.id ?? this.adHocRunId, agent, action };
     if (options.context) body.context = options.context;
     if (options.step && !this.stepUnsupported) body.step = options.step;
-    const timeoutMs = options.timeoutMs ?? DEFAULT_POLICY_TIMEOUT_MS;
+    const timeoutMs = options.timeoutMs ?? this.options.policyTimeoutMs;
     let answer: { status: number; body: any } | undefined;
     try {
       answer = await this.request("POST", "/api/v1/policy/check", body, timeoutMs, options.signal);
@@ -840,19 +858,20 @@ export class AgentOps {
       }
     } catch (err) {
       if (options.signal?.aborted) throw options.signal.reason ?? err;
-      this.logger("warn", `AgentOps: policy check failed: ${describe(err)}`);
-      return fallback("policy_unavailable");
+      if (this.paused.has(agent)) throw new AgentPausedError(agent);
+      if (this.options.strict) throw new AgentOpsError(`policy check failed: ${describe(err)}`);
+      this.logger("warn", `AgentOps: policy check failed: ${describe(err)}; answering ${this.options.policyFallback}`);
+      return fallback("check_failed");
     }
     if (answer.status !== 200) {
       const code = answer.body?.code ?? `http_${answer.status}`;
-      if (this.options.strict && answer.status >= 400 && answer.status < 500) {
-        throw new ConfigurationError(`policy check refused: ${answer.status} ${code}`);
-      }
-      this.logger("warn", `AgentOps: policy check answered ${answer.status} ${code}`);
-      return fallback(code);
+      if (this.paused.has(agent)) throw new AgentPausedError(agent);
+      if (this.options.strict) throw new AgentOpsError(`policy check failed: ${answer.status} ${code}`);
+      this.logger("warn", `AgentOps: policy check answered ${answer.status} ${code}; answering ${this.options.policyFallback}`);
+      return fallback("check_failed", code);
     }
     const decision = new PolicyDecision(this, answer.body);
-    if (decision.decision === "block" && decision.reason === "agent_paused") {
+    if (decision.decision === "block" && (decision.reason === "agent_paused" || decision.reason === "org_killed")) {
       this.markPaused(agent);
       throw new AgentPausedError(agent);
     }
@@ -863,9 +882,11 @@ export class AgentOps {
   /**
    * Waits until the approval request `id` is decided or `timeoutMs` passes: long-polls
    * GET /api/v1/approvals/{id}/wait (≤ 60 s each, never past the timeout). Resolves with `approved`, `rejected`,
-   * `expired` or `pending` (timed out); rejects only when `signal` aborts.
+   * `expired` or `pending` (timed out); rejects when `signal` aborts (with its reason) and with AgentOpsError when the
+   * server refuses the wait (a 4xx other than 408/429: an unknown id, a key without `read`).
    */
   async waitForApproval(id: string, options: WaitOptions = {}): Promise<ApprovalResult> {
+    if (this.disabled) return approvalResult(id, "pending", undefined); // nothing to ask (not configured)
     const timeoutMs = options.timeoutMs ?? DEFAULT_APPROVAL_TIMEOUT_MS;
     const deadline = monotonicMs() + timeoutMs;
     let last: any;
@@ -889,8 +910,8 @@ export class AgentOps {
           const status = String(last?.status ?? "pending");
           if (status !== "pending") return approvalResult(id, status, last);
         } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
-          this.logger("warn", `AgentOps: waiting for approval ${id}: ${answer.status} ${answer.body?.code ?? ""}`);
-          return approvalResult(id, "pending", answer.body);
+          // A refusal (unknown id, no read scope) is not worth waiting out; the other SDKs raise it too.
+          throw new AgentOpsError(`waiting for approval ${id} failed: ${answer.status} ${answer.body?.code ?? ""}`.trim());
         } else {
           await sleepOrAbort(Math.min(APPROVAL_RETRY_DELAY_MS, Math.max(0, deadline - monotonicMs())), options.signal);
         }
@@ -993,9 +1014,9 @@ async function sleepOrAbort(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
-/** The wire form of an error: `{message, type}` for an Error, the value itself otherwise. */
+/** The wire form of an error: `"<type>: <message>"` for an Error, the value itself otherwise. */
 export function errorValue(error: unknown): unknown {
-  if (error instanceof Error) return { message: error.message, type: error.name };
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
   return error;
 }
 

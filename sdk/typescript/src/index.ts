@@ -17,7 +17,7 @@ export {
   DEFAULT_POLICY_TIMEOUT_MS,
   DEFAULT_APPROVAL_TIMEOUT_MS,
   APPROVAL_POLL_MAX_S,
-  DEFAULT_BASE_URL,
+  DEFAULT_AGENT,
 } from "./client.js";
 export type {
   AgentOpsOptions,

@@ -42,16 +42,14 @@ export interface Stats {
   rejectedByCode: Record<string, number>;
   /** Events recorded with a missing required field, dropped before queueing (non-strict mode). */
   droppedInvalid: number;
-  /** Requests sent (first attempts and retries). */
-  requests: number;
+  /** Batches the server answered (accepted, partly accepted or refused). */
+  batches: number;
 }
 
 /** What a flush achieved. */
 export interface FlushResult {
   /** Events still not sent (queued or in flight) when the flush returned. */
   unsent: number;
-  /** Events accepted by the server during this flush. */
-  sent: number;
   /** Whether the flush ended because its timeout passed. */
   timedOut: boolean;
   /** How long the flush took, in milliseconds. */
@@ -59,6 +57,8 @@ export interface FlushResult {
 }
 
 export interface TransportOptions {
+  /** One ingest request at most this long (default REQUEST_TIMEOUT_MS). */
+  requestTimeoutMs?: number;
   baseUrl: string;
   apiKey: string;
   fetch: typeof fetch;
@@ -111,7 +111,7 @@ export class Transport {
     droppedRejected: 0,
     rejectedByCode: {},
     droppedInvalid: 0,
-    requests: 0,
+    batches: 0,
   };
 
   constructor(options: TransportOptions) {
@@ -173,7 +173,6 @@ export class Transport {
    */
   async flush(timeoutMs: number): Promise<FlushResult> {
     const started = monotonicMs();
-    const sentBefore = this.counters.sent;
     const deadline = started + Math.max(0, timeoutMs);
     let timedOut = false;
     if (this.pending > 0) {
@@ -203,7 +202,6 @@ export class Transport {
     }
     return {
       unsent: this.pending,
-      sent: this.counters.sent - sentBefore,
       timedOut: timedOut && this.pending > 0,
       elapsedMs: monotonicMs() - started,
     };
@@ -315,13 +313,12 @@ export class Transport {
   private async send(batch: Batch, deadline: number): Promise<Outcome> {
     await this.encode(batch);
     if (batch.attempts > 0) this.counters.retries++;
-    this.counters.requests++;
     const controller = new AbortController();
     this.controller = controller;
     const timeout = unrefTimer(
       setTimeout(
         () => controller.abort(new TimeoutAbort("request timeout")),
-        Math.min(REQUEST_TIMEOUT_MS, Math.max(1, deadline - monotonicMs())),
+        Math.min(this.o.requestTimeoutMs ?? REQUEST_TIMEOUT_MS, Math.max(1, deadline - monotonicMs())),
       ),
     );
     let response: Response;
@@ -349,11 +346,13 @@ export class Transport {
     }
     const status = response.status;
     if (status === 200 || status === 202) {
+      this.counters.batches++;
       this.counters.sent += batch.events.length;
       this.resumeAgents(batch.events, null);
       return "done";
     }
     if (status === 207) {
+      this.counters.batches++;
       this.handleMultiStatus(batch, parseJson(text));
       return "done";
     }
@@ -365,7 +364,7 @@ export class Transport {
       this.o.log("debug", `ingest answered ${status} (${code}); the batch will be retried`);
       return "retry";
     }
-    if (status === 415 && batch.gzipped && code === "unsupported_content_encoding") {
+    if (status === 415 && batch.gzipped) {
       // A server that takes no compressed bodies: send uncompressed from now on.
       this.gzipAccepted = false;
       batch.body = undefined;
@@ -381,6 +380,7 @@ export class Transport {
       batch.body = undefined;
       return "resend";
     }
+    this.counters.batches++;
     this.counters.droppedRejected += batch.events.length;
     this.counters.rejectedByCode[code] = (this.counters.rejectedByCode[code] ?? 0) + batch.events.length;
     this.o.log("error", `ingest refused a batch of ${batch.events.length} events: ${status} ${code}; dropped`);

@@ -52,6 +52,7 @@ test("withRun and nested withSpan set the ambient context; events directly in a 
   assert.deepEqual(llm.metadata, {
     "gen_ai.operation.name": "chat",
     "gen_ai.request.model": "gpt-4o-mini",
+    "gen_ai.response.model": "gpt-4o-mini",
     "gen_ai.provider.name": "openai",
     "gen_ai.usage.input_tokens": 3,
     "gen_ai.usage.output_tokens": 2,
@@ -108,8 +109,17 @@ test("a failing callback ends the run failed and the span with its error, and th
   });
   const end = events.find((e) => e.type === "run.end");
   assert.equal(end.status, "failed");
-  assert.deepEqual(end.error, { message: "boom", type: "TypeError" });
-  assert.deepEqual(events.find((e) => e.type === "span").error, { message: "boom", type: "TypeError" });
+  assert.equal(end.error, "TypeError: boom");
+  assert.equal(events.find((e) => e.type === "span").error, "TypeError: boom");
+});
+
+test("an aborted callback ends the run cancelled", async () => {
+  const events = await collect(async (client) => {
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(client.withRun("aborted", async () => controller.signal.throwIfAborted()), { name: "AbortError" });
+  });
+  assert.equal(events.find((e) => e.type === "run.end").status, "cancelled");
 });
 
 test("explicit handles work without ambient context; withContext re-enters a run", async () => {

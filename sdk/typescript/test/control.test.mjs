@@ -84,7 +84,7 @@ test("a rejected or expired request is reported as such", async () => {
   await server.close();
 });
 
-test("an unreachable control plane answers the policyFailMode without throwing", async () => {
+test("an unreachable control plane answers the policyFallback without throwing (strict mode rejects)", async () => {
   const server = await fakeServer();
   const url = server.url;
   await server.close();
@@ -92,8 +92,12 @@ test("an unreachable control plane answers the policyFailMode without throwing",
   const run = blocking.startRun("down");
   const d = await blocking.checkPolicy({ type: "x" }, { run, timeoutMs: 1000 });
   assert.equal(d.decision, "block");
+  assert.equal(d.reason, "check_failed");
   assert.equal(d.fromServer, false);
-  const open = new AgentOps(options(url, { policyFailMode: "allow" }));
+  const strict = new AgentOps(options(url, { strict: true }));
+  await assert.rejects(strict.checkPolicy({ type: "x" }, { run: strict.startRun("down"), timeoutMs: 1000 }), /policy check failed/);
+  await strict.shutdown(0);
+  const open = new AgentOps(options(url, { policyFallback: "allow" }));
   const d2 = await open.checkPolicy({ type: "x" }, { run: open.startRun("down"), timeoutMs: 1000 });
   assert.equal(d2.decision, "allow");
   assert.equal((await d2.waitForApproval()).status, "approved");
@@ -123,7 +127,7 @@ test("a policy check that hangs is bounded by its timeout, and aborting its sign
   const d = await client.checkPolicy({ type: "x" }, { run, timeoutMs: 300 });
   assert.ok(performance.now() - started < 1000);
   assert.equal(d.decision, "block");
-  assert.equal(d.reason, "policy_unavailable");
+  assert.equal(d.reason, "check_failed");
   const controller = new AbortController();
   const pending = client.checkPolicy({ type: "x" }, { run, signal: controller.signal });
   setTimeout(() => controller.abort(new Error("agent cancelled")), 100);
@@ -132,15 +136,30 @@ test("a policy check that hangs is bounded by its timeout, and aborting its sign
   await server.close();
 });
 
-test("checkPolicy outside any run answers the fail mode (strict mode throws)", async () => {
-  const server = await fakeServer();
+test("checkPolicy outside any run uses the client's ad-hoc run; an error answer is check_failed with its code", async () => {
+  const server = await fakeServer((req) => {
+    if (req.url !== "/api/v1/policy/check") return undefined;
+    if (req.body.action.type === "bad") return { status: 500, body: { code: "internal" } };
+    return { status: 200, body: { decision: "allow", reason: "no_rule_matched", matched: [] } };
+  });
   const client = new AgentOps(options(server.url));
-  const d = await client.checkPolicy({ type: "x" });
-  assert.equal(d.reason, "no_run");
-  assert.equal(server.requests.length, 0);
-  const strict = new AgentOps(options(server.url, { strict: true }));
-  await assert.rejects(strict.checkPolicy({ type: "x" }), /needs a run/);
+  const d = await client.checkPolicy({ type: "x" }, { step: "s1" });
+  await client.checkPolicy({ type: "x" }, { step: "s1" });
+  const checks = server.requests.filter((r) => r.url === "/api/v1/policy/check");
+  assert.equal(checks.length, 2);
+  assert.equal(checks[0].body.run_id, checks[1].body.run_id);
+  assert.match(checks[0].body.run_id, /^[0-9a-f]{32}$/);
+  assert.ok(d.fromServer);
+  const failed = await client.checkPolicy({ type: "bad" });
+  assert.deepEqual([failed.decision, failed.reason, failed.problemCode, failed.fromServer], ["block", "check_failed", "internal", false]);
   await client.shutdown(0);
-  await strict.shutdown(0);
   await server.close();
+});
+
+test("an unconfigured client answers not_configured (strict mode throws at construction)", async () => {
+  const client = new AgentOps({ apiKey: "", baseUrl: "", flushOnExit: false, logger: () => {} });
+  const d = await client.checkPolicy({ type: "x" });
+  assert.deepEqual([d.decision, d.reason, d.fromServer], ["block", "not_configured", false]);
+  assert.equal(client.llmCall({ model: "m", parent: client.startRun("r") }), undefined);
+  assert.throws(() => new AgentOps({ apiKey: "", baseUrl: "", strict: true, flushOnExit: false }), /no API key/);
 });

@@ -36,7 +36,7 @@ using (var sink = new NullSink())
 {
     await using var client = new AgentOpsClient(new AgentOpsOptions
     {
-        Endpoint = sink.Url, ApiKey = "bench", Agent = "bench", MaxQueueEvents = WarmupCalls + MeasuredCalls + 10_000, FlushOnProcessExit = false,
+        Endpoint = sink.Url, ApiKey = "bench", Agent = "bench", MaxQueueEvents = WarmupCalls + MeasuredCalls + 10_000, FlushOnExit = false,
     });
     var run = client.StartRun("bench hot path");
     for (var i = 0; i < WarmupCalls; i++)
@@ -68,7 +68,7 @@ if (!string.IsNullOrEmpty(url) && !string.IsNullOrEmpty(key))
     await using var client = new AgentOpsClient(new AgentOpsOptions
     {
         Endpoint = new Uri(url), ApiKey = key, Agent = "bench-csharp-" + Guid.NewGuid().ToString("N")[..8],
-        MaxQueueEvents = throughputEvents + 1_000, FlushOnProcessExit = false,
+        MaxQueueEvents = throughputEvents + 1_000, FlushOnExit = false,
     });
     var sw = Stopwatch.StartNew();
     for (var r = 0; r < throughputEvents / 100; r++)
@@ -96,7 +96,7 @@ int maxQueue;
     listener.Stop();
     var client = new AgentOpsClient(new AgentOpsOptions
     {
-        Endpoint = new Uri($"http://127.0.0.1:{port}"), ApiKey = "bench", Agent = "bench", FlushOnProcessExit = false,
+        Endpoint = new Uri($"http://127.0.0.1:{port}"), ApiKey = "bench", Agent = "bench", FlushOnExit = false,
         DisposeFlushTimeout = TimeSpan.FromMilliseconds(100),
     });
     maxQueue = client.Options.MaxQueueEvents;

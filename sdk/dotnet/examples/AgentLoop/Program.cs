@@ -49,7 +49,7 @@ try
                 }
                 else if (decision.Decision == Decision.Block)
                 {
-                    agentops.Log($"refund blocked: {decision.Reason}", level: "warning");
+                    agentops.Log($"refund blocked: {decision.Reason}{(decision.FromServer ? "" : " (AgentOps unreachable)")}", level: "warning");
                     break;
                 }
                 agentops.RecordExternalAction("refund", input: new { order_id = "1001", amount = 120 }, output: "refunded");
@@ -69,7 +69,8 @@ catch (AgentPausedException)
 }
 catch (AgentOpsException ex)
 {
-    // The control plane could not answer: this agent fails closed.
+    // A refused approval wait (unknown request, a key without `read`). An unreachable control plane does not throw:
+    // its checks answer PolicyFallback (Block by default), so this agent fails closed above.
     agentops.RecordError(ex);
     await run.EndAsync("failed", error: ex.Message);
 }

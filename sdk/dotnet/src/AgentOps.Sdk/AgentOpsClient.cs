@@ -33,6 +33,12 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
     private readonly HttpClient _http;
     private readonly Uri? _ingestUri;
     private readonly bool _configured;
+
+    /// <summary>The run id of policy checks made outside any run (one per client, so that their steps stay idempotent).</summary>
+    private readonly string _adHocRunId = Ids.New();
+
+    /// <summary>Set when the server refused a policy check's <c>step</c> (a server older than idempotent steps).</summary>
+    private volatile bool _stepUnsupported;
     private int _disposed;
 
     /// <summary>Creates a client from environment variables only (AGENTOPS_URL, AGENTOPS_API_KEY, AGENTOPS_AGENT).</summary>
@@ -47,7 +53,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
         if (!_configured)
         {
             if (_options.Strict) throw new AgentOpsException("AgentOps is not configured: set Endpoint and ApiKey (or AGENTOPS_URL and AGENTOPS_API_KEY).");
-            Warn("AgentOps is not configured (no endpoint or API key): events are recorded and counted but not sent.");
+            Warn("AgentOps is not configured (no endpoint or API key): nothing will be sent, and policy checks answer PolicyFallback.");
         }
 
         var handler = _options.HttpHandler ?? new SocketsHttpHandler
@@ -78,7 +84,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
         ActivitySource.AddActivityListener(_listener);
 
         StartTransport();
-        if (_options.FlushOnProcessExit) AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        if (_options.FlushOnExit) AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
     }
 
     /// <summary>The resolved options (environment fallbacks applied).</summary>
@@ -140,6 +146,41 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
         };
         e.EndedAt = e.Timestamp;
         Enqueue(e, mayThrow: false);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a new run (current inside it) and ends the run <c>succeeded</c>, or <c>failed</c>
+    /// with the exception's message when one escapes (<c>cancelled</c> for an <see cref="OperationCanceledException"/>);
+    /// the exception is re-thrown. (A <c>using</c> block cannot see an escaping exception: its run ends
+    /// <c>succeeded</c> unless you call <c>End("failed")</c>.)
+    /// </summary>
+    public async Task<T> RunAsync<T>(string name, Func<AgentRun, Task<T>> body, string? agent = null, object? input = null,
+        IReadOnlyList<string>? tags = null, IEnumerable<KeyValuePair<string, object?>>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        var run = StartRun(name, agent, input, tags, metadata);
+        T result;
+        try { result = await body(run).ConfigureAwait(false); }
+        catch (OperationCanceledException ex)
+        {
+            await run.EndAsync("cancelled", error: ex.Message).ConfigureAwait(false);
+            throw;
+        }
+        catch (Exception ex)
+        {
+            await run.EndAsync("failed", error: ex.GetType().Name + ": " + ex.Message).ConfigureAwait(false);
+            throw;
+        }
+        await run.EndAsync("succeeded").ConfigureAwait(false);
+        return result;
+    }
+
+    /// <summary><see cref="RunAsync{T}"/> for a body without a result.</summary>
+    public Task RunAsync(string name, Func<AgentRun, Task> body, string? agent = null, object? input = null,
+        IReadOnlyList<string>? tags = null, IEnumerable<KeyValuePair<string, object?>>? metadata = null)
+    {
+        ArgumentNullException.ThrowIfNull(body);
+        return RunAsync<bool>(name, async run => { await body(run).ConfigureAwait(false); return true; }, agent, input, tags, metadata);
     }
 
     /// <summary>
@@ -308,7 +349,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
             var e = NewEvent(EventKind.Log, state);
             e.Name = message;
             if (message.Length > EventWriter.MaxNameLength) e.Output = message;
-            if (level != "info") e.Metadata = [new("level", level)];
+            e.Metadata = [new("level", level)];
             Enqueue(e);
         }
         catch (Exception ex) when (!_options.Strict || ex is not (AgentPausedException or AgentOpsException)) { Swallow(ex); }
@@ -318,19 +359,23 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
     public void RecordError(Exception exception, Activity? parent = null)
     {
         ArgumentNullException.ThrowIfNull(exception);
-        RecordError(exception.Message, exception.GetType().Name, parent);
+        RecordErrorCore(exception.GetType().Name + ": " + exception.Message, exception.GetType().Name, parent);
     }
 
     /// <summary>Records an error.</summary>
-    public void RecordError(string message, string? name = null, Activity? parent = null)
+    public void RecordError(string message, string? name = null, Activity? parent = null) => RecordErrorCore(message, name, parent);
+
+    /// <summary>An <c>error</c>: its name the exception's type (else <c>error</c>), its error "type: message", and the type as <c>exception.type</c>.</summary>
+    private void RecordErrorCore(string message, string? type, Activity? parent)
     {
         try
         {
             var state = Context(parent, "RecordError");
             if (state is null) return;
             var e = NewEvent(EventKind.Error, state);
-            e.Name = name ?? "error";
+            e.Name = type ?? "error";
             e.Error = message;
+            if (type is not null) e.Metadata = [new("exception.type", type)];
             Enqueue(e);
         }
         catch (Exception ex) when (!_options.Strict || ex is not (AgentPausedException or AgentOpsException)) { Swallow(ex); }
@@ -348,7 +393,7 @@ public sealed partial class AgentOpsClient : IDisposable, IAsyncDisposable
             var e = NewEvent(EventKind.Score, state);
             e.Name = name;
             e.Score = value;
-            if (comment is not null) e.Output = comment;
+            if (comment is not null) e.Metadata = [new("comment", comment)];
             Enqueue(e);
         }
         catch (Exception ex) when (!_options.Strict || ex is not (AgentPausedException or AgentOpsException)) { Swallow(ex); }

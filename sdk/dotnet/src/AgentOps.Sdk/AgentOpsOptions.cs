@@ -36,8 +36,13 @@ public sealed class AgentOpsOptions
     /// <summary>Flush budget at process exit (AppDomain.ProcessExit).</summary>
     public static readonly TimeSpan ProcessExitFlushTimeout = TimeSpan.FromSeconds(2);
 
-    /// <summary>Default timeout of one HTTP request (ingest batch, policy check).</summary>
+    /// <summary>Default timeout of one ingest request.</summary>
     public static readonly TimeSpan DefaultRequestTimeout = TimeSpan.FromSeconds(30);
+    /// <summary>Default timeout of one policy check request.</summary>
+    public static readonly TimeSpan DefaultPolicyTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The agent name used when neither <see cref="Agent"/> nor <c>AGENTOPS_AGENT</c> is set.</summary>
+    public const string DefaultAgent = "default";
 
     /// <summary>The AgentOps server, e.g. <c>https://agentops.example.com</c>. Falls back to <c>AGENTOPS_URL</c>.</summary>
     public Uri? Endpoint { get; set; }
@@ -45,10 +50,10 @@ public sealed class AgentOpsOptions
     /// <summary>An API key with the <c>ingest</c> scope (and <c>write</c> to register agents by name, <c>read</c> to wait on approvals). Falls back to <c>AGENTOPS_API_KEY</c>.</summary>
     public string? ApiKey { get; set; }
 
-    /// <summary>The agent's name or id; unknown names are registered on first use. Falls back to <c>AGENTOPS_AGENT</c>, then the process name.</summary>
+    /// <summary>The agent's name or id; unknown names are registered on first use. Falls back to <c>AGENTOPS_AGENT</c>, then <c>default</c>.</summary>
     public string? Agent { get; set; }
 
-    /// <summary>The environment recorded on runs (e.g. <c>production</c>); optional.</summary>
+    /// <summary>The environment recorded on runs (e.g. <c>production</c>); optional. Falls back to <c>AGENTOPS_ENVIRONMENT</c>.</summary>
     public string? Environment { get; set; }
 
     /// <summary>Synchronous (serverless) mode: no background worker; ending a run and flushing send before they return.</summary>
@@ -78,8 +83,16 @@ public sealed class AgentOpsOptions
     /// <summary>How often a paused agent's events are tried again.</summary>
     public TimeSpan PausedProbeInterval { get; set; } = DefaultPausedProbeInterval;
 
-    /// <summary>Timeout of one HTTP request.</summary>
+    /// <summary>Timeout of one ingest request.</summary>
     public TimeSpan RequestTimeout { get; set; } = DefaultRequestTimeout;
+    /// <summary>Timeout of one policy check request.</summary>
+    public TimeSpan PolicyTimeout { get; set; } = DefaultPolicyTimeout;
+    /// <summary>
+    /// The decision <see cref="AgentOpsClient.CheckPolicyAsync"/> answers when it cannot ask the server (not configured,
+    /// unreachable, or an error answer): <see cref="Decision.Block"/> (default) or <see cref="Decision.Allow"/>. Its
+    /// <see cref="PolicyDecision.FromServer"/> is false. Strict mode throws <see cref="AgentOpsException"/> instead.
+    /// </summary>
+    public Decision PolicyFallback { get; set; } = Decision.Block;
 
     /// <summary>Called once when an agent becomes paused (on the worker thread; exceptions are swallowed).</summary>
     public Action<string>? OnPaused { get; set; }
@@ -91,7 +104,7 @@ public sealed class AgentOpsOptions
     public TimeSpan DisposeFlushTimeout { get; set; } = DefaultFlushTimeout;
 
     /// <summary>Flush (2 s) when the process exits. On by default.</summary>
-    public bool FlushOnProcessExit { get; set; } = true;
+    public bool FlushOnExit { get; set; } = true;
 
     /// <summary>The HTTP handler to send with (tests, proxies). The client owns it unless <see cref="DisposeHandler"/> is false.</summary>
     public HttpMessageHandler? HttpHandler { get; set; }
@@ -105,21 +118,18 @@ public sealed class AgentOpsOptions
         if (copy.Endpoint is null && System.Environment.GetEnvironmentVariable("AGENTOPS_URL") is { Length: > 0 } url
             && Uri.TryCreate(url, UriKind.Absolute, out var parsed))
             copy.Endpoint = parsed;
+        if (string.IsNullOrEmpty(copy.Environment))
+            copy.Environment = System.Environment.GetEnvironmentVariable("AGENTOPS_ENVIRONMENT") is { Length: > 0 } env ? env : null;
         if (string.IsNullOrEmpty(copy.ApiKey))
             copy.ApiKey = System.Environment.GetEnvironmentVariable("AGENTOPS_API_KEY");
         if (string.IsNullOrEmpty(copy.Agent))
-            copy.Agent = System.Environment.GetEnvironmentVariable("AGENTOPS_AGENT") is { Length: > 0 } a ? a : SafeProcessName();
+            copy.Agent = System.Environment.GetEnvironmentVariable("AGENTOPS_AGENT") is { Length: > 0 } a ? a : DefaultAgent;
         copy.MaxQueueEvents = Math.Max(1, copy.MaxQueueEvents);
         copy.BatchMaxEvents = Math.Clamp(copy.BatchMaxEvents, 1, 1000);
         copy.BatchMaxBytes = Math.Clamp(copy.BatchMaxBytes, 1024, 5 * 1024 * 1024);
         if (copy.FlushInterval <= TimeSpan.Zero) copy.FlushInterval = DefaultFlushInterval;
+        if (copy.PolicyTimeout <= TimeSpan.Zero) copy.PolicyTimeout = DefaultPolicyTimeout;
+        if (copy.PolicyFallback is not (Decision.Allow or Decision.Block)) copy.PolicyFallback = Decision.Block;
         return copy;
-    }
-
-    private static string SafeProcessName()
-    {
-        try { return System.Diagnostics.Process.GetCurrentProcess().ProcessName; }
-        catch (InvalidOperationException) { return "dotnet-agent"; }
-        catch (PlatformNotSupportedException) { return "dotnet-agent"; }
     }
 }

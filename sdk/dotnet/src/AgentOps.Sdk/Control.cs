@@ -8,6 +8,9 @@ namespace AgentOps.Sdk;
 /// <summary>The control plane: policy checks and approval waits.</summary>
 public sealed partial class AgentOpsClient
 {
+    /// <summary>The default total wait of <see cref="WaitForApprovalAsync"/> (5 minutes, as in the other SDKs).</summary>
+    public static readonly TimeSpan DefaultApprovalTimeout = TimeSpan.FromMinutes(5);
+
     /// <summary>The server's longest approval long-poll.</summary>
     public static readonly TimeSpan MaxApprovalPoll = TimeSpan.FromSeconds(60);
 
@@ -21,8 +24,11 @@ public sealed partial class AgentOpsClient
     /// Asks the server whether the agent may take <paramref name="action"/> (an object serialized as JSON, a
     /// <see cref="JsonElement"/> or a dictionary; it should have a <c>type</c>). <paramref name="step"/> names the step so
     /// that a repeated check of the same run and step returns the approval request already made. The run is
-    /// <paramref name="run"/>, else the current one. Throws <see cref="AgentPausedException"/> when the agent is paused and
-    /// <see cref="AgentOpsException"/> when the server cannot answer (decide yourself whether to fail open or closed).
+    /// <paramref name="run"/>, else the current one (outside any run, the client's ad-hoc run). Throws
+    /// <see cref="AgentPausedException"/> when the agent is paused. When the server cannot answer (or the client is not
+    /// configured) it never throws: the decision is <see cref="AgentOpsOptions.PolicyFallback"/> (block by default) with
+    /// <see cref="PolicyDecision.FromServer"/> false and reason <c>check_failed</c> (or <c>not_configured</c>); strict
+    /// mode throws <see cref="AgentOpsException"/> instead.
     /// </summary>
     public async Task<PolicyDecision> CheckPolicyAsync(object action, string? step = null, object? context = null,
         AgentRun? run = null, CancellationToken cancellationToken = default)
@@ -30,40 +36,56 @@ public sealed partial class AgentOpsClient
         ArgumentNullException.ThrowIfNull(action);
         var state = run?.State ?? FindState(Activity.Current)?.Run;
         var agent = state?.Agent ?? _options.Agent!;
-        var runId = state?.RunId ?? Ids.New();
-        if (!_configured) throw new AgentOpsException("AgentOps is not configured: set Endpoint and ApiKey (or AGENTOPS_URL and AGENTOPS_API_KEY).");
-
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
-        using (var w = new Utf8JsonWriter(buffer))
+        var runId = state?.RunId ?? _adHocRunId;
+        if (!_configured)
         {
-            w.WriteStartObject();
-            w.WriteString("run_id", runId);
-            w.WriteString("agent", agent);
-            w.WritePropertyName("action");
-            EventWriter.WriteValue(w, action);
-            if (context is not null)
+            if (_options.Strict) throw new AgentOpsException("AgentOps is not configured: set Endpoint and ApiKey (or AGENTOPS_URL and AGENTOPS_API_KEY).");
+            return Fallback("not_configured", null);
+        }
+
+        byte[] Body(bool withStep)
+        {
+            var buffer = new System.Buffers.ArrayBufferWriter<byte>(512);
+            using (var w = new Utf8JsonWriter(buffer))
             {
-                w.WritePropertyName("context");
-                EventWriter.WriteValue(w, context);
+                w.WriteStartObject();
+                w.WriteString("run_id", runId);
+                w.WriteString("agent", agent);
+                w.WritePropertyName("action");
+                EventWriter.WriteValue(w, action);
+                if (context is not null)
+                {
+                    w.WritePropertyName("context");
+                    EventWriter.WriteValue(w, context);
+                }
+                if (withStep && step is not null) w.WriteString("step", step);
+                w.WriteEndObject();
             }
-            if (step is not null) w.WriteString("step", step);
-            w.WriteEndObject();
+            return buffer.WrittenSpan.ToArray();
         }
 
         JsonElement answer;
         try
         {
-            using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/policy/check") { Content = new ByteArrayContent(buffer.WrittenSpan.ToArray()) };
-            request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(_options.RequestTimeout);
-            using var response = await _http.SendAsync(request, timeout.Token).ConfigureAwait(false);
-            var bytes = await response.Content.ReadAsByteArrayAsync(timeout.Token).ConfigureAwait(false);
+            timeout.CancelAfter(_options.PolicyTimeout);
+            var (response, bytes) = await PostCheckAsync(Body(!_stepUnsupported), timeout.Token).ConfigureAwait(false);
+            if ((int)response.StatusCode == 400 && step is not null && !_stepUnsupported && TryCode(bytes) == "unknown_field")
+            {
+                // A server older than idempotent steps: ask without it (a repeated check then makes a new request).
+                _stepUnsupported = true;
+                Warn("this server does not take policy check steps; checks are not idempotent per step");
+                response.Dispose();
+                (response, bytes) = await PostCheckAsync(Body(false), timeout.Token).ConfigureAwait(false);
+            }
+            using var answered = response;
             if (!response.IsSuccessStatusCode)
             {
-                var code = TryCode(bytes);
+                var code = TryCode(bytes) ?? "http_" + ((int)response.StatusCode).ToString(CultureInfo.InvariantCulture);
                 if (IsPaused(agent)) throw new AgentPausedException(agent);
-                throw new AgentOpsException($"The policy check failed: {(int)response.StatusCode} {code}", (int)response.StatusCode, code);
+                if (_options.Strict) throw new AgentOpsException($"The policy check failed: {(int)response.StatusCode} {code}", (int)response.StatusCode, code);
+                Warn($"the policy check answered {(int)response.StatusCode} {code}; answering {_options.PolicyFallback}");
+                return Fallback("check_failed", code);
             }
             using var doc = JsonDocument.Parse(bytes);
             answer = doc.RootElement.Clone();
@@ -72,11 +94,13 @@ public sealed partial class AgentOpsClient
             || (ex is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             if (IsPaused(agent)) throw new AgentPausedException(agent);
-            throw new AgentOpsException("The policy check could not reach AgentOps: " + ex.GetType().Name, ex);
+            if (_options.Strict) throw new AgentOpsException("The policy check could not reach AgentOps: " + ex.GetType().Name, ex);
+            Warn($"the policy check could not reach the server ({ex.GetType().Name}); answering {_options.PolicyFallback}");
+            return Fallback("check_failed", null);
         }
 
         var decision = ParseDecision(answer);
-        if (decision.Decision == Decision.Block && decision.Reason == "agent_paused")
+        if (decision.Decision == Decision.Block && decision.Reason is "agent_paused" or "org_killed")
         {
             MarkPaused(agent);
             throw new AgentPausedException(agent);
@@ -84,6 +108,23 @@ public sealed partial class AgentOpsClient
         ClearPaused(agent);
         return decision;
     }
+
+    private async Task<(HttpResponseMessage, byte[])> PostCheckAsync(byte[] body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "api/v1/policy/check") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var response = await _http.SendAsync(request, ct).ConfigureAwait(false);
+        try { return (response, await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false)); }
+        catch
+        {
+            response.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The decision answered without the server (<see cref="AgentOpsOptions.PolicyFallback"/>).</summary>
+    private PolicyDecision Fallback(string reason, string? problemCode) =>
+        new(this, _options.PolicyFallback, reason, null, [], null, null, default, fromServer: false, problemCode: problemCode);
 
     private PolicyDecision ParseDecision(JsonElement root)
     {
@@ -118,13 +159,15 @@ public sealed partial class AgentOpsClient
 
     /// <summary>
     /// Long-polls <c>GET /api/v1/approvals/{id}/wait</c> (≤ 60 s a poll) until the request is decided or
-    /// <paramref name="timeout"/> passes (then <see cref="ApprovalStatus.Pending"/>). Network errors are retried until the
+    /// <paramref name="timeout"/> (default 5 minutes) passes (then <see cref="ApprovalStatus.Pending"/>). Network errors are retried until the
     /// timeout; cancellation throws <see cref="OperationCanceledException"/>.
     /// </summary>
-    public async Task<ApprovalStatus> WaitForApprovalAsync(string approvalId, TimeSpan timeout, CancellationToken cancellationToken = default)
+    public async Task<ApprovalStatus> WaitForApprovalAsync(string approvalId, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(approvalId);
-        var deadline = Stopwatch.GetTimestamp() + ToTicks(timeout);
+        var total = timeout ?? DefaultApprovalTimeout;
+        if (!_configured) return ApprovalStatus.Pending; // nothing to ask (not configured), as in the other SDKs
+        var deadline = Stopwatch.GetTimestamp() + ToTicks(total);
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();

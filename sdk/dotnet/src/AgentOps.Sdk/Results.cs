@@ -21,15 +21,13 @@ public sealed record SdkStats
     public long DroppedQueueFull { get; init; }
     /// <summary>Events dropped because their agent is paused.</summary>
     public long DroppedPaused { get; init; }
-    /// <summary>Events dropped because the server refused their whole batch (4xx other than 408/429).</summary>
+    /// <summary>Events the server refused: a whole batch (4xx other than 408/429; a 413 is split first), or items of a 207.</summary>
     public long DroppedRejected { get; init; }
     /// <summary>Events recorded outside any run, or invalid (logged; thrown in strict mode).</summary>
     public long DroppedInvalid { get; init; }
-    /// <summary>Items the server refused in a 207, in total.</summary>
-    public long Rejected { get; init; }
-    /// <summary>Items refused in a 207, per problem code (e.g. <c>agent_paused</c>).</summary>
+    /// <summary>Refused events per problem code (e.g. <c>agent_paused</c>, <c>invalid_value</c>), whole batches and 207 items.</summary>
     public IReadOnlyDictionary<string, long> RejectedByCode { get; init; } = new Dictionary<string, long>();
-    /// <summary>Batches sent (successful requests).</summary>
+    /// <summary>Batches the server answered (sent or refused).</summary>
     public long Batches { get; init; }
 }
 
@@ -69,9 +67,12 @@ public sealed class PolicyDecision
     private readonly AgentOpsClient? _client;
 
     internal PolicyDecision(AgentOpsClient? client, Decision decision, string? reason, PolicyRef? policy,
-        IReadOnlyList<string> matched, ApprovalRef? approval, string? checkId, JsonElement raw)
+        IReadOnlyList<string> matched, ApprovalRef? approval, string? checkId, JsonElement raw,
+        bool fromServer = true, string? problemCode = null)
     {
         _client = client;
+        FromServer = fromServer;
+        ProblemCode = problemCode;
         Decision = decision;
         Reason = reason;
         Policy = policy;
@@ -83,7 +84,11 @@ public sealed class PolicyDecision
 
     /// <summary>allow, block or require_approval.</summary>
     public Decision Decision { get; }
-    /// <summary>Why: <c>rule_matched</c>, <c>no_rule_matched</c>, <c>agent_paused</c>, <c>org_killed</c>.</summary>
+    /// <summary>
+    /// Why: <c>rule_matched</c>, <c>no_rule_matched</c>, <c>agent_paused</c>, <c>org_killed</c> from the server;
+    /// <c>check_failed</c> (unreachable, or an error answer) or <c>not_configured</c> (no endpoint or key) for the
+    /// client's <see cref="AgentOpsOptions.PolicyFallback"/>.
+    /// </summary>
     public string? Reason { get; }
     /// <summary>The policy that decided, if any.</summary>
     public PolicyRef? Policy { get; }
@@ -93,18 +98,22 @@ public sealed class PolicyDecision
     public ApprovalRef? Approval { get; }
     /// <summary>The check's id (on the run's <c>policy.decision</c> event).</summary>
     public string? CheckId { get; }
-    /// <summary>The server's whole answer.</summary>
+    /// <summary>The server's whole answer (<c>default</c> when <see cref="FromServer"/> is false).</summary>
     public JsonElement Raw { get; }
+    /// <summary>False when the server was not asked or could not answer: the decision is the client's <see cref="AgentOpsOptions.PolicyFallback"/>.</summary>
+    public bool FromServer { get; }
+    /// <summary>The problem's <c>code</c> (or <c>http_&lt;status&gt;</c>) when the server answered the check with an error.</summary>
+    public string? ProblemCode { get; }
 
     /// <summary>True for allow.</summary>
     public bool IsAllowed => Decision == Decision.Allow;
 
     /// <summary>
     /// Waits until a human decides the approval request, long-polling the server (at most 60 s per poll) until
-    /// <paramref name="timeout"/>; returns <see cref="ApprovalStatus.Pending"/> when it passes. Cancellable.
+    /// <paramref name="timeout"/> (default 5 minutes); returns <see cref="ApprovalStatus.Pending"/> when it passes. Cancellable.
     /// An allow answers <see cref="ApprovalStatus.Approved"/> and a block <see cref="ApprovalStatus.Rejected"/> at once.
     /// </summary>
-    public Task<ApprovalStatus> WaitForApprovalAsync(TimeSpan timeout, CancellationToken cancellationToken = default)
+    public Task<ApprovalStatus> WaitForApprovalAsync(TimeSpan? timeout = null, CancellationToken cancellationToken = default)
     {
         if (Decision == Decision.Allow) return Task.FromResult(ApprovalStatus.Approved);
         if (Decision == Decision.Block || Approval is null || _client is null) return Task.FromResult(ApprovalStatus.Rejected);

@@ -37,7 +37,10 @@ public sealed partial class AgentOpsClient
 
     private int _queued;
     private int _inFlight;
-    private long _sent, _retries, _droppedQueueFull, _droppedPaused, _droppedRejected, _droppedInvalid, _rejected, _batches;
+    private long _sent, _retries, _droppedQueueFull, _droppedPaused, _droppedRejected, _droppedInvalid, _batches;
+
+    /// <summary>Halves of batches the server refused as too large (413), sent before anything new is taken off the queue.</summary>
+    private readonly Stack<Batch> _splitHalves = new();
 
     private sealed class PausedAgent
     {
@@ -73,6 +76,7 @@ public sealed partial class AgentOpsClient
     /// <param name="mayThrow">Strict mode throws the paused signal from Record* and StartRun, never from ending a run or a span.</param>
     internal void Enqueue(SdkEvent e, bool mayThrow = true)
     {
+        if (!_configured) return; // disabled: nothing to send to (warned once at construction)
         if (_pausedCount != 0 && _paused.TryGetValue(e.Agent, out var paused) && Stopwatch.GetTimestamp() < Volatile.Read(ref paused.NextProbeTicks))
         {
             Interlocked.Increment(ref _droppedPaused);
@@ -149,6 +153,7 @@ public sealed partial class AgentOpsClient
     {
         while (true)
         {
+            if (_pending is null && _splitHalves.Count > 0) _pending = _splitHalves.Pop();
             if (_pending is null)
             {
                 var available = Volatile.Read(ref _queued) + (_carry is null ? 0 : 1);
@@ -271,6 +276,14 @@ public sealed partial class AgentOpsClient
                     Warn("the server does not accept gzip-compressed batches; sending them uncompressed");
                     continue;
                 }
+                if (status == 413 && batch.Count > 1 && Split(batch) is var (first, second))
+                {
+                    // Above the server's body or burst limit: the same events again, in two smaller batches.
+                    _splitHalves.Push(second);
+                    _pending = batch = first;
+                    attempt = 0;
+                    continue;
+                }
                 if (status is 408 or 429 or >= 500)
                 {
                     retryAfter = RetryAfter(response);
@@ -279,6 +292,8 @@ public sealed partial class AgentOpsClient
                 {
                     var code = await ProblemCodeAsync(response).ConfigureAwait(false);
                     Interlocked.Add(ref _droppedRejected, batch.Count);
+                    _rejectedByCode.AddOrUpdate(code ?? "http_" + status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                        batch.Count, (_, v) => v + batch.Count);
                     Warn($"the server refused a batch of {batch.Count} events ({status} {code ?? "no code"}); it is dropped");
                     Complete(batch, 0);
                     return true;
@@ -339,7 +354,7 @@ public sealed partial class AgentOpsClient
                 var status = item.TryGetProperty("status", out var s) ? s.GetString() : null;
                 if (status != "rejected") { accepted++; continue; }
                 var code = item.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() ?? "unknown" : "unknown";
-                Interlocked.Increment(ref _rejected);
+                Interlocked.Increment(ref _droppedRejected);
                 _rejectedByCode.AddOrUpdate(code, 1, static (_, v) => v + 1);
                 if (code == "agent_paused" && item.TryGetProperty("index", out var idx) && idx.TryGetInt32(out var i) && i >= 0 && i < batch.Count)
                     (pausedNow ??= new HashSet<string>(StringComparer.Ordinal)).Add(batch.Agents[i]);
@@ -356,6 +371,39 @@ public sealed partial class AgentOpsClient
             foreach (var agent in pausedNow) MarkPaused(agent);
         ClearPausedAgents(batch, pausedNow);
         return accepted;
+    }
+
+    /// <summary>Splits a batch's body (<c>{"batch":[…]}</c>) in two halves, or null when it cannot be read.</summary>
+    private static (Batch, Batch)? Split(Batch batch)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(batch.Body);
+            var events = doc.RootElement.GetProperty("batch");
+            var half = events.GetArrayLength() / 2;
+            if (half == 0 || events.GetArrayLength() != batch.Count) return null;
+            return (Part(events, 0, half, batch.Agents[..half]), Part(events, half, batch.Count, batch.Agents[half..]));
+        }
+        catch (Exception ex) when (ex is JsonException or KeyNotFoundException or InvalidOperationException) { return null; }
+
+        static Batch Part(JsonElement events, int from, int to, string[] agents)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var w = new Utf8JsonWriter(buffer))
+            {
+                w.WriteStartObject();
+                w.WriteStartArray("batch");
+                var i = 0;
+                foreach (var e in events.EnumerateArray())
+                {
+                    if (i >= from && i < to) e.WriteTo(w);
+                    i++;
+                }
+                w.WriteEndArray();
+                w.WriteEndObject();
+            }
+            return new Batch { Body = buffer.WrittenSpan.ToArray(), Agents = agents };
+        }
     }
 
     private void Complete(Batch batch, int accepted)
@@ -468,7 +516,6 @@ public sealed partial class AgentOpsClient
         DroppedPaused = Interlocked.Read(ref _droppedPaused),
         DroppedRejected = Interlocked.Read(ref _droppedRejected),
         DroppedInvalid = Interlocked.Read(ref _droppedInvalid),
-        Rejected = Interlocked.Read(ref _rejected),
         RejectedByCode = new Dictionary<string, long>(_rejectedByCode, StringComparer.Ordinal),
         Batches = Interlocked.Read(ref _batches),
     };

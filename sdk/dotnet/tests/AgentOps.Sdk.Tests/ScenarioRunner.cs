@@ -85,7 +85,7 @@ internal sealed class ScenarioRunner : IAsyncDisposable
                 var endpoint = Str(s, "endpoint") is { } e && e != "server" ? new Uri(e) : ConformanceEnvironment.Url;
                 var options = new AgentOpsOptions
                 {
-                    Endpoint = endpoint, ApiKey = ConformanceEnvironment.ApiKey, Agent = _agent, FlushOnProcessExit = false,
+                    Endpoint = endpoint, ApiKey = ConformanceEnvironment.ApiKey, Agent = _agent, FlushOnExit = false,
                     DisposeFlushTimeout = TimeSpan.FromMilliseconds(500),
                     Sync = Bool(s, "sync") ?? false,
                     OnPaused = _ => Interlocked.Increment(ref _pausedCallbacks),
@@ -212,7 +212,7 @@ internal sealed class ScenarioRunner : IAsyncDisposable
                 if (Int(s, "retries_at_least") is { } r) Assert.True(stats.Retries >= r, $"retries: {d}");
                 if (Int(s, "dropped_paused_at_least") is { } dp) Assert.True(stats.DroppedPaused >= dp, $"dropped_paused: {d}");
                 if (Int(s, "dropped_queue_full") is { } dq) Assert.True(stats.DroppedQueueFull == dq, $"dropped_queue_full: {d}");
-                if (Int(s, "rejected_at_least") is { } rj) Assert.True(stats.Rejected >= rj, $"rejected: {d}");
+                if (Int(s, "rejected_at_least") is { } rj) Assert.True(stats.DroppedRejected >= rj, $"dropped_rejected: {d}");
                 break;
 
             case "expect_events":
@@ -417,7 +417,7 @@ internal sealed class ScenarioRunner : IAsyncDisposable
     private static string Name(ApprovalStatus s) => s.ToString().ToLowerInvariant();
 
     private static string Describe(SdkStats s) =>
-        $"queued={s.Queued} sent={s.Sent} retries={s.Retries} dropped_queue_full={s.DroppedQueueFull} dropped_paused={s.DroppedPaused} dropped_rejected={s.DroppedRejected} rejected={s.Rejected} [{string.Join(",", s.RejectedByCode.Select(kv => kv.Key + "=" + kv.Value))}]";
+        $"queued={s.Queued} sent={s.Sent} retries={s.Retries} dropped_queue_full={s.DroppedQueueFull} dropped_paused={s.DroppedPaused} dropped_rejected={s.DroppedRejected} [{string.Join(",", s.RejectedByCode.Select(kv => kv.Key + "=" + kv.Value))}]";
 
     private static string Req(JsonElement s, string name) => Str(s, name) ?? throw new InvalidOperationException($"missing `{name}`");
     private static string? Str(JsonElement s, string name) => s.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

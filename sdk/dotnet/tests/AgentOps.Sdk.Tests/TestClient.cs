@@ -14,7 +14,7 @@ internal static class TestClient
             FlushInterval = TimeSpan.FromMilliseconds(100),
             RetryBase = TimeSpan.FromMilliseconds(20),
             RetryCap = TimeSpan.FromMilliseconds(200),
-            FlushOnProcessExit = false,
+            FlushOnExit = false,
             DisposeFlushTimeout = TimeSpan.FromMilliseconds(300),
         };
         configure?.Invoke(options);

@@ -141,7 +141,7 @@ public sealed class TransportTests
         using (client.StartRun("partial")) client.Log("a");
         Assert.Equal(0, (await client.FlushAsync(TimeSpan.FromSeconds(5))).Unsent);
         var stats = client.Stats();
-        Assert.Equal(1, stats.Rejected);
+        Assert.Equal(1, stats.DroppedRejected);
         Assert.Equal(1, stats.RejectedByCode["invalid_value"]);
         Assert.Equal(2, stats.Sent);
         Assert.Single(server.Requests);
@@ -159,7 +159,114 @@ public sealed class TransportTests
         using (client.StartRun("refused")) client.Log("a");
         Assert.Equal(0, (await client.FlushAsync(TimeSpan.FromSeconds(5))).Unsent);
         Assert.Equal(3, client.Stats().DroppedRejected);
+        Assert.Equal(3, client.Stats().RejectedByCode["empty_batch"]);
         Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task A_batch_refused_as_too_large_is_split_and_sent_again()
+    {
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            if (r.Path == "/api/v1/ingest" && r.Ids.Length > 2)
+            {
+                ctx.Response.StatusCode = 413;
+                await ctx.Response.WriteAsJsonAsync(new { code = "batch_too_large" });
+                return;
+            }
+            await FakeServer.AcceptAll(r, ctx);
+        });
+        await using var client = TestClient.Create(server.Url);
+        using (var run = client.StartRun("big"))
+            for (var i = 0; i < 6; i++) client.Log("line " + i);
+        Assert.Equal(0, (await client.FlushAsync(TimeSpan.FromSeconds(5))).Unsent);
+        Assert.Equal(8, server.IngestIds.Distinct().Count());
+        Assert.Equal(0, client.Stats().DroppedRejected);
+        Assert.Equal(8, client.Stats().Sent);
+    }
+
+    [Fact]
+    public async Task A_policy_check_the_server_cannot_answer_is_the_fallback_decision()
+    {
+        await using (var client = TestClient.Create(TestClient.Unreachable()))
+        {
+            using var run = client.StartRun("fallback");
+            var decision = await client.CheckPolicyAsync(new { type = "refund" });
+            Assert.Equal(Decision.Block, decision.Decision);
+            Assert.Equal("check_failed", decision.Reason);
+            Assert.False(decision.FromServer);
+        }
+        await using (var client = TestClient.Create(TestClient.Unreachable(), o => o.PolicyFallback = Decision.Allow))
+        {
+            using var run = client.StartRun("fallback");
+            var decision = await client.CheckPolicyAsync(new { type = "refund" });
+            Assert.Equal(Decision.Allow, decision.Decision);
+            Assert.False(decision.FromServer);
+        }
+        await using (var strict = TestClient.Create(TestClient.Unreachable(), o => o.Strict = true))
+        {
+            using var run = strict.StartRun("fallback");
+            await Assert.ThrowsAsync<AgentOpsException>(() => strict.CheckPolicyAsync(new { type = "refund" }));
+        }
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            ctx.Response.StatusCode = 500;
+            await ctx.Response.WriteAsJsonAsync(new { code = "internal" });
+        });
+        await using var answered = TestClient.Create(server.Url);
+        using (answered.StartRun("fallback"))
+        {
+            var decision = await answered.CheckPolicyAsync(new { type = "refund" });
+            Assert.Equal(("check_failed", "internal", false), (decision.Reason, decision.ProblemCode, decision.FromServer));
+        }
+        await using var unconfigured = new AgentOpsClient(new AgentOpsOptions { Endpoint = null, ApiKey = "", FlushOnExit = false });
+        if (unconfigured.Options.Endpoint is not null && !string.IsNullOrEmpty(unconfigured.Options.ApiKey)) return; // AGENTOPS_URL and _API_KEY set here
+        var none = await unconfigured.CheckPolicyAsync(new { type = "refund" });
+        Assert.Equal(("not_configured", Decision.Block, false), (none.Reason, none.Decision, none.FromServer));
+    }
+
+    [Fact]
+    public async Task An_old_server_is_asked_again_without_the_step_and_the_kill_switch_is_a_paused_signal()
+    {
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            if (r.Path != "/api/v1/policy/check") { await FakeServer.AcceptAll(r, ctx); return; }
+            if (r.Json.TryGetProperty("step", out _))
+            {
+                ctx.Response.StatusCode = 400;
+                await ctx.Response.WriteAsJsonAsync(new { code = "unknown_field" });
+                return;
+            }
+            var killed = r.Json.GetProperty("action").GetProperty("type").GetString() == "kill";
+            await ctx.Response.WriteAsJsonAsync(killed
+                ? new { decision = "block", reason = "org_killed", matched = Array.Empty<string>() }
+                : new { decision = "allow", reason = "no_rule_matched", matched = Array.Empty<string>() });
+        });
+        await using var client = TestClient.Create(server.Url);
+        using var run = client.StartRun("old server");
+        var decision = await client.CheckPolicyAsync(new { type = "x" }, step: "s1");
+        Assert.Equal((Decision.Allow, true), (decision.Decision, decision.FromServer));
+        var checks = server.Requests.Where(r => r.Path == "/api/v1/policy/check").ToList();
+        Assert.Equal(2, checks.Count);
+        Assert.False(checks[1].Json.TryGetProperty("step", out _));
+        await Assert.ThrowsAsync<AgentPausedException>(() => client.CheckPolicyAsync(new { type = "kill" }));
+        Assert.True(client.IsPaused());
+    }
+
+    [Fact]
+    public async Task RunAsync_ends_the_run_failed_when_an_exception_escapes()
+    {
+        await using var server = await FakeServer.StartAsync();
+        await using var client = TestClient.Create(server.Url);
+        await Assert.ThrowsAsync<InvalidOperationException>(() =>
+            client.RunAsync("boom", _ => throw new InvalidOperationException("no")));
+        Assert.Equal(42, await client.RunAsync("fine", _ => Task.FromResult(42)));
+        await client.FlushAsync(TimeSpan.FromSeconds(5));
+        var ends = server.Requests.Where(r => r.Path == "/api/v1/ingest")
+            .SelectMany(r => r.Json.GetProperty("batch").EnumerateArray())
+            .Where(e => e.GetProperty("type").GetString() == "run.end")
+            .Select(e => e.GetProperty("status").GetString()).ToList();
+        Assert.Equal(["failed", "succeeded"], ends);
     }
 
     [Fact]
@@ -256,8 +363,10 @@ public sealed class TransportTests
         Assert.Equal(200, meta.GetProperty("gen_ai.usage.cache_read.input_tokens").GetInt64());
         Assert.Equal(0.09, meta.GetProperty("gen_ai.response.time_to_first_chunk").GetDouble(), 3);
         Assert.Equal("search", events["tool.call"].GetProperty("tool_name").GetString());
-        Assert.Equal("bad", events["error"].GetProperty("error").GetString());
+        Assert.Equal("InvalidOperationException: bad", events["error"].GetProperty("error").GetString());
         Assert.Equal("InvalidOperationException", events["error"].GetProperty("name").GetString());
+        Assert.Equal("InvalidOperationException", events["error"].GetProperty("metadata").GetProperty("exception.type").GetString());
+        Assert.Equal("info", events["log"].GetProperty("metadata").GetProperty("level").GetString());
         Assert.Equal(0.8, events["score"].GetProperty("score").GetDouble());
         Assert.Equal(256, events["log"].GetProperty("name").GetString()!.Length);
         Assert.Equal(300, events["log"].GetProperty("output").GetString()!.Length);
@@ -278,15 +387,16 @@ public sealed class TransportTests
     }
 
     [Fact]
-    public async Task Unconfigured_clients_record_without_sending_and_strict_ones_refuse_to_start()
+    public async Task Unconfigured_clients_are_disabled_and_strict_ones_refuse_to_start()
     {
         var warnings = new List<string>();
-        await using var client = new AgentOpsClient(new AgentOpsOptions { Endpoint = null, ApiKey = "", FlushOnProcessExit = false, Logger = warnings.Add });
+        await using var client = new AgentOpsClient(new AgentOpsOptions { Endpoint = null, ApiKey = "", FlushOnExit = false, Logger = warnings.Add });
         if (client.Options.Endpoint is not null) return; // AGENTOPS_URL is set in this environment
         using (client.StartRun("nowhere")) client.Log("x");
-        Assert.Equal(3, (await client.FlushAsync(TimeSpan.FromMilliseconds(200))).Unsent);
+        Assert.Equal(0, (await client.FlushAsync(TimeSpan.FromMilliseconds(200))).Unsent);
+        Assert.Equal(0, client.Stats().Queued);
         Assert.Contains(warnings, w => w.Contains("not configured", StringComparison.Ordinal));
-        Assert.Throws<AgentOpsException>(() => new AgentOpsClient(new AgentOpsOptions { Strict = true, ApiKey = "", FlushOnProcessExit = false }));
+        Assert.Throws<AgentOpsException>(() => new AgentOpsClient(new AgentOpsOptions { Strict = true, ApiKey = "", FlushOnExit = false }));
     }
 
     [Fact]
