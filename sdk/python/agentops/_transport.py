@@ -373,10 +373,25 @@ class Transport:
             return FlushResult(self.pending(), 0.0)
         if self._worker is None:
             if self._send_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                # A socket timeout bounds each read, not the request (a server dripping its answer, a keep-alive
+                # retry, DNS): the drain runs on a short-lived daemon thread that the caller waits for only until
+                # the deadline. If it overruns, the batch stays in flight and the send lock stays held until it
+                # ends, so later flushes give up on time too.
+                def drain() -> None:
+                    try:
+                        self._drain(deadline)
+                    except Exception:  # noqa: BLE001 - never throws into the application
+                        logger.exception("agentops: flush failed")
+                    finally:
+                        self._send_lock.release()
+
+                helper = threading.Thread(target=drain, name="agentops-sync-flush", daemon=True)
                 try:
-                    self._drain(deadline)
-                finally:
+                    helper.start()
+                except BaseException:
                     self._send_lock.release()
+                    raise
+                helper.join(max(0.0, deadline - time.monotonic()))
         else:
             with self._idle:
                 self._flush_deadline = deadline if self._flush_deadline is None else max(self._flush_deadline, deadline)

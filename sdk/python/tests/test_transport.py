@@ -324,6 +324,35 @@ class TransportTests(unittest.TestCase):
             self.assertFalse(result.ok)
             self.assertTrue(result.timed_out)
 
+    def test_a_sync_flush_is_bounded_when_the_server_drips_its_answer(self) -> None:
+        # each read meets its socket timeout, but the answer never ends: only an overall bound returns on time
+        def drip(h: Any) -> None:
+            data = b'{"accepted": 2, "rejected": 0}'
+            try:
+                h.send_response(202)
+                h.send_header("Content-Length", str(len(data)))
+                h.end_headers()
+                h.wfile.flush()
+                for i in range(len(data)):
+                    if self.server.release.wait(0.2):
+                        return
+                    h.wfile.write(data[i:i + 1])
+                    h.wfile.flush()
+            except OSError:
+                pass
+        self.server.script("/api/v1/ingest", lambda r: (202, {}, drip))
+        c = self.client(sync=True, request_timeout=30, flush_timeout=1.0)
+        run = c.start_run("r")
+        start = time.monotonic()
+        result = c.flush(1.0)
+        self.assertLess(time.monotonic() - start, 1.3)
+        self.assertEqual(result.unsent, 1)
+        run.log("x")
+        start = time.monotonic()
+        run.end()  # the earlier batch is still in flight: this flush gives up on time as well
+        self.assertLess(time.monotonic() - start, 1.3)
+        self.assertGreater(c.stats()["queued"], 0)
+
     def test_flush_returns_within_its_timeout_when_nothing_listens(self) -> None:
         c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False)
         self.clients.append(c)
