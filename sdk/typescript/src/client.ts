@@ -917,6 +917,7 @@ export class AgentOps {
         }
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason ?? err;
+        if (err instanceof AgentOpsError) throw err; // the refusal thrown above: not a network error to retry
         await sleepOrAbort(Math.min(APPROVAL_RETRY_DELAY_MS, Math.max(0, deadline - monotonicMs())), options.signal);
       }
       if (deadline - monotonicMs() < 1000) {

@@ -76,6 +76,17 @@ test("waitForApproval answers pending at its timeout, never asks beyond 60 s, an
   await server.close();
 });
 
+test("a refused wait (404) rejects at once with AgentOpsError, not retried until the timeout", async () => {
+  const server = await fakeServer(() => ({ status: 404, body: { code: "approval_not_found" } }));
+  const client = new AgentOps(options(server.url, { flushIntervalMs: 60_000 }));
+  const started = performance.now();
+  await assert.rejects(client.waitForApproval("nope", { timeoutMs: 5000 }), (e) => e.name === "AgentOpsError" && /404/.test(e.message));
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(server.requests.length, 1);
+  await client.shutdown(0);
+  await server.close();
+});
+
 test("a rejected or expired request is reported as such", async () => {
   const server = await approvalServer(0, "rejected");
   const client = new AgentOps(options(server.url));
