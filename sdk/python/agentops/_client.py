@@ -594,6 +594,7 @@ class Client:
             def poll_once(url: str = url, sock_timeout: float = sock_timeout) -> Any:
                 return _control.http_json("GET", url, self._headers(), None, sock_timeout)
 
+            poll_started = time.monotonic()
             try:
                 doc: Any = _control.run_cancellable(poll_once, cancel, sock_timeout + 0.5)
                 if doc is None and cancel is not None and cancel.is_set():
@@ -614,6 +615,14 @@ class Client:
                 return cast(str, status)
             if remaining < 1.0 or time.monotonic() >= deadline:
                 return "pending"
+            # answered well before its timeout_s (pending, an empty body): wait out the minimum interval
+            early = _control.APPROVAL_MIN_POLL_INTERVAL_S - (time.monotonic() - poll_started)
+            if early > 0:
+                pause = min(early, max(0.0, deadline - time.monotonic()))
+                if cancel is not None:
+                    cancel.wait(pause)
+                else:
+                    time.sleep(pause)
 
     async def await_approval(self, approval_id: str, timeout: float = 300.0) -> str:
         """wait_for_approval without blocking the event loop; cancelling the awaiting task stops the wait."""

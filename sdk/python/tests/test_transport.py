@@ -558,6 +558,24 @@ class ControlTests(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 1.0)
         self.assertEqual(self.server.requests[0].path, "/api/v1/approvals/ap2/wait?timeout_s=60")
 
+    def test_a_poll_answered_at_once_waits_out_a_minimum_interval_and_cancel_still_stops_it(self) -> None:
+        n = [0]
+
+        def answer(r: Request) -> Any:
+            n[0] += 1
+            return (200, {}, {"id": "ap1", "status": "pending"}) if n[0] % 2 else (200, {}, b"")
+        self.server.script("/api/v1/approvals/", answer)
+        start = time.monotonic()
+        self.assertEqual(self.c.wait_for_approval("ap1", timeout=2.5), "pending")
+        self.assertLess(time.monotonic() - start, 3.5)
+        self.assertLessEqual(len(self.server.requests), 4)
+        self.server.requests.clear()
+        start = time.monotonic()
+        with self.assertRaises(agentops.WaitCancelledError):
+            self.c.wait_for_approval("ap1", timeout=60, cancel=_set_after(0.3))
+        self.assertLess(time.monotonic() - start, 0.8)
+        self.assertEqual(len(self.server.requests), 1)
+
     def test_wait_for_approval_retries_network_errors_and_5xx(self) -> None:
         answers = iter([(503, {}, {"code": "unavailable"}), (200, {}, {"id": "ap1", "status": "expired"})])
         self.server.script("/api/v1/approvals/", lambda r: next(answers))
