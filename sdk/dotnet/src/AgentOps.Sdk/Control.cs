@@ -20,6 +20,9 @@ public sealed partial class AgentOpsClient
     /// <summary>Pause between approval polls after a network error or 5xx.</summary>
     private static readonly TimeSpan ApprovalErrorPause = TimeSpan.FromSeconds(1);
 
+    /// <summary>The shortest time between two approval polls: a server answering <c>pending</c> at once is not asked in a hot loop.</summary>
+    private static readonly TimeSpan MinApprovalPollInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Asks the server whether the agent may take <paramref name="action"/> (an object serialized as JSON, a
     /// <see cref="JsonElement"/> or a dictionary; it should have a <c>type</c>). <paramref name="step"/> names the step so
@@ -174,6 +177,7 @@ public sealed partial class AgentOpsClient
             var remaining = FromTicks(deadline - Stopwatch.GetTimestamp());
             if (remaining <= TimeSpan.Zero) return ApprovalStatus.Pending;
             var pollSeconds = (int)Math.Clamp(Math.Ceiling(remaining.TotalSeconds), 1, MaxApprovalPoll.TotalSeconds);
+            var pollStarted = Stopwatch.GetTimestamp();
             try
             {
                 using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -187,6 +191,11 @@ public sealed partial class AgentOpsClient
                     using var doc = JsonDocument.Parse(bytes);
                     var status = ParseStatus(Str(doc.RootElement, "status"));
                     if (status != ApprovalStatus.Pending) return status;
+                    // Answered well before its timeout_s: wait out the minimum interval (cancellable).
+                    var early = MinApprovalPollInterval - Stopwatch.GetElapsedTime(pollStarted);
+                    var left = FromTicks(deadline - Stopwatch.GetTimestamp());
+                    if (early > left) early = left;
+                    if (early > TimeSpan.Zero) await Task.Delay(early, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 if (code is not (408 or 429 or >= 500))

@@ -520,6 +520,23 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task An_approval_poll_answered_at_once_waits_out_a_minimum_interval_and_stays_cancellable()
+    {
+        await using var server = await FakeServer.StartAsync((r, ctx) => ctx.Response.WriteAsJsonAsync(new { id = "ap", status = "pending" }));
+        await using var client = TestClient.Create(server.Url);
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(ApprovalStatus.Pending, await client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(2.5)));
+        Assert.InRange(sw.Elapsed.TotalSeconds, 2.3, 3.5);
+        Assert.InRange(server.Requests.Count, 1, 4);
+        server.Requests.Clear();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        sw.Restart();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(60), cts.Token));
+        Assert.InRange(sw.Elapsed.TotalMilliseconds, 200, 800);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
     public async Task Sync_mode_flush_returns_within_its_timeout_and_keeps_the_batch_for_later()
     {
         var answer = false;
