@@ -109,8 +109,9 @@ public sealed partial class AgentOpsClient
         }
         if (_queue.TryDequeue(out e!))
         {
-            Interlocked.Decrement(ref _queued);
+            // In flight first: in between, Unsent (and the queue's bound) may count the event twice, never zero times.
             Interlocked.Increment(ref _inFlight);
+            Interlocked.Decrement(ref _queued);
             return true;
         }
         return false;

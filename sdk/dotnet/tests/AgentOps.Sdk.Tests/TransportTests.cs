@@ -537,6 +537,43 @@ public sealed class TransportTests
     }
 
     [Fact]
+    public async Task Unsent_never_reads_below_what_the_server_has_not_received_while_batches_are_taken()
+    {
+        // An event is either queued or in flight while it is moved: Unsent (what FlushAsync reports) must never miss it.
+        var received = 0;
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            Interlocked.Add(ref received, r.Ids.Length);
+            await FakeServer.AcceptAll(r, ctx);
+        });
+        const int total = 20_000;
+        await using var client = TestClient.Create(server.Url, o => { o.MaxQueueEvents = total; o.BatchMaxEvents = 1000; o.FlushInterval = TimeSpan.FromMinutes(5); });
+        var unsent = typeof(AgentOpsClient).GetProperty("Unsent", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        var read = (Func<int>)Delegate.CreateDelegate(typeof(Func<int>), client, unsent.GetGetMethod(nonPublic: true)!);
+        var run = client.StartRun("unsent");
+        for (var i = 0; i < total - 1; i++) client.Log("m");
+        Assert.Equal(total, read());
+        var lowest = int.MaxValue;
+        using var done = new ManualResetEventSlim();
+        var reader = new Thread(() =>
+        {
+            while (!done.IsSet)
+            {
+                var u = read();
+                var missing = u + Volatile.Read(ref received) - total;
+                if (missing < lowest) lowest = missing;
+            }
+        });
+        reader.Start();
+        var result = await client.FlushAsync(TimeSpan.FromSeconds(20));
+        done.Set();
+        reader.Join();
+        Assert.Equal(0, result.Unsent);
+        Assert.True(lowest >= 0, $"Unsent missed {-lowest} event(s) not yet received by the server");
+        run.End();
+    }
+
+    [Fact]
     public async Task Sync_mode_flush_returns_within_its_timeout_and_keeps_the_batch_for_later()
     {
         var answer = false;
