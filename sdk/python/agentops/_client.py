@@ -253,7 +253,7 @@ class Run(_Scope):
             "id": new_id(), "type": "run.end", "timestamp": _now(), "ended_at": _now(),
             "run_id": self.id, "agent": self.agent, "status": status, "output": output,
             "error": _error_text(error) if isinstance(error, BaseException) else error,
-        })
+        }, may_raise=False)
         if self.client.sync:
             self.client.flush(self.client.flush_timeout)
 
@@ -322,7 +322,7 @@ class Span(_Scope):
             "input": self.input, "output": self.output, "metadata": self.metadata,
             "status": "error" if error is not None else None,
             "error": _error_text(error) if isinstance(error, BaseException) else error,
-        })
+        }, may_raise=False)
 
     def __enter__(self) -> "Span":
         self._tokens.append(_current.set(self))
@@ -423,8 +423,10 @@ class Client:
 
     # ---- recording ----------------------------------------------------------------------------------------
 
-    def _emit(self, ev: Dict[str, Any]) -> Optional[str]:
-        if self._paused and ev["agent"] in self._paused and self.strict:
+    def _emit(self, ev: Dict[str, Any], may_raise: bool = True) -> Optional[str]:
+        """Queue ``ev``. ``may_raise=False`` (ending a run or a span, as .NET's mayThrow and TypeScript's _endRun):
+        strict mode's paused signal is not raised there, so it never replaces the body's own exception."""
+        if may_raise and self._paused and ev["agent"] in self._paused and self.strict:
             raise AgentPausedError(ev["agent"], self._paused.get(ev["agent"]))
         if not self.enabled:
             return None

@@ -469,6 +469,20 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(c.check_policy({"type": "x"}, run=run).decision, "allow")
         self.assertFalse(c.is_paused())
 
+    def test_strict_mode_never_raises_from_ending_a_run_or_a_span(self) -> None:
+        self._paused_script([True])
+        c = self.client(strict=True)
+        run = c.start_run("r")
+        c.flush(5)
+        self.assertTrue(c.is_paused())
+        with self.assertRaises(KeyError):  # the body's own exception, not the paused signal
+            with run.span("lookup"):
+                raise KeyError("k")
+        run.end()
+        self.assertEqual(run.status, "succeeded")
+        with self.assertRaises(AgentPausedError):  # recording still raises
+            run.log("x")
+
     def test_strict_mode_raises_from_record_calls_while_paused(self) -> None:
         self._paused_script([True])
         c = self.client(strict=True)
