@@ -61,6 +61,20 @@ def _error_text(exc: BaseException) -> str:
     return "%s: %s" % (type(exc).__name__, exc)
 
 
+#: Makes ending a run or a span a test-and-set: two threads ending the same one send a single end event.
+#: One lock for all (held for two attribute accesses, never around I/O).
+_END_LOCK = threading.Lock()
+
+
+def _claim_end(scope: Any) -> bool:
+    """True for the one caller that ends ``scope``; False when it was already ended."""
+    with _END_LOCK:
+        if scope.ended:
+            return False
+        scope.ended = True
+        return True
+
+
 class _Scope:
     """What events are recorded in: a run (events directly in it have no parent) or a span (their parent)."""
 
@@ -245,9 +259,8 @@ class Run(_Scope):
 
     def end(self, status: str = "succeeded", *, output: Any = None, error: Any = None) -> None:
         """End the run (``succeeded``, ``failed`` or ``cancelled``). Idempotent. In sync mode, sends before returning."""
-        if self.ended:
+        if not _claim_end(self):
             return
-        self.ended = True
         self.status = status
         self.client._emit({
             "id": new_id(), "type": "run.end", "timestamp": _now(), "ended_at": _now(),
@@ -310,9 +323,8 @@ class Span(_Scope):
 
     def end(self, *, error: Any = None, output: Any = None) -> None:
         """End the span (records it). Idempotent."""
-        if self.ended:
+        if not _claim_end(self):
             return
-        self.ended = True
         if output is not None:
             self.output = output
         run = self.run

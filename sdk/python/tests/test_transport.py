@@ -398,6 +398,38 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(self.server.events()[0]["agent"], "env-bot")
         self.assertEqual(self.server.ingest_requests()[0].headers["authorization"], "Bearer aok_env")
 
+    def test_a_run_or_span_ended_from_two_threads_sends_one_end(self) -> None:
+        from agentops._client import Run, Span
+
+        def slow(slot: Any) -> property:
+            # reading `ended` yields to the other thread: the check-then-set race shows up every time
+            def get(self: Any) -> bool:
+                value = bool(slot.__get__(self))
+                time.sleep(0.02)
+                return value
+            return property(get, lambda self, v: slot.__set__(self, v))
+
+        class SlowRun(Run):
+            __slots__ = ()
+            ended = slow(Run.ended)
+
+        class SlowSpan(Span):
+            __slots__ = ()
+            ended = slow(Span.ended)
+
+        c = self.client(flush_interval=30)
+        run = SlowRun(c, "r")
+        span = SlowSpan(run, None, "s")
+        for end in (span.end, run.end):
+            threads = [threading.Thread(target=end) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        self.assertEqual(c.flush(5).unsent, 0)
+        kinds = [e["type"] for e in self.server.events()]
+        self.assertEqual((kinds.count("run.end"), kinds.count("span")), (1, 1))
+
     # ---- sync mode -----------------------------------------------------------------------------------------
 
     def test_sync_mode_has_no_thread_and_end_run_sends_before_returning(self) -> None:
