@@ -3,6 +3,7 @@ import asyncio
 import atexit
 import contextvars
 import functools
+import http.client
 import inspect
 import logging
 import math
@@ -550,7 +551,7 @@ class Client:
                 body.pop("step")
                 doc = _control.http_json("POST", self.base_url + "/api/v1/policy/check", self._headers(), body,
                                          self.policy_timeout if timeout is None else timeout)
-        except (OSError, ApiError, ValueError) as e:
+        except (OSError, ApiError, ValueError, http.client.HTTPException) as e:
             if agent in self._paused:
                 raise AgentPausedError(agent, self._paused.get(agent)) from None
             if self.strict:
@@ -613,7 +614,7 @@ class Client:
                 doc: Any = _control.run_cancellable(poll_once, cancel, sock_timeout + 0.5)
                 if doc is None and cancel is not None and cancel.is_set():
                     raise WaitCancelledError("agentops: the wait for approval %s was cancelled" % approval_id)
-            except (OSError, ValueError, ApiError) as e:
+            except (OSError, ValueError, ApiError, http.client.HTTPException) as e:  # IncompleteRead: a cut answer
                 if self.strict or (isinstance(e, ApiError) and e.status < 500 and e.status not in (408, 429)):
                     raise  # a refusal (unknown id, no read scope) is not worth waiting out
                 failures += 1

@@ -622,6 +622,22 @@ class ControlTests(unittest.TestCase):
         self.assertLess(time.monotonic() - start, 0.8)
         self.assertEqual(len(self.server.requests), 1)
 
+    def test_wait_for_approval_retries_an_answer_cut_short(self) -> None:
+        def cut(h: Any) -> None:  # promises 100 bytes, sends 10 and closes: http.client.IncompleteRead
+            h.send_response(200)
+            h.send_header("Content-Length", "100")
+            h.end_headers()
+            h.wfile.write(b'{"id":"ap1')
+            h.wfile.flush()
+            h.close_connection = True
+        answers = iter([(200, {}, cut), (200, {}, {"id": "ap1", "status": "approved"})])
+        self.server.script("/api/v1/approvals/", lambda r: next(answers))
+        self.assertEqual(self.c.wait_for_approval("ap1", timeout=10), "approved")
+        self.assertEqual(len(self.server.requests), 2)
+        self.server.script("/api/v1/policy/check", lambda r: (200, {}, cut))  # a policy check falls back
+        d = self.c.check_policy({"type": "x"})
+        self.assertEqual((d.decision, d.reason, d.from_server), ("block", "check_failed", False))
+
     def test_wait_for_approval_retries_network_errors_and_5xx(self) -> None:
         answers = iter([(503, {}, {"code": "unavailable"}), (200, {}, {"id": "ap1", "status": "expired"})])
         self.server.script("/api/v1/approvals/", lambda r: next(answers))
