@@ -616,7 +616,15 @@ class Transport:
         try:
             doc = json.loads(body.decode("utf-8"))
             results = doc.get("results") or []
-        except (ValueError, AttributeError):
+            if not isinstance(results, list) or not all(
+                    isinstance(r, dict) and isinstance(r.get("status"), str)
+                    and (r.get("code") is None or isinstance(r.get("code"), str)) for r in results):
+                raise ValueError("malformed 207 items")
+        except Exception as e:  # noqa: BLE001 - any unreadable 207 (not JSON, a non-object item, a non-string status)
+            # The server answered (the batch reached it): re-sending could repeat forever, so the batch counts as
+            # sent with unknown item results, and says so.
+            logger.warning("agentops: unreadable 207 answer to a batch of %d events (%s): counted as sent",
+                           len(events), e)
             results = []
         accepted = 0
         accepted_agents = set()

@@ -263,6 +263,19 @@ class TransportTests(unittest.TestCase):
         self.assertEqual((st["sent"], st["dropped_rejected"]), (1, 2))
         self.assertEqual(st["rejected_by_code"], {"invalid_value": 2})
 
+    def test_a_malformed_207_counts_the_batch_as_sent_once_in_both_modes(self) -> None:
+        bodies = [{"results": [{"index": 0, "status": 1}]}, {"results": ["x"]}, {"results": {"a": 1}}, [1], b"{nope"]
+        for sync in (False, True):
+            for body in bodies:
+                self.server.requests.clear()
+                self.server.scripts[:] = [("/api/v1/ingest", lambda r, body=body: (207, {}, body))]
+                c = self.client(sync=sync, flush_interval=30)
+                c.start_run("r")
+                self.assertEqual(c.flush(5).unsent, 0, (sync, body))
+                self.assertEqual(len(self.server.ingest_requests()), 1, (sync, body))
+                self.assertEqual(c.stats()["sent"], 1)
+                self.assertEqual(c.close(1).unsent, 0)
+
     def test_backoff_is_full_jitter_bounded_and_never_below_retry_after(self) -> None:
         for attempt in range(10):
             for _ in range(50):
