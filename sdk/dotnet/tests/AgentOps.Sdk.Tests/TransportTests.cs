@@ -121,6 +121,29 @@ public sealed class TransportTests
         Assert.True(client.Backoff(1, TimeSpan.FromSeconds(7)) >= TimeSpan.FromSeconds(7));
     }
 
+    [Theory]
+    [InlineData(false, "{\"results\":[{\"index\":0,\"status\":1}]}")]
+    [InlineData(true, "{\"results\":[{\"index\":0,\"status\":1}]}")]
+    [InlineData(false, "{\"results\":[\"x\"]}")]
+    [InlineData(true, "{\"results\":[\"x\"]}")]
+    [InlineData(true, "[1]")]
+    [InlineData(true, "{nope")]
+    public async Task A_malformed_207_counts_the_batch_as_sent_once_and_never_throws(bool sync, string body)
+    {
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            ctx.Response.StatusCode = 207;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync(body);
+        });
+        await using var client = TestClient.Create(server.Url, o => o.Sync = sync);
+        client.StartRun("malformed");
+        Assert.Equal(0, (await client.FlushAsync(TimeSpan.FromSeconds(5))).Unsent);
+        Assert.Equal(1, client.Stats().Sent);
+        Assert.Equal(0, client.Stats().DroppedRejected);
+        Assert.Single(server.Requests);
+    }
+
     [Fact]
     public async Task Items_refused_in_a_207_are_counted_per_code_and_not_resent()
     {
