@@ -176,12 +176,15 @@ public sealed partial class AgentOpsClient
             cancellationToken.ThrowIfCancellationRequested();
             var remaining = FromTicks(deadline - Stopwatch.GetTimestamp());
             if (remaining <= TimeSpan.Zero) return ApprovalStatus.Pending;
-            var pollSeconds = (int)Math.Clamp(Math.Ceiling(remaining.TotalSeconds), 1, MaxApprovalPoll.TotalSeconds);
+            // Whole seconds not past the time left (the server takes 1–60); the request itself never outlasts the time left.
+            var pollSeconds = (int)Math.Clamp(Math.Floor(remaining.TotalSeconds), 1, MaxApprovalPoll.TotalSeconds);
+            var requestTimeout = TimeSpan.FromSeconds(pollSeconds) + ApprovalPollGrace;
+            if (requestTimeout > remaining) requestTimeout = remaining;
             var pollStarted = Stopwatch.GetTimestamp();
             try
             {
                 using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                poll.CancelAfter(TimeSpan.FromSeconds(pollSeconds) + ApprovalPollGrace);
+                poll.CancelAfter(requestTimeout);
                 using var response = await _http.GetAsync(
                     $"api/v1/approvals/{Uri.EscapeDataString(approvalId)}/wait?timeout_s={pollSeconds.ToString(CultureInfo.InvariantCulture)}", poll.Token).ConfigureAwait(false);
                 var bytes = await response.Content.ReadAsByteArrayAsync(poll.Token).ConfigureAwait(false);

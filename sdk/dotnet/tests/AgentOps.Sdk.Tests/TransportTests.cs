@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -593,6 +594,24 @@ public sealed class TransportTests
         Assert.Equal(0, result.Unsent);
         Assert.True(lowest >= 0, $"Unsent missed {-lowest} event(s) not yet received by the server");
         run.End();
+    }
+
+    [Fact]
+    public async Task An_approval_wait_never_overruns_its_timeout_by_a_rounded_up_poll()
+    {
+        // The server holds each poll for its full timeout_s, as the real one does while pending.
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            var seconds = int.Parse(ctx.Request.Query["timeout_s"].ToString(), CultureInfo.InvariantCulture);
+            try { await Task.Delay(TimeSpan.FromSeconds(seconds), ctx.RequestAborted); }
+            catch (OperationCanceledException) { return; }
+            await ctx.Response.WriteAsJsonAsync(new { id = "ap", status = "pending" });
+        });
+        await using var client = TestClient.Create(server.Url);
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(ApprovalStatus.Pending, await client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(1.5)));
+        Assert.InRange(sw.Elapsed.TotalSeconds, 1.4, 1.85);
+        Assert.EndsWith("timeout_s=1", server.Requests.First().Path, StringComparison.Ordinal);
     }
 
     [Fact]
