@@ -41,6 +41,9 @@ RETRIABLE_STATUSES = (408, 429)
 #: The ingest route.
 INGEST_PATH = "/api/v1/ingest"
 
+#: The key of a queued event listing the exporters (by id) that already have it; to_wire strips it ("_").
+_EXPORTED_KEY = "_exported_to"
+
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -530,16 +533,21 @@ class Transport:
         events, body = self._inflight
         exported_all = True
         for exporter in self.exporters:
-            if getattr(exporter, "_agentops_exported", None) is body:
+            # marked per event, not per body: a batch split after a 413 (or re-taken) is not exported again
+            key = id(exporter)
+            todo = [ev for ev in events if key not in ev.get(_EXPORTED_KEY, ())]
+            if not todo:
                 continue
             try:
-                ok = exporter.export([dict(e) for e in events], self._request_timeout(deadline)) is not False
+                copies = [{k: v for k, v in ev.items() if k != _EXPORTED_KEY} for ev in todo]
+                ok = exporter.export(copies, self._request_timeout(deadline)) is not False
             except Exception as e:  # noqa: BLE001
                 logger.warning("agentops: exporter %r failed: %s", exporter, e)
                 ok = False
             if ok or self.native_ingest:
-                # with native ingest, exporters are best effort (once per batch); without, a failure is retried
-                exporter._agentops_exported = body
+                # with native ingest, exporters are best effort (once per event); without, a failure is retried
+                for ev in todo:
+                    ev[_EXPORTED_KEY] = ev.get(_EXPORTED_KEY, ()) + (key,)
             else:
                 exported_all = False
         if not self.native_ingest:

@@ -243,6 +243,29 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(names, ["r"] + ["m%d" % i for i in range(39)])
         self.assertEqual(c.stats()["dropped_rejected"], 0)
 
+    def test_exporters_get_each_event_once_after_a_413_split(self) -> None:
+        class Recorder:
+            def __init__(self) -> None:
+                self.ids: List[str] = []
+
+            def export(self, events: Any, timeout: float) -> bool:
+                assert all(not k.startswith("_exported") for e in events for k in e)
+                self.ids.extend(e["id"] for e in events)
+                return True
+        rec = Recorder()
+        self.server.script("/api/v1/ingest", lambda r: (413, {}, {"code": "payload_too_large"})
+                           if len(r.batch) > 2 else (202, {}, {"accepted": len(r.batch)}))
+        c = self.client(exporters=[rec], flush_interval=30)
+        run = c.start_run("r")
+        for i in range(6):
+            run.log("m%d" % i)
+        run.end()
+        self.assertEqual(c.flush(5).unsent, 0)
+        accepted = [e["id"] for r in self.server.ingest_requests() if len(r.batch) <= 2 for e in r.batch]
+        self.assertEqual(len(accepted), 8)
+        self.assertEqual(sorted(rec.ids), sorted(accepted))
+        self.assertTrue(all("_exported_to" not in e for e in self.server.events()))
+
     def test_207_items_are_counted_by_code_and_not_resent(self) -> None:
         def multi(r: Request) -> Any:
             results = []
