@@ -3,6 +3,7 @@ import asyncio
 import atexit
 import contextvars
 import functools
+import http.client
 import inspect
 import logging
 import math
@@ -59,6 +60,20 @@ def _status_of(exc: Optional[BaseException]) -> str:
 
 def _error_text(exc: BaseException) -> str:
     return "%s: %s" % (type(exc).__name__, exc)
+
+
+#: Makes ending a run or a span a test-and-set: two threads ending the same one send a single end event.
+#: One lock for all (held for two attribute accesses, never around I/O).
+_END_LOCK = threading.Lock()
+
+
+def _claim_end(scope: Any) -> bool:
+    """True for the one caller that ends ``scope``; False when it was already ended."""
+    with _END_LOCK:
+        if scope.ended:
+            return False
+        scope.ended = True
+        return True
 
 
 class _Scope:
@@ -245,15 +260,14 @@ class Run(_Scope):
 
     def end(self, status: str = "succeeded", *, output: Any = None, error: Any = None) -> None:
         """End the run (``succeeded``, ``failed`` or ``cancelled``). Idempotent. In sync mode, sends before returning."""
-        if self.ended:
+        if not _claim_end(self):
             return
-        self.ended = True
         self.status = status
         self.client._emit({
             "id": new_id(), "type": "run.end", "timestamp": _now(), "ended_at": _now(),
             "run_id": self.id, "agent": self.agent, "status": status, "output": output,
             "error": _error_text(error) if isinstance(error, BaseException) else error,
-        })
+        }, may_raise=False)
         if self.client.sync:
             self.client.flush(self.client.flush_timeout)
 
@@ -310,9 +324,8 @@ class Span(_Scope):
 
     def end(self, *, error: Any = None, output: Any = None) -> None:
         """End the span (records it). Idempotent."""
-        if self.ended:
+        if not _claim_end(self):
             return
-        self.ended = True
         if output is not None:
             self.output = output
         run = self.run
@@ -322,7 +335,7 @@ class Span(_Scope):
             "input": self.input, "output": self.output, "metadata": self.metadata,
             "status": "error" if error is not None else None,
             "error": _error_text(error) if isinstance(error, BaseException) else error,
-        })
+        }, may_raise=False)
 
     def __enter__(self) -> "Span":
         self._tokens.append(_current.set(self))
@@ -423,8 +436,10 @@ class Client:
 
     # ---- recording ----------------------------------------------------------------------------------------
 
-    def _emit(self, ev: Dict[str, Any]) -> Optional[str]:
-        if self._paused and ev["agent"] in self._paused and self.strict:
+    def _emit(self, ev: Dict[str, Any], may_raise: bool = True) -> Optional[str]:
+        """Queue ``ev``. ``may_raise=False`` (ending a run or a span, as .NET's mayThrow and TypeScript's _endRun):
+        strict mode's paused signal is not raised there, so it never replaces the body's own exception."""
+        if may_raise and self._paused and ev["agent"] in self._paused and self.strict:
             raise AgentPausedError(ev["agent"], self._paused.get(ev["agent"]))
         if not self.enabled:
             return None
@@ -536,7 +551,7 @@ class Client:
                 body.pop("step")
                 doc = _control.http_json("POST", self.base_url + "/api/v1/policy/check", self._headers(), body,
                                          self.policy_timeout if timeout is None else timeout)
-        except (OSError, ApiError, ValueError) as e:
+        except (OSError, ApiError, ValueError, http.client.HTTPException) as e:
             if agent in self._paused:
                 raise AgentPausedError(agent, self._paused.get(agent)) from None
             if self.strict:
@@ -594,11 +609,12 @@ class Client:
             def poll_once(url: str = url, sock_timeout: float = sock_timeout) -> Any:
                 return _control.http_json("GET", url, self._headers(), None, sock_timeout)
 
+            poll_started = time.monotonic()
             try:
                 doc: Any = _control.run_cancellable(poll_once, cancel, sock_timeout + 0.5)
                 if doc is None and cancel is not None and cancel.is_set():
                     raise WaitCancelledError("agentops: the wait for approval %s was cancelled" % approval_id)
-            except (OSError, ValueError, ApiError) as e:
+            except (OSError, ValueError, ApiError, http.client.HTTPException) as e:  # IncompleteRead: a cut answer
                 if self.strict or (isinstance(e, ApiError) and e.status < 500 and e.status not in (408, 429)):
                     raise  # a refusal (unknown id, no read scope) is not worth waiting out
                 failures += 1
@@ -614,6 +630,14 @@ class Client:
                 return cast(str, status)
             if remaining < 1.0 or time.monotonic() >= deadline:
                 return "pending"
+            # answered well before its timeout_s (pending, an empty body): wait out the minimum interval
+            early = _control.APPROVAL_MIN_POLL_INTERVAL_S - (time.monotonic() - poll_started)
+            if early > 0:
+                pause = min(early, max(0.0, deadline - time.monotonic()))
+                if cancel is not None:
+                    cancel.wait(pause)
+                else:
+                    time.sleep(pause)
 
     async def await_approval(self, approval_id: str, timeout: float = 300.0) -> str:
         """wait_for_approval without blocking the event loop; cancelling the awaiting task stops the wait."""

@@ -18,6 +18,8 @@ T = TypeVar("T")
 APPROVAL_POLL_MAX_S = 60
 #: Extra socket time over a long poll's own timeout, for the answer to arrive.
 APPROVAL_POLL_GRACE_S = 5.0
+#: The shortest time between two approval polls: a server answering ``pending`` at once is not asked in a hot loop.
+APPROVAL_MIN_POLL_INTERVAL_S = 1.0
 #: Approval statuses that end a wait.
 APPROVAL_FINAL_STATUSES = ("approved", "rejected", "expired")
 

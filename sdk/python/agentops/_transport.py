@@ -41,6 +41,9 @@ RETRIABLE_STATUSES = (408, 429)
 #: The ingest route.
 INGEST_PATH = "/api/v1/ingest"
 
+#: The key of a queued event listing the exporters (by id) that already have it; to_wire strips it ("_").
+_EXPORTED_KEY = "_exported_to"
+
 _EPOCH = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
 
 
@@ -373,10 +376,25 @@ class Transport:
             return FlushResult(self.pending(), 0.0)
         if self._worker is None:
             if self._send_lock.acquire(timeout=max(0.0, deadline - time.monotonic())):
+                # A socket timeout bounds each read, not the request (a server dripping its answer, a keep-alive
+                # retry, DNS): the drain runs on a short-lived daemon thread that the caller waits for only until
+                # the deadline. If it overruns, the batch stays in flight and the send lock stays held until it
+                # ends, so later flushes give up on time too.
+                def drain() -> None:
+                    try:
+                        self._drain(deadline)
+                    except Exception:  # noqa: BLE001 - never throws into the application
+                        logger.exception("agentops: flush failed")
+                    finally:
+                        self._send_lock.release()
+
+                helper = threading.Thread(target=drain, name="agentops-sync-flush", daemon=True)
                 try:
-                    self._drain(deadline)
-                finally:
+                    helper.start()
+                except BaseException:
                     self._send_lock.release()
+                    raise
+                helper.join(max(0.0, deadline - time.monotonic()))
         else:
             with self._idle:
                 self._flush_deadline = deadline if self._flush_deadline is None else max(self._flush_deadline, deadline)
@@ -515,16 +533,21 @@ class Transport:
         events, body = self._inflight
         exported_all = True
         for exporter in self.exporters:
-            if getattr(exporter, "_agentops_exported", None) is body:
+            # marked per event, not per body: a batch split after a 413 (or re-taken) is not exported again
+            key = id(exporter)
+            todo = [ev for ev in events if key not in ev.get(_EXPORTED_KEY, ())]
+            if not todo:
                 continue
             try:
-                ok = exporter.export([dict(e) for e in events], self._request_timeout(deadline)) is not False
+                copies = [{k: v for k, v in ev.items() if k != _EXPORTED_KEY} for ev in todo]
+                ok = exporter.export(copies, self._request_timeout(deadline)) is not False
             except Exception as e:  # noqa: BLE001
                 logger.warning("agentops: exporter %r failed: %s", exporter, e)
                 ok = False
             if ok or self.native_ingest:
-                # with native ingest, exporters are best effort (once per batch); without, a failure is retried
-                exporter._agentops_exported = body
+                # with native ingest, exporters are best effort (once per event); without, a failure is retried
+                for ev in todo:
+                    ev[_EXPORTED_KEY] = ev.get(_EXPORTED_KEY, ()) + (key,)
             else:
                 exported_all = False
         if not self.native_ingest:
@@ -601,7 +624,15 @@ class Transport:
         try:
             doc = json.loads(body.decode("utf-8"))
             results = doc.get("results") or []
-        except (ValueError, AttributeError):
+            if not isinstance(results, list) or not all(
+                    isinstance(r, dict) and isinstance(r.get("status"), str)
+                    and (r.get("code") is None or isinstance(r.get("code"), str)) for r in results):
+                raise ValueError("malformed 207 items")
+        except Exception as e:  # noqa: BLE001 - any unreadable 207 (not JSON, a non-object item, a non-string status)
+            # The server answered (the batch reached it): re-sending could repeat forever, so the batch counts as
+            # sent with unknown item results, and says so.
+            logger.warning("agentops: unreadable 207 answer to a batch of %d events (%s): counted as sent",
+                           len(events), e)
             results = []
         accepted = 0
         accepted_agents = set()

@@ -243,6 +243,29 @@ class TransportTests(unittest.TestCase):
         self.assertEqual(names, ["r"] + ["m%d" % i for i in range(39)])
         self.assertEqual(c.stats()["dropped_rejected"], 0)
 
+    def test_exporters_get_each_event_once_after_a_413_split(self) -> None:
+        class Recorder:
+            def __init__(self) -> None:
+                self.ids: List[str] = []
+
+            def export(self, events: Any, timeout: float) -> bool:
+                assert all(not k.startswith("_exported") for e in events for k in e)
+                self.ids.extend(e["id"] for e in events)
+                return True
+        rec = Recorder()
+        self.server.script("/api/v1/ingest", lambda r: (413, {}, {"code": "payload_too_large"})
+                           if len(r.batch) > 2 else (202, {}, {"accepted": len(r.batch)}))
+        c = self.client(exporters=[rec], flush_interval=30)
+        run = c.start_run("r")
+        for i in range(6):
+            run.log("m%d" % i)
+        run.end()
+        self.assertEqual(c.flush(5).unsent, 0)
+        accepted = [e["id"] for r in self.server.ingest_requests() if len(r.batch) <= 2 for e in r.batch]
+        self.assertEqual(len(accepted), 8)
+        self.assertEqual(sorted(rec.ids), sorted(accepted))
+        self.assertTrue(all("_exported_to" not in e for e in self.server.events()))
+
     def test_207_items_are_counted_by_code_and_not_resent(self) -> None:
         def multi(r: Request) -> Any:
             results = []
@@ -262,6 +285,19 @@ class TransportTests(unittest.TestCase):
         st = c.stats()
         self.assertEqual((st["sent"], st["dropped_rejected"]), (1, 2))
         self.assertEqual(st["rejected_by_code"], {"invalid_value": 2})
+
+    def test_a_malformed_207_counts_the_batch_as_sent_once_in_both_modes(self) -> None:
+        bodies = [{"results": [{"index": 0, "status": 1}]}, {"results": ["x"]}, {"results": {"a": 1}}, [1], b"{nope"]
+        for sync in (False, True):
+            for body in bodies:
+                self.server.requests.clear()
+                self.server.scripts[:] = [("/api/v1/ingest", lambda r, body=body: (207, {}, body))]
+                c = self.client(sync=sync, flush_interval=30)
+                c.start_run("r")
+                self.assertEqual(c.flush(5).unsent, 0, (sync, body))
+                self.assertEqual(len(self.server.ingest_requests()), 1, (sync, body))
+                self.assertEqual(c.stats()["sent"], 1)
+                self.assertEqual(c.close(1).unsent, 0)
 
     def test_backoff_is_full_jitter_bounded_and_never_below_retry_after(self) -> None:
         for attempt in range(10):
@@ -324,6 +360,35 @@ class TransportTests(unittest.TestCase):
             self.assertFalse(result.ok)
             self.assertTrue(result.timed_out)
 
+    def test_a_sync_flush_is_bounded_when_the_server_drips_its_answer(self) -> None:
+        # each read meets its socket timeout, but the answer never ends: only an overall bound returns on time
+        def drip(h: Any) -> None:
+            data = b'{"accepted": 2, "rejected": 0}'
+            try:
+                h.send_response(202)
+                h.send_header("Content-Length", str(len(data)))
+                h.end_headers()
+                h.wfile.flush()
+                for i in range(len(data)):
+                    if self.server.release.wait(0.2):
+                        return
+                    h.wfile.write(data[i:i + 1])
+                    h.wfile.flush()
+            except OSError:
+                pass
+        self.server.script("/api/v1/ingest", lambda r: (202, {}, drip))
+        c = self.client(sync=True, request_timeout=30, flush_timeout=1.0)
+        run = c.start_run("r")
+        start = time.monotonic()
+        result = c.flush(1.0)
+        self.assertLess(time.monotonic() - start, 1.3)
+        self.assertEqual(result.unsent, 1)
+        run.log("x")
+        start = time.monotonic()
+        run.end()  # the earlier batch is still in flight: this flush gives up on time as well
+        self.assertLess(time.monotonic() - start, 1.3)
+        self.assertGreater(c.stats()["queued"], 0)
+
     def test_flush_returns_within_its_timeout_when_nothing_listens(self) -> None:
         c = agentops.Client(api_key="k", base_url=closed_port_url(), agent="bot", flush_on_exit=False)
         self.clients.append(c)
@@ -368,6 +433,38 @@ class TransportTests(unittest.TestCase):
             c.flush(5)
         self.assertEqual(self.server.events()[0]["agent"], "env-bot")
         self.assertEqual(self.server.ingest_requests()[0].headers["authorization"], "Bearer aok_env")
+
+    def test_a_run_or_span_ended_from_two_threads_sends_one_end(self) -> None:
+        from agentops._client import Run, Span
+
+        def slow(slot: Any) -> property:
+            # reading `ended` yields to the other thread: the check-then-set race shows up every time
+            def get(self: Any) -> bool:
+                value = bool(slot.__get__(self))
+                time.sleep(0.02)
+                return value
+            return property(get, lambda self, v: slot.__set__(self, v))
+
+        class SlowRun(Run):
+            __slots__ = ()
+            ended = slow(Run.ended)
+
+        class SlowSpan(Span):
+            __slots__ = ()
+            ended = slow(Span.ended)
+
+        c = self.client(flush_interval=30)
+        run = SlowRun(c, "r")
+        span = SlowSpan(run, None, "s")
+        for end in (span.end, run.end):
+            threads = [threading.Thread(target=end) for _ in range(2)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        self.assertEqual(c.flush(5).unsent, 0)
+        kinds = [e["type"] for e in self.server.events()]
+        self.assertEqual((kinds.count("run.end"), kinds.count("span")), (1, 1))
 
     # ---- sync mode -----------------------------------------------------------------------------------------
 
@@ -439,6 +536,20 @@ class TransportTests(unittest.TestCase):
         paused[0] = False
         self.assertEqual(c.check_policy({"type": "x"}, run=run).decision, "allow")
         self.assertFalse(c.is_paused())
+
+    def test_strict_mode_never_raises_from_ending_a_run_or_a_span(self) -> None:
+        self._paused_script([True])
+        c = self.client(strict=True)
+        run = c.start_run("r")
+        c.flush(5)
+        self.assertTrue(c.is_paused())
+        with self.assertRaises(KeyError):  # the body's own exception, not the paused signal
+            with run.span("lookup"):
+                raise KeyError("k")
+        run.end()
+        self.assertEqual(run.status, "succeeded")
+        with self.assertRaises(AgentPausedError):  # recording still raises
+            run.log("x")
 
     def test_strict_mode_raises_from_record_calls_while_paused(self) -> None:
         self._paused_script([True])
@@ -528,6 +639,40 @@ class ControlTests(unittest.TestCase):
             self.c.wait_for_approval("ap2", timeout=200, cancel=_set_after(0.3))
         self.assertLess(time.monotonic() - start, 1.0)
         self.assertEqual(self.server.requests[0].path, "/api/v1/approvals/ap2/wait?timeout_s=60")
+
+    def test_a_poll_answered_at_once_waits_out_a_minimum_interval_and_cancel_still_stops_it(self) -> None:
+        n = [0]
+
+        def answer(r: Request) -> Any:
+            n[0] += 1
+            return (200, {}, {"id": "ap1", "status": "pending"}) if n[0] % 2 else (200, {}, b"")
+        self.server.script("/api/v1/approvals/", answer)
+        start = time.monotonic()
+        self.assertEqual(self.c.wait_for_approval("ap1", timeout=2.5), "pending")
+        self.assertLess(time.monotonic() - start, 3.5)
+        self.assertLessEqual(len(self.server.requests), 4)
+        self.server.requests.clear()
+        start = time.monotonic()
+        with self.assertRaises(agentops.WaitCancelledError):
+            self.c.wait_for_approval("ap1", timeout=60, cancel=_set_after(0.3))
+        self.assertLess(time.monotonic() - start, 0.8)
+        self.assertEqual(len(self.server.requests), 1)
+
+    def test_wait_for_approval_retries_an_answer_cut_short(self) -> None:
+        def cut(h: Any) -> None:  # promises 100 bytes, sends 10 and closes: http.client.IncompleteRead
+            h.send_response(200)
+            h.send_header("Content-Length", "100")
+            h.end_headers()
+            h.wfile.write(b'{"id":"ap1')
+            h.wfile.flush()
+            h.close_connection = True
+        answers = iter([(200, {}, cut), (200, {}, {"id": "ap1", "status": "approved"})])
+        self.server.script("/api/v1/approvals/", lambda r: next(answers))
+        self.assertEqual(self.c.wait_for_approval("ap1", timeout=10), "approved")
+        self.assertEqual(len(self.server.requests), 2)
+        self.server.script("/api/v1/policy/check", lambda r: (200, {}, cut))  # a policy check falls back
+        d = self.c.check_policy({"type": "x"})
+        self.assertEqual((d.decision, d.reason, d.from_server), ("block", "check_failed", False))
 
     def test_wait_for_approval_retries_network_errors_and_5xx(self) -> None:
         answers = iter([(503, {}, {"code": "unavailable"}), (200, {}, {"id": "ap1", "status": "expired"})])

@@ -29,6 +29,8 @@ export const APPROVAL_POLL_MAX_S = 60;
 export const APPROVAL_POLL_GRACE_MS = 10_000;
 /** Pause between two long-polls after a failed one (network error, 5xx). */
 export const APPROVAL_RETRY_DELAY_MS = 1000;
+/** The shortest time between two approval polls: a server answering `pending` at once is not asked in a hot loop. */
+export const APPROVAL_MIN_POLL_INTERVAL_MS = 1000;
 /** The longest delay a timer takes (2³¹−1 ms); longer flush timeouts are cut to it. */
 export const MAX_TIMER_MS = 2_147_483_647;
 /** The agent name used when neither `agent` nor AGENTOPS_AGENT is set. */
@@ -897,6 +899,7 @@ export class AgentOps {
       if (remaining <= 0 && !first) break;
       first = false;
       const waitS = Math.min(APPROVAL_POLL_MAX_S, Math.max(1, Math.floor(remaining / 1000)));
+      const pollStarted = monotonicMs();
       try {
         const answer = await this.request(
           "GET",
@@ -909,6 +912,9 @@ export class AgentOps {
           last = answer.body;
           const status = String(last?.status ?? "pending");
           if (status !== "pending") return approvalResult(id, status, last);
+          // Answered well before its timeout_s (pending, or an empty body): wait out the minimum interval.
+          const early = APPROVAL_MIN_POLL_INTERVAL_MS - (monotonicMs() - pollStarted);
+          if (early > 0) await sleepOrAbort(Math.min(early, Math.max(0, deadline - monotonicMs())), options.signal);
         } else if (answer.status >= 400 && answer.status < 500 && answer.status !== 408 && answer.status !== 429) {
           // A refusal (unknown id, no read scope) is not worth waiting out; the other SDKs raise it too.
           throw new AgentOpsError(`waiting for approval ${id} failed: ${answer.status} ${answer.body?.code ?? ""}`.trim());
@@ -917,6 +923,7 @@ export class AgentOps {
         }
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason ?? err;
+        if (err instanceof AgentOpsError) throw err; // the refusal thrown above: not a network error to retry
         await sleepOrAbort(Math.min(APPROVAL_RETRY_DELAY_MS, Math.max(0, deadline - monotonicMs())), options.signal);
       }
       if (deadline - monotonicMs() < 1000) {

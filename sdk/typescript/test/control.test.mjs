@@ -76,6 +76,38 @@ test("waitForApproval answers pending at its timeout, never asks beyond 60 s, an
   await server.close();
 });
 
+test("a refused wait (404) rejects at once with AgentOpsError, not retried until the timeout", async () => {
+  const server = await fakeServer(() => ({ status: 404, body: { code: "approval_not_found" } }));
+  const client = new AgentOps(options(server.url, { flushIntervalMs: 60_000 }));
+  const started = performance.now();
+  await assert.rejects(client.waitForApproval("nope", { timeoutMs: 5000 }), (e) => e.name === "AgentOpsError" && /404/.test(e.message));
+  assert.ok(performance.now() - started < 1000);
+  assert.equal(server.requests.length, 1);
+  await client.shutdown(0);
+  await server.close();
+});
+
+test("a server answering pending (or an empty body) at once is polled at most once a second; abort still stops the wait", async () => {
+  const server = await fakeServer((req, i) =>
+    req.url.startsWith("/api/v1/approvals/") ? { status: 200, body: i % 2 ? { id: "ap1", status: "pending" } : undefined } : undefined);
+  const client = new AgentOps(options(server.url, { flushIntervalMs: 60_000 }));
+  const started = performance.now();
+  assert.equal((await client.waitForApproval("ap1", { timeoutMs: 2500 })).status, "pending");
+  const elapsed = performance.now() - started;
+  assert.ok(elapsed >= 2300 && elapsed < 3500, `${elapsed} ms`);
+  assert.ok(server.requests.length <= 4, `${server.requests.length} polls`);
+  server.requests.length = 0;
+  const controller = new AbortController();
+  const waiting = client.waitForApproval("ap1", { timeoutMs: 60_000, signal: controller.signal });
+  setTimeout(() => controller.abort(new Error("stop now")), 300);
+  const abortStarted = performance.now();
+  await assert.rejects(waiting, /stop now/);
+  assert.ok(performance.now() - abortStarted < 600);
+  assert.equal(server.requests.length, 1);
+  await client.shutdown(0);
+  await server.close();
+});
+
 test("a rejected or expired request is reported as such", async () => {
   const server = await approvalServer(0, "rejected");
   const client = new AgentOps(options(server.url));

@@ -20,6 +20,9 @@ public sealed partial class AgentOpsClient
     /// <summary>Pause between approval polls after a network error or 5xx.</summary>
     private static readonly TimeSpan ApprovalErrorPause = TimeSpan.FromSeconds(1);
 
+    /// <summary>The shortest time between two approval polls: a server answering <c>pending</c> at once is not asked in a hot loop.</summary>
+    private static readonly TimeSpan MinApprovalPollInterval = TimeSpan.FromSeconds(1);
+
     /// <summary>
     /// Asks the server whether the agent may take <paramref name="action"/> (an object serialized as JSON, a
     /// <see cref="JsonElement"/> or a dictionary; it should have a <c>type</c>). <paramref name="step"/> names the step so
@@ -173,11 +176,15 @@ public sealed partial class AgentOpsClient
             cancellationToken.ThrowIfCancellationRequested();
             var remaining = FromTicks(deadline - Stopwatch.GetTimestamp());
             if (remaining <= TimeSpan.Zero) return ApprovalStatus.Pending;
-            var pollSeconds = (int)Math.Clamp(Math.Ceiling(remaining.TotalSeconds), 1, MaxApprovalPoll.TotalSeconds);
+            // Whole seconds not past the time left (the server takes 1–60); the request itself never outlasts the time left.
+            var pollSeconds = (int)Math.Clamp(Math.Floor(remaining.TotalSeconds), 1, MaxApprovalPoll.TotalSeconds);
+            var requestTimeout = TimeSpan.FromSeconds(pollSeconds) + ApprovalPollGrace;
+            if (requestTimeout > remaining) requestTimeout = remaining;
+            var pollStarted = Stopwatch.GetTimestamp();
             try
             {
                 using var poll = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-                poll.CancelAfter(TimeSpan.FromSeconds(pollSeconds) + ApprovalPollGrace);
+                poll.CancelAfter(requestTimeout);
                 using var response = await _http.GetAsync(
                     $"api/v1/approvals/{Uri.EscapeDataString(approvalId)}/wait?timeout_s={pollSeconds.ToString(CultureInfo.InvariantCulture)}", poll.Token).ConfigureAwait(false);
                 var bytes = await response.Content.ReadAsByteArrayAsync(poll.Token).ConfigureAwait(false);
@@ -187,6 +194,11 @@ public sealed partial class AgentOpsClient
                     using var doc = JsonDocument.Parse(bytes);
                     var status = ParseStatus(Str(doc.RootElement, "status"));
                     if (status != ApprovalStatus.Pending) return status;
+                    // Answered well before its timeout_s: wait out the minimum interval (cancellable).
+                    var early = MinApprovalPollInterval - Stopwatch.GetElapsedTime(pollStarted);
+                    var left = FromTicks(deadline - Stopwatch.GetTimestamp());
+                    if (early > left) early = left;
+                    if (early > TimeSpan.Zero) await Task.Delay(early, cancellationToken).ConfigureAwait(false);
                     continue;
                 }
                 if (code is not (408 or 429 or >= 500))

@@ -109,8 +109,9 @@ public sealed partial class AgentOpsClient
         }
         if (_queue.TryDequeue(out e!))
         {
-            Interlocked.Decrement(ref _queued);
+            // In flight first: in between, Unsent (and the queue's bound) may count the event twice, never zero times.
             Interlocked.Increment(ref _inFlight);
+            Interlocked.Decrement(ref _queued);
             return true;
         }
         return false;
@@ -339,33 +340,42 @@ public sealed partial class AgentOpsClient
         catch (Exception ex) when (ex is JsonException or HttpRequestException or IOException) { return null; }
     }
 
-    /// <summary>A 207: counts refused items per code (never re-sent), pauses agents answered <c>agent_paused</c>. Returns the accepted count.</summary>
+    /// <summary>
+    /// A 207: counts refused items per code (never re-sent), pauses agents answered <c>agent_paused</c>. Returns the accepted count.
+    /// An answer that cannot be read whole (not JSON, an item that is not an object, a status that is not a string) means the
+    /// server received the batch: it counts as sent with unknown item results (warned), never re-sent and never thrown.
+    /// </summary>
     private int HandleItemResults(Batch batch, byte[] body)
     {
         var accepted = 0;
         HashSet<string>? pausedNow = null;
+        List<string>? refusedCodes = null;
         try
         {
             using var doc = JsonDocument.Parse(body);
-            if (!doc.RootElement.TryGetProperty("results", out var results) || results.ValueKind != JsonValueKind.Array)
-                return doc.RootElement.TryGetProperty("accepted", out var a) && a.TryGetInt32(out var n) ? n : 0;
+            if (doc.RootElement.ValueKind != JsonValueKind.Object || !doc.RootElement.TryGetProperty("results", out var results) || results.ValueKind != JsonValueKind.Array)
+                return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("accepted", out var a) && a.ValueKind == JsonValueKind.Number && a.TryGetInt32(out var n) ? n : batch.Count;
+            // Read every item before counting anything: a malformed one leaves the counters untouched.
             foreach (var item in results.EnumerateArray())
             {
-                var status = item.TryGetProperty("status", out var s) ? s.GetString() : null;
+                var status = item.GetProperty("status").GetString();
                 if (status != "rejected") { accepted++; continue; }
                 var code = item.TryGetProperty("code", out var c) && c.ValueKind == JsonValueKind.String ? c.GetString() ?? "unknown" : "unknown";
-                Interlocked.Increment(ref _droppedRejected);
-                _rejectedByCode.AddOrUpdate(code, 1, static (_, v) => v + 1);
-                if (code == "agent_paused" && item.TryGetProperty("index", out var idx) && idx.TryGetInt32(out var i) && i >= 0 && i < batch.Count)
+                (refusedCodes ??= []).Add(code);
+                if (code == "agent_paused" && item.TryGetProperty("index", out var idx) && idx.ValueKind == JsonValueKind.Number && idx.TryGetInt32(out var i) && i >= 0 && i < batch.Count)
                     (pausedNow ??= new HashSet<string>(StringComparer.Ordinal)).Add(batch.Agents[i]);
-                else if (code != "agent_paused")
-                    WarnThrottled($"the server refused events ({code}); see Stats().RejectedByCode");
             }
         }
-        catch (JsonException)
+        catch (Exception ex)
         {
-            Warn("the server's 207 answer could not be read; the batch is counted as sent");
+            Warn($"the server's 207 answer could not be read ({ex.GetType().Name}); the batch is counted as sent");
             return batch.Count;
+        }
+        foreach (var code in refusedCodes ?? [])
+        {
+            Interlocked.Increment(ref _droppedRejected);
+            _rejectedByCode.AddOrUpdate(code, 1, static (_, v) => v + 1);
+            if (code != "agent_paused") WarnThrottled($"the server refused events ({code}); see Stats().RejectedByCode");
         }
         if (pausedNow is not null)
             foreach (var agent in pausedNow) MarkPaused(agent);

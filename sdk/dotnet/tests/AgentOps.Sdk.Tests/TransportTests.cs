@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 
@@ -119,6 +120,29 @@ public sealed class TransportTests
             Assert.InRange(d.TotalMilliseconds, 0, Math.Min(30_000, 500 * Math.Pow(2, attempt - 1)));
         }
         Assert.True(client.Backoff(1, TimeSpan.FromSeconds(7)) >= TimeSpan.FromSeconds(7));
+    }
+
+    [Theory]
+    [InlineData(false, "{\"results\":[{\"index\":0,\"status\":1}]}")]
+    [InlineData(true, "{\"results\":[{\"index\":0,\"status\":1}]}")]
+    [InlineData(false, "{\"results\":[\"x\"]}")]
+    [InlineData(true, "{\"results\":[\"x\"]}")]
+    [InlineData(true, "[1]")]
+    [InlineData(true, "{nope")]
+    public async Task A_malformed_207_counts_the_batch_as_sent_once_and_never_throws(bool sync, string body)
+    {
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            ctx.Response.StatusCode = 207;
+            ctx.Response.ContentType = "application/json";
+            await ctx.Response.WriteAsync(body);
+        });
+        await using var client = TestClient.Create(server.Url, o => o.Sync = sync);
+        client.StartRun("malformed");
+        Assert.Equal(0, (await client.FlushAsync(TimeSpan.FromSeconds(5))).Unsent);
+        Assert.Equal(1, client.Stats().Sent);
+        Assert.Equal(0, client.Stats().DroppedRejected);
+        Assert.Single(server.Requests);
     }
 
     [Fact]
@@ -517,6 +541,77 @@ public sealed class TransportTests
         Assert.InRange(sw.Elapsed.TotalSeconds, 0.9, 4);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(30), cts.Token));
+    }
+
+    [Fact]
+    public async Task An_approval_poll_answered_at_once_waits_out_a_minimum_interval_and_stays_cancellable()
+    {
+        await using var server = await FakeServer.StartAsync((r, ctx) => ctx.Response.WriteAsJsonAsync(new { id = "ap", status = "pending" }));
+        await using var client = TestClient.Create(server.Url);
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(ApprovalStatus.Pending, await client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(2.5)));
+        Assert.InRange(sw.Elapsed.TotalSeconds, 2.3, 3.5);
+        Assert.InRange(server.Requests.Count, 1, 4);
+        server.Requests.Clear();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        sw.Restart();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(60), cts.Token));
+        Assert.InRange(sw.Elapsed.TotalMilliseconds, 200, 800);
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task Unsent_never_reads_below_what_the_server_has_not_received_while_batches_are_taken()
+    {
+        // An event is either queued or in flight while it is moved: Unsent (what FlushAsync reports) must never miss it.
+        var received = 0;
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            Interlocked.Add(ref received, r.Ids.Length);
+            await FakeServer.AcceptAll(r, ctx);
+        });
+        const int total = 20_000;
+        await using var client = TestClient.Create(server.Url, o => { o.MaxQueueEvents = total; o.BatchMaxEvents = 1000; o.FlushInterval = TimeSpan.FromMinutes(5); });
+        var unsent = typeof(AgentOpsClient).GetProperty("Unsent", System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic)!;
+        var read = (Func<int>)Delegate.CreateDelegate(typeof(Func<int>), client, unsent.GetGetMethod(nonPublic: true)!);
+        var run = client.StartRun("unsent");
+        for (var i = 0; i < total - 1; i++) client.Log("m");
+        var lowest = int.MaxValue;
+        using var done = new ManualResetEventSlim();
+        var reader = new Thread(() =>
+        {
+            while (!done.IsSet)
+            {
+                var u = read();
+                var missing = u + Volatile.Read(ref received) - total;
+                if (missing < lowest) lowest = missing;
+            }
+        });
+        reader.Start();
+        var result = await client.FlushAsync(TimeSpan.FromSeconds(20));
+        done.Set();
+        reader.Join();
+        Assert.Equal(0, result.Unsent);
+        Assert.True(lowest >= 0, $"Unsent missed {-lowest} event(s) not yet received by the server");
+        run.End();
+    }
+
+    [Fact]
+    public async Task An_approval_wait_never_overruns_its_timeout_by_a_rounded_up_poll()
+    {
+        // The server holds each poll for its full timeout_s, as the real one does while pending.
+        await using var server = await FakeServer.StartAsync(async (r, ctx) =>
+        {
+            var seconds = int.Parse(ctx.Request.Query["timeout_s"].ToString(), CultureInfo.InvariantCulture);
+            try { await Task.Delay(TimeSpan.FromSeconds(seconds), ctx.RequestAborted); }
+            catch (OperationCanceledException) { return; }
+            await ctx.Response.WriteAsJsonAsync(new { id = "ap", status = "pending" });
+        });
+        await using var client = TestClient.Create(server.Url);
+        var sw = Stopwatch.StartNew();
+        Assert.Equal(ApprovalStatus.Pending, await client.WaitForApprovalAsync("ap", TimeSpan.FromSeconds(1.5)));
+        Assert.InRange(sw.Elapsed.TotalSeconds, 1.4, 1.85);
+        Assert.EndsWith("timeout_s=1", server.Requests.First().Path, StringComparison.Ordinal);
     }
 
     [Fact]
